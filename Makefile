@@ -1,0 +1,88 @@
+# Developer commands of the partner portal. `make help` lists them.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+BIN      := $(VENV)/bin
+PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PORT     ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+VAR_DIR  := $(or $(PORTAL_VAR_DIR),var)
+PYTEST_ARGS ?=
+
+# The virtualenv is (re)installed only when the content of pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: help venv install run test chromium lint format migrations-check clean var-dirs
+
+help:
+	@echo "make run               migrate, seed demo data, run web + worker + beat (PORT=$(PORT))"
+	@echo "make test              run the test suite (PYTEST_ARGS=... is passed to pytest)"
+	@echo "make lint              ruff check and ruff format --check"
+	@echo "make format            ruff format and ruff check --fix"
+	@echo "make migrations-check  fail if a model change has no migration"
+	@echo "make install           create $(VENV) and install the dependencies of pyproject.toml"
+	@echo "make clean             remove var/ and $(VENV)"
+
+venv install: $(STAMP)
+
+$(STAMP):
+	@if [ ! -x $(BIN)/python ]; then \
+	  echo "Creating $(VENV) with $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "$(VENV) must use Python 3.11 (found $$($(BIN)/python -V)); remove it and install python3.11." >&2; \
+	  exit 1; }
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet ".[test]"
+	@rm -rf build *.egg-info
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+var-dirs:
+	@mkdir -p $(VAR_DIR)/celery/queue $(VAR_DIR)/celery/processed $(VAR_DIR)/celery/control $(VAR_DIR)/mail
+
+run: export DJANGO_DEBUG ?= 1
+run: export PORT := $(PORT)
+run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: install var-dirs
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Partner portal: http://127.0.0.1:$(PORT)/"
+	@echo "  Web server, Celery worker and Celery beat start now; Ctrl-C stops all three."
+	@echo
+	exec $(BIN)/honcho -f Procfile start
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install chromium
+	@mkdir -p var
+	@if [ -n "$${DATABASE_URL:-}" ]; then echo "Tests on the database of DATABASE_URL"; \
+	  else echo "Tests on SQLite (set DATABASE_URL for PostgreSQL)"; fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: export DJANGO_DEBUG ?= 1
+migrations-check: install
+	@mkdir -p $(VAR_DIR)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf var $(VENV) build *.egg-info

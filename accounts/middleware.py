@@ -1,0 +1,43 @@
+"""Resolve the reseller chosen in the session (or the user's first one) once per request."""
+
+from __future__ import annotations
+
+SESSION_KEY = "reseller_id"
+_UNSET = object()
+
+
+def get_membership(request):
+    """The user's membership in the current reseller, or None; cached on the request."""
+    cached = getattr(request, "_portal_membership", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    from accounts.models import Membership
+
+    membership = None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        memberships = list(
+            Membership.objects.filter(user=user, reseller__status="active")
+            .select_related("reseller")
+            .order_by("reseller__name")
+        )
+        chosen = request.session.get(SESSION_KEY)
+        membership = next((m for m in memberships if m.reseller_id == chosen), None)
+        if membership is None and memberships:
+            membership = memberships[0]
+        request._portal_memberships = memberships
+    request._portal_membership = membership
+    return membership
+
+
+def get_memberships(request):
+    get_membership(request)
+    return getattr(request, "_portal_memberships", [])
+
+
+class CurrentResellerMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)

@@ -1,0 +1,170 @@
+"""Users, resellers, memberships and the guardian tables that hold each reseller's roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.db.models.functions import Lower
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+
+class User(AbstractUser):
+    email = models.EmailField("e-mail address", unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return f"{full} <{self.email}>" if full else self.email or self.username
+
+
+class Site(models.TextChoices):
+    INTERNATIONAL = "intl", "International"
+    CHINA = "cn", "China"
+
+
+class LinkType(models.TextChoices):
+    BILLING = "billing", "Billing association"
+    PROVISIONING = "provisioning", "Service provisioning"
+    DELEGATION = "delegation", "Delegated administration"
+
+
+class Reseller(models.Model):
+    class Tier(models.TextChoices):
+        DISTRIBUTOR = "distributor", "Distributor"
+        RESELLER = "reseller", "Reseller"
+
+    class ApprovalPolicy(models.TextChoices):
+        ALWAYS = "always", "Always: every request needs a second person"
+        BEYOND_READ_ONLY = "beyond_read_only", "Beyond read-only: all but read-only delegation"
+        NEVER = "never", "Never: requests go straight to the customer"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CLOSED = "closed", "Closed"
+
+    partner_id = models.CharField(
+        max_length=20, unique=True, help_text="The platform's partner id, e.g. P-100234."
+    )
+    name = models.CharField(max_length=200)
+    site = models.CharField(max_length=10, choices=Site.choices, default=Site.INTERNATIONAL)
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.RESELLER)
+    allow_billing = models.BooleanField(default=True)
+    allow_provisioning = models.BooleanField(default=True)
+    allow_delegation = models.BooleanField(default=True)
+    approval_policy = models.CharField(
+        max_length=20, choices=ApprovalPolicy.choices, default=ApprovalPolicy.BEYOND_READ_ONLY
+    )
+    consent_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days a customer has to decide (1 to 30)."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("initiate_requests", "Can start, fix and cancel link requests"),
+            ("approve_requests", "Can approve or reject link requests"),
+            ("manage_members", "Can manage members and roles"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "suspended", "closed"]),
+                name="reseller_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(site__in=["intl", "cn"]), name="reseller_site_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approval_policy__in=["always", "beyond_read_only", "never"]),
+                name="reseller_approval_policy_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(consent_days__gte=1, consent_days__lte=30),
+                name="reseller_consent_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.partner_id})"
+
+    @property
+    def allowed_link_types(self) -> list[str]:
+        allowed = []
+        if self.allow_billing:
+            allowed.append(LinkType.BILLING)
+        if self.allow_provisioning:
+            allowed.append(LinkType.PROVISIONING)
+        if self.allow_delegation:
+            allowed.append(LinkType.DELEGATION)
+        return allowed
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    INITIATOR = "initiator", "Initiator"
+    APPROVER = "approver", "Approver"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do, as object permissions on the reseller held by the role's group.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ADMIN: ["view_reseller", "initiate_requests", "approve_requests", "manage_members"],
+    Role.INITIATOR: ["view_reseller", "initiate_requests"],
+    Role.APPROVER: ["view_reseller", "approve_requests"],
+    Role.VIEWER: ["view_reseller"],
+}
+
+
+class ResellerRoleGroup(models.Model):
+    """The guardian group that holds one role of one reseller."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="role_groups")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="reseller_role")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reseller", "role"], name="one_group_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reseller.partner_id} {self.role}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "reseller"], name="one_membership_per_reseller"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "initiator", "approver", "viewer"]),
+                name="membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.reseller.partner_id} as {self.role}"
+
+
+class ResellerUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Reseller, on_delete=models.CASCADE)
+
+
+class ResellerGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Reseller, on_delete=models.CASCADE)

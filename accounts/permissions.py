@@ -1,0 +1,53 @@
+"""The only way a view reaches tenant data: membership scoping plus the role's object permission.
+
+Another reseller's object is a 404 (it does not exist for you); a missing role is a 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from guardian.core import ObjectPermissionChecker
+
+from accounts.middleware import get_membership
+from accounts.models import Reseller, User
+
+
+def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
+    """True when the user's role in the reseller grants `perm` (a codename on Reseller)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return ObjectPermissionChecker(user).has_perm(perm, reseller)
+
+
+def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
+    """Every permission codename the user holds on the reseller."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    return set(ObjectPermissionChecker(user).get_perms(reseller))
+
+
+def reseller_required(perm: str = "view_reseller"):
+    """View decorator: sets request.reseller and request.reseller_perms, or refuses.
+
+    No membership at all renders a page that says so (403); a role without `perm` is a 403.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            membership = get_membership(request)
+            if membership is None:
+                return render(request, "accounts/no_reseller.html", status=403)
+            perms = reseller_perms(user=request.user, reseller=membership.reseller)
+            request.reseller = membership.reseller
+            request.reseller_perms = perms
+            if perm not in perms:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/change/", views.password_change, name="password-change"),
+    path("password/change/done/", views.password_change_done, name="password-change-done"),
+    path("password/reset/", views.password_reset, name="password-reset"),
+    path("password/reset/sent/", views.password_reset_done, name="password-reset-done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password-reset-confirm",
+    ),
+    path("password/reset/complete/", views.password_reset_complete, name="password-reset-complete"),
+    path("switch/", views.switch_reseller, name="switch-reseller"),
+    path("members/", views.member_list, name="member-list"),
+    path("members/add/", views.member_add, name="member-add"),
+    path("members/<int:pk>/role/", views.member_set_role, name="member-role"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+]

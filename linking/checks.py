@@ -1,0 +1,256 @@
+"""The eligibility rules. Each returns zero or more reasons; the dry run collects all of them.
+
+The same dry run serves the wizard (live), submit, approval and every later entry point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accounts.models import LinkType, Reseller, User
+from accounts.permissions import has_reseller_perm
+from linking.models import (
+    ACCOUNT_ID_RE,
+    AccessLevel,
+    CustomerAccount,
+    Link,
+    Region,
+    RequestItem,
+    Service,
+    format_account_id,
+    normalise_account_id,
+)
+from portal.codes import CODES
+
+MIN_DELEGATION_DAYS = 1
+MAX_DELEGATION_DAYS = 730
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    stage: str
+    message: str
+    hint: str
+    item: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "stage": self.stage,
+            "message": self.message,
+            "hint": self.hint,
+            "item": self.item,
+        }
+
+
+def reason(code: str, item: str = "", **params) -> Reason:
+    entry = CODES[code]
+    return Reason(
+        code=code,
+        stage=entry.stage,
+        message=entry.message.format(**params),
+        hint=entry.hint.format(**params),
+        item=item,
+    )
+
+
+@dataclass
+class ItemSpec:
+    link_type: str
+    services: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    access_level: str = ""
+    duration_days: int | None = None
+
+    @classmethod
+    def from_item(cls, item: RequestItem) -> ItemSpec:
+        return cls(
+            link_type=item.link_type,
+            services=list(item.services or []),
+            regions=list(item.regions or []),
+            access_level=item.access_level,
+            duration_days=item.duration_days,
+        )
+
+
+def _type_label(link_type: str) -> str:
+    try:
+        return LinkType(link_type).label.lower()
+    except ValueError:
+        return link_type
+
+
+def find_customer(raw_account_id: str) -> tuple[CustomerAccount | None, list[Reason]]:
+    """Parse an account id and look it up in the directory."""
+    account_id = normalise_account_id(raw_account_id)
+    if not account_id:
+        return None, [reason("LNK-V021")]
+    if not ACCOUNT_ID_RE.match(account_id):
+        return None, [reason("LNK-V001", account_id=raw_account_id.strip()[:40])]
+    customer = CustomerAccount.objects.filter(account_id=account_id).first()
+    if customer is None:
+        return None, [reason("LNK-V002", account_id=format_account_id(account_id))]
+    return customer, []
+
+
+def check_reseller(reseller: Reseller) -> list[Reason]:
+    if reseller.status != Reseller.Status.ACTIVE:
+        return [reason("LNK-V019", reseller=reseller.name, status=reseller.get_status_display())]
+    return []
+
+
+def check_actor(actor: User, reseller: Reseller, perm: str = "initiate_requests") -> list[Reason]:
+    if not has_reseller_perm(user=actor, reseller=reseller, perm=perm):
+        role = "initiator" if perm == "initiate_requests" else "approver"
+        return [reason("LNK-V013", reseller=reseller.name, role=role)]
+    return []
+
+
+def check_customer(reseller: Reseller, customer: CustomerAccount) -> list[Reason]:
+    """What about the account itself blocks any link: state, site, partner flag, contact."""
+    reasons = []
+    account_id = customer.formatted_id
+    status_codes = {
+        CustomerAccount.Status.FROZEN: "LNK-V003",
+        CustomerAccount.Status.IN_ARREARS: "LNK-V004",
+        CustomerAccount.Status.DEREGISTERED: "LNK-V005",
+    }
+    if customer.status in status_codes:
+        reasons.append(reason(status_codes[customer.status], account_id=account_id))
+    if customer.site != reseller.site:
+        reasons.append(
+            reason(
+                "LNK-V006",
+                account_id=account_id,
+                account_site=customer.get_site_display(),
+                reseller_site=reseller.get_site_display(),
+            )
+        )
+    if customer.is_partner:
+        reasons.append(reason("LNK-V007", account_id=account_id))
+    if not customer.contact_email:
+        reasons.append(reason("LNK-V020", account_id=account_id))
+    return reasons
+
+
+def check_items(
+    *,
+    reseller: Reseller,
+    customer: CustomerAccount | None,
+    items: list[ItemSpec],
+    exclude_request_id: int | None = None,
+) -> list[Reason]:
+    """The rules of each item: program, scope against catalogs and account, existing links."""
+    if not items:
+        return [reason("LNK-V014")]
+    reasons: list[Reason] = []
+    services = set(Service.objects.filter(is_active=True).values_list("code", flat=True))
+    regions = set(
+        Region.objects.filter(is_active=True, site=reseller.site).values_list("code", flat=True)
+    )
+    enabled_regions: set[str] = set()
+    live_links: dict[str, Link] = {}
+    other_billing = False
+    open_items: dict[str, RequestItem] = {}
+    if customer is not None:
+        enabled_regions = set(customer.regions.values_list("code", flat=True))
+        for link in Link.objects.filter(customer=customer, status__in=Link.LIVE_STATUSES).only(
+            "reseller_id", "link_type", "status"
+        ):
+            if link.reseller_id == reseller.pk:
+                live_links[link.link_type] = link
+            elif link.link_type == LinkType.BILLING:
+                other_billing = True
+        open_qs = RequestItem.objects.filter(
+            reseller=reseller, customer=customer, is_open=True
+        ).select_related("request")
+        if exclude_request_id:
+            open_qs = open_qs.exclude(request_id=exclude_request_id)
+        open_items = {item.link_type: item for item in open_qs}
+
+    allowed = set(reseller.allowed_link_types)
+    account_id = customer.formatted_id if customer else ""
+    for spec in items:
+        label = _type_label(spec.link_type)
+        if spec.link_type not in allowed:
+            reasons.append(reason("LNK-V009", item=spec.link_type, link_type=label))
+            continue
+        if spec.link_type in (LinkType.PROVISIONING, LinkType.DELEGATION):
+            if not spec.services or not set(spec.services) <= services:
+                reasons.append(reason("LNK-V015", item=spec.link_type, link_type=label))
+            if not spec.regions or not set(spec.regions) <= regions:
+                reasons.append(reason("LNK-V016", item=spec.link_type, link_type=label))
+            elif customer is not None:
+                for region in sorted(set(spec.regions) - enabled_regions):
+                    reasons.append(
+                        reason(
+                            "LNK-V010", item=spec.link_type, region=region, account_id=account_id
+                        )
+                    )
+        if spec.link_type == LinkType.DELEGATION:
+            if spec.access_level not in AccessLevel.values:
+                reasons.append(
+                    reason("LNK-V018", item=spec.link_type, level=spec.access_level or "none")
+                )
+            days = spec.duration_days
+            if days is None or not MIN_DELEGATION_DAYS <= days <= MAX_DELEGATION_DAYS:
+                reasons.append(reason("LNK-V017", item=spec.link_type, days=days or 0))
+        if customer is None:
+            continue
+        if spec.link_type == LinkType.BILLING and other_billing:
+            reasons.append(reason("LNK-V008", item=spec.link_type, account_id=account_id))
+        if spec.link_type in live_links:
+            reasons.append(
+                reason("LNK-V011", item=spec.link_type, link_type=label, account_id=account_id)
+            )
+        if spec.link_type in open_items:
+            reasons.append(
+                reason(
+                    "LNK-V012",
+                    item=spec.link_type,
+                    link_type=label,
+                    account_id=account_id,
+                    reference=open_items[spec.link_type].request.reference,
+                )
+            )
+    return reasons
+
+
+def dry_run(
+    *,
+    actor: User,
+    reseller: Reseller,
+    account_id: str,
+    items: list[ItemSpec],
+    consent_days: int | None = None,
+    exclude_request_id: int | None = None,
+) -> tuple[CustomerAccount | None, list[Reason]]:
+    """Every blocking reason at once, for the acting user, reseller, account and items."""
+    reasons = check_reseller(reseller) + check_actor(actor, reseller)
+    customer, found = find_customer(account_id)
+    reasons += found
+    if customer is not None:
+        reasons += check_customer(reseller, customer)
+    reasons += check_items(
+        reseller=reseller, customer=customer, items=items, exclude_request_id=exclude_request_id
+    )
+    if consent_days is not None and not 1 <= consent_days <= 30:
+        reasons.append(reason("LNK-V022", days=consent_days, max_days=30))
+    return customer, reasons
+
+
+def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
+    """The reseller's policy: does this scope need a second person before the customer sees it?"""
+    policy = reseller.approval_policy
+    if policy == Reseller.ApprovalPolicy.ALWAYS:
+        return True
+    if policy == Reseller.ApprovalPolicy.NEVER:
+        return False
+    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    for spec in items:
+        if spec.link_type != LinkType.DELEGATION:
+            return True
+        if spec.access_level != AccessLevel.READ_ONLY or set(spec.services) & sensitive:
+            return True
+    return False

@@ -1,0 +1,462 @@
+"""Customers, catalogs, link requests, links, consent evidence and the notification outbox."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from accounts.models import LinkType, Reseller, Site
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+
+def normalise_account_id(raw: str) -> str:
+    """Strip the spaces and dashes people paste with an account id."""
+    return re.sub(r"[\s\-]", "", raw or "")
+
+
+def format_account_id(account_id: str) -> str:
+    if ACCOUNT_ID_RE.match(account_id or ""):
+        return f"{account_id[:4]}-{account_id[4:8]}-{account_id[8:]}"
+    return account_id
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=40, unique=True, help_text="e.g. ap-southeast-1")
+    name = models.CharField(max_length=120)
+    site = models.CharField(max_length=10, choices=Site.choices, default=Site.INTERNATIONAL)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Service(models.Model):
+    code = models.CharField(max_length=40, unique=True, help_text="e.g. ECS")
+    name = models.CharField(max_length=120)
+    category = models.CharField(max_length=60, blank=True)
+    sensitive = models.BooleanField(
+        default=False, help_text="Delegation over it needs the customer's explicit confirmation."
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class CustomerAccount(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+        IN_ARREARS = "in_arrears", "In arrears"
+        DEREGISTERED = "deregistered", "Deregistered"
+
+    account_id = models.CharField(max_length=12, unique=True, help_text="12 digits.")
+    display_name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+    site = models.CharField(max_length=10, choices=Site.choices, default=Site.INTERNATIONAL)
+    regions = models.ManyToManyField(Region, blank=True, related_name="customers")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    is_partner = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(m2m_fields=[regions])
+
+    class Meta:
+        ordering = ["display_name"]
+        permissions = [
+            ("bill_customeraccount", "Is the billing partner of the customer account"),
+            ("provision_customeraccount", "Can provision services in the customer account"),
+            ("delegate_read_customeraccount", "Has read-only delegated administration"),
+            ("delegate_manage_customeraccount", "Has manage delegated administration"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "frozen", "in_arrears", "deregistered"]),
+                name="customer_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_id__regex=r"^[0-9]{12}$"), name="customer_account_id_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({format_account_id(self.account_id)})"
+
+    @property
+    def formatted_id(self) -> str:
+        return format_account_id(self.account_id)
+
+
+class CustomerAccountUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(CustomerAccount, on_delete=models.CASCADE)
+
+
+class CustomerAccountGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(CustomerAccount, on_delete=models.CASCADE)
+
+
+class AccessLevel(models.TextChoices):
+    READ_ONLY = "read_only", "Read-only"
+    MANAGE = "manage", "Manage"
+
+
+class LinkRequest(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING_APPROVAL = "pending_approval", "Waiting for approval"
+        PENDING_CONSENT = "pending_consent", "Waiting for the customer"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+        DECLINED = "declined", "Declined by the customer"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    OPEN_STATUSES = (Status.PENDING_APPROVAL, Status.PENDING_CONSENT)
+    TERMINAL_STATUSES = (
+        Status.COMPLETED,
+        Status.REJECTED,
+        Status.DECLINED,
+        Status.CANCELLED,
+        Status.EXPIRED,
+    )
+    # The only moves a request can make; services check every transition against it.
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.DRAFT: {Status.PENDING_APPROVAL, Status.PENDING_CONSENT, Status.CANCELLED},
+        Status.PENDING_APPROVAL: {
+            Status.PENDING_CONSENT,
+            Status.REJECTED,
+            Status.CANCELLED,
+            Status.EXPIRED,
+        },
+        Status.PENDING_CONSENT: {
+            Status.COMPLETED,
+            Status.DECLINED,
+            Status.CANCELLED,
+            Status.EXPIRED,
+        },
+    }
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="requests")
+    customer = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    account_id_input = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    wizard_step = models.PositiveSmallIntegerField(default=1)
+    initiator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="initiated_requests"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_requests",
+    )
+    decision_reason = models.TextField(blank=True)
+    ticket_reference = models.CharField(max_length=80, blank=True)
+    note_to_customer = models.TextField(blank=True, max_length=2000)
+    consent_days = models.PositiveSmallIntegerField(default=7)
+    consent_deadline = models.DateTimeField(null=True, blank=True)
+    consent_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    consent_email = models.EmailField(blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    resend_count = models.PositiveSmallIntegerField(default=0)
+    failure_stage = models.CharField(max_length=20, blank=True)
+    failure_code = models.CharField(max_length=20, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["consent_token_hash"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "pending_approval",
+                        "pending_consent",
+                        "completed",
+                        "rejected",
+                        "declined",
+                        "cancelled",
+                        "expired",
+                    ]
+                ),
+                name="request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_days__gte=1, consent_days__lte=30),
+                name="request_consent_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(customer__isnull=False),
+                name="request_submitted_has_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "status", "-created_at"], name="req_reseller_status"),
+            models.Index(fields=["reseller", "-created_at"], name="req_reseller_created"),
+            models.Index(fields=["reseller", "ticket_reference"], name="req_reseller_ticket"),
+            models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"LR-{self.pk:06d}" if self.pk else "LR-new"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """True when the consent deadline has passed, even if the sweep has not run yet."""
+        return (
+            self.status in self.OPEN_STATUSES
+            and self.consent_deadline is not None
+            and self.consent_deadline <= timezone.now()
+        )
+
+    @property
+    def effective_status(self) -> str:
+        return self.Status.EXPIRED if self.is_overdue else self.status
+
+    def get_effective_status_display(self) -> str:
+        return self.Status(self.effective_status).label
+
+    @property
+    def waiting_on(self) -> str:
+        """Whose move it is, in words: the approver, the customer, or nobody."""
+        status = self.effective_status
+        if status == self.Status.DRAFT:
+            return "initiator"
+        if status == self.Status.PENDING_APPROVAL:
+            return "approver"
+        if status == self.Status.PENDING_CONSENT:
+            return "customer"
+        return ""
+
+
+class RequestItem(models.Model):
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Not decided"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    request = models.ForeignKey(LinkRequest, on_delete=models.CASCADE, related_name="items")
+    # Copies of the request's reseller and customer, so the database can hold "one open request
+    # per customer and type per reseller" as a partial unique index.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        CustomerAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    link_type = models.CharField(max_length=20, choices=LinkType.choices)
+    services = models.JSONField(default=list, blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    access_level = models.CharField(max_length=20, choices=AccessLevel.choices, blank=True)
+    duration_days = models.PositiveIntegerField(null=True, blank=True)
+    is_open = models.BooleanField(default=False)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    decline_reason = models.TextField(blank=True, max_length=2000)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "link_type"], name="one_item_per_type_per_request"
+            ),
+            models.UniqueConstraint(
+                fields=["reseller", "customer", "link_type"],
+                condition=Q(is_open=True),
+                name="one_open_request_per_customer_and_type",
+                violation_error_code="LNK-V012",
+            ),
+            models.CheckConstraint(
+                condition=Q(link_type__in=["billing", "provisioning", "delegation"]),
+                name="item_link_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["pending", "accepted", "declined"]),
+                name="item_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(access_level__in=["", "read_only", "manage"]),
+                name="item_access_level_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request.reference} {self.link_type}"
+
+
+class Link(models.Model):
+    class Status(models.TextChoices):
+        ACTIVATING = "activating", "Activating"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    LIVE_STATUSES = (Status.ACTIVATING, Status.ACTIVE, Status.SUSPENDED)
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="links")
+    customer = models.ForeignKey(CustomerAccount, on_delete=models.PROTECT, related_name="links")
+    link_type = models.CharField(max_length=20, choices=LinkType.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVATING)
+    services = models.JSONField(default=list, blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    access_level = models.CharField(max_length=20, choices=AccessLevel.choices, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    source_item = models.ForeignKey(
+        RequestItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "customer", "link_type"],
+                name="one_link_per_reseller_customer_type",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(link_type="billing", status__in=["activating", "active", "suspended"]),
+                name="one_billing_partner_per_customer",
+                violation_error_code="LNK-V008",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["activating", "active", "suspended", "revoked", "expired"]),
+                name="link_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(link_type__in=["billing", "provisioning", "delegation"]),
+                name="link_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "status", "-created_at"], name="link_reseller_status"),
+            models.Index(fields=["reseller", "-created_at"], name="link_reseller_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reseller.partner_id} → {self.customer.account_id} ({self.link_type})"
+
+    @property
+    def reference(self) -> str:
+        return f"LK-{self.pk:06d}" if self.pk else "LK-new"
+
+
+class ConsentRecord(models.Model):
+    """Append-only evidence of what the customer saw and decided; never edited or deleted."""
+
+    TEXT_VERSION = "consent-text-v1"
+
+    request = models.ForeignKey(LinkRequest, on_delete=models.PROTECT, related_name="consents")
+    item = models.ForeignKey(RequestItem, on_delete=models.PROTECT, related_name="consents")
+    decision = models.CharField(max_length=20, choices=RequestItem.Decision.choices)
+    link_type = models.CharField(max_length=20, choices=LinkType.choices)
+    scope = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    contact_email = models.EmailField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    text_version = models.CharField(max_length=40, default=TEXT_VERSION)
+    receipt_reference = models.CharField(max_length=40, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item"], name="one_consent_record_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_reference} {self.link_type} {self.decision}"
+
+    def save(self, *args, **kwargs):
+        # Evidence is written once; an update would destroy what the customer saw.
+        if self.pk is not None:
+            raise ValueError("Consent records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Consent records are append-only.")
+
+
+class Notification(models.Model):
+    """One e-mail the portal owes someone: written with the change, delivered by a worker."""
+
+    class Kind(models.TextChoices):
+        CONSENT_REQUEST = "consent_request", "Consent request to the customer"
+        CONSENT_RECEIPT = "consent_receipt", "Receipt to the customer"
+        APPROVAL_NEEDED = "approval_needed", "Approval needed"
+        REQUEST_REJECTED = "request_rejected", "Request rejected"
+        CUSTOMER_DECIDED = "customer_decided", "Customer decided"
+        LINK_ACTIVE = "link_active", "Link active"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    to_email = models.EmailField()
+    request = models.ForeignKey(
+        LinkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    link = models.ForeignKey(
+        Link, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed"]),
+                name="notification_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.status})"

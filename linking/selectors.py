@@ -1,0 +1,270 @@
+"""Reads, always scoped to one reseller, with their related rows already fetched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Reseller, User
+from linking.models import (
+    ConsentRecord,
+    CustomerAccount,
+    Link,
+    LinkRequest,
+    Notification,
+    RequestItem,
+    normalise_account_id,
+)
+
+Status = LinkRequest.Status
+
+
+def _overdue_q(now) -> Q:
+    return Q(status__in=LinkRequest.OPEN_STATUSES, consent_deadline__lte=now)
+
+
+def request_filter_by_status(qs: QuerySet, status: str, now=None) -> QuerySet:
+    """Filter by the status a person sees: an overdue request is expired before the sweep."""
+    now = now or timezone.now()
+    if status == Status.EXPIRED:
+        return qs.filter(Q(status=Status.EXPIRED) | _overdue_q(now))
+    if status in LinkRequest.OPEN_STATUSES:
+        return qs.filter(status=status).exclude(consent_deadline__lte=now)
+    return qs.filter(status=status)
+
+
+@dataclass
+class RequestFilters:
+    status: str = ""
+    link_type: str = ""
+    waiting_on: str = ""
+    customer: str = ""
+    initiator: int | None = None
+    q: str = ""
+    ticket: str = ""
+
+
+WAITING_ON_STATUS = {
+    "initiator": Status.DRAFT,
+    "approver": Status.PENDING_APPROVAL,
+    "customer": Status.PENDING_CONSENT,
+}
+
+
+def link_request_list_for_reseller(
+    *, reseller: Reseller, filters: RequestFilters | None = None
+) -> QuerySet[LinkRequest]:
+    """The reseller's requests, newest first, filtered as the list page offers."""
+    filters = filters or RequestFilters()
+    qs = LinkRequest.objects.filter(reseller=reseller).select_related(
+        "customer", "initiator", "approver"
+    )
+    if filters.status:
+        qs = request_filter_by_status(qs, filters.status)
+    if filters.waiting_on in WAITING_ON_STATUS:
+        qs = request_filter_by_status(qs, WAITING_ON_STATUS[filters.waiting_on])
+    if filters.link_type:
+        qs = qs.filter(
+            Exists(RequestItem.objects.filter(request=OuterRef("pk"), link_type=filters.link_type))
+        )
+    if filters.customer:
+        account_id = normalise_account_id(filters.customer)
+        qs = qs.filter(
+            Q(customer__account_id=account_id)
+            | Q(customer__display_name__icontains=filters.customer)
+        )
+    if filters.initiator:
+        qs = qs.filter(initiator_id=filters.initiator)
+    if filters.ticket:
+        qs = qs.filter(ticket_reference__icontains=filters.ticket)
+    if filters.q:
+        text = filters.q.strip()
+        q = (
+            Q(ticket_reference__icontains=text)
+            | Q(customer__display_name__icontains=text)
+            | Q(account_id_input__icontains=normalise_account_id(text) or text)
+            | Q(note_to_customer__icontains=text)
+        )
+        ref = text.upper().removeprefix("LR-")
+        if ref.isdigit():
+            q |= Q(pk=int(ref))
+        qs = qs.filter(q)
+    return qs.prefetch_related("items").order_by("-created_at", "-id")
+
+
+def link_request_get_for_reseller(*, reseller: Reseller, pk: int) -> LinkRequest | None:
+    return (
+        LinkRequest.objects.filter(reseller=reseller, pk=pk)
+        .select_related("customer", "initiator", "approver", "reseller")
+        .prefetch_related("items")
+        .first()
+    )
+
+
+def approval_queue_for_user(*, reseller: Reseller, user: User) -> QuerySet[LinkRequest]:
+    """Requests waiting for approval that this user may decide (never their own)."""
+    return (
+        request_filter_by_status(
+            LinkRequest.objects.filter(reseller=reseller), Status.PENDING_APPROVAL
+        )
+        .exclude(initiator=user)
+        .select_related("customer", "initiator")
+        .prefetch_related("items")
+        .order_by("status_changed_at", "id")
+    )
+
+
+def dashboard_for_reseller(*, reseller: Reseller) -> dict:
+    """Counts by status (as seen, overdue counted as expired), oldest pending, recent failures."""
+    now = timezone.now()
+    base = LinkRequest.objects.filter(reseller=reseller)
+    counts = {status: 0 for status in Status.values}
+    for row in base.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    # Overdue requests are shown as expired even before the sweep moves them.
+    for row in base.filter(_overdue_q(now)).values("status").annotate(n=Count("id")):
+        counts[row["status"]] -= row["n"]
+        counts[Status.EXPIRED] += row["n"]
+    oldest = list(
+        base.filter(status__in=LinkRequest.OPEN_STATUSES)
+        .exclude(consent_deadline__lte=now)
+        .select_related("customer", "initiator")
+        .order_by("status_changed_at", "id")[:10]
+    )
+    failures = list(
+        base.exclude(failure_code="").select_related("customer").order_by("-status_changed_at")[:5]
+    )
+    failed_notifications = list(
+        Notification.objects.filter(request__reseller=reseller, status=Notification.Status.FAILED)
+        .select_related("request")
+        .order_by("-created_at")[:5]
+    )
+    links = {
+        row["status"]: row["n"]
+        for row in Link.objects.filter(reseller=reseller).values("status").annotate(n=Count("id"))
+    }
+    return {
+        "counts": counts,
+        "oldest": oldest,
+        "failures": failures,
+        "failed_notifications": failed_notifications,
+        "links": links,
+        "now": now,
+    }
+
+
+def request_timeline(*, req: LinkRequest) -> list[dict]:
+    """Who did what, when and why: the history of the request and its items, oldest first."""
+    entries = []
+    rows = list(
+        LinkRequest.history.filter(id=req.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    previous = None
+    for row in rows:
+        changes = []
+        if previous is not None:
+            delta = row.diff_against(previous, excluded_fields=["status_changed_at", "wizard_step"])
+            changes = [(c.field, c.old, c.new) for c in delta.changes]
+        entries.append(
+            {
+                "when": row.history_date,
+                "who": row.history_user,
+                "what": row.history_change_reason or row.get_history_type_display(),
+                "status": row.status,
+                "changes": changes,
+            }
+        )
+        previous = row
+    item_rows = (
+        RequestItem.history.filter(request_id=req.pk)
+        .exclude(history_change_reason__in=["submitted", "customer chosen"])
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    for row in item_rows:
+        if row.history_change_reason and (" by " in row.history_change_reason):
+            entries.append(
+                {
+                    "when": row.history_date,
+                    "who": row.history_user,
+                    "what": f"{row.get_link_type_display()}: {row.history_change_reason}",
+                    "status": "",
+                    "changes": [],
+                }
+            )
+    entries.sort(key=lambda e: e["when"])
+    return entries
+
+
+def link_list_for_reseller(
+    *, reseller: Reseller, status: str = "", link_type: str = "", q: str = ""
+) -> QuerySet[Link]:
+    qs = Link.objects.filter(reseller=reseller).select_related("customer")
+    if status:
+        qs = qs.filter(status=status)
+    if link_type:
+        qs = qs.filter(link_type=link_type)
+    if q:
+        account_id = normalise_account_id(q)
+        qs = qs.filter(Q(customer__display_name__icontains=q) | Q(customer__account_id=account_id))
+    return qs.order_by("-created_at", "-id")
+
+
+def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
+    return (
+        Link.objects.filter(reseller=reseller, pk=pk)
+        .select_related("customer", "source_item__request")
+        .first()
+    )
+
+
+def link_history(*, link: Link) -> list:
+    return list(
+        Link.history.filter(id=link.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+
+
+def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[CustomerAccount]:
+    """Customers on which the reseller holds at least one link, with the count of live ones."""
+    qs = CustomerAccount.objects.filter(links__reseller=reseller)
+    if q:
+        qs = qs.filter(Q(display_name__icontains=q) | Q(account_id=normalise_account_id(q)))
+    return (
+        qs.annotate(
+            live_links=Count(
+                "links",
+                filter=Q(links__reseller=reseller, links__status__in=Link.LIVE_STATUSES),
+            ),
+            all_links=Count("links", filter=Q(links__reseller=reseller)),
+        )
+        .order_by("display_name", "id")
+        .distinct()
+    )
+
+
+def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | None:
+    return CustomerAccount.objects.filter(pk=pk, links__reseller=reseller).distinct().first()
+
+
+def consent_records_for_request(*, req: LinkRequest) -> list[ConsentRecord]:
+    return list(ConsentRecord.objects.filter(request=req).select_related("item"))
+
+
+def link_ids_waiting_for_activation() -> list[int]:
+    return list(
+        Link.objects.filter(status=Link.Status.ACTIVATING).values_list("pk", flat=True)[:500]
+    )
+
+
+def link_request_ids_overdue() -> list[int]:
+    return list(
+        LinkRequest.objects.filter(_overdue_q(timezone.now()))
+        .order_by("consent_deadline")
+        .values_list("pk", flat=True)[:1000]
+    )

@@ -1,0 +1,58 @@
+"""Thin Celery wrappers: ids in, re-fetch, call one service, own the retries."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+
+from linking import notifications, selectors, services
+
+TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(notifications.TemporaryDeliveryError,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def notification_deliver_task(self, notification_id: int) -> str:
+    """Deliver one queued notification; a second run for the same row sends nothing."""
+    return notifications.notification_deliver(notification_id=notification_id)
+
+
+@shared_task
+def notification_sweep_task() -> int:
+    """Re-queue notifications that were never published or whose worker died mid-delivery."""
+    ids = notifications.notification_ids_to_requeue()
+    for notification_id in ids:
+        notification_deliver_task.delay(notification_id)
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def link_activate_task(self, link_id: int) -> None:
+    """Activate a link: apply its guardian grants and mark it active."""
+    services.link_activate(link_id=link_id)
+
+
+@shared_task
+def link_activate_sweep_task() -> int:
+    """Activate links still waiting, in case their task was lost with the broker."""
+    ids = selectors.link_ids_waiting_for_activation()
+    for link_id in ids:
+        services.link_activate(link_id=link_id)
+    return len(ids)
+
+
+@shared_task
+def link_request_expire_sweep_task() -> int:
+    """Expire requests whose deadline has passed (reads treat them as expired already)."""
+    count = 0
+    for request_id in selectors.link_request_ids_overdue():
+        if services.link_request_expire(request_id=request_id):
+            count += 1
+    return count

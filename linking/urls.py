@@ -1,0 +1,20 @@
+from django.urls import path
+
+from linking import views
+
+urlpatterns = [
+    path("requests/", views.request_list, name="request-list"),
+    path("requests/new/", views.request_new, name="request-new"),
+    path("requests/check-account/", views.account_check, name="account-check"),
+    path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/step/<int:step>/", views.request_wizard, name="request-wizard"),
+    path("requests/<int:pk>/submit/", views.request_submit, name="request-submit"),
+    path("requests/<int:pk>/approve/", views.request_approve, name="request-approve"),
+    path("requests/<int:pk>/reject/", views.request_reject, name="request-reject"),
+    path("requests/<int:pk>/cancel/", views.request_cancel, name="request-cancel"),
+    path("approvals/", views.approval_queue, name="approval-queue"),
+    path("links/", views.link_list, name="link-list"),
+    path("links/<int:pk>/", views.link_detail, name="link-detail"),
+    path("customers/", views.customer_list, name="customer-list"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
+]

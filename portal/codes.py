@@ -1,0 +1,324 @@
+"""The catalogue of every error code the portal shows: the code, its stage, cause and fix.
+
+The checks, the services and the help page all read this one table, so a code means the same
+thing everywhere it appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VALIDATION = "validation"
+APPROVAL = "approval"
+CONSENT = "consent"
+ACTIVATION = "activation"
+VERIFICATION = "verification"
+
+STAGES = [VALIDATION, APPROVAL, CONSENT, ACTIVATION, VERIFICATION]
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    stage: str
+    title: str
+    message: str
+    hint: str
+
+
+_ENTRIES = [
+    # --- validation: the request itself ---------------------------------------------------
+    Code(
+        "LNK-V001",
+        VALIDATION,
+        "Malformed account id",
+        "“{account_id}” is not a valid customer account id.",
+        "Account ids are 12 digits, optionally written in groups like 1234-5678-9012. "
+        "Copy it from the customer's console.",
+    ),
+    Code(
+        "LNK-V002",
+        VALIDATION,
+        "Account not in the directory",
+        "No customer account {account_id} exists in the directory.",
+        "Check the id with the customer. New accounts appear in the directory within a day "
+        "of registration; contact platform support if it is still missing.",
+    ),
+    Code(
+        "LNK-V003",
+        VALIDATION,
+        "Account frozen",
+        "Customer account {account_id} is frozen.",
+        "The customer must resolve the freeze with the platform before it can be linked.",
+    ),
+    Code(
+        "LNK-V004",
+        VALIDATION,
+        "Account in arrears",
+        "Customer account {account_id} is in arrears.",
+        "The customer must settle the outstanding balance before it can be linked.",
+    ),
+    Code(
+        "LNK-V005",
+        VALIDATION,
+        "Account deregistered",
+        "Customer account {account_id} has been deregistered.",
+        "A deregistered account cannot be linked. Ask the customer for their current account.",
+    ),
+    Code(
+        "LNK-V006",
+        VALIDATION,
+        "Account on the other site",
+        "Customer account {account_id} belongs to the {account_site} site; your program is on "
+        "the {reseller_site} site.",
+        "Accounts can only be linked within one site. Use the partner program of that site.",
+    ),
+    Code(
+        "LNK-V007",
+        VALIDATION,
+        "Account is a partner",
+        "Customer account {account_id} is itself a partner account.",
+        "Partner accounts cannot be linked as customers. Link the partner's customer accounts "
+        "instead.",
+    ),
+    Code(
+        "LNK-V008",
+        VALIDATION,
+        "Another billing partner",
+        "Customer account {account_id} already has another billing partner.",
+        "A customer has one billing partner at a time. The customer must end the current "
+        "billing association first; you can still request provisioning or delegation.",
+    ),
+    Code(
+        "LNK-V009",
+        VALIDATION,
+        "Link type not in your program",
+        "Your partner program does not allow {link_type} links.",
+        "Choose another link type, or ask platform staff to extend your program.",
+    ),
+    Code(
+        "LNK-V010",
+        VALIDATION,
+        "Region not enabled",
+        "Region {region} is not enabled for customer account {account_id}.",
+        "Remove the region from the scope, or ask the customer to enable it first.",
+    ),
+    Code(
+        "LNK-V011",
+        VALIDATION,
+        "Link already exists",
+        "You already have an active {link_type} link with customer account {account_id}.",
+        "Open the existing link and amend its scope instead of requesting a new one.",
+    ),
+    Code(
+        "LNK-V012",
+        VALIDATION,
+        "Request already open",
+        "Request {reference} for a {link_type} link with customer account {account_id} is "
+        "still open.",
+        "Open that request and follow it up, or cancel it before starting a new one.",
+    ),
+    Code(
+        "LNK-V013",
+        VALIDATION,
+        "Missing role",
+        "Your role in {reseller} does not allow this action.",
+        "Ask an admin of your reseller to give you the {role} role.",
+    ),
+    Code(
+        "LNK-V014",
+        VALIDATION,
+        "No link type chosen",
+        "Choose at least one link type.",
+        "Tick billing, provisioning or delegation in step 1.",
+    ),
+    Code(
+        "LNK-V015",
+        VALIDATION,
+        "No services in scope",
+        "The {link_type} item has no services, or names a service that is not offered.",
+        "Pick one or more services from the list in step 3.",
+    ),
+    Code(
+        "LNK-V016",
+        VALIDATION,
+        "No regions in scope",
+        "The {link_type} item has no regions, or names a region that does not exist.",
+        "Pick one or more regions from the list in step 3.",
+    ),
+    Code(
+        "LNK-V017",
+        VALIDATION,
+        "Delegation duration out of range",
+        "A delegation lasts from 1 to 730 days; {days} was given.",
+        "Choose a duration between 1 day and 2 years.",
+    ),
+    Code(
+        "LNK-V018",
+        VALIDATION,
+        "Unknown access level",
+        "“{level}” is not an access level.",
+        "Choose read-only or manage.",
+    ),
+    Code(
+        "LNK-V019",
+        VALIDATION,
+        "Reseller not active",
+        "Your reseller account {reseller} is {status}.",
+        "New requests are blocked until platform staff reactivate your program.",
+    ),
+    Code(
+        "LNK-V020",
+        VALIDATION,
+        "No consent contact",
+        "Customer account {account_id} has no contact e-mail for consent.",
+        "Ask platform support to record the customer's contact address in the directory.",
+    ),
+    Code(
+        "LNK-V021",
+        VALIDATION,
+        "No customer chosen",
+        "The request names no customer account yet.",
+        "Enter the customer's account id in step 2.",
+    ),
+    Code(
+        "LNK-V022",
+        VALIDATION,
+        "Consent deadline out of range",
+        "The consent deadline must be between 1 and {max_days} days; {days} was given.",
+        "Choose a shorter deadline.",
+    ),
+    # --- state of a request ----------------------------------------------------------------
+    Code(
+        "LNK-S001",
+        VALIDATION,
+        "Action not possible in this state",
+        "Request {reference} is {status}; it cannot be {action}.",
+        "Reload the request to see its current state and what it is waiting on.",
+    ),
+    Code(
+        "LNK-S002",
+        VALIDATION,
+        "Not your draft",
+        "Only the initiator of request {reference} can change the draft.",
+        "Ask the initiator to finish it, or start a request of your own.",
+    ),
+    # --- approval ------------------------------------------------------------------------
+    Code(
+        "LNK-A001",
+        APPROVAL,
+        "Maker-checker",
+        "You started request {reference}, so you cannot approve or reject it.",
+        "Another approver of your reseller must decide it.",
+    ),
+    Code(
+        "LNK-A002",
+        APPROVAL,
+        "Missing approver role",
+        "Your role in {reseller} does not allow approving requests.",
+        "Ask an admin of your reseller for the approver role.",
+    ),
+    Code(
+        "LNK-A003",
+        APPROVAL,
+        "Reason required",
+        "A rejection needs a reason.",
+        "Say why, so the initiator knows what to fix.",
+    ),
+    # --- consent -------------------------------------------------------------------------
+    Code(
+        "LNK-C001",
+        CONSENT,
+        "Unknown link",
+        "This consent link is not valid.",
+        "Open the link exactly as it appears in the most recent e-mail, or ask your partner "
+        "to send a new one.",
+    ),
+    Code(
+        "LNK-C002",
+        CONSENT,
+        "Link expired",
+        "This consent link has expired.",
+        "Ask your partner to send a new request if you still want to proceed.",
+    ),
+    Code(
+        "LNK-C003",
+        CONSENT,
+        "Link already used",
+        "This consent link has already been used or replaced by a newer one.",
+        "Use the link in the most recent e-mail. Your earlier decision is final; your partner "
+        "can send a new request.",
+    ),
+    Code(
+        "LNK-C004",
+        CONSENT,
+        "Request withdrawn",
+        "This request was withdrawn by the partner.",
+        "There is nothing to do. Contact your partner if you expected it.",
+    ),
+    Code(
+        "LNK-C005",
+        CONSENT,
+        "Confirmation does not match",
+        "The account id typed to confirm does not match this account.",
+        "Type your account id exactly as shown on this page to grant manage access to "
+        "sensitive services.",
+    ),
+    Code(
+        "LNK-C006",
+        CONSENT,
+        "Decision missing",
+        "Decide every item: accept or decline each one.",
+        "Choose accept or decline for each item, then confirm.",
+    ),
+    # --- activation ----------------------------------------------------------------------
+    Code(
+        "LNK-P001",
+        ACTIVATION,
+        "Account no longer active",
+        "Customer account {account_id} became {status} before the link was activated.",
+        "The link stays pending until the account is active again; contact the customer.",
+    ),
+    Code(
+        "LNK-P002",
+        ACTIVATION,
+        "Billing partner changed",
+        "Customer account {account_id} got another billing partner before activation.",
+        "The billing item cannot be activated. Contact the customer.",
+    ),
+    # --- members -------------------------------------------------------------------------
+    Code(
+        "ACC-M001",
+        VALIDATION,
+        "No such user",
+        "No portal user has the e-mail address {email}.",
+        "Ask platform staff to create the user first, then add them here.",
+    ),
+    Code(
+        "ACC-M002",
+        VALIDATION,
+        "Already a member",
+        "{email} is already a member of {reseller}.",
+        "Change their role in the member list instead.",
+    ),
+    Code(
+        "ACC-M003",
+        VALIDATION,
+        "Last admin",
+        "{email} is the last admin of {reseller}.",
+        "Make another member admin first, then change or remove this one.",
+    ),
+    Code(
+        "ACC-M004",
+        VALIDATION,
+        "Missing admin role",
+        "Only admins of {reseller} can manage members.",
+        "Ask an admin of your reseller.",
+    ),
+]
+
+CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}
+
+
+def codes_by_stage() -> list[tuple[str, list[Code]]]:
+    return [(stage, [c for c in _ENTRIES if c.stage == stage]) for stage in STAGES]

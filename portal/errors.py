@@ -1,0 +1,20 @@
+"""The one domain error of the portal: every refusal carries a stable code from the catalogue."""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """A refusal with a stable code, a message a person understands and what to do next."""
+
+    def __init__(self, code: str, message: str | None = None, hint: str | None = None, **params):
+        from portal.codes import CODES
+
+        entry = CODES.get(code)
+        self.code = code
+        self.stage = entry.stage if entry else ""
+        self.message = message or (entry.message.format(**params) if entry else code)
+        self.hint = hint or (entry.hint.format(**params) if entry else "")
+        super().__init__(f"{code}: {self.message}")
+
+    def as_text(self) -> str:
+        return f"{self.message} {self.hint} ({self.code})".strip()

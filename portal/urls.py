@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+admin.site.site_header = "Partner Portal administration"
+admin.site.site_title = "Partner Portal admin"
+
+urlpatterns = [
+    path("", include(("portal.page_urls", "portal"), namespace="portal")),
+    path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
+    path("", include(("linking.urls", "linking"), namespace="linking")),
+    path("consent/", include(("linking.consent_urls", "consent"), namespace="consent")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"
