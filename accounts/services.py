@@ -80,7 +80,7 @@ def membership_add(
 def membership_set_role(*, actor: User, membership_id: int, role: str) -> Membership:
     """Change a member's role: a move from one role group to another. Reseller admins."""
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user", "reseller")
         .get(pk=membership_id)
     )
@@ -109,7 +109,7 @@ def membership_set_role(*, actor: User, membership_id: int, role: str) -> Member
 def membership_remove(*, actor: User, membership_id: int) -> None:
     """Remove a member from the reseller; the last admin stays. Reseller admins."""
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("user", "reseller")
         .get(pk=membership_id)
     )

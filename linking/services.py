@@ -57,7 +57,7 @@ def _on_commit(task, *args) -> None:
 
 def _lock_request(request_id: int) -> LinkRequest:
     return (
-        LinkRequest.objects.select_for_update()
+        LinkRequest.objects.select_for_update(of=("self",))
         .select_related("reseller", "customer", "initiator")
         .get(pk=request_id)
     )
@@ -453,7 +453,7 @@ def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
         raise PortalError("LNK-C001") from None
     qs = LinkRequest.objects.select_related("reseller", "customer")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     req = qs.filter(pk=request_id).first()
     if req is None:
         raise PortalError("LNK-C001")
@@ -556,7 +556,7 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
 
     now = timezone.now()
     link = (
-        Link.objects.select_for_update()
+        Link.objects.select_for_update(of=("self",))
         .filter(reseller=req.reseller, customer=req.customer, link_type=item.link_type)
         .first()
     )
@@ -614,7 +614,7 @@ def link_grants(link: Link) -> list[str]:
 def link_activate(*, link_id: int) -> Link | None:
     """Apply a link's grants and make it active. The activation task calls it; idempotent."""
     link = (
-        Link.objects.select_for_update()
+        Link.objects.select_for_update(of=("self",))
         .select_related("reseller", "customer", "source_item__request__initiator")
         .filter(pk=link_id)
         .first()

@@ -8,514 +8,1353 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerAccount',
+            name="CustomerAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_id', models.CharField(help_text='12 digits.', max_length=12, unique=True)),
-                ('display_name', models.CharField(max_length=200)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('site', models.CharField(choices=[('intl', 'International'), ('cn', 'China')], default='intl', max_length=10)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('frozen', 'Frozen'), ('in_arrears', 'In arrears'), ('deregistered', 'Deregistered')], default='active', max_length=20)),
-                ('is_partner', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "account_id",
+                    models.CharField(help_text="12 digits.", max_length=12, unique=True),
+                ),
+                ("display_name", models.CharField(max_length=200)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "site",
+                    models.CharField(
+                        choices=[("intl", "International"), ("cn", "China")],
+                        default="intl",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("frozen", "Frozen"),
+                            ("in_arrears", "In arrears"),
+                            ("deregistered", "Deregistered"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("is_partner", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['display_name'],
-                'permissions': [('bill_customeraccount', 'Is the billing partner of the customer account'), ('provision_customeraccount', 'Can provision services in the customer account'), ('delegate_read_customeraccount', 'Has read-only delegated administration'), ('delegate_manage_customeraccount', 'Has manage delegated administration')],
+                "ordering": ["display_name"],
+                "permissions": [
+                    ("bill_customeraccount", "Is the billing partner of the customer account"),
+                    ("provision_customeraccount", "Can provision services in the customer account"),
+                    ("delegate_read_customeraccount", "Has read-only delegated administration"),
+                    ("delegate_manage_customeraccount", "Has manage delegated administration"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='e.g. ap-southeast-1', max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('site', models.CharField(choices=[('intl', 'International'), ('cn', 'China')], default='intl', max_length=10)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(help_text="e.g. ap-southeast-1", max_length=40, unique=True),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "site",
+                    models.CharField(
+                        choices=[("intl", "International"), ("cn", "China")],
+                        default="intl",
+                        max_length=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='e.g. ECS', max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('category', models.CharField(blank=True, max_length=60)),
-                ('sensitive', models.BooleanField(default=False, help_text="Delegation over it needs the customer's explicit confirmation.")),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="e.g. ECS", max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("category", models.CharField(blank=True, max_length=60)),
+                (
+                    "sensitive",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Delegation over it needs the customer's explicit confirmation.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalCustomerAccount',
+            name="HistoricalCustomerAccount",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('account_id', models.CharField(db_index=True, help_text='12 digits.', max_length=12)),
-                ('display_name', models.CharField(max_length=200)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('site', models.CharField(choices=[('intl', 'International'), ('cn', 'China')], default='intl', max_length=10)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('frozen', 'Frozen'), ('in_arrears', 'In arrears'), ('deregistered', 'Deregistered')], default='active', max_length=20)),
-                ('is_partner', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "account_id",
+                    models.CharField(db_index=True, help_text="12 digits.", max_length=12),
+                ),
+                ("display_name", models.CharField(max_length=200)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "site",
+                    models.CharField(
+                        choices=[("intl", "International"), ("cn", "China")],
+                        default="intl",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("frozen", "Frozen"),
+                            ("in_arrears", "In arrears"),
+                            ("deregistered", "Deregistered"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("is_partner", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical customer account',
-                'verbose_name_plural': 'historical customer accounts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalLinkRequest',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('account_id_input', models.CharField(blank=True, max_length=40)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('pending_approval', 'Waiting for approval'), ('pending_consent', 'Waiting for the customer'), ('completed', 'Completed'), ('rejected', 'Rejected'), ('declined', 'Declined by the customer'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='draft', max_length=20)),
-                ('wizard_step', models.PositiveSmallIntegerField(default=1)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('ticket_reference', models.CharField(blank=True, max_length=80)),
-                ('note_to_customer', models.TextField(blank=True, max_length=2000)),
-                ('consent_days', models.PositiveSmallIntegerField(default=7)),
-                ('consent_deadline', models.DateTimeField(blank=True, null=True)),
-                ('consent_email', models.EmailField(blank=True, max_length=254)),
-                ('reminders_sent', models.PositiveSmallIntegerField(default=0)),
-                ('resend_count', models.PositiveSmallIntegerField(default=0)),
-                ('failure_stage', models.CharField(blank=True, max_length=20)),
-                ('failure_code', models.CharField(blank=True, max_length=20)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('approver', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.customeraccount')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiator', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.reseller')),
-            ],
-            options={
-                'verbose_name': 'historical link request',
-                'verbose_name_plural': 'historical link requests',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalRegion',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, help_text='e.g. ap-southeast-1', max_length=40)),
-                ('name', models.CharField(max_length=120)),
-                ('site', models.CharField(choices=[('intl', 'International'), ('cn', 'China')], default='intl', max_length=10)),
-                ('is_active', models.BooleanField(default=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical region',
-                'verbose_name_plural': 'historical regions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalService',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, help_text='e.g. ECS', max_length=40)),
-                ('name', models.CharField(max_length=120)),
-                ('category', models.CharField(blank=True, max_length=60)),
-                ('sensitive', models.BooleanField(default=False, help_text="Delegation over it needs the customer's explicit confirmation.")),
-                ('is_active', models.BooleanField(default=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical service',
-                'verbose_name_plural': 'historical services',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Link',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('link_type', models.CharField(choices=[('billing', 'Billing association'), ('provisioning', 'Service provisioning'), ('delegation', 'Delegated administration')], max_length=20)),
-                ('status', models.CharField(choices=[('activating', 'Activating'), ('active', 'Active'), ('suspended', 'Suspended'), ('revoked', 'Revoked'), ('expired', 'Expired')], default='activating', max_length=20)),
-                ('services', models.JSONField(blank=True, default=list)),
-                ('regions', models.JSONField(blank=True, default=list)),
-                ('access_level', models.CharField(blank=True, choices=[('read_only', 'Read-only'), ('manage', 'Manage')], max_length=20)),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('status_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='linking.customeraccount')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='accounts.reseller')),
-            ],
-            options={
-                'ordering': ['-created_at', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='LinkRequest',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_id_input', models.CharField(blank=True, max_length=40)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('pending_approval', 'Waiting for approval'), ('pending_consent', 'Waiting for the customer'), ('completed', 'Completed'), ('rejected', 'Rejected'), ('declined', 'Declined by the customer'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='draft', max_length=20)),
-                ('wizard_step', models.PositiveSmallIntegerField(default=1)),
-                ('decision_reason', models.TextField(blank=True)),
-                ('ticket_reference', models.CharField(blank=True, max_length=80)),
-                ('note_to_customer', models.TextField(blank=True, max_length=2000)),
-                ('consent_days', models.PositiveSmallIntegerField(default=7)),
-                ('consent_deadline', models.DateTimeField(blank=True, null=True)),
-                ('consent_token_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('consent_email', models.EmailField(blank=True, max_length=254)),
-                ('reminders_sent', models.PositiveSmallIntegerField(default=0)),
-                ('resend_count', models.PositiveSmallIntegerField(default=0)),
-                ('failure_stage', models.CharField(blank=True, max_length=20)),
-                ('failure_code', models.CharField(blank=True, max_length=20)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('approver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='approved_requests', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='linking.customeraccount')),
-                ('initiator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='initiated_requests', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='accounts.reseller')),
-            ],
-            options={
-                'ordering': ['-created_at', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalRequestItem',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('link_type', models.CharField(choices=[('billing', 'Billing association'), ('provisioning', 'Service provisioning'), ('delegation', 'Delegated administration')], max_length=20)),
-                ('services', models.JSONField(blank=True, default=list)),
-                ('regions', models.JSONField(blank=True, default=list)),
-                ('access_level', models.CharField(blank=True, choices=[('read_only', 'Read-only'), ('manage', 'Manage')], max_length=20)),
-                ('duration_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('is_open', models.BooleanField(default=False)),
-                ('decision', models.CharField(choices=[('pending', 'Not decided'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=20)),
-                ('decline_reason', models.TextField(blank=True, max_length=2000)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.customeraccount')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.reseller')),
-                ('request', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.linkrequest')),
-            ],
-            options={
-                'verbose_name': 'historical request item',
-                'verbose_name_plural': 'historical request items',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical customer account",
+                "verbose_name_plural": "historical customer accounts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalNotification',
+            name="HistoricalLinkRequest",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('consent_request', 'Consent request to the customer'), ('consent_receipt', 'Receipt to the customer'), ('approval_needed', 'Approval needed'), ('request_rejected', 'Request rejected'), ('customer_decided', 'Customer decided'), ('link_active', 'Link active')], max_length=30)),
-                ('to_email', models.EmailField(max_length=254)),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('link', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.link')),
-                ('request', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.linkrequest')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("account_id_input", models.CharField(blank=True, max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending_approval", "Waiting for approval"),
+                            ("pending_consent", "Waiting for the customer"),
+                            ("completed", "Completed"),
+                            ("rejected", "Rejected"),
+                            ("declined", "Declined by the customer"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("wizard_step", models.PositiveSmallIntegerField(default=1)),
+                ("decision_reason", models.TextField(blank=True)),
+                ("ticket_reference", models.CharField(blank=True, max_length=80)),
+                ("note_to_customer", models.TextField(blank=True, max_length=2000)),
+                ("consent_days", models.PositiveSmallIntegerField(default=7)),
+                ("consent_deadline", models.DateTimeField(blank=True, null=True)),
+                ("consent_email", models.EmailField(blank=True, max_length=254)),
+                ("reminders_sent", models.PositiveSmallIntegerField(default=0)),
+                ("resend_count", models.PositiveSmallIntegerField(default=0)),
+                ("failure_stage", models.CharField(blank=True, max_length=20)),
+                ("failure_code", models.CharField(blank=True, max_length=20)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiator",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.reseller",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical notification',
-                'verbose_name_plural': 'historical notifications',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical link request",
+                "verbose_name_plural": "historical link requests",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="HistoricalRegion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('consent_request', 'Consent request to the customer'), ('consent_receipt', 'Receipt to the customer'), ('approval_needed', 'Approval needed'), ('request_rejected', 'Request rejected'), ('customer_decided', 'Customer decided'), ('link_active', 'Link active')], max_length=30)),
-                ('to_email', models.EmailField(max_length=254)),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('link', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='linking.link')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='linking.linkrequest')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(db_index=True, help_text="e.g. ap-southeast-1", max_length=40),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "site",
+                    models.CharField(
+                        choices=[("intl", "International"), ("cn", "China")],
+                        default="intl",
+                        max_length=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "historical region",
+                "verbose_name_plural": "historical regions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalService",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, help_text="e.g. ECS", max_length=40)),
+                ("name", models.CharField(max_length=120)),
+                ("category", models.CharField(blank=True, max_length=60)),
+                (
+                    "sensitive",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Delegation over it needs the customer's explicit confirmation.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical service",
+                "verbose_name_plural": "historical services",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Link",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.CharField(
+                        choices=[
+                            ("billing", "Billing association"),
+                            ("provisioning", "Service provisioning"),
+                            ("delegation", "Delegated administration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("activating", "Activating"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("revoked", "Revoked"),
+                            ("expired", "Expired"),
+                        ],
+                        default="activating",
+                        max_length=20,
+                    ),
+                ),
+                ("services", models.JSONField(blank=True, default=list)),
+                ("regions", models.JSONField(blank=True, default=list)),
+                (
+                    "access_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("read_only", "Read-only"), ("manage", "Manage")],
+                        max_length=20,
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("status_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="links",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="links",
+                        to="accounts.reseller",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalCustomerAccount_regions',
+            name="LinkRequest",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('customeraccount', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.customeraccount')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='linking.historicalcustomeraccount')),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("account_id_input", models.CharField(blank=True, max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending_approval", "Waiting for approval"),
+                            ("pending_consent", "Waiting for the customer"),
+                            ("completed", "Completed"),
+                            ("rejected", "Rejected"),
+                            ("declined", "Declined by the customer"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("wizard_step", models.PositiveSmallIntegerField(default=1)),
+                ("decision_reason", models.TextField(blank=True)),
+                ("ticket_reference", models.CharField(blank=True, max_length=80)),
+                ("note_to_customer", models.TextField(blank=True, max_length=2000)),
+                ("consent_days", models.PositiveSmallIntegerField(default=7)),
+                ("consent_deadline", models.DateTimeField(blank=True, null=True)),
+                ("consent_token_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("consent_email", models.EmailField(blank=True, max_length=254)),
+                ("reminders_sent", models.PositiveSmallIntegerField(default=0)),
+                ("resend_count", models.PositiveSmallIntegerField(default=0)),
+                ("failure_stage", models.CharField(blank=True, max_length=20)),
+                ("failure_code", models.CharField(blank=True, max_length=20)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approved_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "initiator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="initiated_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="accounts.reseller",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalCustomerAccount_regions',
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalRequestItem",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.CharField(
+                        choices=[
+                            ("billing", "Billing association"),
+                            ("provisioning", "Service provisioning"),
+                            ("delegation", "Delegated administration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("services", models.JSONField(blank=True, default=list)),
+                ("regions", models.JSONField(blank=True, default=list)),
+                (
+                    "access_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("read_only", "Read-only"), ("manage", "Manage")],
+                        max_length=20,
+                    ),
+                ),
+                ("duration_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("is_open", models.BooleanField(default=False)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not decided"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("decline_reason", models.TextField(blank=True, max_length=2000)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.reseller",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.linkrequest",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical request item",
+                "verbose_name_plural": "historical request items",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalNotification",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("consent_request", "Consent request to the customer"),
+                            ("consent_receipt", "Receipt to the customer"),
+                            ("approval_needed", "Approval needed"),
+                            ("request_rejected", "Request rejected"),
+                            ("customer_decided", "Customer decided"),
+                            ("link_active", "Link active"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("to_email", models.EmailField(max_length=254)),
+                ("context", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "link",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.link",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.linkrequest",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical notification",
+                "verbose_name_plural": "historical notifications",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Notification",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("consent_request", "Consent request to the customer"),
+                            ("consent_receipt", "Receipt to the customer"),
+                            ("approval_needed", "Approval needed"),
+                            ("request_rejected", "Request rejected"),
+                            ("customer_decided", "Customer decided"),
+                            ("link_active", "Link active"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("to_email", models.EmailField(max_length=254)),
+                ("context", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "link",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="linking.link",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="linking.linkrequest",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalCustomerAccount_regions",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "customeraccount",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="linking.historicalcustomeraccount",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.region",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalCustomerAccount_regions",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='customeraccount',
-            name='regions',
-            field=models.ManyToManyField(blank=True, related_name='customers', to='linking.region'),
+            model_name="customeraccount",
+            name="regions",
+            field=models.ManyToManyField(blank=True, related_name="customers", to="linking.region"),
         ),
         migrations.CreateModel(
-            name='RequestItem',
+            name="RequestItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('link_type', models.CharField(choices=[('billing', 'Billing association'), ('provisioning', 'Service provisioning'), ('delegation', 'Delegated administration')], max_length=20)),
-                ('services', models.JSONField(blank=True, default=list)),
-                ('regions', models.JSONField(blank=True, default=list)),
-                ('access_level', models.CharField(blank=True, choices=[('read_only', 'Read-only'), ('manage', 'Manage')], max_length=20)),
-                ('duration_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('is_open', models.BooleanField(default=False)),
-                ('decision', models.CharField(choices=[('pending', 'Not decided'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=20)),
-                ('decline_reason', models.TextField(blank=True, max_length=2000)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='linking.customeraccount')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='linking.linkrequest')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.CharField(
+                        choices=[
+                            ("billing", "Billing association"),
+                            ("provisioning", "Service provisioning"),
+                            ("delegation", "Delegated administration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("services", models.JSONField(blank=True, default=list)),
+                ("regions", models.JSONField(blank=True, default=list)),
+                (
+                    "access_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("read_only", "Read-only"), ("manage", "Manage")],
+                        max_length=20,
+                    ),
+                ),
+                ("duration_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("is_open", models.BooleanField(default=False)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not decided"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("decline_reason", models.TextField(blank=True, max_length=2000)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="linking.linkrequest",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='link',
-            name='source_item',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='linking.requestitem'),
+            model_name="link",
+            name="source_item",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="linking.requestitem",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalLink',
+            name="HistoricalLink",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('link_type', models.CharField(choices=[('billing', 'Billing association'), ('provisioning', 'Service provisioning'), ('delegation', 'Delegated administration')], max_length=20)),
-                ('status', models.CharField(choices=[('activating', 'Activating'), ('active', 'Active'), ('suspended', 'Suspended'), ('revoked', 'Revoked'), ('expired', 'Expired')], default='activating', max_length=20)),
-                ('services', models.JSONField(blank=True, default=list)),
-                ('regions', models.JSONField(blank=True, default=list)),
-                ('access_level', models.CharField(blank=True, choices=[('read_only', 'Read-only'), ('manage', 'Manage')], max_length=20)),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('status_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.customeraccount')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.reseller')),
-                ('source_item', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='linking.requestitem')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.CharField(
+                        choices=[
+                            ("billing", "Billing association"),
+                            ("provisioning", "Service provisioning"),
+                            ("delegation", "Delegated administration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("activating", "Activating"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("revoked", "Revoked"),
+                            ("expired", "Expired"),
+                        ],
+                        default="activating",
+                        max_length=20,
+                    ),
+                ),
+                ("services", models.JSONField(blank=True, default=list)),
+                ("regions", models.JSONField(blank=True, default=list)),
+                (
+                    "access_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("read_only", "Read-only"), ("manage", "Manage")],
+                        max_length=20,
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("status_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.customeraccount",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.reseller",
+                    ),
+                ),
+                (
+                    "source_item",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="linking.requestitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical link',
-                'verbose_name_plural': 'historical links',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical link",
+                "verbose_name_plural": "historical links",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('pending', 'Not decided'), ('accepted', 'Accepted'), ('declined', 'Declined')], max_length=20)),
-                ('link_type', models.CharField(choices=[('billing', 'Billing association'), ('provisioning', 'Service provisioning'), ('delegation', 'Delegated administration')], max_length=20)),
-                ('scope', models.JSONField(default=dict)),
-                ('reason', models.TextField(blank=True)),
-                ('contact_email', models.EmailField(max_length=254)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('text_version', models.CharField(default='consent-text-v1', max_length=40)),
-                ('receipt_reference', models.CharField(db_index=True, max_length=40)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='linking.linkrequest')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='linking.requestitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not decided"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.CharField(
+                        choices=[
+                            ("billing", "Billing association"),
+                            ("provisioning", "Service provisioning"),
+                            ("delegation", "Delegated administration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("scope", models.JSONField(default=dict)),
+                ("reason", models.TextField(blank=True)),
+                ("contact_email", models.EmailField(max_length=254)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("text_version", models.CharField(default="consent-text-v1", max_length=40)),
+                ("receipt_reference", models.CharField(db_index=True, max_length=40)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="linking.linkrequest",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="linking.requestitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerAccountGroupObjectPermission',
+            name="CustomerAccountGroupObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='linking.customeraccount')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="linking.customeraccount"
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group"),
+                ),
+                (
+                    "permission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('group', 'permission', 'content_object')},
+                "abstract": False,
+                "unique_together": {("group", "permission", "content_object")},
             },
         ),
         migrations.CreateModel(
-            name='CustomerAccountUserObjectPermission',
+            name="CustomerAccountUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='linking.customeraccount')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="linking.customeraccount"
+                    ),
+                ),
+                (
+                    "permission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('user', 'permission', 'content_object')},
+                "abstract": False,
+                "unique_together": {("user", "permission", "content_object")},
             },
         ),
         migrations.AddIndex(
-            model_name='linkrequest',
-            index=models.Index(fields=['reseller', 'status', '-created_at'], name='req_reseller_status'),
+            model_name="linkrequest",
+            index=models.Index(
+                fields=["reseller", "status", "-created_at"], name="req_reseller_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='linkrequest',
-            index=models.Index(fields=['reseller', '-created_at'], name='req_reseller_created'),
+            model_name="linkrequest",
+            index=models.Index(fields=["reseller", "-created_at"], name="req_reseller_created"),
         ),
         migrations.AddIndex(
-            model_name='linkrequest',
-            index=models.Index(fields=['reseller', 'ticket_reference'], name='req_reseller_ticket'),
+            model_name="linkrequest",
+            index=models.Index(fields=["reseller", "ticket_reference"], name="req_reseller_ticket"),
         ),
         migrations.AddIndex(
-            model_name='linkrequest',
-            index=models.Index(fields=['status', 'consent_deadline'], name='req_status_deadline'),
+            model_name="linkrequest",
+            index=models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
         ),
         migrations.AddConstraint(
-            model_name='linkrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'pending_approval', 'pending_consent', 'completed', 'rejected', 'declined', 'cancelled', 'expired'])), name='request_status_valid'),
+            model_name="linkrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "draft",
+                            "pending_approval",
+                            "pending_consent",
+                            "completed",
+                            "rejected",
+                            "declined",
+                            "cancelled",
+                            "expired",
+                        ],
+                    )
+                ),
+                name="request_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='linkrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('consent_days__gte', 1), ('consent_days__lte', 30)), name='request_consent_days_range'),
+            model_name="linkrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("consent_days__gte", 1), ("consent_days__lte", 30)),
+                name="request_consent_days_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='linkrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('customer__isnull', False), _connector='OR'), name='request_submitted_has_customer'),
+            model_name="linkrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"), ("customer__isnull", False), _connector="OR"
+                ),
+                name="request_submitted_has_customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['status', 'created_at'], name='notification_status_created'),
+            model_name="notification",
+            index=models.Index(fields=["status", "created_at"], name="notification_status_created"),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sending', 'sent', 'failed'])), name='notification_status_valid'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["queued", "sending", "sent", "failed"])),
+                name="notification_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customeraccount',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'frozen', 'in_arrears', 'deregistered'])), name='customer_status_valid'),
+            model_name="customeraccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["active", "frozen", "in_arrears", "deregistered"])
+                ),
+                name="customer_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customeraccount',
-            constraint=models.CheckConstraint(condition=models.Q(('account_id__regex', '^[0-9]{12}$')), name='customer_account_id_format'),
+            model_name="customeraccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("account_id__regex", "^[0-9]{12}$")),
+                name="customer_account_id_format",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requestitem',
-            constraint=models.UniqueConstraint(fields=('request', 'link_type'), name='one_item_per_type_per_request'),
+            model_name="requestitem",
+            constraint=models.UniqueConstraint(
+                fields=("request", "link_type"), name="one_item_per_type_per_request"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requestitem',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_open', True)), fields=('reseller', 'customer', 'link_type'), name='one_open_request_per_customer_and_type', violation_error_code='LNK-V012'),
+            model_name="requestitem",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_open", True)),
+                fields=("reseller", "customer", "link_type"),
+                name="one_open_request_per_customer_and_type",
+                violation_error_code="LNK-V012",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requestitem',
-            constraint=models.CheckConstraint(condition=models.Q(('link_type__in', ['billing', 'provisioning', 'delegation'])), name='item_link_type_valid'),
+            model_name="requestitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("link_type__in", ["billing", "provisioning", "delegation"])),
+                name="item_link_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requestitem',
-            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['pending', 'accepted', 'declined'])), name='item_decision_valid'),
+            model_name="requestitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("decision__in", ["pending", "accepted", "declined"])),
+                name="item_decision_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='requestitem',
-            constraint=models.CheckConstraint(condition=models.Q(('access_level__in', ['', 'read_only', 'manage'])), name='item_access_level_valid'),
+            model_name="requestitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("access_level__in", ["", "read_only", "manage"])),
+                name="item_access_level_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='link',
-            index=models.Index(fields=['reseller', 'status', '-created_at'], name='link_reseller_status'),
+            model_name="link",
+            index=models.Index(
+                fields=["reseller", "status", "-created_at"], name="link_reseller_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='link',
-            index=models.Index(fields=['reseller', '-created_at'], name='link_reseller_created'),
+            model_name="link",
+            index=models.Index(fields=["reseller", "-created_at"], name="link_reseller_created"),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.UniqueConstraint(fields=('reseller', 'customer', 'link_type'), name='one_link_per_reseller_customer_type'),
+            model_name="link",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "customer", "link_type"),
+                name="one_link_per_reseller_customer_type",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.UniqueConstraint(condition=models.Q(('link_type', 'billing'), ('status__in', ['activating', 'active', 'suspended'])), fields=('customer',), name='one_billing_partner_per_customer', violation_error_code='LNK-V008'),
+            model_name="link",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("link_type", "billing"), ("status__in", ["activating", "active", "suspended"])
+                ),
+                fields=("customer",),
+                name="one_billing_partner_per_customer",
+                violation_error_code="LNK-V008",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['activating', 'active', 'suspended', 'revoked', 'expired'])), name='link_status_valid'),
+            model_name="link",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["activating", "active", "suspended", "revoked", "expired"])
+                ),
+                name="link_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='link',
-            constraint=models.CheckConstraint(condition=models.Q(('link_type__in', ['billing', 'provisioning', 'delegation'])), name='link_type_valid'),
+            model_name="link",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("link_type__in", ["billing", "provisioning", "delegation"])),
+                name="link_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.UniqueConstraint(fields=('item',), name='one_consent_record_per_item'),
+            model_name="consentrecord",
+            constraint=models.UniqueConstraint(
+                fields=("item",), name="one_consent_record_per_item"
+            ),
         ),
     ]
