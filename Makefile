@@ -66,7 +66,7 @@ chromium:
 	fi
 
 test: install chromium
-	@mkdir -p var
+	@mkdir -p var $(VAR_DIR)/static
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "Tests on the database of DATABASE_URL"; \
 	  else echo "Tests on SQLite (set DATABASE_URL for PostgreSQL)"; fi
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -9,5 +10,7 @@ class AccountsConfig(AppConfig):
         from simple_history import register
 
         from accounts.models import User
+        from accounts.signals import auditors_group_on_post_migrate
 
         register(User, app=self.label, excluded_fields=["last_login", "password"])
+        post_migrate.connect(auditors_group_on_post_migrate, dispatch_uid="accounts.auditors_group")

@@ -8,24 +8,28 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from guardian.core import ObjectPermissionChecker
 
 from accounts.middleware import get_membership
-from accounts.models import Reseller, User
+from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 
 
 def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
     """True when the user's role in the reseller grants `perm` (a codename on Reseller)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return ObjectPermissionChecker(user).has_perm(perm, reseller)
+    return perm in reseller_perms(user=user, reseller=reseller)
 
 
 def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
-    """Every permission codename the user holds on the reseller."""
-    if not user.is_authenticated or not user.is_active:
+    """Every permission codename the user's role holds on the reseller."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return set()
+    if user.is_superuser:
+        # Guardian grants a superuser everything; in a reseller, platform staff act only
+        # through a membership like anyone else.
+        membership = Membership.objects.filter(user=user, reseller=reseller).first()
+        return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
     return set(ObjectPermissionChecker(user).get_perms(reseller))
 
 
@@ -51,3 +55,15 @@ def reseller_required(perm: str = "view_reseller"):
         return wrapped
 
     return decorator
+
+
+def access_membership(*, reseller: Reseller, pk: int) -> Membership:
+    """The membership `pk` of the current reseller with its user; another reseller's is a 404."""
+    membership = (
+        Membership.objects.select_related("user", "reseller")
+        .filter(reseller=reseller, pk=pk)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    return membership

@@ -1,54 +1,170 @@
-# Placeholder views, replaced by the real ones.
-from django.http import Http404
+"""Login, password and member pages. Every change is a POST that calls one service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import MemberAddForm, MemberRoleForm, SwitchResellerForm
+from accounts.middleware import SESSION_KEY, get_memberships
+from accounts.models import Membership, Role
+from accounts.permissions import access_membership, reseller_required
+from portal.errors import PortalError
+
+MANAGE = "manage_members"
+
+# --- login, logout, passwords: Django's views with the portal's templates ---------------------
+
+login_view = login_not_required(
+    auth_views.LoginView.as_view(
+        template_name="accounts/login.html", redirect_authenticated_user=True
+    )
+)
+# Django's LogoutView accepts POST only, so a prefetched link cannot log anyone out.
+logout_view = auth_views.LogoutView.as_view()
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html",
+    success_url=reverse_lazy("accounts:password-change-done"),
+)
+password_change_done = auth_views.PasswordChangeDoneView.as_view(
+    template_name="accounts/password_change_done.html"
+)
+password_reset_done = login_not_required(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html")
+)
+password_reset_confirm = login_not_required(
+    auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password-reset-complete"),
+    )
+)
+password_reset_complete = login_not_required(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
+)
 
 
-def login_view(request, *args, **kwargs):
-    raise Http404
+@login_not_required
+def password_reset(request: HttpRequest) -> HttpResponse:
+    # The link in the e-mail uses PORTAL_BASE_URL, not the Host header a client can forge.
+    view = auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        email_template_name="accounts/password_reset_email.txt",
+        subject_template_name="accounts/password_reset_subject.txt",
+        success_url=reverse_lazy("accounts:password-reset-done"),
+        extra_email_context={"base_url": settings.PORTAL_BASE_URL},
+    )
+    return view(request)
 
 
-def logout_view(request, *args, **kwargs):
-    raise Http404
+# --- reseller switch -------------------------------------------------------------------------
 
 
-def password_change(request, *args, **kwargs):
-    raise Http404
+@require_POST
+def switch_reseller(request: HttpRequest) -> HttpResponse:
+    form = SwitchResellerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your resellers.")
+        return redirect("portal:dashboard")
+    reseller_id = form.cleaned_data["reseller"]
+    membership = next((m for m in get_memberships(request) if m.reseller_id == reseller_id), None)
+    if membership is None:
+        raise Http404("You are not a member of this reseller.")
+    request.session[SESSION_KEY] = reseller_id
+    messages.success(request, f"You are now working for {membership.reseller.name}.")
+    return redirect("portal:dashboard")
 
 
-def password_change_done(request, *args, **kwargs):
-    raise Http404
+# --- members ---------------------------------------------------------------------------------
 
 
-def password_reset(request, *args, **kwargs):
-    raise Http404
+def _render_members(request: HttpRequest, *, add_form: MemberAddForm | None = None, status=200):
+    can_manage = MANAGE in request.reseller_perms
+    members = list(selectors.membership_list_for_reseller(reseller=request.reseller))
+    context = {
+        "members": members,
+        "can_manage": can_manage,
+        "add_form": (add_form or MemberAddForm()) if can_manage else None,
+        "roles": Role.choices,
+    }
+    return render(request, "accounts/member_list.html", context, status=status)
 
 
-def password_reset_done(request, *args, **kwargs):
-    raise Http404
+@require_GET
+@reseller_required("view_reseller")
+def member_list(request: HttpRequest) -> HttpResponse:
+    return _render_members(request)
 
 
-def password_reset_confirm(request, *args, **kwargs):
-    raise Http404
+@require_POST
+@reseller_required(MANAGE)
+def member_add(request: HttpRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST)
+    if not form.is_valid():
+        return _render_members(request, add_form=form, status=400)
+    try:
+        membership = services.membership_add(
+            actor=request.user,
+            reseller=request.reseller,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+    except PortalError as error:
+        form.add_error(None, error.as_text())
+        return _render_members(request, add_form=form, status=400)
+    messages.success(
+        request, f"{membership.user.email} was added as {membership.get_role_display()}."
+    )
+    return redirect("accounts:member-list")
 
 
-def password_reset_complete(request, *args, **kwargs):
-    raise Http404
+@require_POST
+@reseller_required("view_reseller")
+def member_set_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = access_membership(reseller=request.reseller, pk=pk)
+    if MANAGE not in request.reseller_perms:
+        raise PermissionDenied
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Choose a valid role for {membership.user.email}.")
+        return redirect("accounts:member-list")
+    try:
+        membership = services.membership_set_role(
+            actor=request.user, membership_id=membership.pk, role=form.cleaned_data["role"]
+        )
+    except Membership.DoesNotExist as exc:
+        # Removed by another admin between our read and the service's lock.
+        raise Http404("No such member.") from exc
+    except PortalError as error:
+        messages.error(request, error.as_text())
+        return redirect("accounts:member-list")
+    messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    return redirect("accounts:member-list")
 
 
-def switch_reseller(request, *args, **kwargs):
-    raise Http404
-
-
-def member_list(request, *args, **kwargs):
-    raise Http404
-
-
-def member_add(request, *args, **kwargs):
-    raise Http404
-
-
-def member_set_role(request, *args, **kwargs):
-    raise Http404
-
-
-def member_remove(request, *args, **kwargs):
-    raise Http404
+@require_http_methods(["GET", "POST"])
+@reseller_required("view_reseller")
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = access_membership(reseller=request.reseller, pk=pk)
+    if MANAGE not in request.reseller_perms:
+        raise PermissionDenied
+    if request.method == "GET":
+        return render(request, "accounts/member_remove.html", {"membership": membership})
+    try:
+        services.membership_remove(actor=request.user, membership_id=membership.pk)
+    except Membership.DoesNotExist as exc:
+        raise Http404("No such member.") from exc
+    except PortalError as error:
+        messages.error(request, error.as_text())
+        return redirect("accounts:member-list")
+    messages.success(request, f"{membership.user.email} was removed from {request.reseller.name}.")
+    return redirect("accounts:member-list")

@@ -1,10 +1,227 @@
-# Placeholder views, replaced by the real ones.
-from django.http import Http404
+"""The customer's consent pages: reached by a signed link in an e-mail, no portal login.
+
+A GET only shows what is asked; the decision is a POST through `services.consent_decide`.
+A link that does not open a request (unknown, tampered, expired, used, withdrawn) shows the
+reason and nothing about any request, so a guessed or forwarded link leaks nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import LinkType
+from linking import services
+from linking.consent_forms import ConsentForm
+from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
+from portal.errors import PortalError
+
+RECEIPT_SALT = "linking.consent.receipt"
+RECEIPT_MAX_AGE = timedelta(days=30)
+# Real tokens are ~130 characters; anything far longer is not worth unsigning.
+MAX_TOKEN_LENGTH = 1000
+
+# Unknown or tampered links are "not found"; expired, used or withdrawn ones are "gone".
+_ERROR_STATUS = {"LNK-C001": 404, "LNK-C002": 410, "LNK-C003": 410, "LNK-C004": 410}
+_FORM_ERRORS = {"LNK-C005", "LNK-C006"}
 
 
-def consent_receipt(request, *args, **kwargs):
-    raise Http404
+def receipt_sign(receipt_reference: str) -> str:
+    return signing.TimestampSigner(salt=RECEIPT_SALT).sign(receipt_reference)
 
 
-def consent_page(request, *args, **kwargs):
-    raise Http404
+def _catalog() -> tuple[dict[str, Service], dict[str, str]]:
+    services_by_code = {s.code: s for s in Service.objects.all()}
+    region_names = dict(Region.objects.values_list("code", "name"))
+    return services_by_code, region_names
+
+
+def _scope(
+    *,
+    link_type: str,
+    services_codes: list[str],
+    regions: list[str],
+    access_level: str,
+    duration_days: int | None,
+    start: datetime,
+    catalog: tuple[dict[str, Service], dict[str, str]],
+) -> dict:
+    """One item's scope, in the words the templates turn into plain sentences."""
+    by_code, region_names = catalog
+    svc = [
+        {
+            "code": code,
+            "name": by_code[code].name if code in by_code else code,
+            "sensitive": code in by_code and by_code[code].sensitive,
+        }
+        for code in services_codes or []
+    ]
+    return {
+        "link_type": link_type,
+        "type_label": LinkType(link_type).label if link_type in LinkType.values else link_type,
+        "services": svc,
+        "has_sensitive": any(s["sensitive"] for s in svc),
+        "regions": [{"code": c, "name": region_names.get(c, c)} for c in regions or []],
+        "access_level": access_level,
+        "is_manage": access_level == AccessLevel.MANAGE,
+        "duration_days": duration_days,
+        "ends_on": start + timedelta(days=duration_days) if duration_days else None,
+    }
+
+
+def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
+    return render(
+        request,
+        "consent/consent_error.html",
+        {"error": exc},
+        status=_ERROR_STATUS.get(exc.code, 404),
+    )
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    raw = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the customer what the partner asks for; on POST, record their decision."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return _error_page(request, PortalError("LNK-C001"))
+    try:
+        req = services.consent_resolve(token)
+    except PortalError as exc:
+        return _error_page(request, exc)
+    items = list(req.items.all())
+    catalog = _catalog()
+    sensitive = {code for code, svc in catalog[0].items() if svc.sensitive}
+    needs_confirmation = any(services.item_needs_confirmation(i, sensitive) for i in items)
+    form_error: PortalError | None = None
+    missing: set[int] = set()
+    if request.method == "POST":
+        form = ConsentForm(request.POST, items=items, needs_confirmation=needs_confirmation)
+        if form.is_valid():
+            decisions = form.decisions()
+            try:
+                _, receipt = services.consent_decide(
+                    token=token,
+                    decisions=decisions,
+                    confirm_account_id=form.confirm_account_id(),
+                    ip_address=_client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            except PortalError as exc:
+                if exc.code not in _FORM_ERRORS:
+                    return _error_page(request, exc)
+                form_error = exc
+                if exc.code == "LNK-C006":
+                    missing = {i.pk for i in items if i.pk not in decisions}
+                else:
+                    form.add_error("confirm_account_id", exc.message)
+            else:
+                return redirect("consent:receipt", signed=receipt_sign(receipt))
+    else:
+        form = ConsentForm(items=items, needs_confirmation=needs_confirmation)
+    now = timezone.now()
+    rows = [
+        {
+            "item": item,
+            "scope": _scope(
+                link_type=item.link_type,
+                services_codes=item.services,
+                regions=item.regions,
+                access_level=item.access_level,
+                duration_days=item.duration_days,
+                start=now,
+                catalog=catalog,
+            ),
+            "needs_confirmation": services.item_needs_confirmation(item, sensitive),
+            "decision": form.decision_field(item),
+            "reason": form.reason_field(item),
+            "missing": item.pk in missing,
+        }
+        for item in items
+    ]
+    return render(
+        request,
+        "consent/consent_page.html",
+        {
+            "req": req,
+            "reseller": req.reseller,
+            "customer": req.customer,
+            "rows": rows,
+            "form": form,
+            "form_error": form_error,
+            "needs_confirmation": needs_confirmation,
+            "any_sensitive": any(r["scope"]["has_sensitive"] for r in rows),
+        },
+        status=400 if form_error or form.errors else 200,
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
+    """The customer's receipt: what they decided on each item, by a signed reference."""
+    reference = ""
+    if len(signed) <= MAX_TOKEN_LENGTH:
+        try:
+            reference = signing.TimestampSigner(salt=RECEIPT_SALT).unsign(
+                signed, max_age=RECEIPT_MAX_AGE
+            )
+        except signing.BadSignature:
+            reference = ""
+    if not reference:
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    records = list(
+        ConsentRecord.objects.filter(receipt_reference=reference).select_related(
+            "request__reseller", "request__customer"
+        )
+    )
+    if not records:
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    catalog = _catalog()
+    first = records[0]
+    rows = [
+        {
+            "record": record,
+            "accepted": record.decision == RequestItem.Decision.ACCEPTED,
+            "scope": _scope(
+                link_type=record.link_type,
+                services_codes=record.scope.get("services") or [],
+                regions=record.scope.get("regions") or [],
+                access_level=record.scope.get("access_level") or "",
+                duration_days=record.scope.get("duration_days"),
+                start=record.created_at,
+                catalog=catalog,
+            ),
+        }
+        for record in records
+    ]
+    return render(
+        request,
+        "consent/consent_receipt.html",
+        {
+            "reference": reference,
+            "req": first.request,
+            "reseller": first.request.reseller,
+            "customer": first.request.customer,
+            "decided_at": first.created_at,
+            "contact_email": first.contact_email,
+            "rows": rows,
+        },
+    )

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import LinkType, Reseller, Site
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 
 def normalise_account_id(raw: str) -> str:

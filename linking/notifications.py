@@ -125,11 +125,18 @@ def notification_deliver(*, notification_id: int) -> str:
                 return "obsolete"
             message.send()
             _finish(notification, Notification.Status.SENT, subject=message.subject)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+    except smtplib.SMTPRecipientsRefused as exc:
+        # A 4xx at RCPT (greylisting, a full mailbox) is worth retrying; a 5xx is final.
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        if codes and all(400 <= code < 500 for code in codes):
+            _finish(notification, Notification.Status.QUEUED, error=f"temporary: {codes[0]}")
+            raise TemporaryDeliveryError(str(codes[0])) from None
         _finish(notification, Notification.Status.FAILED, error=f"address refused: {exc}")
         return "failed"
     except smtplib.SMTPResponseException as exc:
-        if 500 <= exc.smtp_code < 600:
+        # A rejected login is the portal's configuration, not the recipient: keep it queued so
+        # it goes out once the credentials are fixed.
+        if 500 <= exc.smtp_code < 600 and not isinstance(exc, smtplib.SMTPAuthenticationError):
             _finish(notification, Notification.Status.FAILED, error=f"refused: {exc.smtp_code}")
             return "failed"
         _finish(notification, Notification.Status.QUEUED, error=f"temporary: {exc.smtp_code}")

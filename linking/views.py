@@ -1,58 +1,424 @@
-# Placeholder views, replaced by the real ones.
+"""Pages of the reseller's linking work: requests and their wizard, approvals, links, customers.
+
+Each view parses with a form, fetches through `linking.permissions`, calls one service and turns
+a `PortalError` into a form error or a message. Writes happen only in the services.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import LinkType
+from accounts.permissions import reseller_required
+from linking import checks, forms, selectors, services
+from linking.models import LinkRequest
+from linking.permissions import access_customer, access_link, access_link_request
+from portal.errors import PortalError
+
+Status = LinkRequest.Status
+WIZARD_STEPS = [(1, "Link types"), (2, "Customer"), (3, "Scope"), (4, "Review and submit")]
 
 
-def request_list(request, *args, **kwargs):
-    raise Http404
+def _page(request, qs):
+    # get_page turns a missing, non-numeric or out-of-range page into the first or last page.
+    return Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def request_new(request, *args, **kwargs):
-    raise Http404
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
-def account_check(request, *args, **kwargs):
-    raise Http404
+def _error_reasons(error: PortalError) -> list:
+    """The reasons of an error, as the `_reasons.html` partial lists them."""
+    if isinstance(error, services.ChecksFailed):
+        return error.reasons
+    return [
+        checks.Reason(code=error.code, stage=error.stage, message=error.message, hint=error.hint)
+    ]
 
 
-def request_detail(request, *args, **kwargs):
-    raise Http404
+def _message_error(request, error: PortalError) -> None:
+    for reason in _error_reasons(error):
+        messages.error(request, f"{reason.message} {reason.hint} ({reason.code})")
 
 
-def request_wizard(request, *args, **kwargs):
-    raise Http404
+def _posted(request):
+    # Not `request.POST or None`: an empty POST (billing has no scope) is still a submission.
+    return request.POST if request.method == "POST" else None
 
 
-def request_submit(request, *args, **kwargs):
-    raise Http404
+def _detail(req: LinkRequest):
+    return redirect("linking:request-detail", pk=req.pk)
 
 
-def request_approve(request, *args, **kwargs):
-    raise Http404
+# --- Requests -------------------------------------------------------------------------------
 
 
-def request_reject(request, *args, **kwargs):
-    raise Http404
+@require_GET
+@reseller_required("view_reseller")
+def request_list(request):
+    form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
+    data = form.valid_data() if request.GET else {}
+    filters = selectors.RequestFilters(
+        status=data.get("status") or "",
+        link_type=data.get("link_type") or "",
+        waiting_on=data.get("waiting_on") or "",
+        customer=(data.get("customer") or "").strip(),
+        initiator=data.get("initiator"),
+        q=(data.get("q") or "").strip(),
+        ticket=(data.get("ticket") or "").strip(),
+    )
+    qs = selectors.link_request_list_for_reseller(reseller=request.reseller, filters=filters)
+    return render(
+        request,
+        "linking/request_list.html",
+        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+    )
 
 
-def request_cancel(request, *args, **kwargs):
-    raise Http404
+@require_POST
+@reseller_required("initiate_requests")
+def request_new(request):
+    try:
+        req = services.link_request_create_draft(actor=request.user, reseller=request.reseller)
+    except PortalError as error:
+        _message_error(request, error)
+        return redirect("linking:request-list")
+    return redirect("linking:request-wizard", pk=req.pk, step=1)
 
 
-def approval_queue(request, *args, **kwargs):
-    raise Http404
+@require_GET
+@reseller_required("initiate_requests")
+def account_check(request):
+    raw = request.GET.get("account_id", "")[:60]
+    customer, reasons = checks.find_customer(raw)
+    if customer is not None:
+        reasons = checks.check_customer(request.reseller, customer)
+    return render(
+        request,
+        "linking/_account_check.html",
+        {"customer": customer, "reasons": reasons, "typed": raw.strip()},
+    )
 
 
-def link_list(request, *args, **kwargs):
-    raise Http404
+@require_GET
+@reseller_required("view_reseller")
+def request_detail(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    perms = request.reseller_perms
+    status = req.effective_status
+    is_initiator = req.initiator_id == request.user.pk
+    return render(
+        request,
+        "linking/request_detail.html",
+        {
+            "req": req,
+            "items": list(req.items.all()),
+            "timeline": selectors.request_timeline(req=req),
+            "consents": selectors.consent_records_for_request(req=req),
+            "notifications": list(req.notifications.all()),
+            "can_decide": status == Status.PENDING_APPROVAL
+            and "approve_requests" in perms
+            and not is_initiator,
+            "can_cancel": status in (Status.DRAFT, *LinkRequest.OPEN_STATUSES)
+            and "initiate_requests" in perms,
+            "can_edit": status == Status.DRAFT and is_initiator and "initiate_requests" in perms,
+        },
+    )
 
 
-def link_detail(request, *args, **kwargs):
-    raise Http404
+def _wizard_context(req: LinkRequest, step: int, **extra) -> dict:
+    return {
+        "req": req,
+        "step": step,
+        "steps": [
+            {
+                "number": n,
+                "title": title,
+                "reachable": n <= req.wizard_step,
+                "done": n < req.wizard_step,
+            }
+            for n, title in WIZARD_STEPS
+        ],
+        **extra,
+    }
 
 
-def customer_list(request, *args, **kwargs):
-    raise Http404
+@require_http_methods(["GET", "POST"])
+@reseller_required("initiate_requests")
+def request_wizard(request, pk: int, step: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    if step not in dict(WIZARD_STEPS):
+        raise Http404("No such step.")
+    if req.status != Status.DRAFT:
+        messages.info(request, f"{req.reference} is no longer a draft; it cannot be edited.")
+        return _detail(req)
+    if req.initiator_id != request.user.pk:
+        # Only the person who started a draft edits it; the service refuses the same (LNK-S002).
+        raise PermissionDenied
+    if step > req.wizard_step:
+        return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
+    handler = {1: _step_types, 2: _step_customer, 3: _step_scope, 4: _step_review}[step]
+    return handler(request, req)
 
 
-def customer_detail(request, *args, **kwargs):
-    raise Http404
+def _step_types(request, req: LinkRequest):
+    items = list(req.items.all())
+    form = forms.TypesForm(
+        _posted(request),
+        reseller=request.reseller,
+        initial={"link_types": [item.link_type for item in items]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_set_types(
+                actor=request.user, request_id=req.pk, link_types=form.cleaned_data["link_types"]
+            )
+        except PortalError as error:
+            form.add_error(None, error.as_text())
+        else:
+            return redirect("linking:request-wizard", pk=req.pk, step=2)
+    return render(request, "linking/request_wizard.html", _wizard_context(req, 1, form=form))
+
+
+def _step_customer(request, req: LinkRequest):
+    form = forms.CustomerForm(_posted(request), initial={"account_id": req.account_id_input})
+    reasons: list = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_set_customer(
+                actor=request.user, request_id=req.pk, account_id=form.cleaned_data["account_id"]
+            )
+        except PortalError as error:
+            # The field says what is wrong; the list below it gives every reason with its fix.
+            reasons = _error_reasons(error)
+            form.add_error("account_id", error.message)
+        else:
+            return redirect("linking:request-wizard", pk=req.pk, step=3)
+    return render(
+        request, "linking/request_wizard.html", _wizard_context(req, 2, form=form, reasons=reasons)
+    )
+
+
+def _step_scope(request, req: LinkRequest):
+    items = list(req.items.all())
+    form = forms.ScopeForm(_posted(request), items=items, reseller=request.reseller)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_set_scope(
+                actor=request.user, request_id=req.pk, scopes=form.scopes()
+            )
+        except PortalError as error:
+            form.add_error(None, error.as_text())
+        else:
+            return redirect("linking:request-wizard", pk=req.pk, step=4)
+    enabled = set(req.customer.regions.values_list("code", flat=True)) if req.customer else set()
+    return render(
+        request,
+        "linking/request_wizard.html",
+        _wizard_context(
+            req,
+            3,
+            form=form,
+            enabled_regions=enabled,
+            has_billing=any(item.link_type == LinkType.BILLING for item in items),
+        ),
+    )
+
+
+def _step_review(request, req: LinkRequest):
+    form = forms.DetailsForm(
+        _posted(request),
+        initial={
+            "ticket_reference": req.ticket_reference,
+            "note_to_customer": req.note_to_customer,
+            "consent_days": req.consent_days,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_set_details(
+                actor=request.user, request_id=req.pk, **form.cleaned_data
+            )
+        except PortalError as error:
+            form.add_error("consent_days" if error.code == "LNK-V022" else None, error.as_text())
+        else:
+            messages.success(request, "Details saved. Review the checks, then submit.")
+            return redirect("linking:request-wizard", pk=req.pk, step=4)
+    return render(
+        request,
+        "linking/request_wizard.html",
+        _wizard_context(
+            req,
+            4,
+            form=form,
+            items=list(req.items.all()),
+            reasons=services.link_request_dry_run(actor=request.user, req=req),
+        ),
+    )
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def request_submit(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    try:
+        req = services.link_request_submit(actor=request.user, request_id=req.pk)
+    except services.ChecksFailed as error:
+        messages.error(
+            request,
+            f"{req.reference} was not submitted: {len(error.reasons)} check(s) failed. "
+            "Fix them below and submit again.",
+        )
+        return redirect("linking:request-wizard", pk=req.pk, step=4)
+    except PortalError as error:
+        _message_error(request, error)
+        return _detail(req)
+    if req.status == Status.PENDING_APPROVAL:
+        messages.success(request, f"{req.reference} was submitted and waits for approval.")
+    else:
+        messages.success(request, f"{req.reference} was submitted; the customer has been asked.")
+    return _detail(req)
+
+
+@require_POST
+@reseller_required("approve_requests")
+def request_approve(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.link_request_approve(
+            actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
+        )
+    except PortalError as error:
+        _message_error(request, error)
+    else:
+        messages.success(request, f"{req.reference} approved; the customer has been asked.")
+    return _detail(req)
+
+
+@require_POST
+@reseller_required("approve_requests")
+def request_reject(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.link_request_reject(
+            actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
+        )
+    except PortalError as error:
+        _message_error(request, error)
+    else:
+        messages.success(request, f"{req.reference} rejected; the initiator will be told.")
+    return _detail(req)
+
+
+@require_http_methods(["GET", "POST"])
+@reseller_required("initiate_requests")
+def request_cancel(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ReasonForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_cancel(
+                actor=request.user, request_id=req.pk, reason=form.cleaned_data["reason"]
+            )
+        except PortalError as error:
+            _message_error(request, error)
+        else:
+            messages.success(request, f"{req.reference} cancelled.")
+        return _detail(req)
+    return render(
+        request,
+        "linking/request_cancel.html",
+        {"req": req, "items": list(req.items.all()), "form": form},
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def approval_queue(request):
+    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user)
+    return render(
+        request,
+        "linking/approval_queue.html",
+        {
+            "page": _page(request, qs),
+            "query": "",
+            "can_decide": "approve_requests" in request.reseller_perms,
+        },
+    )
+
+
+# --- Links and customers --------------------------------------------------------------------
+
+
+@require_GET
+@reseller_required("view_reseller")
+def link_list(request):
+    form = forms.LinkFilterForm(request.GET or None)
+    data = form.valid_data() if request.GET else {}
+    qs = selectors.link_list_for_reseller(
+        reseller=request.reseller,
+        status=data.get("status") or "",
+        link_type=data.get("link_type") or "",
+        q=(data.get("q") or "").strip(),
+    )
+    return render(
+        request,
+        "linking/link_list.html",
+        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def link_detail(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    return render(
+        request,
+        "linking/link_detail.html",
+        {"link": link, "history": selectors.link_history(link=link)},
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def customer_list(request):
+    form = forms.SearchForm(request.GET or None)
+    data = form.valid_data() if request.GET else {}
+    qs = selectors.customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
+    return render(
+        request,
+        "linking/customer_list.html",
+        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def customer_detail(request, pk: int):
+    customer = access_customer(reseller=request.reseller, pk=pk)
+    links = selectors.link_list_for_reseller(reseller=request.reseller).filter(customer=customer)
+    requests = selectors.link_request_list_for_reseller(reseller=request.reseller).filter(
+        customer=customer
+    )[:20]
+    return render(
+        request,
+        "linking/customer_detail.html",
+        {
+            "customer": customer,
+            "links": list(links),
+            "requests": list(requests),
+        },
+    )

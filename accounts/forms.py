@@ -1,0 +1,23 @@
+"""Input of the account pages: validated and normalised here, acted on by the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import Role
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SwitchResellerForm(forms.Form):
+    reseller = forms.IntegerField(min_value=1)

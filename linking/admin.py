@@ -1,0 +1,126 @@
+"""Admin: staff maintain the directory and catalogs; requests, links, consent evidence and the
+outbox are read-only for everyone, because only the services may move them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
+from linking.models import (
+    ConsentRecord,
+    CustomerAccount,
+    Link,
+    LinkRequest,
+    Notification,
+    Region,
+    RequestItem,
+    Service,
+)
+
+
+@admin.register(Region)
+class RegionAdmin(HistoryAdmin):
+    list_display = ["code", "name", "site", "is_active"]
+    list_filter = ["site", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Service)
+class ServiceAdmin(HistoryAdmin):
+    list_display = ["code", "name", "category", "sensitive", "is_active"]
+    list_filter = ["sensitive", "is_active", "category"]
+    search_fields = ["code", "name", "category"]
+
+
+@admin.register(CustomerAccount)
+class CustomerAccountAdmin(HistoryAdmin):
+    list_display = ["account_id", "display_name", "contact_email", "site", "status", "is_partner"]
+    list_filter = ["status", "site", "is_partner"]
+    search_fields = ["account_id", "display_name", "contact_email"]
+    filter_horizontal = ["regions"]
+    readonly_fields = ["created_at"]
+
+
+class RequestItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = RequestItem
+    fields = ["link_type", "services", "regions", "access_level", "duration_days", "decision"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(LinkRequest)
+class LinkRequestAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = [
+        "reference",
+        "reseller",
+        "customer",
+        "status",
+        "initiator",
+        "approver",
+        "ticket_reference",
+        "created_at",
+    ]
+    list_filter = ["status", "reseller"]
+    list_select_related = ["reseller", "customer", "initiator", "approver"]
+    search_fields = [
+        "ticket_reference",
+        "customer__account_id",
+        "customer__display_name",
+        "reseller__partner_id",
+        "reseller__name",
+        "initiator__email",
+    ]
+    date_hierarchy = "created_at"
+    exclude = ["consent_token_hash"]
+    inlines = [RequestItemInline]
+
+
+@admin.register(RequestItem)
+class RequestItemAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ["__str__", "reseller", "customer", "link_type", "decision", "is_open"]
+    list_filter = ["link_type", "decision", "is_open"]
+    list_select_related = ["request", "reseller", "customer"]
+    search_fields = ["customer__account_id", "reseller__partner_id"]
+
+
+@admin.register(Link)
+class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = [
+        "reference",
+        "reseller",
+        "customer",
+        "link_type",
+        "status",
+        "access_level",
+        "ends_at",
+    ]
+    list_filter = ["status", "link_type", "reseller"]
+    list_select_related = ["reseller", "customer"]
+    search_fields = ["customer__account_id", "customer__display_name", "reseller__partner_id"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "receipt_reference",
+        "request",
+        "link_type",
+        "decision",
+        "contact_email",
+        "created_at",
+    ]
+    list_filter = ["decision", "link_type"]
+    list_select_related = ["request", "item"]
+    search_fields = ["receipt_reference", "contact_email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["request", "link"]
+    search_fields = ["to_email", "subject"]
+    date_hierarchy = "created_at"

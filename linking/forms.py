@@ -1,0 +1,204 @@
+"""Input of the linking pages: validated and normalised here, acted on by the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import LinkType, Membership, Reseller
+from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
+from linking.models import AccessLevel, Link, LinkRequest, Region, RequestItem, Service
+
+WAITING_ON_CHOICES = [
+    ("", "Anyone"),
+    ("initiator", "Initiator (draft)"),
+    ("approver", "Approver"),
+    ("customer", "Customer"),
+]
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+
+
+def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+# --- Filters (GET): a bad value is dropped and reported, never a server error ----------------
+
+
+class RequestFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
+    customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+    initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    ticket = forms.CharField(required=False, max_length=80, label="Ticket reference")
+
+    def __init__(self, *args, reseller: Reseller, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(reseller=reseller).select_related("user")
+        self.fields["initiator"].choices = _with_any(
+            [(str(m.user_id), str(m.user)) for m in members], "Anyone"
+        )
+        _style(self)
+
+    def valid_data(self) -> dict:
+        """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
+        self.is_valid()
+        return {
+            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
+        }
+
+
+class LinkFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=_with_any(Link.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    valid_data = RequestFilterForm.valid_data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    valid_data = RequestFilterForm.valid_data
+
+
+# --- The wizard -----------------------------------------------------------------------------
+
+
+class TypesForm(forms.Form):
+    link_types = forms.MultipleChoiceField(
+        label="Link types",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one link type."},
+    )
+
+    def __init__(self, *args, reseller: Reseller, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(reseller.allowed_link_types)
+        self.fields["link_types"].choices = [
+            (v, lbl) for v, lbl in LinkType.choices if v in allowed
+        ]
+
+
+class CustomerForm(forms.Form):
+    account_id = forms.CharField(
+        label="Customer account id",
+        max_length=40,
+        required=False,
+        help_text="12 digits, e.g. 1234-5678-9012. Spaces and dashes are ignored.",
+    )
+
+
+class ScopeForm(forms.Form):
+    """One block of fields per item of the draft, prefixed by its link type."""
+
+    def __init__(self, *args, items: list[RequestItem], reseller: Reseller, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = [item for item in items if item.link_type != LinkType.BILLING]
+        services = list(Service.objects.filter(is_active=True))
+        regions = list(Region.objects.filter(is_active=True, site=reseller.site))
+        self.sensitive = {s.code for s in services if s.sensitive}
+        service_choices = [
+            (s.code, f"{s.name} ({s.code}){' — sensitive' if s.sensitive else ''}")
+            for s in services
+        ]
+        region_choices = [(r.code, str(r)) for r in regions]
+        for item in self.items:
+            t = item.link_type
+            self.fields[f"{t}-services"] = forms.MultipleChoiceField(
+                label="Services",
+                required=False,
+                choices=service_choices,
+                initial=item.services,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields[f"{t}-regions"] = forms.MultipleChoiceField(
+                label="Regions",
+                required=False,
+                choices=region_choices,
+                initial=item.regions,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            if t == LinkType.DELEGATION:
+                self.fields[f"{t}-access_level"] = forms.ChoiceField(
+                    label="Access level",
+                    choices=AccessLevel.choices,
+                    initial=item.access_level or AccessLevel.READ_ONLY,
+                    widget=forms.RadioSelect,
+                )
+                self.fields[f"{t}-duration_days"] = forms.IntegerField(
+                    label="Duration (days)",
+                    min_value=MIN_DELEGATION_DAYS,
+                    max_value=MAX_DELEGATION_DAYS,
+                    initial=item.duration_days or 90,
+                )
+
+    def blocks(self) -> list[dict]:
+        """The fields grouped per item, for the template."""
+        out = []
+        for item in self.items:
+            t = item.link_type
+            out.append(
+                {
+                    "item": item,
+                    "fields": [self[name] for name in self.fields if name.startswith(f"{t}-")],
+                }
+            )
+        return out
+
+    def scopes(self) -> dict[str, ItemSpec]:
+        data = self.cleaned_data
+        scopes = {}
+        for item in self.items:
+            t = item.link_type
+            scopes[t] = ItemSpec(
+                link_type=t,
+                services=list(data.get(f"{t}-services") or []),
+                regions=list(data.get(f"{t}-regions") or []),
+                access_level=data.get(f"{t}-access_level", ""),
+                duration_days=data.get(f"{t}-duration_days"),
+            )
+        return scopes
+
+
+class DetailsForm(forms.Form):
+    ticket_reference = forms.CharField(
+        label="Ticket reference",
+        max_length=80,
+        required=False,
+        help_text="Your own ticket or case number, so the team can find this request later.",
+    )
+    note_to_customer = forms.CharField(
+        label="Note to the customer",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the consent page.",
+    )
+    # The 1-30 range is the service's rule; it answers with its own code (LNK-V022).
+    consent_days = forms.IntegerField(
+        label="Days the customer has to decide", min_value=0, max_value=10000
+    )
+
+
+# --- Decisions ------------------------------------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,497 @@
+"""Demo data for a local run: catalogs, two resellers and their people, a customer directory
+and link requests in every state, all built through the services so history is complete.
+
+Run it after `migrate` on a fresh development database; running it again adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Reseller, Role, Site, User
+from accounts.services import membership_add, reseller_create
+from linking import services
+from linking.checks import ItemSpec
+from linking.models import CustomerAccount, Link, LinkRequest, Region, Service
+
+DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
+
+SERVICES = [
+    # code, name, category, sensitive
+    ("ECS", "Elastic Cloud Server", "Compute", False),
+    ("CCE", "Cloud Container Engine", "Containers", False),
+    ("EVS", "Elastic Volume Service", "Storage", False),
+    ("OBS", "Object Storage Service", "Storage", False),
+    ("RDS", "Relational Database Service", "Databases", False),
+    ("DCS", "Distributed Cache Service", "Databases", False),
+    ("VPC", "Virtual Private Cloud", "Networking", False),
+    ("ELB", "Elastic Load Balance", "Networking", False),
+    ("CDN", "Content Delivery Network", "Networking", False),
+    ("BSS", "Billing Center", "Billing", False),
+    ("IAM", "Identity and Access Management", "Security", True),
+    ("KMS", "Key Management Service", "Security", True),
+    ("CTS", "Cloud Trace Service", "Security", True),
+]
+
+REGIONS = [
+    # code, name, site
+    ("ap-southeast-1", "AP-Hong Kong", Site.INTERNATIONAL),
+    ("ap-southeast-2", "AP-Bangkok", Site.INTERNATIONAL),
+    ("ap-southeast-3", "AP-Singapore", Site.INTERNATIONAL),
+    ("eu-west-0", "EU-Paris", Site.INTERNATIONAL),
+    ("af-south-1", "AF-Johannesburg", Site.INTERNATIONAL),
+    ("la-north-2", "LA-Mexico City2", Site.INTERNATIONAL),
+    ("cn-north-4", "CN North-Beijing4", Site.CHINA),
+    ("cn-east-3", "CN East-Shanghai1", Site.CHINA),
+    ("cn-south-1", "CN South-Guangzhou", Site.CHINA),
+]
+INTL_REGIONS = [code for code, _, site in REGIONS if site == Site.INTERNATIONAL]
+CN_REGIONS = [code for code, _, site in REGIONS if site == Site.CHINA]
+
+RESELLERS = [
+    {
+        "partner_id": "P-100234",
+        "name": "Northwind Cloud Services",
+        "tier": Reseller.Tier.DISTRIBUTOR,
+        "approval_policy": Reseller.ApprovalPolicy.BEYOND_READ_ONLY,
+        "domain": "northwind.example",
+    },
+    {
+        "partner_id": "P-200871",
+        "name": "Contoso Partners",
+        "tier": Reseller.Tier.RESELLER,
+        "approval_policy": Reseller.ApprovalPolicy.ALWAYS,
+        "domain": "contoso.example",
+    },
+]
+
+# Customer directory: (display name, status, site, is_partner). The order is fixed so the
+# account ids stay the same on every run.
+_A, _F, _R, _D = (
+    CustomerAccount.Status.ACTIVE,
+    CustomerAccount.Status.FROZEN,
+    CustomerAccount.Status.IN_ARREARS,
+    CustomerAccount.Status.DEREGISTERED,
+)
+_I, _C = Site.INTERNATIONAL, Site.CHINA
+CUSTOMERS = [
+    ("Acme Retail Group", _A, _I, False),
+    ("Globex Logistics", _A, _I, False),
+    ("Initech Software", _A, _I, False),
+    ("Umbrella Pharmaceuticals", _A, _I, False),
+    ("Stark Manufacturing", _A, _I, False),
+    ("Wayne Property Holdings", _A, _I, False),
+    ("Cyberdyne Robotics", _A, _I, False),
+    ("Soylent Foods", _A, _I, False),
+    ("Tyrell Biotech", _A, _I, False),
+    ("Hooli Media", _A, _I, False),
+    ("Pied Piper Data", _A, _I, False),
+    ("Vandelay Imports", _A, _I, False),
+    ("Bluth Real Estate", _A, _I, False),
+    ("Dunder Mifflin Paper", _A, _I, False),
+    ("Sterling Cooper Advertising", _A, _I, False),
+    ("Oceanic Airlines", _A, _I, False),
+    ("Monarch Travel", _A, _I, False),
+    ("Gringotts Banking", _A, _I, False),
+    ("Ollivanders Retail", _A, _I, False),
+    ("Nakatomi Trading", _A, _I, False),
+    ("Massive Dynamic", _A, _I, False),
+    ("Prestige Worldwide", _A, _I, False),
+    ("Aperture Science Labs", _A, _I, False),
+    ("Black Mesa Research", _A, _I, False),
+    ("Wonka Confectionery", _A, _I, False),
+    ("Krusty Krab Restaurants", _A, _I, False),
+    ("Los Pollos Hermanos", _A, _I, False),
+    ("Gekko and Co", _A, _I, False),
+    ("Duff Beverages", _A, _I, False),
+    ("Kaiba Games", _A, _I, False),
+    ("Spacely Sprockets", _A, _I, False),
+    ("Cogswell Cogs", _A, _I, False),
+    ("Rekall Memories", _A, _I, False),
+    ("Virtucon Industries", _A, _I, False),
+    ("Buy n Large Stores", _A, _I, False),
+    ("Zorg Industries", _A, _I, False),
+    ("Abstergo Health", _A, _I, False),
+    ("Ingen Parks", _A, _I, False),
+    ("Omni Consumer Products", _A, _I, False),
+    ("Sirius Cybernetics", _A, _I, False),
+    ("Veidt Enterprises", _A, _I, False),
+    ("Yoyodyne Propulsion", _A, _I, False),
+    ("Frozen Fjord Fisheries", _F, _I, False),
+    ("Iceberg Analytics", _F, _I, False),
+    ("Overdue Outfitters", _R, _I, False),
+    ("Late Payment Logistics", _R, _I, False),
+    ("Closed Chapter Books", _D, _I, False),
+    ("Beijing Lotus Trading", _A, _C, False),
+    ("Shanghai Pearl Media", _A, _C, False),
+    ("Guangzhou Harbour Freight", _A, _C, False),
+    ("Shenzhen Circuit Works", _A, _C, False),
+    ("Fabrikam Cloud Partner", _A, _I, True),
+    ("Litware Solutions Partner", _A, _I, True),
+    ("Adventure Works Cycles", _A, _I, False),
+    ("Tailspin Toys", _A, _I, False),
+    ("Wide World Importers", _A, _I, False),
+]
+ACCOUNT_ID_BASE = 610_000_000_000
+
+
+def _slug(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())[:24]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data (catalogs, two resellers, users, 56 customers, requests in every state) "
+        "into a development database. Safe to run again: it only adds what is missing."
+    )
+
+    def handle(self, *args, **options):
+        self.created = 0
+        self._catalog()
+        resellers = self._resellers()
+        users = self._users(resellers)
+        customers = self._customers()
+        self._requests(resellers, users, customers)
+        self._summary(users)
+
+    # --- catalogs ------------------------------------------------------------------------
+
+    def _catalog(self) -> None:
+        for code, name, category, sensitive in SERVICES:
+            if not Service.objects.filter(code=code).exists():
+                svc = Service(code=code, name=name, category=category, sensitive=sensitive)
+                svc._change_reason = "demo data"
+                svc.save()
+                self.created += 1
+        for code, name, site in REGIONS:
+            if not Region.objects.filter(code=code).exists():
+                region = Region(code=code, name=name, site=site)
+                region._change_reason = "demo data"
+                region.save()
+                self.created += 1
+
+    # --- resellers and people ------------------------------------------------------------
+
+    def _resellers(self) -> dict[str, Reseller]:
+        out = {}
+        for spec in RESELLERS:
+            reseller = Reseller.objects.filter(partner_id=spec["partner_id"]).first()
+            if reseller is None:
+                reseller = reseller_create(
+                    actor=None,
+                    reason="demo data",
+                    partner_id=spec["partner_id"],
+                    name=spec["name"],
+                    tier=spec["tier"],
+                    approval_policy=spec["approval_policy"],
+                )
+                self.created += 1
+            out[spec["domain"]] = reseller
+        return out
+
+    def _user(self, email: str, first: str, last: str, **flags) -> User:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User(username=email, email=email, first_name=first, last_name=last, **flags)
+            user.set_password(DEMO_PASSWORD)
+            user._change_reason = "demo data"
+            user.save()
+            self.created += 1
+        return user
+
+    def _member(self, reseller: Reseller, user: User, role: str) -> None:
+        if not Membership.objects.filter(reseller=reseller, user=user).exists():
+            membership_add(
+                actor=None, reseller=reseller, email=user.email, role=role, check_actor=False
+            )
+            self.created += 1
+
+    def _users(self, resellers: dict[str, Reseller]) -> dict[str, User]:
+        users: dict[str, User] = {}
+        people = {
+            Role.ADMIN: ("Alex", "Admin"),
+            Role.INITIATOR: ("Ines", "Initiator"),
+            Role.APPROVER: ("Avery", "Approver"),
+            Role.VIEWER: ("Vic", "Viewer"),
+        }
+        for domain, reseller in resellers.items():
+            for role, (first, last) in people.items():
+                email = f"{role.value}@{domain}"
+                users[email] = self._user(email, first, f"{last} ({reseller.name.split()[0]})")
+                self._member(reseller, users[email], role)
+        shared = self._user("sam.both@partners.example", "Sam", "Both")
+        users[shared.email] = shared
+        self._member(resellers["northwind.example"], shared, Role.INITIATOR)
+        self._member(resellers["contoso.example"], shared, Role.APPROVER)
+        auditor = self._user("auditor@platform.example", "Audrey", "Auditor", is_staff=True)
+        auditor.groups.add(Group.objects.get_or_create(name="auditors")[0])
+        users[auditor.email] = auditor
+        staff = self._user(
+            "staff@platform.example", "Stacy", "Staff", is_staff=True, is_superuser=True
+        )
+        users[staff.email] = staff
+        return users
+
+    # --- customers -----------------------------------------------------------------------
+
+    def _customers(self) -> list[CustomerAccount]:
+        regions = {r.code: r for r in Region.objects.all()}
+        customers = []
+        for n, (name, status, site, is_partner) in enumerate(CUSTOMERS):
+            account_id = f"{ACCOUNT_ID_BASE + 1000 * n + 17 * (n + 3):012d}"
+            customer = CustomerAccount.objects.filter(account_id=account_id).first()
+            if customer is None:
+                customer = CustomerAccount(
+                    account_id=account_id,
+                    display_name=name,
+                    contact_email=f"cloud-admin@{_slug(name)}.example.com",
+                    site=site,
+                    status=status,
+                    is_partner=is_partner,
+                )
+                customer._change_reason = "demo data"
+                customer.save()
+                codes = CN_REGIONS if site == Site.CHINA else INTL_REGIONS[: 3 + n % 4]
+                customer.regions.set([regions[c] for c in codes])
+                self.created += 1
+            customers.append(customer)
+        return customers
+
+    # --- requests ------------------------------------------------------------------------
+
+    def _draft(self, *, reseller, actor, customer, specs, ticket, note, days=7) -> LinkRequest:
+        req = services.link_request_create_draft(actor=actor, reseller=reseller)
+        services.link_request_set_types(
+            actor=actor, request_id=req.pk, link_types=[s.link_type for s in specs]
+        )
+        services.link_request_set_customer(
+            actor=actor, request_id=req.pk, account_id=customer.account_id
+        )
+        services.link_request_set_scope(
+            actor=actor, request_id=req.pk, scopes={s.link_type: s for s in specs}
+        )
+        services.link_request_set_details(
+            actor=actor,
+            request_id=req.pk,
+            ticket_reference=ticket,
+            note_to_customer=note,
+            consent_days=days,
+        )
+        self.created += 1
+        return req
+
+    def _decide(self, req: LinkRequest, *, accept: bool, reason: str = "") -> LinkRequest:
+        req = LinkRequest.objects.select_related("customer").get(pk=req.pk)
+        token = services.consent_issue_token(request_id=req.pk)
+        decisions = {item.pk: (accept, "" if accept else reason) for item in req.items.all()}
+        req, _ = services.consent_decide(
+            token=token,
+            decisions=decisions,
+            confirm_account_id=req.customer.account_id,
+            ip_address="192.0.2.10",
+            user_agent="seed_demo",
+        )
+        for link in Link.objects.filter(source_item__request=req):
+            services.link_activate(link_id=link.pk)
+        return req
+
+    def _requests(self, resellers, users, customers) -> None:
+        nw, co = resellers["northwind.example"], resellers["contoso.example"]
+        nw_init, nw_appr = users["initiator@northwind.example"], users["approver@northwind.example"]
+        co_init, co_appr = users["initiator@contoso.example"], users["approver@contoso.example"]
+        by_name = {c.display_name: c for c in customers}
+        read_only = ItemSpec(
+            link_type="delegation",
+            services=["ECS", "EVS", "OBS", "VPC"],
+            regions=["ap-southeast-1", "ap-southeast-3"],
+            access_level="read_only",
+            duration_days=90,
+        )
+        provisioning = ItemSpec(
+            link_type="provisioning",
+            services=["ECS", "EVS", "RDS", "VPC", "ELB"],
+            regions=["ap-southeast-1", "ap-southeast-3"],
+        )
+        billing = ItemSpec(link_type="billing")
+        manage_sensitive = ItemSpec(
+            link_type="delegation",
+            services=["ECS", "IAM", "KMS", "RDS"],
+            regions=["ap-southeast-1"],
+            access_level="manage",
+            duration_days=180,
+        )
+        note = "As agreed in our call, this lets us run your cloud operations."
+
+        def todo(ticket: str) -> bool:
+            return not LinkRequest.objects.filter(ticket_reference=ticket).exists()
+
+        # Each demo request is built in one transaction, so an interrupted run leaves no
+        # half-built request behind and the next run builds it again.
+
+        # Contoso is billing partner of Wide World Importers, so Northwind cannot be.
+        if todo("DEMO-CO-BILLING"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=co,
+                    actor=co_init,
+                    customer=by_name["Wide World Importers"],
+                    specs=[billing],
+                    ticket="DEMO-CO-BILLING",
+                    note="Billing transfer as per the signed reseller agreement.",
+                )
+                services.link_request_submit(actor=co_init, request_id=req.pk)
+                services.link_request_approve(
+                    actor=co_appr, request_id=req.pk, reason="contract ok"
+                )
+                self._decide(req, accept=True)
+        if todo("DEMO-CO-APPROVAL"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=co,
+                    actor=co_init,
+                    customer=by_name["Tailspin Toys"],
+                    specs=[read_only],
+                    ticket="DEMO-CO-APPROVAL",
+                    note="Read-only access for our monthly cost review.",
+                )
+                services.link_request_submit(actor=co_init, request_id=req.pk)
+
+        if todo("DEMO-DRAFT"):
+            with transaction.atomic():
+                self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Acme Retail Group"],
+                    specs=[provisioning],
+                    ticket="DEMO-DRAFT",
+                    note="Draft: scope still being agreed.",
+                )
+        if todo("DEMO-APPROVAL"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Globex Logistics"],
+                    specs=[billing, provisioning],
+                    ticket="DEMO-APPROVAL",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+        if todo("DEMO-CONSENT"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Initech Software"],
+                    specs=[read_only],
+                    ticket="DEMO-CONSENT",
+                    note="Read-only access so our support desk can see your resources.",
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+        if todo("DEMO-CONSENT-SENSITIVE"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Hooli Media"],
+                    specs=[manage_sensitive],
+                    ticket="DEMO-CONSENT-SENSITIVE",
+                    note="Managed security operations, including IAM and key rotation.",
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                services.link_request_approve(actor=nw_appr, request_id=req.pk, reason="checked")
+        if todo("DEMO-COMPLETED"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Umbrella Pharmaceuticals"],
+                    specs=[billing, provisioning, manage_sensitive],
+                    ticket="DEMO-COMPLETED",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                services.link_request_approve(
+                    actor=nw_appr, request_id=req.pk, reason="contract ok"
+                )
+                self._decide(req, accept=True)
+        if todo("DEMO-REJECTED"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Stark Manufacturing"],
+                    specs=[provisioning],
+                    ticket="DEMO-REJECTED",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                services.link_request_reject(
+                    actor=nw_appr, request_id=req.pk, reason="No signed contract on file yet."
+                )
+        if todo("DEMO-DECLINED"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Wayne Property Holdings"],
+                    specs=[read_only],
+                    ticket="DEMO-DECLINED",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                self._decide(req, accept=False, reason="We manage this account in-house.")
+        if todo("DEMO-CANCELLED"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Cyberdyne Robotics"],
+                    specs=[read_only],
+                    ticket="DEMO-CANCELLED",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                services.link_request_cancel(
+                    actor=nw_init, request_id=req.pk, reason="Sent to the wrong account."
+                )
+        if todo("DEMO-EXPIRED"):
+            with transaction.atomic():
+                req = self._draft(
+                    reseller=nw,
+                    actor=nw_init,
+                    customer=by_name["Soylent Foods"],
+                    specs=[read_only],
+                    ticket="DEMO-EXPIRED",
+                    note=note,
+                )
+                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                req.refresh_from_db()
+                req.consent_deadline = timezone.now() - timedelta(hours=1)
+                req._change_reason = "demo data: deadline moved into the past"
+                req.save(update_fields=["consent_deadline"])
+                services.link_request_expire(request_id=req.pk)
+
+    # --- output --------------------------------------------------------------------------
+
+    def _summary(self, users: dict[str, User]) -> None:
+        out = self.stdout
+        out.write(f"Demo data ready ({self.created} objects created).")
+        out.write("Open http://localhost:8000/ and log in with one of:")
+        for membership in (
+            Membership.objects.filter(user__in=users.values())
+            .select_related("user", "reseller")
+            .order_by("reseller__name", "role", "user__email")
+        ):
+            out.write(
+                f"  {membership.user.email:32} {membership.get_role_display():10} "
+                f"{membership.reseller.name}"
+            )
+        out.write(f"  {'auditor@platform.example':32} auditor (Django admin, read-only)")
+        out.write(f"  {'staff@platform.example':32} platform staff (superuser)")
+        out.write(f"Password for every demo login: {DEMO_PASSWORD}")

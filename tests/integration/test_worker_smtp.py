@@ -1,0 +1,62 @@
+"""A real Celery worker on Redis delivers the consent e-mail over SMTP; the customer accepts
+through the link in the delivered message; the worker activates the link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from linking.models import Link, LinkRequest, Notification
+from tests.conftest import make_draft, submit
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_consent_mail_goes_through_worker_and_smtp_and_acceptance_activates_the_link(
+    cast, smtp_server, celery_worker_redis, client
+):
+    # The read-only delegation needs no approval: submitting queues the consent e-mail, and
+    # the commit publishes its delivery task to Redis.
+    req = submit(cast, make_draft(cast))
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+
+    consent_mail = smtp_server.wait_for_notification(
+        kind=Notification.Kind.CONSENT_REQUEST, request=req
+    )
+    assert consent_mail.envelope_to == [cast.customer.contact_email]
+    assert consent_mail.html, "the consent e-mail has an HTML alternative"
+    path = urlsplit(consent_mail.consent_url()).path
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert cast.reseller.name in page.text
+    item = req.items.get()
+    # The customer accepts the one item through the page, as the form names it.
+    response = client.post(path, {f"decision_{item.pk}": "accept"})
+    assert response.status_code == 302, response.text[:500]
+    receipt_page = client.get(response["Location"])
+    assert receipt_page.status_code == 200
+
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.COMPLETED
+
+    link = wait_for(
+        lambda: Link.objects.filter(customer=cast.customer, status=Link.Status.ACTIVE).first(),
+        what="the worker to activate the link",
+    )
+    assert link.reseller == cast.reseller
+    assert cast.initiator.has_perm("linking.delegate_read_customeraccount", cast.customer)
+
+    receipt = smtp_server.wait_for_notification(kind=Notification.Kind.CONSENT_RECEIPT, request=req)
+    assert receipt.envelope_to == [cast.customer.contact_email]
+    decided = smtp_server.wait_for_notification(
+        kind=Notification.Kind.CUSTOMER_DECIDED, request=req
+    )
+    assert decided.envelope_to == [cast.initiator.email]
+    active = smtp_server.wait_for_notification(kind=Notification.Kind.LINK_ACTIVE, request=req)
+    assert active.envelope_to == [cast.initiator.email]
+
+    # The link in the e-mail is spent once the customer has decided.
+    assert client.get(path).status_code == 410

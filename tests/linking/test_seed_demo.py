@@ -1,0 +1,59 @@
+"""The demo data: realistic, covering every state, and idempotent."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from accounts.models import Membership, Reseller, User
+from linking.management.commands.seed_demo import DEMO_PASSWORD
+from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+
+
+def _counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            LinkRequest,
+            CustomerAccount,
+            User,
+            Link,
+            Membership,
+            Reseller,
+            ConsentRecord,
+            Notification,
+        )
+    }
+
+
+def test_seed_demo_covers_every_state_and_runs_twice_without_adding_rows(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    first = _counts()
+    assert "portal-demo-2026" in out.getvalue()
+    assert "admin@northwind.example" in out.getvalue()
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert _counts() == first
+    assert "0 objects created" in out.getvalue()
+
+    assert set(LinkRequest.objects.values_list("status", flat=True)) == set(
+        LinkRequest.Status.values
+    )
+    assert first["CustomerAccount"] >= 50
+    statuses = set(CustomerAccount.objects.values_list("status", flat=True))
+    assert statuses == set(CustomerAccount.Status.values)
+    assert CustomerAccount.objects.filter(site="cn").exists()
+    assert CustomerAccount.objects.filter(is_partner=True).exists()
+    contoso = Reseller.objects.get(partner_id="P-200871")
+    billed = Link.objects.get(reseller=contoso, link_type="billing")
+    assert billed.status == Link.Status.ACTIVE
+    assert Link.objects.filter(reseller__partner_id="P-100234", status=Link.Status.ACTIVE).exists()
+    both = User.objects.get(email="sam.both@partners.example")
+    assert Membership.objects.filter(user=both).count() == 2
+    auditor = User.objects.get(email="auditor@platform.example")
+    assert auditor.is_staff and auditor.groups.filter(name="auditors").exists()
+    assert User.objects.get(email="staff@platform.example").is_superuser
+    assert all(u.check_password(DEMO_PASSWORD) for u in User.objects.all())
+    expired = LinkRequest.objects.get(ticket_reference="DEMO-EXPIRED")
+    assert expired.history.filter(history_change_reason__contains="deadline").exists()

@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from linking import services, tasks
+from linking.checks import ItemSpec
+from linking.models import Link, LinkRequest, Notification
+from tests.conftest import consent_token_for, make_draft, submit
+
+Status = LinkRequest.Status
+
+
+@pytest.fixture
+def capture(django_capture_on_commit_callbacks):
+    def run():
+        return django_capture_on_commit_callbacks(execute=False)
+
+    return run
+
+
+def accepted_request(cast, capture, customer=None) -> LinkRequest:
+    with capture():
+        req = submit(cast, make_draft(cast, customer=customer))
+        item = req.items.get()
+        services.consent_decide(token=consent_token_for(req), decisions={item.pk: (True, "")})
+    return req
+
+
+def test_expire_sweep_expires_overdue_requests_only(cast, capture):
+    start = timezone.now()
+    with capture():
+        with time_machine.travel(start, tick=False):
+            overdue = submit(cast, make_draft(cast))
+        with time_machine.travel(start + timedelta(days=3), tick=False):
+            in_time = submit(cast, make_draft(cast, customer=cast.customer2))
+            waiting = submit(cast, make_draft(cast, specs=[ItemSpec(link_type="billing")]))
+    with time_machine.travel(start + timedelta(days=7, seconds=1), tick=False):
+        assert tasks.link_request_expire_sweep_task() == 1
+        assert tasks.link_request_expire_sweep_task() == 0
+    statuses = dict(LinkRequest.objects.values_list("pk", "status"))
+    assert statuses == {
+        overdue.pk: Status.EXPIRED,
+        in_time.pk: Status.PENDING_CONSENT,
+        waiting.pk: Status.PENDING_APPROVAL,
+    }
+    history = overdue.history.first()
+    assert (history.history_user, history.history_change_reason) == (
+        None,
+        "expired: the consent deadline passed",
+    )
+
+
+def test_expire_sweep_with_nothing_overdue_does_nothing(cast, capture):
+    with capture():
+        req = submit(cast, make_draft(cast))
+    assert tasks.link_request_expire_sweep_task() == 0
+    req.refresh_from_db()
+    assert req.status == Status.PENDING_CONSENT
+
+
+def test_activate_sweep_activates_links_still_waiting(cast, capture):
+    accepted_request(cast, capture)
+    link = Link.objects.get()
+    assert link.status == Link.Status.ACTIVATING
+    with capture():
+        assert tasks.link_activate_sweep_task() == 1
+    link.refresh_from_db()
+    assert link.status == Link.Status.ACTIVE
+    assert tasks.link_activate_sweep_task() == 0
+    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+
+
+def test_activate_task_activates_its_link(cast, capture):
+    accepted_request(cast, capture)
+    link = Link.objects.get()
+    with capture():
+        tasks.link_activate_task(link.pk)
+        tasks.link_activate_task(link.pk)
+    link.refresh_from_db()
+    assert link.status == Link.Status.ACTIVE
+    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+
+
+def test_deliver_task_sends_a_notification_once(cast, capture):
+    with capture():
+        req = submit(cast, make_draft(cast))
+    notification = Notification.objects.get(request=req)
+    assert tasks.notification_deliver_task(notification.pk) == "sent"
+    assert tasks.notification_deliver_task.apply(args=[notification.pk]).get() == "skipped"
+    assert [m.to for m in mail.outbox] == [[cast.customer.contact_email]]
+
+
+def test_notification_sweep_republishes_rows_left_behind(cast, capture):
+    with capture():
+        req = submit(cast, make_draft(cast))
+        submit(cast, make_draft(cast, specs=[ItemSpec(link_type="billing")]))
+    sent = Notification.objects.get(request=req)
+    tasks.notification_deliver_task(sent.pk)
+    left_behind = Notification.objects.exclude(pk=sent.pk)
+    assert left_behind.count() == 2  # approval needed, to the admin and to the approver
+    assert tasks.notification_sweep_task() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
+        assert tasks.notification_sweep_task() == 2
+    assert len(mail.outbox) == 1

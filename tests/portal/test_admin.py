@@ -1,0 +1,200 @@
+"""The admin: auditors read every page and history and change nothing; staff maintain data."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.admin import HistoryAdmin
+from accounts.models import Membership, Reseller, ResellerRoleGroup
+from linking import services
+from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from tests.conftest import consent_token_for, make_draft, submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(cast, django_capture_on_commit_callbacks):
+    """At least one row of every registered model: a request consented and its link active."""
+    req = make_draft(cast)
+    with django_capture_on_commit_callbacks(execute=False):
+        req = submit(cast, req)
+    token = consent_token_for(req)
+    item = req.items.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.consent_decide(token=token, decisions={item.pk: (True, "")})
+    services.link_activate(link_id=Link.objects.get().pk)
+    return cast
+
+
+def registered():
+    return [
+        pytest.param(model, id=f"{model._meta.app_label}.{model._meta.model_name}")
+        for model in admin.site._registry
+    ]
+
+
+def url(model, action, *args):
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=args)
+
+
+def history_url(model, obj):
+    record = obj.history.order_by("history_id").first()
+    return url(model, "simple_history", obj.pk, record.history_id)
+
+
+def some_row(model):
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"the world has no {model.__name__}"
+    return obj
+
+
+def test_every_domain_model_is_registered():
+    for model in [
+        Reseller,
+        Membership,
+        ResellerRoleGroup,
+        CustomerAccount,
+        LinkRequest,
+        Link,
+        ConsentRecord,
+        Notification,
+    ]:
+        assert model in admin.site._registry
+
+
+@pytest.mark.parametrize("model", registered())
+def test_auditor_reads_every_page_and_history(client, world, model):
+    client.force_login(world.auditor)
+    obj = some_row(model)
+    assert client.get(url(model, "changelist")).status_code == 200
+    response = client.get(url(model, "change", obj.pk))
+    assert response.status_code == 200
+    assert b'name="_save"' not in response.content
+    assert client.get(url(model, "history", obj.pk)).status_code == 200
+    if isinstance(admin.site._registry[model], HistoryAdmin):
+        response = client.get(history_url(model, obj))
+        assert response.status_code == 200
+        assert b"Revert" not in response.content
+
+
+@pytest.mark.parametrize("model", registered())
+def test_auditor_changes_nothing(client, world, model):
+    client.force_login(world.auditor)
+    obj = some_row(model)
+    before = model._default_manager.count()
+    assert client.get(url(model, "add")).status_code == 403
+    assert client.post(url(model, "add"), {}).status_code == 403
+    assert client.post(url(model, "change", obj.pk), {}).status_code == 403
+    assert client.get(url(model, "delete", obj.pk)).status_code == 403
+    assert client.post(url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    if isinstance(admin.site._registry[model], HistoryAdmin):
+        history_before = obj.history.count()
+        assert client.post(history_url(model, obj), {}).status_code == 403
+        assert obj.history.count() == history_before
+    assert model._default_manager.count() == before
+
+
+def test_auditor_cannot_change_a_password_or_object_permissions(client, world):
+    client.force_login(world.auditor)
+    target = world.admin
+    password_url = reverse("admin:auth_user_password_change", args=[target.pk])
+    assert client.get(password_url).status_code == 403
+    response = client.post(
+        password_url, {"password1": "hijacked-pass-123", "password2": "hijacked-pass-123"}
+    )
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert not target.check_password("hijacked-pass-123")
+    # guardian's page needs guardian's own permissions, which auditors do not hold.
+    response = client.get(url(Reseller, "permissions", world.reseller.pk))
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+
+
+def test_history_revert_is_refused_even_for_staff(client, world):
+    client.force_login(world.staff)
+    customer = world.customer
+    old = customer.history.order_by("history_id").first()
+    customer.display_name = "Renamed Retail"
+    customer.save()
+    response = client.post(
+        history_url(CustomerAccount, customer),
+        {"account_id": customer.account_id, "display_name": old.display_name},
+    )
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.display_name == "Renamed Retail"
+
+
+def test_staff_adds_a_customer_account(client, world):
+    client.force_login(world.staff)
+    assert client.get(url(CustomerAccount, "add")).status_code == 200
+    response = client.post(
+        url(CustomerAccount, "add"),
+        {
+            "account_id": "555566667777",
+            "display_name": "Umbrella Corp",
+            "contact_email": "it@umbrella.example",
+            "site": "intl",
+            "regions": [world.region_a.pk],
+            "status": "active",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer = CustomerAccount.objects.get(account_id="555566667777")
+    assert list(customer.regions.all()) == [world.region_a]
+    # The row and its regions are two history records, both by the staff member.
+    assert {r.history_user for r in customer.history.all()} == {world.staff}
+
+
+def test_staff_adding_a_reseller_creates_its_role_groups(client, cast):
+    client.force_login(cast.staff)
+    response = client.post(
+        url(Reseller, "add"),
+        {
+            "partner_id": "P-400004",
+            "name": "Initech",
+            "site": "intl",
+            "tier": "reseller",
+            "allow_billing": "on",
+            "approval_policy": "always",
+            "consent_days": "7",
+            "status": "active",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    reseller = Reseller.objects.get(partner_id="P-400004")
+    assert set(reseller.role_groups.values_list("role", flat=True)) == {
+        "admin",
+        "initiator",
+        "approver",
+        "viewer",
+    }
+    assert reseller.history.get().history_user == cast.staff
+
+
+def test_staff_cannot_edit_memberships_or_requests_in_the_admin(client, world):
+    client.force_login(world.staff)
+    membership = Membership.objects.get(user=world.viewer, reseller=world.reseller)
+    response = client.post(url(Membership, "change", membership.pk), {"role": "admin"})
+    assert response.status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "viewer"
+    assert client.get(url(Membership, "add")).status_code == 403
+    req = LinkRequest.objects.get()
+    assert client.post(url(LinkRequest, "delete", req.pk), {"post": "yes"}).status_code == 403
+    record = ConsentRecord.objects.get()
+    assert client.post(url(ConsentRecord, "change", record.pk), {}).status_code == 403
+
+
+def test_auditors_group_is_in_the_admin_as_view_only(client, world):
+    client.force_login(world.auditor)
+    group = Group.objects.get(name="auditors")
+    response = client.get(url(Group, "change", group.pk))
+    assert response.status_code == 200
+    assert client.post(url(Group, "change", group.pk), {"name": "x"}).status_code == 403
