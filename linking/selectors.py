@@ -155,6 +155,27 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
     }
 
 
+# Fields that the reason line and the page already say in words (who approved, which customer).
+_TIMELINE_HIDDEN = [
+    "status_changed_at",
+    "wizard_step",
+    "customer",
+    "approver",
+    "submitted_at",
+    "consent_deadline",
+    "account_id_input",
+    "consent_token_hash",
+]
+
+
+def _readable_change(field: str, old, new) -> tuple[str, object, object]:
+    model_field = LinkRequest._meta.get_field(field)
+    if model_field.choices:
+        labels = dict(model_field.flatchoices)
+        old, new = labels.get(old, old), labels.get(new, new)
+    return str(model_field.verbose_name), old, new
+
+
 def request_timeline(*, req: LinkRequest) -> list[dict]:
     """Who did what, when and why: the history of the request and its items, oldest first."""
     entries = []
@@ -167,8 +188,8 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
     for row in rows:
         changes = []
         if previous is not None:
-            delta = row.diff_against(previous, excluded_fields=["status_changed_at", "wizard_step"])
-            changes = [(c.field, c.old, c.new) for c in delta.changes]
+            delta = row.diff_against(previous, excluded_fields=_TIMELINE_HIDDEN)
+            changes = [_readable_change(c.field, c.old, c.new) for c in delta.changes]
         entries.append(
             {
                 "when": row.history_date,
