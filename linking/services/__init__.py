@@ -1,0 +1,49 @@
+"""Every write of the linking journey. The only place that moves a status.
+
+Each service locks its row, checks permission and transition, changes fields, records the actor
+and reason for the history, writes outbox rows and schedules work after commit.
+"""
+
+from linking.services._common import TOKEN_SALT, ChecksFailed
+from linking.services.consent import (
+    consent_decide,
+    consent_issue_token,
+    consent_resolve,
+    item_needs_confirmation,
+)
+from linking.services.links import link_activate, link_grants
+from linking.services.requests import (
+    link_request_approve,
+    link_request_cancel,
+    link_request_create_draft,
+    link_request_dry_run,
+    link_request_expire,
+    link_request_reject,
+    link_request_set_customer,
+    link_request_set_details,
+    link_request_set_scope,
+    link_request_set_types,
+    link_request_submit,
+)
+
+__all__ = [
+    "TOKEN_SALT",
+    "ChecksFailed",
+    "consent_decide",
+    "consent_issue_token",
+    "consent_resolve",
+    "item_needs_confirmation",
+    "link_activate",
+    "link_grants",
+    "link_request_approve",
+    "link_request_cancel",
+    "link_request_create_draft",
+    "link_request_dry_run",
+    "link_request_expire",
+    "link_request_reject",
+    "link_request_set_customer",
+    "link_request_set_details",
+    "link_request_set_scope",
+    "link_request_set_types",
+    "link_request_submit",
+]

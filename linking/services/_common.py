@@ -1,0 +1,97 @@
+"""Helpers every service uses: locking, the transition table, history and the outbox."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Reseller, User
+from accounts.permissions import has_reseller_perm
+from linking import checks
+from linking.models import (
+    LinkRequest,
+    Notification,
+)
+from portal.errors import PortalError
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SALT = "linking.consent.v1"  # noqa: S105 (a signing salt, not a secret)
+Status = LinkRequest.Status
+
+
+class ChecksFailed(PortalError):
+    """A dry run found blocking reasons; all of them travel with the error."""
+
+    def __init__(self, reasons: list[checks.Reason]):
+        first = reasons[0]
+        super().__init__(first.code, first.message, first.hint)
+        self.reasons = reasons
+
+
+def _on_commit(task, *args) -> None:
+    # robust: a broker that is down must not turn a committed change into an error page; the
+    # beat sweeps pick up whatever was not published.
+    def publish() -> None:
+        task.delay(*args)
+
+    # A named function, not a partial: Django logs a robust failure by func.__qualname__.
+    transaction.on_commit(publish, robust=True)
+
+
+def _lock_request(request_id: int) -> LinkRequest:
+    return (
+        LinkRequest.objects.select_for_update(of=("self",))
+        .select_related("reseller", "customer", "initiator")
+        .get(pk=request_id)
+    )
+
+
+def _save(obj, *, actor, reason: str, fields: list[str]) -> None:
+    obj._history_user = actor
+    obj._change_reason = reason
+    obj.save(update_fields=fields)
+
+
+def _refuse_state(req: LinkRequest, action: str) -> PortalError:
+    return PortalError(
+        "LNK-S001",
+        reference=req.reference,
+        status=req.get_effective_status_display().lower(),
+        action=action,
+    )
+
+
+def _move(req: LinkRequest, to: str, *, actor, reason: str, extra: list[str] = ()) -> None:
+    if to not in LinkRequest.TRANSITIONS.get(req.status, set()):
+        raise _refuse_state(req, reason)
+    req.status = to
+    req.status_changed_at = timezone.now()
+    _save(req, actor=actor, reason=reason, fields=["status", "status_changed_at", *extra])
+
+
+def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str) -> None:
+    for item in req.items.all():
+        if item.is_open != is_open or item.customer_id != req.customer_id:
+            item.is_open = is_open
+            item.customer_id = req.customer_id
+            _save(item, actor=actor, reason=reason, fields=["is_open", "customer"])
+
+
+def _notify(kind: str, to_email: str, *, request=None, link=None, **context) -> Notification:
+    from linking.tasks import notification_deliver_task
+
+    notification = Notification(
+        kind=kind, to_email=to_email, request=request, link=link, context=context
+    )
+    notification._change_reason = "queued"
+    notification.save()
+    _on_commit(notification_deliver_task, notification.pk)
+    return notification
+
+
+def _require_initiator_role(actor: User, reseller: Reseller) -> None:
+    if not has_reseller_perm(user=actor, reseller=reseller, perm="initiate_requests"):
+        raise PortalError("LNK-V013", reseller=reseller.name, role="initiator")

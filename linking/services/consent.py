@@ -1,0 +1,164 @@
+"""The customer's side: consent tokens and decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from accounts.models import LinkType
+from linking.models import (
+    AccessLevel,
+    ConsentRecord,
+    LinkRequest,
+    Notification,
+    RequestItem,
+    Service,
+    normalise_account_id,
+)
+from linking.services._common import (
+    TOKEN_SALT,
+    Status,
+    _lock_request,
+    _move,
+    _notify,
+    _save,
+)
+from linking.services.links import _link_upsert_from_item
+from portal.errors import PortalError
+
+logger = logging.getLogger(__name__)
+
+
+def _hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def consent_issue_token(*, request_id: int) -> str | None:
+    """Mint a fresh consent token (the old one dies) and return it; only the hash is stored.
+
+    Called by the delivery of the consent e-mail, inside its transaction.
+    """
+    req = _lock_request(request_id)
+    if req.effective_status != Status.PENDING_CONSENT:
+        return None
+    nonce = secrets.token_urlsafe(32)
+    req.consent_token_hash = _hash(nonce)
+    _save(req, actor=None, reason="consent e-mail sent", fields=["consent_token_hash"])
+    return signing.TimestampSigner(salt=TOKEN_SALT).sign_object({"r": req.pk, "n": nonce})
+
+
+def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
+    """The request a consent token opens, or a PortalError saying why it does not."""
+    try:
+        payload = signing.TimestampSigner(salt=TOKEN_SALT).unsign_object(
+            token, max_age=timedelta(days=31)
+        )
+        request_id, nonce = int(payload["r"]), str(payload["n"])
+    except signing.SignatureExpired:
+        raise PortalError("LNK-C002") from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise PortalError("LNK-C001") from None
+    qs = LinkRequest.objects.select_related("reseller", "customer")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    req = qs.filter(pk=request_id).first()
+    if req is None:
+        raise PortalError("LNK-C001")
+    if req.status == Status.CANCELLED:
+        raise PortalError("LNK-C004")
+    if req.effective_status == Status.EXPIRED:
+        raise PortalError("LNK-C002")
+    if req.status != Status.PENDING_CONSENT or not constant_time_compare(
+        req.consent_token_hash, _hash(nonce)
+    ):
+        raise PortalError("LNK-C003")
+    return req
+
+
+def item_needs_confirmation(item: RequestItem, sensitive_codes: set[str]) -> bool:
+    return (
+        item.link_type == LinkType.DELEGATION
+        and item.access_level == AccessLevel.MANAGE
+        and bool(set(item.services) & sensitive_codes)
+    )
+
+
+def _receipt_reference(req: LinkRequest) -> str:
+    return f"RC-{req.pk:06d}-{secrets.token_hex(3).upper()}"
+
+
+@transaction.atomic
+def consent_decide(
+    *,
+    token: str,
+    decisions: dict[int, tuple[bool, str]],
+    confirm_account_id: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> tuple[LinkRequest, str]:
+    """The customer's decision on each item, by the consent link. Returns the receipt reference."""
+    req = consent_resolve(token, lock=True)
+    items = list(req.items.all())
+    if any(item.pk not in decisions for item in items):
+        raise PortalError("LNK-C006")
+    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    for item in items:
+        accepted, _ = decisions[item.pk]
+        if (
+            accepted
+            and item_needs_confirmation(item, sensitive)
+            and normalise_account_id(confirm_account_id) != req.customer.account_id
+        ):
+            raise PortalError("LNK-C005")
+    now = timezone.now()
+    receipt = _receipt_reference(req)
+    who = f"customer contact {req.consent_email}"
+    accepted_items = []
+    for item in items:
+        accepted, decline_reason = decisions[item.pk]
+        item.decision = RequestItem.Decision.ACCEPTED if accepted else RequestItem.Decision.DECLINED
+        item.decline_reason = "" if accepted else decline_reason.strip()[:2000]
+        item.decided_at = now
+        item.is_open = False
+        _save(
+            item,
+            actor=None,
+            reason=f"{item.decision} by {who}",
+            fields=["decision", "decline_reason", "decided_at", "is_open"],
+        )
+        ConsentRecord.objects.create(
+            request=req,
+            item=item,
+            decision=item.decision,
+            link_type=item.link_type,
+            scope={
+                "services": item.services,
+                "regions": item.regions,
+                "access_level": item.access_level,
+                "duration_days": item.duration_days,
+            },
+            reason=item.decline_reason,
+            contact_email=req.consent_email,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:300],
+            receipt_reference=receipt,
+            created_at=now,
+        )
+        if accepted:
+            accepted_items.append(item)
+    req.consent_token_hash = ""
+    to = Status.COMPLETED if accepted_items else Status.DECLINED
+    summary = "accepted" if to == Status.COMPLETED else "declined"
+    _move(req, to, actor=None, reason=f"customer {summary} ({who})", extra=["consent_token_hash"])
+    for item in accepted_items:
+        _link_upsert_from_item(req, item)
+    _notify(Notification.Kind.CONSENT_RECEIPT, req.consent_email, request=req, receipt=receipt)
+    _notify(Notification.Kind.CUSTOMER_DECIDED, req.initiator.email, request=req, receipt=receipt)
+    return req, receipt

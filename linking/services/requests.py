@@ -1,0 +1,336 @@
+"""Drafts and the life of a request: submit, approve, reject, cancel, expire."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import LinkType, Membership, Reseller, Role, User
+from accounts.permissions import has_reseller_perm
+from linking import checks
+from linking.models import (
+    AccessLevel,
+    LinkRequest,
+    Notification,
+    RequestItem,
+    normalise_account_id,
+)
+from linking.services._common import (
+    ChecksFailed,
+    Status,
+    _lock_request,
+    _move,
+    _notify,
+    _refuse_state,
+    _require_initiator_role,
+    _save,
+    _set_items_open,
+)
+from portal.errors import PortalError
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def link_request_create_draft(*, actor: User, reseller: Reseller) -> LinkRequest:
+    """Start a draft request for the reseller. Initiators and admins."""
+    _require_initiator_role(actor, reseller)
+    req = LinkRequest(
+        reseller=reseller,
+        initiator=actor,
+        consent_days=reseller.consent_days,
+        status=Status.DRAFT,
+    )
+    req._history_user = actor
+    req._change_reason = "draft started"
+    req.save()
+    return req
+
+
+def _lock_draft(actor: User, request_id: int) -> LinkRequest:
+    req = _lock_request(request_id)
+    if req.status != Status.DRAFT:
+        raise _refuse_state(req, "edited")
+    if req.initiator_id != actor.pk:
+        raise PortalError("LNK-S002", reference=req.reference)
+    _require_initiator_role(actor, req.reseller)
+    return req
+
+
+@transaction.atomic
+def link_request_set_types(*, actor: User, request_id: int, link_types: list[str]) -> LinkRequest:
+    """Step 1: the link types of the draft; an item per type, kept when re-chosen."""
+    req = _lock_draft(actor, request_id)
+    allowed = set(req.reseller.allowed_link_types)
+    wanted = [t for t in LinkType.values if t in link_types]
+    refused = [t for t in wanted if t not in allowed]
+    if refused:
+        raise PortalError("LNK-V009", link_type=checks._type_label(refused[0]))
+    if not wanted:
+        raise PortalError("LNK-V014")
+    existing = {item.link_type: item for item in req.items.all()}
+    for link_type, item in existing.items():
+        if link_type not in wanted:
+            item._history_user = actor
+            item._change_reason = "type removed from draft"
+            item.delete()
+    for link_type in wanted:
+        if link_type not in existing:
+            item = RequestItem(
+                request=req,
+                reseller=req.reseller,
+                customer=req.customer,
+                link_type=link_type,
+                access_level=AccessLevel.READ_ONLY if link_type == LinkType.DELEGATION else "",
+                duration_days=90 if link_type == LinkType.DELEGATION else None,
+            )
+            item._history_user = actor
+            item._change_reason = "type added to draft"
+            item.save()
+    req.wizard_step = max(req.wizard_step, 2)
+    _save(req, actor=actor, reason="link types chosen", fields=["wizard_step"])
+    return req
+
+
+@transaction.atomic
+def link_request_set_customer(*, actor: User, request_id: int, account_id: str) -> LinkRequest:
+    """Step 2: the customer account; kept as typed even when it is not (yet) in the directory."""
+    req = _lock_draft(actor, request_id)
+    customer, reasons = checks.find_customer(account_id)
+    if reasons:
+        raise ChecksFailed(reasons)
+    req.account_id_input = normalise_account_id(account_id)
+    req.customer = customer
+    req.wizard_step = max(req.wizard_step, 3)
+    _save(
+        req,
+        actor=actor,
+        reason="customer chosen",
+        fields=["account_id_input", "customer", "wizard_step"],
+    )
+    for item in req.items.all():
+        item.customer = customer
+        _save(item, actor=actor, reason="customer chosen", fields=["customer"])
+    return req
+
+
+@transaction.atomic
+def link_request_set_scope(
+    *, actor: User, request_id: int, scopes: dict[str, checks.ItemSpec]
+) -> LinkRequest:
+    """Step 3: services, regions, access level and duration of each item."""
+    req = _lock_draft(actor, request_id)
+    for item in req.items.all():
+        spec = scopes.get(item.link_type)
+        if spec is None:
+            continue
+        if item.link_type == LinkType.BILLING:
+            item.services, item.regions = [], []
+        else:
+            item.services = sorted(set(spec.services))
+            item.regions = sorted(set(spec.regions))
+        if item.link_type == LinkType.DELEGATION:
+            item.access_level = spec.access_level
+            item.duration_days = spec.duration_days
+        _save(
+            item,
+            actor=actor,
+            reason="scope set",
+            fields=["services", "regions", "access_level", "duration_days"],
+        )
+    req.wizard_step = max(req.wizard_step, 4)
+    _save(req, actor=actor, reason="scope set", fields=["wizard_step"])
+    return req
+
+
+@transaction.atomic
+def link_request_set_details(
+    *,
+    actor: User,
+    request_id: int,
+    ticket_reference: str,
+    note_to_customer: str,
+    consent_days: int,
+) -> LinkRequest:
+    """Step 4: the ticket reference, the note to the customer and the consent deadline."""
+    req = _lock_draft(actor, request_id)
+    if not 1 <= consent_days <= 30:
+        raise PortalError("LNK-V022", days=consent_days, max_days=30)
+    req.ticket_reference = ticket_reference.strip()
+    req.note_to_customer = note_to_customer.strip()
+    req.consent_days = consent_days
+    _save(
+        req,
+        actor=actor,
+        reason="details set",
+        fields=["ticket_reference", "note_to_customer", "consent_days"],
+    )
+    return req
+
+
+def link_request_dry_run(*, actor: User, req: LinkRequest) -> list[checks.Reason]:
+    """Every reason the request could not be submitted now, for the wizard's review step."""
+    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    _, reasons = checks.dry_run(
+        actor=actor,
+        reseller=req.reseller,
+        account_id=req.account_id_input,
+        items=items,
+        consent_days=req.consent_days,
+        exclude_request_id=req.pk,
+    )
+    return reasons
+
+
+def _approvers(reseller: Reseller, *, exclude: User) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            reseller=reseller, role__in=[Role.APPROVER, Role.ADMIN], user__is_active=True
+        )
+        .exclude(user=exclude)
+        .select_related("user")
+    ]
+
+
+def _enter_consent(req: LinkRequest, *, actor, reason: str, extra: list[str] = ()) -> None:
+    req.consent_deadline = timezone.now() + timedelta(days=req.consent_days)
+    req.consent_email = req.customer.contact_email
+    _move(
+        req,
+        Status.PENDING_CONSENT,
+        actor=actor,
+        reason=reason,
+        extra=["consent_deadline", "consent_email", *extra],
+    )
+    _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)
+
+
+@transaction.atomic
+def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
+    """Submit a draft: every check again, then approval or straight to the customer."""
+    req = _lock_draft(actor, request_id)
+    reasons = link_request_dry_run(actor=actor, req=req)
+    if reasons:
+        raise ChecksFailed(reasons)
+    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    req.submitted_at = timezone.now()
+    try:
+        with transaction.atomic():
+            _set_items_open(req, True, actor=actor, reason="submitted")
+    except IntegrityError:
+        # Another request for the same customer and type was submitted a moment ago.
+        raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
+    if checks.needs_approval(reseller=req.reseller, items=items):
+        _move(
+            req,
+            Status.PENDING_APPROVAL,
+            actor=actor,
+            reason="submitted for approval",
+            extra=["submitted_at"],
+        )
+        for approver in _approvers(req.reseller, exclude=actor):
+            _notify(Notification.Kind.APPROVAL_NEEDED, approver.email, request=req)
+    else:
+        _enter_consent(
+            req,
+            actor=actor,
+            reason="submitted; the approval policy sends it straight to the customer",
+            extra=["submitted_at"],
+        )
+    return req
+
+
+def _lock_pending_approval(actor: User, request_id: int, action: str) -> LinkRequest:
+    req = _lock_request(request_id)
+    if req.effective_status != Status.PENDING_APPROVAL:
+        raise _refuse_state(req, action)
+    if not has_reseller_perm(user=actor, reseller=req.reseller, perm="approve_requests"):
+        raise PortalError("LNK-A002", reseller=req.reseller.name)
+    if req.initiator_id == actor.pk:
+        raise PortalError("LNK-A001", reference=req.reference)
+    return req
+
+
+@transaction.atomic
+def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
+    """Approve a request waiting for approval; never the approver's own. Approvers, admins."""
+    req = _lock_pending_approval(actor, request_id, "approved")
+    _, reasons = checks.dry_run(
+        actor=req.initiator,
+        reseller=req.reseller,
+        account_id=req.account_id_input,
+        items=[checks.ItemSpec.from_item(item) for item in req.items.all()],
+        exclude_request_id=req.pk,
+    )
+    if reasons:
+        raise ChecksFailed(reasons)
+    req.approver = actor
+    req.decision_reason = reason.strip()
+    _enter_consent(
+        req,
+        actor=actor,
+        reason=f"approved: {reason.strip() or 'no comment'}",
+        extra=["approver", "decision_reason"],
+    )
+    return req
+
+
+@transaction.atomic
+def link_request_reject(*, actor: User, request_id: int, reason: str) -> LinkRequest:
+    """Reject a request waiting for approval, with a reason. Approvers, admins."""
+    req = _lock_pending_approval(actor, request_id, "rejected")
+    if not reason.strip():
+        raise PortalError("LNK-A003")
+    req.approver = actor
+    req.decision_reason = reason.strip()
+    _move(
+        req,
+        Status.REJECTED,
+        actor=actor,
+        reason=f"rejected: {reason.strip()}",
+        extra=["approver", "decision_reason"],
+    )
+    _set_items_open(req, False, actor=actor, reason="rejected")
+    _notify(Notification.Kind.REQUEST_REJECTED, req.initiator.email, request=req)
+    return req
+
+
+@transaction.atomic
+def link_request_cancel(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
+    """Cancel a draft or pending request; its consent link dies at once. Initiators, admins."""
+    req = _lock_request(request_id)
+    _require_initiator_role(actor, req.reseller)
+    if req.effective_status not in (Status.DRAFT, *LinkRequest.OPEN_STATUSES):
+        raise _refuse_state(req, "cancelled")
+    req.consent_token_hash = ""
+    _move(
+        req,
+        Status.CANCELLED,
+        actor=actor,
+        reason=f"cancelled: {reason.strip() or 'no reason given'}",
+        extra=["consent_token_hash"],
+    )
+    _set_items_open(req, False, actor=actor, reason="cancelled")
+    return req
+
+
+@transaction.atomic
+def link_request_expire(*, request_id: int) -> LinkRequest | None:
+    """Expire a request whose deadline has passed. The sweep calls it; a no-op otherwise."""
+    req = _lock_request(request_id)
+    if not req.is_overdue:
+        return None
+    req.consent_token_hash = ""
+    _move(
+        req,
+        Status.EXPIRED,
+        actor=None,
+        reason="expired: the consent deadline passed",
+        extra=["consent_token_hash"],
+    )
+    _set_items_open(req, False, actor=None, reason="expired")
+    return req
