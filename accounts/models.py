@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -20,6 +21,15 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} <{self.email}>" if full else self.email or self.username
+
+
+def validate_reminder_schedule(value: str) -> None:
+    from portal.schedules import parse_reminder_schedule
+
+    try:
+        parse_reminder_schedule(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid") from exc
 
 
 class Site(models.TextChoices):
@@ -63,6 +73,19 @@ class Reseller(models.Model):
     consent_days = models.PositiveSmallIntegerField(
         default=7, help_text="Days a customer has to decide (1 to 30)."
     )
+    consent_reminders = models.CharField(
+        max_length=60,
+        default="50%,1d",
+        validators=[validate_reminder_schedule],
+        help_text="When to remind the customer, comma-separated: a share of the consent window "
+        "(50%) or a time before the deadline (1d, 4h). Empty: no reminders.",
+    )
+    approval_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days a request may wait for approval before it expires (1 to 30)."
+    )
+    approval_reminder_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Remind the approvers after a request has waited this many hours."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -89,6 +112,14 @@ class Reseller(models.Model):
             models.CheckConstraint(
                 condition=models.Q(consent_days__gte=1, consent_days__lte=30),
                 name="reseller_consent_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approval_days__gte=1, approval_days__lte=30),
+                name="reseller_approval_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approval_reminder_hours__gte=1),
+                name="reseller_approval_reminder_hours_positive",
             ),
         ]
 

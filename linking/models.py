@@ -172,6 +172,11 @@ class LinkRequest(models.Model):
     note_to_customer = models.TextField(blank=True, max_length=2000)
     consent_days = models.PositiveSmallIntegerField(default=7)
     consent_deadline = models.DateTimeField(null=True, blank=True)
+    approval_deadline = models.DateTimeField(null=True, blank=True)
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    consent_sent_at = models.DateTimeField(null=True, blank=True)
+    last_resent_at = models.DateTimeField(null=True, blank=True)
+    approval_reminders_sent = models.PositiveSmallIntegerField(default=0)
     consent_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     consent_email = models.EmailField(blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
@@ -215,6 +220,8 @@ class LinkRequest(models.Model):
             models.Index(fields=["reseller", "-created_at"], name="req_reseller_created"),
             models.Index(fields=["reseller", "ticket_reference"], name="req_reseller_ticket"),
             models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
+            models.Index(fields=["status", "approval_deadline"], name="req_status_appr_deadline"),
+            models.Index(fields=["status", "next_reminder_at"], name="req_status_next_reminder"),
         ]
 
     def __str__(self) -> str:
@@ -228,14 +235,27 @@ class LinkRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @classmethod
+    def overdue_q(cls, now) -> Q:
+        """Open requests whose deadline (approval or consent) has passed at `now`."""
+        return Q(status=cls.Status.PENDING_CONSENT, consent_deadline__lte=now) | Q(
+            status=cls.Status.PENDING_APPROVAL, approval_deadline__lte=now
+        )
+
+    @property
+    def deadline(self):
+        """The deadline of the current wait: approval or consent; None otherwise."""
+        if self.status == self.Status.PENDING_APPROVAL:
+            return self.approval_deadline
+        if self.status == self.Status.PENDING_CONSENT:
+            return self.consent_deadline
+        return None
+
     @property
     def is_overdue(self) -> bool:
-        """True when the consent deadline has passed, even if the sweep has not run yet."""
-        return (
-            self.status in self.OPEN_STATUSES
-            and self.consent_deadline is not None
-            and self.consent_deadline <= timezone.now()
-        )
+        """True when the deadline has passed, even if the sweep has not run yet."""
+        deadline = self.deadline
+        return deadline is not None and deadline <= timezone.now()
 
     @property
     def effective_status(self) -> str:
@@ -421,10 +441,15 @@ class Notification(models.Model):
         REQUEST_REJECTED = "request_rejected", "Request rejected"
         CUSTOMER_DECIDED = "customer_decided", "Customer decided"
         LINK_ACTIVE = "link_active", "Link active"
+        CONSENT_REMINDER = "consent_reminder", "Reminder to the customer"
+        APPROVAL_REMINDER = "approval_reminder", "Reminder to the approvers"
+        REQUEST_EXPIRED = "request_expired", "Request expired"
+        DELIVERY_FAILED = "delivery_failed", "E-mail could not be delivered"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Retrying"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -443,6 +468,7 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
@@ -450,7 +476,7 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "sent", "failed"]),
+                condition=Q(status__in=["queued", "sending", "retrying", "sent", "failed"]),
                 name="notification_status_valid",
             ),
         ]

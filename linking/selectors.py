@@ -22,7 +22,7 @@ Status = LinkRequest.Status
 
 
 def _overdue_q(now) -> Q:
-    return Q(status__in=LinkRequest.OPEN_STATUSES, consent_deadline__lte=now)
+    return LinkRequest.overdue_q(now)
 
 
 def request_filter_by_status(qs: QuerySet, status: str, now=None) -> QuerySet:
@@ -31,7 +31,7 @@ def request_filter_by_status(qs: QuerySet, status: str, now=None) -> QuerySet:
     if status == Status.EXPIRED:
         return qs.filter(Q(status=Status.EXPIRED) | _overdue_q(now))
     if status in LinkRequest.OPEN_STATUSES:
-        return qs.filter(status=status).exclude(consent_deadline__lte=now)
+        return qs.filter(status=status).exclude(_overdue_q(now))
     return qs.filter(status=status)
 
 

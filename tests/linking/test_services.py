@@ -393,11 +393,16 @@ def test_expire_after_the_deadline_closes_the_request(cast, capture):
     assert last_history(item).history_user is None
 
 
-def test_waiting_for_approval_never_expires(cast, capture):
+def test_waiting_for_approval_expires_after_the_resellers_approval_days(cast, capture):
     with capture():
         req = submit(cast, make_draft(cast, specs=[BILLING]))
-    with time_machine.travel(timezone.now() + timedelta(days=60), tick=False):
+    assert req.approval_deadline == req.submitted_at + timedelta(days=cast.reseller.approval_days)
+    with time_machine.travel(req.approval_deadline - timedelta(minutes=1), tick=False):
         assert services.link_request_expire(request_id=req.pk) is None
+    with time_machine.travel(req.approval_deadline + timedelta(minutes=1), tick=False):
+        expired = services.link_request_expire(request_id=req.pk)
+    assert expired.status == LinkRequest.Status.EXPIRED
+    assert not expired.items.filter(is_open=True).exists()
 
 
 # --- consent ---------------------------------------------------------------------------------
