@@ -271,6 +271,44 @@ _ENTRIES = [
         "Decide every item: accept or decline each one.",
         "Choose accept or decline for each item, then confirm.",
     ),
+    Code(
+        "LNK-C007",
+        CONSENT,
+        "Consent e-mail refused",
+        "The consent e-mail to {email} was refused by the receiving mail server.",
+        "Check the address with the customer. Once the directory holds the right address, "
+        "resend the consent e-mail from the request page.",
+    ),
+    # --- resend and reminders -------------------------------------------------------------
+    Code(
+        "LNK-R001",
+        CONSENT,
+        "Resent too recently",
+        "The consent e-mail of {reference} was sent less than {minutes} minutes ago.",
+        "The next resend is possible at {next_at}. Give the customer a moment to find it.",
+    ),
+    Code(
+        "LNK-R002",
+        CONSENT,
+        "Resend limit reached",
+        "The consent e-mail of {reference} has been resent {count} times, the most allowed.",
+        "Contact the customer directly, or cancel this request and start a new one.",
+    ),
+    Code(
+        "LNK-R003",
+        CONSENT,
+        "Address not in the directory",
+        "{email} is not the contact address of account {account_id} in the directory.",
+        "Consent e-mails only go to the directory's contact address. Ask platform staff to "
+        "correct the directory first, then resend.",
+    ),
+    Code(
+        "LNK-R004",
+        CONSENT,
+        "Deadline beyond the maximum",
+        "The consent deadline can be extended to {max_date} at the latest.",
+        "Choose fewer days: a customer gets at most {max_days} days in all to decide.",
+    ),
     # --- activation ----------------------------------------------------------------------
     Code(
         "LNK-P001",
