@@ -4,5 +4,10 @@ from linking import consent_views
 
 urlpatterns = [
     path("receipt/<str:signed>/", consent_views.consent_receipt, name="receipt"),
+    path(
+        "receipt/<str:signed>/download/",
+        consent_views.consent_receipt_download,
+        name="receipt-download",
+    ),
     path("<str:token>/", consent_views.consent_page, name="page"),
 ]

@@ -12,7 +12,9 @@ WAITING_ON_CHOICES = [
     ("", "Anyone"),
     ("initiator", "Initiator (draft)"),
     ("approver", "Approver"),
+    ("delivery", "Delivery of the consent e-mail"),
     ("customer", "Customer"),
+    ("activation", "Activation"),
 ]
 
 
@@ -201,4 +203,15 @@ class DetailsForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResendForm(forms.Form):
+    contact_email = forms.EmailField(
+        label="Corrected contact e-mail (optional)",
+        required=False,
+        help_text="Must match the directory's contact address of the account.",
+    )
+    extend_days = forms.IntegerField(
+        label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
     )

@@ -150,9 +150,18 @@ class LinkRequest(models.Model):
         },
     }
 
+    class Purpose(models.TextChoices):
+        NEW = "new", "New link"
+        AMEND = "amend", "Change of scope"
+        RENEW = "renew", "Renewal"
+
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="requests")
     customer = models.ForeignKey(
         CustomerAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.NEW)
+    amends_link = models.ForeignKey(
+        "Link", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments"
     )
     account_id_input = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -266,15 +275,33 @@ class LinkRequest(models.Model):
 
     @property
     def waiting_on(self) -> str:
-        """Whose move it is, in words: the approver, the customer, or nobody."""
+        """Whose move it is: initiator, approver, delivery, customer, activation, or nobody ("").
+
+        'delivery' is a request whose consent e-mail is not out yet (or was refused).
+        'activation' needs the `has_activating_links` annotation of the list selectors; without
+        it, one query on first use.
+        """
         status = self.effective_status
         if status == self.Status.DRAFT:
             return "initiator"
         if status == self.Status.PENDING_APPROVAL:
             return "approver"
         if status == self.Status.PENDING_CONSENT:
-            return "customer"
+            return "customer" if self.consent_sent_at else "delivery"
+        if status == self.Status.COMPLETED:
+            if getattr(self, "has_activating_links", None) is None:
+                self.has_activating_links = Link.objects.filter(
+                    source_item__request=self, status=Link.Status.ACTIVATING
+                ).exists()
+            return "activation" if self.has_activating_links else ""
         return ""
+
+    @property
+    def waiting_since(self):
+        """Since when the current wait lasts: the customer's from the delivered e-mail."""
+        if self.waiting_on == "customer":
+            return self.consent_sent_at
+        return self.status_changed_at
 
 
 class RequestItem(models.Model):
@@ -331,6 +358,13 @@ class RequestItem(models.Model):
         return f"{self.request.reference} {self.link_type}"
 
 
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Not verified yet"
+    VERIFYING = "verifying", "Verifying"
+    PASSING = "passing", "Verified"
+    FAILING = "failing", "Failing verification"
+
+
 class Link(models.Model):
     class Status(models.TextChoices):
         ACTIVATING = "activating", "Activating"
@@ -355,9 +389,27 @@ class Link(models.Model):
         RequestItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status_reason = models.CharField(max_length=200, blank=True)
+    verification_status = models.CharField(
+        max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(blank=True, max_length=2000)
+    billing_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="A revoked billing association ends here (month end)."
+    )
+    expiry_reminders_sent = models.PositiveSmallIntegerField(default=0)
+    withdrawal_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "withdrawal_token_hash"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -377,6 +429,12 @@ class Link(models.Model):
                 name="link_status_valid",
             ),
             models.CheckConstraint(
+                condition=Q(
+                    verification_status__in=["unverified", "verifying", "passing", "failing"]
+                ),
+                name="link_verification_status_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(link_type__in=["billing", "provisioning", "delegation"]),
                 name="link_type_valid",
             ),
@@ -384,6 +442,11 @@ class Link(models.Model):
         indexes = [
             models.Index(fields=["reseller", "status", "-created_at"], name="link_reseller_status"),
             models.Index(fields=["reseller", "-created_at"], name="link_reseller_created"),
+            models.Index(fields=["reseller", "ends_at"], name="link_reseller_ends"),
+            models.Index(fields=["status", "ends_at"], name="link_status_ends"),
+            models.Index(
+                fields=["reseller", "verification_status"], name="link_reseller_verification"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -399,9 +462,21 @@ class ConsentRecord(models.Model):
 
     TEXT_VERSION = "consent-text-v1"
 
-    request = models.ForeignKey(LinkRequest, on_delete=models.PROTECT, related_name="consents")
-    item = models.ForeignKey(RequestItem, on_delete=models.PROTECT, related_name="consents")
-    decision = models.CharField(max_length=20, choices=RequestItem.Decision.choices)
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    request = models.ForeignKey(
+        LinkRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+    )
+    item = models.ForeignKey(
+        RequestItem, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+    )
+    link = models.ForeignKey(
+        "Link", on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
     link_type = models.CharField(max_length=20, choices=LinkType.choices)
     scope = models.JSONField(default=dict)
     reason = models.TextField(blank=True)
@@ -445,6 +520,12 @@ class Notification(models.Model):
         APPROVAL_REMINDER = "approval_reminder", "Reminder to the approvers"
         REQUEST_EXPIRED = "request_expired", "Request expired"
         DELIVERY_FAILED = "delivery_failed", "E-mail could not be delivered"
+        LINK_REVOKED = "link_revoked", "Link revoked"
+        LINK_EXPIRING = "link_expiring", "Link about to expire"
+        LINK_EXPIRED = "link_expired", "Link expired"
+        LINK_SUSPENDED = "link_suspended", "Link suspended"
+        LINK_RESUMED = "link_resumed", "Link resumed"
+        VERIFICATION_FAILED = "verification_failed", "Link failing verification"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -486,3 +567,72 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email} ({self.status})"
+
+    @staticmethod
+    def describe_error(error: str) -> str:
+        """The `last_error` the delivery writes, in words a reseller understands."""
+        if not error:
+            return ""
+        if error.startswith("address refused"):
+            return (
+                "The receiving mail server refused the address: it does not exist or does not "
+                "accept mail."
+            )
+        if error.startswith("refused:"):
+            code = error.removeprefix("refused:").strip()
+            return f"The mail server refused the message for good (SMTP {code})."
+        if error.startswith("temporary:"):
+            detail = error.removeprefix("temporary:").strip()
+            if detail.isdigit():
+                return (
+                    f"The mail server asked to try again later (SMTP {detail}); "
+                    "retried automatically."
+                )
+            return "The mail server could not be reached; retried automatically."
+        if error == "no longer needed":
+            return "Not sent: the request had moved on (decided, cancelled or expired) first."
+        return error
+
+    @property
+    def last_error_in_words(self) -> str:
+        return self.describe_error(self.last_error)
+
+
+class VerificationRun(models.Model):
+    """One run of a link's post-activation checklist; runs are kept, never changed afterwards."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        ACTIVATION = "activation", "After activation"
+        RETRY = "retry", "Automatic retry"
+        MANUAL = "manual", "Re-run on demand"
+        RESUME = "resume", "After resumption"
+        AMEND = "amend", "After a change of scope"
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="verification_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    checks = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["link", "-started_at"], name="verification_link_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["running", "passed", "failed"]),
+                name="verification_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link.reference} run {self.pk} ({self.outcome})"

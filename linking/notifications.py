@@ -1,27 +1,64 @@
-"""Delivery of the outbox: claim a row, render its e-mail, send it over SMTP, mark it sent."""
+"""Delivery of the outbox: claim a row, render its e-mail, send it over SMTP, mark it sent.
+
+A row moves queued → sending → sent. A temporary failure (mail server or network down, a 4xx)
+moves it to retrying with `next_attempt_at`; the task retries then and the beat sweep picks up
+whatever the broker lost. A permanent failure (address refused, a 5xx) moves it to failed, puts
+the stage and code on the request and tells the initiator. A 'sending' claim older than
+`PORTAL_OUTBOX_CLAIM_SECONDS` is taken to have died with its worker and is delivered again.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from linking.models import LinkRequest, Notification, Service
+from portal.codes import CODES
 from portal.emails import absolute_url, build_message
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=10)
+Kind = Notification.Kind
+Status = Notification.Status
+
 UNPUBLISHED_AFTER = timedelta(minutes=1)
+# A retry that arrives a moment before its time (two hosts' clocks) is still taken.
+EARLY_TOLERANCE = timedelta(seconds=5)
+CONSENT_KINDS = (Kind.CONSENT_REQUEST, Kind.CONSENT_REMINDER)
+CONSENT_REFUSED = "LNK-C007"
+OBSOLETE = "no longer needed"
+OUTBOX_STATUSES = (Status.QUEUED, Status.RETRYING, Status.FAILED)
 
 
 class TemporaryDeliveryError(Exception):
-    """The mail server or network failed in a way worth retrying."""
+    """The mail server or network failed in a way worth retrying, in `retry_in` seconds."""
+
+    def __init__(self, reason: str, retry_in: int = 30):
+        super().__init__(reason)
+        self.retry_in = retry_in
+
+
+def claim_timeout() -> timedelta:
+    # Read at call time, so a test (or an operator with a slow mail server) can change it.
+    return timedelta(seconds=settings.PORTAL_OUTBOX_CLAIM_SECONDS)
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next attempt after `attempts` failed ones: 30, 60, 120 … at most 600.
+
+    Read at call time from the settings, so tests and fault drills can shorten it.
+    """
+    base = settings.PORTAL_OUTBOX_RETRY_SECONDS
+    cap = settings.PORTAL_OUTBOX_RETRY_MAX_SECONDS
+    return int(min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def _claim(notification_id: int) -> Notification | None:
@@ -30,18 +67,25 @@ def _claim(notification_id: int) -> Notification | None:
         notification = qs.first()
         if notification is None:
             return None
-        stale = timezone.now() - STALE_CLAIM
-        if notification.status == Notification.Status.SENDING and (
-            notification.claimed_at and notification.claimed_at > stale
-        ):
+        now = timezone.now()
+        status = notification.status
+        reason = f"delivery attempt {notification.attempts + 1}"
+        if status == Status.SENDING:
+            if notification.claimed_at and notification.claimed_at > now - claim_timeout():
+                return None  # another worker is on it
+            reason += " (the previous claim expired with its worker)"
+        elif status == Status.RETRYING:
+            due = notification.next_attempt_at
+            if due is not None and due > now + EARLY_TOLERANCE:
+                return None  # too early; the retry or the sweep comes back when it is due
+        elif status != Status.QUEUED:
             return None
-        if notification.status not in (Notification.Status.QUEUED, Notification.Status.SENDING):
-            return None
-        notification.status = Notification.Status.SENDING
-        notification.claimed_at = timezone.now()
+        notification.status = Status.SENDING
+        notification.claimed_at = now
+        notification.next_attempt_at = None
         notification.attempts += 1
-        notification._change_reason = f"delivery attempt {notification.attempts}"
-        notification.save(update_fields=["status", "claimed_at", "attempts"])
+        notification._change_reason = reason
+        notification.save(update_fields=["status", "claimed_at", "next_attempt_at", "attempts"])
         return notification
 
 
@@ -52,11 +96,79 @@ def _finish(notification: Notification, status: str, *, error: str = "", subject
     if subject:
         notification.subject = subject[:300]
         update.append("subject")
-    if status == Notification.Status.SENT:
+    if status == Status.SENT:
         notification.sent_at = timezone.now()
         update.append("sent_at")
     notification._change_reason = status if not error else f"{status}: {error[:200]}"
     notification.save(update_fields=update)
+
+
+def _retry_later(notification: Notification, error: str) -> TemporaryDeliveryError:
+    delay = retry_delay(notification.attempts)
+    notification.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    notification.status = Status.RETRYING
+    notification.last_error = error[:300]
+    notification._change_reason = f"retrying in {delay} s: {error[:200]}"
+    notification.save(update_fields=["status", "last_error", "next_attempt_at"])
+    return TemporaryDeliveryError(error, retry_in=delay)
+
+
+@transaction.atomic
+def _fail(notification: Notification, error: str) -> None:
+    _finish(notification, Status.FAILED, error=error)
+    _report_failure(notification, error)
+
+
+def _report_failure(notification: Notification, error: str) -> None:
+    """Put the failure on the request and tell the initiator what to do."""
+    from linking.services._common import _lock_request, _notify, _save
+
+    # A notice about a notice that failed would loop; the ops page shows those.
+    if notification.kind == Kind.DELIVERY_FAILED or notification.request_id is None:
+        return
+    req = _lock_request(notification.request_id)
+    code = ""
+    if notification.kind in CONSENT_KINDS:
+        if req.effective_status != LinkRequest.Status.PENDING_CONSENT:
+            return  # the request has moved on; nobody needs that e-mail any more
+        code = CONSENT_REFUSED
+        req.failure_stage = "consent"
+        req.failure_code = code
+        _save(
+            req,
+            actor=None,
+            reason=f"consent e-mail to {notification.to_email} refused by the mail server ({code})",
+            fields=["failure_stage", "failure_code"],
+        )
+    initiator_email = req.initiator.email
+    if not initiator_email or initiator_email.lower() == notification.to_email.lower():
+        return  # the same address would refuse the notice too
+    _notify(
+        Kind.DELIVERY_FAILED,
+        initiator_email,
+        request=req,
+        failed_id=notification.pk,
+        failed_kind=notification.get_kind_display(),
+        failed_to=notification.to_email,
+        error=notification.last_error,
+        code=code,
+    )
+
+
+def _mark_consent_delivered(request_id: int) -> None:
+    from linking.services._common import _lock_request, _save
+
+    req = _lock_request(request_id)
+    fields = []
+    if req.consent_sent_at is None:
+        req.consent_sent_at = timezone.now()
+        fields.append("consent_sent_at")
+    if req.failure_code == CONSENT_REFUSED:
+        # The customer has a working link again: the earlier refusal no longer blocks anything.
+        req.failure_stage = req.failure_code = ""
+        fields += ["failure_stage", "failure_code"]
+    if fields:
+        _save(req, actor=None, reason="consent e-mail delivered", fields=fields)
 
 
 def _request_context(req: LinkRequest) -> dict:
@@ -89,6 +201,16 @@ def _request_context(req: LinkRequest) -> dict:
     }
 
 
+def _superseded(notification: Notification, req: LinkRequest) -> bool:
+    """A consent e-mail overtaken by a resend (newer row, or another address) must not go out:
+    its fresh token would kill the link the customer was just sent."""
+    if notification.to_email.lower() != (req.consent_email or "").lower():
+        return True
+    return Notification.objects.filter(
+        request_id=req.pk, kind__in=CONSENT_KINDS, pk__gt=notification.pk
+    ).exists()
+
+
 def _build(notification: Notification):
     """The message of a notification, or None if there is nothing to send any more."""
     from linking import services
@@ -98,12 +220,36 @@ def _build(notification: Notification):
     if req is not None:
         context.update(_request_context(req))
     kind = notification.kind
-    if kind == Notification.Kind.CONSENT_REQUEST:
+    now = timezone.now()
+    if kind in CONSENT_KINDS:
+        if _superseded(notification, req):
+            return None
+        # A reminder carries a fresh link exactly like the first e-mail; the old link dies.
         token = services.consent_issue_token(request_id=req.pk)
         if token is None:
             return None
         context["consent_url"] = absolute_url(reverse("consent:page", args=[token]))
         context["deadline"] = req.consent_deadline
+    elif kind == Kind.APPROVAL_REMINDER:
+        if req.effective_status != LinkRequest.Status.PENDING_APPROVAL:
+            return None
+        since = req.submitted_at or req.status_changed_at
+        context["waited_hours"] = int((now - since).total_seconds() // 3600)
+        context["deadline"] = req.approval_deadline
+    elif kind == Kind.REQUEST_EXPIRED:
+        # The sweep says which wait ran out; an older row without it is told by its deadlines.
+        stage = context.get("stage") or ("consent" if req.consent_deadline else "approval")
+        context["stage"] = stage
+        context["expired_at"] = (
+            req.consent_deadline if stage == "consent" else req.approval_deadline
+        )
+        context["new_request_url"] = absolute_url(reverse("linking:request-list"))
+    elif kind == Kind.DELIVERY_FAILED:
+        code = CODES.get(context.get("code", ""))
+        if code is not None:
+            context["code_message"] = code.message.format(email=context.get("failed_to", ""))
+            context["code_hint"] = code.hint
+        context["error_in_words"] = Notification.describe_error(context.get("error", ""))
     if notification.link_id:
         context["link"] = notification.link
         context["link_url"] = absolute_url(
@@ -121,42 +267,99 @@ def notification_deliver(*, notification_id: int) -> str:
         with transaction.atomic():
             message = _build(notification)
             if message is None:
-                _finish(notification, Notification.Status.FAILED, error="no longer needed")
+                _finish(notification, Status.FAILED, error=OBSOLETE)
                 return "obsolete"
             message.send()
-            _finish(notification, Notification.Status.SENT, subject=message.subject)
+            if notification.kind in CONSENT_KINDS:
+                _mark_consent_delivered(notification.request_id)
+            _finish(notification, Status.SENT, subject=message.subject)
     except smtplib.SMTPRecipientsRefused as exc:
         # A 4xx at RCPT (greylisting, a full mailbox) is worth retrying; a 5xx is final.
         codes = sorted({code for code, _ in exc.recipients.values()})
         if codes and all(400 <= code < 500 for code in codes):
-            _finish(notification, Notification.Status.QUEUED, error=f"temporary: {codes[0]}")
-            raise TemporaryDeliveryError(str(codes[0])) from None
-        _finish(notification, Notification.Status.FAILED, error=f"address refused: {exc}")
+            raise _retry_later(notification, f"temporary: {codes[0]}") from None
+        _fail(notification, f"address refused: {exc}")
         return "failed"
     except smtplib.SMTPResponseException as exc:
-        # A rejected login is the portal's configuration, not the recipient: keep it queued so
+        # A rejected login is the portal's configuration, not the recipient: keep retrying so
         # it goes out once the credentials are fixed.
         if 500 <= exc.smtp_code < 600 and not isinstance(exc, smtplib.SMTPAuthenticationError):
-            _finish(notification, Notification.Status.FAILED, error=f"refused: {exc.smtp_code}")
+            _fail(notification, f"refused: {exc.smtp_code}")
             return "failed"
-        _finish(notification, Notification.Status.QUEUED, error=f"temporary: {exc.smtp_code}")
-        raise TemporaryDeliveryError(str(exc.smtp_code)) from None
+        raise _retry_later(notification, f"temporary: {exc.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as exc:
-        _finish(notification, Notification.Status.QUEUED, error=f"temporary: {type(exc).__name__}")
-        raise TemporaryDeliveryError(type(exc).__name__) from None
+        raise _retry_later(notification, f"temporary: {type(exc).__name__}") from None
     logger.info("notification %s (%s) sent", notification.pk, notification.kind)
     return "sent"
 
 
 def notification_ids_to_requeue() -> list[int]:
+    """Rows to publish again: never published, due for a retry, or claimed by a dead worker."""
     now = timezone.now()
-    queued = Notification.objects.filter(
-        status=Notification.Status.QUEUED, created_at__lte=now - UNPUBLISHED_AFTER
-    )
-    stuck = Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lte=now - STALE_CLAIM
+    due = (
+        Q(status=Status.QUEUED, created_at__lte=now - UNPUBLISHED_AFTER)
+        | Q(status=Status.RETRYING, next_attempt_at__lte=now)
+        | Q(status=Status.RETRYING, next_attempt_at__isnull=True)
+        | Q(status=Status.SENDING, claimed_at__lte=now - claim_timeout())
     )
     limit = getattr(settings, "PORTAL_SWEEP_BATCH", 500)
-    return list(queued.values_list("pk", flat=True)[:limit]) + list(
-        stuck.values_list("pk", flat=True)[:limit]
+    return list(
+        Notification.objects.filter(due)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def notification_requeue(*, actor, notification_ids: Iterable[int], via: str = "") -> list[int]:
+    """Put failed (or retrying) notifications back in the queue and publish them. Staff only.
+
+    Attempts are kept, so the history shows how often a message was tried. Queued, sending and
+    sent rows are left alone: requeuing twice publishes nothing twice.
+    """
+    from linking.services._common import _on_commit
+    from linking.tasks import notification_deliver_task
+
+    who = via or (actor.email if actor is not None else "the system")
+    rows = (
+        Notification.objects.select_for_update()
+        .filter(pk__in=list(notification_ids), status__in=[Status.FAILED, Status.RETRYING])
+        .order_by("id")
+    )
+    requeued = []
+    for notification in rows:
+        notification.status = Status.QUEUED
+        notification.next_attempt_at = None
+        notification.claimed_at = None
+        notification._history_user = actor
+        notification._change_reason = f"requeued by {who}"
+        notification.save(update_fields=["status", "next_attempt_at", "claimed_at"])
+        _on_commit(notification_deliver_task, notification.pk)
+        requeued.append(notification.pk)
+    return requeued
+
+
+def notification_ids_failed() -> list[int]:
+    """Every failed notification, oldest first: what "re-queue all failed" acts on."""
+    return list(
+        Notification.objects.filter(status=Status.FAILED)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many notifications are in each status; every status present, zero if none."""
+    counts = {status: 0 for status in Status.values}
+    for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def outbox_rows(*, statuses: Iterable[str] = OUTBOX_STATUSES) -> QuerySet[Notification]:
+    """Notifications in the given statuses, oldest first, with their request."""
+    return (
+        Notification.objects.filter(status__in=list(statuses))
+        .select_related("request")
+        .order_by("created_at", "id")
     )

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from accounts.models import Reseller, User
@@ -49,7 +59,51 @@ class RequestFilters:
 WAITING_ON_STATUS = {
     "initiator": Status.DRAFT,
     "approver": Status.PENDING_APPROVAL,
+    "delivery": Status.PENDING_CONSENT,
     "customer": Status.PENDING_CONSENT,
+    "activation": Status.COMPLETED,
+}
+
+
+def _activating_links():
+    # Only a completed request can wait on activation; other rows skip the subquery.
+    return Case(
+        When(
+            status=Status.COMPLETED,
+            then=Exists(
+                Link.objects.filter(
+                    source_item__request=OuterRef("pk"), status=Link.Status.ACTIVATING
+                )
+            ),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def with_waiting_on(qs: QuerySet[LinkRequest]) -> QuerySet[LinkRequest]:
+    """Annotate what `LinkRequest.waiting_on` needs, so a list shows it without a query a row."""
+    return qs.annotate(has_activating_links=_activating_links())
+
+
+def request_filter_by_waiting_on(qs: QuerySet, waiting_on: str, now=None) -> QuerySet:
+    """Requests whose move it is of `waiting_on` (one of WAITING_ON_STATUS), as the page shows."""
+    qs = request_filter_by_status(qs, WAITING_ON_STATUS[waiting_on], now)
+    if waiting_on == "delivery":
+        return qs.filter(consent_sent_at__isnull=True)
+    if waiting_on == "customer":
+        return qs.filter(consent_sent_at__isnull=False)
+    if waiting_on == "activation":
+        return with_waiting_on(qs).filter(has_activating_links=True)
+    return qs
+
+
+# What the dashboard groups the oldest waiting requests by; drafts wait only on their author.
+WAITING_ON_LABELS = {
+    "approver": "Approver",
+    "delivery": "Delivery of the consent e-mail",
+    "customer": "Customer",
+    "activation": "Activation of the links",
 }
 
 
@@ -64,7 +118,7 @@ def link_request_list_for_reseller(
     if filters.status:
         qs = request_filter_by_status(qs, filters.status)
     if filters.waiting_on in WAITING_ON_STATUS:
-        qs = request_filter_by_status(qs, WAITING_ON_STATUS[filters.waiting_on])
+        qs = request_filter_by_waiting_on(qs, filters.waiting_on)
     if filters.link_type:
         qs = qs.filter(
             Exists(RequestItem.objects.filter(request=OuterRef("pk"), link_type=filters.link_type))
@@ -91,12 +145,12 @@ def link_request_list_for_reseller(
         if ref.isdigit():
             q |= Q(pk=int(ref))
         qs = qs.filter(q)
-    return qs.prefetch_related("items").order_by("-created_at", "-id")
+    return with_waiting_on(qs).prefetch_related("items").order_by("-created_at", "-id")
 
 
 def link_request_get_for_reseller(*, reseller: Reseller, pk: int) -> LinkRequest | None:
     return (
-        LinkRequest.objects.filter(reseller=reseller, pk=pk)
+        with_waiting_on(LinkRequest.objects.filter(reseller=reseller, pk=pk))
         .select_related("customer", "initiator", "approver", "reseller")
         .prefetch_related("items")
         .first()
@@ -133,6 +187,16 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         .select_related("customer", "initiator")
         .order_by("status_changed_at", "id")[:10]
     )
+    # The oldest few per whose move it is: one small query each, whatever the number of rows.
+    oldest_by_waiting_on = []
+    for waiting_on, label in WAITING_ON_LABELS.items():
+        since = "consent_sent_at" if waiting_on == "customer" else "status_changed_at"
+        rows = list(
+            with_waiting_on(request_filter_by_waiting_on(base, waiting_on, now))
+            .select_related("customer", "initiator")
+            .order_by(since, "id")[:5]
+        )
+        oldest_by_waiting_on.append((waiting_on, label, rows))
     failures = list(
         base.exclude(failure_code="").select_related("customer").order_by("-status_changed_at")[:5]
     )
@@ -148,6 +212,7 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
     return {
         "counts": counts,
         "oldest": oldest,
+        "oldest_by_waiting_on": oldest_by_waiting_on,
         "failures": failures,
         "failed_notifications": failed_notifications,
         "links": links,

@@ -11,17 +11,16 @@ from linking import notifications, selectors, services
 TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(notifications.TemporaryDeliveryError,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+# The countdown comes from the row's next_attempt_at (30 s doubling, at most 600 s): far below
+# the Redis visibility timeout, so a retry waiting in a worker is never handed out twice. After
+# max_retries the beat sweep keeps retrying rows whose next_attempt_at has passed.
+@shared_task(bind=True, max_retries=8)
 def notification_deliver_task(self, notification_id: int) -> str:
     """Deliver one queued notification; a second run for the same row sends nothing."""
-    return notifications.notification_deliver(notification_id=notification_id)
+    try:
+        return notifications.notification_deliver(notification_id=notification_id)
+    except notifications.TemporaryDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=exc.retry_in) from None
 
 
 @shared_task
@@ -51,14 +50,17 @@ def link_activate_sweep_task() -> int:
 @shared_task
 def link_request_expire_sweep_task() -> int:
     """Expire requests whose deadline has passed (reads treat them as expired already)."""
-    count = 0
-    for request_id in selectors.link_request_ids_overdue():
-        if services.link_request_expire(request_id=request_id):
-            count += 1
-    return count
+    return services.link_request_expire_overdue()
 
 
 @shared_task
 def reminder_sweep_task() -> int:
     """Send the reminders that are due: to customers before the deadline, to waiting approvers."""
-    return 0
+    count = 0
+    for request_id in services.link_request_ids_due_customer_reminder():
+        if services.link_request_remind_customer(request_id=request_id):
+            count += 1
+    for request_id in services.link_request_ids_due_approver_reminder():
+        if services.link_request_remind_approvers(request_id=request_id):
+            count += 1
+    return count

@@ -12,6 +12,7 @@ urlpatterns = [
     path("requests/<int:pk>/approve/", views.request_approve, name="request-approve"),
     path("requests/<int:pk>/reject/", views.request_reject, name="request-reject"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request-cancel"),
+    path("requests/<int:pk>/resend/", views.request_resend, name="request-resend"),
     path("approvals/", views.approval_queue, name="approval-queue"),
     path("links/", views.link_list, name="link-list"),
     path("links/<int:pk>/", views.link_detail, name="link-detail"),

@@ -345,6 +345,34 @@ def request_cancel(request, pk: int):
     )
 
 
+@require_POST
+@reseller_required("initiate_requests")
+def request_resend(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ResendForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return _detail(req)
+    try:
+        req = services.link_request_resend(
+            actor=request.user,
+            request_id=req.pk,
+            contact_email=form.cleaned_data["contact_email"],
+            extend_days=form.cleaned_data["extend_days"],
+        )
+    except PortalError as error:
+        _message_error(request, error)
+    else:
+        messages.success(
+            request,
+            f"The consent e-mail of {req.reference} is being resent to {req.consent_email}; "
+            "the link in earlier e-mails no longer works.",
+        )
+    return _detail(req)
+
+
 @require_GET
 @reseller_required("view_reseller")
 def approval_queue(request):

@@ -324,6 +324,82 @@ _ENTRIES = [
         "Customer account {account_id} got another billing partner before activation.",
         "The billing item cannot be activated. Contact the customer.",
     ),
+    # --- verification --------------------------------------------------------------------
+    Code(
+        "LNK-Y001",
+        VERIFICATION,
+        "Link not active",
+        "The link is {status}, not active.",
+        "Wait for activation to finish; if it stays so, open the request to see what it waits on.",
+    ),
+    Code(
+        "LNK-Y002",
+        VERIFICATION,
+        "Customer scope not visible",
+        "Your users cannot see customer account {account_id}.",
+        "Re-run the verification in a few minutes; grants can take a moment to propagate. If it "
+        "keeps failing, contact platform support with the link reference.",
+    ),
+    Code(
+        "LNK-Y003",
+        VERIFICATION,
+        "Granted scope incomplete",
+        "Part of the granted scope is missing: {missing}.",
+        "The service or region may have been withdrawn from the catalog or the account. Amend "
+        "the link to the scope that exists, or contact platform support.",
+    ),
+    Code(
+        "LNK-Y004",
+        VERIFICATION,
+        "Billing association missing",
+        "You are not recorded as the billing partner of account {account_id}.",
+        "Re-run the verification in a few minutes; if it keeps failing, contact platform "
+        "support before the next invoice run.",
+    ),
+    Code(
+        "LNK-Y005",
+        VERIFICATION,
+        "Delegated access wrong",
+        "Delegated access does not match the granted level: {detail}.",
+        "Re-run the verification; if it keeps failing, revoke and re-request the delegation.",
+    ),
+    Code(
+        "LNK-Y006",
+        VERIFICATION,
+        "Audit trail incomplete",
+        "The audit trail lacks {missing}.",
+        "Contact platform support with the link reference: a link must be traceable to the "
+        "customer's consent.",
+    ),
+    # --- link lifecycle --------------------------------------------------------------------
+    Code(
+        "LNK-L001",
+        VALIDATION,
+        "Link not live",
+        "Link {reference} is {status}; it cannot be {action}.",
+        "Reload the link to see its current state.",
+    ),
+    Code(
+        "LNK-L002",
+        VALIDATION,
+        "Reason required",
+        "Revoking a link needs a reason.",
+        "Say why, so the customer and your colleagues understand what happened.",
+    ),
+    Code(
+        "LNK-L003",
+        VALIDATION,
+        "Nothing changed",
+        "The new scope is the same as the link's current scope.",
+        "Change services, regions, access level or duration, or leave the link as it is.",
+    ),
+    Code(
+        "LNK-L004",
+        VALIDATION,
+        "Confirmation does not match",
+        "Type the link reference {reference} to confirm.",
+        "Revoking stops access at once; type the reference exactly as shown to go ahead.",
+    ),
     # --- members -------------------------------------------------------------------------
     Code(
         "ACC-M001",

@@ -201,8 +201,14 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_FS_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # A message not acknowledged within this many seconds (its worker died) is delivered again;
+    # every worker sharing the Redis must use the same value, and retries stay well below it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
+        "visibility_timeout": env_int("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600),
+        # A Redis that accepts the connection but never answers must not hang a web request:
+        # the publish fails, is logged, and the outbox sweep sends the message later.
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
         "max_retries": 3,
         "interval_start": 0,
         "interval_step": 0.2,
@@ -281,6 +287,9 @@ PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
 PORTAL_CONSENT_DAYS_MAX = 30
 # A delivery claimed longer ago than this is taken to have died with its worker and is retried.
 PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", 600)
+# A temporary delivery failure is retried after this many seconds, doubling up to the maximum.
+PORTAL_OUTBOX_RETRY_SECONDS = env_int("PORTAL_OUTBOX_RETRY_SECONDS", 30)
+PORTAL_OUTBOX_RETRY_MAX_SECONDS = env_int("PORTAL_OUTBOX_RETRY_MAX_SECONDS", 600)
 # Resending the consent e-mail: at least this many minutes apart, at most this many times.
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)

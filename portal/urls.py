@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("", include(("linking.urls", "linking"), namespace="linking")),
     path("consent/", include(("linking.consent_urls", "consent"), namespace="consent")),
+    path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

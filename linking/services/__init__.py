@@ -11,7 +11,14 @@ from linking.services.consent import (
     consent_resolve,
     item_needs_confirmation,
 )
-from linking.services.links import link_activate, link_grants
+from linking.services.links import link_activate, link_grants, link_sync_grants
+from linking.services.reminders import (
+    link_request_ids_due_approver_reminder,
+    link_request_ids_due_customer_reminder,
+    link_request_remind_approvers,
+    link_request_remind_customer,
+    link_request_resend,
+)
 from linking.services.requests import (
     link_request_approve,
     link_request_cancel,
@@ -25,6 +32,7 @@ from linking.services.requests import (
     link_request_set_types,
     link_request_submit,
 )
+from linking.services.sweeps import link_request_expire_overdue
 
 __all__ = [
     "TOKEN_SALT",
@@ -35,12 +43,19 @@ __all__ = [
     "item_needs_confirmation",
     "link_activate",
     "link_grants",
+    "link_sync_grants",
     "link_request_approve",
     "link_request_cancel",
     "link_request_create_draft",
     "link_request_dry_run",
     "link_request_expire",
+    "link_request_expire_overdue",
+    "link_request_ids_due_approver_reminder",
+    "link_request_ids_due_customer_reminder",
     "link_request_reject",
+    "link_request_remind_approvers",
+    "link_request_remind_customer",
+    "link_request_resend",
     "link_request_set_customer",
     "link_request_set_details",
     "link_request_set_scope",

@@ -13,6 +13,7 @@ from accounts.models import LinkType, ResellerRoleGroup, Role
 from linking.models import (
     AccessLevel,
     CustomerAccount,
+    CustomerAccountGroupObjectPermission,
     Link,
     LinkRequest,
     Notification,
@@ -37,6 +38,54 @@ def link_grants(link: Link) -> list[str]:
     if link.link_type == LinkType.DELEGATION and link.access_level == AccessLevel.MANAGE:
         grants = [*grants, "delegate_manage_customeraccount"]
     return grants
+
+
+def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
+    """What each role group of the reseller should hold on the customer: the union of the
+    grants of its active links."""
+    desired: dict[str, set[str]] = {role: set() for role in Role}
+    for link in Link.objects.filter(
+        reseller_id=reseller_id, customer_id=customer_id, status=Link.Status.ACTIVE
+    ).only("link_type", "access_level"):
+        for role in _VIEW_ROLES:
+            desired[role].add("view_customeraccount")
+        for perm in link_grants(link):
+            for role in _OPERATE_ROLES:
+                desired[role].add(perm)
+    return desired
+
+
+def link_sync_grants(*, reseller_id: int, customer_id: int) -> dict[str, tuple[set, set]]:
+    """Make the reseller's role groups hold exactly what its active links on the customer give.
+
+    Every lifecycle step (activate, amend, revoke, expire, suspend, resume) ends here, so a
+    permission never outlives the link that granted it. Returns {role: (added, removed)}.
+    Call inside the transaction that changes the links.
+    """
+    desired = _desired_grants(reseller_id, customer_id)
+    role_groups = ResellerRoleGroup.objects.filter(reseller_id=reseller_id).select_related("group")
+    held: dict[int, set[str]] = {}
+    for row in CustomerAccountGroupObjectPermission.objects.filter(
+        content_object_id=customer_id, group__reseller_role__reseller_id=reseller_id
+    ).values_list("group_id", "permission__codename"):
+        held.setdefault(row[0], set()).add(row[1])
+    customer = CustomerAccount.objects.get(pk=customer_id)
+    changes = {}
+    for role_group in role_groups:
+        have = held.get(role_group.group_id, set())
+        want = desired[role_group.role]
+        added, removed = want - have, have - want
+        for perm in sorted(added):
+            assign_perm(f"linking.{perm}", role_group.group, customer)
+        if removed:
+            CustomerAccountGroupObjectPermission.objects.filter(
+                content_object_id=customer_id,
+                group_id=role_group.group_id,
+                permission__codename__in=removed,
+            ).delete()
+        if added or removed:
+            changes[role_group.role] = (added, removed)
+    return changes
 
 
 @transaction.atomic
@@ -69,17 +118,6 @@ def link_activate(*, link_id: int) -> Link | None:
             fields=["status_reason"],
         )
         return link
-    groups = {
-        rg.role: rg.group
-        for rg in ResellerRoleGroup.objects.filter(reseller_id=link.reseller_id).select_related(
-            "group"
-        )
-    }
-    for role in _VIEW_ROLES:
-        assign_perm("linking.view_customeraccount", groups[role], customer)
-    for perm in link_grants(link):
-        for role in _OPERATE_ROLES:
-            assign_perm(f"linking.{perm}", groups[role], customer)
     link.status = Link.Status.ACTIVE
     link.activated_at = timezone.now()
     link.status_reason = ""
@@ -89,6 +127,7 @@ def link_activate(*, link_id: int) -> Link | None:
         reason="activated: grants applied",
         fields=["status", "activated_at", "status_reason"],
     )
+    link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
     if link.source_item:
         req = link.source_item.request
         _notify(Notification.Kind.LINK_ACTIVE, req.initiator.email, request=req, link=link)

@@ -30,6 +30,7 @@ from linking.services._common import (
     _set_items_open,
 )
 from portal.errors import PortalError
+from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -197,14 +198,18 @@ def _approvers(reseller: Reseller, *, exclude: User) -> list[User]:
 
 
 def _enter_consent(req: LinkRequest, *, actor, reason: str, extra: list[str] = ()) -> None:
-    req.consent_deadline = timezone.now() + timedelta(days=req.consent_days)
+    now = timezone.now()
+    req.consent_deadline = now + timedelta(days=req.consent_days)
     req.consent_email = req.customer.contact_email
+    req.next_reminder_at = next_reminder(
+        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
+    )
     _move(
         req,
         Status.PENDING_CONSENT,
         actor=actor,
         reason=reason,
-        extra=["consent_deadline", "consent_email", *extra],
+        extra=["consent_deadline", "consent_email", "next_reminder_at", *extra],
     )
     _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)
 
@@ -321,17 +326,11 @@ def link_request_cancel(*, actor: User, request_id: int, reason: str = "") -> Li
 
 @transaction.atomic
 def link_request_expire(*, request_id: int) -> LinkRequest | None:
-    """Expire a request whose deadline has passed. The sweep calls it; a no-op otherwise."""
+    """Expire one request whose deadline has passed, as the sweep does; a no-op otherwise."""
+    from linking.services.sweeps import link_request_expire_locked
+
     req = _lock_request(request_id)
     if not req.is_overdue:
         return None
-    req.consent_token_hash = ""
-    _move(
-        req,
-        Status.EXPIRED,
-        actor=None,
-        reason="expired: the consent deadline passed",
-        extra=["consent_token_hash"],
-    )
-    _set_items_open(req, False, actor=None, reason="expired")
+    link_request_expire_locked([req], now=timezone.now())
     return req

@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connections
@@ -83,9 +87,19 @@ class SmtpServer:
     host: str
     port: int
     messages: list[DeliveredMail] = field(default_factory=list)
+    # Fault tests: awaited before a message is accepted; a reply it returns (e.g. "451 ...")
+    # is sent instead and the message is not kept.
+    before_accept: object = None
+    data_seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+        with self._lock:
+            self.data_seen += 1
+        if self.before_accept is not None:
+            reply = await self.before_accept(envelope)
+            if reply:
+                return reply
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self._lock:
             self.messages.append(
@@ -184,26 +198,15 @@ class RunningWorker:
     worker: object
 
 
-@pytest.fixture
-def celery_worker_redis(transactional_db):
-    """A solo Celery worker in a thread, consuming a queue of its own on the real Redis.
-
-    The portal's app publishes to that queue for the length of the test (on_commit hooks of
-    the services included); its configuration is restored afterwards.
-    """
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("REDIS_URL is not set: the worker test needs a real Redis broker")
-
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun, worker_shutdown
-
+@contextlib.contextmanager
+def celery_app_on(redis_url: str, *, queue: str, transport_options: dict):
+    """Point the portal's Celery app (publishing included) at ``redis_url`` and ``queue``;
+    its configuration and connections are restored afterwards."""
     from portal.celery import app
 
-    queue = f"test-{uuid.uuid4().hex[:12]}"
     overrides = {
         "broker_url": redis_url,
-        "broker_transport_options": {"visibility_timeout": 3600},
+        "broker_transport_options": transport_options,
         "task_default_queue": queue,
         "task_default_routing_key": queue,
         "worker_hijack_root_logger": False,
@@ -211,6 +214,19 @@ def celery_worker_redis(transactional_db):
     saved = {key: app.conf.get(key) for key in overrides}
     app.conf.update(overrides)
     _reset_broker_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        _reset_broker_connections(app)
+
+
+@contextlib.contextmanager
+def thread_worker(app, queue: str):
+    """A solo worker of ``app`` in a thread of the test process, consuming ``queue``."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun, worker_shutdown
+
     task_postrun.connect(_close_thread_connections, weak=False)
     worker_shutdown.connect(_close_thread_connections, weak=False)
     try:
@@ -232,5 +248,236 @@ def celery_worker_redis(transactional_db):
             bound = app.amqp.queues[queue].bind(conn.default_channel)
             bound.declare()
             bound.delete()
-        app.conf.update(saved)
-        _reset_broker_connections(app)
+
+
+@pytest.fixture
+def celery_worker_redis(transactional_db):
+    """A solo Celery worker in a thread, consuming a queue of its own on the real Redis.
+
+    The portal's app publishes to that queue for the length of the test (on_commit hooks of
+    the services included); its configuration is restored afterwards.
+    """
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is not set: the worker test needs a real Redis broker")
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    options = {"visibility_timeout": 3600}
+    with (
+        celery_app_on(redis_url, queue=queue, transport_options=options) as app,
+        thread_worker(app, queue) as running,
+    ):
+        yield running
+
+
+# --- Fault tests: a Redis of our own, an SMTP server that can go down, worker processes ------
+
+
+@dataclass
+class RedisServer:
+    """A throwaway ``redis-server`` on a loopback port, without persistence: stop() loses
+    everything it held, start() brings it back empty on the same port."""
+
+    binary: str
+    port: int
+    workdir: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        self.process = subprocess.Popen(  # noqa: S603 (a fixed binary found on PATH)
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+        def answers():
+            with contextlib.suppress(Exception), self.client() as client:
+                return client.ping()
+            return False
+
+        wait_for(answers, timeout=10, what=f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of the test's own, started; the shared Redis is never touched."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not on PATH: the fault tests start and stop their own Redis")
+    workdir = tmp_path / "redis"
+    workdir.mkdir()
+    server = RedisServer(binary=binary, port=_free_port("127.0.0.1"), workdir=workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class SmtpSwitch:
+    """An SMTP server on a fixed loopback port that the test starts and stops."""
+
+    server: SmtpServer
+    controller: object = None
+
+    @property
+    def running(self) -> bool:
+        return self.controller is not None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        assert self.controller is None, "already running"
+        self.controller = Controller(self.server, hostname=self.server.host, port=self.server.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_switch(settings):
+    """Like ``smtp_server`` but not started: connections are refused until ``start()``."""
+    host = "127.0.0.1"
+    switch = SmtpSwitch(SmtpServer(host=host, port=_free_port(host)))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = host
+    settings.EMAIL_PORT = switch.server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield switch
+    finally:
+        switch.stop()
+
+
+def database_url_of_test_db() -> str:
+    """A DATABASE_URL that opens the database this test runs on (for worker processes)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if db["ENGINE"].endswith("postgresql"):
+        auth = db["USER"] or ""
+        if db["PASSWORD"]:
+            auth += f":{quote(db['PASSWORD'], safe='')}"
+        host = db["HOST"] or "127.0.0.1"
+        port = db["PORT"] or 5432
+        return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+    raise NotImplementedError(db["ENGINE"])
+
+
+@dataclass
+class WorkerProcess:
+    """``celery -A portal worker`` as a child process, with the production settings module."""
+
+    name: str
+    process: subprocess.Popen
+    logfile: Path
+    stderr: object
+
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def results(self) -> list[str]:
+        """What each finished task returned, in order (from the worker's log)."""
+        return re.findall(r"succeeded in [0-9.]+s: '([^']*)'", self.log())
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        def ready():
+            if self.process.poll() is not None:
+                output = self.logfile.with_suffix(".stderr").read_text(errors="replace")[-3000:]
+                pytest.fail(f"worker {self.name} exited with {self.process.returncode}:\n{output}")
+            return " ready." in self.log()
+
+        wait_for(ready, timeout=timeout, what=f"worker {self.name} to be ready")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.stderr.close()
+
+
+@pytest.fixture
+def worker_processes(transactional_db, tmp_path, settings):
+    """Start worker processes with ``start(redis_url=..., queue=..., smtp_port=..., **env)``
+    (``wait=False``: return at once, call ``wait_ready()`` later); every one still alive at the
+    end of the test is killed."""
+    started: list[WorkerProcess] = []
+    celery = Path(sys.executable).with_name("celery")
+    var_dir = tmp_path / "worker-var"
+    var_dir.mkdir()
+
+    def start(
+        *, redis_url: str, queue: str, smtp_port: int, wait: bool = True, **extra: str
+    ) -> WorkerProcess:
+        name = f"w{len(started) + 1}-{uuid.uuid4().hex[:6]}"
+        logfile = tmp_path / f"{name}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="portal.settings",
+            DJANGO_SECRET_KEY=settings.SECRET_KEY,
+            DJANGO_DEBUG="0",
+            DATABASE_URL=database_url_of_test_db(),
+            REDIS_URL=redis_url,
+            PORTAL_VAR_DIR=str(var_dir),
+            PORTAL_BASE_URL=settings.PORTAL_BASE_URL,
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(smtp_port),
+            EMAIL_TIMEOUT="5",
+            **extra,
+        )
+        args = [str(celery), "-A", "portal", "worker", "--pool=solo", "-Q", queue]
+        args += ["-n", f"{name}@%h", "--loglevel=INFO", f"--logfile={logfile}"]
+        args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        stderr = open(tmp_path / f"{name}.stderr", "wb")  # noqa: SIM115 (closed by kill())
+        process = subprocess.Popen(  # noqa: S603 (our own venv's celery, fixed arguments)
+            args, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        worker = WorkerProcess(name=name, process=process, logfile=logfile, stderr=stderr)
+        started.append(worker)
+        if wait:
+            worker.wait_ready()
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.kill()
+
+
+def broker_idle(redis: RedisServer, queue: str) -> bool:
+    """Nothing waits in ``queue`` and no worker holds an unacknowledged message."""
+    with redis.client() as client:
+        return client.llen(queue) == 0 and client.hlen("unacked") == 0

@@ -139,7 +139,7 @@ def test_greylisted_recipient_is_a_temporary_failure(consent_request, smtp_fails
     with pytest.raises(TemporaryDeliveryError):
         notification_deliver(notification_id=notification.pk)
     notification.refresh_from_db()
-    assert (notification.status, notification.last_error) == (Sent.QUEUED, "temporary: 450")
+    assert (notification.status, notification.last_error) == (Sent.RETRYING, "temporary: 450")
 
 
 def test_sender_refused_is_classified_by_its_code(consent_request, smtp_fails):
@@ -148,7 +148,8 @@ def test_sender_refused_is_classified_by_its_code(consent_request, smtp_fails):
     with pytest.raises(TemporaryDeliveryError):
         notification_deliver(notification_id=notification.pk)
     smtp_fails(smtplib.SMTPSenderRefused(553, b"sender rejected", "no-reply@portal.localhost"))
-    assert notification_deliver(notification_id=notification.pk) == "failed"
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert notification_deliver(notification_id=notification.pk) == "failed"
     notification.refresh_from_db()
     assert (notification.status, notification.last_error) == (Sent.FAILED, "refused: 553")
 
@@ -162,19 +163,23 @@ def test_permanent_smtp_refusal_marks_the_notification_failed(consent_request, s
     assert notification_deliver(notification_id=notification.pk) == "skipped"
 
 
-def test_temporary_smtp_failure_leaves_the_notification_queued_for_a_retry(
+def test_temporary_smtp_failure_leaves_the_notification_retrying(
     consent_request, smtp_fails, settings
 ):
     smtp_fails(smtplib.SMTPResponseException(451, b"try again later"))
     notification = consent_notification(consent_request)
-    with pytest.raises(TemporaryDeliveryError):
+    with pytest.raises(TemporaryDeliveryError) as excinfo:
         notification_deliver(notification_id=notification.pk)
+    assert excinfo.value.retry_in == 30
     notification.refresh_from_db()
-    assert (notification.status, notification.last_error) == (Sent.QUEUED, "temporary: 451")
+    assert (notification.status, notification.last_error) == (Sent.RETRYING, "temporary: 451")
     assert notification.attempts == 1
+    assert notification.next_attempt_at is not None
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notification_deliver(notification_id=notification.pk) == "sent"
+    assert notification_deliver(notification_id=notification.pk) == "skipped"  # not due yet
+    with time_machine.travel(notification.next_attempt_at, tick=False):
+        assert notification_deliver(notification_id=notification.pk) == "sent"
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (Sent.SENT, 2)
     assert len(mail.outbox) == 1
@@ -186,7 +191,7 @@ def test_unreachable_mail_server_is_a_temporary_failure(consent_request, smtp_fa
     with pytest.raises(TemporaryDeliveryError):
         notification_deliver(notification_id=notification.pk)
     notification.refresh_from_db()
-    assert notification.status == Sent.QUEUED
+    assert notification.status == Sent.RETRYING
     assert notification.last_error == "temporary: ConnectionRefusedError"
 
 

@@ -1,0 +1,64 @@
+"""The outbox page for platform staff: what is queued, retrying or failed, and re-queue."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from linking import notifications
+from linking.models import Notification
+
+
+def staff_required(view):
+    """Staff only: anonymous users go to the login page (the middleware), others get a 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@staff_required
+def outbox(request):
+    status = request.GET.get("status", "")
+    statuses = (
+        [status] if status in notifications.OUTBOX_STATUSES else notifications.OUTBOX_STATUSES
+    )
+    rows = notifications.outbox_rows(statuses=statuses)
+    page = Paginator(rows, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ops/outbox.html",
+        {
+            "counts": notifications.outbox_counts(),
+            "page": page,
+            "status": status if status in notifications.OUTBOX_STATUSES else "",
+            "statuses": [(s, Notification.Status(s).label) for s in notifications.OUTBOX_STATUSES],
+            "query": f"status={status}" if status in notifications.OUTBOX_STATUSES else "",
+        },
+    )
+
+
+@require_POST
+@staff_required
+def outbox_requeue(request):
+    if request.POST.get("all") == "failed":
+        ids = notifications.notification_ids_failed()
+    else:
+        ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
+    requeued = notifications.notification_requeue(actor=request.user, notification_ids=ids)
+    if requeued:
+        messages.success(request, f"Re-queued {len(requeued)} e-mail{'s' * (len(requeued) != 1)}.")
+    else:
+        messages.info(request, "Nothing to re-queue: those e-mails are no longer failed.")
+    return redirect("ops:outbox")

@@ -1,0 +1,82 @@
+import os
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from accounts.models import Reseller
+from linking.models import CustomerAccount, LinkRequest, Notification
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def run(name: str, *args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def figure(output: str, label: str) -> float:
+    match = re.search(rf"{label}: ([0-9.]+)", output)
+    assert match, f"no {label!r} in {output!r}"
+    return float(match.group(1))
+
+
+@pytest.mark.django_db
+def test_expiry_benchmark_expires_every_request_and_rolls_back(django_db_blocker):
+    before = LinkRequest.history.count()
+    output = run("bench_expiry_sweep", "--count", "20", "--batch-size", "7", "--allow-sqlite")
+    assert figure(output, "requests expired") == 20
+    assert figure(output, "notifications written") == 20
+    assert "history rows written: 20 (requests) + 20 (items) + 20 (notices)" in output
+    assert figure(output, "queries per batch") > 0
+    assert "rolled back" in output
+    assert not LinkRequest.objects.exists()
+    assert not Reseller.objects.exists()
+    assert not CustomerAccount.objects.exists()
+    assert LinkRequest.history.count() == before
+
+
+@pytest.mark.django_db
+def test_expiry_benchmark_keeps_its_data_when_asked():
+    output = run("bench_expiry_sweep", "--count", "3", "--keep", "--allow-sqlite")
+    assert "kept" in output
+    assert LinkRequest.objects.filter(status=LinkRequest.Status.EXPIRED).count() == 3
+    assert Notification.objects.filter(kind=Notification.Kind.REQUEST_EXPIRED).count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(ON_POSTGRES, reason="the refusal is for SQLite")
+def test_expiry_benchmark_refuses_sqlite_without_the_flag():
+    assert connection.vendor == "sqlite"
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        run("bench_expiry_sweep", "--count", "1")
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(ON_POSTGRES, reason="the refusal is for SQLite")
+def test_delivery_benchmark_refuses_sqlite(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        run("bench_consent_delivery", "--count", "1")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_delivery_benchmark_delivers_each_email_once_and_cleans_up():
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is not set: the benchmark needs a real Redis broker")
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmark's worker shares a PostgreSQL database")
+    output = run("bench_consent_delivery", "--count", "20", "--pool", "solo", "--timeout", "60")
+    assert figure(output, "e-mails delivered") == 20
+    assert figure(output, "duplicates") == 0
+    assert figure(output, "e-mails/second") > 0
+    assert not LinkRequest.objects.exists()
+    assert not Notification.objects.exists()
+    assert not Reseller.objects.exists()
+    assert not Notification.history.exists()
+    assert not LinkRequest.history.exists()

@@ -1,0 +1,401 @@
+"""The outbox, complete: retrying with a backoff, the sweep, dead claims, permanent failures told
+to the initiator, the new notices and the `outbox` command."""
+
+import smtplib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.utils import timezone
+
+from linking import services
+from linking.models import LinkRequest, Notification
+from linking.notifications import (
+    TemporaryDeliveryError,
+    notification_deliver,
+    notification_ids_to_requeue,
+    notification_requeue,
+    retry_delay,
+)
+from linking.services._common import _notify
+from portal.errors import PortalError
+from tests.conftest import consent_token_for, make_draft, submit
+
+Kind = Notification.Kind
+Status = Notification.Status
+
+
+class FailingBackend(BaseEmailBackend):
+    """A mail server answering every message with `error`; real SMTP is tested elsewhere."""
+
+    error: Exception = OSError("connection refused")
+
+    def send_messages(self, email_messages):
+        raise self.error
+
+
+@pytest.fixture
+def smtp_fails(settings, monkeypatch):
+    def fail_with(error: Exception):
+        settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+        monkeypatch.setattr(FailingBackend, "error", error)
+
+    return fail_with
+
+
+@pytest.fixture
+def smtp_works(settings):
+    def work():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    return work
+
+
+@pytest.fixture
+def consent_request(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        req = submit(cast, make_draft(cast))
+    return req
+
+
+def consent_notification(req) -> Notification:
+    return Notification.objects.filter(request=req, kind=Kind.CONSENT_REQUEST).latest("id")
+
+
+def refused(address: str) -> smtplib.SMTPRecipientsRefused:
+    return smtplib.SMTPRecipientsRefused({address: (550, b"5.1.1 no such user")})
+
+
+def queue(kind, to, req, **context) -> Notification:
+    return _notify(kind, to, request=req, **context)
+
+
+# --- temporary failures: retrying, the sweep, then sent once ---------------------------------
+
+
+def test_retry_delay_doubles_from_30_seconds_up_to_10_minutes():
+    assert [retry_delay(n) for n in (1, 2, 3, 4, 5, 6, 7, 12)] == [
+        30,
+        60,
+        120,
+        240,
+        480,
+        600,
+        600,
+        600,
+    ]
+
+
+def test_temporary_failure_retries_when_due_and_is_sent_once(
+    consent_request, smtp_fails, smtp_works
+):
+    notification = consent_notification(consent_request)
+    smtp_fails(smtplib.SMTPResponseException(421, b"service not available"))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False), pytest.raises(TemporaryDeliveryError) as excinfo:
+        notification_deliver(notification_id=notification.pk)
+    assert excinfo.value.retry_in == 30
+    notification.refresh_from_db()
+    assert notification.status == Status.RETRYING
+    assert notification.next_attempt_at == start + timedelta(seconds=30)
+    assert notification.history.first().history_change_reason == "retrying in 30 s: temporary: 421"
+
+    with time_machine.travel(start + timedelta(seconds=29), tick=False):
+        assert notification_ids_to_requeue() == []
+    smtp_works()
+    with time_machine.travel(start + timedelta(seconds=31), tick=False):
+        assert notification_ids_to_requeue() == [notification.pk]
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+        assert notification_deliver(notification_id=notification.pk) == "skipped"
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Status.SENT, 2)
+    assert notification.next_attempt_at is None
+
+
+def test_second_temporary_failure_waits_twice_as_long(consent_request, smtp_fails):
+    notification = consent_notification(consent_request)
+    smtp_fails(ConnectionRefusedError(111, "Connection refused"))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False), pytest.raises(TemporaryDeliveryError):
+        notification_deliver(notification_id=notification.pk)
+    later = start + timedelta(seconds=30)
+    with time_machine.travel(later, tick=False), pytest.raises(TemporaryDeliveryError) as excinfo:
+        notification_deliver(notification_id=notification.pk)
+    assert excinfo.value.retry_in == 60
+    notification.refresh_from_db()
+    assert notification.next_attempt_at == later + timedelta(seconds=60)
+    assert notification.attempts == 2
+
+
+def test_a_retry_that_comes_too_early_sends_nothing(consent_request, smtp_fails, smtp_works):
+    notification = consent_notification(consent_request)
+    smtp_fails(OSError("network unreachable"))
+    with pytest.raises(TemporaryDeliveryError):
+        notification_deliver(notification_id=notification.pk)
+    smtp_works()
+    assert notification_deliver(notification_id=notification.pk) == "skipped"
+    assert mail.outbox == []
+
+
+def test_a_dead_claim_older_than_the_setting_is_delivered_again(consent_request, settings):
+    settings.PORTAL_OUTBOX_CLAIM_SECONDS = 120
+    notification = consent_notification(consent_request)
+    claimed = timezone.now()
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENDING, claimed_at=claimed, attempts=1
+    )
+    with time_machine.travel(claimed + timedelta(seconds=119), tick=False):
+        assert notification_ids_to_requeue() == []
+        assert notification_deliver(notification_id=notification.pk) == "skipped"
+    with time_machine.travel(claimed + timedelta(seconds=121), tick=False):
+        assert notification_ids_to_requeue() == [notification.pk]
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.attempts == 2
+    reasons = [h.history_change_reason for h in notification.history.all()]
+    assert "delivery attempt 2 (the previous claim expired with its worker)" in reasons
+
+
+def test_the_delivery_task_retries_with_the_rows_countdown(consent_request, smtp_fails):
+    from celery.exceptions import Retry
+
+    from linking.tasks import notification_deliver_task
+
+    notification = consent_notification(consent_request)
+    smtp_fails(smtplib.SMTPServerDisconnected("gone"))
+    with pytest.raises(Retry) as excinfo:
+        notification_deliver_task.apply(args=[notification.pk], throw=True)
+    assert excinfo.value.when == 30
+
+
+# --- permanent failures ----------------------------------------------------------------------
+
+
+def test_refused_consent_email_fails_the_request_and_tells_the_initiator(
+    cast, consent_request, smtp_fails, smtp_works, django_capture_on_commit_callbacks
+):
+    notification = consent_notification(consent_request)
+    smtp_fails(refused(consent_request.consent_email))
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        assert notification_deliver(notification_id=notification.pk) == "failed"
+    notification.refresh_from_db()
+    assert notification.status == Status.FAILED
+    consent_request.refresh_from_db()
+    assert (consent_request.failure_stage, consent_request.failure_code) == ("consent", "LNK-C007")
+    assert consent_request.consent_sent_at is None
+    assert consent_request.waiting_on == "delivery"
+    assert consent_request.history.first().history_change_reason == (
+        f"consent e-mail to {consent_request.consent_email} refused by the mail server (LNK-C007)"
+    )
+    notice = Notification.objects.get(request=consent_request, kind=Kind.DELIVERY_FAILED)
+    assert notice.to_email == cast.initiator.email
+    assert notice.context["code"] == "LNK-C007"
+    assert len(published) == 1  # the notice is published after commit
+
+    smtp_works()
+    assert notification_deliver(notification_id=notice.pk) == "sent"
+    (message,) = mail.outbox
+    assert message.to == [cast.initiator.email]
+    assert consent_request.reference in message.subject
+    assert consent_request.consent_email in message.body
+    assert "LNK-C007" in message.body
+    assert "was refused by the receiving mail server" in message.body
+    assert "resend the consent e-mail from the request page" in message.body
+    assert f"/requests/{consent_request.pk}/" in message.body
+    html = message.alternatives[0][0]
+    assert f"/requests/{consent_request.pk}/" in html and "LNK-C007" in html
+
+
+def test_a_permanent_5xx_on_a_reminder_fails_the_request_the_same_way(consent_request, smtp_fails):
+    reminder = queue(Kind.CONSENT_REMINDER, consent_request.consent_email, consent_request)
+    smtp_fails(smtplib.SMTPResponseException(554, b"transaction failed"))
+    assert notification_deliver(notification_id=reminder.pk) == "failed"
+    consent_request.refresh_from_db()
+    assert consent_request.failure_code == "LNK-C007"
+    assert Notification.objects.filter(kind=Kind.DELIVERY_FAILED).count() == 1
+
+
+def test_a_failed_delivery_failed_notice_queues_no_other_notice(cast, consent_request, smtp_fails):
+    notice = queue(Kind.DELIVERY_FAILED, cast.admin.email, consent_request, failed_kind="x")
+    smtp_fails(refused(cast.admin.email))
+    assert notification_deliver(notification_id=notice.pk) == "failed"
+    assert Notification.objects.filter(kind=Kind.DELIVERY_FAILED).count() == 1
+    consent_request.refresh_from_db()
+    assert consent_request.failure_code == ""
+
+
+def test_a_refused_notice_to_the_initiator_is_not_reported_to_the_same_address(
+    cast, consent_request, smtp_fails
+):
+    notice = queue(Kind.REQUEST_REJECTED, cast.initiator.email, consent_request)
+    smtp_fails(refused(cast.initiator.email))
+    assert notification_deliver(notification_id=notice.pk) == "failed"
+    assert not Notification.objects.filter(kind=Kind.DELIVERY_FAILED).exists()
+
+
+def test_a_refused_consent_email_of_a_cancelled_request_is_not_reported(
+    cast, consent_request, smtp_fails
+):
+    notification = consent_notification(consent_request)
+    services.link_request_cancel(actor=cast.initiator, request_id=consent_request.pk)
+    smtp_fails(refused(consent_request.consent_email))
+    assert notification_deliver(notification_id=notification.pk) == "obsolete"
+    assert not Notification.objects.filter(kind=Kind.DELIVERY_FAILED).exists()
+
+
+def test_delivered_consent_email_sets_consent_sent_at_and_clears_the_refusal(
+    consent_request, smtp_fails, smtp_works
+):
+    smtp_fails(refused(consent_request.consent_email))
+    notification_deliver(notification_id=consent_notification(consent_request).pk)
+    smtp_works()
+    resend = queue(Kind.CONSENT_REQUEST, consent_request.consent_email, consent_request)
+    assert notification_deliver(notification_id=resend.pk) == "sent"
+    consent_request.refresh_from_db()
+    assert consent_request.consent_sent_at is not None
+    assert consent_request.failure_code == ""
+    assert consent_request.waiting_on == "customer"
+    reasons = [h.history_change_reason for h in consent_request.history.all()]
+    assert "consent e-mail delivered" in reasons
+
+
+# --- the new notices -------------------------------------------------------------------------
+
+
+def test_consent_reminder_rotates_the_token_and_says_the_old_link_is_gone(consent_request):
+    old = consent_token_for(consent_request)
+    reminder = queue(
+        Kind.CONSENT_REMINDER, consent_request.consent_email, consent_request, number=1, total=2
+    )
+    assert notification_deliver(notification_id=reminder.pk) == "sent"
+    message = mail.outbox[-1]
+    assert message.subject.startswith("Reminder:")
+    assert "reminder (1 of 2)" in message.body
+    assert "replaces the one in earlier e-mails" in message.body
+    consent_request.refresh_from_db()
+    assert consent_request.consent_deadline.strftime("%-d %B %Y") in message.body
+    start = message.body.index("/consent/") + len("/consent/")
+    new = message.body[start:].split("/", 1)[0]
+    assert new != old
+    assert services.consent_resolve(new) == consent_request
+    with pytest.raises(PortalError) as excinfo:
+        services.consent_resolve(old)
+    assert excinfo.value.code == "LNK-C003"
+
+
+def test_approval_reminder_says_how_long_it_has_waited(cast, django_capture_on_commit_callbacks):
+    from tests.linking.test_whose_move import BILLING
+
+    with django_capture_on_commit_callbacks(execute=False):
+        req = submit(cast, make_draft(cast, specs=BILLING))
+    reminder = queue(Kind.APPROVAL_REMINDER, cast.approver.email, req)
+    with time_machine.travel(req.submitted_at + timedelta(hours=26, minutes=5)):
+        assert notification_deliver(notification_id=reminder.pk) == "sent"
+    (message,) = mail.outbox
+    assert message.to == [cast.approver.email]
+    assert f"{req.reference} has waited 26 hours for your approval" in message.body
+    assert f"/requests/{req.pk}/" in message.body
+    assert "26 hours" in message.subject
+
+
+def test_approval_reminder_of_a_decided_request_is_not_sent(
+    cast, django_capture_on_commit_callbacks
+):
+    from tests.linking.test_whose_move import BILLING
+
+    with django_capture_on_commit_callbacks(execute=False):
+        req = submit(cast, make_draft(cast, specs=BILLING))
+        services.link_request_reject(actor=cast.approver, request_id=req.pk, reason="no")
+    reminder = queue(Kind.APPROVAL_REMINDER, cast.approver.email, req)
+    assert notification_deliver(notification_id=reminder.pk) == "obsolete"
+
+
+def test_request_expired_notice_says_what_expired_and_what_to_do(cast, consent_request):
+    LinkRequest.objects.filter(pk=consent_request.pk).update(status="expired")
+    notice = queue(Kind.REQUEST_EXPIRED, cast.initiator.email, consent_request, stage="consent")
+    assert notification_deliver(notification_id=notice.pk) == "sent"
+    (message,) = mail.outbox
+    assert consent_request.reference in message.subject
+    assert "the customer did not decide before the consent deadline" in message.body
+    assert "start a new request" in message.body
+    assert "/requests/" in message.body and f"/requests/{consent_request.pk}/" in message.body
+
+
+def test_customer_decline_tells_the_initiator_the_reason(cast, consent_request):
+    token = consent_token_for(consent_request)
+    item = consent_request.items.get()
+    services.consent_decide(token=token, decisions={item.pk: (False, "We use another partner")})
+    notice = Notification.objects.get(request=consent_request, kind=Kind.CUSTOMER_DECIDED)
+    assert notification_deliver(notification_id=notice.pk) == "sent"
+    message = mail.outbox[-1]
+    assert message.to == [cast.initiator.email]
+    assert "declined" in message.subject
+    assert "We use another partner" in message.body
+    assert "We use another partner" in message.alternatives[0][0]
+
+
+# --- re-queue and the command ----------------------------------------------------------------
+
+
+def _failed(req, smtp_fails) -> Notification:
+    notification = consent_notification(req)
+    smtp_fails(refused(req.consent_email))
+    notification_deliver(notification_id=notification.pk)
+    notification.refresh_from_db()
+    return notification
+
+
+def test_requeue_puts_failed_rows_back_keeping_their_attempts(
+    cast, consent_request, smtp_fails, django_capture_on_commit_callbacks
+):
+    failed = _failed(consent_request, smtp_fails)
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        assert notification_requeue(actor=cast.staff, notification_ids=[failed.pk]) == [failed.pk]
+        assert notification_requeue(actor=cast.staff, notification_ids=[failed.pk]) == []
+    assert len(published) == 1
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (Status.QUEUED, 1)
+    latest = failed.history.first()
+    assert latest.history_change_reason == f"requeued by {cast.staff.email}"
+    assert latest.history_user == cast.staff
+
+
+def test_outbox_command_lists_counts_and_undelivered_rows(consent_request, smtp_fails):
+    failed = _failed(consent_request, smtp_fails)
+    out = StringIO()
+    call_command("outbox", stdout=out)
+    text = out.getvalue()
+    assert "queued 1" in text  # the DELIVERY_FAILED notice
+    assert "failed 1" in text
+    assert f"{failed.pk}  failed    consent_request" in text
+    assert "address refused" in text
+    assert text.strip().splitlines()[-1].startswith("outbox: 1 queued, 0 retrying, 1 failed")
+
+    out = StringIO()
+    call_command("outbox", "--status", "sent", stdout=out)
+    assert "consent_request" not in out.getvalue()
+
+
+def test_outbox_command_requeues_failed_rows_once(consent_request, smtp_fails):
+    failed = _failed(consent_request, smtp_fails)
+    out = StringIO()
+    call_command("outbox", "--requeue-failed", stdout=out)
+    assert out.getvalue().strip().splitlines()[-1].endswith(f"re-queued 1 ({failed.pk})")
+    failed.refresh_from_db()
+    assert failed.status == Status.QUEUED
+    assert failed.history.first().history_change_reason.startswith("requeued by the outbox command")
+    out = StringIO()
+    call_command("outbox", "--requeue-failed", "--requeue", str(failed.pk), stdout=out)
+    assert out.getvalue().strip().endswith("re-queued 0")
+
+
+def test_outbox_command_help_says_when_to_run_it():
+    from linking.management.commands.outbox import Command
+
+    assert "Run it when e-mails seem not to arrive" in Command.help
