@@ -302,7 +302,7 @@ def notification_ids_to_requeue() -> list[int]:
         | Q(status=Status.RETRYING, next_attempt_at__isnull=True)
         | Q(status=Status.SENDING, claimed_at__lte=now - claim_timeout())
     )
-    limit = getattr(settings, "PORTAL_SWEEP_BATCH", 500)
+    limit = settings.PORTAL_SWEEP_BATCH
     return list(
         Notification.objects.filter(due)
         .order_by("created_at", "id")
