@@ -40,6 +40,21 @@ class CustomerAccountAdmin(HistoryAdmin):
     filter_horizontal = ["regions"]
     readonly_fields = ["created_at"]
 
+    def save_model(self, request, obj, form, change):
+        # A status change suspends or resumes the customer's links: it goes through the service,
+        # never as a plain field save.
+        if change and "status" in form.changed_data:
+            from linking.services import customer_set_status
+
+            status, obj.status = obj.status, form.initial["status"]
+            super().save_model(request, obj, form, change)
+            customer_set_status(
+                actor=request.user, customer_id=obj.pk, status=status, reason="changed in the admin"
+            )
+            obj.status = status
+            return
+        super().save_model(request, obj, form, change)
+
 
 class RequestItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RequestItem

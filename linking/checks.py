@@ -140,8 +140,13 @@ def check_items(
     customer: CustomerAccount | None,
     items: list[ItemSpec],
     exclude_request_id: int | None = None,
+    amends_link_id: int | None = None,
 ) -> list[Reason]:
-    """The rules of each item: program, scope against catalogs and account, existing links."""
+    """The rules of each item: program, scope against catalogs and account, existing links.
+
+    `amends_link_id`: the link a change of scope or a renewal is for, which must not count as
+    "a link already exists" against itself.
+    """
     if not items:
         return [reason("LNK-V014")]
     reasons: list[Reason] = []
@@ -156,9 +161,14 @@ def check_items(
     if customer is not None:
         enabled_regions = set(customer.regions.values_list("code", flat=True))
         for link in Link.objects.filter(customer=customer, status__in=Link.LIVE_STATUSES).only(
-            "reseller_id", "link_type", "status"
+            "reseller_id", "link_type", "status", "ends_at"
         ):
+            # A delegation past its end date is over even before the sweep marks it expired.
+            if link.has_ended:
+                continue
             if link.reseller_id == reseller.pk:
+                if link.pk == amends_link_id:
+                    continue
                 live_links[link.link_type] = link
             elif link.link_type == LinkType.BILLING:
                 other_billing = True
@@ -225,6 +235,7 @@ def dry_run(
     items: list[ItemSpec],
     consent_days: int | None = None,
     exclude_request_id: int | None = None,
+    amends_link_id: int | None = None,
 ) -> tuple[CustomerAccount | None, list[Reason]]:
     """Every blocking reason at once, for the acting user, reseller, account and items."""
     reasons = check_reseller(reseller) + check_actor(actor, reseller)
@@ -233,7 +244,11 @@ def dry_run(
     if customer is not None:
         reasons += check_customer(reseller, customer)
     reasons += check_items(
-        reseller=reseller, customer=customer, items=items, exclude_request_id=exclude_request_id
+        reseller=reseller,
+        customer=customer,
+        items=items,
+        exclude_request_id=exclude_request_id,
+        amends_link_id=amends_link_id,
     )
     if consent_days is not None and not 1 <= consent_days <= 30:
         reasons.append(reason("LNK-V022", days=consent_days, max_days=30))

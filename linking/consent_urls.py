@@ -1,9 +1,10 @@
 from django.urls import path
 
-from linking import consent_views
+from linking import consent_views, withdrawal_views
 
 urlpatterns = [
     path("receipt/<str:signed>/", consent_views.consent_receipt, name="receipt"),
+    path("withdraw/<str:token>/", withdrawal_views.withdraw_page, name="withdraw"),
     path(
         "receipt/<str:signed>/download/",
         consent_views.consent_receipt_download,

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import LinkType
-from linking import services
+from linking import receipts, services
 from linking.consent_forms import ConsentForm
 from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
 from portal.errors import PortalError
@@ -36,6 +36,16 @@ _FORM_ERRORS = {"LNK-C005", "LNK-C006"}
 
 def receipt_sign(receipt_reference: str) -> str:
     return signing.TimestampSigner(salt=RECEIPT_SALT).sign(receipt_reference)
+
+
+def _receipt_unsign(signed: str) -> str:
+    """The receipt reference of a signed receipt link; "" when tampered, too long or too old."""
+    if len(signed) > MAX_TOKEN_LENGTH:
+        return ""
+    try:
+        return signing.TimestampSigner(salt=RECEIPT_SALT).unsign(signed, max_age=RECEIPT_MAX_AGE)
+    except signing.BadSignature:
+        return ""
 
 
 def _catalog() -> tuple[dict[str, Service], dict[str, str]]:
@@ -177,14 +187,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
     """The customer's receipt: what they decided on each item, by a signed reference."""
-    reference = ""
-    if len(signed) <= MAX_TOKEN_LENGTH:
-        try:
-            reference = signing.TimestampSigner(salt=RECEIPT_SALT).unsign(
-                signed, max_age=RECEIPT_MAX_AGE
-            )
-        except signing.BadSignature:
-            reference = ""
+    reference = _receipt_unsign(signed)
     if not reference:
         return render(request, "consent/consent_receipt_missing.html", status=404)
     records = list(
@@ -217,6 +220,7 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
         "consent/consent_receipt.html",
         {
             "reference": reference,
+            "signed": signed,
             "req": first.request,
             "reseller": first.request.reseller,
             "customer": first.request.customer,
@@ -225,3 +229,14 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
             "rows": rows,
         },
     )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def consent_receipt_download(request: HttpRequest, signed: str) -> HttpResponse:
+    """The customer's receipt as a text file with its content hash, by the same signed link."""
+    receipt = receipts.receipt_for(_receipt_unsign(signed))
+    if receipt is None:
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    return receipts.receipt_response(receipt)

@@ -56,13 +56,25 @@ class RequestFilterForm(forms.Form):
         }
 
 
+EXPIRING_SOON_DAYS = 30
+
+
 class LinkFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=_with_any(Link.Status.choices))
+    status = forms.ChoiceField(
+        required=False, label="State", choices=_with_any(Link.Status.choices)
+    )
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
-    q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+    customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+    q = forms.CharField(required=False, max_length=200, label="Search (reference, customer)")
+    expiring = forms.BooleanField(
+        required=False, label=f"Delegation ending within {EXPIRING_SOON_DAYS} days"
+    )
+    failing = forms.BooleanField(required=False, label="Failing verification")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("expiring", "failing"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
         _style(self)
 
     valid_data = RequestFilterForm.valid_data

@@ -135,7 +135,13 @@ class LinkRequest(models.Model):
     )
     # The only moves a request can make; services check every transition against it.
     TRANSITIONS: dict[str, set[str]] = {
-        Status.DRAFT: {Status.PENDING_APPROVAL, Status.PENDING_CONSENT, Status.CANCELLED},
+        # draft → completed: a narrowing change of scope applies at once, without consent.
+        Status.DRAFT: {
+            Status.PENDING_APPROVAL,
+            Status.PENDING_CONSENT,
+            Status.COMPLETED,
+            Status.CANCELLED,
+        },
         Status.PENDING_APPROVAL: {
             Status.PENDING_CONSENT,
             Status.REJECTED,
@@ -243,6 +249,13 @@ class LinkRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def purpose_title(self) -> str:
+        """The title of a change of scope or renewal ("Renewal of LK-…"); "" for a new link."""
+        if not self.amends_link_id:
+            return ""
+        return f"{self.get_purpose_display()} of LK-{self.amends_link_id:06d}"
 
     @classmethod
     def overdue_q(cls, now) -> Q:
@@ -455,6 +468,25 @@ class Link(models.Model):
     @property
     def reference(self) -> str:
         return f"LK-{self.pk:06d}" if self.pk else "LK-new"
+
+    @property
+    def has_ended(self) -> bool:
+        """A time-bound link past its end date, even if the expiry sweep has not run yet."""
+        return (
+            self.status in (self.Status.ACTIVE, self.Status.SUSPENDED)
+            and self.ends_at is not None
+            and self.ends_at <= timezone.now()
+        )
+
+    @property
+    def effective_status(self) -> str:
+        if self.has_ended:
+            # A revoked billing association ends at its month end; any other end date expires.
+            return self.Status.REVOKED if self.revoked_at else self.Status.EXPIRED
+        return self.status
+
+    def get_effective_status_display(self) -> str:
+        return self.Status(self.effective_status).label
 
 
 class ConsentRecord(models.Model):

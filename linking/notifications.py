@@ -250,6 +250,13 @@ def _build(notification: Notification):
             context["code_message"] = code.message.format(email=context.get("failed_to", ""))
             context["code_hint"] = code.hint
         context["error_in_words"] = Notification.describe_error(context.get("error", ""))
+    elif kind == Kind.CONSENT_RECEIPT and req is not None:
+        # Minted at delivery, like the consent token, so only the hash is ever stored; a later
+        # receipt for the same link (an amendment) kills the withdrawal link of the earlier one.
+        context["withdraw_urls"] = [
+            {"link": link, "url": absolute_url(reverse("consent:withdraw", args=[token]))}
+            for link, token in services.link_issue_withdrawal_tokens(request_id=req.pk)
+        ]
     if notification.link_id:
         context["link"] = notification.link
         context["link_url"] = absolute_url(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import (
     BooleanField,
@@ -12,6 +13,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -24,7 +26,10 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    Region,
     RequestItem,
+    Service,
+    VerificationStatus,
     normalise_account_id,
 )
 
@@ -286,24 +291,57 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
     return entries
 
 
+def _link_lapsed_q(now) -> Q:
+    # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
+    return Q(status__in=[Link.Status.ACTIVE, Link.Status.SUSPENDED], ends_at__lte=now)
+
+
 def link_list_for_reseller(
-    *, reseller: Reseller, status: str = "", link_type: str = "", q: str = ""
+    *,
+    reseller: Reseller,
+    status: str = "",
+    link_type: str = "",
+    q: str = "",
+    customer: str = "",
+    expiring_within_days: int | None = None,
+    failing_only: bool = False,
 ) -> QuerySet[Link]:
+    """The reseller's links, newest first, filtered as the links list offers."""
+    now = timezone.now()
     qs = Link.objects.filter(reseller=reseller).select_related("customer")
-    if status:
+    if status == Link.Status.EXPIRED:
+        qs = qs.filter(Q(status=status) | _link_lapsed_q(now))
+    elif status in Link.LIVE_STATUSES:
+        qs = qs.filter(status=status).exclude(_link_lapsed_q(now))
+    elif status:
         qs = qs.filter(status=status)
     if link_type:
         qs = qs.filter(link_type=link_type)
-    if q:
-        account_id = normalise_account_id(q)
-        qs = qs.filter(Q(customer__display_name__icontains=q) | Q(customer__account_id=account_id))
+    for text in (q, customer):
+        if text:
+            match = Q(customer__display_name__icontains=text) | Q(
+                customer__account_id=normalise_account_id(text)
+            )
+            ref = text.upper().removeprefix("LK-")
+            if text is q and ref.isdigit():
+                match |= Q(pk=int(ref))
+            qs = qs.filter(match)
+    if expiring_within_days is not None:
+        qs = qs.filter(
+            link_type="delegation",
+            status__in=Link.LIVE_STATUSES,
+            ends_at__gt=now,
+            ends_at__lte=now + timedelta(days=expiring_within_days),
+        )
+    if failing_only:
+        qs = qs.filter(verification_status=VerificationStatus.FAILING)
     return qs.order_by("-created_at", "-id")
 
 
 def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
     return (
         Link.objects.filter(reseller=reseller, pk=pk)
-        .select_related("customer", "source_item__request")
+        .select_related("customer", "source_item__request", "revoked_by")
         .first()
     )
 
@@ -313,6 +351,124 @@ def link_history(*, link: Link) -> list:
         Link.history.filter(id=link.pk)
         .select_related("history_user")
         .order_by("history_date", "history_id")
+    )
+
+
+def catalog_names() -> tuple[dict[str, str], dict[str, str]]:
+    """Service and region names by code, to say a scope in words (two small queries)."""
+    return (
+        dict(Service.objects.values_list("code", "name")),
+        dict(Region.objects.values_list("code", "name")),
+    )
+
+
+def _in_words(codes, names: dict[str, str]) -> str:
+    return ", ".join(f"{names[c]} ({c})" if c in names else str(c) for c in codes or [])
+
+
+# Fields that never change on a link or that the page says elsewhere.
+_LINK_TIMELINE_HIDDEN = ["reseller", "customer", "link_type", "created_at", "expiry_reminders_sent"]
+_LINK_FIELD_LABELS = {
+    "source_item": "From request",
+    "status_reason": "Reason shown",
+    "verification_status": "Verification",
+    "verified_at": "Last verified",
+    "revoked_by": "Revoked by",
+    "revoke_reason": "Reason for revoking",
+    "billing_ends_at": "Billing association ends",
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "activated_at": "Activated",
+    "revoked_at": "Revoked at",
+}
+
+
+def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list[dict]:
+    """Who changed the link, when, why and what, in words; oldest first, a constant number of
+    queries whatever the length of the history."""
+    rows = list(
+        Link.history.filter(id=link.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    service_names, region_names = names or catalog_names()
+    item_ids = {row.source_item_id for row in rows if row.source_item_id}
+    request_of_item = (
+        dict(RequestItem.objects.filter(pk__in=item_ids).values_list("pk", "request_id"))
+        if item_ids
+        else {}
+    )
+    user_ids = {row.revoked_by_id for row in rows if row.revoked_by_id}
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+
+    def words(field: str, value) -> str:
+        if value in (None, "", []):
+            return ""
+        model_field = Link._meta.get_field(field)
+        if model_field.choices:
+            return str(dict(model_field.flatchoices).get(value, value))
+        if field == "services":
+            return _in_words(value, service_names)
+        if field == "regions":
+            return _in_words(value, region_names)
+        if field == "source_item":
+            request_id = request_of_item.get(value)
+            return f"LR-{request_id:06d}" if request_id else "an earlier request"
+        if field == "revoked_by":
+            return users.get(value, "a former user")
+        if hasattr(value, "astimezone"):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+        return str(value)
+
+    entries = []
+    previous = None
+    for row in rows:
+        changes = []
+        if previous is not None:
+            delta = row.diff_against(previous, excluded_fields=_LINK_TIMELINE_HIDDEN)
+            for change in delta.changes:
+                label = (
+                    _LINK_FIELD_LABELS.get(change.field)
+                    or str(Link._meta.get_field(change.field).verbose_name).capitalize()
+                )
+                changes.append(
+                    (label, words(change.field, change.old), words(change.field, change.new))
+                )
+        entries.append(
+            {
+                "when": row.history_date,
+                "who": row.history_user,
+                "what": row.history_change_reason or row.get_history_type_display(),
+                "status": row.get_status_display(),
+                "changes": changes,
+            }
+        )
+        previous = row
+    return entries
+
+
+def link_consent_records(*, link: Link) -> list[ConsentRecord]:
+    """The customer's decisions behind the link: on every item that ever shaped it (creation,
+    amendments, renewals) and the withdrawals of the link itself; oldest first."""
+    item_ids = Link.history.filter(id=link.pk, source_item__isnull=False).values("source_item_id")
+    return list(
+        ConsentRecord.objects.filter(Q(item_id__in=item_ids) | Q(link=link)).order_by(
+            "created_at", "id"
+        )
+    )
+
+
+def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> QuerySet[Link]:
+    """Every link of the reseller on the customer, whatever its state, with the receipt
+    reference of the decision that last shaped it."""
+    receipt = ConsentRecord.objects.filter(item_id=OuterRef("source_item_id")).values(
+        "receipt_reference"
+    )[:1]
+    return (
+        Link.objects.filter(reseller=reseller, customer=customer)
+        .select_related("customer", "source_item")
+        .annotate(receipt_reference=Subquery(receipt))
+        .order_by("-created_at", "-id")
     )
 
 
@@ -354,3 +510,9 @@ def link_request_ids_overdue() -> list[int]:
         .order_by("consent_deadline")
         .values_list("pk", flat=True)[:1000]
     )
+
+
+def link_verification_runs(*, link: Link, limit: int = 20) -> list:
+    """The link's latest verification runs, newest first, with who started them: one query."""
+    runs = link.verification_runs.select_related("triggered_by").order_by("-started_at", "-id")
+    return list(runs[:limit])

@@ -47,6 +47,40 @@ def link_activate_sweep_task() -> int:
     return len(ids)
 
 
+# Grants may take a moment to propagate: a failed automatic run schedules the next attempt
+# (30 s doubling, at most 600 s, below the Redis visibility timeout) until PORTAL_VERIFY_ATTEMPTS.
+@shared_task
+def link_verify_task(
+    link_id: int, trigger: str = "activation", attempt: int = 1, actor_id: int | None = None
+) -> str:
+    """Run a link's verification checklist; re-schedule itself while a failed run may retry."""
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    run = services.link_verify(link_id=link_id, trigger=trigger, actor=actor, attempt=attempt)
+    if run is None:
+        return "skipped"
+    countdown = services.link_verify_retry_in(run)
+    if countdown is not None:
+        link_verify_task.apply_async(
+            kwargs={"link_id": link_id, "trigger": "retry", "attempt": attempt + 1},
+            countdown=countdown,
+        )
+    return run.outcome
+
+
+@shared_task
+def link_expire_sweep_task() -> int:
+    """Expire time-bound links whose end date has passed (reads treat them as expired already)."""
+    return services.link_expire_due()
+
+
+@shared_task
+def link_expiry_remind_sweep_task() -> int:
+    """Remind resellers of links ending in 30, 7 and 1 days; each stage once."""
+    return services.link_expiry_remind_due()
+
+
 @shared_task
 def link_request_expire_sweep_task() -> int:
     """Expire requests whose deadline has passed (reads treat them as expired already)."""

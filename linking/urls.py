@@ -16,6 +16,11 @@ urlpatterns = [
     path("approvals/", views.approval_queue, name="approval-queue"),
     path("links/", views.link_list, name="link-list"),
     path("links/<int:pk>/", views.link_detail, name="link-detail"),
+    path("links/<int:pk>/amend/", views.link_amend, name="link-amend"),
+    path("links/<int:pk>/renew/", views.link_renew, name="link-renew"),
+    path("links/<int:pk>/verify/", views.link_verify, name="link-verify"),
+    path("links/<int:pk>/revoke/", views.link_revoke, name="link-revoke"),
     path("customers/", views.customer_list, name="customer-list"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
+    path("receipts/<str:reference>/download/", views.receipt_download, name="receipt-download"),
 ]

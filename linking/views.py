@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
-from linking import checks, forms, selectors, services
-from linking.models import LinkRequest
+from linking import checks, forms, receipts, selectors, services
+from linking.models import Link, LinkRequest, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
 from portal.errors import PortalError
 
@@ -143,7 +143,7 @@ def _wizard_context(req: LinkRequest, step: int, **extra) -> dict:
             {
                 "number": n,
                 "title": title,
-                "reachable": n <= req.wizard_step,
+                "reachable": n <= req.wizard_step and not (req.amends_link_id and n < 3),
                 "done": n < req.wizard_step,
             }
             for n, title in WIZARD_STEPS
@@ -166,6 +166,9 @@ def request_wizard(request, pk: int, step: int):
         raise PermissionDenied
     if step > req.wizard_step:
         return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
+    if req.amends_link_id and step < 3:
+        # A change of scope or a renewal keeps the link's type and customer.
+        return redirect("linking:request-wizard", pk=req.pk, step=3)
     handler = {1: _step_types, 2: _step_customer, 3: _step_scope, 4: _step_review}[step]
     return handler(request, req)
 
@@ -391,6 +394,37 @@ def approval_queue(request):
 # --- Links and customers --------------------------------------------------------------------
 
 
+def _verification(link: Link) -> dict:
+    """What `linking/_verification.html` shows: the latest run and the history of runs."""
+    runs = selectors.link_verification_runs(link=link)
+    return {"latest_run": runs[0] if runs else None, "runs": runs}
+
+
+@require_POST
+@reseller_required("view_reseller")
+def link_verify(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    try:
+        run = services.link_verify(
+            link_id=link.pk, trigger=VerificationRun.Trigger.MANUAL, actor=request.user
+        )
+    except PortalError as error:
+        _message_error(request, error)
+    else:
+        failed = [check["code"] for check in run.checks if not check["passed"]]
+        if failed:
+            messages.error(
+                request,
+                f"Verification of {link.reference} failed: {', '.join(failed)}. "
+                "The checklist on the link page says what to do.",
+            )
+        else:
+            messages.success(
+                request, f"Verification of {link.reference} passed ({len(run.checks)} checks)."
+            )
+    return redirect("linking:link-detail", pk=link.pk)
+
+
 @require_GET
 @reseller_required("view_reseller")
 def link_list(request):
@@ -401,6 +435,9 @@ def link_list(request):
         status=data.get("status") or "",
         link_type=data.get("link_type") or "",
         q=(data.get("q") or "").strip(),
+        customer=(data.get("customer") or "").strip(),
+        expiring_within_days=forms.EXPIRING_SOON_DAYS if data.get("expiring") else None,
+        failing_only=bool(data.get("failing")),
     )
     return render(
         request,
@@ -413,11 +450,93 @@ def link_list(request):
 @reseller_required("view_reseller")
 def link_detail(request, pk: int):
     link = access_link(reseller=request.reseller, pk=pk)
+    names = selectors.catalog_names()
+    # Read-time expiry, when the model offers it: the page must not say active past the end.
+    state = getattr(link, "effective_status", link.status)
     return render(
         request,
         "linking/link_detail.html",
-        {"link": link, "history": selectors.link_history(link=link)},
+        {
+            "link": link,
+            "state": state,
+            "state_label": Link.Status(state).label if state in Link.Status.values else state,
+            "services_in_words": [(c, names[0].get(c, c)) for c in link.services or []],
+            "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
+            "timeline": selectors.link_timeline(link=link, names=names),
+            "consents": selectors.link_consent_records(link=link),
+            **_verification(link),
+        },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@reseller_required("approve_requests")
+def link_revoke(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    if link.status not in link.LIVE_STATUSES:
+        _message_error(
+            request,
+            PortalError(
+                "LNK-L001",
+                reference=link.reference,
+                status=link.get_status_display().lower(),
+                action="revoked",
+            ),
+        )
+        return redirect("linking:link-detail", pk=link.pk)
+    form = forms.ReasonForm(_posted(request))
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_revoke(
+                actor=request.user,
+                link_id=link.pk,
+                reason=form.cleaned_data["reason"],
+                confirm_reference=request.POST.get("confirm_reference", ""),
+            )
+        except PortalError as exc:
+            if exc.code not in ("LNK-L002", "LNK-L004"):
+                _message_error(request, exc)
+                return redirect("linking:link-detail", pk=link.pk)
+            error = exc
+        else:
+            messages.success(request, f"{link.reference} revoked; both sides are being told.")
+            return redirect("linking:link-detail", pk=link.pk)
+    return render(
+        request,
+        "linking/link_revoke.html",
+        {
+            "link": link,
+            "form": form,
+            "error": error,
+            "effects": services.link_end_effects(link),
+            "confirm_reference": request.POST.get("confirm_reference", ""),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _link_draft(request, pk: int, start, what: str):
+    link = access_link(reseller=request.reseller, pk=pk)
+    try:
+        req = start(actor=request.user, link_id=link.pk)
+    except PortalError as error:
+        _message_error(request, error)
+        return redirect("linking:link-detail", pk=link.pk)
+    messages.info(request, f"{req.reference}: {what} of {link.reference}, pre-filled from it.")
+    return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def link_amend(request, pk: int):
+    return _link_draft(request, pk, services.link_amend_start, "change of scope")
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def link_renew(request, pk: int):
+    return _link_draft(request, pk, services.link_renew_start, "renewal")
 
 
 @require_GET
@@ -437,7 +556,7 @@ def customer_list(request):
 @reseller_required("view_reseller")
 def customer_detail(request, pk: int):
     customer = access_customer(reseller=request.reseller, pk=pk)
-    links = selectors.link_list_for_reseller(reseller=request.reseller).filter(customer=customer)
+    links = selectors.link_list_for_customer(reseller=request.reseller, customer=customer)
     requests = selectors.link_request_list_for_reseller(reseller=request.reseller).filter(
         customer=customer
     )[:20]
@@ -450,3 +569,13 @@ def customer_detail(request, pk: int):
             "requests": list(requests),
         },
     )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def receipt_download(request, reference: str):
+    """A consent receipt of one of the reseller's requests or links, as a text file."""
+    receipt = receipts.receipt_for(reference, reseller=request.reseller)
+    if receipt is None:
+        raise Http404("No such receipt.")
+    return receipts.receipt_response(receipt)

@@ -257,6 +257,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "link-expiry-sweep": {
+        "task": "linking.tasks.link_expire_sweep_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    "link-expiry-reminder-sweep": {
+        "task": "linking.tasks.link_expiry_remind_sweep_task",
+        "schedule": 900.0,
+        "options": {"expires": 890},
+    },
     "link-activate-sweep": {
         "task": "linking.tasks.link_activate_sweep_task",
         "schedule": 120.0,

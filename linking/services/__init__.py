@@ -5,11 +5,18 @@ and reason for the history, writes outbox rows and schedules work after commit.
 """
 
 from linking.services._common import TOKEN_SALT, ChecksFailed
+from linking.services.amend import link_amend_start, link_renew_start
 from linking.services.consent import (
     consent_decide,
     consent_issue_token,
     consent_resolve,
     item_needs_confirmation,
+)
+from linking.services.expiry import (
+    link_expire,
+    link_expire_due,
+    link_expiry_remind,
+    link_expiry_remind_due,
 )
 from linking.services.links import link_activate, link_grants, link_sync_grants
 from linking.services.reminders import (
@@ -32,7 +39,24 @@ from linking.services.requests import (
     link_request_set_types,
     link_request_submit,
 )
+from linking.services.revocation import (
+    billing_month_end,
+    customer_set_status,
+    link_end_effects,
+    link_issue_withdrawal_token,
+    link_issue_withdrawal_tokens,
+    link_revoke,
+    link_withdraw,
+    link_withdrawal_resolve,
+)
 from linking.services.sweeps import link_request_expire_overdue
+from linking.services.verification import (
+    link_checklist,
+    link_verify,
+    link_verify_retry_in,
+    verify_attempts,
+    verify_retry_delay,
+)
 
 __all__ = [
     "TOKEN_SALT",
@@ -42,6 +66,12 @@ __all__ = [
     "consent_resolve",
     "item_needs_confirmation",
     "link_activate",
+    "link_amend_start",
+    "link_expire",
+    "link_expire_due",
+    "link_expiry_remind",
+    "link_expiry_remind_due",
+    "link_renew_start",
     "link_grants",
     "link_sync_grants",
     "link_request_approve",
@@ -61,4 +91,17 @@ __all__ = [
     "link_request_set_scope",
     "link_request_set_types",
     "link_request_submit",
+    "link_checklist",
+    "link_verify",
+    "link_verify_retry_in",
+    "verify_attempts",
+    "verify_retry_delay",
+    "billing_month_end",
+    "customer_set_status",
+    "link_end_effects",
+    "link_issue_withdrawal_token",
+    "link_issue_withdrawal_tokens",
+    "link_revoke",
+    "link_withdraw",
+    "link_withdrawal_resolve",
 ]

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -44,8 +45,12 @@ def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
     """What each role group of the reseller should hold on the customer: the union of the
     grants of its active links."""
     desired: dict[str, set[str]] = {role: set() for role in Role}
+    # A delegation past its end date grants nothing, even before the sweep marks it expired.
     for link in Link.objects.filter(
-        reseller_id=reseller_id, customer_id=customer_id, status=Link.Status.ACTIVE
+        Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()),
+        reseller_id=reseller_id,
+        customer_id=customer_id,
+        status=Link.Status.ACTIVE,
     ).only("link_type", "access_level"):
         for role in _VIEW_ROLES:
             desired[role].add("view_customeraccount")
@@ -91,6 +96,8 @@ def link_sync_grants(*, reseller_id: int, customer_id: int) -> dict[str, tuple[s
 @transaction.atomic
 def link_activate(*, link_id: int) -> Link | None:
     """Apply a link's grants and make it active. The activation task calls it; idempotent."""
+    from linking.tasks import link_verify_task
+
     link = (
         Link.objects.select_for_update(of=("self",))
         .select_related("reseller", "customer", "source_item__request__initiator")
@@ -128,6 +135,7 @@ def link_activate(*, link_id: int) -> Link | None:
         fields=["status", "activated_at", "status_reason"],
     )
     link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+    _on_commit(link_verify_task, link.pk)
     if link.source_item:
         req = link.source_item.request
         _notify(Notification.Kind.LINK_ACTIVE, req.initiator.email, request=req, link=link)
@@ -147,6 +155,8 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
     reason = f"accepted in {req.reference}"
     if link is None:
         link = Link(reseller=req.reseller, customer=req.customer, link_type=item.link_type)
+    elif req.purpose == LinkRequest.Purpose.RENEW:
+        reason = f"renewed by {req.reference}"
     else:
         reason = f"amended by {req.reference}"
     link.status = Link.Status.ACTIVATING
@@ -155,6 +165,8 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
     link.access_level = item.access_level
     link.starts_at = now
     link.ends_at = now + timedelta(days=item.duration_days) if item.duration_days else None
+    # A new end date gets its own 30/7/1-day reminders.
+    link.expiry_reminders_sent = 0
     link.source_item = item
     link.status_reason = ""
     link._history_user = None

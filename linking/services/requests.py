@@ -29,6 +29,7 @@ from linking.services._common import (
     _save,
     _set_items_open,
 )
+from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
 from portal.errors import PortalError
 from portal.schedules import next_reminder
 
@@ -65,6 +66,9 @@ def _lock_draft(actor: User, request_id: int) -> LinkRequest:
 def link_request_set_types(*, actor: User, request_id: int, link_types: list[str]) -> LinkRequest:
     """Step 1: the link types of the draft; an item per type, kept when re-chosen."""
     req = _lock_draft(actor, request_id)
+    if req.amends_link_id:
+        # A change of scope or a renewal keeps the type of its link.
+        raise _refuse_state(req, "given other link types")
     allowed = set(req.reseller.allowed_link_types)
     wanted = [t for t in LinkType.values if t in link_types]
     refused = [t for t in wanted if t not in allowed]
@@ -100,6 +104,9 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
 def link_request_set_customer(*, actor: User, request_id: int, account_id: str) -> LinkRequest:
     """Step 2: the customer account; kept as typed even when it is not (yet) in the directory."""
     req = _lock_draft(actor, request_id)
+    if req.amends_link_id:
+        # A change of scope or a renewal keeps the customer of its link.
+        raise _refuse_state(req, "given another customer")
     customer, reasons = checks.find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
@@ -182,6 +189,7 @@ def link_request_dry_run(*, actor: User, req: LinkRequest) -> list[checks.Reason
         items=items,
         consent_days=req.consent_days,
         exclude_request_id=req.pk,
+        amends_link_id=req.amends_link_id,
     )
     return reasons
 
@@ -222,6 +230,8 @@ def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
     if reasons:
         raise ChecksFailed(reasons)
     items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
+    narrowing = amend_check_on_submit(req)
     req.submitted_at = timezone.now()
     try:
         with transaction.atomic():
@@ -229,6 +239,8 @@ def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
     except IntegrityError:
         # Another request for the same customer and type was submitted a moment ago.
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
+    if narrowing:
+        return amend_apply_narrowing(actor=actor, req=req)
     if checks.needs_approval(reseller=req.reseller, items=items):
         req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
@@ -271,6 +283,7 @@ def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> L
         account_id=req.account_id_input,
         items=[checks.ItemSpec.from_item(item) for item in req.items.all()],
         exclude_request_id=req.pk,
+        amends_link_id=req.amends_link_id,
     )
     if reasons:
         raise ChecksFailed(reasons)

@@ -1,0 +1,85 @@
+"""The customer's withdrawal page: reached by the signed link in the receipt e-mail, no login.
+
+A GET shows what ending the link stops; only a confirmed POST ends it, through
+`services.link_withdraw`. A link that does not open a live link (unknown, tampered, used, or the
+link already ended) shows the reason and nothing about any link.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from linking import services
+from linking.consent_views import MAX_TOKEN_LENGTH, _catalog, _client_ip, _scope
+from portal.errors import PortalError
+
+# Unknown or tampered links are "not found"; used ones, or a link already ended, are "gone".
+_ERROR_STATUS = {"LNK-C001": 404, "LNK-C003": 410}
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Tick the box to confirm that you want to end this link."},
+    )
+
+
+def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
+    return render(
+        request,
+        "consent/consent_error.html",
+        {"error": exc},
+        status=_ERROR_STATUS.get(exc.code, 404),
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the customer what withdrawing ends; on a confirmed POST, end the link."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return _error_page(request, PortalError("LNK-C001"))
+    try:
+        link = services.link_withdrawal_resolve(token)
+    except PortalError as exc:
+        return _error_page(request, exc)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link, reference = services.link_withdraw(
+                token=token,
+                ip_address=_client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except PortalError as exc:
+            return _error_page(request, exc)
+        return render(request, "consent/withdraw_done.html", {"link": link, "reference": reference})
+    scope = _scope(
+        link_type=link.link_type,
+        services_codes=link.services,
+        regions=link.regions,
+        access_level=link.access_level,
+        duration_days=None,
+        start=timezone.now(),
+        catalog=_catalog(),
+    )
+    return render(
+        request,
+        "consent/withdraw_page.html",
+        {
+            "link": link,
+            "reseller": link.reseller,
+            "customer": link.customer,
+            "scope": scope,
+            "effects": services.link_end_effects(link),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
