@@ -565,6 +565,7 @@ class Notification(models.Model):
         RETRYING = "retrying", "Retrying"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        NOT_NEEDED = "not_needed", "Not needed any more"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     to_email = models.EmailField()
@@ -589,7 +590,9 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "retrying", "sent", "failed"]),
+                condition=Q(
+                    status__in=["queued", "sending", "retrying", "sent", "failed", "not_needed"]
+                ),
                 name="notification_status_valid",
             ),
         ]

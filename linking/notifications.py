@@ -274,7 +274,8 @@ def notification_deliver(*, notification_id: int) -> str:
         with transaction.atomic():
             message = _build(notification)
             if message is None:
-                _finish(notification, Status.FAILED, error=OBSOLETE)
+                # Not a failure: the request moved on before its e-mail went out.
+                _finish(notification, Status.NOT_NEEDED, error=OBSOLETE)
                 return "obsolete"
             message.send()
             if notification.kind in CONSENT_KINDS:

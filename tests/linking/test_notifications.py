@@ -221,7 +221,7 @@ def test_consent_email_of_a_cancelled_request_is_not_sent(cast, consent_request)
     assert notification_deliver(notification_id=notification.pk) == "obsolete"
     assert mail.outbox == []
     notification.refresh_from_db()
-    assert (notification.status, notification.last_error) == (Sent.FAILED, "no longer needed")
+    assert (notification.status, notification.last_error) == (Sent.NOT_NEEDED, "no longer needed")
     consent_request.refresh_from_db()
     assert consent_request.consent_token_hash == ""
 

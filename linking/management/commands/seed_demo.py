@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -482,7 +483,7 @@ class Command(BaseCommand):
     def _summary(self, users: dict[str, User]) -> None:
         out = self.stdout
         out.write(f"Demo data ready ({self.created} objects created).")
-        out.write("Open http://localhost:8000/ and log in with one of:")
+        out.write(f"Open {settings.PORTAL_BASE_URL}/ and log in with one of:")
         for membership in (
             Membership.objects.filter(user__in=users.values())
             .select_related("user", "reseller")
