@@ -346,14 +346,6 @@ def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
     )
 
 
-def link_history(*, link: Link) -> list:
-    return list(
-        Link.history.filter(id=link.pk)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-
-
 def catalog_names() -> tuple[dict[str, str], dict[str, str]]:
     """Service and region names by code, to say a scope in words (two small queries)."""
     return (
@@ -501,14 +493,6 @@ def consent_records_for_request(*, req: LinkRequest) -> list[ConsentRecord]:
 def link_ids_waiting_for_activation() -> list[int]:
     return list(
         Link.objects.filter(status=Link.Status.ACTIVATING).values_list("pk", flat=True)[:500]
-    )
-
-
-def link_request_ids_overdue() -> list[int]:
-    return list(
-        LinkRequest.objects.filter(_overdue_q(timezone.now()))
-        .order_by("consent_deadline")
-        .values_list("pk", flat=True)[:1000]
     )
 
 
