@@ -6,7 +6,15 @@ from django import forms
 
 from accounts.models import LinkType, Membership, Reseller
 from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
-from linking.models import AccessLevel, Link, LinkRequest, Region, RequestItem, Service
+from linking.models import (
+    AccessLevel,
+    BatchRow,
+    Link,
+    LinkRequest,
+    Region,
+    RequestItem,
+    Service,
+)
 
 WAITING_ON_CHOICES = [
     ("", "Anyone"),
@@ -227,3 +235,28 @@ class ResendForm(forms.Form):
     extend_days = forms.IntegerField(
         label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
     )
+
+
+# --- Uploads --------------------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    """A tabular file; its size and content are checked by the reader, which says what is wrong."""
+
+    file = forms.FileField(
+        label="File (CSV or XLSX)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}),
+    )
+
+
+class BatchRowFilterForm(forms.Form):
+    outcome = forms.ChoiceField(
+        required=False, label="Rows", choices=_with_any(BatchRow.Outcome.choices, "All")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    valid_data = RequestFilterForm.valid_data

@@ -31,3 +31,10 @@ def access_customer(*, reseller: Reseller, pk: int) -> CustomerAccount:
     if customer is None:
         raise Http404("No such customer.")
     return customer
+
+
+def access_batch(*, reseller: Reseller, pk: int):
+    batch = selectors.batch_get_for_reseller(reseller=reseller, pk=pk)
+    if batch is None:
+        raise Http404("No such batch.")
+    return batch

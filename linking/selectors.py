@@ -500,3 +500,35 @@ def link_verification_runs(*, link: Link, limit: int = 20) -> list:
     """The link's latest verification runs, newest first, with who started them: one query."""
     runs = link.verification_runs.select_related("triggered_by").order_by("-started_at", "-id")
     return list(runs[:limit])
+
+
+# --- Batches ----------------------------------------------------------------------------------
+
+
+def batch_list_for_reseller(*, reseller: Reseller) -> QuerySet:
+    """The reseller's batches, newest first, with the uploader."""
+    from linking.models import Batch
+
+    return Batch.objects.filter(reseller=reseller).select_related("uploaded_by", "run_by")
+
+
+def batch_get_for_reseller(*, reseller: Reseller, pk: int):
+    """One batch of the reseller, or None (another reseller's batch does not exist for you)."""
+    return batch_list_for_reseller(reseller=reseller).filter(pk=pk).first()
+
+
+def batch_rows(*, batch, outcome: str = "") -> QuerySet:
+    """The rows of a batch in file order, optionally of one outcome."""
+    qs = batch.rows.all()
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    return qs.order_by("row_number")
+
+
+def batch_result_rows(*, batch):
+    """Row number, key, account, outcome, request id and codes of every row, for the CSV."""
+    return (
+        batch.rows.order_by("row_number")
+        .values_list("row_number", "key", "account_id", "outcome", "request_id", "codes", "reasons")
+        .iterator(chunk_size=2000)
+    )

@@ -98,3 +98,12 @@ def reminder_sweep_task() -> int:
         if services.link_request_remind_approvers(request_id=request_id):
             count += 1
     return count
+
+
+@shared_task(acks_late=True)
+def batch_run_task(batch_id: int) -> str:
+    """Run a confirmed batch's pending rows; a second delivery finds nothing left to do."""
+    batch = services.batch_run(batch_id=batch_id)
+    if batch is None:
+        return "skipped"
+    return f"{batch.created_count} created, {batch.failed_count} failed"

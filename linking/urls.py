@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import views
+from linking import batch_views, views
 
 urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
@@ -22,5 +22,13 @@ urlpatterns = [
     path("links/<int:pk>/revoke/", views.link_revoke, name="link-revoke"),
     path("customers/", views.customer_list, name="customer-list"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
+    path("batches/", batch_views.batch_list, name="batch-list"),
+    path("batches/upload/", batch_views.batch_upload, name="batch-upload"),
+    path("batches/template.csv", batch_views.batch_template_csv, name="batch-template-csv"),
+    path("batches/<int:pk>/", batch_views.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/progress/", batch_views.batch_progress, name="batch-progress"),
+    path("batches/<int:pk>/confirm/", batch_views.batch_confirm, name="batch-confirm"),
+    path("batches/<int:pk>/retry/", batch_views.batch_retry, name="batch-retry"),
+    path("batches/<int:pk>/result.csv", batch_views.batch_result_csv, name="batch-result-csv"),
     path("receipts/<str:reference>/download/", views.receipt_download, name="receipt-download"),
 ]

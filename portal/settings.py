@@ -305,6 +305,9 @@ PORTAL_SWEEP_BATCH = env_int("PORTAL_SWEEP_BATCH", 2000)
 PORTAL_VERIFY_ATTEMPTS = env_int("PORTAL_VERIFY_ATTEMPTS", 5)
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
+# Uploaded tables (batch linking, directory import): larger files are refused before parsing.
+PORTAL_BATCH_MAX_BYTES = env_int("PORTAL_BATCH_MAX_BYTES", 5 * 1024 * 1024)
+PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,12 @@ and reason for the history, writes outbox rows and schedules work after commit.
 
 from linking.services._common import TOKEN_SALT, ChecksFailed
 from linking.services.amend import link_amend_start, link_renew_start
+from linking.services.batch import (
+    batch_confirm,
+    batch_retry_failed,
+    batch_run,
+    batch_upload,
+)
 from linking.services.consent import (
     consent_decide,
     consent_issue_token,
@@ -61,6 +67,10 @@ from linking.services.verification import (
 __all__ = [
     "TOKEN_SALT",
     "ChecksFailed",
+    "batch_confirm",
+    "batch_retry_failed",
+    "batch_run",
+    "batch_upload",
     "consent_decide",
     "consent_issue_token",
     "consent_resolve",

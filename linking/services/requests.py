@@ -37,17 +37,26 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def link_request_create_draft(*, actor: User, reseller: Reseller) -> LinkRequest:
-    """Start a draft request for the reseller. Initiators and admins."""
+def link_request_create_draft(
+    *, actor: User, reseller: Reseller, batch_key: str = ""
+) -> LinkRequest:
+    """Start a draft request for the reseller. Initiators and admins.
+
+    `batch_key`: the idempotency key of the batch row it comes from; the database refuses a
+    second request with the same key (IntegrityError), so a retried row never creates two.
+    """
     _require_initiator_role(actor, reseller)
     req = LinkRequest(
         reseller=reseller,
         initiator=actor,
         consent_days=reseller.consent_days,
         status=Status.DRAFT,
+        batch_key=batch_key,
     )
     req._history_user = actor
-    req._change_reason = "draft started"
+    req._change_reason = f"draft started from batch key {batch_key}" if batch_key else (
+        "draft started"
+    )
     req.save()
     return req
 

@@ -1,0 +1,496 @@
+"""Batch linking: a file of link requests checked row by row, then run through the wizard's own
+services (create, types, customer, scope, details, submit), one transaction per row.
+
+The dry run is `checks.dry_run_many`, the bulk form of the wizard's dry run; a row is created by
+exactly the services a person clicking through the wizard calls, so every rule, the approval
+policy and the consent e-mail (outbox) apply unchanged. The idempotency key of each row is
+`LinkRequest.batch_key`, unique per reseller in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import LinkType, Reseller, User
+from linking import checks
+from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest
+from linking.services._common import ChecksFailed, _on_commit, _require_initiator_role, _save
+from linking.services.requests import (
+    link_request_create_draft,
+    link_request_set_customer,
+    link_request_set_details,
+    link_request_set_scope,
+    link_request_set_types,
+    link_request_submit,
+)
+from portal import tabular
+from portal.errors import PortalError
+
+logger = logging.getLogger(__name__)
+
+Outcome = BatchRow.Outcome
+
+# The columns of a batch file, in the order of the template. Each row is one request, as the
+# wizard builds it: the link types, then the scope of each item (billing has none).
+COLUMNS = [
+    "key",
+    "account_id",
+    "link_types",
+    "provisioning_services",
+    "provisioning_regions",
+    "delegation_services",
+    "delegation_regions",
+    "delegation_access",
+    "delegation_days",
+    "consent_days",
+    "ticket",
+    "note",
+    "preset",
+]
+REQUIRED = ["key", "account_id", "link_types"]
+COLUMN_HELP = [
+    ("key", "required", "Your idempotency key for the row, unique per reseller (e.g. "
+     "INC-1001-123456789012). A key already used never creates a second request."),
+    ("account_id", "required", "The customer account id, 12 digits (dashes and spaces ignored)."),
+    ("link_types", "required", "billing, provisioning and/or delegation, separated by |."),
+    ("provisioning_services", "", "Service codes for provisioning, separated by |, e.g. ECS|OBS."),
+    ("provisioning_regions", "", "Region codes for provisioning, separated by |."),
+    ("delegation_services", "", "Service codes for delegated administration, separated by |."),
+    ("delegation_regions", "", "Region codes for delegated administration, separated by |."),
+    ("delegation_access", "", "read_only (the default) or manage."),
+    ("delegation_days", "", "How long the delegation lasts, 1 to 730 days (default 90)."),
+    ("consent_days", "", "Days the customer has to decide, 1 to 30 (default: your program's)."),
+    ("ticket", "", "Your ticket reference, at most 80 characters."),
+    ("note", "", "Note to the customer shown on the consent page, at most 2000 characters."),
+    ("preset", "", "Name of a saved preset of link types and scope (not available yet: leave "
+     "empty)."),
+]
+TEMPLATE_ROWS = [
+    ["INC-1001-123456789012", "1234-5678-9012", "billing", "", "", "", "", "", "", "", "INC-1001",
+     "As agreed on the phone.", ""],
+    ["INC-1002-234567890123", "234567890123", "provisioning|delegation", "ECS|OBS",
+     "ap-southeast-1", "ECS", "ap-southeast-1", "read_only", "90", "14", "INC-1002", "", ""],
+]
+RUN_CHUNK = 200
+MULTI_SPLIT = re.compile(r"[|,;\s]+")
+MAX_TICKET = 80
+MAX_NOTE = 2000
+
+
+def _resolve_preset(reseller: Reseller, name: str) -> tuple[dict | None, list[checks.Reason]]:
+    """The saved preset `name` of the reseller as row values, or the reason it cannot be used.
+
+    Presets are not available to batch rows yet: a named preset refuses the row (LNK-B016).
+    """
+    return None, [checks.reason("LNK-B016", name=name[:60])]
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in MULTI_SPLIT.split(value.strip()) if part]
+
+
+def _access_level(value: str) -> str:
+    text = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    if text in ("", "readonly"):
+        return AccessLevel.READ_ONLY
+    return text
+
+
+def _whole_number(values: dict, column: str, default: int | None, reasons: list) -> int | None:
+    raw = values.get(column, "")
+    if raw == "":
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", raw):
+        reasons.append(checks.reason("LNK-B015", column=column, value=raw[:20]))
+        return None
+    return int(raw)
+
+
+@dataclass
+class ParsedRow:
+    number: int
+    key: str
+    account_id: str
+    link_types: list[str]
+    items: list[checks.ItemSpec]
+    consent_days: int | None
+    ticket: str
+    note: str
+    reasons: list[checks.Reason] = field(default_factory=list)
+
+    def as_values(self) -> dict:
+        return {
+            "account_id": self.account_id,
+            "link_types": self.link_types,
+            "items": [spec.__dict__ for spec in self.items],
+            "consent_days": self.consent_days,
+            "ticket": self.ticket,
+            "note": self.note,
+        }
+
+
+def parse_row(reseller: Reseller, row: tabular.TableRow) -> ParsedRow:
+    """One file row as the wizard would hold it; what cannot be read becomes a coded reason."""
+    values = row.values
+    reasons: list[checks.Reason] = []
+    key = values.get("key", "")
+    if not key:
+        reasons.append(checks.reason("LNK-B010", max_length=BATCH_KEY_MAX))
+    elif len(key) > BATCH_KEY_MAX:
+        reasons.append(checks.reason("LNK-B017", column="key", max_length=BATCH_KEY_MAX))
+        key = ""
+    preset = values.get("preset", "")
+    if preset:
+        _, preset_reasons = _resolve_preset(reseller, preset)
+        reasons += preset_reasons
+    link_types = []
+    for token in _split(values.get("link_types", "").lower()):
+        if token in LinkType.values:
+            if token not in link_types:
+                link_types.append(token)
+        else:
+            reasons.append(checks.reason("LNK-B014", value=token[:40]))
+    items = []
+    for link_type in LinkType.values:
+        if link_type not in link_types:
+            continue
+        spec = checks.ItemSpec(link_type=link_type)
+        if link_type != LinkType.BILLING:
+            spec.services = sorted(set(_split(values.get(f"{link_type}_services", "").upper())))
+            spec.regions = sorted(set(_split(values.get(f"{link_type}_regions", "").lower())))
+        if link_type == LinkType.DELEGATION:
+            spec.access_level = _access_level(values.get("delegation_access", ""))
+            spec.duration_days = _whole_number(values, "delegation_days", 90, reasons)
+        items.append(spec)
+    consent_days = _whole_number(values, "consent_days", reseller.consent_days, reasons)
+    ticket, note = values.get("ticket", ""), values.get("note", "")
+    if len(ticket) > MAX_TICKET:
+        reasons.append(checks.reason("LNK-B017", column="ticket", max_length=MAX_TICKET))
+    if len(note) > MAX_NOTE:
+        reasons.append(checks.reason("LNK-B017", column="note", max_length=MAX_NOTE))
+    return ParsedRow(
+        number=row.number,
+        key=key,
+        account_id=values.get("account_id", "")[:40],
+        link_types=link_types,
+        items=items,
+        consent_days=consent_days,
+        ticket=ticket[:MAX_TICKET],
+        note=note[:MAX_NOTE],
+        reasons=reasons,
+    )
+
+
+def _reason_dicts(reasons: list[checks.Reason]) -> list[dict]:
+    return [r.as_dict() for r in reasons]
+
+
+def _codes(reasons: list[checks.Reason]) -> str:
+    return " ".join(dict.fromkeys(r.code for r in reasons))[:200]
+
+
+def _existing_keys(reseller: Reseller, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in checks._chunks(sorted(set(keys))):
+        found.update(
+            LinkRequest.objects.filter(reseller=reseller, batch_key__in=chunk).values_list(
+                "batch_key", "pk"
+            )
+        )
+    return found
+
+
+def batch_check_rows(
+    *, actor: User, reseller: Reseller, table: tabular.Table
+) -> list[BatchRow]:
+    """The dry run of every row (unsaved BatchRows): the wizard's checks in bulk, plus keys and
+    customer-and-type pairs used twice in the file, and keys already used before."""
+    parsed = [parse_row(reseller, row) for row in table.rows]
+    results = checks.dry_run_many(
+        actor=actor,
+        reseller=reseller,
+        rows=[checks.DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
+    )
+    existing = _existing_keys(reseller, [p.key for p in parsed if p.key])
+    first_by_key: dict[str, int] = {}
+    first_by_pair: dict[tuple[str, str], int] = {}
+    rows = []
+    for p, (customer, check_reasons) in zip(parsed, results, strict=True):
+        row = BatchRow(row_number=p.number, key=p.key, account_id=p.account_id)
+        row.values = p.as_values()
+        if p.key in existing and p.key not in first_by_key:
+            reference = f"LR-{existing[p.key]:06d}"
+            reasons = [checks.reason("LNK-B013", key=p.key[:60], reference=reference)]
+            row.outcome, row.request_id = Outcome.EXISTING, existing[p.key]
+            row.reasons, row.codes = _reason_dicts(reasons), "LNK-B013"
+            first_by_key[p.key] = p.number
+            rows.append(row)
+            continue
+        reasons = list(p.reasons)
+        if p.key:
+            if p.key in first_by_key:
+                reasons.append(
+                    checks.reason("LNK-B011", key=p.key[:60], other_row=first_by_key[p.key])
+                )
+            else:
+                first_by_key[p.key] = p.number
+        if customer is not None:
+            for link_type in p.link_types:
+                pair = (customer.account_id, link_type)
+                if pair in first_by_pair:
+                    reasons.append(
+                        checks.reason(
+                            "LNK-B012",
+                            item=link_type,
+                            other_row=first_by_pair[pair],
+                            link_type=checks._type_label(link_type),
+                            account_id=customer.formatted_id,
+                        )
+                    )
+                else:
+                    first_by_pair[pair] = p.number
+        reasons += check_reasons
+        row.reasons, row.codes = _reason_dicts(reasons), _codes(reasons)
+        row.outcome = Outcome.INVALID if reasons else Outcome.PENDING
+        rows.append(row)
+    return rows
+
+
+def batch_upload(
+    *, actor: User, reseller: Reseller, file_name: str, data: bytes
+) -> Batch:
+    """Read and dry-run an uploaded file; store the batch and its rows, create no request.
+
+    A file refused as a whole (not a table, too big, missing column…) raises its coded
+    PortalError and stores nothing. Initiators and admins.
+    """
+    _require_initiator_role(actor, reseller)
+    table = tabular.read_table(data, filename=file_name, required=REQUIRED, known=COLUMNS)
+    rows = batch_check_rows(actor=actor, reseller=reseller, table=table)
+    with transaction.atomic():
+        batch = Batch(
+            reseller=reseller,
+            uploaded_by=actor,
+            file_name=(file_name or "upload")[:200],
+            sha256=table.sha256,
+            warnings=[{"code": w.code, "message": w.message, "hint": w.hint} for w in table.warnings],
+            total_rows=len(rows),
+            valid_rows=sum(r.outcome == Outcome.PENDING for r in rows),
+            invalid_rows=sum(r.outcome == Outcome.INVALID for r in rows),
+            existing_rows=sum(r.outcome == Outcome.EXISTING for r in rows),
+        )
+        batch._history_user = actor
+        batch._change_reason = f"uploaded {batch.file_name} and checked {len(rows)} rows"
+        batch.save()
+        for row in rows:
+            row.batch = batch
+        # BatchRow is not a tracked model (see its docstring): a bulk insert writes no history.
+        BatchRow.objects.bulk_create(rows, batch_size=1000)
+    return batch
+
+
+def _lock_batch(batch_id: int) -> Batch:
+    return Batch.objects.select_for_update(of=("self",)).select_related("reseller").get(
+        pk=batch_id
+    )
+
+
+def _move_batch(batch: Batch, to: str, *, actor, reason: str, extra: list[str] = ()) -> None:
+    if to not in Batch.TRANSITIONS.get(batch.status, set()):
+        raise PortalError(
+            "LNK-B020",
+            reference=batch.reference,
+            status=batch.get_status_display().lower(),
+            action=reason,
+        )
+    batch.status = to
+    _save(batch, actor=actor, reason=reason, fields=["status", *extra])
+
+
+def _queue_run(batch: Batch, *, actor: User, reason: str, extra: list[str]) -> None:
+    from linking.tasks import batch_run_task
+
+    pending = batch.rows.filter(outcome=Outcome.PENDING).count()
+    if not pending:
+        raise PortalError("LNK-B021", reference=batch.reference)
+    batch.run_by = actor
+    batch.to_run = pending
+    batch.processed = 0
+    _move_batch(
+        batch,
+        Batch.Status.QUEUED,
+        actor=actor,
+        reason=reason,
+        extra=["run_by", "to_run", "processed", *extra],
+    )
+    _on_commit(batch_run_task, batch.pk)
+
+
+@transaction.atomic
+def batch_confirm(*, actor: User, batch_id: int) -> Batch:
+    """Queue the run of a checked batch's valid rows. Initiators and admins."""
+    batch = _lock_batch(batch_id)
+    _require_initiator_role(actor, batch.reseller)
+    if batch.status != Batch.Status.CHECKED:
+        raise PortalError(
+            "LNK-B020",
+            reference=batch.reference,
+            status=batch.get_status_display().lower(),
+            action="confirmed",
+        )
+    batch.confirmed_at = timezone.now()
+    _queue_run(batch, actor=actor, reason="confirmed: run queued", extra=["confirmed_at"])
+    return batch
+
+
+@transaction.atomic
+def batch_retry_failed(*, actor: User, batch_id: int) -> Batch:
+    """Queue the rows that failed when run, and only those, for another run."""
+    batch = _lock_batch(batch_id)
+    _require_initiator_role(actor, batch.reseller)
+    if batch.status != Batch.Status.DONE:
+        raise PortalError(
+            "LNK-B020",
+            reference=batch.reference,
+            status=batch.get_status_display().lower(),
+            action="retried",
+        )
+    # Plain rows (not tracked): an update in one statement is the honest write here.
+    batch.rows.filter(outcome=Outcome.FAILED).update(outcome=Outcome.PENDING)
+    _queue_run(batch, actor=actor, reason="retry of the failed rows queued", extra=[])
+    return batch
+
+
+def _create_request(actor: User, reseller: Reseller, row: BatchRow) -> LinkRequest:
+    values = row.values
+    specs = [checks.ItemSpec(**item) for item in values.get("items", [])]
+    req = link_request_create_draft(actor=actor, reseller=reseller, batch_key=row.key)
+    link_request_set_types(actor=actor, request_id=req.pk, link_types=values["link_types"])
+    link_request_set_customer(actor=actor, request_id=req.pk, account_id=values["account_id"])
+    link_request_set_scope(
+        actor=actor, request_id=req.pk, scopes={spec.link_type: spec for spec in specs}
+    )
+    link_request_set_details(
+        actor=actor,
+        request_id=req.pk,
+        ticket_reference=values.get("ticket", ""),
+        note_to_customer=values.get("note", ""),
+        consent_days=values.get("consent_days") or reseller.consent_days,
+    )
+    return link_request_submit(actor=actor, request_id=req.pk)
+
+
+def _record(row: BatchRow, outcome: str, *, request_id=None, reasons=()) -> None:
+    row.outcome = outcome
+    row.request_id = request_id
+    row.reasons = _reason_dicts(list(reasons))
+    row.codes = _codes(list(reasons))
+    row.attempts += 1
+    row.save(update_fields=["outcome", "request", "reasons", "codes", "attempts"])
+
+
+def _taken(reseller: Reseller, key: str) -> int | None:
+    return (
+        LinkRequest.objects.filter(reseller=reseller, batch_key=key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _existing(row: BatchRow, request_id: int) -> str:
+    reference = f"LR-{request_id:06d}"
+    reasons = [checks.reason("LNK-B013", key=row.key[:60], reference=reference)]
+    _record(row, Outcome.EXISTING, request_id=request_id, reasons=reasons)
+    return Outcome.EXISTING
+
+
+def batch_run_row(*, actor: User, reseller: Reseller, row: BatchRow) -> str | None:
+    """Create one row's request in its own transaction and record the outcome either way;
+    None when another run has taken the row meanwhile."""
+    try:
+        with transaction.atomic():
+            # The row lock serialises two runs of one batch (a task delivered twice).
+            locked = (
+                BatchRow.objects.select_for_update().filter(pk=row.pk, outcome=Outcome.PENDING)
+            ).first()
+            if locked is None:
+                return None
+            taken = _taken(reseller, row.key)
+            if taken is not None:
+                return _existing(locked, taken)
+            req = _create_request(actor, reseller, locked)
+            _record(locked, Outcome.CREATED, request_id=req.pk)
+            return Outcome.CREATED
+    except ChecksFailed as error:
+        _record(row, Outcome.FAILED, reasons=error.reasons)
+    except PortalError as error:
+        reason = checks.Reason(error.code, error.stage, error.message, error.hint)
+        _record(row, Outcome.FAILED, reasons=[reason])
+    except IntegrityError:
+        # A request with this key was committed between our look and our insert.
+        taken = _taken(reseller, row.key)
+        if taken is None:
+            raise
+        return _existing(row, taken)
+    return Outcome.FAILED
+
+
+def _refresh_counts(batch: Batch, *, actor, reason: str, finish: bool = False) -> Batch:
+    with transaction.atomic():
+        locked = _lock_batch(batch.pk)
+        counts = dict(
+            locked.rows.values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")
+        )
+        locked.processed = max(0, locked.to_run - counts.get(Outcome.PENDING, 0))
+        locked.created_count = counts.get(Outcome.CREATED, 0)
+        locked.failed_count = counts.get(Outcome.FAILED, 0)
+        locked.existing_rows = counts.get(Outcome.EXISTING, 0)
+        fields = ["processed", "created_count", "failed_count", "existing_rows"]
+        if finish and locked.status == Batch.Status.DONE:
+            return locked
+        if finish:
+            locked.finished_at = timezone.now()
+            _move_batch(
+                locked, Batch.Status.DONE, actor=actor, reason=reason, extra=[*fields, "finished_at"]
+            )
+        else:
+            _save(locked, actor=actor, reason=reason, fields=fields)
+    return locked
+
+
+def batch_run(*, batch_id: int, chunk_size: int = RUN_CHUNK) -> Batch | None:
+    """Run a queued batch's pending rows in chunks, recording progress; None when there is
+    nothing to run (already done, or not confirmed). Safe to run twice: keys are unique."""
+    with transaction.atomic():
+        batch = _lock_batch(batch_id)
+        if batch.status == Batch.Status.QUEUED:
+            batch.started_at = timezone.now()
+            _move_batch(
+                batch,
+                Batch.Status.RUNNING,
+                actor=batch.run_by,
+                reason="run started",
+                extra=["started_at"],
+            )
+        elif batch.status != Batch.Status.RUNNING:
+            return None
+    actor, reseller = batch.run_by, batch.reseller
+    last = 0
+    while True:
+        rows = list(
+            BatchRow.objects.filter(batch_id=batch.pk, outcome=Outcome.PENDING, pk__gt=last)
+            .order_by("pk")[:chunk_size]
+        )
+        if not rows:
+            break
+        for row in rows:
+            batch_run_row(actor=actor, reseller=reseller, row=row)
+        last = rows[-1].pk
+        batch = _refresh_counts(batch, actor=actor, reason=f"progress: up to row {rows[-1].row_number}")
+    return _refresh_counts(batch, actor=actor, reason="run finished", finish=True)
