@@ -162,8 +162,8 @@ def parse_row(reseller: Reseller, row: tabular.TableRow) -> ParsedRow:
             continue
         spec = checks.ItemSpec(link_type=link_type)
         if link_type != LinkType.BILLING:
-            spec.services = sorted(set(_split(values.get(f"{link_type}_services", "").upper())))
-            spec.regions = sorted(set(_split(values.get(f"{link_type}_regions", "").lower())))
+            spec.services = sorted(set(_split(values.get(f"{link_type}_services", ""))))
+            spec.regions = sorted(set(_split(values.get(f"{link_type}_regions", ""))))
         if link_type == LinkType.DELEGATION:
             spec.access_level = _access_level(values.get("delegation_access", ""))
             spec.duration_days = _whole_number(values, "delegation_days", 90, reasons)
@@ -313,7 +313,9 @@ def _move_batch(batch: Batch, to: str, *, actor, reason: str, extra: list[str] =
     _save(batch, actor=actor, reason=reason, fields=["status", *extra])
 
 
-def _queue_run(batch: Batch, *, actor: User, reason: str, extra: list[str]) -> None:
+def _queue_run(
+    batch: Batch, *, actor: User, reason: str, extra: list[str], enqueue: bool = True
+) -> None:
     from linking.tasks import batch_run_task
 
     pending = batch.rows.filter(outcome=Outcome.PENDING).count()
@@ -329,12 +331,16 @@ def _queue_run(batch: Batch, *, actor: User, reason: str, extra: list[str]) -> N
         reason=reason,
         extra=["run_by", "to_run", "processed", *extra],
     )
-    _on_commit(batch_run_task, batch.pk)
+    if enqueue:
+        _on_commit(batch_run_task, batch.pk)
 
 
 @transaction.atomic
-def batch_confirm(*, actor: User, batch_id: int) -> Batch:
-    """Queue the run of a checked batch's valid rows. Initiators and admins."""
+def batch_confirm(*, actor: User, batch_id: int, enqueue: bool = True) -> Batch:
+    """Queue the run of a checked batch's valid rows. Initiators and admins.
+
+    `enqueue=False`: the caller runs `batch_run` itself (the command, the benchmark).
+    """
     batch = _lock_batch(batch_id)
     _require_initiator_role(actor, batch.reseller)
     if batch.status != Batch.Status.CHECKED:
@@ -345,12 +351,18 @@ def batch_confirm(*, actor: User, batch_id: int) -> Batch:
             action="confirmed",
         )
     batch.confirmed_at = timezone.now()
-    _queue_run(batch, actor=actor, reason="confirmed: run queued", extra=["confirmed_at"])
+    _queue_run(
+        batch,
+        actor=actor,
+        reason="confirmed: run queued",
+        extra=["confirmed_at"],
+        enqueue=enqueue,
+    )
     return batch
 
 
 @transaction.atomic
-def batch_retry_failed(*, actor: User, batch_id: int) -> Batch:
+def batch_retry_failed(*, actor: User, batch_id: int, enqueue: bool = True) -> Batch:
     """Queue the rows that failed when run, and only those, for another run."""
     batch = _lock_batch(batch_id)
     _require_initiator_role(actor, batch.reseller)
@@ -363,7 +375,9 @@ def batch_retry_failed(*, actor: User, batch_id: int) -> Batch:
         )
     # Plain rows (not tracked): an update in one statement is the honest write here.
     batch.rows.filter(outcome=Outcome.FAILED).update(outcome=Outcome.PENDING)
-    _queue_run(batch, actor=actor, reason="retry of the failed rows queued", extra=[])
+    _queue_run(
+        batch, actor=actor, reason="retry of the failed rows queued", extra=[], enqueue=enqueue
+    )
     return batch
 
 

@@ -1,0 +1,197 @@
+"""Benchmark of batch linking: dry run and run of a synthetic file, at two sizes."""
+
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Max
+
+from accounts.models import Reseller, Role, User
+from accounts.services import membership_add, reseller_create
+from linking import services
+from linking.management.commands.bench_expiry_sweep import _created
+from linking.models import Batch, CustomerAccount, Region, Service
+from portal import tabular
+from portal.errors import PortalError
+
+
+class _Rollback(Exception):
+    pass
+
+
+class _Counter:
+    def __init__(self):
+        self.queries = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        return execute(sql, params, many, context)
+
+
+def _setup(count: int) -> tuple[Reseller, User, list[str], str, str]:
+    tag = uuid.uuid4().hex[:10]
+    reseller = reseller_create(
+        actor=None,
+        reason="benchmark data",
+        partner_id=f"B-{tag}",
+        name=f"Benchmark {tag}",
+        approval_policy=Reseller.ApprovalPolicy.BEYOND_READ_ONLY,
+    )
+    actor = User(username=f"bench-{tag}", email=f"initiator-{tag}@bench.invalid")
+    actor.set_unusable_password()
+    actor.save()
+    membership_add(
+        actor=None, reseller=reseller, email=actor.email, role=Role.INITIATOR, check_actor=False
+    )
+    service, _ = Service.objects.get_or_create(code=f"BENCH{tag[:6]}", defaults={"name": "Bench"})
+    region, _ = Region.objects.get_or_create(
+        code=f"bench-{tag[:6]}", defaults={"name": "Bench", "site": reseller.site}
+    )
+    top = CustomerAccount.objects.filter(account_id__startswith="9").aggregate(m=Max("account_id"))
+    first = int(top["m"] or 900_000_000_000) + 1
+    if first + count > 999_999_999_999:
+        raise CommandError("No free account ids left for benchmark customers.")
+    customers = _created(
+        [
+            CustomerAccount(
+                account_id=f"{first + i:012d}",
+                display_name=f"Benchmark customer {i}",
+                contact_email=f"customer-{tag}-{i}@bench.invalid",
+            )
+            for i in range(count)
+        ],
+        CustomerAccount,
+    )
+    through = CustomerAccount.regions.through
+    through.objects.bulk_create(
+        [through(customeraccount_id=c.pk, region_id=region.pk) for c in customers],
+        batch_size=2000,
+    )
+    return reseller, actor, [c.account_id for c in customers], service.code, region.code
+
+
+def _file(account_ids: list[str], service: str, region: str, tag: str) -> bytes:
+    """Half billing, half read-only delegation (straight to the customer under the policy)."""
+    lines = []
+    for i, account_id in enumerate(account_ids):
+        if i % 2:
+            lines.append([f"{tag}-{i}", account_id, "billing", "", "", "", "", f"T-{i}"])
+        else:
+            lines.append(
+                [f"{tag}-{i}", account_id, "delegation", service, region, "read_only", "90", ""]
+            )
+    header = ["key", "account_id", "link_types", "delegation_services", "delegation_regions"]
+    header += ["delegation_access", "delegation_days", "ticket"]
+    return tabular.write_csv(header, lines).encode()
+
+
+class Command(BaseCommand):
+    help = (
+        "Time batch linking on a synthetic file (PostgreSQL): the dry run and the run, rows per "
+        "second, peak memory and database queries per row at two sizes (the size and a tenth "
+        "of it), which must stay flat. Run it on a scratch or staging database after changing "
+        "the checks, the request services or their tables; never in production. Everything it "
+        "creates is rolled back, no e-mail is published."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", type=int, default=10_000)
+        parser.add_argument(
+            "--allow-sqlite", action="store_true", help="run on SQLite anyway (for tests)"
+        )
+
+    def handle(self, *args, size: int, allow_sqlite: bool, **kw):
+        if connection.vendor != "postgresql" and not allow_sqlite:
+            raise CommandError(
+                "The benchmark measures PostgreSQL: set DATABASE_URL to a scratch PostgreSQL "
+                "database (or pass --allow-sqlite for a smoke run)."
+            )
+        if size < 2:
+            raise CommandError("--size must be at least 2.")
+        small = max(1, size // 10)
+        lines: list[str] = []
+        try:
+            with transaction.atomic():
+                self._run(size, small, lines)
+                raise _Rollback
+        except _Rollback:
+            pass
+        lines.append("data rolled back")
+        self.stdout.write("\n".join(lines))
+
+    queries: dict[str, list[tuple[int, int]]]
+
+    def _measure(self, label: str, fn, rows: int, lines: list[str], trace: bool = False):
+        counter = _Counter()
+        if trace:
+            tracemalloc.start()
+        with connection.execute_wrapper(counter):
+            start = time.perf_counter()
+            result = fn()
+            seconds = time.perf_counter() - start
+        peak = ""
+        if trace:
+            peak = f"; peak traced memory MB: {tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
+            tracemalloc.stop()
+        lines.append(
+            f"{label} rows: {rows}; seconds: {seconds:.2f}; rows/second: "
+            f"{rows / seconds:.0f}; queries: {counter.queries}; "
+            f"queries/row: {counter.queries / rows:.3f}{peak}"
+        )
+        self.queries[label.split(" (")[0]].append((rows, counter.queries))
+        return result
+
+    def _run(self, size: int, small: int, lines: list[str]) -> None:
+        self.queries = {"dry run": [], "dry run traced": [], "run": []}
+        started = time.perf_counter()
+        reseller, actor, account_ids, service, region = _setup(size + small)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE linking_customeraccount")
+        lines.append(f"setup seconds: {time.perf_counter() - started:.1f}")
+        for n, ids in ((small, account_ids[size:]), (size, account_ids[:size])):
+            data = _file(ids, service, region, f"k{n}")
+            lines.append(f"file of {n} rows: {len(data)} bytes")
+
+            def upload(data=data):
+                return services.batch_upload(
+                    actor=actor, reseller=reseller, file_name="bench.csv", data=data
+                )
+
+            try:
+                batch = self._measure(f"dry run ({n})", upload, n, lines)
+                # Memory on its own pass: tracing slows Python down and would skew the timing.
+                sid = transaction.savepoint()
+                self._measure(f"dry run traced ({n})", upload, n, lines, trace=True)
+                transaction.savepoint_rollback(sid)
+            except PortalError as error:
+                raise CommandError(error.as_text()) from None
+            if batch.valid_rows != n:
+                refused = batch.rows.exclude(outcome="pending").first()
+                raise CommandError(
+                    f"{n - batch.valid_rows} benchmark rows were refused, e.g. {refused.reasons}"
+                )
+            services.batch_confirm(actor=actor, batch_id=batch.pk, enqueue=False)
+            self._measure(
+                f"run ({n})",
+                lambda batch=batch: services.batch_run(batch_id=batch.pk),
+                n,
+                lines,
+                trace=n == small,
+            )
+            batch = Batch.objects.get(pk=batch.pk)
+            if batch.created_count != n:
+                raise CommandError(f"only {batch.created_count} of {n} requests were created.")
+        for label in ("dry run", "run"):
+            (n1, q1), (n2, q2) = self.queries[label]
+            lines.append(
+                f"queries per extra row, {label}: {(q2 - q1) / (n2 - n1):.2f} "
+                f"(fixed part: {q1 - n1 * (q2 - q1) / (n2 - n1):.0f} queries)"
+            )
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        lines.append(f"peak process memory (ru_maxrss) MB: {maxrss:.0f}")
