@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import reseller_required
 from linking import forms, selectors, services
-from linking.models import Batch, BatchRow
+from linking.models import Batch
 from linking.permissions import access_batch
 from linking.services import batch as batch_service
 from linking.views import _message_error, _page, _query_without_page

@@ -246,7 +246,9 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label="File (CSV or XLSX)",
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}
+        ),
     )
 
 

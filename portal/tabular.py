@@ -138,11 +138,7 @@ def read_table(
         raise PortalError("LNK-B001", size=len(data), limit=max_bytes)
     if not data.strip():
         raise PortalError("LNK-B005", detail=": it is empty")
-    records = (
-        _xlsx_records(data, max_rows)
-        if _is_xlsx(data, filename)
-        else _csv_records(data)
-    )
+    records = _xlsx_records(data, max_rows) if _is_xlsx(data, filename) else _csv_records(data)
     header: list[str] | None = None
     rows: list[TableRow] = []
     warnings: list[PortalError] = []
@@ -150,7 +146,9 @@ def read_table(
     for index, record in enumerate(records):
         cells = [_cell(c) for c in record]
         if any(len(c) > MAX_CELL_CHARS for c in cells):
-            raise _not_a_table(f"row {index + 1} has a cell of more than {MAX_CELL_CHARS} characters")
+            raise _not_a_table(
+                f"row {index + 1} has a cell of more than {MAX_CELL_CHARS} characters"
+            )
         if not any(cells):
             continue
         if header is None:

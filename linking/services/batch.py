@@ -55,8 +55,12 @@ COLUMNS = [
 ]
 REQUIRED = ["key", "account_id", "link_types"]
 COLUMN_HELP = [
-    ("key", "required", "Your idempotency key for the row, unique per reseller (e.g. "
-     "INC-1001-123456789012). A key already used never creates a second request."),
+    (
+        "key",
+        "required",
+        "Your idempotency key for the row, unique per reseller (e.g. "
+        "INC-1001-123456789012). A key already used never creates a second request.",
+    ),
     ("account_id", "required", "The customer account id, 12 digits (dashes and spaces ignored)."),
     ("link_types", "required", "billing, provisioning and/or delegation, separated by |."),
     ("provisioning_services", "", "Service codes for provisioning, separated by |, e.g. ECS|OBS."),
@@ -68,14 +72,43 @@ COLUMN_HELP = [
     ("consent_days", "", "Days the customer has to decide, 1 to 30 (default: your program's)."),
     ("ticket", "", "Your ticket reference, at most 80 characters."),
     ("note", "", "Note to the customer shown on the consent page, at most 2000 characters."),
-    ("preset", "", "Name of a saved preset of link types and scope (not available yet: leave "
-     "empty)."),
+    (
+        "preset",
+        "",
+        "Name of a saved preset of link types and scope (not available yet: leave empty).",
+    ),
 ]
 TEMPLATE_ROWS = [
-    ["INC-1001-123456789012", "1234-5678-9012", "billing", "", "", "", "", "", "", "", "INC-1001",
-     "As agreed on the phone.", ""],
-    ["INC-1002-234567890123", "234567890123", "provisioning|delegation", "ECS|OBS",
-     "ap-southeast-1", "ECS", "ap-southeast-1", "read_only", "90", "14", "INC-1002", "", ""],
+    [
+        "INC-1001-123456789012",
+        "1234-5678-9012",
+        "billing",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "INC-1001",
+        "As agreed on the phone.",
+        "",
+    ],
+    [
+        "INC-1002-234567890123",
+        "234567890123",
+        "provisioning|delegation",
+        "ECS|OBS",
+        "ap-southeast-1",
+        "ECS",
+        "ap-southeast-1",
+        "read_only",
+        "90",
+        "14",
+        "INC-1002",
+        "",
+        "",
+    ],
 ]
 RUN_CHUNK = 200
 MULTI_SPLIT = re.compile(r"[|,;\s]+")
@@ -206,9 +239,7 @@ def _existing_keys(reseller: Reseller, keys: list[str]) -> dict[str, int]:
     return found
 
 
-def batch_check_rows(
-    *, actor: User, reseller: Reseller, table: tabular.Table
-) -> list[BatchRow]:
+def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -> list[BatchRow]:
     """The dry run of every row (unsaved BatchRows): the wizard's checks in bulk, plus keys and
     customer-and-type pairs used twice in the file, and keys already used before."""
     parsed = [parse_row(reseller, row) for row in table.rows]
@@ -262,9 +293,7 @@ def batch_check_rows(
     return rows
 
 
-def batch_upload(
-    *, actor: User, reseller: Reseller, file_name: str, data: bytes
-) -> Batch:
+def batch_upload(*, actor: User, reseller: Reseller, file_name: str, data: bytes) -> Batch:
     """Read and dry-run an uploaded file; store the batch and its rows, create no request.
 
     A file refused as a whole (not a table, too big, missing column…) raises its coded
@@ -279,7 +308,9 @@ def batch_upload(
             uploaded_by=actor,
             file_name=(file_name or "upload")[:200],
             sha256=table.sha256,
-            warnings=[{"code": w.code, "message": w.message, "hint": w.hint} for w in table.warnings],
+            warnings=[
+                {"code": w.code, "message": w.message, "hint": w.hint} for w in table.warnings
+            ],
             total_rows=len(rows),
             valid_rows=sum(r.outcome == Outcome.PENDING for r in rows),
             invalid_rows=sum(r.outcome == Outcome.INVALID for r in rows),
@@ -296,9 +327,7 @@ def batch_upload(
 
 
 def _lock_batch(batch_id: int) -> Batch:
-    return Batch.objects.select_for_update(of=("self",)).select_related("reseller").get(
-        pk=batch_id
-    )
+    return Batch.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=batch_id)
 
 
 def _move_batch(batch: Batch, to: str, *, actor, reason: str, extra: list[str] = ()) -> None:
@@ -471,7 +500,11 @@ def _refresh_counts(batch: Batch, *, actor, reason: str, finish: bool = False) -
         if finish:
             locked.finished_at = timezone.now()
             _move_batch(
-                locked, Batch.Status.DONE, actor=actor, reason=reason, extra=[*fields, "finished_at"]
+                locked,
+                Batch.Status.DONE,
+                actor=actor,
+                reason=reason,
+                extra=[*fields, "finished_at"],
             )
         else:
             _save(locked, actor=actor, reason=reason, fields=fields)
@@ -498,13 +531,16 @@ def batch_run(*, batch_id: int, chunk_size: int = RUN_CHUNK) -> Batch | None:
     last = 0
     while True:
         rows = list(
-            BatchRow.objects.filter(batch_id=batch.pk, outcome=Outcome.PENDING, pk__gt=last)
-            .order_by("pk")[:chunk_size]
+            BatchRow.objects.filter(
+                batch_id=batch.pk, outcome=Outcome.PENDING, pk__gt=last
+            ).order_by("pk")[:chunk_size]
         )
         if not rows:
             break
         for row in rows:
             batch_run_row(actor=actor, reseller=reseller, row=row)
         last = rows[-1].pk
-        batch = _refresh_counts(batch, actor=actor, reason=f"progress: up to row {rows[-1].row_number}")
+        batch = _refresh_counts(
+            batch, actor=actor, reason=f"progress: up to row {rows[-1].row_number}"
+        )
     return _refresh_counts(batch, actor=actor, reason="run finished", finish=True)

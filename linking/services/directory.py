@@ -26,20 +26,37 @@ from portal.errors import PortalError
 COLUMNS = ["account_id", "display_name", "contact_email", "site", "status", "regions", "is_partner"]
 REQUIRED = ["account_id", "display_name"]
 COLUMN_HELP = [
-    ("account_id", "required", "12 digits (dashes and spaces ignored); creates the account or "
-     "updates the one with this id."),
-    ("display_name", "required", "The account's name, at most 200 characters (empty on an "
-     "update: unchanged)."),
+    (
+        "account_id",
+        "required",
+        "12 digits (dashes and spaces ignored); creates the account or "
+        "updates the one with this id.",
+    ),
+    (
+        "display_name",
+        "required",
+        "The account's name, at most 200 characters (empty on an update: unchanged).",
+    ),
     ("contact_email", "", "Address for consent e-mails."),
     ("site", "", "intl or cn (default intl); an existing account never changes site."),
     ("status", "", "active, frozen, in_arrears or deregistered (default active)."),
-    ("regions", "", "Enabled region codes of the account's site, separated by |; replaces the "
-     "current set."),
+    (
+        "regions",
+        "",
+        "Enabled region codes of the account's site, separated by |; replaces the current set.",
+    ),
     ("is_partner", "", "yes or no (default no)."),
 ]
 TEMPLATE_ROWS = [
-    ["1234-5678-9012", "Acme Retail", "it@acme.example", "intl", "active",
-     "ap-southeast-1|eu-west-101", "no"],
+    [
+        "1234-5678-9012",
+        "Acme Retail",
+        "it@acme.example",
+        "intl",
+        "active",
+        "ap-southeast-1|eu-west-101",
+        "no",
+    ],
 ]
 MAX_NAME = 200
 TRUE = {"yes", "y", "true", "1"}

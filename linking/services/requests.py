@@ -54,8 +54,8 @@ def link_request_create_draft(
         batch_key=batch_key,
     )
     req._history_user = actor
-    req._change_reason = f"draft started from batch key {batch_key}" if batch_key else (
-        "draft started"
+    req._change_reason = (
+        f"draft started from batch key {batch_key}" if batch_key else ("draft started")
     )
     req.save()
     return req

@@ -124,22 +124,34 @@ BAD_ROWS = [
     ("b-partner", "partner_account", "billing", {}, "LNK-V007"),
     ("b-contact", "no_contact", "billing", {}, "LNK-V020"),
     ("b-notype", "123456789012", "", {}, "LNK-V014"),
-    ("b-svc", "123456789012", "provisioning", {"provisioning_regions": "ap-southeast-1"}, "LNK-V015"),
+    (
+        "b-svc",
+        "123456789012",
+        "provisioning",
+        {"provisioning_regions": "ap-southeast-1"},
+        "LNK-V015",
+    ),
     ("b-reg", "123456789012", "provisioning", {"provisioning_services": "ECS"}, "LNK-V016"),
     (
         "b-level",
         "123456789012",
         "delegation",
-        {"delegation_services": "ECS", "delegation_regions": "ap-southeast-1",
-         "delegation_access": "owner"},
+        {
+            "delegation_services": "ECS",
+            "delegation_regions": "ap-southeast-1",
+            "delegation_access": "owner",
+        },
         "LNK-V018",
     ),
     (
         "b-long",
         "123456789012",
         "delegation",
-        {"delegation_services": "ECS", "delegation_regions": "ap-southeast-1",
-         "delegation_days": "999"},
+        {
+            "delegation_services": "ECS",
+            "delegation_regions": "ap-southeast-1",
+            "delegation_days": "999",
+        },
         "LNK-V017",
     ),
     ("b-consent", "123456789012", "billing", {"consent_days": "31"}, "LNK-V022"),
@@ -180,8 +192,13 @@ def test_duplicates_inside_the_file_are_reasons_of_the_later_rows(cast):
         csv_bytes(
             line("k1", cast.customer.account_id),
             line("k1", cast.customer2.account_id),
-            line("k3", cast.customer.formatted_id, "billing|provisioning",
-                 provisioning_services="ECS", provisioning_regions="ap-southeast-1"),
+            line(
+                "k3",
+                cast.customer.formatted_id,
+                "billing|provisioning",
+                provisioning_services="ECS",
+                provisioning_regions="ap-southeast-1",
+            ),
         ),
     )
     assert outcomes(batch) == {

@@ -24,9 +24,7 @@ def post_file(client, data: bytes, name="rows.csv"):
 
 @pytest.fixture
 def batch(cast):
-    return upload(
-        cast, csv_bytes(line("k1", cast.customer.account_id), line("k2", "not-an-id"))
-    )
+    return upload(cast, csv_bytes(line("k1", cast.customer.account_id), line("k2", "not-an-id")))
 
 
 def test_it_sends_anonymous_users_to_the_login_page(client, db):
@@ -154,7 +152,7 @@ def test_the_result_downloads_as_csv(client, cast, batch):
     login(client, cast.viewer)
     response = client.get(url("batch-result-csv", batch))
     assert response["Content-Type"].startswith("text/csv")
-    assert f'{batch.reference}-result.csv' in response["Content-Disposition"]
+    assert f"{batch.reference}-result.csv" in response["Content-Disposition"]
     lines = response.content.decode("utf-8-sig").splitlines()
     request = LinkRequest.objects.get()
     assert lines[0] == "row,key,account_id,outcome,request,codes,messages"
@@ -198,9 +196,7 @@ def test_the_batch_list_query_budget_does_not_grow(client, cast, n, django_asser
 
 @pytest.mark.parametrize("n", [2, 30])
 def test_the_batch_report_query_budget_does_not_grow(client, cast, n, django_assert_num_queries):
-    batch = upload(
-        cast, csv_bytes(*[line(f"d-{i}", cast.customer.account_id) for i in range(n)])
-    )
+    batch = upload(cast, csv_bytes(*[line(f"d-{i}", cast.customer.account_id) for i in range(n)]))
     login(client, cast.initiator)
     client.get(url("batch-detail", batch))
     # session, user, membership, role permissions (2), batch, row count, page of rows
@@ -226,9 +222,7 @@ def test_the_batch_report_query_budget_does_not_grow(client, cast, n, django_ass
 def test_arbitrary_uploads_never_fail_nor_write_half_a_batch(client, cast, data, name):
     login(client, cast.initiator)
     before = Batch.objects.count()
-    response = client.post(
-        url("batch-upload"), {"file": SimpleUploadedFile(name or "f", data)}
-    )
+    response = client.post(url("batch-upload"), {"file": SimpleUploadedFile(name or "f", data)})
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         batch = Batch.objects.latest("id")

@@ -41,7 +41,11 @@ def xlsx(rows) -> bytes:
 def test_good_rows_come_back_as_dicts_with_spreadsheet_row_numbers():
     table = read(b"key,account_id,link_types\nk1,123456789012,billing\nk2,2,delegation\n")
     assert [r.number for r in table.rows] == [2, 3]
-    assert table.rows[0].values == {"key": "k1", "account_id": "123456789012", "link_types": "billing"}
+    assert table.rows[0].values == {
+        "key": "k1",
+        "account_id": "123456789012",
+        "link_types": "billing",
+    }
     assert table.warnings == []
     assert len(table.sha256) == 64
 
@@ -158,7 +162,9 @@ def test_the_size_and_row_limits_are_settings(settings):
 
 
 def test_xlsx_workbooks_are_read_like_csv():
-    data = xlsx([["Key", "Account ID", "colour"], ["k1", 123456789012, "red"], [None, None], ["k2", "2"]])
+    data = xlsx(
+        [["Key", "Account ID", "colour"], ["k1", 123456789012, "red"], [None, None], ["k2", "2"]]
+    )
     table = read(data, filename="rows.xlsx")
     assert [(r.number, r.values) for r in table.rows] == [
         (2, {"key": "k1", "account_id": "123456789012"}),

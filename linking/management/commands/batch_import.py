@@ -59,6 +59,5 @@ class Command(BaseCommand):
             f"{batch.reference} {'checked' if dry_run else batch.status}: {batch.total_rows} rows, "
             f"{batch.valid_rows} ready, {batch.invalid_rows} refused, "
             f"{batch.existing_rows} already done, {batch.created_count} created, "
-            f"{batch.failed_count} failed"
-            + (f"; result in {result}" if result else "")
+            f"{batch.failed_count} failed" + (f"; result in {result}" if result else "")
         )
