@@ -7,8 +7,11 @@ from django.contrib import admin
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
 from linking.models import (
+    Batch,
+    BatchRow,
     ConsentRecord,
     CustomerAccount,
+    DirectoryImport,
     Link,
     LinkRequest,
     Notification,
@@ -138,4 +141,49 @@ class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
     search_fields = ["to_email", "subject"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = [
+        "reference",
+        "reseller",
+        "file_name",
+        "status",
+        "total_rows",
+        "created_count",
+        "failed_count",
+        "uploaded_by",
+        "created_at",
+    ]
+    list_filter = ["status", "reseller"]
+    list_select_related = ["reseller", "uploaded_by"]
+    search_fields = ["file_name", "sha256", "reseller__partner_id", "uploaded_by__email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(BatchRow)
+class BatchRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "key", "account_id", "outcome", "request", "codes"]
+    list_filter = ["outcome"]
+    list_select_related = ["batch"]
+    search_fields = ["key", "account_id"]
+    raw_id_fields = ["batch", "request"]
+
+
+@admin.register(DirectoryImport)
+class DirectoryImportAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = [
+        "reference",
+        "file_name",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "uploaded_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["uploaded_by"]
     date_hierarchy = "created_at"

@@ -9,6 +9,7 @@ from accounts.admin import HistoryAdmin
 from accounts.models import Membership, Reseller, ResellerRoleGroup
 from linking import services
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from linking.services import directory
 from tests.conftest import consent_token_for, make_draft, submit
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,15 @@ def world(cast, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
     services.link_activate(link_id=Link.objects.get().pk)
+    services.batch_upload(
+        actor=cast.initiator,
+        reseller=cast.reseller,
+        file_name="rows.csv",
+        data=f"key,account_id,link_types\nw1,{cast.customer2.account_id},billing\n".encode(),
+    )
+    directory.directory_import_upload(
+        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+    )
     return cast
 
 
