@@ -26,6 +26,7 @@ from portal.errors import PortalError
 ZIP_MAGIC = b"PK\x03\x04"
 # A cell longer than this is not a value anyone typed; refuse the file rather than store it.
 MAX_CELL_CHARS = 10_000
+UNPACK_FACTOR = 40
 
 
 @dataclass
@@ -117,9 +118,14 @@ def _is_xlsx(data: bytes, filename: str) -> bool:
         return False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "xl/workbook.xml" in archive.namelist()
+            entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         raise _not_a_table("it is a damaged archive") from None
+    # A workbook unpacks to a few times its size; far more is an archive built to exhaust
+    # memory (zipfile never reads an entry beyond its declared size).
+    if sum(entry.file_size for entry in entries) > UNPACK_FACTOR * max(len(data), 1_000_000):
+        raise _not_a_table("it unpacks to far more than a workbook of its size")
+    return any(entry.filename == "xl/workbook.xml" for entry in entries)
 
 
 def read_table(

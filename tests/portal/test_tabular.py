@@ -132,6 +132,17 @@ def test_a_zip_that_is_not_a_workbook_reads_as_not_a_table():
     assert refused(out.getvalue()).code == "LNK-B002"
 
 
+def test_an_archive_that_unpacks_far_beyond_its_size_is_refused():
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "")
+        archive.writestr("xl/sharedStrings.xml", b"\0" * 50_000_000)
+    error = refused(out.getvalue(), max_bytes=1_000_000)
+    assert error.code == "LNK-B002" and "unpacks" in error.message
+
+
 def test_a_file_beyond_the_size_limit_is_refused_before_parsing():
     error = refused(b"key,account_id\n" + b"k,1\n" * 30_000, max_bytes=100_000)
     assert error.code == "LNK-B001"
