@@ -271,22 +271,23 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
                 )
             else:
                 first_by_key[p.key] = p.number
+        reasons += check_reasons
         if customer is not None:
-            for link_type in p.link_types:
-                pair = (customer.account_id, link_type)
+            # Only a row that will run claims its customer and types against later rows.
+            pairs = [(customer.account_id, t) for t in p.link_types]
+            for pair in pairs:
                 if pair in first_by_pair:
                     reasons.append(
                         checks.reason(
                             "LNK-B012",
-                            item=link_type,
+                            item=pair[1],
                             other_row=first_by_pair[pair],
-                            link_type=checks._type_label(link_type),
+                            link_type=checks._type_label(pair[1]),
                             account_id=customer.formatted_id,
                         )
                     )
-                else:
-                    first_by_pair[pair] = p.number
-        reasons += check_reasons
+            if not reasons:
+                first_by_pair.update(dict.fromkeys(pairs, p.number))
         row.reasons, row.codes = _reason_dicts(reasons), _codes(reasons)
         row.outcome = Outcome.INVALID if reasons else Outcome.PENDING
         rows.append(row)

@@ -403,3 +403,14 @@ def test_the_template_file_is_a_valid_batch_file(cast):
     batch = upload(cast, data)
     assert batch.total_rows == len(TEMPLATE_ROWS)
     assert all("LNK-B" not in r.codes for r in batch.rows.all())
+
+
+def test_a_refused_row_does_not_block_a_later_row_for_the_same_customer_and_type(cast):
+    batch = upload(
+        cast,
+        csv_bytes(
+            line("k1", cast.customer.account_id, consent_days="40"),
+            line("k2", cast.customer.account_id),
+        ),
+    )
+    assert outcomes(batch) == {2: (Outcome.INVALID, "LNK-V022"), 3: (Outcome.PENDING, "")}
