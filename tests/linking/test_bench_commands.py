@@ -83,7 +83,10 @@ def test_delivery_benchmark_delivers_each_email_once_and_cleans_up():
 
 
 @pytest.mark.django_db
-def test_batch_benchmark_runs_both_sizes_with_flat_queries_per_row_and_rolls_back():
+def test_batch_benchmark_runs_both_sizes_with_flat_queries_per_row_and_cleans_up():
+    from linking.models import Batch, BatchRow, RequestItem
+
+    history_before = LinkRequest.history.count()
     output = run("bench_batch", "--size", "20", "--allow-sqlite")
     assert figure(output, r"dry run \(20\) rows") == 20
     assert figure(output, r"run \(20\) rows") == 20
@@ -100,6 +103,11 @@ def test_batch_benchmark_runs_both_sizes_with_flat_queries_per_row_and_rolls_bac
     dry_small = re.search(r"dry run \(2\) rows: 2; .*?queries: ([0-9]+)", output).group(1)
     dry_large = re.search(r"dry run \(20\) rows: 20; .*?queries: ([0-9]+)", output).group(1)
     assert dry_small == dry_large
-    assert "rolled back" in output
+    assert "data deleted" in output
     assert not LinkRequest.objects.exists()
     assert not Reseller.objects.exists()
+    assert not Batch.objects.exists() and not BatchRow.objects.exists()
+    assert not RequestItem.objects.exists() and not Notification.objects.exists()
+    assert not CustomerAccount.objects.exists()
+    assert LinkRequest.history.count() == history_before
+    assert not Batch.history.exists() and not Notification.history.exists()
