@@ -87,21 +87,21 @@ def test_batch_benchmark_runs_both_sizes_with_flat_queries_per_row_and_cleans_up
     from linking.models import Batch, BatchRow, RequestItem
 
     history_before = LinkRequest.history.count()
-    output = run("bench_batch", "--size", "20", "--allow-sqlite")
-    assert figure(output, r"dry run \(20\) rows") == 20
-    assert figure(output, r"run \(20\) rows") == 20
+    output = run("bench_batch", "--size", "40", "--allow-sqlite")
+    assert figure(output, r"dry run \(40\) rows") == 40
+    assert figure(output, r"run \(40\) rows") == 40
     assert figure(output, r"run \(2\) rows") == 2
     assert figure(output, "peak traced memory MB") >= 0
     assert figure(output, r"peak process memory \(ru_maxrss\) MB") > 0
     # Per row the run costs no more at ten times the size (its fixed part spreads thinner);
     # the dry run's queries do not grow with the rows at all.
     small = re.search(r"^run \(2\) rows: 2; .*?queries/row: ([0-9.]+)", output, re.M).group(1)
-    large = re.search(r"^run \(20\) rows: 20; .*?queries/row: ([0-9.]+)", output, re.M).group(1)
+    large = re.search(r"^run \(40\) rows: 40; .*?queries/row: ([0-9.]+)", output, re.M).group(1)
     assert float(large) <= float(small)
     assert figure(output, "queries per extra row, run") > 0
     assert figure(output, "queries per extra row, dry run") == 0
     dry_small = re.search(r"dry run \(2\) rows: 2; .*?queries: ([0-9]+)", output).group(1)
-    dry_large = re.search(r"dry run \(20\) rows: 20; .*?queries: ([0-9]+)", output).group(1)
+    dry_large = re.search(r"dry run \(40\) rows: 40; .*?queries: ([0-9]+)", output).group(1)
     assert dry_small == dry_large
     assert "data deleted" in output
     assert not LinkRequest.objects.exists()

@@ -89,6 +89,19 @@ def _chunks(values: list, size: int = 2000):
         yield values[start : start + size]
 
 
+class _Lines(list):
+    """Each figure is written as soon as it is known: a long run must not hide the others."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def append(self, text: str) -> None:
+        super().append(text)
+        self.out.write(text)
+        self.out.flush()
+
+
 class _Counter:
     def __init__(self):
         self.queries = 0
@@ -158,7 +171,7 @@ def _file(account_ids: list[str], service: str, region: str, tag: str) -> bytes:
 class Command(BaseCommand):
     help = (
         "Time batch linking on a synthetic file (PostgreSQL): the dry run and the run, rows per "
-        "second, peak memory and database queries per row at two sizes (the size and a tenth "
+        "second, peak memory and database queries per row at two sizes (the size and a twentieth "
         "of it), which must stay flat. Run it on a scratch or staging database after changing "
         "the checks, the request services or their tables; never in production. Each row commits "
         "as under a worker; the e-mail tasks go to an in-process broker (nothing is sent) and "
@@ -179,8 +192,8 @@ class Command(BaseCommand):
             )
         if size < 2:
             raise CommandError("--size must be at least 2.")
-        small = max(1, size // 10)
-        lines: list[str] = []
+        small = max(1, size // 20)
+        lines = _Lines(self.stdout)
         # Each row commits on its own, as under a worker: one transaction around thousands of
         # rows would overflow PostgreSQL's subtransaction cache and measure that instead.
         setup = _setup(size + small)
@@ -191,7 +204,6 @@ class Command(BaseCommand):
             reseller, actor, customers, service, region = setup
             purge(reseller, actor, [c.pk for c in customers], [service, region])
         lines.append("data deleted")
-        self.stdout.write("\n".join(lines))
 
     queries: dict[str, list[tuple[int, int]]]
 
@@ -222,6 +234,8 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE linking_customeraccount")
+        batches = {}
+        # Dry runs first: a long run must not hold back the figures of the quick part.
         for n, ids in ((small, account_ids[size:]), (size, account_ids[:size])):
             data = _file(ids, service.code, region.code, f"k{n}")
             lines.append(f"file of {n} rows: {len(data)} bytes")
@@ -247,6 +261,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{n - batch.valid_rows} benchmark rows were refused, e.g. {refused.reasons}"
                 )
+            batches[n] = batch
+        for n, batch in batches.items():
             services.batch_confirm(actor=actor, batch_id=batch.pk, enqueue=False)
             self._measure(
                 f"run ({n})",
