@@ -82,9 +82,8 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         limit=settings.AXES_FAILURE_LIMIT,
         minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     )
-    return render(
-        request, "accounts/locked_out.html", {"error": error}, status=settings.AXES_HTTP_RESPONSE_CODE
-    )
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    return render(request, "accounts/locked_out.html", {"error": error}, status=status)
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -434,8 +434,7 @@ _ENTRIES = [
         "ACC-S001",
         VALIDATION,
         "Too many failed logins",
-        "Logging in is paused for this user name from your address after {limit} failed "
-        "attempts.",
+        "Logging in is paused for this user name from your address after {limit} failed attempts.",
         "Wait {minutes} minutes and try again, or reset your password with “Forgot your "
         "password?”. If you did not make these attempts, tell your reseller's admin.",
     ),

@@ -82,12 +82,12 @@ def token_page_limited(request: HttpRequest, *, scope: str, token: str) -> bool:
     by_address = hit(
         scope=f"{scope}:addr",
         key=client_ip(request) or "unknown",
-        rate=parse_rate(settings.PORTAL_TOKEN_RATE_PER_ADDRESS),
+        rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_ADDRESS),
     )
     by_token = hit(
         scope=f"{scope}:token",
         key=token,
-        rate=parse_rate(settings.PORTAL_TOKEN_RATE_PER_TOKEN),
+        rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_LINK),
     )
     return by_address or by_token
 

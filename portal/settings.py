@@ -356,10 +356,10 @@ AXES_ENABLE_ADMIN = False
 # Axes records the query string and form of failed attempts; passwords are masked by axes.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "step_up_password"]
 
-# Consent and withdrawal pages (no login): requests per client address and per token.
-# Rates are "<count>/<seconds>".
-PORTAL_TOKEN_RATE_PER_ADDRESS = env_str("PORTAL_TOKEN_RATE_PER_ADDRESS", "60/600")
-PORTAL_TOKEN_RATE_PER_TOKEN = env_str("PORTAL_TOKEN_RATE_PER_TOKEN", "30/600")
+# Consent, withdrawal and receipt pages (no login, a token in the address): requests per client
+# address and per link (token). Rates are "<count>/<seconds>".
+PORTAL_CONSENT_RATE_PER_ADDRESS = env_str("PORTAL_CONSENT_RATE_PER_ADDRESS", "60/600")
+PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 

@@ -40,5 +40,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES["default"]["KEY_PREFIX"] = "portal-test"
 # Generous rates, so tests that open a consent page often are not throttled by accident; the
 # rate-limit tests set the rates they exercise.
-PORTAL_TOKEN_RATE_PER_ADDRESS = "1000/600"
-PORTAL_TOKEN_RATE_PER_TOKEN = "1000/600"
+PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"
+PORTAL_CONSENT_RATE_PER_LINK = "1000/600"

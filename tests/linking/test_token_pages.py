@@ -1,4 +1,4 @@
-"""The token pages (consent, withdrawal, receipt): rate limits, tokens kept secret, silent errors."""
+"""Consent, withdrawal and receipt pages: rate limits, tokens kept secret, silent errors."""
 
 import hashlib
 import re
@@ -16,7 +16,7 @@ from linking import services
 from linking.models import Link, LinkRequest, Notification
 from linking.services._common import TOKEN_SALT
 from portal.views import server_error
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import login, make_draft, submit
 from tests.linking.test_consent_views import _answers, _assert_reveals_nothing, _pending_consent
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rates(settings):
     def set_rates(*, address="1000/600", token="1000/600"):
-        settings.PORTAL_TOKEN_RATE_PER_ADDRESS = address
-        settings.PORTAL_TOKEN_RATE_PER_TOKEN = token
+        settings.PORTAL_CONSENT_RATE_PER_ADDRESS = address
+        settings.PORTAL_CONSENT_RATE_PER_LINK = token
 
     return set_rates
 

@@ -146,7 +146,7 @@ def _manage(args, **env):
         DJANGO_ALLOWED_HOSTS="portal.example.com",
         **env,
     )
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (this interpreter and manage.py, fixed arguments)
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
         env=environment,
