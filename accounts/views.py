@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
@@ -21,6 +22,7 @@ from accounts.models import Membership, Role
 from accounts.permissions import access_membership, reseller_required
 from accounts.stepup import mark_password_entered, step_up_response
 from portal.errors import PortalError
+from portal.security import client_ip
 
 MANAGE = "manage_members"
 
@@ -112,6 +114,8 @@ def step_up(request: HttpRequest) -> HttpResponse:
         )
         if user is not None and user.pk == request.user.pk:
             mark_password_entered(request)
+            # Like a successful login, the right password clears this address's failures.
+            axes_reset(ip=client_ip(request), username=user.get_username())
             return redirect(next_url)
         error = PortalError(
             "ACC-S004",

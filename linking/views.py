@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
-from accounts.stepup import step_up_response
+from accounts.stepup import password_is_fresh, step_up_response
 from linking import checks, forms, receipts, selectors, services
 from linking.models import Link, LinkRequest, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
@@ -118,18 +118,22 @@ def request_detail(request, pk: int):
     perms = request.reseller_perms
     status = req.effective_status
     is_initiator = req.initiator_id == request.user.pk
+    items = list(req.items.all())
     return render(
         request,
         "linking/request_detail.html",
         {
             "req": req,
-            "items": list(req.items.all()),
+            "items": items,
             "timeline": selectors.request_timeline(req=req),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": status == Status.PENDING_APPROVAL
             and "approve_requests" in perms
             and not is_initiator,
+            "approve_asks_password": status == Status.PENDING_APPROVAL
+            and not password_is_fresh(request)
+            and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
             "can_cancel": status in (Status.DRAFT, *LinkRequest.OPEN_STATUSES)
             and "initiate_requests" in perms,
             "can_edit": status == Status.DRAFT and is_initiator and "initiate_requests" in perms,

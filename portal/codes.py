@@ -435,8 +435,9 @@ _ENTRIES = [
         VALIDATION,
         "Too many failed logins",
         "Logging in is paused for this user name from your address after {limit} failed attempts.",
-        "Wait {minutes} minutes and try again, or reset your password with “Forgot your "
-        "password?”. If you did not make these attempts, tell your reseller's admin.",
+        "Wait {minutes} minutes, then try again. If you have forgotten your password, reset "
+        "it meanwhile with “Forgot your password?”. If you did not make these attempts, tell "
+        "your reseller's admin.",
     ),
     Code(
         "ACC-S002",

@@ -354,7 +354,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 # platform staff lift a lockout with `manage.py axes_reset_username <name>`.
 AXES_ENABLE_ADMIN = False
 # Axes records the query string and form of failed attempts; passwords are masked by axes.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "step_up_password"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
 
 # Consent, withdrawal and receipt pages (no login, a token in the address): requests per client
 # address and per link (token). Rates are "<count>/<seconds>".

@@ -209,6 +209,15 @@ def test_approving_manage_or_sensitive_scope_needs_a_fresh_password(client, cast
     assert req.approver == cast.approver
 
 
+def test_the_request_page_says_the_password_will_be_asked(client, cast):
+    req = submit(cast, make_draft(cast, specs=[MANAGE]))
+    password_login(client, cast.approver)
+    detail = reverse("linking:request-detail", args=[req.pk])
+    assert 'id="approve-step-up"' not in client.get(detail).content.decode()
+    with later():
+        assert 'id="approve-step-up"' in client.get(detail).content.decode()
+
+
 def test_approving_a_billing_request_needs_no_step_up(client, cast):
     req = submit(cast, make_draft(cast, specs=[BILLING]))
     password_login(client, cast.approver)
@@ -242,3 +251,11 @@ def test_a_forced_session_without_a_password_time_is_not_fresh(client, cast):
     session.pop("portal_password_at", None)
     session.save()
     step_up_target(client.post(role_url(viewer_membership(cast)), {"role": "admin"}))
+
+
+def test_the_right_step_up_password_clears_earlier_failures(client, cast):
+    password_login(client, cast.admin)
+    client.post(STEP_UP, {"password": "typo", "next": "/"})
+    assert AccessAttempt.objects.filter(username=cast.admin.username).exists()
+    client.post(STEP_UP, {"password": PASSWORD, "next": "/"})
+    assert not AccessAttempt.objects.filter(username=cast.admin.username).exists()
