@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+logger = logging.getLogger(__name__)
+
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or behind the portal's proxy the address it appended."""
@@ -79,16 +81,24 @@ def token_page_limited(request: HttpRequest, *, scope: str, token: str) -> bool:
     Both counters move on every request, so a client rotating tokens is still held to the
     address limit, and a token shared around many addresses to the token limit.
     """
-    by_address = hit(
-        scope=f"{scope}:addr",
-        key=client_ip(request) or "unknown",
-        rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_ADDRESS),
-    )
-    by_token = hit(
-        scope=f"{scope}:token",
-        key=token,
-        rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_LINK),
-    )
+    try:
+        by_address = hit(
+            scope=f"{scope}:addr",
+            key=client_ip(request) or "unknown",
+            rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_ADDRESS),
+        )
+        by_token = hit(
+            scope=f"{scope}:token",
+            key=token,
+            rate=parse_rate(settings.PORTAL_CONSENT_RATE_PER_LINK),
+        )
+    except ImproperlyConfigured:
+        raise
+    except Exception:
+        # The cache (Redis) is down: the customer's page must keep working, unthrottled,
+        # rather than fail. Logged without the token.
+        logger.warning("rate limit of %s pages skipped: the cache is unavailable", scope)
+        return False
     return by_address or by_token
 
 

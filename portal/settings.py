@@ -331,7 +331,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("PORTAL_CACHE_PREFIX", "portal"),
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+            # A dead Redis must not hold a page for long: the rate limit is skipped instead.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 0.5},
         }
     }
 else:

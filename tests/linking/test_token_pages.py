@@ -99,6 +99,23 @@ def test_behind_the_proxy_the_address_is_the_one_the_proxy_appended(cast, rates,
     assert other.get(consent_url("c")).status_code == 404
 
 
+def test_when_the_cache_is_down_the_pages_keep_working_unthrottled(cast, rates, settings, caplog):
+    rates(address="1/600", token="1/600")
+    req, token = _pending_consent(cast)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+        }
+    }
+    client = Client()
+    assert client.get(consent_url(token)).status_code == 200
+    assert client.get(consent_url(token)).status_code == 200
+    assert "the cache is unavailable" in caplog.text
+    assert token not in caplog.text
+
+
 # --- tokens --------------------------------------------------------------------------------
 
 
