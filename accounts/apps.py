@@ -14,3 +14,9 @@ class AccountsConfig(AppConfig):
 
         register(User, app=self.label, excluded_fields=["last_login", "password"])
         post_migrate.connect(auditors_group_on_post_migrate, dispatch_uid="accounts.auditors_group")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.stepup import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.step_up_login")

@@ -269,3 +269,14 @@ def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
         if spec.access_level != AccessLevel.READ_ONLY or set(spec.services) & sensitive:
             return True
     return False
+
+
+def needs_step_up(*, items: list[ItemSpec]) -> bool:
+    """Approving this scope asks the approver's password again: manage delegation, or any
+    sensitive service, grants enough that a left-open session must not approve it."""
+    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    return any(
+        (spec.link_type == LinkType.DELEGATION and spec.access_level == AccessLevel.MANAGE)
+        or set(spec.services or []) & sensitive
+        for spec in items
+    )

@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
+from accounts.stepup import password_is_fresh, step_up_response
 from linking import checks, forms, receipts, selectors, services
 from linking.models import Link, LinkRequest, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
@@ -116,18 +118,22 @@ def request_detail(request, pk: int):
     perms = request.reseller_perms
     status = req.effective_status
     is_initiator = req.initiator_id == request.user.pk
+    items = list(req.items.all())
     return render(
         request,
         "linking/request_detail.html",
         {
             "req": req,
-            "items": list(req.items.all()),
+            "items": items,
             "timeline": selectors.request_timeline(req=req),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": status == Status.PENDING_APPROVAL
             and "approve_requests" in perms
             and not is_initiator,
+            "approve_asks_password": status == Status.PENDING_APPROVAL
+            and not password_is_fresh(request)
+            and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
             "can_cancel": status in (Status.DRAFT, *LinkRequest.OPEN_STATUSES)
             and "initiate_requests" in perms,
             "can_edit": status == Status.DRAFT and is_initiator and "initiate_requests" in perms,
@@ -296,6 +302,13 @@ def request_submit(request, pk: int):
 @reseller_required("approve_requests")
 def request_approve(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
+    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    if checks.needs_step_up(items=items) and (
+        stepped := step_up_response(
+            request, back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision"
+        )
+    ):
+        return stepped
     form = forms.ReasonForm(request.POST)
     form.is_valid()
     try:
@@ -484,6 +497,9 @@ def link_revoke(request, pk: int):
             ),
         )
         return redirect("linking:link-detail", pk=link.pk)
+    back_to = reverse("linking:link-revoke", args=[link.pk])
+    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+        return stepped
     form = forms.ReasonForm(_posted(request))
     error = None
     if request.method == "POST" and form.is_valid():

@@ -429,6 +429,40 @@ _ENTRIES = [
         "Only admins of {reseller} can manage members.",
         "Ask an admin of your reseller.",
     ),
+    # --- security: lockout, rate limits, step-up -------------------------------------------
+    Code(
+        "ACC-S001",
+        VALIDATION,
+        "Too many failed logins",
+        "Logging in is paused for this user name from your address after {limit} failed attempts.",
+        "Wait {minutes} minutes, then try again. If you have forgotten your password, reset "
+        "it meanwhile with “Forgot your password?”. If you did not make these attempts, tell "
+        "your reseller's admin.",
+    ),
+    Code(
+        "ACC-S002",
+        CONSENT,
+        "Too many requests",
+        "This page was opened too often in a short time.",
+        "Wait a few minutes, then open the link from your e-mail again. Nothing you already "
+        "decided is lost.",
+    ),
+    Code(
+        "ACC-S003",
+        VALIDATION,
+        "Password confirmation needed",
+        "This action needs your password again: you last entered it more than {minutes} "
+        "minutes ago.",
+        "Enter your password, then do the action again.",
+    ),
+    Code(
+        "ACC-S004",
+        VALIDATION,
+        "Wrong password",
+        "The password is not correct.",
+        "Type the password you log in with. After {limit} wrong attempts logging in is paused "
+        "for {minutes} minutes.",
+    ),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}
