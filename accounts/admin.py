@@ -107,3 +107,7 @@ class ResellerRoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["role"]
     list_select_related = ["reseller", "group"]
     search_fields = ["reseller__partner_id", "reseller__name", "group__name"]
+
+
+# The audit pages register themselves; imported here so the admin's autodiscovery finds them.
+from accounts import audit_admin  # noqa: E402,F401

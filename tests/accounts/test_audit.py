@@ -32,9 +32,7 @@ def active_delegation(cast, django_capture_on_commit_callbacks, days=30) -> Link
         req = submit(cast, make_draft(cast, specs=[spec]))
         req.refresh_from_db()
         if req.status == LinkRequest.Status.PENDING_APPROVAL:
-            req = services.link_request_approve(
-                actor=cast.approver, request_id=req.pk, reason="ok"
-            )
+            req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
         services.consent_decide(
             token=consent_token_for(req),
             decisions={item.pk: (True, "") for item in req.items.all()},
@@ -95,9 +93,9 @@ def test_revoke_records_each_removal_with_the_actor_and_reason(
 
 def test_expiry_sweep_records_removals_without_an_actor(cast, django_capture_on_commit_callbacks):
     link = active_delegation(cast, django_capture_on_commit_callbacks, days=1)
-    with time_machine.travel(timezone.now() + timedelta(days=2)):
-        with django_capture_on_commit_callbacks(execute=False):
-            assert services.link_expire_due() == 1
+    later = timezone.now() + timedelta(days=2)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=False):
+        assert services.link_expire_due() == 1
     removed = grant_events(cast, REMOVED)
     assert len(removed) == 6
     assert {e.actor_id for e in removed} == {None}
@@ -124,9 +122,7 @@ def test_membership_role_change_records_leaving_and_joining(cast):
     membership = Membership.objects.get(user=cast.viewer, reseller=cast.reseller)
     membership_set_role(actor=cast.admin, membership_id=membership.pk, role=Role.APPROVER)
     left, joined = AuditEvent.objects.filter(user=cast.viewer).order_by("id")[1:]
-    groups = {
-        rg.role: rg.group for rg in ResellerRoleGroup.objects.filter(reseller=cast.reseller)
-    }
+    groups = {rg.role: rg.group for rg in ResellerRoleGroup.objects.filter(reseller=cast.reseller)}
     assert (left.action, left.group, left.actor) == (
         AuditEvent.Action.GROUP_LEFT,
         groups[Role.VIEWER],
@@ -178,9 +174,12 @@ def test_audit_events_refuse_edits_in_python(cast):
 
 
 def refused(sql, params=()):
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
 
 
 @on_postgres
