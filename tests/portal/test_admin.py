@@ -319,3 +319,17 @@ def test_nobody_deletes_a_user_in_the_admin(client, world):
     )
     assert response.status_code in (200, 302)
     assert User.objects.filter(pk=target.pk).exists()
+
+
+def test_staff_deleting_a_region_keeps_every_history_row(client, world):
+    from linking.models import Region
+
+    region = Region.objects.create(code="eu-west-9", name="Spare", site="intl")
+    world.customer2.regions.add(region)
+    history_before = Region.history.count() + CustomerAccount.history.count()
+    client.force_login(world.staff)
+    response = client.post(url(Region, "delete", region.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Region.objects.filter(pk=region.pk).exists()
+    # One more row, the deletion; none rewritten (PostgreSQL would refuse it).
+    assert Region.history.count() + CustomerAccount.history.count() == history_before + 1
