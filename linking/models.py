@@ -492,6 +492,7 @@ class Link(models.Model):
 class ConsentRecord(models.Model):
     """Append-only evidence of what the customer saw and decided; never edited or deleted."""
 
+    APPEND_ONLY = True  # PostgreSQL refuses UPDATE and DELETE (accounts.append_only)
     TEXT_VERSION = "consent-text-v1"
 
     class Decision(models.TextChoices):

@@ -165,6 +165,9 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Seeing history needs view_historical<model>, apart from the model's own permissions: auditors
+# hold it (accounts.signals), staff as superusers.
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Internationalisation -------------------------------------------------------------------
