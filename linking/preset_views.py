@@ -64,6 +64,7 @@ def _preset_form(request, preset=None):
     )
     scope = preset_forms.scope_form(data, reseller=reseller, specs=specs)
     reasons: list = []
+    refused = data is not None
     if data is not None and form.is_valid():
         items = preset_forms.chosen_specs(form, scope)
         if items is not None:
@@ -88,7 +89,6 @@ def _preset_form(request, preset=None):
             else:
                 messages.success(request, f"Preset “{saved.name}” saved.")
                 return redirect("linking:preset-list")
-    sensitive = bool(scope.sensitive)
     return render(
         request,
         "linking/preset_form.html",
@@ -97,9 +97,9 @@ def _preset_form(request, preset=None):
             "form": form,
             "scope": scope,
             "reasons": reasons,
-            "has_sensitive": sensitive,
         },
-        status=400 if data is not None and (form.errors or reasons) else 200,
+        # Reaching here after a POST means something was refused.
+        status=400 if refused else 200,
     )
 
 
