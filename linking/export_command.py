@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 
@@ -10,6 +11,8 @@ from django.http import QueryDict
 
 from accounts.models import Reseller
 from linking import exports
+
+logger = logging.getLogger(__name__)
 
 
 class ExportCommand(BaseCommand):
@@ -53,6 +56,13 @@ class ExportCommand(BaseCommand):
         if query and not form.is_valid():
             problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
             raise CommandError(f"Invalid filter: {problems}")
+        # Exports carry customer data out of the portal: what was taken stays on record.
+        logger.info(
+            "export of %s of reseller %s by command, filters %r",
+            self.kind,
+            found.partner_id,
+            query.urlencode(),
+        )
         if self.kind == "requests":
             rows = exports.request_rows(exports.requests_for_export(found, query))
         else:

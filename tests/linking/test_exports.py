@@ -183,6 +183,20 @@ def test_customer_names_survive_quoting_and_unicode(client, cast):
     assert column(rows, "Customer name") == ['\'@Acme, "Ltd"\n株式会社']
 
 
+def test_every_export_is_logged_with_who_and_what(client, cast, caplog, tmp_path):
+    login(client, cast.viewer)
+    with caplog.at_level("INFO", logger="linking"):
+        b"".join(client.get(url("link-export"), {"q": "INC"}).streaming_content)
+        call_command(
+            "export_requests", "--reseller", "P-100001", "--output", str(tmp_path / "r.csv")
+        )
+    messages = [r.getMessage() for r in caplog.records if "export of" in r.getMessage()]
+    assert messages == [
+        f"export of links by user {cast.viewer.pk} of reseller P-100001, filters 'q=INC'",
+        "export of requests of reseller P-100001 by command, filters ''",
+    ]
+
+
 def test_list_pages_link_to_the_export_with_their_filters(client, cast, reqs):
     login(client, cast.viewer)
     page = client.get(reverse("linking:request-list"), {"q": "T-123", "page": "1"})
