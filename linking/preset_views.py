@@ -65,8 +65,10 @@ def _preset_form(request, preset=None):
     scope = preset_forms.scope_form(data, reseller=reseller, specs=specs)
     reasons: list = []
     refused = data is not None
+    scope_invalid = False
     if data is not None and form.is_valid():
         items = preset_forms.chosen_specs(form, scope)
+        scope_invalid = items is None
         if items is not None:
             values = {
                 "name": form.cleaned_data["name"],
@@ -82,10 +84,10 @@ def _preset_form(request, preset=None):
                         actor=request.user, preset_id=preset.pk, **values
                     )
             except PortalError as error:
-                if error.code in ("LNK-T002", "LNK-T004"):
-                    form.add_error("name", error.as_text())
-                else:
-                    reasons = _error_reasons(error)
+                reasons = _error_reasons(error)
+                for reason in reasons:
+                    if reason.code in ("LNK-T002", "LNK-T004"):
+                        form.add_error("name", f"{reason.message} ({reason.code})")
             else:
                 messages.success(request, f"Preset “{saved.name}” saved.")
                 return redirect("linking:preset-list")
@@ -97,6 +99,7 @@ def _preset_form(request, preset=None):
             "form": form,
             "scope": scope,
             "reasons": reasons,
+            "scope_invalid": scope_invalid,
         },
         # Reaching here after a POST means something was refused.
         status=400 if refused else 200,

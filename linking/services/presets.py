@@ -91,13 +91,15 @@ def _validated(
     exclude_pk: int | None = None,
 ) -> tuple[str, list[checks.ItemSpec]]:
     name = " ".join((name or "").split())
+    reasons = []
     if not name:
-        raise PortalError("LNK-T004")
-    if _name_taken(reseller, name, exclude_pk):
-        raise PortalError("LNK-T002", name=name)
+        reasons.append(checks.reason("LNK-T004"))
+    elif _name_taken(reseller, name, exclude_pk):
+        reasons.append(checks.reason("LNK-T002", name=name))
     specs = _normalise(items)
-    reasons = preset_check(reseller=reseller, items=specs, consent_days=consent_days)
+    reasons += preset_check(reseller=reseller, items=specs, consent_days=consent_days)
     if reasons:
+        # Every reason at once, like the wizard's dry run.
         raise ChecksFailed(reasons)
     return name, specs
 
