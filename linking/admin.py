@@ -12,6 +12,7 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    Preset,
     Region,
     RequestItem,
     Service,
@@ -97,7 +98,7 @@ class RequestItemAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["__str__", "reseller", "customer", "link_type", "decision", "is_open"]
     list_filter = ["link_type", "decision", "is_open"]
     list_select_related = ["request", "reseller", "customer"]
-    search_fields = ["customer__account_id", "reseller__partner_id"]
+    search_fields = ["customer__account_id", "reseller__partner_id", "request__ticket_reference"]
 
 
 @admin.register(Link)
@@ -113,7 +114,12 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     ]
     list_filter = ["status", "link_type", "reseller"]
     list_select_related = ["reseller", "customer"]
-    search_fields = ["customer__account_id", "customer__display_name", "reseller__partner_id"]
+    search_fields = [
+        "customer__account_id",
+        "customer__display_name",
+        "reseller__partner_id",
+        "source_item__request__ticket_reference",
+    ]
 
 
 @admin.register(ConsentRecord)
@@ -128,7 +134,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["decision", "link_type"]
     list_select_related = ["request", "item"]
-    search_fields = ["receipt_reference", "contact_email"]
+    search_fields = ["receipt_reference", "contact_email", "request__ticket_reference"]
     date_hierarchy = "created_at"
 
 
@@ -137,5 +143,15 @@ class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
-    search_fields = ["to_email", "subject"]
+    search_fields = ["to_email", "subject", "request__ticket_reference"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Preset)
+class PresetAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """Read-only: the reseller's admins manage presets on the portal's pages."""
+
+    list_display = ["name", "reseller", "created_by", "updated_at"]
+    list_filter = ["reseller"]
+    list_select_related = ["reseller", "created_by"]
+    search_fields = ["name", "description", "reseller__partner_id", "reseller__name"]

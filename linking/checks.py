@@ -63,6 +63,12 @@ class ItemSpec:
     access_level: str = ""
     duration_days: int | None = None
 
+    def get_link_type_display(self) -> str:
+        try:
+            return LinkType(self.link_type).label
+        except ValueError:
+            return self.link_type
+
     @classmethod
     def from_item(cls, item: RequestItem) -> ItemSpec:
         return cls(
@@ -250,9 +256,18 @@ def dry_run(
         exclude_request_id=exclude_request_id,
         amends_link_id=amends_link_id,
     )
-    if consent_days is not None and not 1 <= consent_days <= 30:
-        reasons.append(reason("LNK-V022", days=consent_days, max_days=30))
+    reasons += check_consent_days(consent_days)
     return customer, reasons
+
+
+MAX_CONSENT_DAYS = 30
+
+
+def check_consent_days(consent_days: int | None) -> list[Reason]:
+    """The customer's time to decide: 1 to 30 days (None: not given, nothing to check)."""
+    if consent_days is not None and not 1 <= consent_days <= MAX_CONSENT_DAYS:
+        return [reason("LNK-V022", days=consent_days, max_days=MAX_CONSENT_DAYS)]
+    return []
 
 
 def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:

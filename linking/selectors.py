@@ -26,6 +26,7 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    Preset,
     Region,
     RequestItem,
     Service,
@@ -112,6 +113,21 @@ WAITING_ON_LABELS = {
 }
 
 
+def request_search_q(text: str) -> Q:
+    """The text search of requests: ticket reference, customer, account id, note, LR-number."""
+    text = text.strip()
+    q = (
+        Q(ticket_reference__icontains=text)
+        | Q(customer__display_name__icontains=text)
+        | Q(account_id_input__icontains=normalise_account_id(text) or text)
+        | Q(note_to_customer__icontains=text)
+    )
+    ref = text.upper().removeprefix("LR-")
+    if ref.isdigit():
+        q |= Q(pk=int(ref))
+    return q
+
+
 def link_request_list_for_reseller(
     *, reseller: Reseller, filters: RequestFilters | None = None
 ) -> QuerySet[LinkRequest]:
@@ -137,19 +153,11 @@ def link_request_list_for_reseller(
     if filters.initiator:
         qs = qs.filter(initiator_id=filters.initiator)
     if filters.ticket:
-        qs = qs.filter(ticket_reference__icontains=filters.ticket)
+        # A prefix, as people type the ticket number from its start: the index
+        # req_reseller_ticket_prefix serves it. The text search (q) also matches inside it.
+        qs = qs.filter(ticket_reference__istartswith=filters.ticket)
     if filters.q:
-        text = filters.q.strip()
-        q = (
-            Q(ticket_reference__icontains=text)
-            | Q(customer__display_name__icontains=text)
-            | Q(account_id_input__icontains=normalise_account_id(text) or text)
-            | Q(note_to_customer__icontains=text)
-        )
-        ref = text.upper().removeprefix("LR-")
-        if ref.isdigit():
-            q |= Q(pk=int(ref))
-        qs = qs.filter(q)
+        qs = qs.filter(request_search_q(filters.q))
     return with_waiting_on(qs).prefetch_related("items").order_by("-created_at", "-id")
 
 
@@ -162,12 +170,16 @@ def link_request_get_for_reseller(*, reseller: Reseller, pk: int) -> LinkRequest
     )
 
 
-def approval_queue_for_user(*, reseller: Reseller, user: User) -> QuerySet[LinkRequest]:
-    """Requests waiting for approval that this user may decide (never their own)."""
+def approval_queue_for_user(
+    *, reseller: Reseller, user: User, q: str = ""
+) -> QuerySet[LinkRequest]:
+    """Requests waiting for approval that this user may decide (never their own); `q` searches
+    them as the request list does (ticket reference, customer, LR-number)."""
+    qs = LinkRequest.objects.filter(reseller=reseller)
+    if q.strip():
+        qs = qs.filter(request_search_q(q))
     return (
-        request_filter_by_status(
-            LinkRequest.objects.filter(reseller=reseller), Status.PENDING_APPROVAL
-        )
+        request_filter_by_status(qs, Status.PENDING_APPROVAL)
         .exclude(initiator=user)
         .select_related("customer", "initiator")
         .prefetch_related("items")
@@ -325,6 +337,9 @@ def link_list_for_reseller(
             ref = text.upper().removeprefix("LK-")
             if text is q and ref.isdigit():
                 match |= Q(pk=int(ref))
+            if text is q:
+                # The ticket of the request that created the link or last changed its scope.
+                match |= Q(source_item__request__ticket_reference__icontains=text)
             qs = qs.filter(match)
     if expiring_within_days is not None:
         qs = qs.filter(
@@ -458,7 +473,7 @@ def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> 
     )[:1]
     return (
         Link.objects.filter(reseller=reseller, customer=customer)
-        .select_related("customer", "source_item")
+        .select_related("customer", "source_item__request")
         .annotate(receipt_reference=Subquery(receipt))
         .order_by("-created_at", "-id")
     )
@@ -500,3 +515,14 @@ def link_verification_runs(*, link: Link, limit: int = 20) -> list:
     """The link's latest verification runs, newest first, with who started them: one query."""
     runs = link.verification_runs.select_related("triggered_by").order_by("-started_at", "-id")
     return list(runs[:limit])
+
+
+def preset_list_for_reseller(*, reseller: Reseller) -> QuerySet[Preset]:
+    """The reseller's presets by name, with who created them."""
+    return (
+        Preset.objects.filter(reseller=reseller).select_related("created_by").order_by("name", "id")
+    )
+
+
+def preset_get_for_reseller(*, reseller: Reseller, pk: int) -> Preset | None:
+    return Preset.objects.filter(reseller=reseller, pk=pk).select_related("created_by").first()

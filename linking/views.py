@@ -68,16 +68,7 @@ def _detail(req: LinkRequest):
 @reseller_required("view_reseller")
 def request_list(request):
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
-    data = form.valid_data() if request.GET else {}
-    filters = selectors.RequestFilters(
-        status=data.get("status") or "",
-        link_type=data.get("link_type") or "",
-        waiting_on=data.get("waiting_on") or "",
-        customer=(data.get("customer") or "").strip(),
-        initiator=data.get("initiator"),
-        q=(data.get("q") or "").strip(),
-        ticket=(data.get("ticket") or "").strip(),
-    )
+    filters = form.filters()  # the export reads the same query string the same way
     qs = selectors.link_request_list_for_reseller(reseller=request.reseller, filters=filters)
     return render(
         request,
@@ -195,7 +186,10 @@ def _step_types(request, req: LinkRequest):
             form.add_error(None, error.as_text())
         else:
             return redirect("linking:request-wizard", pk=req.pk, step=2)
-    return render(request, "linking/request_wizard.html", _wizard_context(req, 1, form=form))
+    presets = list(selectors.preset_list_for_reseller(reseller=request.reseller))
+    return render(
+        request, "linking/request_wizard.html", _wizard_context(req, 1, form=form, presets=presets)
+    )
 
 
 def _step_customer(request, req: LinkRequest):
@@ -392,13 +386,16 @@ def request_resend(request, pk: int):
 @require_GET
 @reseller_required("view_reseller")
 def approval_queue(request):
-    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user)
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user, q=q)
     return render(
         request,
         "linking/approval_queue.html",
         {
+            "form": form,
             "page": _page(request, qs),
-            "query": "",
+            "query": _query_without_page(request),
             "can_decide": "approve_requests" in request.reseller_perms,
         },
     )
@@ -442,16 +439,8 @@ def link_verify(request, pk: int):
 @reseller_required("view_reseller")
 def link_list(request):
     form = forms.LinkFilterForm(request.GET or None)
-    data = form.valid_data() if request.GET else {}
-    qs = selectors.link_list_for_reseller(
-        reseller=request.reseller,
-        status=data.get("status") or "",
-        link_type=data.get("link_type") or "",
-        q=(data.get("q") or "").strip(),
-        customer=(data.get("customer") or "").strip(),
-        expiring_within_days=forms.EXPIRING_SOON_DAYS if data.get("expiring") else None,
-        failing_only=bool(data.get("failing")),
-    )
+    # The export reads the same query string the same way.
+    qs = selectors.link_list_for_reseller(reseller=request.reseller, **form.filters())
     return render(
         request,
         "linking/link_list.html",
@@ -573,14 +562,17 @@ def customer_list(request):
 def customer_detail(request, pk: int):
     customer = access_customer(reseller=request.reseller, pk=pk)
     links = selectors.link_list_for_customer(reseller=request.reseller, customer=customer)
-    requests = selectors.link_request_list_for_reseller(reseller=request.reseller).filter(
-        customer=customer
-    )[:20]
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    requests = selectors.link_request_list_for_reseller(
+        reseller=request.reseller, filters=selectors.RequestFilters(q=q)
+    ).filter(customer=customer)[:20]
     return render(
         request,
         "linking/customer_detail.html",
         {
             "customer": customer,
+            "form": form,
             "links": list(links),
             "requests": list(requests),
         },

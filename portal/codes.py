@@ -400,6 +400,36 @@ _ENTRIES = [
         "Type the link reference {reference} to confirm.",
         "Revoking stops access at once; type the reference exactly as shown to go ahead.",
     ),
+    # --- presets ---------------------------------------------------------------------------
+    Code(
+        "LNK-T001",
+        VALIDATION,
+        "Unknown preset",
+        "{reseller} has no preset named “{name}”.",
+        "Check the name on the presets page (case does not matter), or ask an admin of your "
+        "reseller to create it.",
+    ),
+    Code(
+        "LNK-T002",
+        VALIDATION,
+        "Preset name taken",
+        "A preset named “{name}” already exists.",
+        "Choose another name, or edit the existing preset.",
+    ),
+    Code(
+        "LNK-T003",
+        VALIDATION,
+        "Missing admin role",
+        "Only admins of {reseller} can create, change or delete presets.",
+        "Ask an admin of your reseller; every member can use the presets.",
+    ),
+    Code(
+        "LNK-T004",
+        VALIDATION,
+        "Preset name missing",
+        "A preset needs a name.",
+        "Give it a short name your colleagues will recognise, such as “Read-only APAC”.",
+    ),
     # --- members -------------------------------------------------------------------------
     Code(
         "ACC-M001",

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.admin import HistoryAdmin
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
 from linking import services
+from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
 from tests.conftest import consent_token_for, make_draft, submit
 
@@ -25,6 +26,12 @@ def world(cast, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
     services.link_activate(link_id=Link.objects.get().pk)
+    services.preset_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        name="Billing only",
+        items=[ItemSpec(link_type="billing")],
+    )
     return cast
 
 
