@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test.utils import override_settings
@@ -164,7 +165,9 @@ def _bench_member(reseller: Reseller, role: str, password: str) -> User:
         user = User(username=f"bench-{role}-{reseller.partner_id.lower()}", email=email)
         user._change_reason = "benchmark member"
     user.first_name, user.last_name = "Bench", role.capitalize()
-    user.set_password(password)
+    # The server runs the production settings: hash as they verify, whatever this process's.
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt())
     user.save()
     if not Membership.objects.filter(user=user, reseller=reseller).exists():
         membership_add(actor=None, reseller=reseller, email=email, role=role, check_actor=False)
