@@ -488,8 +488,9 @@ def link_consent_records(*, link: Link) -> list[ConsentRecord]:
     amendments, renewals) and the withdrawals of the link itself; oldest first."""
     item_ids = Link.history.filter(id=link.pk, source_item__isnull=False).values("source_item_id")
     # A union, not an OR: each half reads its own index instead of the whole evidence table.
-    by_item = ConsentRecord.objects.filter(item_id__in=item_ids)
-    return list(by_item.union(ConsentRecord.objects.filter(link=link)).order_by("created_at", "id"))
+    by_item = ConsentRecord.objects.filter(item_id__in=item_ids).order_by()
+    by_link = ConsentRecord.objects.filter(link=link).order_by()
+    return list(by_item.union(by_link).order_by("created_at", "id"))
 
 
 def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> QuerySet[Link]:
