@@ -35,7 +35,7 @@ from accounts.services import membership_add
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Link, LinkRequest, RequestItem
-from portal.bench.middleware import QUERIES_HEADER
+from portal.bench.middleware import DB_MS_HEADER, QUERIES_HEADER
 
 BENCH_DOMAIN = "bench.invalid"
 HOST = "127.0.0.1"
@@ -57,6 +57,7 @@ class Sample:
     status: int
     queries: int | None
     size: int
+    db_ms: float | None = None
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Result:
 
     def summary(self) -> dict:
         ms = self.ms
+        db = [s.db_ms for s in self.samples if s.db_ms is not None]
         queries = sorted({s.queries for s in self.samples if s.queries is not None})
         out = {
             "name": self.name,
@@ -83,6 +85,7 @@ class Result:
             "p95_ms": round(percentile(ms, 95), 1) if ms else None,
             "queries": queries[0] if len(queries) == 1 else queries,
             "bytes": round(statistics.median([s.size for s in self.samples])) if ms else 0,
+            "db_median_ms": round(statistics.median(db), 1) if db else None,
             "statuses": sorted({s.status for s in self.samples}),
         }
         if self.floor is not None and self.floor.samples:
@@ -122,11 +125,13 @@ class Client:
             for key, morsel in jar.items():
                 self.cookies[key] = morsel.value
         queries = response.getheader(QUERIES_HEADER)
+        db_ms = response.getheader(DB_MS_HEADER)
         sample = Sample(
             seconds=seconds,
             status=response.status,
             queries=int(queries) if queries is not None else None,
             size=len(content),
+            db_ms=float(db_ms) if db_ms is not None else None,
         )
         return sample, content
 
@@ -570,14 +575,15 @@ def run(
 
 def table(report: dict) -> str:
     head = (
-        f"{'page':<26} {'median':>8} {'p95':>8} {'queries':>7} {'bytes':>8} "
+        f"{'page':<26} {'median':>8} {'p95':>8} {'db':>6} {'queries':>7} {'bytes':>8} "
         f"{'floor p95':>9} {'ratio':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in report["results"]:
         floor = r.get("floor")
         lines.append(
-            f"{r['name']:<26} {r['median_ms']:>8} {r['p95_ms']:>8} {str(r['queries']):>7} "
+            f"{r['name']:<26} {r['median_ms']:>8} {r['p95_ms']:>8} {r['db_median_ms'] or '':>6} "
+            f"{str(r['queries']):>7} "
             f"{r['bytes']:>8} {floor['p95_ms'] if floor else '':>9} {r.get('ratio_p95') or '':>6}"
         )
     load = report.get("load")
