@@ -202,9 +202,9 @@ def approval_queue_for_user(*, reseller: Reseller, user: User) -> QuerySet[LinkR
     )
 
 
-# Past this many, the dashboard says "more than 10,000": counting every one of hundreds of
+# Past this many, the dashboard says "1,000+": counting every one of hundreds of
 # thousands of rows would cost more than the rest of the page.
-DASHBOARD_COUNT_CAP = 10_000
+DASHBOARD_COUNT_CAP = 1_000
 
 
 def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]:
