@@ -48,7 +48,7 @@ class ExportCommand(BaseCommand):
             raise CommandError(f"No reseller with partner id {reseller!r}.")
         query = QueryDict(filter.lstrip("?"))
         form = self._form(found, query)
-        unknown = sorted(set(query) - set(form.fields) - {"page"})
+        unknown = sorted(set(query) - set(form.fields) - {"page", "after", "before"})
         if unknown:
             raise CommandError(
                 f"Unknown filter(s): {', '.join(unknown)}. Known: {', '.join(form.fields)}."

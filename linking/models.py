@@ -78,6 +78,7 @@ class CustomerAccount(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        indexes = [models.Index(fields=["display_name", "id"], name="customer_name_id")]
         permissions = [
             ("bill_customeraccount", "Is the billing partner of the customer account"),
             ("provision_customeraccount", "Can provision services in the customer account"),
@@ -238,6 +239,35 @@ class LinkRequest(models.Model):
             models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
             models.Index(fields=["status", "approval_deadline"], name="req_status_appr_deadline"),
             models.Index(fields=["status", "next_reminder_at"], name="req_status_next_reminder"),
+            # The approval queue and the dashboard's oldest waits read in this order.
+            models.Index(
+                fields=["reseller", "status", "status_changed_at", "id"],
+                name="req_reseller_waiting",
+            ),
+            models.Index(
+                fields=["reseller", "initiator", "-created_at"], name="req_reseller_initiator"
+            ),
+            # The dashboard's oldest waits: open requests by age, whatever their status; those
+            # waiting on the customer by the e-mail's date; those whose e-mail is not out yet.
+            models.Index(
+                fields=["reseller", "status_changed_at", "id"],
+                condition=Q(status__in=["pending_approval", "pending_consent"]),
+                name="req_reseller_open_age",
+            ),
+            models.Index(
+                fields=["reseller", "status", "consent_sent_at", "id"], name="req_reseller_sent"
+            ),
+            models.Index(
+                fields=["reseller", "status_changed_at", "id"],
+                condition=Q(status="pending_consent", consent_sent_at__isnull=True),
+                name="req_reseller_undelivered",
+            ),
+            # The dashboard's recent failures: a handful of rows among hundreds of thousands.
+            models.Index(
+                fields=["reseller", "-status_changed_at"],
+                condition=~Q(failure_code=""),
+                name="req_reseller_failures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -460,6 +490,9 @@ class Link(models.Model):
             models.Index(fields=["status", "ends_at"], name="link_status_ends"),
             models.Index(
                 fields=["reseller", "verification_status"], name="link_reseller_verification"
+            ),
+            models.Index(
+                fields=["reseller", "link_type", "-created_at"], name="link_reseller_type"
             ),
         ]
 
