@@ -61,7 +61,9 @@ def outbox_requeue(request):
     if request.POST.get("all") == "failed":
         ids = notifications.notification_ids_failed()
     else:
-        ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
+        # isdigit() alone lets through "²" and numbers too long for int() or the database.
+        posted = request.POST.getlist("id")
+        ids = [int(v) for v in posted if v.isascii() and v.isdigit() and len(v) < 19]
     requeued = notifications.notification_requeue(actor=request.user, notification_ids=ids)
     if requeued:
         messages.success(request, f"Re-queued {len(requeued)} e-mail{'s' * (len(requeued) != 1)}.")

@@ -147,7 +147,8 @@ def link_request_list_for_reseller(
             | Q(note_to_customer__icontains=text)
         )
         ref = text.upper().removeprefix("LR-")
-        if ref.isdigit():
+        # Only ASCII digits that fit a bigint: "²".isdigit() is true but int() refuses it.
+        if ref.isascii() and ref.isdigit() and len(ref) < 19:
             q |= Q(pk=int(ref))
         qs = qs.filter(q)
     return with_waiting_on(qs).prefetch_related("items").order_by("-created_at", "-id")
@@ -323,7 +324,7 @@ def link_list_for_reseller(
                 customer__account_id=normalise_account_id(text)
             )
             ref = text.upper().removeprefix("LK-")
-            if text is q and ref.isdigit():
+            if text is q and ref.isascii() and ref.isdigit() and len(ref) < 19:
                 match |= Q(pk=int(ref))
             qs = qs.filter(match)
     if expiring_within_days is not None:

@@ -266,9 +266,7 @@ def run_matrix(
                             f"{ep.name} {method} {url} as {visitor.name}: raised {exc!r}"
                         )
                         continue
-                    got = judge(
-                        expected, response, login_paths, lands_on_login=rule.lands_on_login
-                    )
+                    got = judge(expected, response, login_paths, lands_on_login=rule.lands_on_login)
                     if got is not None:
                         what = f" ({obj.status})" if hasattr(obj, "status") else ""
                         result.violations.append(
