@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.signals import AUDITORS_GROUP
 from tests.security import policy as P
 from tests.security.world import Side, Visitor, World, receipt_link
 
@@ -110,6 +111,16 @@ def classify(endpoints: Iterable[Endpoint], policy: dict) -> list[str]:
         "tests/security/policy.py saying who may reach it (see the module's docstring)."
         for ep in endpoints
         if P.rule_for(ep.name, policy) is None
+    ]
+
+
+def unknown_names(policy: dict) -> list[str]:
+    """Rules naming an object kind or an object rule that does not exist."""
+    return [
+        f"{name}: unknown obj {rule.obj!r} or only_if {rule.only_if!r}"
+        for name, rule in policy.items()
+        if (rule.obj and rule.obj not in TARGETS)
+        or (rule.only_if and rule.only_if not in P.OBJECT_RULES)
     ]
 
 
@@ -231,6 +242,9 @@ def run_matrix(
         endpoints = [ep for ep in endpoints if ep.name in wanted]
     result = Result(visitors=len(world.visitors))
     result.violations.extend(classify(endpoints, policy))
+    result.violations.extend(unknown_names(policy))
+    if result.violations:
+        return result
     walked = []
     for ep in endpoints:
         rule = P.rule_for(ep.name, policy)
@@ -320,6 +334,7 @@ def admin_matrix(world: World) -> Result:
     for visitor in world.visitors:
         browser = _Browser(visitor)
         user = visitor.user
+        is_auditor = user is not None and user.groups.filter(name=AUDITORS_GROUP).exists()
         for model_admin, obj, label, name, action, method, url in pages:
             if user is None or not user.is_staff:
                 expected = LOGIN
@@ -327,7 +342,7 @@ def admin_matrix(world: World) -> Result:
                 expected = ALLOWED
             else:
                 expected = FORBIDDEN
-            if visitor.name == "auditor" and action != "view" and expected != FORBIDDEN:
+            if is_auditor and action != "view" and expected != FORBIDDEN:
                 result.violations.append(f"admin {label} {name}: an auditor may {action}")
             result.requests += 1
             try:

@@ -29,6 +29,10 @@ def test_the_policy_names_no_url_that_is_gone():
     assert not stale, f"POLICY lines for URLs that no longer exist: {stale}"
 
 
+def test_every_rule_names_a_known_object_kind():
+    assert not matrix.unknown_names(POLICY)
+
+
 def test_the_walk_reads_the_url_configuration():
     names = {ep.name for ep in matrix.walk_urls()}
     assert {"healthz", "linking:request-approve", "consent:page", "ops:outbox-requeue"} <= names
