@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.middleware import SESSION_KEY
 from accounts.signals import AUDITORS_GROUP
 from tests.security import policy as P
 from tests.security.world import Side, Visitor, World, receipt_link
@@ -193,6 +194,11 @@ class _Browser:
     def _login(self) -> None:
         if self.visitor.user is not None:
             self.client.force_login(self.visitor.user)
+        if self.visitor.reseller is not None:
+            # The reseller the visitor works for, as the reseller switch chooses it.
+            session = self.client.session
+            session[SESSION_KEY] = self.visitor.reseller.pk
+            session.save()
 
     def send(self, method: str, url: str):
         # Each request runs in a savepoint that is rolled back, so a POST changes nothing for

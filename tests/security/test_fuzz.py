@@ -185,7 +185,7 @@ def test_every_form_validates_arbitrary_input_without_raising(world):
 
 
 def _send(client, method, url, data=None, **extra):
-    """One request in a savepoint that is rolled back; returns the response."""
+    """One request, its data form-encoded as a browser sends it (any key, any value)."""
     if method == "POST":
         return client.post(
             url,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
+from accounts.services import membership_add
 from linking import services
 from linking.checks import ItemSpec
 from linking.consent_views import receipt_sign
@@ -154,6 +155,12 @@ def build_world(cast) -> World:
     b = build_side(
         "B", reseller=cast.other, initiator=cast.outsider, viewer=other_viewer, regions=regions
     )
+    # Distributor staff often belong to two resellers: every page answers for the one chosen
+    # in the session, and the other one's objects are a 404 there.
+    both = _member(cast.reseller, "initiator", "both@partners.example")
+    membership_add(
+        actor=None, reseller=cast.other, email=both.email, role="approver", check_actor=False
+    )
     visitors = [
         Visitor("anonymous", None),
         *(
@@ -162,6 +169,12 @@ def build_world(cast) -> World:
         ),
         _member_visitor("other-reseller-initiator", cast.outsider),
         _member_visitor("other-reseller-admin", cast.outsider_admin),
+        Visitor(
+            "two-resellers",
+            both,
+            reseller=cast.reseller,
+            perms=frozenset(ROLE_PERMISSIONS["initiator"]),
+        ),
         Visitor("auditor", cast.auditor),
         Visitor("staff", cast.staff),
         Visitor("no-membership", cast.no_member),
