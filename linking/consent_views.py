@@ -96,6 +96,13 @@ def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
     )
 
 
+def _user_agent(request: HttpRequest) -> str:
+    """The browser's User-Agent for the evidence: printable characters only (a NUL is a
+    database error on PostgreSQL), at most the 300 characters the record keeps."""
+    raw = request.META.get("HTTP_USER_AGENT", "")
+    return "".join(c for c in raw[:1000] if c.isprintable())[:300]
+
+
 def _client_ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
@@ -140,7 +147,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
                     decisions=decisions,
                     confirm_account_id=form.confirm_account_id(),
                     ip_address=_client_ip(request),
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    user_agent=_user_agent(request),
                 )
             except PortalError as exc:
                 if exc.code not in _FORM_ERRORS:

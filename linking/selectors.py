@@ -144,6 +144,11 @@ WAITING_ON_LABELS = {
 }
 
 
+def _is_reference_number(text: str) -> bool:
+    """ASCII digits that fit a bigint: "²".isdigit() is true, yet int() refuses it."""
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 def request_search_matches(text: str) -> list[Q]:
     """The text search of requests, one condition per index: ticket reference, customer,
     account id, note, LR-number. Callers combine them with `narrowed`."""
@@ -155,7 +160,7 @@ def request_search_matches(text: str) -> list[Q]:
         Q(note_to_customer__icontains=text),
     ]
     ref = text.upper().removeprefix("LR-")
-    if ref.isdigit():
+    if _is_reference_number(ref):
         matches.append(Q(pk=int(ref)))
     return matches
 
@@ -380,7 +385,7 @@ def link_list_for_reseller(
         if text:
             matches = [Q(customer__in=customers_matching(text))]
             ref = text.upper().removeprefix("LK-")
-            if text is q and ref.isdigit():
+            if text is q and _is_reference_number(ref):
                 matches.append(Q(pk=int(ref)))
             if text is q:
                 # The ticket of the request that created the link or last changed its scope.

@@ -14,10 +14,17 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Subquery
 
 COUNT_CAP = 1_000
+# A `?page=N` beyond this is read as this: the offset stays within what the database accepts.
+PAGE_CAP = 100_000
 
 
-def _positive(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 2**62 else None
+def _positive(value: str | None, cap: int = 2**62) -> int | None:
+    """A positive integer of ASCII digits up to `cap`, else None ("²".isdigit() is true, yet
+    int() refuses it)."""
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return min(number, cap) if number > 0 else None
 
 
 @dataclass
@@ -88,7 +95,7 @@ def paginate(request, qs: QuerySet, *, ordering: tuple[str, str], per_page: int 
     the list is empty.
     """
     per_page = per_page or settings.PORTAL_PAGE_SIZE
-    number = _positive(request.GET.get("page")) or 1
+    number = _positive(request.GET.get("page"), PAGE_CAP) or 1
     after = _positive(request.GET.get("after"))
     before = _positive(request.GET.get("before"))
     counted = qs.order_by().values("pk")[: COUNT_CAP + 1].count()

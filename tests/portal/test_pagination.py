@@ -61,3 +61,22 @@ def test_an_empty_list_costs_one_query(db, django_assert_num_queries):
     with django_assert_num_queries(1):
         page = _page()
     assert (page.count, page.has_next, page.has_previous, list(page)) == (0, False, False, [])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=²", "page=١٢", "page=-1", "page=0", "page=" + "9" * 40, "after=²", "before=" + "9" * 40],
+)
+def test_odd_page_numbers_give_a_page_not_an_error(db, query):
+    for i in range(4):
+        CustomerFactory(display_name=f"Customer {i}")
+    page = _page(query)
+    assert page.number >= 1
+
+
+def test_a_page_far_beyond_a_capped_list_is_empty_not_an_error(db, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    for i in range(4):
+        CustomerFactory(display_name=f"Customer {i}")
+    page = _page("page=" + "9" * 18)
+    assert (page.number, list(page)) == (pagination.PAGE_CAP, [])
