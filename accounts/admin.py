@@ -58,6 +58,12 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
         ),
     )
 
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: a deletion would rewrite the actor of every
+        # history row they wrote (simple-history's SET NULL), which the append-only history
+        # tables refuse on PostgreSQL, and attribution would be lost everywhere else.
+        return False
+
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
@@ -81,7 +87,9 @@ class ResellerAdmin(ReinforcedGuardedModelAdminMixin, HistoryAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # A reseller without its role groups cannot have members; repeating this is a no-op.
-        services.reseller_ensure_role_groups(reseller=obj)
+        services.reseller_ensure_role_groups(
+            reseller=obj, actor=request.user, reason="reseller saved in the admin"
+        )
 
 
 @admin.register(Membership)
@@ -99,3 +107,7 @@ class ResellerRoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["role"]
     list_select_related = ["reseller", "group"]
     search_fields = ["reseller__partner_id", "reseller__name", "group__name"]
+
+
+# The audit pages register themselves; imported here so the admin's autodiscovery finds them.
+from accounts import audit_admin  # noqa: E402,F401

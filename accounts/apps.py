@@ -9,8 +9,18 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from simple_history import register
 
+        from accounts.append_only import append_only_on_post_migrate
         from accounts.models import User
         from accounts.signals import auditors_group_on_post_migrate
 
         register(User, app=self.label, excluded_fields=["last_login", "password"])
         post_migrate.connect(auditors_group_on_post_migrate, dispatch_uid="accounts.auditors_group")
+        post_migrate.connect(
+            append_only_on_post_migrate, sender=self, dispatch_uid="accounts.append_only"
+        )
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.stepup import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.step_up_login")

@@ -21,3 +21,12 @@ class MemberRoleForm(forms.Form):
 
 class SwitchResellerForm(forms.Form):
     reseller = forms.IntegerField(min_value=1)
+
+
+class StepUpForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

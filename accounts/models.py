@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -199,3 +201,113 @@ class ResellerUserObjectPermission(UserObjectPermissionBase):
 
 class ResellerGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Reseller, on_delete=models.CASCADE)
+
+
+class AuditEvent(models.Model):
+    """A change of access that simple-history cannot see: a guardian object permission granted
+    to or removed from a role group, or a user put into or taken out of a role group.
+
+    Append-only evidence like the history tables. Every reference is kept as a plain id (no
+    database constraint, nothing done on delete), as simple-history does: deleting a user, a
+    group or a reseller must never rewrite or remove what happened to them.
+    """
+
+    APPEND_ONLY = True
+
+    class Action(models.TextChoices):
+        PERMISSION_GRANTED = "permission_granted", "Object permission granted"
+        PERMISSION_REMOVED = "permission_removed", "Object permission removed"
+        GROUP_JOINED = "group_joined", "Added to a role group"
+        GROUP_LEFT = "group_left", "Removed from a role group"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who caused the change; empty for the system (a sweep, an activation task).",
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    permission = models.CharField(
+        max_length=150, blank=True, help_text="app_label.codename of the permission."
+    )
+    group = models.ForeignKey(
+        Group,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    group_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The member who joined or left the group.",
+    )
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    reseller = models.ForeignKey(
+        Reseller,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["reseller", "created_at"], name="auditevent_reseller_when"),
+            models.Index(fields=["actor", "created_at"], name="auditevent_actor_when"),
+            models.Index(fields=["action", "created_at"], name="auditevent_action_when"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    action__in=[
+                        "permission_granted",
+                        "permission_removed",
+                        "group_joined",
+                        "group_left",
+                    ]
+                ),
+                name="auditevent_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.describe()}"
+
+    def save(self, *args, **kwargs):
+        # Evidence is written once (PostgreSQL refuses it too, with a trigger).
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+    def describe(self) -> str:
+        """One line saying what changed, from the snapshots (no query)."""
+        if self.action in (self.Action.GROUP_JOINED, self.Action.GROUP_LEFT):
+            return f"{self.object_repr} in group {self.group_name}"
+        on = f" on {self.object_repr}" if self.object_repr else ""
+        return f"{self.permission} for group {self.group_name}{on}"

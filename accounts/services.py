@@ -3,11 +3,65 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
-from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, ResellerRoleGroup, Role, User
+from accounts.models import (
+    ROLE_PERMISSIONS,
+    AuditEvent,
+    Membership,
+    Reseller,
+    ResellerGroupObjectPermission,
+    ResellerRoleGroup,
+    Role,
+    User,
+)
 from portal.errors import PortalError
+
+
+def audit_events_record(events: list[AuditEvent]) -> None:
+    """Write access changes that simple-history cannot see, in one INSERT. Called by the
+    services that grant or remove guardian permissions or move users between role groups,
+    inside their transaction."""
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def audit_permission_event(
+    *, actor: User | None, granted: bool, perm: str, group: Group, obj, reseller_id, reason: str
+) -> AuditEvent:
+    """An unsaved event for one object permission granted to or removed from a group."""
+    action = AuditEvent.Action
+    return AuditEvent(
+        actor=actor,
+        action=action.PERMISSION_GRANTED if granted else action.PERMISSION_REMOVED,
+        permission=perm,
+        group=group,
+        group_name=group.name,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        reseller_id=reseller_id,
+        reason=reason,
+    )
+
+
+def _group_event(
+    *, actor: User | None, joined: bool, user: User, group: Group, reseller: Reseller, reason: str
+) -> AuditEvent:
+    return AuditEvent(
+        actor=actor,
+        action=AuditEvent.Action.GROUP_JOINED if joined else AuditEvent.Action.GROUP_LEFT,
+        group=group,
+        group_name=group.name,
+        user=user,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=str(user)[:200],
+        reseller=reseller,
+        reason=reason,
+    )
 
 
 def _role_group(*, reseller: Reseller, role: str) -> Group:
@@ -15,17 +69,40 @@ def _role_group(*, reseller: Reseller, role: str) -> Group:
 
 
 @transaction.atomic
-def reseller_ensure_role_groups(*, reseller: Reseller) -> dict[str, Group]:
-    """Create (idempotently) the four role groups of a reseller and their object permissions."""
+def reseller_ensure_role_groups(
+    *, reseller: Reseller, actor: User | None = None, reason: str = "role groups set up"
+) -> dict[str, Group]:
+    """Create (idempotently) the four role groups of a reseller and their object permissions;
+    each permission actually granted is an audit event. Staff (admin) and reseller_create."""
     groups: dict[str, Group] = {}
+    held = set(
+        ResellerGroupObjectPermission.objects.filter(content_object=reseller).values_list(
+            "group_id", "permission__codename"
+        )
+    )
+    events = []
     for role in Role:
         link = ResellerRoleGroup.objects.filter(reseller=reseller, role=role).first()
         if link is None:
             group, _ = Group.objects.get_or_create(name=f"reseller-{reseller.pk}-{role.value}")
             link = ResellerRoleGroup.objects.create(reseller=reseller, role=role, group=group)
         for perm in ROLE_PERMISSIONS[role]:
+            if (link.group_id, perm) in held:
+                continue
             assign_perm(f"accounts.{perm}", link.group, reseller)
+            events.append(
+                audit_permission_event(
+                    actor=actor,
+                    granted=True,
+                    perm=f"accounts.{perm}",
+                    group=link.group,
+                    obj=reseller,
+                    reseller_id=reseller.pk,
+                    reason=reason,
+                )
+            )
         groups[role] = link.group
+    audit_events_record(events)
     return groups
 
 
@@ -37,7 +114,7 @@ def reseller_create(*, actor: User | None, reason: str = "reseller created", **f
     reseller._change_reason = reason
     reseller.full_clean()
     reseller.save()
-    reseller_ensure_role_groups(reseller=reseller)
+    reseller_ensure_role_groups(reseller=reseller, actor=actor, reason=reason)
     return reseller
 
 
@@ -72,7 +149,20 @@ def membership_add(
     membership._history_user = actor
     membership._change_reason = f"added as {role}"
     membership.save()
-    user.groups.add(_role_group(reseller=reseller, role=role))
+    group = _role_group(reseller=reseller, role=role)
+    user.groups.add(group)
+    audit_events_record(
+        [
+            _group_event(
+                actor=actor,
+                joined=True,
+                user=user,
+                group=group,
+                reseller=reseller,
+                reason=membership._change_reason,
+            )
+        ]
+    )
     return membership
 
 
@@ -96,12 +186,22 @@ def membership_set_role(*, actor: User, membership_id: int, role: str) -> Member
             "ACC-M003", email=membership.user.email, reseller=membership.reseller.name
         )
     old = membership.role
-    membership.user.groups.remove(_role_group(reseller=membership.reseller, role=old))
-    membership.user.groups.add(_role_group(reseller=membership.reseller, role=role))
+    reason = f"role changed from {old} to {role}"
+    old_group = _role_group(reseller=membership.reseller, role=old)
+    new_group = _role_group(reseller=membership.reseller, role=role)
+    membership.user.groups.remove(old_group)
+    membership.user.groups.add(new_group)
     membership.role = role
     membership._history_user = actor
-    membership._change_reason = f"role changed from {old} to {role}"
+    membership._change_reason = reason
     membership.save(update_fields=["role"])
+    common = {"actor": actor, "user": membership.user, "reseller": membership.reseller}
+    audit_events_record(
+        [
+            _group_event(joined=False, group=old_group, reason=reason, **common),
+            _group_event(joined=True, group=new_group, reason=reason, **common),
+        ]
+    )
     return membership
 
 
@@ -120,7 +220,20 @@ def membership_remove(*, actor: User, membership_id: int) -> None:
         raise PortalError(
             "ACC-M003", email=membership.user.email, reseller=membership.reseller.name
         )
-    membership.user.groups.remove(_role_group(reseller=membership.reseller, role=membership.role))
+    group = _role_group(reseller=membership.reseller, role=membership.role)
+    membership.user.groups.remove(group)
     membership._history_user = actor
     membership._change_reason = "removed from reseller"
+    audit_events_record(
+        [
+            _group_event(
+                actor=actor,
+                joined=False,
+                user=membership.user,
+                group=group,
+                reseller=membership.reseller,
+                reason=membership._change_reason,
+            )
+        ]
+    )
     membership.delete()

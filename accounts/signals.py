@@ -6,7 +6,9 @@ from django.db import DEFAULT_DB_ALIAS
 
 AUDITORS_GROUP = "auditors"
 # Apps whose models (and their Historical* twins) auditors read; nothing of sessions, guardian's
-# generic tables or the admin log, and never anything but view_*.
+# generic tables or the admin log, and never anything but view_*. The view_historical*
+# permissions open the history pages (SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS), and
+# view_auditevent the audit events, the audit trail and its export.
 AUDITED_APPS = ("auth", "accounts", "linking", "portal")
 
 

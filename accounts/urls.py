@@ -15,6 +15,7 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     path("password/reset/complete/", views.password_reset_complete, name="password-reset-complete"),
+    path("step-up/", views.step_up, name="step-up"),
     path("switch/", views.switch_reseller, name="switch-reseller"),
     path("members/", views.member_list, name="member-list"),
     path("members/add/", views.member_add, name="member-add"),

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import MemberAddForm, MemberRoleForm, SwitchResellerForm
+from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from accounts.middleware import SESSION_KEY, get_memberships
 from accounts.models import Membership, Role
 from accounts.permissions import access_membership, reseller_required
+from accounts.stepup import mark_password_entered, step_up_response
 from portal.errors import PortalError
+from portal.security import client_ip
 
 MANAGE = "manage_members"
 
@@ -64,6 +69,65 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         extra_email_context={"base_url": settings.PORTAL_BASE_URL},
     )
     return view(request)
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The page of a lockout (django-axes' lockout callable): what happened and what to do.
+
+    It names neither the user nor whether the account exists. A session whose holder keeps
+    failing the step-up password is ended too.
+    """
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        logout(request)
+    error = PortalError(
+        "ACC-S001",
+        limit=settings.AXES_FAILURE_LIMIT,
+        minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    )
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    return render(request, "accounts/locked_out.html", {"error": error}, status=status)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Ask for the password again before a sensitive action, then go back to `next`.
+
+    The password goes through authenticate(), so a wrong one counts towards the login lockout.
+    """
+    next_url = _safe_next(request)
+    form = StepUpForm(request.POST if request.method == "POST" else None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=request.user.get_username(),
+            password=form.cleaned_data["password"],
+        )
+        if user is not None and user.pk == request.user.pk:
+            mark_password_entered(request)
+            # Like a successful login, the right password clears this address's failures.
+            axes_reset(ip=client_ip(request), username=user.get_username())
+            return redirect(next_url)
+        error = PortalError(
+            "ACC-S004",
+            limit=settings.AXES_FAILURE_LIMIT,
+            minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        )
+    return render(
+        request,
+        "accounts/step_up.html",
+        {"form": form, "next": next_url, "error": error},
+        status=400 if error else 200,
+    )
 
 
 # --- reseller switch -------------------------------------------------------------------------
@@ -133,6 +197,8 @@ def member_set_role(request: HttpRequest, pk: int) -> HttpResponse:
     membership = access_membership(reseller=request.reseller, pk=pk)
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied
+    if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
+        return stepped
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Choose a valid role for {membership.user.email}.")
@@ -157,6 +223,9 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     membership = access_membership(reseller=request.reseller, pk=pk)
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied
+    back_to = reverse("accounts:member-remove", args=[membership.pk])
+    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+        return stepped
     if request.method == "GET":
         return render(request, "accounts/member_remove.html", {"membership": membership})
     try:

@@ -15,6 +15,7 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    Preset,
     Region,
     RequestItem,
     Service,
@@ -100,7 +101,7 @@ class RequestItemAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["__str__", "reseller", "customer", "link_type", "decision", "is_open"]
     list_filter = ["link_type", "decision", "is_open"]
     list_select_related = ["request", "reseller", "customer"]
-    search_fields = ["customer__account_id", "reseller__partner_id"]
+    search_fields = ["customer__account_id", "reseller__partner_id", "request__ticket_reference"]
 
 
 @admin.register(Link)
@@ -116,7 +117,12 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     ]
     list_filter = ["status", "link_type", "reseller"]
     list_select_related = ["reseller", "customer"]
-    search_fields = ["customer__account_id", "customer__display_name", "reseller__partner_id"]
+    search_fields = [
+        "customer__account_id",
+        "customer__display_name",
+        "reseller__partner_id",
+        "source_item__request__ticket_reference",
+    ]
 
 
 @admin.register(ConsentRecord)
@@ -131,7 +137,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["decision", "link_type"]
     list_select_related = ["request", "item"]
-    search_fields = ["receipt_reference", "contact_email"]
+    search_fields = ["receipt_reference", "contact_email", "request__ticket_reference"]
     date_hierarchy = "created_at"
 
 
@@ -140,7 +146,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
-    search_fields = ["to_email", "subject"]
+    search_fields = ["to_email", "subject", "request__ticket_reference"]
     date_hierarchy = "created_at"
 
 
@@ -187,3 +193,13 @@ class DirectoryImportAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_filter = ["status"]
     list_select_related = ["uploaded_by"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Preset)
+class PresetAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """Read-only: the reseller's admins manage presets on the portal's pages."""
+
+    list_display = ["name", "reseller", "created_by", "updated_at"]
+    list_filter = ["reseller"]
+    list_select_related = ["reseller", "created_by"]
+    search_fields = ["name", "description", "reseller__partner_id", "reseller__name"]

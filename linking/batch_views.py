@@ -103,7 +103,7 @@ def batch_detail(request, pk: int):
         {
             "batch": batch,
             "form": form,
-            "page": _page(request, rows),
+            "page": _page(request, rows, ("row_number", "id")),
             "query": _query_without_page(request),
             "can_run": "initiate_requests" in request.reseller_perms,
         },

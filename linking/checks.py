@@ -63,6 +63,12 @@ class ItemSpec:
     access_level: str = ""
     duration_days: int | None = None
 
+    def get_link_type_display(self) -> str:
+        try:
+            return LinkType(self.link_type).label
+        except ValueError:
+            return self.link_type
+
     @classmethod
     def from_item(cls, item: RequestItem) -> ItemSpec:
         return cls(
@@ -307,12 +313,6 @@ def item_reasons(
     return reasons
 
 
-def check_consent_days(consent_days: int | None) -> list[Reason]:
-    if consent_days is not None and not 1 <= consent_days <= 30:
-        return [reason("LNK-V022", days=consent_days, max_days=30)]
-    return []
-
-
 def dry_run(
     *,
     actor: User,
@@ -407,6 +407,16 @@ def dry_run_many(
     return results
 
 
+MAX_CONSENT_DAYS = 30
+
+
+def check_consent_days(consent_days: int | None) -> list[Reason]:
+    """The customer's time to decide: 1 to 30 days (None: not given, nothing to check)."""
+    if consent_days is not None and not 1 <= consent_days <= MAX_CONSENT_DAYS:
+        return [reason("LNK-V022", days=consent_days, max_days=MAX_CONSENT_DAYS)]
+    return []
+
+
 def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
     """The reseller's policy: does this scope need a second person before the customer sees it?"""
     policy = reseller.approval_policy
@@ -421,3 +431,14 @@ def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
         if spec.access_level != AccessLevel.READ_ONLY or set(spec.services) & sensitive:
             return True
     return False
+
+
+def needs_step_up(*, items: list[ItemSpec]) -> bool:
+    """Approving this scope asks the approver's password again: manage delegation, or any
+    sensitive service, grants enough that a left-open session must not approve it."""
+    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    return any(
+        (spec.link_type == LinkType.DELEGATION and spec.access_level == AccessLevel.MANAGE)
+        or set(spec.services or []) & sensitive
+        for spec in items
+    )

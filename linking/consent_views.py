@@ -7,7 +7,6 @@ reason and nothing about any request, so a guessed or forwarded link leaks nothi
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_not_required
@@ -23,6 +22,7 @@ from linking import receipts, services
 from linking.consent_forms import ConsentForm
 from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
 from portal.errors import PortalError
+from portal.security import client_ip, token_page_limited
 
 RECEIPT_SALT = "linking.consent.receipt"
 RECEIPT_MAX_AGE = timedelta(days=30)
@@ -96,12 +96,26 @@ def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
     )
 
 
+def _user_agent(request: HttpRequest) -> str:
+    """The browser's User-Agent for the evidence: printable characters only (a NUL is a
+    database error on PostgreSQL), at most the 300 characters the record keeps."""
+    raw = request.META.get("HTTP_USER_AGENT", "")
+    return "".join(c for c in raw[:1000] if c.isprintable())[:300]
+
+
 def _client_ip(request: HttpRequest) -> str | None:
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
+    return client_ip(request)
+
+
+def rate_limited(request: HttpRequest, *, scope: str, token: str) -> HttpResponse | None:
+    """The 429 page when the address or the token is over its rate; it names nothing."""
+    if not token_page_limited(request, scope=scope, token=token):
         return None
+    response = render(
+        request, "consent/consent_error.html", {"error": PortalError("ACC-S002")}, status=429
+    )
+    response["Retry-After"] = "600"
+    return response
 
 
 @login_not_required
@@ -109,6 +123,8 @@ def _client_ip(request: HttpRequest) -> str | None:
 @require_http_methods(["GET", "POST"])
 def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     """Show the customer what the partner asks for; on POST, record their decision."""
+    if limited := rate_limited(request, scope="consent", token=token):
+        return limited
     if len(token) > MAX_TOKEN_LENGTH:
         return _error_page(request, PortalError("LNK-C001"))
     try:
@@ -131,7 +147,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
                     decisions=decisions,
                     confirm_account_id=form.confirm_account_id(),
                     ip_address=_client_ip(request),
-                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    user_agent=_user_agent(request),
                 )
             except PortalError as exc:
                 if exc.code not in _FORM_ERRORS:
@@ -187,6 +203,8 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
     """The customer's receipt: what they decided on each item, by a signed reference."""
+    if limited := rate_limited(request, scope="receipt", token=signed):
+        return limited
     reference = _receipt_unsign(signed)
     if not reference:
         return render(request, "consent/consent_receipt_missing.html", status=404)
@@ -236,6 +254,8 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def consent_receipt_download(request: HttpRequest, signed: str) -> HttpResponse:
     """The customer's receipt as a text file with its content hash, by the same signed link."""
+    if limited := rate_limited(request, scope="receipt", token=signed):
+        return limited
     receipt = receipts.receipt_for(_receipt_unsign(signed))
     if receipt is None:
         return render(request, "consent/consent_receipt_missing.html", status=404)

@@ -15,6 +15,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from linking.selectors import RequestFilters
 
 WAITING_ON_CHOICES = [
     ("", "Anyone"),
@@ -46,7 +47,7 @@ class RequestFilterForm(forms.Form):
     customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
     initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     q = forms.CharField(required=False, max_length=200, label="Search")
-    ticket = forms.CharField(required=False, max_length=80, label="Ticket reference")
+    ticket = forms.CharField(required=False, max_length=80, label="Ticket (starts with)")
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +64,19 @@ class RequestFilterForm(forms.Form):
             name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
         }
 
+    def filters(self) -> RequestFilters:
+        """The selector's filters for this query string: the list page's and its export's."""
+        data = self.valid_data() if self.is_bound else {}
+        return RequestFilters(
+            status=data.get("status") or "",
+            link_type=data.get("link_type") or "",
+            waiting_on=data.get("waiting_on") or "",
+            customer=(data.get("customer") or "").strip(),
+            initiator=data.get("initiator"),
+            q=(data.get("q") or "").strip(),
+            ticket=(data.get("ticket") or "").strip(),
+        )
+
 
 EXPIRING_SOON_DAYS = 30
 
@@ -73,7 +87,9 @@ class LinkFilterForm(forms.Form):
     )
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
     customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
-    q = forms.CharField(required=False, max_length=200, label="Search (reference, customer)")
+    q = forms.CharField(
+        required=False, max_length=200, label="Search (reference, customer, ticket)"
+    )
     expiring = forms.BooleanField(
         required=False, label=f"Delegation ending within {EXPIRING_SOON_DAYS} days"
     )
@@ -87,9 +103,33 @@ class LinkFilterForm(forms.Form):
 
     valid_data = RequestFilterForm.valid_data
 
+    def filters(self) -> dict:
+        """`link_list_for_reseller` keywords for this query string: the page's and its export's."""
+        data = self.valid_data() if self.is_bound else {}
+        return {
+            "status": data.get("status") or "",
+            "link_type": data.get("link_type") or "",
+            "q": (data.get("q") or "").strip(),
+            "customer": (data.get("customer") or "").strip(),
+            "expiring_within_days": EXPIRING_SOON_DAYS if data.get("expiring") else None,
+            "failing_only": bool(data.get("failing")),
+        }
+
 
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    valid_data = RequestFilterForm.valid_data
+
+
+class RequestSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False, max_length=200, label="Search (reference, ticket, customer)"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,8 @@ import re
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -77,6 +78,7 @@ class CustomerAccount(models.Model):
 
     class Meta:
         ordering = ["display_name"]
+        indexes = [models.Index(fields=["display_name", "id"], name="customer_name_id")]
         permissions = [
             ("bill_customeraccount", "Is the billing partner of the customer account"),
             ("provision_customeraccount", "Can provision services in the customer account"),
@@ -246,6 +248,35 @@ class LinkRequest(models.Model):
             models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
             models.Index(fields=["status", "approval_deadline"], name="req_status_appr_deadline"),
             models.Index(fields=["status", "next_reminder_at"], name="req_status_next_reminder"),
+            # The approval queue and the dashboard's oldest waits read in this order.
+            models.Index(
+                fields=["reseller", "status", "status_changed_at", "id"],
+                name="req_reseller_waiting",
+            ),
+            models.Index(
+                fields=["reseller", "initiator", "-created_at"], name="req_reseller_initiator"
+            ),
+            # The dashboard's oldest waits: open requests by age, whatever their status; those
+            # waiting on the customer by the e-mail's date; those whose e-mail is not out yet.
+            models.Index(
+                fields=["reseller", "status_changed_at", "id"],
+                condition=Q(status__in=["pending_approval", "pending_consent"]),
+                name="req_reseller_open_age",
+            ),
+            models.Index(
+                fields=["reseller", "status", "consent_sent_at", "id"], name="req_reseller_sent"
+            ),
+            models.Index(
+                fields=["reseller", "status_changed_at", "id"],
+                condition=Q(status="pending_consent", consent_sent_at__isnull=True),
+                name="req_reseller_undelivered",
+            ),
+            # The dashboard's recent failures: a handful of rows among hundreds of thousands.
+            models.Index(
+                fields=["reseller", "-status_changed_at"],
+                condition=~Q(failure_code=""),
+                name="req_reseller_failures",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -469,6 +500,9 @@ class Link(models.Model):
             models.Index(
                 fields=["reseller", "verification_status"], name="link_reseller_verification"
             ),
+            models.Index(
+                fields=["reseller", "link_type", "-created_at"], name="link_reseller_type"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -501,6 +535,7 @@ class Link(models.Model):
 class ConsentRecord(models.Model):
     """Append-only evidence of what the customer saw and decided; never edited or deleted."""
 
+    APPEND_ONLY = True  # PostgreSQL refuses UPDATE and DELETE (accounts.append_only)
     TEXT_VERSION = "consent-text-v1"
 
     class Decision(models.TextChoices):
@@ -852,3 +887,49 @@ class DirectoryImport(models.Model):
     @property
     def reference(self) -> str:
         return f"DI-{self.pk:06d}" if self.pk else "DI-new"
+
+
+class Preset(models.Model):
+    """A named, reusable choice of link types and scope that the wizard and batch rows start from.
+
+    `items` holds one entry per link type, exactly the fields of a request item (link_type,
+    services, regions, access_level, duration_days); the rules that judge it are the wizard's.
+    """
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="presets")
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, max_length=2000)
+    items = models.JSONField(default=list, blank=True)
+    consent_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days the customer has to decide; empty: the reseller's."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            # Names are typed in batch files: "Read-only APAC" and "read-only apac" are one preset.
+            models.UniqueConstraint(
+                F("reseller"),
+                Lower("name"),
+                name="preset_name_unique_per_reseller",
+                violation_error_code="LNK-T002",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_days__isnull=True)
+                | Q(consent_days__gte=1, consent_days__lte=30),
+                name="preset_consent_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def link_types(self) -> list[str]:
+        return [item.get("link_type", "") for item in self.items or []]

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.models import Reseller
 from linking import selectors
-from linking.models import CustomerAccount, Link, LinkRequest
+from linking.models import CustomerAccount, Link, LinkRequest, Preset
 
 
 def access_link_request(*, reseller: Reseller, pk: int) -> LinkRequest:
@@ -38,3 +38,10 @@ def access_batch(*, reseller: Reseller, pk: int):
     if batch is None:
         raise Http404("No such batch.")
     return batch
+
+
+def access_preset(*, reseller: Reseller, pk: int) -> Preset:
+    preset = selectors.preset_get_for_reseller(reseller=reseller, pk=pk)
+    if preset is None:
+        raise Http404("No such preset.")
+    return preset

@@ -138,7 +138,8 @@ def _body(reference: str, records: list[ConsentRecord]) -> str:
 
 def receipt_for(reference: str, *, reseller: Reseller | None = None) -> Receipt | None:
     """The receipt of one decision or withdrawal; None when no rows (of `reseller`) carry it."""
-    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+    # A reference typed into a URL can hold anything; NUL would be a database error, not a 404.
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH or not reference.isprintable():
         return None
     qs = ConsentRecord.objects.filter(receipt_reference=reference)
     if reseller is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -17,6 +18,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from accounts.models import Reseller, User
@@ -26,6 +29,7 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    Preset,
     Region,
     RequestItem,
     Service,
@@ -71,16 +75,14 @@ WAITING_ON_STATUS = {
 
 
 def _activating_links():
-    # Only a completed request can wait on activation; other rows skip the subquery.
+    # Only a completed request can wait on activation; other rows skip the subquery. A scalar
+    # subquery, not EXISTS: PostgreSQL turns an EXISTS in the select list into a hash of every
+    # activating link of every request, while this one runs for the rows of the page only.
+    first_activating = Link.objects.filter(
+        source_item__request=OuterRef("pk"), status=Link.Status.ACTIVATING
+    ).values("pk")[:1]
     return Case(
-        When(
-            status=Status.COMPLETED,
-            then=Exists(
-                Link.objects.filter(
-                    source_item__request=OuterRef("pk"), status=Link.Status.ACTIVATING
-                )
-            ),
-        ),
+        When(status=Status.COMPLETED, then=IsNull(Subquery(first_activating), False)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -103,6 +105,36 @@ def request_filter_by_waiting_on(qs: QuerySet, waiting_on: str, now=None) -> Que
     return qs
 
 
+def customers_matching(text: str, *, by_account_id: bool = True) -> QuerySet:
+    """Ids of the customers whose name contains `text` (or whose account id it is), as a
+    subquery the trigram index on the name answers."""
+    match = Q(display_name__icontains=text)
+    if by_account_id:
+        match |= Q(account_id=normalise_account_id(text))
+    return CustomerAccount.objects.filter(match).order_by().values("pk")
+
+
+# A search matches a few hundred rows among hundreds of thousands. Read in the list's order,
+# the planner hopes to meet a page of matches early and walks the whole index when they are
+# rare; asked for the matches alone, each condition reads its own index. Past this many
+# matches the term is common and the ordered read does meet a page at once.
+SEARCH_ID_LIMIT = 2000
+
+
+def narrowed(qs: QuerySet, *matches: Q) -> QuerySet:
+    """`qs` filtered by any of `matches`, with the matching ids found first when they are few:
+    one query, a union of one index read per condition."""
+    parts = [qs.filter(match).order_by().values_list("pk", flat=True) for match in matches]
+    union = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    ids = list(union[: SEARCH_ID_LIMIT + 1])
+    if len(ids) > SEARCH_ID_LIMIT:
+        any_match = Q()
+        for match in matches:
+            any_match |= match
+        return qs.filter(any_match)
+    return qs.filter(pk__in=ids)
+
+
 # What the dashboard groups the oldest waiting requests by; drafts wait only on their author.
 WAITING_ON_LABELS = {
     "approver": "Approver",
@@ -110,6 +142,27 @@ WAITING_ON_LABELS = {
     "customer": "Customer",
     "activation": "Activation of the links",
 }
+
+
+def _is_reference_number(text: str) -> bool:
+    """ASCII digits that fit a bigint: "²".isdigit() is true, yet int() refuses it."""
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
+def request_search_matches(text: str) -> list[Q]:
+    """The text search of requests, one condition per index: ticket reference, customer,
+    account id, note, LR-number. Callers combine them with `narrowed`."""
+    text = text.strip()
+    matches = [
+        Q(ticket_reference__icontains=text),
+        Q(customer__in=customers_matching(text, by_account_id=False)),
+        Q(account_id_input__icontains=normalise_account_id(text) or text),
+        Q(note_to_customer__icontains=text),
+    ]
+    ref = text.upper().removeprefix("LR-")
+    if _is_reference_number(ref):
+        matches.append(Q(pk=int(ref)))
+    return matches
 
 
 def link_request_list_for_reseller(
@@ -129,27 +182,15 @@ def link_request_list_for_reseller(
             Exists(RequestItem.objects.filter(request=OuterRef("pk"), link_type=filters.link_type))
         )
     if filters.customer:
-        account_id = normalise_account_id(filters.customer)
-        qs = qs.filter(
-            Q(customer__account_id=account_id)
-            | Q(customer__display_name__icontains=filters.customer)
-        )
+        qs = narrowed(qs, Q(customer__in=customers_matching(filters.customer)))
     if filters.initiator:
         qs = qs.filter(initiator_id=filters.initiator)
     if filters.ticket:
-        qs = qs.filter(ticket_reference__icontains=filters.ticket)
+        # A prefix, as people type the ticket number from its start: the index
+        # req_reseller_ticket_prefix serves it. The text search (q) also matches inside it.
+        qs = qs.filter(ticket_reference__istartswith=filters.ticket)
     if filters.q:
-        text = filters.q.strip()
-        q = (
-            Q(ticket_reference__icontains=text)
-            | Q(customer__display_name__icontains=text)
-            | Q(account_id_input__icontains=normalise_account_id(text) or text)
-            | Q(note_to_customer__icontains=text)
-        )
-        ref = text.upper().removeprefix("LR-")
-        if ref.isdigit():
-            q |= Q(pk=int(ref))
-        qs = qs.filter(q)
+        qs = narrowed(qs, *request_search_matches(filters.q))
     return with_waiting_on(qs).prefetch_related("items").order_by("-created_at", "-id")
 
 
@@ -162,12 +203,16 @@ def link_request_get_for_reseller(*, reseller: Reseller, pk: int) -> LinkRequest
     )
 
 
-def approval_queue_for_user(*, reseller: Reseller, user: User) -> QuerySet[LinkRequest]:
-    """Requests waiting for approval that this user may decide (never their own)."""
+def approval_queue_for_user(
+    *, reseller: Reseller, user: User, q: str = ""
+) -> QuerySet[LinkRequest]:
+    """Requests waiting for approval that this user may decide (never their own); `q` searches
+    them as the request list does (ticket reference, customer, LR-number)."""
+    qs = LinkRequest.objects.filter(reseller=reseller)
+    if q.strip():
+        qs = narrowed(qs, *request_search_matches(q))
     return (
-        request_filter_by_status(
-            LinkRequest.objects.filter(reseller=reseller), Status.PENDING_APPROVAL
-        )
+        request_filter_by_status(qs, Status.PENDING_APPROVAL)
         .exclude(initiator=user)
         .select_related("customer", "initiator")
         .prefetch_related("items")
@@ -175,13 +220,32 @@ def approval_queue_for_user(*, reseller: Reseller, user: User) -> QuerySet[LinkR
     )
 
 
+# Past this many, the dashboard says "1,000+": counting every one of hundreds of
+# thousands of rows would cost more than the rest of the page.
+DASHBOARD_COUNT_CAP = 1_000
+
+
+def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]:
+    """How many rows of `qs` hold each value of `field`, each counted up to the cap plus one:
+    one query, each part an index range that stops at the cap."""
+    parts, params = [], []
+    for i, value in enumerate(values):
+        sub = qs.filter(**{field: value}).order_by().values(field)[: DASHBOARD_COUNT_CAP + 1]
+        sql, sub_params = sub.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS part_{i})")  # noqa: S608 (ORM SQL)
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(values, row, strict=True))
+
+
 def dashboard_for_reseller(*, reseller: Reseller) -> dict:
     """Counts by status (as seen, overdue counted as expired), oldest pending, recent failures."""
     now = timezone.now()
     base = LinkRequest.objects.filter(reseller=reseller)
-    counts = {status: 0 for status in Status.values}
-    for row in base.values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
+    counts = capped_counts(base, "status", Status.values)
+    capped = {status for status, n in counts.items() if n > DASHBOARD_COUNT_CAP}
     # Overdue requests are shown as expired even before the sweep moves them.
     for row in base.filter(_overdue_q(now)).values("status").annotate(n=Count("id")):
         counts[row["status"]] -= row["n"]
@@ -210,12 +274,12 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         .select_related("request")
         .order_by("-created_at")[:5]
     )
-    links = {
-        row["status"]: row["n"]
-        for row in Link.objects.filter(reseller=reseller).values("status").annotate(n=Count("id"))
-    }
+    links = capped_counts(Link.objects.filter(reseller=reseller), "status", Link.Status.values)
+    capped |= {f"link-{status}" for status, n in links.items() if n > DASHBOARD_COUNT_CAP}
     return {
         "counts": counts,
+        "capped": capped,
+        "count_cap": DASHBOARD_COUNT_CAP,
         "oldest": oldest,
         "oldest_by_waiting_on": oldest_by_waiting_on,
         "failures": failures,
@@ -319,13 +383,14 @@ def link_list_for_reseller(
         qs = qs.filter(link_type=link_type)
     for text in (q, customer):
         if text:
-            match = Q(customer__display_name__icontains=text) | Q(
-                customer__account_id=normalise_account_id(text)
-            )
+            matches = [Q(customer__in=customers_matching(text))]
             ref = text.upper().removeprefix("LK-")
-            if text is q and ref.isdigit():
-                match |= Q(pk=int(ref))
-            qs = qs.filter(match)
+            if text is q and _is_reference_number(ref):
+                matches.append(Q(pk=int(ref)))
+            if text is q:
+                # The ticket of the request that created the link or last changed its scope.
+                matches.append(Q(source_item__request__ticket_reference__icontains=text))
+            qs = narrowed(qs, *matches)
     if expiring_within_days is not None:
         qs = qs.filter(
             link_type="delegation",
@@ -443,11 +508,10 @@ def link_consent_records(*, link: Link) -> list[ConsentRecord]:
     """The customer's decisions behind the link: on every item that ever shaped it (creation,
     amendments, renewals) and the withdrawals of the link itself; oldest first."""
     item_ids = Link.history.filter(id=link.pk, source_item__isnull=False).values("source_item_id")
-    return list(
-        ConsentRecord.objects.filter(Q(item_id__in=item_ids) | Q(link=link)).order_by(
-            "created_at", "id"
-        )
-    )
+    # A union, not an OR: each half reads its own index instead of the whole evidence table.
+    by_item = ConsentRecord.objects.filter(item_id__in=item_ids).order_by()
+    by_link = ConsentRecord.objects.filter(link=link).order_by()
+    return list(by_item.union(by_link).order_by("created_at", "id"))
 
 
 def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> QuerySet[Link]:
@@ -458,32 +522,45 @@ def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> 
     )[:1]
     return (
         Link.objects.filter(reseller=reseller, customer=customer)
-        .select_related("customer", "source_item")
+        .select_related("customer", "source_item__request")
         .annotate(receipt_reference=Subquery(receipt))
         .order_by("-created_at", "-id")
     )
 
 
+def _link_count(reseller: Reseller, **filters) -> Coalesce:
+    counted = (
+        Link.objects.filter(reseller=reseller, customer=OuterRef("pk"), **filters)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[CustomerAccount]:
-    """Customers on which the reseller holds at least one link, with the count of live ones."""
-    qs = CustomerAccount.objects.filter(links__reseller=reseller)
+    """Customers on which the reseller holds at least one link, with the count of live ones.
+
+    A semi-join, not a join with DISTINCT: the directory is read in name order and each row
+    probes the reseller's links, so a page costs its own rows, and the counts are subqueries
+    computed for the rows shown only.
+    """
+    qs = CustomerAccount.objects.filter(
+        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk")))
+    )
     if q:
         qs = qs.filter(Q(display_name__icontains=q) | Q(account_id=normalise_account_id(q)))
-    return (
-        qs.annotate(
-            live_links=Count(
-                "links",
-                filter=Q(links__reseller=reseller, links__status__in=Link.LIVE_STATUSES),
-            ),
-            all_links=Count("links", filter=Q(links__reseller=reseller)),
-        )
-        .order_by("display_name", "id")
-        .distinct()
-    )
+    return qs.annotate(
+        live_links=_link_count(reseller, status__in=Link.LIVE_STATUSES),
+        all_links=_link_count(reseller),
+    ).order_by("display_name", "id")
 
 
 def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | None:
-    return CustomerAccount.objects.filter(pk=pk, links__reseller=reseller).distinct().first()
+    return CustomerAccount.objects.filter(
+        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))), pk=pk
+    ).first()
 
 
 def consent_records_for_request(*, req: LinkRequest) -> list[ConsentRecord]:
@@ -532,3 +609,14 @@ def batch_result_rows(*, batch):
         .values_list("row_number", "key", "account_id", "outcome", "request_id", "codes", "reasons")
         .iterator(chunk_size=2000)
     )
+
+
+def preset_list_for_reseller(*, reseller: Reseller) -> QuerySet[Preset]:
+    """The reseller's presets by name, with who created them."""
+    return (
+        Preset.objects.filter(reseller=reseller).select_related("created_by").order_by("name", "id")
+    )
+
+
+def preset_get_for_reseller(*, reseller: Reseller, pk: int) -> Preset | None:
+    return Preset.objects.filter(reseller=reseller, pk=pk).select_related("created_by").first()

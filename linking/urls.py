@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import batch_views, views
+from linking import batch_views, export_views, preset_views, views
 
 urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
@@ -21,6 +21,13 @@ urlpatterns = [
     path("links/<int:pk>/verify/", views.link_verify, name="link-verify"),
     path("links/<int:pk>/revoke/", views.link_revoke, name="link-revoke"),
     path("customers/", views.customer_list, name="customer-list"),
+    path("requests/export.csv", export_views.request_export, name="request-export"),
+    path("links/export.csv", export_views.link_export, name="link-export"),
+    path("requests/<int:pk>/preset/", preset_views.request_apply_preset, name="request-preset"),
+    path("presets/", preset_views.preset_list, name="preset-list"),
+    path("presets/new/", preset_views.preset_create, name="preset-create"),
+    path("presets/<int:pk>/edit/", preset_views.preset_edit, name="preset-edit"),
+    path("presets/<int:pk>/delete/", preset_views.preset_delete, name="preset-delete"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
     path("batches/", batch_views.batch_list, name="batch-list"),
     path("batches/upload/", batch_views.batch_upload, name="batch-upload"),

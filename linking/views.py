@@ -6,34 +6,33 @@ a `PortalError` into a form error or a message. Writes happen only in the servic
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
+from accounts.stepup import password_is_fresh, step_up_response
 from linking import checks, forms, receipts, selectors, services
 from linking.models import Link, LinkRequest, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
 from portal.errors import PortalError
+from portal.pagination import paginate, query_without_paging
 
 Status = LinkRequest.Status
 WIZARD_STEPS = [(1, "Link types"), (2, "Customer"), (3, "Scope"), (4, "Review and submit")]
 
 
-def _page(request, qs):
-    # get_page turns a missing, non-numeric or out-of-range page into the first or last page.
-    return Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, qs, ordering: tuple[str, str] = ("-created_at", "-id")):
+    # Keyset links for Next/Previous and a capped count: as fast on page 5,000 as on page 1.
+    return paginate(request, qs, ordering=ordering)
 
 
 def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    return query_without_paging(request)
 
 
 def _error_reasons(error: PortalError) -> list:
@@ -66,16 +65,7 @@ def _detail(req: LinkRequest):
 @reseller_required("view_reseller")
 def request_list(request):
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
-    data = form.valid_data() if request.GET else {}
-    filters = selectors.RequestFilters(
-        status=data.get("status") or "",
-        link_type=data.get("link_type") or "",
-        waiting_on=data.get("waiting_on") or "",
-        customer=(data.get("customer") or "").strip(),
-        initiator=data.get("initiator"),
-        q=(data.get("q") or "").strip(),
-        ticket=(data.get("ticket") or "").strip(),
-    )
+    filters = form.filters()  # the export reads the same query string the same way
     qs = selectors.link_request_list_for_reseller(reseller=request.reseller, filters=filters)
     return render(
         request,
@@ -116,18 +106,22 @@ def request_detail(request, pk: int):
     perms = request.reseller_perms
     status = req.effective_status
     is_initiator = req.initiator_id == request.user.pk
+    items = list(req.items.all())
     return render(
         request,
         "linking/request_detail.html",
         {
             "req": req,
-            "items": list(req.items.all()),
+            "items": items,
             "timeline": selectors.request_timeline(req=req),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": status == Status.PENDING_APPROVAL
             and "approve_requests" in perms
             and not is_initiator,
+            "approve_asks_password": status == Status.PENDING_APPROVAL
+            and not password_is_fresh(request)
+            and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
             "can_cancel": status in (Status.DRAFT, *LinkRequest.OPEN_STATUSES)
             and "initiate_requests" in perms,
             "can_edit": status == Status.DRAFT and is_initiator and "initiate_requests" in perms,
@@ -189,7 +183,10 @@ def _step_types(request, req: LinkRequest):
             form.add_error(None, error.as_text())
         else:
             return redirect("linking:request-wizard", pk=req.pk, step=2)
-    return render(request, "linking/request_wizard.html", _wizard_context(req, 1, form=form))
+    presets = list(selectors.preset_list_for_reseller(reseller=request.reseller))
+    return render(
+        request, "linking/request_wizard.html", _wizard_context(req, 1, form=form, presets=presets)
+    )
 
 
 def _step_customer(request, req: LinkRequest):
@@ -296,6 +293,13 @@ def request_submit(request, pk: int):
 @reseller_required("approve_requests")
 def request_approve(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
+    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    if checks.needs_step_up(items=items) and (
+        stepped := step_up_response(
+            request, back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision"
+        )
+    ):
+        return stepped
     form = forms.ReasonForm(request.POST)
     form.is_valid()
     try:
@@ -379,13 +383,16 @@ def request_resend(request, pk: int):
 @require_GET
 @reseller_required("view_reseller")
 def approval_queue(request):
-    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user)
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user, q=q)
     return render(
         request,
         "linking/approval_queue.html",
         {
-            "page": _page(request, qs),
-            "query": "",
+            "form": form,
+            "page": _page(request, qs, ("status_changed_at", "id")),
+            "query": _query_without_page(request),
             "can_decide": "approve_requests" in request.reseller_perms,
         },
     )
@@ -429,16 +436,8 @@ def link_verify(request, pk: int):
 @reseller_required("view_reseller")
 def link_list(request):
     form = forms.LinkFilterForm(request.GET or None)
-    data = form.valid_data() if request.GET else {}
-    qs = selectors.link_list_for_reseller(
-        reseller=request.reseller,
-        status=data.get("status") or "",
-        link_type=data.get("link_type") or "",
-        q=(data.get("q") or "").strip(),
-        customer=(data.get("customer") or "").strip(),
-        expiring_within_days=forms.EXPIRING_SOON_DAYS if data.get("expiring") else None,
-        failing_only=bool(data.get("failing")),
-    )
+    # The export reads the same query string the same way.
+    qs = selectors.link_list_for_reseller(reseller=request.reseller, **form.filters())
     return render(
         request,
         "linking/link_list.html",
@@ -484,6 +483,9 @@ def link_revoke(request, pk: int):
             ),
         )
         return redirect("linking:link-detail", pk=link.pk)
+    back_to = reverse("linking:link-revoke", args=[link.pk])
+    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+        return stepped
     form = forms.ReasonForm(_posted(request))
     error = None
     if request.method == "POST" and form.is_valid():
@@ -548,7 +550,11 @@ def customer_list(request):
     return render(
         request,
         "linking/customer_list.html",
-        {"form": form, "page": _page(request, qs), "query": _query_without_page(request)},
+        {
+            "form": form,
+            "page": _page(request, qs, ("display_name", "id")),
+            "query": _query_without_page(request),
+        },
     )
 
 
@@ -557,14 +563,17 @@ def customer_list(request):
 def customer_detail(request, pk: int):
     customer = access_customer(reseller=request.reseller, pk=pk)
     links = selectors.link_list_for_customer(reseller=request.reseller, customer=customer)
-    requests = selectors.link_request_list_for_reseller(reseller=request.reseller).filter(
-        customer=customer
-    )[:20]
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    requests = selectors.link_request_list_for_reseller(
+        reseller=request.reseller, filters=selectors.RequestFilters(q=q)
+    ).filter(customer=customer)[:20]
     return render(
         request,
         "linking/customer_detail.html",
         {
             "customer": customer,
+            "form": form,
             "links": list(links),
             "requests": list(requests),
         },

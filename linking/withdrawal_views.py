@@ -16,7 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from linking import services
-from linking.consent_views import MAX_TOKEN_LENGTH, _catalog, _client_ip, _scope
+from linking.consent_views import (
+    MAX_TOKEN_LENGTH,
+    _catalog,
+    _client_ip,
+    _scope,
+    _user_agent,
+    rate_limited,
+)
 from portal.errors import PortalError
 
 # Unknown or tampered links are "not found"; used ones, or a link already ended, are "gone".
@@ -44,6 +51,8 @@ def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
     """Show the customer what withdrawing ends; on a confirmed POST, end the link."""
+    if limited := rate_limited(request, scope="withdraw", token=token):
+        return limited
     if len(token) > MAX_TOKEN_LENGTH:
         return _error_page(request, PortalError("LNK-C001"))
     try:
@@ -56,7 +65,7 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             link, reference = services.link_withdraw(
                 token=token,
                 ip_address=_client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                user_agent=_user_agent(request),
             )
         except PortalError as exc:
             return _error_page(request, exc)

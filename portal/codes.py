@@ -494,13 +494,6 @@ _ENTRIES = [
         "Write the number of days as digits only, e.g. 90.",
     ),
     Code(
-        "LNK-B016",
-        VALIDATION,
-        "Presets not available",
-        "The preset “{name}”: presets are not available for batch rows yet.",
-        "Leave the preset column empty and give the link types and scope in their columns.",
-    ),
-    Code(
         "LNK-B017",
         VALIDATION,
         "Value too long",
@@ -592,6 +585,36 @@ _ENTRIES = [
         "Account {account_id} is on the {current} site; the file says {value}.",
         "An account never moves between sites; correct the file.",
     ),
+    # --- presets ---------------------------------------------------------------------------
+    Code(
+        "LNK-T001",
+        VALIDATION,
+        "Unknown preset",
+        "{reseller} has no preset named “{name}”.",
+        "Check the name on the presets page (case does not matter), or ask an admin of your "
+        "reseller to create it.",
+    ),
+    Code(
+        "LNK-T002",
+        VALIDATION,
+        "Preset name taken",
+        "A preset named “{name}” already exists.",
+        "Choose another name, or edit the existing preset.",
+    ),
+    Code(
+        "LNK-T003",
+        VALIDATION,
+        "Missing admin role",
+        "Only admins of {reseller} can create, change or delete presets.",
+        "Ask an admin of your reseller; every member can use the presets.",
+    ),
+    Code(
+        "LNK-T004",
+        VALIDATION,
+        "Preset name missing",
+        "A preset needs a name.",
+        "Give it a short name your colleagues will recognise, such as “Read-only APAC”.",
+    ),
     # --- members -------------------------------------------------------------------------
     Code(
         "ACC-M001",
@@ -620,6 +643,40 @@ _ENTRIES = [
         "Missing admin role",
         "Only admins of {reseller} can manage members.",
         "Ask an admin of your reseller.",
+    ),
+    # --- security: lockout, rate limits, step-up -------------------------------------------
+    Code(
+        "ACC-S001",
+        VALIDATION,
+        "Too many failed logins",
+        "Logging in is paused for this user name from your address after {limit} failed attempts.",
+        "Wait {minutes} minutes, then try again. If you have forgotten your password, reset "
+        "it meanwhile with “Forgot your password?”. If you did not make these attempts, tell "
+        "your reseller's admin.",
+    ),
+    Code(
+        "ACC-S002",
+        CONSENT,
+        "Too many requests",
+        "This page was opened too often in a short time.",
+        "Wait a few minutes, then open the link from your e-mail again. Nothing you already "
+        "decided is lost.",
+    ),
+    Code(
+        "ACC-S003",
+        VALIDATION,
+        "Password confirmation needed",
+        "This action needs your password again: you last entered it more than {minutes} "
+        "minutes ago.",
+        "Enter your password, then do the action again.",
+    ),
+    Code(
+        "ACC-S004",
+        VALIDATION,
+        "Wrong password",
+        "The password is not correct.",
+        "Type the password you log in with. After {limit} wrong attempts logging in is paused "
+        "for {minutes} minutes.",
     ),
 ]
 

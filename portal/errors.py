@@ -12,6 +12,7 @@ class PortalError(Exception):
         entry = CODES.get(code)
         self.code = code
         self.stage = entry.stage if entry else ""
+        self.title = entry.title if entry else code
         self.message = message or (entry.message.format(**params) if entry else code)
         self.hint = hint or (entry.hint.format(**params) if entry else "")
         super().__init__(f"{code}: {self.message}")

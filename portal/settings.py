@@ -4,6 +4,7 @@ Every value has a safe development default except the secret key, which producti
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "bootstrap",
+    "axes",
+    "csp",
     "portal",
     "accounts",
     "linking",
@@ -88,6 +91,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.CurrentResellerMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the view into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -136,12 +142,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -154,6 +165,9 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Seeing history needs view_historical<model>, apart from the model's own permissions: auditors
+# hold it (accounts.signals), staff as superusers.
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -281,6 +295,9 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy the client's address is the last X-Forwarded-For entry (the one
+# the proxy appended); the lockout and the rate limits count by it.
+PORTAL_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
@@ -290,6 +307,65 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     if env_bool("DJANGO_BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy: nothing inline, nothing from another origin. htmx is told not to
+# inject its indicator <style> (a meta tag in base.html), the portal's JS is static/portal/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Cache, login lockout, rate limits, step-up ---------------------------------------------
+# The cache holds the rate-limit counters. With REDIS_URL every web process shares them; the
+# embedded default is one process, so a per-process memory cache counts correctly there.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("PORTAL_CACHE_PREFIX", "portal"),
+            # A dead Redis must not hold a page for long: the rate limit is skipped instead.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login lockout (django-axes): failures are counted per user name *and* client address, so an
+# attacker elsewhere cannot lock a reseller's staff out of the portal by guessing at their name;
+# a correct password clears the count. The attempts live in the database, shared by every
+# process. A wrong password at the step-up page counts like a failed login.
+AXES_ENABLED = env_bool("PORTAL_LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip_for_axes"
+AXES_USERNAME_FORM_FIELD = "username"
+# Not in the admin (auditors read every registered model, and the attempts hold addresses);
+# platform staff lift a lockout with `manage.py axes_reset_username <name>`.
+AXES_ENABLE_ADMIN = False
+# Axes records the query string and form of failed attempts; passwords are masked by axes.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+
+# Consent, withdrawal and receipt pages (no login, a token in the address): requests per client
+# address and per link (token). Rates are "<count>/<seconds>".
+PORTAL_CONSENT_RATE_PER_ADDRESS = env_str("PORTAL_CONSENT_RATE_PER_ADDRESS", "60/600")
+PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
+# Sensitive actions ask for the password again when it was entered longer ago than this.
+PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
@@ -315,5 +391,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Consent and withdrawal links carry a token in their path: never written to the log.
+    "filters": {"redact_tokens": {"()": "portal.security.RedactTokensFilter"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"filters": ["redact_tokens"]},
+        # Failures and lockouts are warnings; every successful login at INFO is noise.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -6,7 +6,7 @@ os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 
 from portal.settings import *  # noqa: E402,F403
-from portal.settings import DATABASES, VAR_DIR  # noqa: E402
+from portal.settings import CACHES, DATABASES, VAR_DIR  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -34,3 +34,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the browser and worker tests reach the database from other threads.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+
+# The test Redis may be shared: the cache keys of the tests carry their own prefix, and an autouse
+# fixture (tests/conftest.py) deletes them between tests so counters never leak across tests.
+CACHES["default"]["KEY_PREFIX"] = "portal-test"
+# Generous rates, so tests that open a consent page often are not throttled by accident; the
+# rate-limit tests set the rates they exercise.
+PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"
+PORTAL_CONSENT_RATE_PER_LINK = "1000/600"

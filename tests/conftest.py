@@ -27,6 +27,27 @@ def _clear_guardian_ct_cache():
     yield
 
 
+def _delete_cache_keys():
+    # Rate-limit counters live in the cache (Redis when REDIS_URL is set, possibly shared with
+    # the broker): delete only the keys of the tests, never the whole database.
+    from django.core.cache import cache
+
+    client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_of is None:
+        cache.clear()
+        return
+    client = client_of(write=True)
+    for key in client.scan_iter(match=f"{cache.key_prefix}:*", count=1000):
+        client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    _delete_cache_keys()
+    yield
+    _delete_cache_keys()
+
+
 @dataclass
 class Cast:
     reseller: Reseller

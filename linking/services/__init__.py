@@ -25,6 +25,16 @@ from linking.services.expiry import (
     link_expiry_remind_due,
 )
 from linking.services.links import link_activate, link_grants, link_sync_grants
+from linking.services.presets import (
+    link_request_apply_preset,
+    preset_check,
+    preset_create,
+    preset_delete,
+    preset_item_values,
+    preset_resolve,
+    preset_specs,
+    preset_update,
+)
 from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
@@ -114,4 +124,12 @@ __all__ = [
     "link_revoke",
     "link_withdraw",
     "link_withdrawal_resolve",
+    "link_request_apply_preset",
+    "preset_check",
+    "preset_create",
+    "preset_delete",
+    "preset_item_values",
+    "preset_resolve",
+    "preset_specs",
+    "preset_update",
 ]

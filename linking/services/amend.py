@@ -216,7 +216,12 @@ def amend_apply_narrowing(*, actor: User, req: LinkRequest) -> LinkRequest:
         reason=f"scope narrowed by {req.reference}",
         fields=["services", "regions", "access_level", "ends_at"],
     )
-    link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+    link_sync_grants(
+        actor=actor,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
+        reason=f"{link.reference} scope narrowed by {req.reference}",
+    )
     _on_commit(link_verify_task, link.pk, VerificationRun.Trigger.AMEND.value)
     item.decision = RequestItem.Decision.ACCEPTED
     item.decided_at = now

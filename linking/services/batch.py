@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from accounts.models import LinkType, Reseller, User
 from linking import checks
-from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest
+from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest, Preset
 from linking.services._common import ChecksFailed, _on_commit, _require_initiator_role, _save
+from linking.services.presets import preset_item_values
 from linking.services.requests import (
     link_request_create_draft,
     link_request_set_customer,
@@ -75,7 +76,8 @@ COLUMN_HELP = [
     (
         "preset",
         "",
-        "Name of a saved preset of link types and scope (not available yet: leave empty).",
+        "Name of a saved preset of link types and scope; the row's own non-empty columns "
+        "override what the preset gives.",
     ),
 ]
 TEMPLATE_ROWS = [
@@ -116,12 +118,31 @@ MAX_TICKET = 80
 MAX_NOTE = 2000
 
 
-def _resolve_preset(reseller: Reseller, name: str) -> tuple[dict | None, list[checks.Reason]]:
-    """The saved preset `name` of the reseller as row values, or the reason it cannot be used.
+class PresetBook:
+    """The reseller's presets by name, read once per file: a `preset` column costs one query
+    whatever the number of rows. Names match as `preset_resolve` matches them (case and
+    repeated spaces ignored)."""
 
-    Presets are not available to batch rows yet: a named preset refuses the row (LNK-B016).
-    """
-    return None, [checks.reason("LNK-B016", name=name[:60])]
+    def __init__(self, reseller: Reseller):
+        self.reseller = reseller
+        self._by_name: dict[str, dict] | None = None
+
+    @staticmethod
+    def _normal(name: str) -> str:
+        return " ".join(name.split()).lower()
+
+    def values(self, name: str) -> tuple[dict | None, list[checks.Reason]]:
+        """The preset `name` as row values (`preset_item_values`), or the reason it is refused."""
+        if self._by_name is None:
+            self._by_name = {
+                self._normal(preset.name): preset_item_values(preset)
+                for preset in Preset.objects.filter(reseller=self.reseller)
+            }
+        found = self._by_name.get(self._normal(name))
+        if found is None:
+            wanted = " ".join(name.split())[:80]
+            return None, [checks.reason("LNK-T001", reseller=self.reseller.name, name=wanted)]
+        return found, []
 
 
 def _split(value: str) -> list[str]:
@@ -168,8 +189,14 @@ class ParsedRow:
         }
 
 
-def parse_row(reseller: Reseller, row: tabular.TableRow) -> ParsedRow:
-    """One file row as the wizard would hold it; what cannot be read becomes a coded reason."""
+def parse_row(
+    reseller: Reseller, row: tabular.TableRow, presets: PresetBook | None = None
+) -> ParsedRow:
+    """One file row as the wizard would hold it; what cannot be read becomes a coded reason.
+
+    A `preset` column starts the row from that saved preset: its link types, scope and consent
+    deadline, each overridden by the row's own non-empty columns.
+    """
     values = row.values
     reasons: list[checks.Reason] = []
     key = values.get("key", "")
@@ -178,10 +205,11 @@ def parse_row(reseller: Reseller, row: tabular.TableRow) -> ParsedRow:
     elif len(key) > BATCH_KEY_MAX:
         reasons.append(checks.reason("LNK-B017", column="key", max_length=BATCH_KEY_MAX))
         key = ""
-    preset = values.get("preset", "")
-    if preset:
-        _, preset_reasons = _resolve_preset(reseller, preset)
+    preset: dict = {"link_types": [], "scopes": {}, "consent_days": None}
+    if values.get("preset", ""):
+        found, preset_reasons = (presets or PresetBook(reseller)).values(values["preset"])
         reasons += preset_reasons
+        preset = found or preset
     link_types = []
     for token in _split(values.get("link_types", "").lower()):
         if token in LinkType.values:
@@ -189,19 +217,35 @@ def parse_row(reseller: Reseller, row: tabular.TableRow) -> ParsedRow:
                 link_types.append(token)
         else:
             reasons.append(checks.reason("LNK-B014", value=token[:40]))
+    if not values.get("link_types", "").strip():
+        link_types = list(preset["link_types"])
     items = []
     for link_type in LinkType.values:
         if link_type not in link_types:
             continue
+        base = preset["scopes"].get(link_type)
         spec = checks.ItemSpec(link_type=link_type)
         if link_type != LinkType.BILLING:
-            spec.services = sorted(set(_split(values.get(f"{link_type}_services", ""))))
-            spec.regions = sorted(set(_split(values.get(f"{link_type}_regions", ""))))
+            spec.services = sorted(
+                set(_split(values.get(f"{link_type}_services", "")))
+                or set(base.services if base else [])
+            )
+            spec.regions = sorted(
+                set(_split(values.get(f"{link_type}_regions", "")))
+                or set(base.regions if base else [])
+            )
         if link_type == LinkType.DELEGATION:
-            spec.access_level = _access_level(values.get("delegation_access", ""))
-            spec.duration_days = _whole_number(values, "delegation_days", 90, reasons)
+            access = values.get("delegation_access", "")
+            spec.access_level = (
+                _access_level(access)
+                if access or not base
+                else (base.access_level or AccessLevel.READ_ONLY)
+            )
+            default_days = (base.duration_days if base else None) or 90
+            spec.duration_days = _whole_number(values, "delegation_days", default_days, reasons)
         items.append(spec)
-    consent_days = _whole_number(values, "consent_days", reseller.consent_days, reasons)
+    default_consent = preset["consent_days"] or reseller.consent_days
+    consent_days = _whole_number(values, "consent_days", default_consent, reasons)
     ticket, note = values.get("ticket", ""), values.get("note", "")
     if len(ticket) > MAX_TICKET:
         reasons.append(checks.reason("LNK-B017", column="ticket", max_length=MAX_TICKET))
@@ -242,7 +286,8 @@ def _existing_keys(reseller: Reseller, keys: list[str]) -> dict[str, int]:
 def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -> list[BatchRow]:
     """The dry run of every row (unsaved BatchRows): the wizard's checks in bulk, plus keys and
     customer-and-type pairs used twice in the file, and keys already used before."""
-    parsed = [parse_row(reseller, row) for row in table.rows]
+    presets = PresetBook(reseller)
+    parsed = [parse_row(reseller, row, presets) for row in table.rows]
     results = checks.dry_run_many(
         actor=actor,
         reseller=reseller,

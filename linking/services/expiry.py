@@ -155,7 +155,12 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
             reason=f"billing association ended on {ends_on}",
             fields=["status", "status_reason"],
         )
-        link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+        link_sync_grants(
+            actor=None,
+            reseller_id=link.reseller_id,
+            customer_id=link.customer_id,
+            reason=f"{link.reference} billing association ended on {ends_on} (expiry sweep)",
+        )
         return link
     link.status = Link.Status.EXPIRED
     link.status_reason = f"Delegation ended on {ends_on}."
@@ -165,7 +170,12 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
         reason=f"delegation ended on {ends_on}",
         fields=["status", "status_reason"],
     )
-    link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+    link_sync_grants(
+        actor=None,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
+        reason=f"{link.reference} expired: delegation ended on {ends_on} (expiry sweep)",
+    )
     for email in _reseller_contacts(link):
         _notify(Notification.Kind.LINK_EXPIRED, email, link=link, ends_on=_human_date(link.ends_at))
     logger.info("link %s expired (ended %s)", link.reference, ends_on)

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from accounts.models import LinkType, ResellerRoleGroup, Role
+from accounts.models import LinkType, ResellerRoleGroup, Role, User
+from accounts.services import audit_events_record, audit_permission_event
 from linking.models import (
     AccessLevel,
     CustomerAccount,
@@ -60,12 +61,15 @@ def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
     return desired
 
 
-def link_sync_grants(*, reseller_id: int, customer_id: int) -> dict[str, tuple[set, set]]:
+def link_sync_grants(
+    *, actor: User | None, reseller_id: int, customer_id: int, reason: str
+) -> dict[str, tuple[set, set]]:
     """Make the reseller's role groups hold exactly what its active links on the customer give.
 
     Every lifecycle step (activate, amend, revoke, expire, suspend, resume) ends here, so a
-    permission never outlives the link that granted it. Returns {role: (added, removed)}.
-    Call inside the transaction that changes the links.
+    permission never outlives the link that granted it, and each grant or removal is an audit
+    event with the actor (None: the system) and the reason of the step, written in one INSERT.
+    Returns {role: (added, removed)}. Call inside the transaction that changes the links.
     """
     desired = _desired_grants(reseller_id, customer_id)
     role_groups = ResellerRoleGroup.objects.filter(reseller_id=reseller_id).select_related("group")
@@ -76,6 +80,7 @@ def link_sync_grants(*, reseller_id: int, customer_id: int) -> dict[str, tuple[s
         held.setdefault(row[0], set()).add(row[1])
     customer = CustomerAccount.objects.get(pk=customer_id)
     changes = {}
+    events = []
     for role_group in role_groups:
         have = held.get(role_group.group_id, set())
         want = desired[role_group.role]
@@ -90,6 +95,20 @@ def link_sync_grants(*, reseller_id: int, customer_id: int) -> dict[str, tuple[s
             ).delete()
         if added or removed:
             changes[role_group.role] = (added, removed)
+        events += [
+            audit_permission_event(
+                actor=actor,
+                granted=granted,
+                perm=f"linking.{perm}",
+                group=role_group.group,
+                obj=customer,
+                reseller_id=reseller_id,
+                reason=reason,
+            )
+            for granted, perms in ((True, added), (False, removed))
+            for perm in sorted(perms)
+        ]
+    audit_events_record(events)
     return changes
 
 
@@ -134,7 +153,12 @@ def link_activate(*, link_id: int) -> Link | None:
         reason="activated: grants applied",
         fields=["status", "activated_at", "status_reason"],
     )
-    link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+    link_sync_grants(
+        actor=None,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
+        reason=f"{link.reference} activated",
+    )
     _on_commit(link_verify_task, link.pk)
     if link.source_item:
         req = link.source_item.request

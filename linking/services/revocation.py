@@ -110,7 +110,12 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         history_reason = f"revoked by {who}: {reason}"
         fields.append("status")
     _save(link, actor=actor, reason=history_reason, fields=fields)
-    link_sync_grants(reseller_id=link.reseller_id, customer_id=link.customer_id)
+    link_sync_grants(
+        actor=actor,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
+        reason=f"{link.reference} {history_reason}",
+    )
     context = {"who": who, "reason": reason}
     contact = _customer_contact(link)
     if contact:
@@ -330,7 +335,12 @@ def customer_set_status(
                     reason=reason,
                 )
     for reseller_id in sorted(touched):
-        link_sync_grants(reseller_id=reseller_id, customer_id=customer.pk)
+        link_sync_grants(
+            actor=actor,
+            reseller_id=reseller_id,
+            customer_id=customer.pk,
+            reason=f"customer account status {note} by {who}" + (f": {reason}" if reason else ""),
+        )
     if status == CustomerStatus.ACTIVE:
         for link in resumed:
             _tell_reseller(Notification.Kind.LINK_RESUMED, link, reason=reason)

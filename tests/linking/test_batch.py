@@ -112,7 +112,7 @@ BAD_ROWS = [
     ("x" * 101, "123456789012", "billing", {}, "LNK-B017"),
     ("b-type", "123456789012", "billing|parking", {}, "LNK-B014"),
     ("b-days", "123456789012", "delegation", {"delegation_days": "ninety"}, "LNK-B015"),
-    ("b-preset", "123456789012", "billing", {"preset": "Standard"}, "LNK-B016"),
+    ("b-preset", "123456789012", "billing", {"preset": "Standard"}, "LNK-T001"),
     ("b-ticket", "123456789012", "billing", {"ticket": "T" * 81}, "LNK-B017"),
     ("b-id", "12-34", "billing", {}, "LNK-V001"),
     ("b-missing", "999999999999", "billing", {}, "LNK-V002"),
@@ -414,3 +414,84 @@ def test_a_refused_row_does_not_block_a_later_row_for_the_same_customer_and_type
         ),
     )
     assert outcomes(batch) == {2: (Outcome.INVALID, "LNK-V022"), 3: (Outcome.PENDING, "")}
+
+
+def _preset(cast, name="Read-only APAC", consent_days=None):
+    return services.preset_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        name=name,
+        items=[
+            checks.ItemSpec(
+                link_type="delegation",
+                services=["ECS", "OBS"],
+                regions=["ap-southeast-1"],
+                access_level="read_only",
+                duration_days=30,
+            )
+        ],
+        consent_days=consent_days,
+    )
+
+
+def test_a_row_naming_a_preset_takes_its_types_and_scope(cast):
+    _preset(cast, consent_days=7)
+    batch = run(
+        cast,
+        upload(cast, csv_bytes(line("p1", cast.customer.account_id, "", preset="read-only  apac"))),
+    )
+    row = batch.rows.get()
+    assert (row.outcome, row.codes) == (Outcome.CREATED, "")
+    req = row.request
+    item = req.items.get()
+    assert (item.link_type, item.services, item.regions) == (
+        "delegation",
+        ["ECS", "OBS"],
+        ["ap-southeast-1"],
+    )
+    assert (item.access_level, item.duration_days, req.consent_days) == ("read_only", 30, 7)
+
+
+def test_a_rows_own_columns_override_its_preset(cast):
+    _preset(cast)
+    batch = upload(
+        cast,
+        csv_bytes(
+            line(
+                "p2",
+                cast.customer.account_id,
+                "",
+                preset="Read-only APAC",
+                delegation_services="ECS",
+                delegation_days="60",
+                consent_days="3",
+            )
+        ),
+    )
+    values = batch.rows.get().values
+    assert values["link_types"] == ["delegation"]
+    (item,) = values["items"]
+    assert (item["services"], item["regions"], item["duration_days"]) == (
+        ["ECS"],
+        ["ap-southeast-1"],
+        60,
+    )
+    assert values["consent_days"] == 3
+
+
+def test_presets_cost_one_query_per_file_not_per_row(cast):
+    _preset(cast)
+
+    def queries(n):
+        data = csv_bytes(
+            *[
+                line(f"q{n}-{i}", cast.customer.account_id, "", preset="Read-only APAC")
+                for i in range(n)
+            ]
+        )
+        with CaptureQueriesContext(connection) as captured:
+            upload(cast, data)
+        return len(captured)
+
+    queries(1)
+    assert queries(3) == queries(30)

@@ -191,7 +191,9 @@ def test_a_link_past_its_end_reads_as_expired_before_the_sweep(cast, capture):
         assert "LNK-V011" not in [r.code for r in reasons]
         assert reasons == []
         # And any re-sync of the grants drops what it gave.
-        services.link_sync_grants(reseller_id=cast.reseller.pk, customer_id=cast.customer.pk)
+        services.link_sync_grants(
+            actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer.pk, reason="test"
+        )
     assert "delegate_read_customeraccount" not in group_perms(cast, Role.INITIATOR)
 
 

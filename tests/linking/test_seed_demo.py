@@ -6,7 +6,14 @@ from django.core.management import call_command
 
 from accounts.models import Membership, Reseller, User
 from linking.management.commands.seed_demo import DEMO_PASSWORD
-from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from linking.models import (
+    ConsentRecord,
+    CustomerAccount,
+    Link,
+    LinkRequest,
+    Notification,
+    Preset,
+)
 
 
 def _counts():
@@ -21,6 +28,7 @@ def _counts():
             Reseller,
             ConsentRecord,
             Notification,
+            Preset,
         )
     }
 
@@ -55,5 +63,6 @@ def test_seed_demo_covers_every_state_and_runs_twice_without_adding_rows(db):
     assert auditor.is_staff and auditor.groups.filter(name="auditors").exists()
     assert User.objects.get(email="staff@platform.example").is_superuser
     assert all(u.check_password(DEMO_PASSWORD) for u in User.objects.all())
+    assert Preset.objects.filter(reseller__partner_id="P-100234").count() == 2
     expired = LinkRequest.objects.get(ticket_reference="DEMO-EXPIRED")
     assert expired.history.filter(history_change_reason__contains="deadline").exists()

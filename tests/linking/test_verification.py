@@ -238,7 +238,9 @@ def test_a_link_without_a_consented_request_fails_the_audit_trail(cast):
     )
     link._change_reason = "created by hand"
     link.save()
-    services.link_sync_grants(reseller_id=cast.reseller.pk, customer_id=cast.customer2.pk)
+    services.link_sync_grants(
+        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer2.pk, reason="test"
+    )
     run = verify(link)
     check = assert_fails(run, "audit_trail", "LNK-Y006")
     assert check["detail"] == "The audit trail lacks the customer's consent."
@@ -299,7 +301,9 @@ def test_a_failed_run_is_retried_with_backoff_then_passes(cast, capture, schedul
     assert scheduled[-1] == ({"link_id": link.pk, "trigger": "retry", "attempt": 3}, 60)
 
     # The grant propagates before the third attempt.
-    services.link_sync_grants(reseller_id=cast.reseller.pk, customer_id=cast.customer.pk)
+    services.link_sync_grants(
+        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer.pk, reason="test"
+    )
     assert tasks.link_verify_task(**scheduled[-1][0]) == "passed"
     assert len(scheduled) == 2
     link.refresh_from_db()
@@ -357,7 +361,9 @@ def test_a_retry_after_a_passing_manual_run_is_skipped(cast, capture, scheduled)
         link = active(cast)
     remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
     tasks.link_verify_task(link.pk)
-    services.link_sync_grants(reseller_id=cast.reseller.pk, customer_id=cast.customer.pk)
+    services.link_sync_grants(
+        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer.pk, reason="test"
+    )
     assert verify(link, actor=cast.viewer).outcome == "passed"
 
     assert tasks.link_verify_task(**scheduled[-1][0]) == "skipped"

@@ -444,7 +444,7 @@ def test_request_list_filters(client, cast):
     assert sent.reference in body.content.decode()
     body = client.get(url("request-list"), {"customer": "Globex"}).content.decode()
     assert sent.reference in body and draft.reference not in body
-    body = client.get(url("request-list"), {"ticket": "DRAFT"}).content.decode()
+    body = client.get(url("request-list"), {"ticket": "inc-dr"}).content.decode()
     assert draft.reference in body and sent.reference not in body
     body = client.get(url("request-list"), {"q": draft.reference}).content.decode()
     assert draft.reference in body and sent.reference not in body

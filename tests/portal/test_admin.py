@@ -6,8 +6,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.admin import HistoryAdmin
-from accounts.models import Membership, Reseller, ResellerRoleGroup
+from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
 from linking import services
+from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
 from linking.services import directory
 from tests.conftest import consent_token_for, make_draft, submit
@@ -34,6 +35,12 @@ def world(cast, django_capture_on_commit_callbacks):
     )
     directory.directory_import_upload(
         actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+    )
+    services.preset_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        name="Billing only",
+        items=[ItemSpec(link_type="billing")],
     )
     return cast
 
@@ -71,6 +78,7 @@ def test_every_domain_model_is_registered():
         Link,
         ConsentRecord,
         Notification,
+        AuditEvent,
     ]:
         assert model in admin.site._registry
 
@@ -211,3 +219,134 @@ def test_auditors_group_is_in_the_admin_as_view_only(client, world):
     response = client.get(url(Group, "change", group.pk))
     assert response.status_code == 200
     assert client.post(url(Group, "change", group.pk), {"name": "x"}).status_code == 403
+
+
+# --- every admin URL, walked for the auditor ---------------------------------------------------
+
+# What an auditor gets from each kind of admin URL, by the end of its name: (GET, POST).
+# A new kind of admin view fails the walk until it is classified here.
+AUDITOR_POLICY = {
+    "changelist": (200, None),  # POST: an action; checked below to change nothing
+    "add": (403, 403),
+    "change": (200, 403),  # a read-only page; saving is refused
+    "delete": (403, 403),
+    "history": (200, 200),  # a page; a POST changes nothing
+    "simple_history": (200, 403),  # a historical version; revert is refused
+    "password_change": (403, 403),
+    "permissions": (302, 302),  # guardian sends users without its permissions away
+    "permissions_manage_user": (302, 302),
+    "permissions_manage_group": (302, 302),
+    "trail": (200, 405),
+    "export": (400, 405),  # without a date range
+}
+
+
+def snapshot():
+    from django.apps import apps
+
+    rows = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label in ("sessions", "admin"):
+            continue
+        rows[model._meta.label] = list(model._default_manager.order_by("pk").values())
+    return rows
+
+
+def admin_urls(model, world):
+    obj = some_row(model)
+    model_admin = admin.site._registry[model]
+    prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
+    group = Group.objects.order_by("pk").first()
+    for pattern in model_admin.get_urls():
+        if pattern.name is None:  # <object_id>/ only redirects to the change page
+            continue
+        kind = pattern.name.removeprefix(prefix).removeprefix("auth_user_")
+        args = {
+            "changelist": [],
+            "add": [],
+            "trail": [],
+            "export": [],
+            "simple_history": lambda: [obj.pk, obj.history.order_by("history_id")[0].pk],
+            "permissions_manage_user": [obj.pk, world.admin.pk],
+            "permissions_manage_group": [obj.pk, group.pk],
+        }.get(kind, [obj.pk])
+        args = args() if callable(args) else args
+        yield kind, reverse(f"admin:{pattern.name}", args=args), obj
+
+
+def test_auditor_walk_of_every_admin_url_changes_nothing(client, world):
+    # Generated from the registry, in one test so the world is built once.
+    client.force_login(world.auditor)
+    before = snapshot()
+    walked = [item for model in admin.site._registry for item in admin_urls(model, world)]
+    assert len(walked) > 5 * len(admin.site._registry)
+    for kind, path, obj in walked:
+        assert kind in AUDITOR_POLICY, f"classify the admin view {kind!r} ({path})"
+        get_status, post_status = AUDITOR_POLICY[kind]
+        assert client.get(path).status_code == get_status, path
+        if kind == "changelist":
+            response = client.post(
+                path, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+            )
+            assert response.status_code in (200, 302), path
+        else:
+            data = {"_save": "Save", "post": "yes", "name": "x", "password1": "x-1234567"}
+            assert client.post(path, data).status_code == post_status, path
+    assert snapshot() == before
+
+
+def test_history_pages_show_field_by_field_changes(client, world):
+    customer = world.customer
+    customer.display_name = "Renamed Retail"
+    customer._change_reason = "renamed"
+    customer.save()
+    client.force_login(world.auditor)
+    response = client.get(url(CustomerAccount, "history", customer.pk))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Changes" in content
+    assert "Renamed Retail" in content and "&rarr;" in content
+    assert "renamed" in content
+
+
+def test_history_needs_the_historical_view_permission(client, world):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    clerk = UserFactory(email="clerk@platform.example", username="clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_customeraccount"))
+    client.force_login(clerk)
+    customer = world.customer
+    assert client.get(url(CustomerAccount, "change", customer.pk)).status_code == 200
+    assert client.get(url(CustomerAccount, "history", customer.pk)).status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_historicalcustomeraccount"))
+    client.force_login(clerk)
+    assert client.get(url(CustomerAccount, "history", customer.pk)).status_code == 200
+
+
+def test_nobody_deletes_a_user_in_the_admin(client, world):
+    client.force_login(world.staff)
+    target = world.viewer
+    assert client.get(url(User, "delete", target.pk)).status_code == 403
+    assert client.post(url(User, "delete", target.pk), {"post": "yes"}).status_code == 403
+    response = client.post(
+        url(User, "changelist"),
+        {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    assert User.objects.filter(pk=target.pk).exists()
+
+
+def test_staff_deleting_a_region_keeps_every_history_row(client, world):
+    from linking.models import Region
+
+    region = Region.objects.create(code="eu-west-9", name="Spare", site="intl")
+    world.customer2.regions.add(region)
+    history_before = Region.history.count() + CustomerAccount.history.count()
+    client.force_login(world.staff)
+    response = client.post(url(Region, "delete", region.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Region.objects.filter(pk=region.pk).exists()
+    # One more row, the deletion; none rewritten (PostgreSQL would refuse it).
+    assert Region.history.count() + CustomerAccount.history.count() == history_before + 1

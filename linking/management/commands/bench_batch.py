@@ -56,8 +56,17 @@ def memory_broker():
         app.__dict__.pop("amqp", None)
 
 
+@transaction.atomic
 def purge(reseller: Reseller, actor: User, customer_ids: list[int], catalog: list) -> None:
-    """Delete every row the benchmark made, with their history rows, children first."""
+    """Delete every row the benchmark made, with their history rows, children first.
+
+    History tables are append-only on PostgreSQL (a trigger refuses UPDATE and DELETE); this
+    cleanup of a scratch database switches triggers off for its own transaction, which only a
+    superuser may do.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
     steps = [
         (Batch, Batch.objects.filter(reseller=reseller)),
         (Notification, Notification.objects.filter(request__reseller=reseller)),

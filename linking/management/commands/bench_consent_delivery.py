@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -63,8 +63,16 @@ def _database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
+@transaction.atomic
 def purge(data: BenchData) -> None:
-    """Delete the benchmark's rows and every history row they have, children first."""
+    """Delete the benchmark's rows and every history row they have, children first.
+
+    History tables are append-only on PostgreSQL (a trigger refuses UPDATE and DELETE); this
+    cleanup of a scratch database switches triggers off for its own transaction, which only a
+    superuser may do. The application's role cannot, and neither can this command there.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
     requests = LinkRequest.objects.filter(pk__in=data.request_ids)
     customer_ids = list(requests.values_list("customer_id", flat=True))
     steps = [

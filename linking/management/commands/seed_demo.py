@@ -18,7 +18,7 @@ from accounts.models import Membership, Reseller, Role, Site, User
 from accounts.services import membership_add, reseller_create
 from linking import services
 from linking.checks import ItemSpec
-from linking.models import CustomerAccount, Link, LinkRequest, Region, Service
+from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
 
@@ -158,6 +158,7 @@ class Command(BaseCommand):
         users = self._users(resellers)
         customers = self._customers()
         self._requests(resellers, users, customers)
+        self._presets(resellers, users)
         self._summary(users)
 
     # --- catalogs ------------------------------------------------------------------------
@@ -477,6 +478,43 @@ class Command(BaseCommand):
                 req._change_reason = "demo data: deadline moved into the past"
                 req.save(update_fields=["consent_deadline"])
                 services.link_request_expire(request_id=req.pk)
+
+    def _presets(self, resellers, users) -> None:
+        nw = resellers["northwind.example"]
+        admin = users["admin@northwind.example"]
+        presets = [
+            (
+                "Read-only operations APAC",
+                "Monitoring contracts: read-only delegation over compute, storage and network.",
+                [
+                    ItemSpec(
+                        link_type="delegation",
+                        services=["ECS", "EVS", "OBS", "VPC"],
+                        regions=["ap-southeast-1", "ap-southeast-3"],
+                        access_level="read_only",
+                        duration_days=90,
+                    )
+                ],
+            ),
+            (
+                "Managed services APAC",
+                "Full resale: billing plus provisioning of the managed-services stack.",
+                [
+                    ItemSpec(link_type="billing"),
+                    ItemSpec(
+                        link_type="provisioning",
+                        services=["ECS", "EVS", "RDS", "VPC", "ELB"],
+                        regions=["ap-southeast-1", "ap-southeast-3"],
+                    ),
+                ],
+            ),
+        ]
+        for name, description, items in presets:
+            if not Preset.objects.filter(reseller=nw, name=name).exists():
+                services.preset_create(
+                    actor=admin, reseller=nw, name=name, description=description, items=items
+                )
+                self.created += 1
 
     # --- output --------------------------------------------------------------------------
 

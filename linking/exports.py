@@ -1,0 +1,175 @@
+"""CSV exports of the request and link lists, shared by the export pages and the commands.
+
+An export holds exactly what the list page shows for the same query string: the list's own form
+reads the filters and the list's own selector applies them. Rows are streamed in chunks with a
+fixed number of queries per chunk, so an export of any size holds one chunk in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from django.http import QueryDict, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Reseller
+from linking import forms, selectors
+from linking.models import Link, LinkRequest
+
+CHUNK_SIZE = 1000
+BOM = "\ufeff"
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+REQUEST_HEADER = [
+    "Reference",
+    "Customer account id",
+    "Customer name",
+    "Link types",
+    "Status",
+    "Waiting on",
+    "Ticket reference",
+    "Initiator",
+    "Approver",
+    "Created",
+    "Submitted",
+    "Decided by the customer",
+    "Last status change",
+]
+
+LINK_HEADER = [
+    "Reference",
+    "Customer account id",
+    "Customer name",
+    "Type",
+    "Status",
+    "Verification",
+    "Access level",
+    "Services",
+    "Regions",
+    "Started",
+    "Ends",
+    "Revoked",
+    "Request",
+    "Ticket reference",
+]
+
+
+def safe_cell(value) -> str:
+    """The cell as text, with a leading ' when a spreadsheet would take it for a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+def request_filter_form(reseller: Reseller, query: QueryDict) -> forms.RequestFilterForm:
+    return forms.RequestFilterForm(query or None, reseller=reseller)
+
+
+def link_filter_form(query: QueryDict) -> forms.LinkFilterForm:
+    return forms.LinkFilterForm(query or None)
+
+
+def requests_for_export(reseller: Reseller, query: QueryDict):
+    """The request list's queryset for this query string (the page's filters, all pages)."""
+    form = request_filter_form(reseller, query)
+    return selectors.link_request_list_for_reseller(reseller=reseller, filters=form.filters())
+
+
+def links_for_export(reseller: Reseller, query: QueryDict):
+    """The link list's queryset for this query string (the page's filters, all pages)."""
+    form = link_filter_form(query)
+    return selectors.link_list_for_reseller(reseller=reseller, **form.filters()).select_related(
+        "source_item__request"
+    )
+
+
+def request_rows(qs) -> Iterator[list[str]]:
+    """The header, then one row per request; a query per chunk plus one for the chunk's items."""
+    yield REQUEST_HEADER
+    req: LinkRequest
+    for req in qs.iterator(chunk_size=CHUNK_SIZE):
+        items = list(req.items.all())
+        decided = [item.decided_at for item in items if item.decided_at]
+        yield [
+            req.reference,
+            req.customer.formatted_id if req.customer else req.account_id_input,
+            req.customer.display_name if req.customer else "",
+            " ".join(item.link_type for item in items),
+            req.effective_status,
+            req.waiting_on,
+            req.ticket_reference,
+            req.initiator.email,
+            req.approver.email if req.approver else "",
+            _when(req.created_at),
+            _when(req.submitted_at),
+            _when(max(decided)) if decided else "",
+            _when(req.status_changed_at),
+        ]
+
+
+def link_rows(qs) -> Iterator[list[str]]:
+    """The header, then one row per link; one query per chunk (everything is joined)."""
+    yield LINK_HEADER
+    link: Link
+    for link in qs.iterator(chunk_size=CHUNK_SIZE):
+        source = link.source_item.request if link.source_item else None
+        yield [
+            link.reference,
+            link.customer.formatted_id,
+            link.customer.display_name,
+            link.link_type,
+            link.effective_status,
+            link.verification_status,
+            link.access_level,
+            " ".join(link.services or []),
+            " ".join(link.regions or []),
+            _when(link.starts_at or link.activated_at),
+            _when(link.ends_at),
+            _when(link.revoked_at),
+            source.reference if source else "",
+            source.ticket_reference if source else "",
+        ]
+
+
+class _Line:
+    """A file-like object for csv.writer that hands back the line instead of storing it."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(rows: Iterable[list], *, bom: bool = True) -> Iterator[str]:
+    """CSV text line by line (RFC 4180 quoting, CRLF), every cell made formula-safe."""
+    writer = csv.writer(_Line())
+    if bom:
+        # Spreadsheet programs read UTF-8 (accents, CJK names) only after a byte order mark.
+        yield BOM
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])
+
+
+def csv_bytes(rows: Iterable[list], *, bom: bool = True) -> Iterator[bytes]:
+    for line in csv_lines(rows, bom=bom):
+        yield line.encode("utf-8")
+
+
+def export_filename(kind: str, reseller: Reseller, today: date | None = None) -> str:
+    today = today or timezone.localdate()
+    return f"{kind}-{slugify(reseller.partner_id)}-{today.isoformat()}.csv"
+
+
+def csv_response(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_bytes(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The export reflects the data of this moment; a shared cache must not replay it.
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,597 @@
+"""The page benchmark: the portal under gunicorn on loopback, measured over real HTTP.
+
+The runner prepares what it needs in-process (two benchmark members of the reseller, drafts to
+submit, consent tokens), starts gunicorn with `portal.settings_bench` (production settings,
+DEBUG off, a query count in a response header, the floor views), logs in with a real session
+and CSRF, warms up, then times each page and action. Nothing here runs in a deployment.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from accounts.models import Membership, Reseller, Role, User
+from accounts.services import membership_add
+from linking import services
+from linking.checks import ItemSpec
+from linking.models import CustomerAccount, Link, LinkRequest, RequestItem
+from portal.bench.middleware import DB_MS_HEADER, QUERIES_HEADER
+
+BENCH_DOMAIN = "bench.invalid"
+HOST = "127.0.0.1"
+PROJECT_DIR = Path(settings.BASE_DIR)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile; exact for the small samples of a benchmark."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Sample:
+    seconds: float
+    status: int
+    queries: int | None
+    size: int
+    db_ms: float | None = None
+
+
+@dataclass
+class Result:
+    name: str
+    kind: str  # page, floor, action
+    path: str
+    samples: list[Sample] = field(default_factory=list)
+    floor: Result | None = None
+
+    @property
+    def ms(self) -> list[float]:
+        return [s.seconds * 1000 for s in self.samples]
+
+    def summary(self) -> dict:
+        ms = self.ms
+        db = [s.db_ms for s in self.samples if s.db_ms is not None]
+        queries = sorted({s.queries for s in self.samples if s.queries is not None})
+        out = {
+            "name": self.name,
+            "kind": self.kind,
+            "path": self.path,
+            "n": len(ms),
+            "median_ms": round(statistics.median(ms), 1) if ms else None,
+            "p95_ms": round(percentile(ms, 95), 1) if ms else None,
+            "queries": queries[0] if len(queries) == 1 else queries,
+            "bytes": round(statistics.median([s.size for s in self.samples])) if ms else 0,
+            "db_median_ms": round(statistics.median(db), 1) if db else None,
+            "statuses": sorted({s.status for s in self.samples}),
+        }
+        if self.floor is not None and self.floor.samples:
+            floor = self.floor.summary()
+            out["floor"] = floor
+            if floor["p95_ms"]:
+                out["ratio_p95"] = round(out["p95_ms"] / floor["p95_ms"], 2)
+        return out
+
+
+class Client:
+    """One browser: a cookie jar over http.client (gunicorn closes after each response)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, data: dict | None = None) -> tuple[Sample, bytes]:
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
+        headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "bench_pages"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if data is not None:
+            body = urlencode(data, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{HOST}:{self.port}{path}"
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        content = response.read()
+        seconds = time.perf_counter() - started
+        conn.close()
+        for raw in response.msg.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(raw)
+            for key, morsel in jar.items():
+                self.cookies[key] = morsel.value
+        queries = response.getheader(QUERIES_HEADER)
+        db_ms = response.getheader(DB_MS_HEADER)
+        sample = Sample(
+            seconds=seconds,
+            status=response.status,
+            queries=int(queries) if queries is not None else None,
+            size=len(content),
+            db_ms=float(db_ms) if db_ms is not None else None,
+        )
+        return sample, content
+
+    def csrf(self) -> str:
+        return self.cookies.get(settings.CSRF_COOKIE_NAME, "")
+
+    def login(self, username: str, password: str) -> None:
+        path = reverse("accounts:login")
+        self.request("GET", path)
+        sample, _ = self.request(
+            "POST",
+            path,
+            {"username": username, "password": password, "csrfmiddlewaretoken": self.csrf()},
+        )
+        if sample.status != 302:
+            raise RuntimeError(f"login of {username} failed (HTTP {sample.status})")
+
+
+# --- preparation, in-process -----------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    reseller: Reseller
+    operator: User
+    approver: User
+    password: str
+    pages: list[tuple[str, str, str | None]]  # name, path, floor path
+    drafts: list[int]
+
+
+def _bench_member(reseller: Reseller, role: str, password: str) -> User:
+    email = f"{role}-{reseller.partner_id.lower()}@{BENCH_DOMAIN}"
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User(username=f"bench-{role}-{reseller.partner_id.lower()}", email=email)
+        user._change_reason = "benchmark member"
+    user.first_name, user.last_name = "Bench", role.capitalize()
+    # The server runs the production settings: hash as they verify, whatever this process's.
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt())
+    user.save()
+    if not Membership.objects.filter(user=user, reseller=reseller).exists():
+        membership_add(actor=None, reseller=reseller, email=email, role=role, check_actor=False)
+    return user
+
+
+def _busiest_reseller() -> Reseller:
+    row = LinkRequest.objects.values("reseller_id").annotate(n=Count("id")).order_by("-n").first()
+    if row is None:
+        raise RuntimeError("No requests to measure: run generate_scale_data first.")
+    return Reseller.objects.get(pk=row["reseller_id"])
+
+
+def _drafts(reseller: Reseller, operator: User, count: int) -> list[int]:
+    """Drafts of provisioning requests on customers the reseller has nothing with yet, ready to
+    submit; the reseller's policy sends them to approval."""
+    candidates = (
+        CustomerAccount.objects.filter(
+            status=CustomerAccount.Status.ACTIVE, is_partner=False, site=reseller.site
+        )
+        .exclude(Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))))
+        .exclude(
+            Exists(
+                RequestItem.objects.filter(reseller=reseller, customer=OuterRef("pk"), is_open=True)
+            )
+        )
+        .order_by("-id")
+        .prefetch_related("regions")[: count * 2]
+    )
+    ids = []
+    for customer in candidates:
+        if len(ids) >= count:
+            break
+        regions = [r.code for r in customer.regions.all()]
+        if not regions:
+            continue
+        with transaction.atomic():
+            req = services.link_request_create_draft(actor=operator, reseller=reseller)
+            services.link_request_set_types(
+                actor=operator, request_id=req.pk, link_types=["provisioning"]
+            )
+            services.link_request_set_customer(
+                actor=operator, request_id=req.pk, account_id=customer.account_id
+            )
+            spec = ItemSpec(link_type="provisioning", services=["ECS"], regions=regions[:1])
+            services.link_request_set_scope(
+                actor=operator, request_id=req.pk, scopes={"provisioning": spec}
+            )
+            services.link_request_set_details(
+                actor=operator,
+                request_id=req.pk,
+                ticket_reference=f"BENCH-{req.pk}",
+                note_to_customer="",
+                consent_days=7,
+            )
+        ids.append(req.pk)
+    if len(ids) < count:
+        raise RuntimeError(f"Only {len(ids)} customers are free for the submit benchmark.")
+    return ids
+
+
+def _search_term(reseller: Reseller) -> str:
+    """Two words of a customer's name: what an operator types, selective but not unique."""
+    name = (
+        LinkRequest.objects.filter(reseller=reseller, customer__isnull=False)
+        .order_by("-id")
+        .values_list("customer__display_name", flat=True)[500:501]
+        .first()
+    ) or "a"
+    return " ".join(name.split()[:2])
+
+
+def _floor(name: str) -> str:
+    # The floor views exist only in the benchmark's URLconf, not in the portal's.
+    return reverse(f"bench:floor-{name}", urlconf="portal.bench.urls")
+
+
+def prepare(*, reseller: Reseller | None, actions: int) -> Plan:
+    reseller = reseller or _busiest_reseller()
+    password = secrets.token_urlsafe(16)
+    operator = _bench_member(reseller, Role.ADMIN, password)
+    approver = _bench_member(reseller, Role.APPROVER, password)
+    size = settings.PORTAL_PAGE_SIZE
+    rid = reseller.pk
+    requests_url = reverse("linking:request-list")
+    total = LinkRequest.objects.filter(reseller=reseller).count()
+    deep = max(2, int(total / size * 0.8))
+    # The Next link of page deep-1 names the last row it shows; the same row anchors the floor.
+    anchor = (
+        LinkRequest.objects.filter(reseller=reseller)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)[(deep - 1) * size - 1 : (deep - 1) * size]
+        .first()
+    )
+    deep_query = f"page={deep}" + (f"&after={anchor}" if anchor else "")
+    term = _search_term(reseller)
+    sample_request = (
+        LinkRequest.objects.filter(reseller=reseller, status=LinkRequest.Status.COMPLETED)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    sample_link = (
+        Link.objects.filter(reseller=reseller, status=Link.Status.ACTIVE)
+        .order_by("-id")
+        .values_list("pk", "customer_id")
+        .first()
+    )
+    floor = _floor("requests")
+    q = urlencode({"q": term})
+    pages: list[tuple[str, str, str | None]] = [
+        ("dashboard", reverse("portal:dashboard"), None),
+        ("requests: first page", requests_url, f"{floor}?r={rid}"),
+        (
+            "requests: status filter",
+            f"{requests_url}?status=pending_consent",
+            f"{floor}?r={rid}&status=pending_consent",
+        ),
+        ("requests: text search", f"{requests_url}?{q}", f"{floor}?r={rid}&{q}"),
+        ("requests: deep page", f"{requests_url}?{deep_query}", f"{floor}?r={rid}&{deep_query}"),
+        ("approval queue", reverse("linking:approval-queue"), f"{_floor('approvals')}?r={rid}"),
+        ("links: first page", reverse("linking:link-list"), f"{_floor('links')}?r={rid}"),
+        (
+            "customers: first page",
+            reverse("linking:customer-list"),
+            f"{_floor('customers')}?r={rid}",
+        ),
+        (
+            "customers: search",
+            f"{reverse('linking:customer-list')}?{q}",
+            f"{_floor('customers')}?r={rid}&{q}",
+        ),
+    ]
+    if sample_request:
+        pages.append(
+            ("request detail", reverse("linking:request-detail", args=[sample_request]), None)
+        )
+    if sample_link:
+        pages.append(("link detail", reverse("linking:link-detail", args=[sample_link[0]]), None))
+        pages.append(
+            ("customer page", reverse("linking:customer-detail", args=[sample_link[1]]), None)
+        )
+    drafts = _drafts(reseller, operator, actions)
+    return Plan(
+        reseller=reseller,
+        operator=operator,
+        approver=approver,
+        password=password,
+        pages=pages,
+        drafts=drafts,
+    )
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("bench_pages measures PostgreSQL.")
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{db.get('HOST') or 'localhost'}:{port}/{db['NAME']}"
+
+
+# One secret for the server and for the consent tokens this process signs for it.
+SERVER_SECRET = secrets.token_urlsafe(50)
+
+
+def server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings_bench",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SERVER_SECRET,
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_HSTS_SECONDS="0",
+        DATABASE_URL=_database_url(),
+        PORTAL_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class Server:
+    def __init__(self, workers: int, log_path: Path):
+        self.workers = workers
+        self.port = _free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        env = server_env()
+        # Production serves hashed static files from a manifest: it must exist first.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=PROJECT_DIR,
+            env=env,
+            check=True,
+        )
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in __exit__)
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--timeout",
+                "120",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            try:
+                sample, _ = Client(self.port).request("GET", "/healthz")
+                if sample.status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer within a minute; see {self.log_path}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def _measure(client: Client, name: str, kind: str, path: str, warmup: int, n: int) -> Result:
+    result = Result(name=name, kind=kind, path=path)
+    for _ in range(warmup):
+        client.request("GET", path)
+    for _ in range(n):
+        sample, _ = client.request("GET", path)
+        result.samples.append(sample)
+    return result
+
+
+def _actions(plan: Plan, port: int) -> list[Result]:
+    """Submit each draft (operator), approve it (approver), open the consent page and accept
+    (the customer, no login): each a timed POST or GET over HTTP."""
+    operator = Client(port)
+    operator.login(plan.operator.username, plan.password)
+    approver = Client(port)
+    approver.login(plan.approver.username, plan.password)
+    submit = Result("action: submit", "action", reverse("linking:request-submit", args=[0]))
+    approve = Result("action: approve", "action", reverse("linking:request-approve", args=[0]))
+    page = Result("consent page", "page", "/consent/<token>/")
+    accept = Result("action: customer accept", "action", "/consent/<token>/")
+    operator.request("GET", reverse("linking:request-list"))
+    approver.request("GET", reverse("linking:approval-queue"))
+    for pk in plan.drafts:
+        sample, _ = operator.request(
+            "POST",
+            reverse("linking:request-submit", args=[pk]),
+            {"csrfmiddlewaretoken": operator.csrf()},
+        )
+        submit.samples.append(sample)
+    for pk in plan.drafts:
+        sample, _ = approver.request(
+            "POST",
+            reverse("linking:request-approve", args=[pk]),
+            {"csrfmiddlewaretoken": approver.csrf(), "reason": "checked"},
+        )
+        approve.samples.append(sample)
+    for pk in plan.drafts:
+        with transaction.atomic(), override_settings(SECRET_KEY=SERVER_SECRET):
+            token = services.consent_issue_token(request_id=pk)
+        if token is None:
+            continue
+        customer = Client(port)
+        path = reverse("consent:page", args=[token])
+        sample, _ = customer.request("GET", path)
+        page.samples.append(sample)
+        data = {"csrfmiddlewaretoken": customer.csrf()}
+        for item_id in RequestItem.objects.filter(request_id=pk).values_list("pk", flat=True):
+            data[f"decision_{item_id}"] = "accept"
+        sample, _ = customer.request("POST", path, data)
+        accept.samples.append(sample)
+    return [submit, approve, page, accept]
+
+
+def _load(plan: Plan, port: int, clients: int, per_client: int) -> dict:
+    """Several operators at once, each going round the list and detail pages."""
+    paths = [path for _, path, _ in plan.pages]
+    sessions = []
+    for _ in range(clients):
+        c = Client(port)
+        c.login(plan.operator.username, plan.password)
+        sessions.append(c)
+    samples: list[Sample] = []
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        mine = []
+        for k in range(per_client):
+            sample, _ = sessions[index].request("GET", paths[(index + k) % len(paths)])
+            mine.append(sample)
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    ms = [s.seconds * 1000 for s in samples]
+    return {
+        "clients": clients,
+        "requests": len(samples),
+        "seconds": round(seconds, 2),
+        "requests_per_second": round(len(samples) / seconds, 1) if seconds else None,
+        "median_ms": round(statistics.median(ms), 1) if ms else None,
+        "p95_ms": round(percentile(ms, 95), 1) if ms else None,
+        "errors": sum(1 for s in samples if s.status >= 400),
+    }
+
+
+def run(
+    *,
+    reseller: Reseller | None = None,
+    requests: int = 30,
+    warmup: int = 3,
+    clients: int = 4,
+    actions: int = 10,
+    workers: int = 3,
+    log_path: Path,
+) -> dict:
+    plan = prepare(reseller=reseller, actions=actions)
+    # The server's workers read what this process wrote: commit is implicit (autocommit).
+    report: dict = {
+        "reseller": plan.reseller.partner_id,
+        "rows": {
+            "customers": CustomerAccount.objects.count(),
+            "requests": LinkRequest.objects.filter(reseller=plan.reseller).count(),
+            "links": Link.objects.filter(reseller=plan.reseller).count(),
+        },
+        "settings": {
+            "requests_per_page": requests,
+            "warmup": warmup,
+            "clients": clients,
+            "actions": actions,
+            "gunicorn_workers": workers,
+            "page_size": settings.PORTAL_PAGE_SIZE,
+        },
+        "floor_url_names": [
+            "bench:floor-requests",
+            "bench:floor-approvals",
+            "bench:floor-links",
+            "bench:floor-customers",
+        ],
+    }
+    results: list[Result] = []
+    with Server(workers, log_path) as server:
+        client = Client(server.port)
+        client.login(plan.operator.username, plan.password)
+        for name, path, floor_path in plan.pages:
+            result = _measure(client, name, "page", path, warmup, requests)
+            if floor_path:
+                result.floor = _measure(
+                    client, f"{name} (floor)", "floor", floor_path, warmup, requests
+                )
+            results.append(result)
+        results.extend(_actions(plan, server.port))
+        report["load"] = _load(plan, server.port, clients, requests) if clients > 1 else None
+    report["results"] = [r.summary() for r in results]
+    return report
+
+
+def table(report: dict) -> str:
+    head = (
+        f"{'page':<26} {'median':>8} {'p95':>8} {'db':>6} {'queries':>7} {'bytes':>8} "
+        f"{'floor p95':>9} {'ratio':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in report["results"]:
+        floor = r.get("floor")
+        lines.append(
+            f"{r['name']:<26} {r['median_ms']:>8} {r['p95_ms']:>8} {r['db_median_ms'] or '':>6} "
+            f"{str(r['queries']):>7} "
+            f"{r['bytes']:>8} {floor['p95_ms'] if floor else '':>9} {r.get('ratio_p95') or '':>6}"
+        )
+    load = report.get("load")
+    if load:
+        lines.append(
+            f"load: {load['clients']} clients, {load['requests']} requests in {load['seconds']} s: "
+            f"{load['requests_per_second']} requests/s, median {load['median_ms']} ms, "
+            f"p95 {load['p95_ms']} ms, {load['errors']} errors"
+        )
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -1,0 +1,261 @@
+"""Step-up: sensitive actions ask for the password again once it is older than the window."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+from linking.checks import ItemSpec
+from linking.models import Link, LinkRequest
+from tests.conftest import PASSWORD, make_draft, submit
+from tests.linking.test_revocation import active_link
+
+pytestmark = pytest.mark.django_db
+
+STEP_UP = reverse("accounts:step-up")
+MANAGE = ItemSpec(
+    link_type="delegation",
+    services=["ECS"],
+    regions=["ap-southeast-1"],
+    access_level="manage",
+    duration_days=90,
+)
+SENSITIVE_READ = ItemSpec(
+    link_type="delegation",
+    services=["IAM"],
+    regions=["ap-southeast-1"],
+    access_level="read_only",
+    duration_days=90,
+)
+BILLING = ItemSpec(link_type="billing")
+
+
+def later(minutes=6):
+    return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False)
+
+
+def password_login(client, user, password=PASSWORD):
+    """A real login through the form (not force_login): the way a person enters the password."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": password}
+    )
+    assert response.status_code == 302, response.content
+    return client
+
+
+def step_up_target(response) -> str:
+    assert response.status_code == 302
+    parts = urlsplit(response["Location"])
+    assert parts.path == STEP_UP
+    return parse_qs(parts.query)["next"][0]
+
+
+def viewer_membership(cast):
+    return Membership.objects.get(user=cast.viewer, reseller=cast.reseller)
+
+
+def role_url(membership):
+    return reverse("accounts:member-role", args=[membership.pk])
+
+
+def remove_url(membership):
+    return reverse("accounts:member-remove", args=[membership.pk])
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def test_role_change_right_after_login_needs_no_step_up(client, cast):
+    password_login(client, cast.admin)
+    response = client.post(role_url(viewer_membership(cast)), {"role": "initiator"})
+    assert response["Location"] == reverse("accounts:member-list")
+    assert viewer_membership(cast).role == Role.INITIATOR
+
+
+def test_role_change_after_the_window_is_sent_to_step_up_and_changes_nothing(client, cast):
+    password_login(client, cast.admin)
+    membership = viewer_membership(cast)
+    with later():
+        response = client.post(role_url(membership), {"role": "admin"})
+        assert step_up_target(response) == reverse("accounts:member-list")
+        page = client.get(response["Location"])
+    assert "ACC-S003" in page.content.decode()
+    membership.refresh_from_db()
+    assert membership.role == Role.VIEWER
+    assert membership.history.count() == 1
+
+
+def test_after_the_step_up_the_role_change_works_and_lands_back(client, cast):
+    password_login(client, cast.admin)
+    membership = viewer_membership(cast)
+    with later():
+        back_to = step_up_target(client.post(role_url(membership), {"role": "approver"}))
+        response = client.post(STEP_UP, {"password": PASSWORD, "next": back_to})
+        assert response["Location"] == back_to
+        client.post(role_url(membership), {"role": "approver"})
+    membership.refresh_from_db()
+    assert membership.role == Role.APPROVER
+
+
+def test_the_step_up_lasts_the_window_then_expires_again(client, cast, settings):
+    settings.PORTAL_STEP_UP_MINUTES = 5
+    password_login(client, cast.admin)
+    membership = viewer_membership(cast)
+    with later(4):
+        assert client.post(role_url(membership), {"role": "initiator"}).status_code == 302
+        assert viewer_membership(cast).role == Role.INITIATOR
+    with later(11):
+        response = client.post(role_url(membership), {"role": "viewer"})
+    step_up_target(response)
+    assert viewer_membership(cast).role == Role.INITIATOR
+
+
+def test_member_removal_asks_on_the_confirmation_page_and_on_the_post(client, cast):
+    password_login(client, cast.admin)
+    membership = viewer_membership(cast)
+    with later():
+        assert step_up_target(client.get(remove_url(membership))) == remove_url(membership)
+        assert step_up_target(client.post(remove_url(membership))) == remove_url(membership)
+        assert Membership.objects.filter(pk=membership.pk).exists()
+        client.post(STEP_UP, {"password": PASSWORD, "next": remove_url(membership)})
+        assert client.get(remove_url(membership)).status_code == 200
+        client.post(remove_url(membership))
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_roles_and_tenancy_are_checked_before_the_step_up(client, cast):
+    # A stale session must not turn a 403 or a 404 into a step-up page.
+    membership = viewer_membership(cast)
+    password_login(client, cast.viewer)
+    with later():
+        assert client.post(role_url(membership), {"role": "admin"}).status_code == 403
+    other = password_login(Client(), cast.outsider_admin)
+    with later():
+        assert other.post(role_url(membership), {"role": "admin"}).status_code == 404
+        assert other.get(remove_url(membership)).status_code == 404
+
+
+# --- the step-up page ---------------------------------------------------------------------
+
+
+def test_wrong_password_is_refused_and_counted_by_the_lockout(client, cast):
+    password_login(client, cast.admin)
+    with later():
+        response = client.post(STEP_UP, {"password": "not-my-password", "next": "/"})
+        assert response.status_code == 400
+        assert "ACC-S004" in response.content.decode()
+        attempt = AccessAttempt.objects.get(username=cast.admin.username)
+        assert attempt.failures_since_start == 1
+        # Still not stepped up: the action stays refused.
+        step_up_target(client.post(role_url(viewer_membership(cast)), {"role": "admin"}))
+    assert viewer_membership(cast).role == Role.VIEWER
+
+
+def test_repeated_wrong_step_up_passwords_lock_out_and_end_the_session(client, cast, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    password_login(client, cast.admin)
+    with later():
+        for _ in range(2):
+            assert client.post(STEP_UP, {"password": "guess", "next": "/"}).status_code == 400
+        response = client.post(STEP_UP, {"password": "guess", "next": "/"})
+        assert response.status_code == 429
+        assert "ACC-S001" in response.content.decode()
+        # The session is gone, and the right password does not log in during the cool-off.
+        assert client.get(reverse("accounts:member-list")).status_code == 302
+        response = client.post(
+            reverse("accounts:login"), {"username": cast.admin.username, "password": PASSWORD}
+        )
+        assert response.status_code == 429
+
+
+def test_step_up_goes_back_only_to_the_portal(client, cast):
+    password_login(client, cast.admin)
+    response = client.post(STEP_UP, {"password": PASSWORD, "next": "https://evil.example/"})
+    assert response["Location"] == reverse("portal:dashboard")
+
+
+def test_step_up_page_needs_a_login(client):
+    response = client.get(STEP_UP)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- approvals and revocation ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", [MANAGE, SENSITIVE_READ], ids=["manage", "sensitive"])
+def test_approving_manage_or_sensitive_scope_needs_a_fresh_password(client, cast, spec):
+    req = submit(cast, make_draft(cast, specs=[spec]))
+    assert req.status == LinkRequest.Status.PENDING_APPROVAL
+    password_login(client, cast.approver)
+    approve = reverse("linking:request-approve", args=[req.pk])
+    with later():
+        back_to = step_up_target(client.post(approve, {"reason": "ok"}))
+        assert back_to.startswith(reverse("linking:request-detail", args=[req.pk]))
+        req.refresh_from_db()
+        assert req.status == LinkRequest.Status.PENDING_APPROVAL
+        client.post(STEP_UP, {"password": PASSWORD, "next": back_to})
+        client.post(approve, {"reason": "ok"})
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+    assert req.approver == cast.approver
+
+
+def test_the_request_page_says_the_password_will_be_asked(client, cast):
+    req = submit(cast, make_draft(cast, specs=[MANAGE]))
+    password_login(client, cast.approver)
+    detail = reverse("linking:request-detail", args=[req.pk])
+    assert 'id="approve-step-up"' not in client.get(detail).content.decode()
+    with later():
+        assert 'id="approve-step-up"' in client.get(detail).content.decode()
+
+
+def test_approving_a_billing_request_needs_no_step_up(client, cast):
+    req = submit(cast, make_draft(cast, specs=[BILLING]))
+    password_login(client, cast.approver)
+    with later():
+        client.post(reverse("linking:request-approve", args=[req.pk]), {"reason": "ok"})
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+
+
+def test_revoking_a_link_needs_a_fresh_password(client, cast):
+    link = active_link(cast)
+    revoke = reverse("linking:link-revoke", args=[link.pk])
+    form = {"reason": "Contract ended", "confirm_reference": link.reference}
+    password_login(client, cast.approver)
+    with later():
+        assert step_up_target(client.get(revoke)) == revoke
+        assert step_up_target(client.post(revoke, form)) == revoke
+        link.refresh_from_db()
+        assert link.status == Link.Status.ACTIVE
+        client.post(STEP_UP, {"password": PASSWORD, "next": revoke})
+        response = client.post(revoke, form)
+    assert response["Location"] == reverse("linking:link-detail", args=[link.pk])
+    link.refresh_from_db()
+    assert link.status == Link.Status.REVOKED
+
+
+def test_a_forced_session_without_a_password_time_is_not_fresh(client, cast):
+    # A session that never recorded a password entry (e.g. from before this feature) steps up.
+    client.force_login(cast.admin)
+    session = client.session
+    session.pop("portal_password_at", None)
+    session.save()
+    step_up_target(client.post(role_url(viewer_membership(cast)), {"role": "admin"}))
+
+
+def test_the_right_step_up_password_clears_earlier_failures(client, cast):
+    password_login(client, cast.admin)
+    client.post(STEP_UP, {"password": "typo", "next": "/"})
+    assert AccessAttempt.objects.filter(username=cast.admin.username).exists()
+    client.post(STEP_UP, {"password": PASSWORD, "next": "/"})
+    assert not AccessAttempt.objects.filter(username=cast.admin.username).exists()

@@ -1,0 +1,184 @@
+"""Who may reach each URL of the portal: one line per URL name, checked by the matrix.
+
+Classify a new URL by adding one line to POLICY under its qualified name (`namespace:name`):
+
+- `public(GET, POST)`: no login, the same for everybody (login page, help, health).
+- `token("consent_token", GET, POST)`: no login, reached by a signed link; the object kind says
+  which real token of the world fills the URL.
+- `login(POST)`: any signed-in user, no reseller needed (password change); with
+  `lands_on_login=True` the allowed answer is the login page (logout).
+- `reseller("approve_requests", POST, obj="request")`: a member of the current reseller whose
+  role holds the permission (checked before the object), on an object of that reseller; the
+  other reseller's object is a 404. `obj_perm` is a permission the view checks only after it
+  found the object; `only_if` names an extra object rule of OBJECT_RULES.
+- `staff(GET, perm="app.codename")`: platform staff (is_staff) holding the model permission.
+- `elsewhere("why")`: not walked here, and the table says why and what walks it instead.
+
+The methods are the ones the view answers; any other method is a 405 for a signed-in user.
+The object kinds are those of `tests.security.matrix.TARGETS`; URL arguments that no object fills
+come from `KWARG_DEFAULTS` there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PUBLIC = "public"
+TOKEN = "token"
+LOGIN = "login"
+RESELLER = "reseller"
+STAFF = "staff"
+ELSEWHERE = "elsewhere"
+
+GET = "GET"
+POST = "POST"
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: str
+    methods: tuple[str, ...] = (GET,)
+    perm: str = ""
+    obj: str = ""
+    obj_perm: str = ""
+    only_if: str = ""
+    lands_on_login: bool = False
+    why: str = ""
+
+
+def public(*methods: str) -> Rule:
+    return Rule(PUBLIC, methods)
+
+
+def token(obj: str, *methods: str) -> Rule:
+    return Rule(TOKEN, methods, obj=obj)
+
+
+def login(*methods: str, lands_on_login: bool = False) -> Rule:
+    return Rule(LOGIN, methods, lands_on_login=lands_on_login)
+
+
+def reseller(perm: str, *methods: str, obj: str = "", obj_perm: str = "", only_if: str = ""):
+    return Rule(RESELLER, methods, perm=perm, obj=obj, obj_perm=obj_perm, only_if=only_if)
+
+
+def staff(*methods: str, perm: str, obj: str = "") -> Rule:
+    return Rule(STAFF, methods, perm=perm, obj=obj)
+
+
+def elsewhere(why: str) -> Rule:
+    return Rule(ELSEWHERE, (), why=why)
+
+
+VIEW = "view_reseller"
+INITIATE = "initiate_requests"
+APPROVE = "approve_requests"
+MANAGE = "manage_members"
+
+POLICY: dict[str, Rule] = {
+    # portal
+    "healthz": public(GET),
+    "portal:dashboard": reseller(VIEW, GET),
+    "portal:error-codes": public(GET),
+    # accounts
+    "accounts:login": public(GET, POST),
+    "accounts:logout": login(POST, lands_on_login=True),
+    "accounts:password-change": login(GET, POST),
+    "accounts:password-change-done": login(GET),
+    "accounts:password-reset": public(GET, POST),
+    "accounts:password-reset-done": public(GET),
+    "accounts:password-reset-confirm": public(GET, POST),
+    "accounts:password-reset-complete": public(GET),
+    "accounts:switch-reseller": login(POST),
+    "accounts:member-list": reseller(VIEW, GET),
+    # Step-up: any signed-in user confirms their own password.
+    "accounts:step-up": login(GET, POST),
+    "accounts:member-add": reseller(MANAGE, POST),
+    "accounts:member-role": reseller(VIEW, POST, obj="membership", obj_perm=MANAGE),
+    "accounts:member-remove": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
+    # linking: requests
+    "linking:request-list": reseller(VIEW, GET),
+    "linking:request-new": reseller(INITIATE, POST),
+    "linking:account-check": reseller(INITIATE, GET),
+    "linking:request-detail": reseller(VIEW, GET, obj="request"),
+    "linking:request-wizard": reseller(
+        INITIATE, GET, POST, obj="request", only_if="draft-initiator"
+    ),
+    "linking:request-submit": reseller(INITIATE, POST, obj="request"),
+    "linking:request-approve": reseller(APPROVE, POST, obj="request"),
+    "linking:request-reject": reseller(APPROVE, POST, obj="request"),
+    "linking:request-cancel": reseller(INITIATE, GET, POST, obj="request"),
+    "linking:request-resend": reseller(INITIATE, POST, obj="request"),
+    "linking:approval-queue": reseller(VIEW, GET),
+    "linking:request-export": reseller(VIEW, GET),
+    "linking:request-preset": reseller(INITIATE, POST, obj="request"),
+    # linking: batches, read by every role, uploaded and run by initiators
+    "linking:batch-list": reseller(VIEW, GET),
+    "linking:batch-upload": reseller(INITIATE, GET, POST),
+    "linking:batch-template-csv": reseller(INITIATE, GET),
+    "linking:batch-detail": reseller(VIEW, GET, obj="batch"),
+    "linking:batch-progress": reseller(VIEW, GET, obj="batch"),
+    "linking:batch-result-csv": reseller(VIEW, GET, obj="batch"),
+    "linking:batch-confirm": reseller(INITIATE, POST, obj="batch"),
+    "linking:batch-retry": reseller(INITIATE, POST, obj="batch"),
+    # linking: presets, read by every role, managed by admins
+    "linking:preset-list": reseller(VIEW, GET),
+    "linking:preset-create": reseller(MANAGE, GET, POST),
+    "linking:preset-edit": reseller(MANAGE, GET, POST, obj="preset"),
+    "linking:preset-delete": reseller(MANAGE, GET, POST, obj="preset"),
+    # linking: links, customers, receipts
+    "linking:link-list": reseller(VIEW, GET),
+    "linking:link-export": reseller(VIEW, GET),
+    "linking:link-detail": reseller(VIEW, GET, obj="link"),
+    "linking:link-amend": reseller(INITIATE, POST, obj="link"),
+    "linking:link-renew": reseller(INITIATE, POST, obj="link"),
+    "linking:link-verify": reseller(VIEW, POST, obj="link"),
+    "linking:link-revoke": reseller(APPROVE, GET, POST, obj="link"),
+    "linking:customer-list": reseller(VIEW, GET),
+    "linking:customer-detail": reseller(VIEW, GET, obj="customer"),
+    "linking:receipt-download": reseller(VIEW, GET, obj="receipt_reference"),
+    # the customer's pages, by signed links
+    "consent:page": token("consent_token", GET, POST),
+    "consent:withdraw": token("withdrawal_token", GET, POST),
+    "consent:receipt": token("receipt_signed", GET),
+    "consent:receipt-download": token("receipt_signed", GET),
+    # platform staff; auditors are staff who read and change nothing
+    "ops:outbox": staff(GET, perm="linking.view_notification"),
+    "ops:outbox-requeue": staff(POST, perm="linking.change_notification"),
+    # The customer directory import: staff who may add and change customer accounts.
+    "ops:directory-import": staff(GET, POST, perm="linking.add_customeraccount"),
+    "ops:directory-import-template": staff(GET, perm="linking.add_customeraccount"),
+    "ops:directory-import-detail": staff(
+        GET, perm="linking.add_customeraccount", obj="directory_import"
+    ),
+    "ops:directory-import-confirm": staff(
+        POST, perm="linking.add_customeraccount", obj="directory_import"
+    ),
+    # the Django admin guards itself (staff only, model permissions); it has hundreds of
+    # generated URLs, walked per registered model by `admin_matrix` instead.
+    "admin:*": elsewhere("the Django admin: walked per registered model by admin_matrix"),
+}
+
+
+def _draft_initiator(user, obj) -> bool:
+    # Only the person who started a draft edits it; a request past draft redirects to its page.
+    return obj.status != "draft" or obj.initiator_id == user.pk
+
+
+# Extra object rules a view applies after the permission: False means the visitor gets a 403.
+OBJECT_RULES: dict[str, Callable] = {
+    "draft-initiator": _draft_initiator,
+}
+
+
+def rule_for(name: str, policy: dict[str, Rule] = POLICY) -> Rule | None:
+    """The rule of a qualified URL name: its own line, else its namespace's `ns:*` line."""
+    if name in policy:
+        return policy[name]
+    namespace = name.rpartition(":")[0]
+    while namespace:
+        if f"{namespace}:*" in policy:
+            return policy[f"{namespace}:*"]
+        namespace = namespace.rpartition(":")[0]
+    return None

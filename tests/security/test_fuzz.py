@@ -1,0 +1,554 @@
+"""Property-based tests: arbitrary input to every form, the customer's consent and withdrawal
+pages, the receipt links, the query strings of the list pages and every form page.
+
+Never a 500 (the test client re-raises a view's exception), and a refused input writes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import constants as message_levels
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from accounts.audit_admin import TrailFilterForm
+from accounts.audit_trail import trail_sources
+from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
+from linking import forms as linking_forms
+from linking import preset_forms
+from linking.consent_forms import ConsentForm
+from linking.models import ConsentRecord, Link
+from linking.withdrawal_views import WithdrawForm
+from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
+from tests.security.world import World, build_world, receipt_link
+
+EXAMPLES_RUN: Counter = Counter()
+SECONDS: Counter = Counter()
+
+
+def _count(target: str) -> None:
+    EXAMPLES_RUN[target] += 1
+
+
+def _timed(target: str, run) -> None:
+    started = time.monotonic()
+    try:
+        run()
+    finally:
+        SECONDS[target] += time.monotonic() - started
+
+
+def _report() -> None:
+    var = Path(os.environ.get("PORTAL_VAR_DIR") or settings.VAR_DIR)
+    var.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"{target}: {n} examples, {SECONDS[target]:.1f} s"
+        for target, n in sorted(EXAMPLES_RUN.items())
+    ]
+    (var / "fuzz-report.txt").write_text(
+        f"max_examples per page: {EXAMPLES}, per form: {FORM_EXAMPLES}\n" + "\n".join(lines) + "\n"
+    )
+
+
+@pytest.fixture
+def world(cast) -> World:
+    yield build_world(cast)
+    _report()
+
+
+# --- every form of the project ----------------------------------------------------------------
+
+APPS = ("accounts", "linking", "portal")
+NOT_IMPORTED = ("migrations", "management", "wsgi", "asgi", "settings", "settings_test")
+
+
+def project_forms() -> dict[str, type]:
+    """Every form class defined in the project's modules, by dotted name."""
+    found = {}
+    for app in APPS:
+        package = importlib.import_module(app)
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{app}."):
+            if any(part in NOT_IMPORTED for part in info.name.split(".")):
+                continue
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, forms.BaseForm)
+                    and value.__module__ == module.__name__
+                ):
+                    found[f"{value.__module__}.{value.__qualname__}"] = value
+    return found
+
+
+def _draft_items(world):
+    return list(world.a.requests["draft"].items.all())
+
+
+def _consent_items(world):
+    return list(world.a.requests["pending_consent"].items.all())
+
+
+# Form -> how a page builds it from posted data (the arguments the view passes).
+FORM_BUILDERS = {
+    "accounts.forms.MemberAddForm": lambda w, d: MemberAddForm(d),
+    "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
+    "accounts.forms.SwitchResellerForm": lambda w, d: SwitchResellerForm(d),
+    "linking.forms.RequestFilterForm": lambda w, d: linking_forms.RequestFilterForm(
+        d, reseller=w.a.reseller
+    ),
+    "linking.forms.LinkFilterForm": lambda w, d: linking_forms.LinkFilterForm(d),
+    "linking.forms.SearchForm": lambda w, d: linking_forms.SearchForm(d),
+    "linking.forms.TypesForm": lambda w, d: linking_forms.TypesForm(d, reseller=w.a.reseller),
+    "linking.forms.CustomerForm": lambda w, d: linking_forms.CustomerForm(d),
+    "linking.forms.ScopeForm": lambda w, d: linking_forms.ScopeForm(
+        d, items=_draft_items(w), reseller=w.a.reseller
+    ),
+    "linking.forms.DetailsForm": lambda w, d: linking_forms.DetailsForm(d),
+    "linking.forms.ReasonForm": lambda w, d: linking_forms.ReasonForm(d),
+    "linking.forms.ResendForm": lambda w, d: linking_forms.ResendForm(d),
+    "linking.consent_forms.ConsentForm": lambda w, d: ConsentForm(
+        d, items=_consent_items(w), needs_confirmation=True
+    ),
+    "linking.withdrawal_views.WithdrawForm": lambda w, d: WithdrawForm(d),
+    "accounts.forms.StepUpForm": lambda w, d: StepUpForm(d),
+    "accounts.audit_admin.TrailFilterForm": lambda w, d: TrailFilterForm(
+        d, sources=trail_sources(), require_dates=True
+    ),
+    "linking.forms.RequestSearchForm": lambda w, d: linking_forms.RequestSearchForm(d),
+    "linking.forms.BatchRowFilterForm": lambda w, d: linking_forms.BatchRowFilterForm(d),
+    # The file itself is fuzzed by the upload endpoint's and the reader's property tests.
+    "linking.forms.UploadForm": lambda w, d: linking_forms.UploadForm(d),
+    "linking.preset_forms.PresetForm": lambda w, d: preset_forms.PresetForm(
+        d, reseller=w.a.reseller
+    ),
+    "linking.preset_forms.ApplyPresetForm": lambda w, d: preset_forms.ApplyPresetForm(
+        d, presets=[w.a.preset]
+    ),
+}
+
+
+def _querydict(data: dict):
+    from django.http import QueryDict
+
+    qd = QueryDict(mutable=True)
+    for key, values in data.items():
+        qd.setlist(key, values if isinstance(values, list) else [values])
+    return qd
+
+
+def _no_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, list | tuple | set):
+        return all(_no_nul(v) for v in value)
+    return True
+
+
+def test_every_form_of_the_project_is_fuzzed():
+    missing = sorted(set(project_forms()) - set(FORM_BUILDERS))
+    assert not missing, (
+        f"forms nobody fuzzes: {missing}; add each to FORM_BUILDERS in tests/security/test_fuzz.py"
+    )
+    assert not set(FORM_BUILDERS) - set(project_forms()), "FORM_BUILDERS names a form that is gone"
+
+
+def _form_property(world, name, build):
+    field_names = list(build(world, None).fields)
+
+    @FUZZ_FORMS
+    @given(data=bodies(field_names))
+    def check(data):
+        _count(f"form {name}")
+        form = build(world, _querydict(data))
+        valid = form.is_valid()
+        if hasattr(form, "valid_data"):
+            form.valid_data()
+        if valid:
+            for method in ("scopes", "decisions", "confirm_account_id"):
+                if hasattr(form, method):
+                    getattr(form, method)()
+        # What passes a form reaches the database; PostgreSQL refuses NUL in text.
+        assert all(_no_nul(v) for v in form.cleaned_data.values()), form.cleaned_data
+        form.as_div()
+
+    return check
+
+
+def test_every_form_validates_arbitrary_input_without_raising(world):
+    for name, build in FORM_BUILDERS.items():
+        try:
+            _timed(f"form {name}", _form_property(world, name, build))
+        except Exception as exc:
+            exc.add_note(f"form: {name}")
+            raise
+
+
+# --- the customer's pages, by signed links ----------------------------------------------------
+
+
+def _send(client, method, url, data=None, **extra):
+    """One request, its data form-encoded as a browser sends it (any key, any value)."""
+    if method == "POST":
+        return client.post(
+            url,
+            urlencode(pairs(data or {})),
+            content_type="application/x-www-form-urlencoded",
+            **extra,
+        )
+    return client.get(url, data=pairs(data or {}), **extra)
+
+
+def _mutations(token: str):
+    return st.one_of(
+        st.just(token),
+        text,
+        st.builds(lambda s: token + s, text),
+        st.integers(0, max(len(token) - 1, 0)).map(lambda n: token[:n]),
+        st.builds(
+            lambda i, c: token[:i] + c + token[i + 1 :],
+            st.integers(0, max(len(token) - 1, 0)),
+            st.characters(),
+        ),
+    )
+
+
+def _consent_state(reqs):
+    rows = []
+    for req in reqs:
+        req.refresh_from_db()
+        rows.append((req.status, sorted(req.items.values_list("decision", flat=True))))
+    return ConsentRecord.objects.count(), Link.objects.count(), rows
+
+
+def test_consent_page_answers_any_token_and_body_all_or_nothing(world):
+    reqs = [side.requests["pending_consent"] for side in world.sides]
+    valid = {side.consent_token: i for i, side in enumerate(world.sides)}
+    other_tokens = [world.b.consent_token, world.a.withdrawal_token, receipt_link(world.a)]
+    items = list(reqs[0].items.all())
+    names = [f"decision_{i.pk}" for i in items] + [f"reason_{i.pk}" for i in items]
+    names.append("confirm_account_id")
+    client = Client()
+
+    @FUZZ
+    @given(
+        token=st.one_of(_mutations(world.a.consent_token), st.sampled_from(other_tokens)),
+        method=st.sampled_from(["GET", "POST"]),
+        data=bodies(names),
+        agent=text,
+    )
+    # The decision that goes through, with a User-Agent no browser sends.
+    @example(
+        token=world.a.consent_token,
+        method="POST",
+        data={name: "accept" for name in names if name.startswith("decision_")},
+        agent="Mozilla\x00",
+    )
+    def check(token, method, data, agent):
+        _count("consent:page")
+        url = f"/consent/{quote(token, safe='')}/"
+        with transaction.atomic():
+            before = _consent_state(reqs)
+            response = _send(client, method, url, data, HTTP_USER_AGENT=agent)
+            after = _consent_state(reqs)
+            transaction.set_rollback(True)
+        assert response.status_code < 500
+        decided = response.status_code == 302 and "/consent/receipt/" in response["Location"]
+        if token in valid and method == "POST" and decided:
+            # All of it: one record per item, every item decided, the request moved on.
+            i = valid[token]
+            n_items = len(before[2][i][1])
+            assert after[0] == before[0] + n_items
+            status, decisions = after[2][i]
+            assert status != before[2][i][0] and "pending" not in decisions
+            assert after[2][1 - i] == before[2][1 - i]
+        else:
+            assert after == before, f"{method} {response.status_code} wrote {before} -> {after}"
+
+    _timed("consent:page", check)
+
+
+def _withdraw_state(links):
+    for link in links:
+        link.refresh_from_db()
+    return ConsentRecord.objects.count(), [(link.status, link.revoked_at) for link in links]
+
+
+def test_withdrawal_page_answers_any_token_and_body_all_or_nothing(world):
+    links = [side.link for side in world.sides]
+    valid = {side.withdrawal_token: i for i, side in enumerate(world.sides)}
+    other_tokens = [world.b.withdrawal_token, world.a.consent_token]
+    client = Client()
+
+    @FUZZ
+    @given(
+        token=st.one_of(_mutations(world.a.withdrawal_token), st.sampled_from(other_tokens)),
+        method=st.sampled_from(["GET", "POST"]),
+        data=bodies(["confirm"]),
+        agent=text,
+    )
+    @example(token=world.a.withdrawal_token, method="POST", data={"confirm": "on"}, agent="\x00")
+    def check(token, method, data, agent):
+        _count("consent:withdraw")
+        url = f"/consent/withdraw/{quote(token, safe='')}/"
+        with transaction.atomic():
+            before = _withdraw_state(links)
+            response = _send(client, method, url, data, HTTP_USER_AGENT=agent)
+            after = _withdraw_state(links)
+            transaction.set_rollback(True)
+        assert response.status_code < 500
+        if token in valid and method == "POST" and after != before:
+            # All of it: the withdrawal record, and the link ended now (delegation).
+            i = valid[token]
+            assert response.status_code == 200
+            assert after[0] == before[0] + 1
+            assert after[1][i][0] == "revoked" and after[1][i][1] is not None
+            assert after[1][1 - i] == before[1][1 - i]
+        else:
+            assert after == before, f"{method} {response.status_code} wrote {before} -> {after}"
+
+    _timed("consent:withdraw", check)
+
+
+# --- GET pages: arbitrary path arguments and query strings ------------------------------------
+
+QUERY_PARAMS = [
+    "q",
+    "status",
+    "link_type",
+    "waiting_on",
+    "customer",
+    "initiator",
+    "ticket",
+    "page",
+    "sort",
+    "expiring",
+    "failing",
+    "account_id",
+]
+
+LIST_PAGES = [
+    ("linking:request-list", "viewer"),
+    ("linking:link-list", "viewer"),
+    ("linking:customer-list", "viewer"),
+    ("linking:approval-queue", "approver"),
+    ("linking:account-check", "initiator"),
+    ("accounts:member-list", "admin"),
+    ("portal:dashboard", "viewer"),
+    ("portal:error-codes", "anonymous"),
+    ("ops:outbox", "staff"),
+]
+
+_digits = st.one_of(st.integers(min_value=0).map(str), st.integers(1, 400).map(lambda n: "9" * n))
+_path_text = text.filter(lambda s: s and "/" not in s)
+
+# URL name -> the argument fuzzed, its strategy, the visitor, the other arguments.
+PATH_PAGES = [
+    ("consent:receipt", "signed", _path_text, "anonymous", {}),
+    ("consent:receipt-download", "signed", _path_text, "anonymous", {}),
+    ("linking:receipt-download", "reference", _path_text, "viewer", {}),
+    ("linking:request-detail", "pk", _digits, "viewer", {}),
+    ("linking:link-detail", "pk", _digits, "viewer", {}),
+    ("linking:customer-detail", "pk", _digits, "viewer", {}),
+    ("accounts:member-remove", "pk", _digits, "admin", {}),
+    ("linking:request-wizard", "step", _digits, "initiator", {"pk": "draft"}),
+]
+
+
+def _client(world, visitor_name):
+    client = Client()
+    visitor = next(v for v in world.visitors if v.name == visitor_name)
+    if visitor.user is not None:
+        client.force_login(visitor.user)
+    return client
+
+
+def _each(targets, prop):
+    """Run the property of every target in one test (the world is built once); a failure
+    names its target."""
+    for target in targets:
+        try:
+            check = prop(*target)
+            _timed(check.target_label, check)
+        except Exception as exc:
+            exc.add_note(f"target: {target[0]}")
+            raise
+
+
+def test_list_pages_answer_any_query_string(world):
+    def prop(name, visitor):
+        client = _client(world, visitor)
+        url = reverse(name)
+
+        @FUZZ
+        @given(data=bodies(QUERY_PARAMS))
+        def check(data):
+            _count(check.target_label)
+            with transaction.atomic():
+                response = _send(client, "GET", url, data)
+                transaction.set_rollback(True)
+            assert response.status_code < 500
+            assert response.status_code not in (403, 404), response.status_code
+
+        check.target_label = f"{name} ?query"
+        return check
+
+    _each(LIST_PAGES, prop)
+
+
+def _path_urls(name, arg, fixed, world):
+    marker = "zzfuzzmarkerzz" if arg != "pk" and arg != "step" else 987654321
+    kwargs = {**{k: world.a.requests[v].pk for k, v in fixed.items()}, arg: marker}
+    return reverse(name, kwargs=kwargs), str(marker)
+
+
+def test_pages_answer_any_path_argument(world):
+    def prop(name, arg, values, visitor, fixed):
+        client = _client(world, visitor)
+        template, marker = _path_urls(name, arg, fixed, world)
+
+        @FUZZ
+        @given(value=values)
+        def check(value):
+            _count(check.target_label)
+            url = template.replace(marker, quote(value, safe=""))
+            with transaction.atomic():
+                response = _send(client, "GET", url)
+                transaction.set_rollback(True)
+            assert response.status_code < 500
+
+        check.target_label = f"{name} <{arg}>"
+        return check
+
+    _each(PATH_PAGES, prop)
+
+
+# --- every form page: arbitrary POST bodies ---------------------------------------------------
+
+_COUNT_SQL = None
+
+
+def _write_counts() -> tuple:
+    """Rows of every table a write touches (each domain write leaves a history row), in one
+    query."""
+    global _COUNT_SQL
+    if _COUNT_SQL is None:
+        tables = [
+            m._meta.db_table
+            for m in apps.get_models()
+            if m._meta.app_label in ("accounts", "linking")
+            and (m.__name__.startswith("Historical") or m.__name__ == "Notification")
+        ]
+        quote_name = connection.ops.quote_name
+        # Table names of the project's own models, quoted: no outside input reaches this SQL.
+        _COUNT_SQL = "SELECT " + ", ".join(  # noqa: S608
+            f"(SELECT COUNT(*) FROM {quote_name(t)})"  # noqa: S608
+            for t in tables
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL)
+        return cursor.fetchone()
+
+
+def _refused(response) -> bool:
+    if response.status_code >= 400:
+        return True
+    queued = getattr(getattr(response.wsgi_request, "_messages", None), "_queued_messages", [])
+    if any(m.level >= message_levels.ERROR for m in queued):
+        return True
+    form = (response.context or {}).get("form") if response.status_code == 200 else None
+    return bool(form is not None and form.errors)
+
+
+# URL name -> the object it acts on (a state of the first reseller's requests, "link",
+# "membership" or nothing), the visitor, the field names of its form.
+POST_PAGES = [
+    ("linking:request-new", None, "initiator", []),
+    *(
+        ("linking:request-wizard", ("draft", step), "initiator", fields)
+        for step, fields in [
+            (1, ["link_types"]),
+            (2, ["account_id"]),
+            (
+                3,
+                [
+                    "delegation-services",
+                    "delegation-regions",
+                    "delegation-access_level",
+                    "delegation-duration_days",
+                ],
+            ),
+            (4, ["ticket_reference", "note_to_customer", "consent_days"]),
+        ]
+    ),
+    ("linking:request-submit", "draft", "initiator", []),
+    ("linking:request-cancel", "pending_consent", "initiator", ["reason"]),
+    ("linking:request-resend", "pending_consent", "initiator", ["contact_email", "extend_days"]),
+    ("linking:request-approve", "pending_approval", "approver", ["reason"]),
+    ("linking:request-reject", "pending_approval", "approver", ["reason"]),
+    ("linking:link-revoke", "link", "approver", ["reason", "confirm_reference"]),
+    ("linking:link-verify", "link", "viewer", []),
+    ("accounts:member-add", None, "admin", ["email", "role"]),
+    ("accounts:member-role", "membership", "admin", ["role"]),
+    ("accounts:member-remove", "membership", "admin", []),
+    ("accounts:switch-reseller", None, "viewer", ["reseller"]),
+    ("accounts:password-change", None, "viewer", ["old_password", "new_password1"]),
+    ("accounts:login", None, "anonymous", ["username", "password"]),
+    ("accounts:password-reset", None, "anonymous", ["email"]),
+    ("ops:outbox-requeue", None, "staff", ["id", "all"]),
+]
+
+
+def _post_url(name, target, world):
+    if target is None:
+        return reverse(name)
+    if isinstance(target, tuple):
+        state, step = target
+        return reverse(name, kwargs={"pk": world.a.requests[state].pk, "step": step})
+    if target == "link":
+        return reverse(name, kwargs={"pk": world.a.link.pk})
+    if target == "membership":
+        return reverse(name, kwargs={"pk": world.a.membership.pk})
+    return reverse(name, kwargs={"pk": world.a.requests[target].pk})
+
+
+def test_form_pages_answer_any_post_body_and_a_refusal_writes_nothing(world):
+    def prop(name, target, visitor, fields):
+        client = _client(world, visitor)
+        url = _post_url(name, target, world)
+        label = f"{name} POST" + (f" step {target[1]}" if isinstance(target, tuple) else "")
+
+        @FUZZ
+        @given(data=bodies(fields))
+        def check(data):
+            _count(check.target_label)
+            with transaction.atomic():
+                before = _write_counts()
+                response = _send(client, "POST", url, data)
+                after = _write_counts()
+                transaction.set_rollback(True)
+            client.cookies.pop("messages", None)
+            if visitor != "anonymous" and settings.SESSION_COOKIE_NAME not in client.cookies:
+                client.force_login(next(v.user for v in world.visitors if v.name == visitor))
+            assert response.status_code < 500
+            if _refused(response):
+                assert after == before, f"refused ({response.status_code}) but wrote"
+
+        check.target_label = label
+        return check
+
+    _each(POST_PAGES, prop)

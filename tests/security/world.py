@@ -1,0 +1,214 @@
+"""Real objects of both resellers for the authorization matrix and the fuzz tests.
+
+Everything is built through the services, the way the portal builds it: for each reseller a
+draft, a request waiting for approval, one waiting for the customer (with its consent token) and
+a completed one whose accepted item became an active link (with its receipt and the customer's
+withdrawal token), the linked customer and a membership.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
+from accounts.services import membership_add
+from linking import services
+from linking.checks import ItemSpec
+from linking.consent_views import receipt_sign
+from linking.models import Batch, CustomerAccount, DirectoryImport, Link, LinkRequest, Preset
+from linking.services import directory
+from tests.factories import CustomerFactory
+
+READ_ONLY = ItemSpec(
+    link_type="delegation",
+    services=["ECS", "OBS"],
+    regions=["ap-southeast-1"],
+    access_level="read_only",
+    duration_days=90,
+)
+BILLING = ItemSpec(link_type="billing")
+
+
+@dataclass
+class Side:
+    """One reseller's objects."""
+
+    name: str
+    reseller: Reseller
+    requests: dict[str, LinkRequest] = field(default_factory=dict)
+    link: Link | None = None
+    customer: CustomerAccount | None = None
+    membership: Membership | None = None
+    receipt_reference: str = ""
+    consent_token: str = ""
+    withdrawal_token: str = ""
+    preset: Preset | None = None
+    batch: Batch | None = None
+    directory_import: DirectoryImport | None = None
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who sends the request: a user (or nobody), the reseller they work for and their role."""
+
+    name: str
+    user: User | None
+    reseller: Reseller | None = None
+    perms: frozenset[str] = frozenset()
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    visitors: list[Visitor]
+
+    @property
+    def sides(self) -> list[Side]:
+        return [self.a, self.b]
+
+
+def _draft(*, actor, reseller, customer, spec, ticket) -> LinkRequest:
+    req = services.link_request_create_draft(actor=actor, reseller=reseller)
+    services.link_request_set_types(actor=actor, request_id=req.pk, link_types=[spec.link_type])
+    services.link_request_set_customer(
+        actor=actor, request_id=req.pk, account_id=customer.account_id
+    )
+    services.link_request_set_scope(actor=actor, request_id=req.pk, scopes={spec.link_type: spec})
+    services.link_request_set_details(
+        actor=actor,
+        request_id=req.pk,
+        ticket_reference=ticket,
+        note_to_customer="As agreed.",
+        consent_days=7,
+    )
+    req.refresh_from_db()
+    return req
+
+
+def build_side(
+    name: str, *, reseller: Reseller, initiator: User, viewer: User, admin: User, regions
+) -> Side:
+    side = Side(name=name, reseller=reseller)
+
+    def customer():
+        return CustomerFactory(enabled_regions=regions)
+
+    def draft(spec, ticket):
+        return _draft(
+            actor=initiator, reseller=reseller, customer=customer(), spec=spec, ticket=ticket
+        )
+
+    side.requests["draft"] = draft(READ_ONLY, f"{name}-DRAFT")
+    pending_approval = draft(BILLING, f"{name}-APPROVAL")
+    side.requests["pending_approval"] = services.link_request_submit(
+        actor=initiator, request_id=pending_approval.pk
+    )
+    pending_consent = draft(READ_ONLY, f"{name}-CONSENT")
+    side.requests["pending_consent"] = services.link_request_submit(
+        actor=initiator, request_id=pending_consent.pk
+    )
+    side.consent_token = services.consent_issue_token(request_id=pending_consent.pk)
+    completed = services.link_request_submit(
+        actor=initiator, request_id=draft(READ_ONLY, f"{name}-DONE").pk
+    )
+    token = services.consent_issue_token(request_id=completed.pk)
+    completed, side.receipt_reference = services.consent_decide(
+        token=token, decisions={item.pk: (True, "") for item in completed.items.all()}
+    )
+    side.requests["completed"] = completed
+    link = Link.objects.filter(source_item__request=completed).get()
+    services.link_activate(link_id=link.pk)
+    link.refresh_from_db()
+    side.link = link
+    side.customer = link.customer
+    side.withdrawal_token = services.link_issue_withdrawal_token(link_id=link.pk)
+    side.membership = Membership.objects.get(reseller=reseller, user=viewer)
+    side.preset = services.preset_create(
+        actor=admin, reseller=reseller, name=f"{name} read-only", items=[READ_ONLY]
+    )
+    side.batch = services.batch_upload(
+        actor=initiator,
+        reseller=reseller,
+        file_name="rows.csv",
+        data=f"key,account_id,link_types\n{name}-1,{customer().account_id},billing\n".encode(),
+    )
+    for req in side.requests.values():
+        req.refresh_from_db()
+    assert [r.status for r in side.requests.values()] == [
+        "draft",
+        "pending_approval",
+        "pending_consent",
+        "completed",
+    ], "the world's requests are not in the states the matrix expects"
+    return side
+
+
+def _member_visitor(name: str, user: User) -> Visitor:
+    membership = Membership.objects.select_related("reseller").get(user=user)
+    return Visitor(
+        name=name,
+        user=user,
+        reseller=membership.reseller,
+        perms=frozenset(ROLE_PERMISSIONS[membership.role]),
+    )
+
+
+def build_world(cast) -> World:
+    regions = [cast.region_a, cast.region_b]
+    # The second reseller needs a viewer of its own so both sides have a membership to aim at.
+    from tests.conftest import _member
+
+    other_viewer = _member(cast.other, "viewer", "viewer@contoso.example")
+    a = build_side(
+        "A",
+        reseller=cast.reseller,
+        initiator=cast.initiator,
+        viewer=cast.viewer,
+        admin=cast.admin,
+        regions=regions,
+    )
+    b = build_side(
+        "B",
+        reseller=cast.other,
+        initiator=cast.outsider,
+        viewer=other_viewer,
+        admin=cast.outsider_admin,
+        regions=regions,
+    )
+    # Distributor staff often belong to two resellers: every page answers for the one chosen
+    # in the session, and the other one's objects are a 404 there.
+    both = _member(cast.reseller, "initiator", "both@partners.example")
+    membership_add(
+        actor=None, reseller=cast.other, email=both.email, role="approver", check_actor=False
+    )
+    a.directory_import = directory.directory_import_upload(
+        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+    )
+    visitors = [
+        Visitor("anonymous", None),
+        *(
+            _member_visitor(name, getattr(cast, name))
+            for name in ("viewer", "initiator", "approver", "admin")
+        ),
+        _member_visitor("other-reseller-initiator", cast.outsider),
+        _member_visitor("other-reseller-admin", cast.outsider_admin),
+        Visitor(
+            "two-resellers",
+            both,
+            reseller=cast.reseller,
+            perms=frozenset(ROLE_PERMISSIONS["initiator"]),
+        ),
+        Visitor("auditor", cast.auditor),
+        Visitor("staff", cast.staff),
+        Visitor("no-membership", cast.no_member),
+    ]
+    return World(a=a, b=b, visitors=visitors)
+
+
+def receipt_link(side: Side) -> str:
+    return receipt_sign(side.receipt_reference)
