@@ -8,6 +8,7 @@ from accounts.models import LinkType, Membership, Reseller
 from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import AccessLevel, Link, LinkRequest, Region, RequestItem, Service
 from linking.selectors import RequestFilters
+from portal.form_rendering import quick_widget_renderer
 
 WAITING_ON_CHOICES = [
     ("", "Anyone"),
@@ -33,6 +34,7 @@ def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
 
 
 class RequestFilterForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
     waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
@@ -74,6 +76,7 @@ EXPIRING_SOON_DAYS = 30
 
 
 class LinkFilterForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(
         required=False, label="State", choices=_with_any(Link.Status.choices)
     )
@@ -109,6 +112,7 @@ class LinkFilterForm(forms.Form):
 
 
 class SearchForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
 
     def __init__(self, *args, **kwargs):
@@ -119,6 +123,7 @@ class SearchForm(forms.Form):
 
 
 class RequestSearchForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = forms.CharField(
         required=False, max_length=200, label="Search (reference, ticket, customer)"
     )
