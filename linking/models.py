@@ -14,6 +14,9 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import LinkType, Reseller, Site
 
+_UNREAD = object()
+_LINK_TYPE_LABELS = dict(LinkType.choices)
+
 ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 
@@ -350,9 +353,12 @@ class LinkRequest(models.Model):
 
     @property
     def link_types_display(self) -> str:
-        """The link types of the items, in words ("Billing, Delegated admin"); "" for none.
-        One line of Python per row of a list, where a template loop costs a dozen nodes."""
-        return ", ".join(item.get_link_type_display() for item in self.items.all())
+        """The link types of the items, in words, in item order; "" for none. A list reads
+        them with the row (`link_type_codes`, see `selectors.request_rows`)."""
+        codes = getattr(self, "link_type_codes", _UNREAD)
+        if codes is _UNREAD:
+            return ", ".join(item.get_link_type_display() for item in self.items.all())
+        return ", ".join(_LINK_TYPE_LABELS.get(c, c) for c in (codes or "").split(",") if c)
 
     @property
     def waiting_since(self):
