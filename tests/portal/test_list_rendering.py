@@ -90,4 +90,28 @@ def test_request_rows_say_their_link_types_in_item_order(client, cast):
     row = body[body.index(empty.reference) :]
     row = row[: row.index("</tr>")]
     assert '<span class="text-muted">none yet</span>' in row
+    assert '<span class="text-muted">not chosen yet</span>' in row
+    assert 'data-waiting-on="initiator">Initiator <span class="text-muted small">for 0' in row
+    assert '<span class="badge text-bg-secondary">Draft</span>' in row
     assert f'href="{reverse("linking:request-detail", args=[two.pk])}"' in body
+
+
+@pytest.mark.parametrize(
+    ("status", "css"),
+    [
+        ("draft", "text-bg-secondary"),
+        ("pending_approval", "text-bg-warning"),
+        ("pending_consent", "text-bg-warning"),
+        ("completed", "text-bg-success"),
+        ("rejected", "text-bg-dark"),
+        ("expired", "text-bg-dark"),
+    ],
+)
+def test_status_badge_partial(status, css):
+    from django.template.loader import render_to_string
+
+    from linking.models import LinkRequest
+
+    req = LinkRequest(status=status)
+    html = render_to_string("linking/_status_badge.html", {"req": req}).strip()
+    assert html == f'<span class="badge {css}">{req.get_effective_status_display()}</span>'
