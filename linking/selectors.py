@@ -53,7 +53,9 @@ def request_filter_by_status(qs: QuerySet, status: str, now=None) -> QuerySet:
     if status == Status.EXPIRED:
         return qs.filter(Q(status=Status.EXPIRED) | _overdue_q(now))
     if status in LinkRequest.OPEN_STATUSES:
-        return qs.filter(status=status).exclude(_overdue_q(now))
+        # `_overdue_q` for this one status: only its own deadline can have passed.
+        deadline = "approval_deadline" if status == Status.PENDING_APPROVAL else "consent_deadline"
+        return qs.filter(status=status).exclude(**{f"{deadline}__lte": now})
     return qs.filter(status=status)
 
 
