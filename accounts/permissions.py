@@ -10,10 +10,16 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from guardian.core import ObjectPermissionChecker
 
 from accounts.middleware import get_membership
-from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
+from accounts.models import (
+    ROLE_PERMISSIONS,
+    Membership,
+    Reseller,
+    ResellerGroupObjectPermission,
+    ResellerUserObjectPermission,
+    User,
+)
 
 
 def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
@@ -30,7 +36,14 @@ def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
         # through a membership like anyone else.
         membership = Membership.objects.filter(user=user, reseller=reseller).first()
         return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
-    return set(ObjectPermissionChecker(user).get_perms(reseller))
+    # What guardian's checker answers (the user's own grants and their groups'), read straight
+    # from the reseller's permission tables: the same two queries at half the cost, on every page.
+    own = ResellerUserObjectPermission.objects.filter(user=user, content_object=reseller)
+    groups = ResellerGroupObjectPermission.objects.filter(group__user=user, content_object=reseller)
+    return {
+        *own.values_list("permission__codename", flat=True),
+        *groups.values_list("permission__codename", flat=True),
+    }
 
 
 def reseller_required(perm: str = "view_reseller"):

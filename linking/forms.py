@@ -16,6 +16,7 @@ from linking.models import (
     Service,
 )
 from linking.selectors import RequestFilters
+from portal.form_rendering import quick_widget_renderer
 
 WAITING_ON_CHOICES = [
     ("", "Anyone"),
@@ -41,6 +42,7 @@ def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
 
 
 class RequestFilterForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
     waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
@@ -82,6 +84,7 @@ EXPIRING_SOON_DAYS = 30
 
 
 class LinkFilterForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(
         required=False, label="State", choices=_with_any(Link.Status.choices)
     )
@@ -117,6 +120,7 @@ class LinkFilterForm(forms.Form):
 
 
 class SearchForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
 
     def __init__(self, *args, **kwargs):
@@ -127,6 +131,7 @@ class SearchForm(forms.Form):
 
 
 class RequestSearchForm(forms.Form):
+    default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = forms.CharField(
         required=False, max_length=200, label="Search (reference, ticket, customer)"
     )

@@ -14,6 +14,9 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import LinkType, Reseller, Site
 
+_UNREAD = object()
+_LINK_TYPE_LABELS = dict(LinkType.choices)
+
 ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 
@@ -242,16 +245,24 @@ class LinkRequest(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["reseller", "status", "-created_at"], name="req_reseller_status"),
+            # The list filtered by status, in its order; the deadlines ride along so that its
+            # capped count ("open" excludes the overdue) reads the index alone, not the table.
+            models.Index(
+                fields=["reseller", "status", "-created_at", "-id"],
+                include=["consent_deadline", "approval_deadline"],
+                name="req_reseller_status_created",
+            ),
             models.Index(fields=["reseller", "-created_at"], name="req_reseller_created"),
             models.Index(fields=["reseller", "ticket_reference"], name="req_reseller_ticket"),
             models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
             models.Index(fields=["status", "approval_deadline"], name="req_status_appr_deadline"),
             models.Index(fields=["status", "next_reminder_at"], name="req_status_next_reminder"),
-            # The approval queue and the dashboard's oldest waits read in this order.
+            # The approval queue and the dashboard's oldest waits read in this order; the queue
+            # leaves out the user's own and the overdue, which these included columns decide.
             models.Index(
                 fields=["reseller", "status", "status_changed_at", "id"],
-                name="req_reseller_waiting",
+                include=["initiator", "consent_deadline", "approval_deadline"],
+                name="req_reseller_waiting_cover",
             ),
             models.Index(
                 fields=["reseller", "initiator", "-created_at"], name="req_reseller_initiator"
@@ -348,6 +359,15 @@ class LinkRequest(models.Model):
                 ).exists()
             return "activation" if self.has_activating_links else ""
         return ""
+
+    @property
+    def link_types_display(self) -> str:
+        """The link types of the items, in words, in item order; "" for none. A list reads
+        them with the row (`link_type_codes`, see `selectors.request_rows`)."""
+        codes = getattr(self, "link_type_codes", _UNREAD)
+        if codes is _UNREAD:
+            return ", ".join(item.get_link_type_display() for item in self.items.all())
+        return ", ".join(_LINK_TYPE_LABELS.get(c, c) for c in (codes or "").split(",") if c)
 
     @property
     def waiting_since(self):

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
     BooleanField,
     Case,
+    CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -50,7 +53,9 @@ def request_filter_by_status(qs: QuerySet, status: str, now=None) -> QuerySet:
     if status == Status.EXPIRED:
         return qs.filter(Q(status=Status.EXPIRED) | _overdue_q(now))
     if status in LinkRequest.OPEN_STATUSES:
-        return qs.filter(status=status).exclude(_overdue_q(now))
+        # `_overdue_q` for this one status: only its own deadline can have passed.
+        deadline = "approval_deadline" if status == Status.PENDING_APPROVAL else "consent_deadline"
+        return qs.filter(status=status).exclude(**{f"{deadline}__lte": now})
     return qs.filter(status=status)
 
 
@@ -192,6 +197,64 @@ def link_request_list_for_reseller(
     if filters.q:
         qs = narrowed(qs, *request_search_matches(filters.q))
     return with_waiting_on(qs).prefetch_related("items").order_by("-created_at", "-id")
+
+
+# What a list of requests shows of each row (reference, customer, types, status as seen, whose
+# move and since when, ticket, initiator, created): a page reads and builds only these columns,
+# not the forty of a request, its customer and its initiator.
+REQUEST_ROW_FIELDS = (
+    "id",
+    "status",
+    "approval_deadline",
+    "consent_deadline",
+    "consent_sent_at",
+    "status_changed_at",
+    "ticket_reference",
+    "created_at",
+    "customer__account_id",
+    "customer__display_name",
+    "initiator__username",
+    "initiator__first_name",
+    "initiator__last_name",
+    "initiator__email",
+)
+
+
+class _JoinedLinkTypes(Aggregate):
+    """The link types of a request's items, comma-joined in item order."""
+
+    output_field = CharField()
+
+    def __init__(self):
+        super().__init__(F("link_type"), F("id"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (kind, kind_params), (pk, pk_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()[:2]
+        )
+        if connection.vendor == "postgresql":
+            return f"STRING_AGG({kind}, ',' ORDER BY {pk})", [*kind_params, *pk_params]
+        # SQLite reads a request's items by its index, in id order.
+        return f"GROUP_CONCAT({kind}, ',')", list(kind_params)
+
+
+def request_rows(qs: QuerySet[LinkRequest]) -> QuerySet[LinkRequest]:
+    """`qs` as a list page shows it: the row columns only, and each row's link types read in
+    the same query (`link_type_codes`) instead of a prefetch of the items."""
+    link_types = (
+        RequestItem.objects.filter(request=OuterRef("pk"))
+        .order_by()
+        .values("request")
+        .annotate(codes=_JoinedLinkTypes())
+        .values("codes")
+    )
+    return (
+        qs.select_related(None)
+        .select_related("customer", "initiator")
+        .only(*REQUEST_ROW_FIELDS)
+        .prefetch_related(None)
+        .annotate(link_type_codes=Subquery(link_types, output_field=CharField()))
+    )
 
 
 def link_request_get_for_reseller(*, reseller: Reseller, pk: int) -> LinkRequest | None:

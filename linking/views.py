@@ -67,6 +67,7 @@ def request_list(request):
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
     filters = form.filters()  # the export reads the same query string the same way
     qs = selectors.link_request_list_for_reseller(reseller=request.reseller, filters=filters)
+    qs = selectors.request_rows(qs)
     return render(
         request,
         "linking/request_list.html",
@@ -385,7 +386,9 @@ def request_resend(request, pk: int):
 def approval_queue(request):
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
-    qs = selectors.approval_queue_for_user(reseller=request.reseller, user=request.user, q=q)
+    qs = selectors.request_rows(
+        selectors.approval_queue_for_user(reseller=request.reseller, user=request.user, q=q)
+    )
     return render(
         request,
         "linking/approval_queue.html",

@@ -363,6 +363,11 @@ def server_env() -> dict[str, str]:
         PORTAL_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    # The consent page's rate limit still runs (its cost is part of the page), with a ceiling
+    # that a long run from one loopback address does not reach: 60 timed requests and their
+    # warm-up would otherwise be refused (429) by the default 60 per 10 minutes.
+    env.setdefault("PORTAL_CONSENT_RATE_PER_ADDRESS", "100000/600")
+    env.setdefault("PORTAL_CONSENT_RATE_PER_LINK", "100000/600")
     return env
 
 
