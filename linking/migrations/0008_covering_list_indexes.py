@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_audit_events"),
-        ("linking", "0006_scale_indexes"),
+        ("linking", "0007_batch_linking"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
