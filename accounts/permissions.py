@@ -5,6 +5,9 @@ Another reseller's object is a 404 (it does not exist for you); a missing role i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
@@ -27,8 +30,37 @@ def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
     return perm in reseller_perms(user=user, reseller=reseller)
 
 
+# Inside `remembered_perms()`: (user pk, reseller pk) -> the codenames looked up first.
+_remembered: ContextVar[dict[tuple[int, int], frozenset[str]] | None] = ContextVar(
+    "remembered_reseller_perms", default=None
+)
+
+
+@contextmanager
+def remembered_perms() -> Iterator[None]:
+    """Within the block, each user's role in each reseller is looked up once and then answered
+    from memory. For a long run of one actor (a batch), opened afresh for every short chunk of
+    work so that a role taken away in the middle stops the run at the next chunk; pages and
+    single requests never use it and check every time."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
     """Every permission codename the user's role holds on the reseller."""
+    remembered = _remembered.get()
+    if remembered is None or user is None or user.pk is None:
+        return _lookup_perms(user=user, reseller=reseller)
+    key = (user.pk, reseller.pk)
+    if key not in remembered:
+        remembered[key] = frozenset(_lookup_perms(user=user, reseller=reseller))
+    return set(remembered[key])
+
+
+def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
     if user.is_superuser:

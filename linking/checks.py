@@ -5,6 +5,9 @@ The same dry run serves the wizard (live), submit, approval and every later entr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from accounts.models import LinkType, Reseller, User
@@ -152,21 +155,58 @@ def check_customer(reseller: Reseller, customer: CustomerAccount) -> list[Reason
     return reasons
 
 
-@dataclass
+# Inside `remembered_catalog()`: the catalog facts read once for the block.
+_remembered: ContextVar[dict | None] = ContextVar("remembered_catalog", default=None)
+
+
+@contextmanager
+def remembered_catalog() -> Iterator[None]:
+    """Within the block, the catalogs (active services, a site's active regions, the sensitive
+    services) are read once: for a batch, opened afresh for every short chunk of rows, so that
+    a catalog change made by staff applies from the next chunk. Everything else checks live."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def _remember(key: tuple, load):
+    remembered = _remembered.get()
+    if remembered is None:
+        return load()
+    if key not in remembered:
+        remembered[key] = load()
+    return remembered[key]
+
+
+def sensitive_services() -> frozenset[str]:
+    """The codes of the services flagged sensitive."""
+    return _remember(
+        ("sensitive",),
+        lambda: frozenset(Service.objects.filter(sensitive=True).values_list("code", flat=True)),
+    )
+
+
+@dataclass(frozen=True)
 class Catalog:
     """The active services and the reseller site's active regions."""
 
-    services: set[str]
-    regions: set[str]
+    services: frozenset[str]
+    regions: frozenset[str]
 
     @classmethod
     def load(cls, reseller: Reseller) -> Catalog:
+        return _remember(("catalog", reseller.site), lambda: cls._read(reseller.site))
+
+    @classmethod
+    def _read(cls, site: str) -> Catalog:
         return cls(
-            services=set(Service.objects.filter(is_active=True).values_list("code", flat=True)),
-            regions=set(
-                Region.objects.filter(is_active=True, site=reseller.site).values_list(
-                    "code", flat=True
-                )
+            services=frozenset(
+                Service.objects.filter(is_active=True).values_list("code", flat=True)
+            ),
+            regions=frozenset(
+                Region.objects.filter(is_active=True, site=site).values_list("code", flat=True)
             ),
         )
 
@@ -424,7 +464,7 @@ def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
         return True
     if policy == Reseller.ApprovalPolicy.NEVER:
         return False
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = sensitive_services()
     for spec in items:
         if spec.link_type != LinkType.DELEGATION:
             return True
@@ -436,7 +476,7 @@ def needs_approval(*, reseller: Reseller, items: list[ItemSpec]) -> bool:
 def needs_step_up(*, items: list[ItemSpec]) -> bool:
     """Approving this scope asks the approver's password again: manage delegation, or any
     sensitive service, grants enough that a left-open session must not approve it."""
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = sensitive_services()
     return any(
         (spec.link_type == LinkType.DELEGATION and spec.access_level == AccessLevel.MANAGE)
         or set(spec.services or []) & sensitive

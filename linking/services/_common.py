@@ -72,8 +72,8 @@ def _move(req: LinkRequest, to: str, *, actor, reason: str, extra: list[str] = (
     _save(req, actor=actor, reason=reason, fields=["status", "status_changed_at", *extra])
 
 
-def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str) -> None:
-    for item in req.items.all():
+def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str, items=None) -> None:
+    for item in req.items.all() if items is None else items:
         if item.is_open != is_open or item.customer_id != req.customer_id:
             item.is_open = is_open
             item.customer_id = req.customer_id

@@ -1,10 +1,12 @@
 """Batch linking: a file of link requests checked row by row, then run through the wizard's own
-services (create, types, customer, scope, details, submit), one transaction per row.
+rules, one transaction per row.
 
-The dry run is `checks.dry_run_many`, the bulk form of the wizard's dry run; a row is created by
-exactly the services a person clicking through the wizard calls, so every rule, the approval
-policy and the consent e-mail (outbox) apply unchanged. The idempotency key of each row is
-`LinkRequest.batch_key`, unique per reseller in the database.
+The dry run is `checks.dry_run_many`, the bulk form of the wizard's dry run. A row is created by
+`link_request_create_submitted`: the request in its final shape, checked by the same functions
+as the wizard's steps, then the wizard's own submit, so every rule, the approval policy and the
+consent e-mail (outbox) apply unchanged; its history says which row it came from. The
+idempotency key of each row is `LinkRequest.batch_key`, unique per reseller in the database.
+The actor's role and the catalogs are read once per chunk of rows (`RUN_CHUNK`).
 """
 
 from __future__ import annotations
@@ -18,18 +20,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import LinkType, Reseller, User
+from accounts.permissions import remembered_perms
 from linking import checks
 from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest, Preset
 from linking.services._common import ChecksFailed, _on_commit, _require_initiator_role, _save
 from linking.services.presets import preset_item_values
-from linking.services.requests import (
-    link_request_create_draft,
-    link_request_set_customer,
-    link_request_set_details,
-    link_request_set_scope,
-    link_request_set_types,
-    link_request_submit,
-)
+from linking.services.requests import link_request_create_submitted
 from portal import tabular
 from portal.errors import PortalError
 
@@ -457,22 +453,23 @@ def batch_retry_failed(*, actor: User, batch_id: int, enqueue: bool = True) -> B
 
 
 def _create_request(actor: User, reseller: Reseller, row: BatchRow) -> LinkRequest:
+    """The row's request, created in its final shape and submitted: the wizard's own rules
+    (`link_request_create_submitted`), one history row per object naming the row, then the
+    submit's."""
     values = row.values
     specs = [checks.ItemSpec(**item) for item in values.get("items", [])]
-    req = link_request_create_draft(actor=actor, reseller=reseller, batch_key=row.key)
-    link_request_set_types(actor=actor, request_id=req.pk, link_types=values["link_types"])
-    link_request_set_customer(actor=actor, request_id=req.pk, account_id=values["account_id"])
-    link_request_set_scope(
-        actor=actor, request_id=req.pk, scopes={spec.link_type: spec for spec in specs}
-    )
-    link_request_set_details(
+    return link_request_create_submitted(
         actor=actor,
-        request_id=req.pk,
+        reseller=reseller,
+        link_types=values["link_types"],
+        account_id=values["account_id"],
+        scopes={spec.link_type: spec for spec in specs},
         ticket_reference=values.get("ticket", ""),
         note_to_customer=values.get("note", ""),
         consent_days=values.get("consent_days") or reseller.consent_days,
+        batch_key=row.key,
+        reason=f"created from batch row {row.row_number}, batch key {row.key}",
     )
-    return link_request_submit(actor=actor, request_id=req.pk)
 
 
 def _record(row: BatchRow, outcome: str, *, request_id=None, reasons=()) -> None:
@@ -583,8 +580,11 @@ def batch_run(*, batch_id: int, chunk_size: int = RUN_CHUNK) -> Batch | None:
         )
         if not rows:
             break
-        for row in rows:
-            batch_run_row(actor=actor, reseller=reseller, row=row)
+        # The actor's role and the catalogs are read once per chunk, not once per step of each
+        # row: a role taken away (or a catalog changed) mid-run applies from the next chunk.
+        with remembered_perms(), checks.remembered_catalog():
+            for row in rows:
+                batch_run_row(actor=actor, reseller=reseller, row=row)
         last = rows[-1].pk
         batch = _refresh_counts(
             batch, actor=actor, reason=f"progress: up to row {rows[-1].row_number}"

@@ -71,6 +71,45 @@ def _lock_draft(actor: User, request_id: int) -> LinkRequest:
     return req
 
 
+def _wanted_types(reseller: Reseller, link_types: list[str]) -> list[str]:
+    """The chosen link types in catalogue order, or the refusal of a type the program lacks."""
+    allowed = set(reseller.allowed_link_types)
+    wanted = [t for t in LinkType.values if t in link_types]
+    refused = [t for t in wanted if t not in allowed]
+    if refused:
+        raise PortalError("LNK-V009", link_type=checks._type_label(refused[0]))
+    if not wanted:
+        raise PortalError("LNK-V014")
+    return wanted
+
+
+def _new_item(req: LinkRequest, link_type: str) -> RequestItem:
+    return RequestItem(
+        request=req,
+        reseller=req.reseller,
+        customer=req.customer,
+        link_type=link_type,
+        access_level=AccessLevel.READ_ONLY if link_type == LinkType.DELEGATION else "",
+        duration_days=90 if link_type == LinkType.DELEGATION else None,
+    )
+
+
+def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
+    if item.link_type == LinkType.BILLING:
+        item.services, item.regions = [], []
+    else:
+        item.services = sorted(set(spec.services))
+        item.regions = sorted(set(spec.regions))
+    if item.link_type == LinkType.DELEGATION:
+        item.access_level = spec.access_level
+        item.duration_days = spec.duration_days
+
+
+def _check_consent_days(consent_days: int) -> None:
+    if not 1 <= consent_days <= 30:
+        raise PortalError("LNK-V022", days=consent_days, max_days=30)
+
+
 @transaction.atomic
 def link_request_set_types(*, actor: User, request_id: int, link_types: list[str]) -> LinkRequest:
     """Step 1: the link types of the draft; an item per type, kept when re-chosen."""
@@ -78,13 +117,7 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
     if req.amends_link_id:
         # A change of scope or a renewal keeps the type of its link.
         raise _refuse_state(req, "given other link types")
-    allowed = set(req.reseller.allowed_link_types)
-    wanted = [t for t in LinkType.values if t in link_types]
-    refused = [t for t in wanted if t not in allowed]
-    if refused:
-        raise PortalError("LNK-V009", link_type=checks._type_label(refused[0]))
-    if not wanted:
-        raise PortalError("LNK-V014")
+    wanted = _wanted_types(req.reseller, link_types)
     existing = {item.link_type: item for item in req.items.all()}
     for link_type, item in existing.items():
         if link_type not in wanted:
@@ -93,14 +126,7 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
             item.delete()
     for link_type in wanted:
         if link_type not in existing:
-            item = RequestItem(
-                request=req,
-                reseller=req.reseller,
-                customer=req.customer,
-                link_type=link_type,
-                access_level=AccessLevel.READ_ONLY if link_type == LinkType.DELEGATION else "",
-                duration_days=90 if link_type == LinkType.DELEGATION else None,
-            )
+            item = _new_item(req, link_type)
             item._history_user = actor
             item._change_reason = "type added to draft"
             item.save()
@@ -144,14 +170,7 @@ def link_request_set_scope(
         spec = scopes.get(item.link_type)
         if spec is None:
             continue
-        if item.link_type == LinkType.BILLING:
-            item.services, item.regions = [], []
-        else:
-            item.services = sorted(set(spec.services))
-            item.regions = sorted(set(spec.regions))
-        if item.link_type == LinkType.DELEGATION:
-            item.access_level = spec.access_level
-            item.duration_days = spec.duration_days
+        _apply_scope(item, spec)
         _save(
             item,
             actor=actor,
@@ -174,8 +193,7 @@ def link_request_set_details(
 ) -> LinkRequest:
     """Step 4: the ticket reference, the note to the customer and the consent deadline."""
     req = _lock_draft(actor, request_id)
-    if not 1 <= consent_days <= 30:
-        raise PortalError("LNK-V022", days=consent_days, max_days=30)
+    _check_consent_days(consent_days)
     req.ticket_reference = ticket_reference.strip()
     req.note_to_customer = note_to_customer.strip()
     req.consent_days = consent_days
@@ -188,9 +206,14 @@ def link_request_set_details(
     return req
 
 
-def link_request_dry_run(*, actor: User, req: LinkRequest) -> list[checks.Reason]:
-    """Every reason the request could not be submitted now, for the wizard's review step."""
-    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+def link_request_dry_run(
+    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec] | None = None
+) -> list[checks.Reason]:
+    """Every reason the request could not be submitted now, for the wizard's review step.
+
+    `items`: the request's items as specs when the caller has them already (a query less)."""
+    if items is None:
+        items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
     _, reasons = checks.dry_run(
         actor=actor,
         reseller=req.reseller,
@@ -235,22 +258,83 @@ def _enter_consent(req: LinkRequest, *, actor, reason: str, extra: list[str] = (
 def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
     """Submit a draft: every check again, then approval or straight to the customer."""
     req = _lock_draft(actor, request_id)
-    reasons = link_request_dry_run(actor=actor, req=req)
+    return _submit(actor=actor, req=req, items=list(req.items.all()))
+
+
+@transaction.atomic(savepoint=False)
+def link_request_create_submitted(
+    *,
+    actor: User,
+    reseller: Reseller,
+    link_types: list[str],
+    account_id: str,
+    scopes: dict[str, checks.ItemSpec],
+    ticket_reference: str,
+    note_to_customer: str,
+    consent_days: int,
+    batch_key: str = "",
+    reason: str,
+) -> LinkRequest:
+    """Create a request in its final shape (types, customer, scope, details) and submit it, in
+    one go: what the wizard's steps and submit do, with their refusals in the same order, but
+    one history row per created object (`reason`, e.g. the batch row it comes from) instead of
+    one per step. Initiators and admins. For batch rows; the wizard keeps its steps.
+
+    `batch_key`: as for `link_request_create_draft`, unique per reseller (IntegrityError).
+    Inside a caller's transaction it takes no savepoint of its own (two queries less per row):
+    a refusal spoils that transaction, which must roll back, as a batch row's does.
+    """
+    _require_initiator_role(actor, reseller)
+    wanted = _wanted_types(reseller, link_types)
+    customer, reasons = checks.find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
-    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    _check_consent_days(consent_days)
+    req = LinkRequest(
+        reseller=reseller,
+        initiator=actor,
+        status=Status.DRAFT,
+        batch_key=batch_key,
+        account_id_input=normalise_account_id(account_id),
+        customer=customer,
+        wizard_step=4,
+        ticket_reference=ticket_reference.strip(),
+        note_to_customer=note_to_customer.strip(),
+        consent_days=consent_days,
+    )
+    req._history_user = actor
+    req._change_reason = reason
+    req.save()
+    items = []
+    for link_type in wanted:
+        item = _new_item(req, link_type)
+        if link_type in scopes:
+            _apply_scope(item, scopes[link_type])
+        item._history_user = actor
+        item._change_reason = reason
+        item.save()
+        items.append(item)
+    return _submit(actor=actor, req=req, items=items)
+
+
+def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkRequest:
+    """The submit of a locked draft whose items are `items`; in the caller's transaction."""
+    specs = [checks.ItemSpec.from_item(item) for item in items]
+    reasons = link_request_dry_run(actor=actor, req=req, items=specs)
+    if reasons:
+        raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
     req.submitted_at = timezone.now()
     try:
         with transaction.atomic():
-            _set_items_open(req, True, actor=actor, reason="submitted")
+            _set_items_open(req, True, actor=actor, reason="submitted", items=items)
     except IntegrityError:
         # Another request for the same customer and type was submitted a moment ago.
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
     if narrowing:
         return amend_apply_narrowing(actor=actor, req=req)
-    if checks.needs_approval(reseller=req.reseller, items=items):
+    if checks.needs_approval(reseller=req.reseller, items=specs):
         req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
             req,
