@@ -202,15 +202,20 @@ def test_every_form_validates_arbitrary_input_without_raising(world):
 
 
 def _send(client, method, url, data=None, **extra):
-    """One request, its data form-encoded as a browser sends it (any key, any value)."""
+    """One request, its data form-encoded as a browser sends it (any key, any value). A
+    streamed answer (a CSV export) is read to its end, so its rows are produced here."""
     if method == "POST":
-        return client.post(
+        response = client.post(
             url,
             urlencode(pairs(data or {})),
             content_type="application/x-www-form-urlencoded",
             **extra,
         )
-    return client.get(url, data=pairs(data or {}), **extra)
+    else:
+        response = client.get(url, data=pairs(data or {}), **extra)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response
 
 
 def _mutations(token: str):
@@ -339,6 +344,9 @@ QUERY_PARAMS = [
     "expiring",
     "failing",
     "account_id",
+    "outcome",
+    "after",
+    "before",
 ]
 
 LIST_PAGES = [
@@ -351,6 +359,10 @@ LIST_PAGES = [
     ("portal:dashboard", "viewer"),
     ("portal:error-codes", "anonymous"),
     ("ops:outbox", "staff"),
+    ("linking:batch-list", "viewer"),
+    ("linking:preset-list", "viewer"),
+    ("linking:request-export", "viewer"),
+    ("linking:link-export", "viewer"),
 ]
 
 _digits = st.one_of(st.integers(min_value=0).map(str), st.integers(1, 400).map(lambda n: "9" * n))
@@ -366,6 +378,8 @@ PATH_PAGES = [
     ("linking:customer-detail", "pk", _digits, "viewer", {}),
     ("accounts:member-remove", "pk", _digits, "admin", {}),
     ("linking:request-wizard", "step", _digits, "initiator", {"pk": "draft"}),
+    ("linking:batch-detail", "pk", _digits, "viewer", {}),
+    ("linking:preset-edit", "pk", _digits, "admin", {}),
 ]
 
 
@@ -510,6 +524,12 @@ POST_PAGES = [
     ("accounts:login", None, "anonymous", ["username", "password"]),
     ("accounts:password-reset", None, "anonymous", ["email"]),
     ("ops:outbox-requeue", None, "staff", ["id", "all"]),
+    ("accounts:step-up", None, "viewer", ["password", "next"]),
+    ("linking:preset-create", None, "admin", ["name", "description", "link_types", "consent_days"]),
+    ("linking:preset-edit", "preset", "admin", ["name", "description", "link_types"]),
+    ("linking:request-preset", "draft", "initiator", ["preset"]),
+    ("linking:batch-confirm", "batch", "initiator", []),
+    ("linking:batch-retry", "batch", "initiator", []),
 ]
 
 
@@ -523,6 +543,8 @@ def _post_url(name, target, world):
         return reverse(name, kwargs={"pk": world.a.link.pk})
     if target == "membership":
         return reverse(name, kwargs={"pk": world.a.membership.pk})
+    if target in ("preset", "batch"):
+        return reverse(name, kwargs={"pk": getattr(world.a, target).pk})
     return reverse(name, kwargs={"pk": world.a.requests[target].pk})
 
 
