@@ -69,13 +69,14 @@ def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
         membership = Membership.objects.filter(user=user, reseller=reseller).first()
         return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
     # What guardian's checker answers (the user's own grants and their groups'), read straight
-    # from the reseller's permission tables: the same two queries at half the cost, on every page.
-    own = ResellerUserObjectPermission.objects.filter(user=user, content_object=reseller)
-    groups = ResellerGroupObjectPermission.objects.filter(group__user=user, content_object=reseller)
-    return {
-        *own.values_list("permission__codename", flat=True),
-        *groups.values_list("permission__codename", flat=True),
-    }
+    # from the reseller's permission tables in one query (a UNION), on every page.
+    own = ResellerUserObjectPermission.objects.filter(
+        user=user, content_object=reseller
+    ).values_list("permission__codename", flat=True)
+    groups = ResellerGroupObjectPermission.objects.filter(
+        group__user=user, content_object=reseller
+    ).values_list("permission__codename", flat=True)
+    return set(own.union(groups))
 
 
 def reseller_required(perm: str = "view_reseller"):

@@ -535,14 +535,14 @@ def _budget(client, django_assert_num_queries, target, expected):
     assert response.status_code == 200
 
 
-# Each list page costs the same whatever the number of rows. Every page pays 5: session, user,
-# membership, the role's user and group permissions. Then the list: count and page (a request's
+# Each list page costs the same whatever the number of rows. Every page pays 4: session, user,
+# membership, the role's permissions (its user and group grants in one query). Then the list: count and page (a request's
 # link types come with its row), plus the members offered by the request list's initiator filter.
 BUDGETS = {
-    "request-list": 5 + 1 + 2,
-    "approval-queue": 5 + 2,
-    "link-list": 5 + 2,
-    "customer-list": 5 + 2,
+    "request-list": 4 + 1 + 2,
+    "approval-queue": 4 + 2,
+    "link-list": 4 + 2,
+    "customer-list": 4 + 2,
 }
 
 
