@@ -31,3 +31,17 @@ def pk_url_for(name: str, pk: int) -> str:
 @register.filter
 def pk_url(pk, name: str) -> str:
     return pk_url_for(name, pk)
+
+
+_named: dict[tuple, str] = {}
+
+
+@register.filter
+def named_url(name: str) -> str:
+    """`{% url name %}` for a URL without arguments (the layout's navigation), reversed once
+    per URL configuration and script prefix instead of on every page."""
+    key = (name, get_urlconf(), get_script_prefix())
+    found = _named.get(key)
+    if found is None:
+        found = _named[key] = reverse(name)
+    return found
