@@ -159,9 +159,9 @@ def _add_history_and_runs(link: Link, n: int) -> None:
         )
 
 
-# Session, user, membership and the role's user and group permissions in one query (4); the link with its
-# customer, request and revoker (1); the catalog names (2); the history (1) and the requests of
-# its items (1); the consent records (1); the verification runs (1).
+# Session, user, membership and the role's user and group permissions in one query (4); the
+# link with its customer, request and revoker (1); the catalog names (2); the history (1) and
+# the requests of its items (1); the consent records (1); the verification runs (1).
 LINK_PAGE_BUDGET = 4 + 1 + 2 + 1 + 1 + 1 + 1
 
 

@@ -536,8 +536,9 @@ def _budget(client, django_assert_num_queries, target, expected):
 
 
 # Each list page costs the same whatever the number of rows. Every page pays 4: session, user,
-# membership, the role's permissions (its user and group grants in one query). Then the list: count and page (a request's
-# link types come with its row), plus the members offered by the request list's initiator filter.
+# membership, the role's permissions (its user and group grants in one query). Then the list:
+# count and page (a request's link types come with its row), plus the members offered by the
+# request list's initiator filter.
 BUDGETS = {
     "request-list": 4 + 1 + 2,
     "approval-queue": 4 + 2,
