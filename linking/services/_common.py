@@ -92,6 +92,37 @@ def _notify(kind: str, to_email: str, *, request=None, link=None, **context) -> 
     return notification
 
 
+def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notification]:
+    """`_notify` for several recipients of the same request: the rows and their history rows
+    in one insert each, and the delivery tasks published after the commit over one broker
+    connection, instead of two inserts and a publish of its own per recipient."""
+    from simple_history.utils import bulk_create_with_history
+
+    from linking.tasks import notification_deliver_task
+
+    if not to_emails:
+        return []
+    notifications = bulk_create_with_history(
+        [
+            Notification(kind=kind, to_email=email, request=request, context={})
+            for email in to_emails
+        ],
+        Notification,
+        default_change_reason="queued",
+    )
+    ids = [notification.pk for notification in notifications]
+
+    def publish_all() -> None:
+        # One producer (one pooled connection) for every task; if the broker fails, the rest
+        # stay queued in the outbox and the beat sweep publishes them.
+        with notification_deliver_task.app.producer_or_acquire() as producer:
+            for notification_id in ids:
+                notification_deliver_task.apply_async((notification_id,), producer=producer)
+
+    transaction.on_commit(publish_all, robust=True)
+    return notifications
+
+
 def _require_initiator_role(actor: User, reseller: Reseller) -> None:
     if not has_reseller_perm(user=actor, reseller=reseller, perm="initiate_requests"):
         raise PortalError("LNK-V013", reseller=reseller.name, role="initiator")

@@ -24,6 +24,7 @@ from linking.services._common import (
     _lock_request,
     _move,
     _notify,
+    _notify_all,
     _refuse_state,
     _require_initiator_role,
     _save,
@@ -343,8 +344,11 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
             reason="submitted for approval",
             extra=["submitted_at", "approval_deadline"],
         )
-        for approver in _approvers(req.reseller, exclude=actor):
-            _notify(Notification.Kind.APPROVAL_NEEDED, approver.email, request=req)
+        _notify_all(
+            Notification.Kind.APPROVAL_NEEDED,
+            [approver.email for approver in _approvers(req.reseller, exclude=actor)],
+            request=req,
+        )
     else:
         _enter_consent(
             req,
