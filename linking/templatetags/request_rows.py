@@ -9,7 +9,6 @@ page (the `linking/_status_badge.html` partial).
 from __future__ import annotations
 
 from django import template
-from django.template.defaultfilters import date
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
@@ -29,6 +28,15 @@ _BADGE_CLASSES = {
 _NOT_CHOSEN = mark_safe('<span class="text-muted">not chosen yet</span>')
 _NO_TYPES = mark_safe('<span class="text-muted">none yet</span>')
 _NOBODY = mark_safe('<span class="text-muted">nobody</span>')
+
+
+def created_display(value) -> str:
+    """`{{ value|date:"Y-m-d H:i" }}` in the current time zone, without the date filter's
+    format machinery (a fifth of a row's cost)."""
+    if value is None:
+        return ""
+    local = template_localtime(value)
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 @register.simple_tag
@@ -76,5 +84,5 @@ def request_row(req) -> SafeString:
         move,
         req.ticket_reference or "—",
         req.initiator,
-        date(template_localtime(req.created_at), "Y-m-d H:i"),
+        created_display(req.created_at),
     )

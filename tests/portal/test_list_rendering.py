@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.forms.renderers import DjangoTemplates
 from django.http import QueryDict
+from django.template.defaultfilters import date
 from django.urls import reverse, set_script_prefix
+from django.utils import timezone
+from django.utils.timezone import template_localtime
 from guardian.core import ObjectPermissionChecker
 
 from accounts.permissions import reseller_perms
 from linking import forms
+from linking.templatetags.request_rows import created_display
 from portal.templatetags.row_urls import pk_url_for
 
 
@@ -115,3 +120,19 @@ def test_status_badge_partial(status, css):
     req = LinkRequest(status=status)
     html = render_to_string("linking/_status_badge.html", {"req": req}).strip()
     assert html == f'<span class="badge {css}">{req.get_effective_status_display()}</span>'
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 1, 0, 0, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(999, 7, 4, 5, 6, tzinfo=UTC),
+    ],
+)
+def test_request_row_date_is_the_date_filters(zone, moment):
+    with timezone.override(zone):
+        assert created_display(moment) == date(template_localtime(moment), "Y-m-d H:i")
+    assert created_display(None) == ""
