@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 def warm_broker(celery_app: Celery = app) -> bool:
     """Open the publishing connection to the broker now, not in the first request that
     publishes a task: connecting (and loading the transport) costs a web process 50 to 100 ms
-    once. gunicorn calls it as each worker starts (`gunicorn.conf.py`). A broker that cannot
+    once. gunicorn calls it as each worker starts (`portal/gunicorn_conf.py`). A broker that cannot
     be reached is logged and left to the first publish, whose retries the settings bound."""
     try:
         with celery_app.pool.acquire(block=True) as connection:

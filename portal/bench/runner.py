@@ -393,6 +393,8 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:portal.gunicorn_conf",
                 "portal.wsgi",
                 "--bind",
                 f"{HOST}:{self.port}",

@@ -1,4 +1,5 @@
-"""gunicorn reads this file from the working directory: what every web process does once."""
+"""gunicorn settings of the portal (`gunicorn --config python:portal.gunicorn_conf`): what every
+web process does once."""
 
 
 def post_worker_init(worker) -> None:
