@@ -5,6 +5,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    if sys.argv[1:2] == ["makemigrations"] and not os.environ.get("DJANGO_SECRET_KEY"):
+        # Writing or checking migrations reads only the models: it signs nothing and serves
+        # nothing, so it runs with the development settings instead of asking for a secret.
+        os.environ.setdefault("DJANGO_DEBUG", "1")
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

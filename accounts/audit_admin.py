@@ -3,7 +3,6 @@ with its filters, and its export as CSV. Auditors and staff; nobody can change a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
@@ -25,6 +24,8 @@ from accounts.audit_trail import (
     trail_sources,
 )
 from accounts.models import AuditEvent, Reseller, User
+from portal.tabular import csv_lines
+from portal.tabular import safe_cell as _cell
 
 
 class TrailFilterForm(forms.Form):
@@ -91,11 +92,6 @@ class TrailFilterForm(forms.Form):
         )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "when (UTC)",
     "model",
@@ -107,12 +103,6 @@ CSV_HEADER = [
     "changed fields (old → new)",
     "reseller",
 ]
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting like a formula; the leading quote keeps it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_row(entry) -> list[str]:
@@ -210,17 +200,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 request, "admin/accounts/auditevent/trail.html", context, status=400
             )
         flt = form.trail_filter()
-        writer = csv.writer(_Echo())
 
         def rows():
-            yield writer.writerow(CSV_HEADER)
+            yield CSV_HEADER
             for entry in trail_iter(sources=sources, flt=flt):
-                yield writer.writerow(csv_row(entry))
+                yield csv_row(entry)
 
         data = form.cleaned_data
         name = f"audit-trail-{data['start']:%Y-%m-%d}-to-{data['end']:%Y-%m-%d}.csv"
         return StreamingHttpResponse(
-            rows(),
+            csv_lines(rows(), bom=False),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

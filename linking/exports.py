@@ -7,7 +7,6 @@ fixed number of queries per chunk, so an export of any size holds one chunk in m
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date
 
@@ -18,11 +17,9 @@ from django.utils.text import slugify
 from accounts.models import Reseller
 from linking import forms, selectors
 from linking.models import Link, LinkRequest
+from portal.tabular import csv_lines, safe_cell  # noqa: F401 (the exports' cell rule)
 
 CHUNK_SIZE = 1000
-BOM = "\ufeff"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 REQUEST_HEADER = [
     "Reference",
@@ -56,14 +53,6 @@ LINK_HEADER = [
     "Request",
     "Ticket reference",
 ]
-
-
-def safe_cell(value) -> str:
-    """The cell as text, with a leading ' when a spreadsheet would take it for a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def _when(value) -> str:
@@ -138,23 +127,6 @@ def link_rows(qs) -> Iterator[list[str]]:
             source.reference if source else "",
             source.ticket_reference if source else "",
         ]
-
-
-class _Line:
-    """A file-like object for csv.writer that hands back the line instead of storing it."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def csv_lines(rows: Iterable[list], *, bom: bool = True) -> Iterator[str]:
-    """CSV text line by line (RFC 4180 quoting, CRLF), every cell made formula-safe."""
-    writer = csv.writer(_Line())
-    if bom:
-        # Spreadsheet programs read UTF-8 (accents, CJK names) only after a byte order mark.
-        yield BOM
-    for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row])
 
 
 def csv_bytes(rows: Iterable[list], *, bom: bool = True) -> Iterator[bytes]:

@@ -195,18 +195,37 @@ def read_table(
     )
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def safe_cell(value) -> str:
+    """The cell as text, with a leading ' when a spreadsheet would take it for a formula."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+class _Line:
+    """A file-like object for csv.writer that hands back the line instead of storing it."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(rows, *, bom: bool = True):
+    """CSV text line by line (RFC 4180 quoting, CRLF), every cell made formula-safe: for
+    every download the portal streams."""
+    writer = csv.writer(_Line())
+    if bom:
+        # Spreadsheet programs read UTF-8 (accents, CJK names) only after a byte order mark.
+        yield BOM
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])
+
+
 def write_csv(header: list[str], rows) -> str:
     """A CSV text (comma separated, every field quoted when needed) for downloads."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else _neutralise(str(v)) for v in row])
-    return out.getvalue()
-
-
-def _neutralise(value: str) -> str:
-    # A spreadsheet runs a cell starting with = + - @ as a formula: never hand one back.
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return "".join(csv_lines([header, *rows], bom=False))
