@@ -21,8 +21,13 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        full = self.get_full_name()
-        return f"{full} <{self.email}>" if full else self.email or self.username
+        return self.label(self.first_name, self.last_name, self.email, self.username)
+
+    @staticmethod
+    def label(first_name: str, last_name: str, email: str, username: str) -> str:
+        """How the portal names a user (`str(user)`), from the four columns alone."""
+        full = f"{first_name} {last_name}".strip()
+        return f"{full} <{email}>" if full else email or username
 
 
 def validate_reminder_schedule(value: str) -> None:

@@ -23,6 +23,7 @@ from accounts.models import (
     ResellerUserObjectPermission,
     User,
 )
+from portal.prepared import PreparedQuery
 
 
 def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
@@ -70,13 +71,21 @@ def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
         return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
     # What guardian's checker answers (the user's own grants and their groups'), read straight
     # from the reseller's permission tables in one query (a UNION), on every page.
+    return {row[0] for row in _PERMS.rows(user_id=user.pk, reseller_id=reseller.pk)}
+
+
+def _perms_query(*, user_id: int, reseller_id: int):
     own = ResellerUserObjectPermission.objects.filter(
-        user=user, content_object=reseller
-    ).values_list("permission__codename", flat=True)
+        user_id=user_id, content_object_id=reseller_id
+    ).values_list("permission__codename")
     groups = ResellerGroupObjectPermission.objects.filter(
-        group__user=user, content_object=reseller
-    ).values_list("permission__codename", flat=True)
-    return set(own.union(groups))
+        group__user=user_id, content_object_id=reseller_id
+    ).values_list("permission__codename")
+    return own.union(groups)
+
+
+# Compiled once per process: building the UNION cost more than running it.
+_PERMS = PreparedQuery(_perms_query, "user_id", "reseller_id")
 
 
 def reseller_required(perm: str = "view_reseller"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.models import LinkType, Membership, Reseller
+from accounts.models import LinkType, Reseller
+from accounts.selectors import member_choices_for_reseller
 from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
     AccessLevel,
@@ -53,9 +54,8 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
-        members = Membership.objects.filter(reseller=reseller).select_related("user")
         self.fields["initiator"].choices = _with_any(
-            [(str(m.user_id), str(m.user)) for m in members], "Anyone"
+            member_choices_for_reseller(reseller=reseller), "Anyone"
         )
         _style(self)
 

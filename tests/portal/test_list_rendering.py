@@ -136,3 +136,95 @@ def test_request_row_date_is_the_date_filters(zone, moment):
     with timezone.override(zone):
         assert created_display(moment) == date(template_localtime(moment), "Y-m-d H:i")
     assert created_display(None) == ""
+
+
+def _reference_row(req) -> str:
+    """The request row as `format_html` writes it, cell by cell, with Django's escaping."""
+    from django.utils.html import format_html
+    from django.utils.text import capfirst
+    from django.utils.timesince import timesince
+
+    from linking.templatetags.request_rows import request_status_badge
+
+    muted = '<span class="text-muted">{}</span>'
+    if req.customer is not None:
+        who = format_html(
+            '{} <span class="text-muted small">{}</span>',
+            req.customer.display_name,
+            req.customer.formatted_id,
+        )
+    else:
+        who = format_html(muted, "not chosen yet")
+    waiting = req.waiting_on
+    if waiting:
+        since = req.waiting_since
+        move = format_html(
+            '{} <span class="text-muted small">for {}</span>',
+            capfirst(waiting),
+            timesince(since) if since else "",
+        )
+    else:
+        move = format_html(muted, "nobody")
+    return format_html(
+        '<tr>\n      <td><a href="{}">{}</a></td>\n      <td>{}</td>\n      <td>{}</td>\n'
+        '      <td>{}</td>\n      <td data-waiting-on="{}">{}</td>\n      <td>{}</td>\n'
+        '      <td>{}</td>\n      <td class="small">{}</td>\n    </tr>',
+        reverse("linking:request-detail", args=[req.pk]),
+        req.reference,
+        who,
+        req.link_types_display or format_html(muted, "none yet"),
+        request_status_badge(req),
+        waiting,
+        move,
+        req.ticket_reference or "—",
+        req.initiator,
+        date(template_localtime(req.created_at), "Y-m-d H:i") if req.created_at else "",
+    )
+
+
+NASTY = 'O\'Brien <b>&amp;</b> "Co" ☃'
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "draft"},
+        {"status": "draft", "customer": True, "link_type_codes": "billing,manage"},
+        {"status": "pending_approval", "customer": True, "ticket_reference": NASTY},
+        {"status": "pending_consent", "customer": True, "consent_sent_at": True},
+        {"status": "pending_consent", "customer": True, "link_type_codes": "provisioning"},
+        {"status": "completed", "customer": True, "has_activating_links": True},
+        {"status": "completed", "customer": True, "has_activating_links": False},
+        {"status": "rejected", "customer": True, "link_type_codes": "unknown,billing"},
+        {"status": "pending_consent", "customer": True, "expires_at": "past"},
+    ],
+)
+def test_request_row_is_what_format_html_writes(fields):
+    from datetime import timedelta
+
+    from accounts.models import User
+    from linking.models import CustomerAccount, LinkRequest
+    from linking.templatetags.request_rows import request_row
+
+    now = timezone.now()
+    fields = dict(fields)
+    req = LinkRequest(
+        pk=4321,
+        status=fields.pop("status"),
+        initiator=User(first_name=NASTY, last_name="", email="a&b@example.com", username="x"),
+        created_at=now - timedelta(days=40, hours=3),
+        status_changed_at=now - timedelta(days=2, hours=5),
+        ticket_reference=fields.pop("ticket_reference", ""),
+    )
+    if fields.pop("customer", False):
+        req.customer = CustomerAccount(display_name=NASTY, account_id="123456789012")
+    if fields.pop("consent_sent_at", False):
+        req.consent_sent_at = now - timedelta(hours=7, minutes=3)
+    if fields.pop("expires_at", None):
+        req.expires_at = now - timedelta(minutes=1)
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.link_type_codes = getattr(req, "link_type_codes", "")
+    ours = request_row(req)
+    assert ours == _reference_row(req)
+    assert "<b>" not in ours
