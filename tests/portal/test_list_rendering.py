@@ -144,7 +144,7 @@ def _reference_row(req) -> str:
     from django.utils.text import capfirst
     from django.utils.timesince import timesince
 
-    from linking.templatetags.request_rows import request_status_badge
+    from linking.templatetags.request_rows import _BADGE_CLASSES
 
     muted = '<span class="text-muted">{}</span>'
     if req.customer is not None:
@@ -173,7 +173,11 @@ def _reference_row(req) -> str:
         req.reference,
         who,
         req.link_types_display or format_html(muted, "none yet"),
-        request_status_badge(req),
+        format_html(
+            '<span class="badge {}">{}</span>',
+            _BADGE_CLASSES.get(req.effective_status, "text-bg-dark"),
+            req.get_effective_status_display(),
+        ),
         waiting,
         move,
         req.ticket_reference or "—",
