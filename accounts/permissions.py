@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Aggregate, CharField, F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import render
 
@@ -88,6 +89,62 @@ def _perms_query(*, user_id: int, reseller_id: int):
 _PERMS = PreparedQuery(_perms_query, "user_id", "reseller_id")
 
 
+class _JoinedCodenames(Aggregate):
+    """The codenames of a group of grants, comma-joined (codenames hold no comma)."""
+
+    output_field = CharField()
+
+    def __init__(self):
+        super().__init__(F("permission__codename"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        codename, params = compiler.compile(self.get_source_expressions()[0])
+        if connection.vendor == "postgresql":
+            return f"STRING_AGG({codename}, ',')", list(params)
+        return f"GROUP_CONCAT({codename}, ',')", list(params)
+
+
+def _joined(grants) -> Subquery:
+    return Subquery(
+        grants.order_by()
+        .values("content_object")
+        .annotate(codes=_JoinedCodenames())
+        .values("codes"),
+        output_field=CharField(),
+    )
+
+
+def with_role_perms(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Memberships that carry their user's permissions on their reseller (`membership_perms`),
+    read in the same query: the user's own grants and their groups', as `reseller_perms`
+    reads them. Every page reads the current membership; it brings the role along."""
+    return memberships.annotate(
+        own_perm_codes=_joined(
+            ResellerUserObjectPermission.objects.filter(
+                user=OuterRef("user_id"), content_object=OuterRef("reseller_id")
+            )
+        ),
+        group_perm_codes=_joined(
+            ResellerGroupObjectPermission.objects.filter(
+                group__user=OuterRef("user_id"), content_object=OuterRef("reseller_id")
+            )
+        ),
+    )
+
+
+def membership_perms(*, user: User, membership: Membership) -> set[str]:
+    """`reseller_perms(user=user, reseller=membership.reseller)` for the user's own membership,
+    without a query when it was read `with_role_perms`."""
+    if not hasattr(membership, "own_perm_codes"):
+        return reseller_perms(user=user, reseller=membership.reseller)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(ROLE_PERMISSIONS[membership.role])
+    codes = f"{membership.own_perm_codes or ''},{membership.group_perm_codes or ''}"
+    return {code for code in codes.split(",") if code}
+
+
 def reseller_required(perm: str = "view_reseller"):
     """View decorator: sets request.reseller and request.reseller_perms, or refuses.
 
@@ -100,7 +157,7 @@ def reseller_required(perm: str = "view_reseller"):
             membership = get_membership(request)
             if membership is None:
                 return render(request, "accounts/no_reseller.html", status=403)
-            perms = reseller_perms(user=request.user, reseller=membership.reseller)
+            perms = membership_perms(user=request.user, membership=membership)
             request.reseller = membership.reseller
             request.reseller_perms = perms
             if perm not in perms:

@@ -215,8 +215,8 @@ def test_member_list_query_budget_does_not_grow(client, cast, django_assert_num_
             actor=None, reseller=cast.reseller, email=user.email, role="viewer", check_actor=False
         )
     client.force_login(cast.admin)
-    # session, user, memberships, role perms (user + groups in one query), member list.
-    with django_assert_num_queries(5):
+    # session, user, memberships with the role's permissions, member list.
+    with django_assert_num_queries(4):
         response = client.get(MEMBERS)
     assert len(response.context["members"]) == 4 + count
 

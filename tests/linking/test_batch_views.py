@@ -188,8 +188,8 @@ def test_the_batch_list_query_budget_does_not_grow(client, cast, n, django_asser
     _batches(cast, n)
     login(client, cast.initiator)
     client.get(url("batch-list"))  # warm caches
-    # session, user, membership, role permissions (1), count, page of batches with users
-    with django_assert_num_queries(6):
+    # session, user, membership with role permissions, count, page of batches with users
+    with django_assert_num_queries(5):
         response = client.get(url("batch-list"))
     assert response.text.count("LB-") >= n
 
@@ -199,8 +199,8 @@ def test_the_batch_report_query_budget_does_not_grow(client, cast, n, django_ass
     batch = upload(cast, csv_bytes(*[line(f"d-{i}", cast.customer.account_id) for i in range(n)]))
     login(client, cast.initiator)
     client.get(url("batch-detail", batch))
-    # session, user, membership, role permissions (1), batch, row count, page of rows
-    with django_assert_num_queries(7):
+    # session, user, membership with role permissions, batch, row count, page of rows
+    with django_assert_num_queries(6):
         client.get(url("batch-detail", batch))
 
 

@@ -217,11 +217,11 @@ def _exported_with(client, django_assert_num_queries, target, budget) -> int:
     return len(rows) - 1
 
 
-# 4 for every page (session, user, membership, the role's permissions); then the request
+# 3 for every page (session, user, the membership with the role's permissions); then the request
 # export pays the members offered by the initiator filter, one query for the rows and one for
 # the items of each chunk; the link export one query for the rows (everything is joined).
-REQUEST_BUDGET = 4 + 1 + 1 + 1
-LINK_BUDGET = 4 + 1
+REQUEST_BUDGET = 3 + 1 + 1 + 1
+LINK_BUDGET = 3 + 1
 
 
 def test_request_export_streams_with_the_same_queries_for_3_and_30_rows(
@@ -244,7 +244,7 @@ def test_request_export_costs_one_query_per_chunk(
         make_draft(cast, customer=CustomerFactory(enabled_regions=[cast.region_a]))
     monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
     # Three chunks: the row query is one cursor, the items are fetched per chunk.
-    budget = 4 + 1 + 1 + 3
+    budget = 3 + 1 + 1 + 3
     assert _exported_with(client, django_assert_num_queries, url("request-export"), budget) == 25
 
 

@@ -159,10 +159,10 @@ def _add_history_and_runs(link: Link, n: int) -> None:
         )
 
 
-# Session, user, membership and the role's user and group permissions in one query (4); the
+# Session, user, and the membership with the role's user and group permissions (3); the
 # link with its customer, request and revoker (1); the catalog names (2); the history (1) and
 # the requests of its items (1); the consent records (1); the verification runs (1).
-LINK_PAGE_BUDGET = 4 + 1 + 2 + 1 + 1 + 1 + 1
+LINK_PAGE_BUDGET = 3 + 1 + 2 + 1 + 1 + 1 + 1
 
 
 def test_link_page_query_budget_does_not_grow_with_history_or_runs(
@@ -272,11 +272,11 @@ def test_links_list_budget_with_every_filter_does_not_grow(client, cast, django_
 
     add(3)
     client.get(target)
-    # 4 for every page, the ids matching the customer search, then the count and the page.
-    with django_assert_num_queries(4 + 1 + 2):
+    # 3 for every page, the ids matching the customer search, then the count and the page.
+    with django_assert_num_queries(3 + 1 + 2):
         client.get(target)
     add(27)
-    with django_assert_num_queries(4 + 1 + 2):
+    with django_assert_num_queries(3 + 1 + 2):
         body = client.get(target).content.decode()
     assert "30 in total" in body
 
@@ -314,9 +314,9 @@ def test_customer_page_of_an_outsider_is_a_404(client, cast):
     assert client.get(url("customer-detail", cast.customer2.pk)).status_code == 404
 
 
-# 4 for every page; the customer (1); its links with their receipt reference (1); the requests
+# 3 for every page; the customer (1); its links with their receipt reference (1); the requests
 # and their items (2).
-CUSTOMER_PAGE_BUDGET = 4 + 1 + 1 + 2
+CUSTOMER_PAGE_BUDGET = 3 + 1 + 1 + 2
 
 
 def test_customer_page_budget_does_not_grow(client, cast, django_assert_num_queries):

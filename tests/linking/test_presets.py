@@ -448,9 +448,9 @@ def test_applying_a_bad_choice_or_an_outsiders_draft(client, cast):
 def test_preset_list_query_budget(client, cast, django_assert_num_queries):
     login(client, cast.viewer)
     target = url("preset-list")
-    # 4 for every page (session, user, membership, the role's permissions), count, page and
+    # 3 for every page (session, user, the membership with the role's permissions), count, page and
     # the sensitive services.
-    budget = 4 + 3
+    budget = 3 + 3
     for size in (3, 30):
         for n in range(Preset.objects.count(), size):
             make_preset(cast, name=f"Preset {n}", items=[apac_read_only(services_=("IAM",))])

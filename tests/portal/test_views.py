@@ -72,10 +72,10 @@ def test_dashboard_query_budget_is_the_same_with_3_and_30_requests(
         for _ in range(rows):
             submit(cast, make_draft(cast, customer=CustomerFactory(enabled_regions=regions)))
         client.get(reverse("portal:dashboard"))  # warm the caches
-        # session, user, membership, 1 for the role's permissions; then the two status counts,
+        # session, user, the membership with the role's permissions; then the two status counts,
         # the oldest pending, the failures, the failed e-mails and the link counts; the oldest
         # waiting per whose move it is (four).
-        with django_assert_num_queries(4 + 6 + 4):
+        with django_assert_num_queries(3 + 6 + 4):
             response = client.get(reverse("portal:dashboard"))
         assert response.status_code == 200
 
