@@ -16,7 +16,7 @@ from guardian.core import ObjectPermissionChecker
 
 from accounts.permissions import reseller_perms
 from linking import forms
-from linking.templatetags.request_rows import created_display
+from portal.rows import local_day, local_minute
 from portal.templatetags.row_urls import pk_url_for
 
 
@@ -80,6 +80,27 @@ def test_reseller_perms_are_guardians_answer(cast):
     assert reseller_perms(user=cast.no_member, reseller=cast.reseller) == set()
 
 
+def test_membership_perms_are_guardians_answer(cast, django_assert_num_queries):
+    from accounts.models import Membership
+    from accounts.permissions import membership_perms, with_role_perms
+
+    users = (cast.admin, cast.initiator, cast.approver, cast.viewer, cast.auditor, cast.outsider)
+    memberships = list(with_role_perms(Membership.objects.filter(user__in=users)))
+    assert {m.reseller_id for m in memberships} == {cast.reseller.pk, cast.other.pk}
+    for membership in memberships:
+        expected = set(ObjectPermissionChecker(membership.user).get_perms(membership.reseller))
+        assert expected
+        with django_assert_num_queries(0):
+            assert membership_perms(user=membership.user, membership=membership) == expected
+    # A membership read without the annotations asks the database.
+    plain = Membership.objects.select_related("user", "reseller").get(user=cast.viewer)
+    assert membership_perms(user=plain.user, membership=plain) == reseller_perms(
+        user=cast.viewer, reseller=plain.reseller
+    )
+    cast.viewer.is_active = False
+    assert membership_perms(user=cast.viewer, membership=memberships[0]) == set()
+
+
 def test_request_rows_say_their_link_types_in_item_order(client, cast):
     from linking import services
     from linking.checks import ItemSpec
@@ -132,10 +153,12 @@ def test_status_badge_partial(status, css):
         datetime(999, 7, 4, 5, 6, tzinfo=UTC),
     ],
 )
-def test_request_row_date_is_the_date_filters(zone, moment):
+def test_row_dates_are_the_date_filters(zone, moment):
     with timezone.override(zone):
-        assert created_display(moment) == date(template_localtime(moment), "Y-m-d H:i")
-    assert created_display(None) == ""
+        local = template_localtime(moment)
+        assert local_minute(moment) == date(local, "Y-m-d H:i")
+        assert local_day(moment) == date(local, "Y-m-d")
+    assert local_minute(None) == local_day(None) == ""
 
 
 def _reference_row(req) -> str:
@@ -232,3 +255,94 @@ def test_request_row_is_what_format_html_writes(fields):
     ours = request_row(req)
     assert ours == _reference_row(req)
     assert "<b>" not in ours
+
+
+# The links list's row and state badge as their templates wrote them.
+LINK_ROW_TEMPLATE = """{% load row_urls %}<tr>
+    <td><a href="{{ link.pk|pk_url:"linking:link-detail" }}">{{ link.reference }}</a></td>
+    <td><a href="{{ link.customer_id|pk_url:"linking:customer-detail" }}">{{ link.customer.display_name }}</a> <span class="small text-muted">{{ link.customer.formatted_id }}</span></td>
+    <td>{{ link.get_link_type_display }}</td>
+    <td>{% with s=link.effective_status %}<span class="badge {% if s == 'active' %}text-bg-success{% elif s == 'activating' or s == 'suspended' %}text-bg-warning{% else %}text-bg-dark{% endif %}" data-state="{{ s }}">{{ link.get_effective_status_display }}</span>{% endwith %}</td>
+    <td class="small" data-verification="{{ link.verification_status }}">{{ link.get_verification_status_display }}</td>
+    <td class="small">{% if link.link_type == "billing" %}—{% else %}{{ link.get_access_level_display|default:"" }} {{ link.services|join:", " }}{% if link.regions %} in {{ link.regions|join:", " }}{% endif %}{% endif %}</td>
+    <td class="small">{{ link.starts_at|date:"Y-m-d"|default:"—" }}</td>
+    <td class="small">{{ link.ends_at|date:"Y-m-d"|default:"no end" }}</td>
+  </tr>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"link_type": "billing", "status": "active"},
+        {"link_type": "provisioning", "status": "activating", "services": ["ECS", "<OBS>"]},
+        {
+            "link_type": "delegation",
+            "status": "suspended",
+            "access_level": "read_only",
+            "services": ["ECS"],
+            "regions": ["eu-west-0", "a&b"],
+            "ends": True,
+        },
+        {"link_type": "delegation", "status": "active", "access_level": "manage", "ends": "past"},
+        {"link_type": "billing", "status": "revoked", "revoked": True, "ends": "past"},
+        {"link_type": "delegation", "status": "expired", "verification_status": "failed"},
+        {"link_type": "provisioning", "status": "active", "verification_status": "passed"},
+    ],
+)
+def test_link_row_is_what_the_template_wrote(fields, zone):
+    from datetime import timedelta
+
+    from django.template import engines
+
+    from linking.models import CustomerAccount, Link
+    from linking.templatetags.list_rows import link_row, link_state_badge
+
+    now = timezone.now()
+    fields = dict(fields)
+    ends = fields.pop("ends", None)
+    link = Link(
+        pk=98765,
+        customer_id=4321,
+        starts_at=now - timedelta(days=300, hours=5),
+        ends_at=None if ends is None else now + timedelta(days=-3 if ends == "past" else 30),
+        revoked_at=now - timedelta(days=9) if fields.pop("revoked", False) else None,
+        **fields,
+    )
+    link.customer = CustomerAccount(pk=4321, display_name=NASTY, account_id="123456789012")
+    with timezone.override(zone):
+        expected = engines["django"].from_string(LINK_ROW_TEMPLATE).render({"link": link})
+        assert str(link_row(link)) == expected
+        badge = engines["django"].from_string('{% include "linking/_link_state.html" %}')
+        assert badge.render({"link": link}).strip() == str(link_state_badge(link))
+    assert "<OBS>" not in link_row(link)
+
+
+CUSTOMER_ROW_TEMPLATE = """{% load row_urls %}<tr>
+    <td><a href="{{ c.pk|pk_url:"linking:customer-detail" }}">{{ c.display_name }}</a></td>
+    <td>{{ c.formatted_id }}</td>
+    <td>{{ c.get_site_display }}</td>
+    <td>{{ c.get_status_display }}</td>
+    <td>{{ c.live_links }}</td>
+    <td>{{ c.all_links }}</td>
+  </tr>"""
+
+
+@pytest.mark.parametrize(
+    ("account_id", "status", "live", "every"),
+    [
+        ("123456789012", "active", 0, 1),
+        ("<odd>", "in_arrears", 2, 12345),
+        ("1", "deregistered", 0, 0),
+    ],
+)
+def test_customer_row_is_what_the_template_wrote(account_id, status, live, every):
+    from django.template import engines
+
+    from linking.models import CustomerAccount
+    from linking.templatetags.list_rows import customer_row
+
+    customer = CustomerAccount(pk=77, display_name=NASTY, account_id=account_id, status=status)
+    customer.live_links, customer.all_links = live, every
+    expected = engines["django"].from_string(CUSTOMER_ROW_TEMPLATE).render({"c": customer})
+    assert str(customer_row(customer)) == expected
