@@ -71,7 +71,8 @@ def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
         membership = Membership.objects.filter(user=user, reseller=reseller).first()
         return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
     # What guardian's checker answers (the user's own grants and their groups'), read straight
-    # from the reseller's permission tables in one query (a UNION), on every page.
+    # from the reseller's permission tables in one query (a UNION). Pages read them with the
+    # membership instead (`with_role_perms`); services and batches come here.
     return {row[0] for row in _PERMS.rows(user_id=user.pk, reseller_id=reseller.pk)}
 
 
