@@ -8,7 +8,7 @@ from accounts.models import Membership, Reseller, User
 from portal.prepared import PreparedQuery
 
 
-def membership_list_for_reseller(*, reseller: Reseller) -> QuerySet[Membership]:
+def membership_list_for_reseller(*, reseller: Reseller | int) -> QuerySet[Membership]:
     """The reseller's members with their users, ordered by e-mail; one query."""
     return (
         Membership.objects.filter(reseller=reseller)
@@ -18,12 +18,9 @@ def membership_list_for_reseller(*, reseller: Reseller) -> QuerySet[Membership]:
 
 
 def _member_names_query(*, reseller_id: int):
-    return (
-        Membership.objects.filter(reseller_id=reseller_id)
-        .order_by("user__email", "pk")
-        .values_list(
-            "user_id", "user__first_name", "user__last_name", "user__email", "user__username"
-        )
+    # The members page's list and order, as values: the same members in the same order.
+    return membership_list_for_reseller(reseller=reseller_id).values_list(
+        "user_id", "user__first_name", "user__last_name", "user__email", "user__username"
     )
 
 

@@ -2,7 +2,7 @@
 
 A list row written as template nodes resolves, localises and escapes each cell through the
 template engine; 25 rows of 8 cells cost more than the page's queries. The row tags
-(`linking/templatetags/request_rows.py`, `link_rows.py`) write the markup the templates would
+(`linking/templatetags/request_rows.py`, `list_rows.py`) write the markup the templates would
 write with these helpers, and tests hold each row to the template's output.
 """
 
