@@ -385,18 +385,24 @@ PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 PORTAL_BATCH_MAX_BYTES = env_int("PORTAL_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
 
+# Consent, withdrawal and receipt links carry a token in their path: every record of every
+# logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.
+LOGGING_CONFIG = "portal.logconfig.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "portal.logconfig.RedactTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    # Consent and withdrawal links carry a token in their path: never written to the log.
-    "filters": {"redact_tokens": {"()": "portal.security.RedactTokensFilter"}},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"filters": ["redact_tokens"]},
-        "django.server": {"filters": ["redact_tokens"]},
         # Failures and lockouts are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
     },
