@@ -1,13 +1,23 @@
 """gunicorn settings of the portal (`gunicorn --config python:portal.gunicorn_conf`): what every
-web process does once, and what its logs may contain."""
+web process does once, whom it believes about the scheme, and what its logs may contain."""
 
 from gunicorn.glogging import Logger
 
+from portal.env import behind_proxy
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
 # The master and every worker it forks: no record of gunicorn's access or error log carries a
 # consent, withdrawal or receipt token.
 install_record_redaction()
+
+# gunicorn believes X-Forwarded-Proto (and two more headers) from loopback by default, so any
+# process on the host could pass a plain-HTTP request off as HTTPS. The scheme is believed only
+# behind the portal's proxy, and then only from the one header Django reads as well.
+if behind_proxy():
+    secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+else:
+    forwarded_allow_ips = ""
+    secure_scheme_headers = {}
 
 
 class RedactingLogger(Logger):
