@@ -186,6 +186,9 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# A Redis that accepts connections but never answers (paused, wedged, failing over) must not hold
+# a page: every command to it waits at most this long, as broker and as cache.
+PORTAL_REDIS_TIMEOUT = env_int("PORTAL_REDIS_TIMEOUT_MS", 500) / 1000
 CELERY_FS_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -193,10 +196,8 @@ if REDIS_URL:
     # every worker sharing the Redis must use the same value, and retries stay well below it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600),
-        # A Redis that accepts the connection but never answers must not hang a web request:
-        # the publish fails, is logged, and the outbox sweep sends the message later.
-        "socket_timeout": 2,
-        "socket_connect_timeout": 2,
+        "socket_timeout": PORTAL_REDIS_TIMEOUT,
+        "socket_connect_timeout": PORTAL_REDIS_TIMEOUT,
         "max_retries": 3,
         "interval_start": 0,
         "interval_step": 0.2,
@@ -213,12 +214,9 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+# A publish is tried once: a retry would double the wait of a page on a hung broker, and what
+# was not published is owed in the database, where the beat sweeps find it (portal/publish.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -309,7 +307,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("PORTAL_CACHE_PREFIX", "portal"),
             # A dead Redis must not hold a page for long: the rate limit is skipped instead.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 0.5},
+            "OPTIONS": {
+                "socket_timeout": PORTAL_REDIS_TIMEOUT,
+                "socket_connect_timeout": PORTAL_REDIS_TIMEOUT,
+            },
         }
     }
 else:

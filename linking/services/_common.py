@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Reseller, User
@@ -15,6 +14,7 @@ from linking.models import (
     Notification,
 )
 from portal.errors import PortalError
+from portal.publish import publish_many_on_commit, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,9 @@ class ChecksFailed(PortalError):
 
 
 def _on_commit(task, *args) -> None:
-    # robust: a broker that is down must not turn a committed change into an error page; the
-    # beat sweeps pick up whatever was not published.
-    def publish() -> None:
-        task.delay(*args)
-
-    # A named function, not a partial: Django logs a robust failure by func.__qualname__.
-    transaction.on_commit(publish, robust=True)
+    # A broker that is down or hung must not turn a committed change into an error page or a
+    # long wait: bounded, logged, and the beat sweeps pick up whatever was not published.
+    publish_on_commit(task, *args)
 
 
 def _lock_request(request_id: int) -> LinkRequest:
@@ -110,16 +106,9 @@ def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notificatio
         Notification,
         default_change_reason="queued",
     )
-    ids = [notification.pk for notification in notifications]
-
-    def publish_all() -> None:
-        # One producer (one pooled connection) for every task; if the broker fails, the rest
-        # stay queued in the outbox and the beat sweep publishes them.
-        with notification_deliver_task.app.producer_or_acquire() as producer:
-            for notification_id in ids:
-                notification_deliver_task.apply_async((notification_id,), producer=producer)
-
-    transaction.on_commit(publish_all, robust=True)
+    # One producer (one pooled connection) for every task; if the broker fails, the rest stay
+    # queued in the outbox and the beat sweep publishes them.
+    publish_many_on_commit(notification_deliver_task, [(n.pk,) for n in notifications])
     return notifications
 
 
