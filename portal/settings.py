@@ -346,8 +346,10 @@ PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
 # The longest a customer may be given to decide, resends included.
 PORTAL_CONSENT_DAYS_MAX = 30
-# A delivery claimed longer ago than this is taken to have died with its worker and is retried.
-PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", 600)
+# A delivery claimed longer ago than this is taken to have died with its worker and is retried
+# by the next outbox sweep. No live delivery outlasts the task's hard time limit, so a little
+# more than that loses nothing and recovers a dead worker's e-mails within about three minutes.
+PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
 # A temporary delivery failure is retried after this many seconds, doubling up to the maximum.
 PORTAL_OUTBOX_RETRY_SECONDS = env_int("PORTAL_OUTBOX_RETRY_SECONDS", 30)
 PORTAL_OUTBOX_RETRY_MAX_SECONDS = env_int("PORTAL_OUTBOX_RETRY_MAX_SECONDS", 600)

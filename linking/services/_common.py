@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from django.core import signing
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
@@ -35,6 +38,36 @@ def _on_commit(task, *args) -> None:
     # A broker that is down or hung must not turn a committed change into an error page or a
     # long wait: bounded, logged, and the beat sweeps pick up whatever was not published.
     publish_on_commit(task, *args)
+
+
+def _delivery_nonce(purpose: str, notification: Notification, object_id: int) -> str:
+    """The nonce of a link that an outbox row carries: the same for every delivery of that row,
+    another for any other row, derived from the secret key and never stored.
+
+    Delivery is at least once: a worker that dies between the mail server's answer and its
+    commit sends the row again, and the copy already in the customer's mailbox must keep
+    working. A new row (a reminder, a resend) carries a new link, and the old one dies.
+    """
+    value = f"{notification.pk}:{object_id}"
+    return salted_hmac(f"linking.delivery.{purpose}", value, algorithm="sha256").hexdigest()
+
+
+class _SignerAt(signing.TimestampSigner):
+    """A timestamp signer that signs as of a fixed moment, so that a row's link is the same
+    text in every copy of its e-mail; the token's age counts from the row's creation."""
+
+    def __init__(self, *, at: datetime, salt: str):
+        super().__init__(salt=salt)
+        self._at = at
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(self._at.timestamp()))
+
+
+def _link_signer(salt: str, notification: Notification | None) -> signing.TimestampSigner:
+    if notification is None:
+        return signing.TimestampSigner(salt=salt)
+    return _SignerAt(at=notification.created_at, salt=salt)
 
 
 def _lock_request(request_id: int) -> LinkRequest:
