@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
@@ -131,3 +134,34 @@ def test_redact_leaves_other_paths_alone():
     assert redact("/consent/withdraw/") == "/consent/withdraw/"
     assert redact("/requests/12/") == "/requests/12/"
     assert redact("GET /consent/abc?x=1") == "GET /consent/[redacted]?x=1"
+
+
+CELERY_PROCESS = """
+import logging, sys
+from portal.celery import app
+from celery.utils.log import get_task_logger
+
+app.log.setup(loglevel="INFO", logfile=sys.argv[1])
+logging.getLogger("celery.worker.strategy").warning("Received /consent/celery-token-1/")
+get_task_logger("linking.tasks").warning("task saw /consent/withdraw/celery-token-2/")
+own = logging.getLogger("a.library")
+own.propagate = False
+own.addHandler(logging.FileHandler(sys.argv[1]))
+own.warning("GET /consent/receipt/celery-token-3/download/")
+"""
+
+
+def test_a_celery_process_logs_no_token(tmp_path, settings):
+    # Celery replaces the root logger's handlers with its own, as a worker or beat does.
+    logfile = tmp_path / "celery.log"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test"}
+    subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", CELERY_PROCESS, str(logfile)],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        timeout=60,
+    )
+    written = logfile.read_text()
+    assert written.count("[redacted]") == 3, written
+    assert "celery-token" not in written
