@@ -1,7 +1,7 @@
 """gunicorn settings of the portal (`gunicorn --config python:portal.gunicorn_conf`): what every
 web process does once, whom it believes about the scheme, and what its logs may contain."""
 
-from gunicorn.glogging import Logger
+import logging
 
 from portal.env import behind_proxy
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
@@ -20,16 +20,21 @@ else:
     secure_scheme_headers = {}
 
 
-class RedactingLogger(Logger):
-    """gunicorn's logger whose handlers (error log, access log, syslog) redact tokens too."""
-
-    def setup(self, cfg) -> None:
-        super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            add_filter_to_handlers(log)
+def _redact_gunicorn_handlers() -> None:
+    # Hooks rather than a logger class of our own, which would turn off gunicorn's switch to its
+    # statsd logger when statsd_host is set.
+    for name in ("gunicorn.error", "gunicorn.access"):
+        add_filter_to_handlers(logging.getLogger(name))
 
 
-logger_class = RedactingLogger
+def on_starting(server) -> None:
+    """The master's log handlers (error log, access log, syslog) redact tokens too."""
+    _redact_gunicorn_handlers()
+
+
+def post_fork(server, worker) -> None:
+    """And so do each worker's, also after a reload has made the handlers anew."""
+    _redact_gunicorn_handlers()
 
 
 def post_worker_init(worker) -> None:
