@@ -60,10 +60,12 @@ def _publish_all(batch: _Batch, task, calls: list[tuple]) -> int:
             calls = calls[published + 1 :]
         else:
             calls = []
-    for _args in calls:
+    if calls:
         logger.warning(
-            "publishing %s skipped: the broker failed a moment ago; the sweeps send it later",
+            "publishing %s skipped %d time(s): the broker failed a moment ago; the sweeps "
+            "send what is owed later",
             task.name,
+            len(calls),
         )
     return published
 
