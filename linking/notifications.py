@@ -5,6 +5,11 @@ moves it to retrying with `next_attempt_at`; the task retries then and the beat 
 whatever the broker lost. A permanent failure (address refused, a 5xx) moves it to failed, puts
 the stage and code on the request and tells the initiator. A 'sending' claim older than
 `PORTAL_OUTBOX_CLAIM_SECONDS` is taken to have died with its worker and is delivered again.
+
+Delivery is at least once: a worker that dies after the mail server accepted a message and
+before its commit leaves the row claimed, and it is sent again. Every delivery of one row
+renders the same links (consent, withdrawal), so the copy already in the mailbox keeps working;
+only a new row (a reminder, a resend) carries a new link and kills the old one.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ CONSENT_KINDS = (Kind.CONSENT_REQUEST, Kind.CONSENT_REMINDER)
 CONSENT_REFUSED = "LNK-C007"
 OBSOLETE = "no longer needed"
 OUTBOX_STATUSES = (Status.QUEUED, Status.RETRYING, Status.FAILED)
+# Owed and not yet delivered: what the outbox command counts and lists by default.
+UNDELIVERED_STATUSES = (Status.QUEUED, Status.SENDING, Status.RETRYING, Status.FAILED)
 
 
 class TemporaryDeliveryError(Exception):
@@ -224,8 +231,9 @@ def _build(notification: Notification):
     if kind in CONSENT_KINDS:
         if _superseded(notification, req):
             return None
-        # A reminder carries a fresh link exactly like the first e-mail; the old link dies.
-        token = services.consent_issue_token(request_id=req.pk)
+        # A reminder carries a fresh link exactly like the first e-mail and the old link dies;
+        # a second delivery of the same row carries the same link as the first.
+        token = services.consent_issue_token(request_id=req.pk, notification=notification)
         if token is None:
             return None
         context["consent_url"] = absolute_url(reverse("consent:page", args=[token]))
@@ -252,10 +260,12 @@ def _build(notification: Notification):
         context["error_in_words"] = Notification.describe_error(context.get("error", ""))
     elif kind == Kind.CONSENT_RECEIPT and req is not None:
         # Minted at delivery, like the consent token, so only the hash is ever stored; a later
-        # receipt for the same link (an amendment) kills the withdrawal link of the earlier one.
+        # receipt for the same link (an amendment) kills the withdrawal link of the earlier one,
+        # a second delivery of the same receipt does not.
+        tokens = services.link_issue_withdrawal_tokens(request_id=req.pk, notification=notification)
         context["withdraw_urls"] = [
             {"link": link, "url": absolute_url(reverse("consent:withdraw", args=[token]))}
-            for link, token in services.link_issue_withdrawal_tokens(request_id=req.pk)
+            for link, token in tokens
         ]
     if notification.link_id:
         context["link"] = notification.link
@@ -362,6 +372,14 @@ def outbox_counts() -> dict[str, int]:
     for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
     return counts
+
+
+def outbox_claims_expired() -> int:
+    """How many deliveries are claimed by a worker that is taken to have died (the sweep sends
+    them again)."""
+    return Notification.objects.filter(
+        status=Status.SENDING, claimed_at__lte=timezone.now() - claim_timeout()
+    ).count()
 
 
 def outbox_rows(*, statuses: Iterable[str] = OUTBOX_STATUSES) -> QuerySet[Notification]:

@@ -7,6 +7,7 @@ import smtplib
 from celery import shared_task
 
 from linking import notifications, selectors, services
+from portal.publish import publish_many_now
 
 TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
 
@@ -27,9 +28,8 @@ def notification_deliver_task(self, notification_id: int) -> str:
 def notification_sweep_task() -> int:
     """Re-queue notifications that were never published or whose worker died mid-delivery."""
     ids = notifications.notification_ids_to_requeue()
-    for notification_id in ids:
-        notification_deliver_task.delay(notification_id)
-    return len(ids)
+    # With the broker failing, the first failure ends the run; the next run tries again.
+    return publish_many_now(notification_deliver_task, [(pk,) for pk in ids])
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)

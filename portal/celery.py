@@ -4,12 +4,25 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
+
+from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Workers and beat replace the root logger's handlers with their own (worker_hijack_root_logger):
+# the records are redacted where they are made, and those handlers filter them again.
+install_record_redaction()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_celery_handlers(logger: logging.Logger, **kwargs) -> None:
+    add_filter_to_handlers(logger)
 
 
 def warm_broker(celery_app: Celery = app) -> bool:

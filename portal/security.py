@@ -1,11 +1,11 @@
-"""Abuse resistance shared by the apps: the client's address, rate limits, log redaction."""
+"""Abuse resistance shared by the apps: the client's address, rate limits (log redaction is
+portal.logconfig)."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
 import logging
-import re
 import time
 from dataclasses import dataclass
 
@@ -100,28 +100,3 @@ def token_page_limited(request: HttpRequest, *, scope: str, token: str) -> bool:
         logger.warning("rate limit of %s pages skipped: the cache is unavailable", scope)
         return False
     return by_address or by_token
-
-
-# --- logs ---------------------------------------------------------------------------------------
-
-# The path segment after /consent/, /consent/withdraw/ or /consent/receipt/ is a bearer secret.
-_TOKEN_PATH = re.compile(r"(/consent/(?:withdraw/|receipt/)?)(?!withdraw/|receipt/)[^/\s?#\"']+")
-
-
-def redact(text: str) -> str:
-    return _TOKEN_PATH.sub(r"\1[redacted]", text)
-
-
-class RedactTokensFilter(logging.Filter):
-    """Replace the tokens of consent, withdrawal and receipt links in a log record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {
-                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
-            }
-        return True

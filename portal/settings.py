@@ -10,36 +10,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.env import behind_proxy, env_bool, env_int, env_list, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from exc
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -212,6 +186,9 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# A Redis that accepts connections but never answers (paused, wedged, failing over) must not hold
+# a page: every command to it waits at most this long, as broker and as cache.
+PORTAL_REDIS_TIMEOUT = env_int("PORTAL_REDIS_TIMEOUT_MS", 500) / 1000
 CELERY_FS_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -219,10 +196,8 @@ if REDIS_URL:
     # every worker sharing the Redis must use the same value, and retries stay well below it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600),
-        # A Redis that accepts the connection but never answers must not hang a web request:
-        # the publish fails, is logged, and the outbox sweep sends the message later.
-        "socket_timeout": 2,
-        "socket_connect_timeout": 2,
+        "socket_timeout": PORTAL_REDIS_TIMEOUT,
+        "socket_connect_timeout": PORTAL_REDIS_TIMEOUT,
         "max_retries": 3,
         "interval_start": 0,
         "interval_step": 0.2,
@@ -239,12 +214,9 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+# A publish is tried once: a retry would double the wait of a page on a hung broker, and what
+# was not published is owed in the database, where the beat sweeps find it (portal/publish.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -297,7 +269,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy the client's address is the last X-Forwarded-For entry (the one
 # the proxy appended); the lockout and the rate limits count by it.
-PORTAL_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+PORTAL_BEHIND_PROXY = behind_proxy()
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
@@ -305,7 +277,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("DJANGO_BEHIND_PROXY", False):
+    if PORTAL_BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content Security Policy: nothing inline, nothing from another origin. htmx is told not to
@@ -335,7 +307,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("PORTAL_CACHE_PREFIX", "portal"),
             # A dead Redis must not hold a page for long: the rate limit is skipped instead.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 0.5},
+            "OPTIONS": {
+                "socket_timeout": PORTAL_REDIS_TIMEOUT,
+                "socket_connect_timeout": PORTAL_REDIS_TIMEOUT,
+            },
         }
     }
 else:
@@ -371,8 +346,10 @@ PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
 # The longest a customer may be given to decide, resends included.
 PORTAL_CONSENT_DAYS_MAX = 30
-# A delivery claimed longer ago than this is taken to have died with its worker and is retried.
-PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", 600)
+# A delivery claimed longer ago than this is taken to have died with its worker and is retried
+# by the next outbox sweep. No live delivery outlasts the task's hard time limit, so a little
+# more than that loses nothing and recovers a dead worker's e-mails within about three minutes.
+PORTAL_OUTBOX_CLAIM_SECONDS = env_int("PORTAL_OUTBOX_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
 # A temporary delivery failure is retried after this many seconds, doubling up to the maximum.
 PORTAL_OUTBOX_RETRY_SECONDS = env_int("PORTAL_OUTBOX_RETRY_SECONDS", 30)
 PORTAL_OUTBOX_RETRY_MAX_SECONDS = env_int("PORTAL_OUTBOX_RETRY_MAX_SECONDS", 600)
@@ -385,18 +362,24 @@ PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 PORTAL_BATCH_MAX_BYTES = env_int("PORTAL_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
 
+# Consent, withdrawal and receipt links carry a token in their path: every record of every
+# logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.
+LOGGING_CONFIG = "portal.logconfig.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "portal.logconfig.RedactTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    # Consent and withdrawal links carry a token in their path: never written to the log.
-    "filters": {"redact_tokens": {"()": "portal.security.RedactTokensFilter"}},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"filters": ["redact_tokens"]},
-        "django.server": {"filters": ["redact_tokens"]},
         # Failures and lockouts are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
     },

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from django.db import transaction
+from django.core import signing
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
@@ -15,6 +17,7 @@ from linking.models import (
     Notification,
 )
 from portal.errors import PortalError
+from portal.publish import publish_many_on_commit, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +35,39 @@ class ChecksFailed(PortalError):
 
 
 def _on_commit(task, *args) -> None:
-    # robust: a broker that is down must not turn a committed change into an error page; the
-    # beat sweeps pick up whatever was not published.
-    def publish() -> None:
-        task.delay(*args)
+    # A broker that is down or hung must not turn a committed change into an error page or a
+    # long wait: bounded, logged, and the beat sweeps pick up whatever was not published.
+    publish_on_commit(task, *args)
 
-    # A named function, not a partial: Django logs a robust failure by func.__qualname__.
-    transaction.on_commit(publish, robust=True)
+
+def _delivery_nonce(purpose: str, notification: Notification, object_id: int) -> str:
+    """The nonce of a link that an outbox row carries: the same for every delivery of that row,
+    another for any other row, derived from the secret key and never stored.
+
+    Delivery is at least once: a worker that dies between the mail server's answer and its
+    commit sends the row again, and the copy already in the customer's mailbox must keep
+    working. A new row (a reminder, a resend) carries a new link, and the old one dies.
+    """
+    value = f"{notification.pk}:{object_id}"
+    return salted_hmac(f"linking.delivery.{purpose}", value, algorithm="sha256").hexdigest()
+
+
+class _SignerAt(signing.TimestampSigner):
+    """A timestamp signer that signs as of a fixed moment, so that a row's link is the same
+    text in every copy of its e-mail; the token's age counts from the row's creation."""
+
+    def __init__(self, *, at: datetime, salt: str):
+        super().__init__(salt=salt)
+        self._at = at
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(self._at.timestamp()))
+
+
+def _link_signer(salt: str, notification: Notification | None) -> signing.TimestampSigner:
+    if notification is None:
+        return signing.TimestampSigner(salt=salt)
+    return _SignerAt(at=notification.created_at, salt=salt)
 
 
 def _lock_request(request_id: int) -> LinkRequest:
@@ -110,16 +139,9 @@ def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notificatio
         Notification,
         default_change_reason="queued",
     )
-    ids = [notification.pk for notification in notifications]
-
-    def publish_all() -> None:
-        # One producer (one pooled connection) for every task; if the broker fails, the rest
-        # stay queued in the outbox and the beat sweep publishes them.
-        with notification_deliver_task.app.producer_or_acquire() as producer:
-            for notification_id in ids:
-                notification_deliver_task.apply_async((notification_id,), producer=producer)
-
-    transaction.on_commit(publish_all, robust=True)
+    # One producer (one pooled connection) for every task; if the broker fails, the rest stay
+    # queued in the outbox and the beat sweep publishes them.
+    publish_many_on_commit(notification_deliver_task, [(n.pk,) for n in notifications])
     return notifications
 
 

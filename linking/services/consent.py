@@ -25,6 +25,8 @@ from linking.models import (
 from linking.services._common import (
     TOKEN_SALT,
     Status,
+    _delivery_nonce,
+    _link_signer,
     _lock_request,
     _move,
     _notify,
@@ -40,18 +42,25 @@ def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def consent_issue_token(*, request_id: int) -> str | None:
-    """Mint a fresh consent token (the old one dies) and return it; only the hash is stored.
+def consent_issue_token(*, request_id: int, notification: Notification | None = None) -> str | None:
+    """Mint the consent token (an earlier one dies) and return it; only the hash is stored.
 
-    Called by the delivery of the consent e-mail, inside its transaction.
+    Called by the delivery of the consent e-mail `notification`, inside its transaction: every
+    delivery of the same row gives the same token, so a second copy after a crash keeps the
+    first one's link alive. Without a row, a fresh random token.
     """
     req = _lock_request(request_id)
     if req.effective_status != Status.PENDING_CONSENT:
         return None
-    nonce = secrets.token_urlsafe(32)
-    req.consent_token_hash = _hash(nonce)
-    _save(req, actor=None, reason="consent e-mail sent", fields=["consent_token_hash"])
-    return signing.TimestampSigner(salt=TOKEN_SALT).sign_object({"r": req.pk, "n": nonce})
+    if notification is None:
+        nonce = secrets.token_urlsafe(32)
+    else:
+        nonce = _delivery_nonce("consent", notification, req.pk)
+    if req.consent_token_hash != _hash(nonce):
+        req.consent_token_hash = _hash(nonce)
+        _save(req, actor=None, reason="consent e-mail sent", fields=["consent_token_hash"])
+    signer = _link_signer(TOKEN_SALT, notification)
+    return signer.sign_object({"r": req.pk, "n": nonce})
 
 
 def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:

@@ -17,7 +17,7 @@ from django.utils.crypto import constant_time_compare
 from accounts.models import LinkType, Membership, Role, User
 from accounts.permissions import has_reseller_perm
 from linking.models import ConsentRecord, CustomerAccount, Link, Notification
-from linking.services._common import _notify, _on_commit, _save
+from linking.services._common import _delivery_nonce, _link_signer, _notify, _on_commit, _save
 from linking.services.links import link_sync_grants
 from portal.errors import PortalError
 
@@ -158,26 +158,37 @@ def link_revoke(*, actor: User, link_id: int, reason: str, confirm_reference: st
 # --- the customer's withdrawal ----------------------------------------------------------------
 
 
-def link_issue_withdrawal_token(*, link_id: int) -> str | None:
+def link_issue_withdrawal_token(
+    *, link_id: int, notification: Notification | None = None
+) -> str | None:
     """Mint the link's withdrawal token (an earlier one dies); only its hash is stored.
 
-    Called by the delivery of the receipt e-mail, inside its transaction; None for a dead link.
+    Called by the delivery of the receipt e-mail `notification`, inside its transaction: every
+    delivery of the same row gives the same token (a second copy after a crash keeps the first
+    one's link alive). None for a dead link.
     """
     link = Link.objects.select_for_update(of=("self",)).filter(pk=link_id).first()
     if link is None or link.status not in LIVE or link.revoked_at is not None:
         return None
-    nonce = secrets.token_urlsafe(32)
-    link.withdrawal_token_hash = _hash(nonce)
-    _save(
-        link,
-        actor=None,
-        reason="withdrawal link sent to the customer",
-        fields=["withdrawal_token_hash"],
-    )
-    return signing.TimestampSigner(salt=WITHDRAWAL_SALT).sign_object({"l": link.pk, "n": nonce})
+    if notification is None:
+        nonce = secrets.token_urlsafe(32)
+    else:
+        nonce = _delivery_nonce("withdrawal", notification, link.pk)
+    if link.withdrawal_token_hash != _hash(nonce):
+        link.withdrawal_token_hash = _hash(nonce)
+        _save(
+            link,
+            actor=None,
+            reason="withdrawal link sent to the customer",
+            fields=["withdrawal_token_hash"],
+        )
+    signer = _link_signer(WITHDRAWAL_SALT, notification)
+    return signer.sign_object({"l": link.pk, "n": nonce})
 
 
-def link_issue_withdrawal_tokens(*, request_id: int) -> list[tuple[Link, str]]:
+def link_issue_withdrawal_tokens(
+    *, request_id: int, notification: Notification | None = None
+) -> list[tuple[Link, str]]:
     """A withdrawal token for each live link the request created or amended, oldest first."""
     tokens = []
     for link in (
@@ -185,7 +196,7 @@ def link_issue_withdrawal_tokens(*, request_id: int) -> list[tuple[Link, str]]:
         .select_related("reseller", "customer")
         .order_by("id")
     ):
-        token = link_issue_withdrawal_token(link_id=link.pk)
+        token = link_issue_withdrawal_token(link_id=link.pk, notification=notification)
         if token is not None:
             tokens.append((link, token))
     return tokens

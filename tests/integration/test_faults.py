@@ -1,7 +1,7 @@
 """Faults around the outbox, each with a real Celery worker, a Redis of the test's own and a
-real SMTP server on loopback: the broker down while requests are submitted, the mail server
-down, a worker killed in the middle of a delivery, two workers racing for one notification.
-Every e-mail the portal owes arrives exactly once."""
+real SMTP server on loopback: the broker down or hung while requests are submitted, the mail
+server down, a worker killed in the middle of a delivery, two workers racing for one
+notification. Every e-mail the portal owes arrives, and pages never wait long on the broker."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 import os
 import runpy
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -25,15 +26,18 @@ from django.utils import timezone
 
 from linking.models import LinkRequest, Notification
 from linking.tasks import notification_deliver_task, notification_sweep_task
-from tests.conftest import make_draft, submit
+from tests.conftest import make_draft, read_only_delegation, submit
 from tests.factories import CustomerFactory
 from tests.integration.conftest import broker_idle, celery_app_on, thread_worker, wait_for
+from tests.linking.test_consent_views import BILLING, PROVISIONING, _answers, _pending_consent
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 Status = Notification.Status
 CLAIM_SECONDS = 2
 VISIBILITY_SECONDS = 3
+# The most a page may wait on a broker that never answers, all of its publishes together.
+BROKER_WAIT_SECONDS = 1.5
 
 
 def production_transport_options(**overrides) -> dict:
@@ -101,7 +105,7 @@ def test_requests_submitted_while_redis_is_down_are_saved_and_mailed_once_it_is_
         own_redis.stop()
 
         requests = []
-        with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
+        with caplog.at_level(logging.WARNING, logger="portal.publish"):
             for number, customer in enumerate(customers):
                 draft = make_draft(cast, customer=customer, ticket=f"INC-{2000 + number}")
                 started = time.monotonic()
@@ -114,7 +118,7 @@ def test_requests_submitted_while_redis_is_down_are_saved_and_mailed_once_it_is_
             req.refresh_from_db()
             assert req.status == LinkRequest.Status.PENDING_CONSENT
             assert consent_notification(req).status == Status.QUEUED
-        failed_publishes = [r for r in caplog.records if "on_commit" in r.getMessage()]
+        failed_publishes = [r for r in caplog.records if r.name == "portal.publish"]
         assert len(failed_publishes) >= len(requests), "each lost publish is logged"
 
         client.force_login(cast.initiator)
@@ -179,6 +183,95 @@ def test_a_request_submitted_while_redis_hangs_is_saved_without_hanging(cast, ow
     draft.refresh_from_db()
     assert draft.status == LinkRequest.Status.PENDING_CONSENT
     assert consent_notification(draft).status == Status.QUEUED
+
+
+@pytest.fixture
+def hung_broker():
+    """A TCP server on loopback that accepts connections and never answers: a paused, wedged or
+    failing-over Redis as its clients see it (the shared Redis is never touched)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_say_nothing():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(connection)
+
+    thread = threading.Thread(target=accept_and_say_nothing, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def timed(action):
+    started = time.monotonic()
+    result = action()
+    return result, time.monotonic() - started
+
+
+def test_pages_wait_at_most_a_moment_on_a_hung_broker(cast, hung_broker, client, caplog):
+    req, token = _pending_consent(cast, specs=[read_only_delegation(cast), BILLING, PROVISIONING])
+    failed = [
+        Notification.objects.create(
+            kind=Notification.Kind.REQUEST_EXPIRED,
+            to_email=f"initiator-{n}@northwind.example",
+            request=req,
+            status=Status.FAILED,
+            attempts=1,
+            last_error="temporary: SMTPServerDisconnected",
+        )
+        for n in range(10)
+    ]
+    draft = make_draft(cast, customer=cast.customer2, ticket="INC-3001")
+    options = production_transport_options()
+    with (
+        celery_app_on(hung_broker, queue=unique_queue(), transport_options=options),
+        caplog.at_level(logging.WARNING, logger="portal.publish"),
+    ):
+        # The process's first publish to this broker: connecting included.
+        submitted, took = timed(lambda: submit(cast, draft))
+        assert took < BROKER_WAIT_SECONDS, f"submitting took {took:.1f} s"
+        assert submitted.status == LinkRequest.Status.PENDING_CONSENT
+
+        # A customer accepts three items: activations and e-mails, all published after commit.
+        url = reverse("consent:page", args=[token])
+        answer = _answers(req, "accept", "accept", "accept")
+        response, took = timed(lambda: client.post(url, answer))
+        assert response.status_code in {200, 302}
+        assert took < BROKER_WAIT_SECONDS, f"accepting three items took {took:.1f} s"
+        req.refresh_from_db()
+        assert req.status != LinkRequest.Status.PENDING_CONSENT
+
+        # Staff re-queue every failed e-mail: ten publishes after one commit.
+        client.force_login(cast.staff)
+        requeue = reverse("ops:outbox-requeue")
+        response, took = timed(lambda: client.post(requeue, {"all": "failed"}))
+        assert response.status_code == 302
+        assert took < BROKER_WAIT_SECONDS, f"re-queuing took {took:.1f} s"
+        assert {n.status for n in Notification.objects.filter(pk__in=[f.pk for f in failed])} == {
+            Status.QUEUED
+        }
+
+    # One failed publish per commit is logged as an error, the ones it skipped as warnings.
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(errors) == 3
+    assert len(skipped) >= 10
 
 
 def test_mail_queued_while_smtp_is_down_is_delivered_once_after_it_is_back(

@@ -1,21 +1,27 @@
 """The outbox, complete: retrying with a backoff, the sweep, dead claims, permanent failures told
 to the initiator, the new notices and the `outbox` command."""
 
+import re
+import runpy
 import smtplib
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from linking import services
-from linking.models import LinkRequest, Notification
+from linking.models import Link, LinkRequest, Notification
 from linking.notifications import (
     TemporaryDeliveryError,
+    claim_timeout,
     notification_deliver,
     notification_ids_to_requeue,
     notification_requeue,
@@ -160,6 +166,79 @@ def test_a_dead_claim_older_than_the_setting_is_delivered_again(consent_request,
     assert notification.attempts == 2
     reasons = [h.history_change_reason for h in notification.history.all()]
     assert "delivery attempt 2 (the previous claim expired with its worker)" in reasons
+
+
+class Crash(Exception):
+    pass
+
+
+def deliver_then_crash(notification: Notification) -> None:
+    """Deliver the row, then lose everything the delivery wrote, as a worker killed between the
+    mail server's answer and its commit does: the e-mail is out, the database never heard of
+    it, and the row stays claimed by the dead worker."""
+    with pytest.raises(Crash), transaction.atomic():
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+        raise Crash
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now(), attempts=1
+    )
+
+
+def links_in(message, path: str) -> list[str]:
+    return re.findall(rf"https?://[^\s\"'<>]+/consent/{path}[^\s\"'<>/]+/", message.body)
+
+
+def test_a_consent_email_sent_again_after_a_crash_keeps_the_first_copys_link(consent_request):
+    notification = consent_notification(consent_request)
+    deliver_then_crash(notification)
+    later = timezone.now() + claim_timeout() + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert notification_ids_to_requeue() == [notification.pk]
+        assert notification_deliver(notification_id=notification.pk) == "sent"
+    first, second = mail.outbox
+    assert links_in(first, "") == links_in(second, "")
+    token = links_in(first, "")[0].rstrip("/").rsplit("/", 1)[1]
+    assert services.consent_resolve(token) == consent_request
+
+
+def test_a_reminder_still_carries_a_new_link_and_the_old_one_dies(consent_request):
+    first = consent_token_for(consent_request)
+    again = consent_token_for(consent_request)  # the same row delivered once more
+    assert again == first
+    queue(Kind.CONSENT_REMINDER, consent_request.consent_email, consent_request)
+    reminder = consent_token_for_kind(consent_request, Kind.CONSENT_REMINDER)
+    assert reminder != first
+    with pytest.raises(PortalError):
+        services.consent_resolve(first)
+    assert services.consent_resolve(reminder) == consent_request
+
+
+def consent_token_for_kind(req, kind) -> str:
+    notification = Notification.objects.filter(request=req, kind=kind).latest("id")
+    notification_deliver(notification_id=notification.pk)
+    return links_in(mail.outbox[-1], "")[0].rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_receipt_sent_again_after_a_crash_keeps_the_first_copys_withdrawal_links(
+    cast, consent_request
+):
+    token = consent_token_for(consent_request)
+    decisions = {item.pk: (True, "") for item in consent_request.items.all()}
+    services.consent_decide(
+        token=token, decisions=decisions, ip_address="198.51.100.7", user_agent="pytest"
+    )
+    for link in Link.objects.filter(source_item__request=consent_request):
+        services.link_activate(link_id=link.pk)
+    receipt = Notification.objects.get(request=consent_request, kind=Kind.CONSENT_RECEIPT)
+    mail.outbox.clear()
+    deliver_then_crash(receipt)
+    with time_machine.travel(timezone.now() + claim_timeout() * 2, tick=False):
+        assert notification_deliver(notification_id=receipt.pk) == "sent"
+    first, second = mail.outbox
+    withdraw = links_in(first, "withdraw/")
+    assert withdraw and withdraw == links_in(second, "withdraw/")
+    token = withdraw[0].rstrip("/").rsplit("/", 1)[1]
+    assert services.link_withdrawal_resolve(token).source_item.request_id == consent_request.pk
 
 
 def test_the_delivery_task_retries_with_the_rows_countdown(consent_request, smtp_fails):
@@ -375,11 +454,40 @@ def test_outbox_command_lists_counts_and_undelivered_rows(consent_request, smtp_
     assert "failed 1" in text
     assert f"{failed.pk}  failed    consent_request" in text
     assert "address refused" in text
-    assert text.strip().splitlines()[-1].startswith("outbox: 1 queued, 0 retrying, 1 failed")
+    assert (
+        text.strip()
+        .splitlines()[-1]
+        .startswith("outbox: 1 queued, 0 sending (0 stuck), 0 retrying, 1 failed (2 undelivered)")
+    )
 
     out = StringIO()
     call_command("outbox", "--status", "sent", stdout=out)
     assert "consent_request" not in out.getvalue()
+
+
+def test_outbox_command_counts_and_lists_deliveries_stuck_in_sending(consent_request):
+    notification = consent_notification(consent_request)
+    deliver_then_crash(notification)
+    with time_machine.travel(timezone.now() + claim_timeout() + timedelta(seconds=1)):
+        out = StringIO()
+        call_command("outbox", stdout=out)
+    text = out.getvalue()
+    assert f"{notification.pk}  sending   consent_request" in text
+    assert (
+        text.strip()
+        .splitlines()[-1]
+        .startswith("outbox: 0 queued, 1 sending (1 stuck), 0 retrying, 0 failed (1 undelivered)")
+    )
+
+
+def test_a_dead_workers_email_is_sent_again_within_a_few_minutes_by_default(monkeypatch):
+    monkeypatch.delenv("PORTAL_OUTBOX_CLAIM_SECONDS", raising=False)
+    values = runpy.run_path(str(Path(django_settings.BASE_DIR) / "portal" / "settings.py"))
+    claim = values["PORTAL_OUTBOX_CLAIM_SECONDS"]
+    sweep = values["CELERY_BEAT_SCHEDULE"]["outbox-sweep"]["schedule"]
+    # A delivery still running is never taken for dead: the worker kills it first.
+    assert claim > values["CELERY_TASK_TIME_LIMIT"]
+    assert claim + sweep <= 180
 
 
 def test_outbox_command_requeues_failed_rows_once(consent_request, smtp_fails):

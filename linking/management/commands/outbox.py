@@ -28,8 +28,8 @@ def _os_user() -> str:
 
 class Command(BaseCommand):
     help = (
-        "Show the outbox: counts by status and the queued, retrying and failed e-mails with "
-        "their last error. Run it when e-mails seem not to arrive; after fixing the cause, "
+        "Show the outbox: counts by status and the queued, sending, retrying and failed e-mails "
+        "with their last error. Run it when e-mails seem not to arrive; after fixing the cause, "
         "--requeue-failed (or --requeue ID ...) sends failed ones again. Safe to run twice."
     )
 
@@ -38,7 +38,10 @@ class Command(BaseCommand):
             "--status",
             action="append",
             choices=Status.values,
-            help="List only rows in this status (repeatable). Default: queued, retrying, failed.",
+            help=(
+                "List only rows in this status (repeatable). "
+                "Default: queued, sending, retrying, failed."
+            ),
         )
         parser.add_argument(
             "--requeue-failed",
@@ -64,7 +67,7 @@ class Command(BaseCommand):
             )
         counts = notifications.outbox_counts()
         self.stdout.write("  ".join(f"{status} {counts[status]}" for status in Status.values))
-        statuses = options["status"] or list(notifications.OUTBOX_STATUSES)
+        statuses = options["status"] or list(notifications.UNDELIVERED_STATUSES)
         rows = list(notifications.outbox_rows(statuses=statuses)[: options["limit"]])
         now = timezone.now()
         if rows:
@@ -77,9 +80,11 @@ class Command(BaseCommand):
                 f"{n.pk:>8}  {n.status:<8}  {n.kind:<18}  {n.to_email:<32}  {n.attempts:>3}  "
                 f"{timesince(n.created_at, now):<16}  {n.last_error or '-'}"
             )
-        undelivered = sum(counts[s] for s in notifications.OUTBOX_STATUSES)
+        undelivered = sum(counts[s] for s in notifications.UNDELIVERED_STATUSES)
         self.stdout.write(
-            f"outbox: {counts[Status.QUEUED]} queued, {counts[Status.RETRYING]} retrying, "
+            f"outbox: {counts[Status.QUEUED]} queued, {counts[Status.SENDING]} sending "
+            f"({notifications.outbox_claims_expired()} stuck), "
+            f"{counts[Status.RETRYING]} retrying, "
             f"{counts[Status.FAILED]} failed ({undelivered} undelivered); "
             f"re-queued {len(requeued)}"
             + (f" ({', '.join(map(str, requeued))})" if requeued else "")
