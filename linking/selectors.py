@@ -467,11 +467,15 @@ def link_list_for_reseller(
 
 
 def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
-    return (
+    link = (
         Link.objects.filter(reseller=reseller, pk=pk)
         .select_related("customer", "source_item__request", "revoked_by")
         .first()
     )
+    if link is not None:
+        # Its reseller is the one asked for: the predicates of the page read it without a query.
+        link.reseller = reseller
+    return link
 
 
 def catalog_names() -> tuple[dict[str, str], dict[str, str]]:

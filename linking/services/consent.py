@@ -29,6 +29,7 @@ from linking.services._common import (
     _move,
     _notify,
     _save,
+    can_link,
 )
 from linking.services.links import _link_upsert_from_item
 from portal.errors import PortalError
@@ -46,7 +47,7 @@ def consent_issue_token(*, request_id: int) -> str | None:
     Called by the delivery of the consent e-mail, inside its transaction.
     """
     req = _lock_request(request_id)
-    if req.effective_status != Status.PENDING_CONSENT:
+    if req.effective_status != Status.PENDING_CONSENT or not req.reseller.is_live:
         return None
     nonce = secrets.token_urlsafe(32)
     req.consent_token_hash = _hash(nonce)
@@ -117,6 +118,11 @@ def consent_decide(
             and normalise_account_id(confirm_account_id) != req.customer.account_id
         ):
             raise PortalError("LNK-C005")
+    # The reseller may have been suspended, or a type taken out of its program, since the
+    # request was sent: nothing it can no longer hold is accepted (declining stays possible).
+    accepting = [item.link_type for item in items if decisions[item.pk][0]]
+    if accepting and (refusal := can_link(req.reseller, link_types=accepting)):
+        raise refusal
     now = timezone.now()
     receipt = _receipt_reference(req)
     who = f"customer contact {req.consent_email}"
