@@ -625,6 +625,12 @@ class Link(models.Model):
         revoking links are live). The one answer to "is this link live" for pages and guards."""
         return self.effective_status in self.LIVE_STATUSES
 
+    @property
+    def is_granting(self) -> bool:
+        """Its permissions are in force at this moment (active, or revoking to its month end):
+        what guardian holds for it, `link_sync_grants` keeps in step."""
+        return self.effective_status in self.GRANTING_STATUSES
+
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
 

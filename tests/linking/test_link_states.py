@@ -1,6 +1,7 @@
 """The link state machine: one transition table, a database constraint on the status, the
 revoking state of a billing association, and one predicate per action for page and service."""
 
+from datetime import timedelta
 from importlib import import_module
 
 import pytest
@@ -103,3 +104,20 @@ def test_revoke_page_shows_the_same_state_badge_as_the_link_page(client, cast, r
     login(client, cast.admin)
     page = client.get(reverse("linking:link-revoke", args=[link.pk])).content.decode()
     assert '<span class="badge text-bg-warning" data-state="suspended">Suspended</span>' in page
+
+
+def test_a_revoking_link_past_its_month_end_is_listed_as_revoked_not_expired(cast, run_on_commit):
+    import time_machine
+
+    from linking import selectors
+
+    with run_on_commit():
+        link = active_link(cast, [BILLING])
+        revoke(cast, link)
+    link.refresh_from_db()
+    with time_machine.travel(link.billing_ends_at + timedelta(seconds=1)):
+        listed = {
+            state: list(selectors.link_list_for_reseller(reseller=cast.reseller, status=state))
+            for state in (Status.REVOKED, Status.EXPIRED, Status.REVOKING)
+        }
+    assert listed == {Status.REVOKED: [link], Status.EXPIRED: [], Status.REVOKING: []}
