@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkType
+from linking import checks
 from linking.models import (
     AccessLevel,
     ConsentRecord,
     LinkRequest,
     Notification,
     RequestItem,
-    Service,
     normalise_account_id,
 )
 from linking.services._common import (
@@ -109,7 +109,7 @@ def consent_decide(
     items = list(req.items.all())
     if any(item.pk not in decisions for item in items):
         raise PortalError("LNK-C006")
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = checks.sensitive_services()
     for item in items:
         accepted, _ = decisions[item.pk]
         if (
