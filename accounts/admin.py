@@ -85,7 +85,19 @@ class ResellerAdmin(ReinforcedGuardedModelAdminMixin, HistoryAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data:
+            # Suspending or closing a reseller suspends its links: through the service, never
+            # as a plain field save.
+            from linking.services import reseller_set_status
+
+            status, obj.status = obj.status, form.initial["status"]
+            super().save_model(request, obj, form, change)
+            reseller_set_status(
+                actor=request.user, reseller_id=obj.pk, status=status, reason="changed in the admin"
+            )
+            obj.status = status
+        else:
+            super().save_model(request, obj, form, change)
         # A reseller without its role groups cannot have members; repeating this is a no-op.
         services.reseller_ensure_role_groups(
             reseller=obj, actor=request.user, reason="reseller saved in the admin"

@@ -11,7 +11,7 @@ def get_membership(request):
     cached = getattr(request, "_portal_membership", _UNSET)
     if cached is not _UNSET:
         return cached
-    from accounts.models import Membership
+    from accounts.models import Membership, Reseller
     from accounts.permissions import with_role_perms
 
     membership = None
@@ -19,7 +19,9 @@ def get_membership(request):
     if user is not None and user.is_authenticated:
         # The role's permissions come with the memberships: one query for both on every page.
         memberships = list(
-            with_role_perms(Membership.objects.filter(user=user, reseller__status="active"))
+            with_role_perms(
+                Membership.objects.filter(user=user, reseller__status__in=Reseller.LIVE_STATUSES)
+            )
             .select_related("reseller")
             .order_by("reseller__name")
         )

@@ -65,6 +65,10 @@ class Reseller(models.Model):
         SUSPENDED = "suspended", "Suspended"
         CLOSED = "closed", "Closed"
 
+    # The one definition of a reseller that may work: its people reach its pages, its requests
+    # go on and its links grant access. Suspended and closed resellers do none of this.
+    LIVE_STATUSES = (Status.ACTIVE,)
+
     partner_id = models.CharField(
         max_length=20, unique=True, help_text="The platform's partner id, e.g. P-100234."
     )
@@ -132,6 +136,10 @@ class Reseller(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.partner_id})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
 
     @property
     def allowed_link_types(self) -> list[str]:

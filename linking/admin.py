@@ -3,7 +3,7 @@ outbox are read-only for everyone, because only the services may move them."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
 from linking.models import (
@@ -123,6 +123,32 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "reseller__partner_id",
         "source_item__request__ticket_reference",
     ]
+    actions = ["resume_links"]
+
+    def has_resume_permission(self, request) -> bool:
+        return request.user.has_perm("linking.change_customeraccount")
+
+    @admin.action(
+        description="Resume the selected suspended links (their partner program is active)",
+        permissions=["resume"],
+    )
+    def resume_links(self, request, queryset):
+        # Rows stay read-only: resuming goes through the service, which refuses a link whose
+        # reseller or customer account is still not active.
+        from linking.services import link_resume
+        from portal.errors import PortalError
+
+        resumed = 0
+        for link_id in queryset.filter(status=Link.Status.SUSPENDED).values_list("pk", flat=True):
+            try:
+                link_resume(actor=request.user, link_id=link_id, reason="resumed in the admin")
+            except PortalError as error:
+                self.message_user(
+                    request, f"LK-{link_id:06d}: {error.as_text()}", level=messages.WARNING
+                )
+            else:
+                resumed += 1
+        self.message_user(request, f"{resumed} link(s) resumed.")
 
 
 @admin.register(ConsentRecord)

@@ -116,7 +116,7 @@ def find_customer(raw_account_id: str) -> tuple[CustomerAccount | None, list[Rea
 
 
 def check_reseller(reseller: Reseller) -> list[Reason]:
-    if reseller.status != Reseller.Status.ACTIVE:
+    if not reseller.is_live:
         return [reason("LNK-V019", reseller=reseller.name, status=reseller.get_status_display())]
     return []
 

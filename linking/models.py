@@ -439,14 +439,68 @@ class VerificationStatus(models.TextChoices):
 
 
 class Link(models.Model):
+    """The live relationship an accepted item creates; one per reseller, customer and type.
+
+    Its states move only through `TRANSITIONS` (`linking.services._common._move_link`):
+
+        activating ──activated──▶ active ──revoke (billing)──▶ revoking ──month end──▶ revoked
+            │                     │   ▲                            │
+            │                     │   └──── resume ─────┐          │ suspend (resume: revoking)
+            │                     │ suspend             │          ▼
+            ├──── suspend ────────┴───────────────▶ suspended ──revoke──▶ revoked
+            └──── revoke ──▶ revoked            active, suspended ──end date──▶ expired
+        active, revoking, suspended, revoked, expired ──a new accepted item──▶ activating
+
+    `revoking`: revoked, but a billing association is settled per calendar month, so it stays in
+    force (and the customer's one billing partner) until `billing_ends_at`; nothing can be done
+    with it any more except let it run out. `suspended`: the customer account left `active`, or
+    the reseller was suspended or closed; access is withdrawn until the cause is gone.
+    """
+
     class Status(models.TextChoices):
         ACTIVATING = "activating", "Activating"
         ACTIVE = "active", "Active"
+        REVOKING = "revoking", "Revoked, billing runs to the month's end"
         SUSPENDED = "suspended", "Suspended"
         REVOKED = "revoked", "Revoked"
         EXPIRED = "expired", "Expired"
 
-    LIVE_STATUSES = (Status.ACTIVATING, Status.ACTIVE, Status.SUSPENDED)
+    # Live: the link still holds its place (one per triple, one billing partner per customer).
+    LIVE_STATUSES = (Status.ACTIVATING, Status.ACTIVE, Status.REVOKING, Status.SUSPENDED)
+    # Granting: the reseller's people hold the link's permissions (`link_sync_grants`).
+    GRANTING_STATUSES = (Status.ACTIVE, Status.REVOKING)
+    # The only moves a link can make; every service checks its transition against it.
+    TRANSITIONS: dict[str, set[str]] = {
+        # activating → activating: a newer accepted scope replaces one still being applied.
+        Status.ACTIVATING: {Status.ACTIVATING, Status.ACTIVE, Status.SUSPENDED, Status.REVOKED},
+        Status.ACTIVE: {
+            Status.ACTIVATING,
+            Status.REVOKING,
+            Status.SUSPENDED,
+            Status.REVOKED,
+            Status.EXPIRED,
+        },
+        # revoking → activating: the customer accepted a new request of the same reseller.
+        Status.REVOKING: {Status.ACTIVATING, Status.SUSPENDED, Status.REVOKED},
+        # suspended → activating: a change of scope the customer accepted before the suspension;
+        # its activation checks the customer and the reseller again.
+        Status.SUSPENDED: {
+            Status.ACTIVE,
+            Status.REVOKING,
+            Status.ACTIVATING,
+            Status.REVOKED,
+            Status.EXPIRED,
+        },
+        Status.REVOKED: {Status.ACTIVATING},
+        Status.EXPIRED: {Status.ACTIVATING},
+    }
+
+    class SuspendedFor(models.TextChoices):
+        # The customer's account left `active`: returning to `active` resumes the link.
+        CUSTOMER = "customer", "The customer account is not active"
+        # The reseller was suspended or closed, or the type left its program: only platform
+        # staff resume the link (`link_resume`), never a status change by itself.
+        RESELLER = "reseller", "The partner program is not active"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="links")
     customer = models.ForeignKey(CustomerAccount, on_delete=models.PROTECT, related_name="links")
@@ -462,6 +516,7 @@ class Link(models.Model):
         RequestItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status_reason = models.CharField(max_length=200, blank=True)
+    suspended_for = models.CharField(max_length=20, choices=SuspendedFor.choices, blank=True)
     verification_status = models.CharField(
         max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )
@@ -493,13 +548,29 @@ class Link(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=Q(link_type="billing", status__in=["activating", "active", "suspended"]),
+                condition=Q(
+                    link_type="billing",
+                    status__in=["activating", "active", "revoking", "suspended"],
+                ),
                 name="one_billing_partner_per_customer",
                 violation_error_code="LNK-V008",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["activating", "active", "suspended", "revoked", "expired"]),
+                condition=Q(
+                    status__in=[
+                        "activating",
+                        "active",
+                        "revoking",
+                        "suspended",
+                        "revoked",
+                        "expired",
+                    ]
+                ),
                 name="link_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspended_for__in=["", "customer", "reseller"]),
+                name="link_suspended_for_valid",
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -536,7 +607,7 @@ class Link(models.Model):
     def has_ended(self) -> bool:
         """A time-bound link past its end date, even if the expiry sweep has not run yet."""
         return (
-            self.status in (self.Status.ACTIVE, self.Status.SUSPENDED)
+            self.status in (self.Status.ACTIVE, self.Status.REVOKING, self.Status.SUSPENDED)
             and self.ends_at is not None
             and self.ends_at <= timezone.now()
         )
@@ -547,6 +618,21 @@ class Link(models.Model):
             # A revoked billing association ends at its month end; any other end date expires.
             return self.Status.REVOKED if self.revoked_at else self.Status.EXPIRED
         return self.status
+
+    @property
+    def is_live(self) -> bool:
+        """Still in force, read at this moment: not ended, revoked or expired (suspended and
+        revoking links are live). The one answer to "is this link live" for pages and guards."""
+        return self.effective_status in self.LIVE_STATUSES
+
+    @property
+    def is_granting(self) -> bool:
+        """Its permissions are in force at this moment (active, or revoking to its month end):
+        what guardian holds for it, `link_sync_grants` keeps in step."""
+        return self.effective_status in self.GRANTING_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
 
     def get_effective_status_display(self) -> str:
         return self.Status(self.effective_status).label
@@ -621,6 +707,7 @@ class Notification(models.Model):
         LINK_EXPIRED = "link_expired", "Link expired"
         LINK_SUSPENDED = "link_suspended", "Link suspended"
         LINK_RESUMED = "link_resumed", "Link resumed"
+        PARTNER_SUSPENDED = "partner_suspended", "Link suspended with the partner program"
         VERIFICATION_FAILED = "verification_failed", "Link failing verification"
 
     class Status(models.TextChoices):

@@ -25,6 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from linking import checks
 from linking.models import LinkRequest, Notification, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
@@ -179,7 +180,7 @@ def _mark_consent_delivered(request_id: int) -> None:
 
 
 def _request_context(req: LinkRequest) -> dict:
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = checks.sensitive_services()
     names = dict(Service.objects.values_list("code", "name"))
     items = []
     for item in req.items.all():

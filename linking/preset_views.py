@@ -9,8 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import preset_forms, selectors, services
-from linking.models import Service
+from linking import checks, preset_forms, selectors, services
 from linking.permissions import access_link_request, access_preset
 from linking.services.presets import MANAGE_PERM
 from linking.views import _error_reasons, _message_error
@@ -22,7 +21,7 @@ from portal.errors import PortalError
 def preset_list(request):
     qs = selectors.preset_list_for_reseller(reseller=request.reseller)
     page = Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = checks.sensitive_services()
     rows = []
     for preset in page:
         specs = services.preset_specs(preset)

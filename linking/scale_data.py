@@ -482,6 +482,7 @@ def _links(rng, distributor, reqs, items, now: datetime) -> list[Link]:
             link.updated_at = link.revoked_at
         if status == Link.Status.SUSPENDED:
             link.status_reason = "customer account frozen"
+            link.suspended_for = Link.SuspendedFor.CUSTOMER
         links.append(link)
     return _bulk(Link, links)
 
@@ -575,18 +576,20 @@ def _all_history(customers, reqs, items, links, now: datetime) -> int:
         item._change_reason = "link types chosen"
     total += _history(RequestItem, items, update=False)
 
-    for link in links:
-        final_status = link.status
-        link.status = Link.Status.ACTIVATING
-        link._history_date = link.created_at
-        link._change_reason = "accepted by the customer"
-        link._final = final_status
-    total += _history(Link, links, update=False)
-    for link in links:
-        link.status = link._final
+    # Two history rows per link, as the services would have written them: created activating,
+    # then moved to its final state. The rows are copies, so the links themselves never change.
+    fields = [f.attname for f in Link._meta.concrete_fields]
+    activating = {"status": Link.Status.ACTIVATING}
+    created = [
+        Link(**({name: getattr(link, name) for name in fields} | activating)) for link in links
+    ]
+    for row in created:
+        row._history_date = row.created_at
+        row._change_reason = "accepted by the customer"
+    total += _history(Link, created, update=False)
+    moved = [link for link in links if link.status != Link.Status.ACTIVATING]
+    for link in moved:
         link._history_date = link.updated_at
         link._change_reason = f"now {link.status}"
-    total += _history(
-        Link, [lk for lk in links if lk.status != Link.Status.ACTIVATING], update=True
-    )
+    total += _history(Link, moved, update=True)
     return total

@@ -420,7 +420,10 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
 
 def _link_lapsed_q(now) -> Q:
     # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
-    return Q(status__in=[Link.Status.ACTIVE, Link.Status.SUSPENDED], ends_at__lte=now)
+    return Q(
+        status__in=[Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED],
+        ends_at__lte=now,
+    )
 
 
 def link_list_for_reseller(
@@ -436,8 +439,11 @@ def link_list_for_reseller(
     """The reseller's links, newest first, filtered as the links list offers."""
     now = timezone.now()
     qs = Link.objects.filter(reseller=reseller).select_related("customer")
+    # A revoked billing association past its month end reads as revoked, any other as expired.
     if status == Link.Status.EXPIRED:
-        qs = qs.filter(Q(status=status) | _link_lapsed_q(now))
+        qs = qs.filter(Q(status=status) | (_link_lapsed_q(now) & Q(revoked_at__isnull=True)))
+    elif status == Link.Status.REVOKED:
+        qs = qs.filter(Q(status=status) | (_link_lapsed_q(now) & Q(revoked_at__isnull=False)))
     elif status in Link.LIVE_STATUSES:
         qs = qs.filter(status=status).exclude(_link_lapsed_q(now))
     elif status:
@@ -467,11 +473,15 @@ def link_list_for_reseller(
 
 
 def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
-    return (
+    link = (
         Link.objects.filter(reseller=reseller, pk=pk)
         .select_related("customer", "source_item__request", "revoked_by")
         .first()
     )
+    if link is not None:
+        # Its reseller is the one asked for: the predicates of the page read it without a query.
+        link.reseller = reseller
+    return link
 
 
 def catalog_names() -> tuple[dict[str, str], dict[str, str]]:

@@ -106,7 +106,6 @@ def request_detail(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     perms = request.reseller_perms
     status = req.effective_status
-    is_initiator = req.initiator_id == request.user.pk
     items = list(req.items.all())
     return render(
         request,
@@ -117,15 +116,12 @@ def request_detail(request, pk: int):
             "timeline": selectors.request_timeline(req=req),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
-            "can_decide": status == Status.PENDING_APPROVAL
-            and "approve_requests" in perms
-            and not is_initiator,
+            "can_decide": services.can_decide(req, actor=request.user, perms=perms) is None,
             "approve_asks_password": status == Status.PENDING_APPROVAL
             and not password_is_fresh(request)
             and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
-            "can_cancel": status in (Status.DRAFT, *LinkRequest.OPEN_STATUSES)
-            and "initiate_requests" in perms,
-            "can_edit": status == Status.DRAFT and is_initiator and "initiate_requests" in perms,
+            "can_cancel": services.can_cancel(req, actor=request.user, perms=perms) is None,
+            "can_edit": services.can_edit(req, actor=request.user, perms=perms) is None,
         },
     )
 
@@ -153,11 +149,12 @@ def request_wizard(request, pk: int, step: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     if step not in dict(WIZARD_STEPS):
         raise Http404("No such step.")
-    if req.status != Status.DRAFT:
+    refusal = services.can_edit(req, actor=request.user, perms=request.reseller_perms)
+    if refusal is not None and refusal.code == "LNK-S001":
         messages.info(request, f"{req.reference} is no longer a draft; it cannot be edited.")
         return _detail(req)
-    if req.initiator_id != request.user.pk:
-        # Only the person who started a draft edits it; the service refuses the same (LNK-S002).
+    if refusal is not None:
+        # Only the person who started a draft edits it (LNK-S002).
         raise PermissionDenied
     if step > req.wizard_step:
         return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
@@ -453,15 +450,19 @@ def link_list(request):
 def link_detail(request, pk: int):
     link = access_link(reseller=request.reseller, pk=pk)
     names = selectors.catalog_names()
-    # Read-time expiry, when the model offers it: the page must not say active past the end.
-    state = getattr(link, "effective_status", link.status)
+    # Read-time expiry: the page must not say active past the end.
+    state = link.effective_status
+    perms = request.reseller_perms
     return render(
         request,
         "linking/link_detail.html",
         {
             "link": link,
             "state": state,
-            "state_label": Link.Status(state).label if state in Link.Status.values else state,
+            "state_label": link.get_effective_status_display(),
+            "can_revoke": services.can_revoke(link, actor=request.user, perms=perms) is None,
+            "can_amend": services.can_amend(link, actor=request.user, perms=perms) is None,
+            "can_renew": services.can_renew(link, actor=request.user, perms=perms) is None,
             "services_in_words": [(c, names[0].get(c, c)) for c in link.services or []],
             "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
             "timeline": selectors.link_timeline(link=link, names=names),
@@ -475,16 +476,8 @@ def link_detail(request, pk: int):
 @reseller_required("approve_requests")
 def link_revoke(request, pk: int):
     link = access_link(reseller=request.reseller, pk=pk)
-    if link.status not in link.LIVE_STATUSES:
-        _message_error(
-            request,
-            PortalError(
-                "LNK-L001",
-                reference=link.reference,
-                status=link.get_status_display().lower(),
-                action="revoked",
-            ),
-        )
+    if refusal := services.can_revoke(link, actor=request.user, perms=request.reseller_perms):
+        _message_error(request, refusal)
         return redirect("linking:link-detail", pk=link.pk)
     back_to = reverse("linking:link-revoke", args=[link.pk])
     if stepped := step_up_response(request, back_to=back_to, on_get=True):

@@ -324,6 +324,22 @@ _ENTRIES = [
         "Customer account {account_id} got another billing partner before activation.",
         "The billing item cannot be activated. Contact the customer.",
     ),
+    Code(
+        "LNK-P003",
+        ACTIVATION,
+        "Partner program not active",
+        "The partner program of {reseller} is {status}: nothing can be linked or granted.",
+        "Nothing was granted. Platform staff decide when the program is active again; then "
+        "the partner sends a new request, and suspended links are resumed by platform staff.",
+    ),
+    Code(
+        "LNK-P004",
+        ACTIVATION,
+        "Link type no longer in the program",
+        "The partner program of {reseller} no longer allows {link_type} links.",
+        "Nothing was granted for it. The partner can ask platform staff to extend its program, "
+        "then send a new request.",
+    ),
     # --- verification --------------------------------------------------------------------
     Code(
         "LNK-Y001",

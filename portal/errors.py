@@ -10,11 +10,15 @@ class PortalError(Exception):
         from portal.codes import CODES
 
         entry = CODES.get(code)
+        if entry is None:
+            # A code outside the catalogue would reach a person with no message, no fix and no
+            # entry on the help page: a programming error, refused where it is made.
+            raise ValueError(f"{code!r} is not in the catalogue of error codes (portal.codes).")
         self.code = code
-        self.stage = entry.stage if entry else ""
-        self.title = entry.title if entry else code
-        self.message = message or (entry.message.format(**params) if entry else code)
-        self.hint = hint or (entry.hint.format(**params) if entry else "")
+        self.stage = entry.stage
+        self.title = entry.title
+        self.message = message or entry.message.format(**params)
+        self.hint = hint or entry.hint.format(**params)
         super().__init__(f"{code}: {self.message}")
 
     def as_text(self) -> str:

@@ -4,8 +4,8 @@ Each service locks its row, checks permission and transition, changes fields, re
 and reason for the history, writes outbox rows and schedules work after commit.
 """
 
-from linking.services._common import TOKEN_SALT, ChecksFailed
-from linking.services.amend import link_amend_start, link_renew_start
+from linking.services._common import TOKEN_SALT, ChecksFailed, can_link
+from linking.services.amend import can_amend, can_renew, link_amend_start, link_renew_start
 from linking.services.batch import (
     batch_confirm,
     batch_retry_failed,
@@ -43,6 +43,9 @@ from linking.services.reminders import (
     link_request_resend,
 )
 from linking.services.requests import (
+    can_cancel,
+    can_decide,
+    can_edit,
     link_request_approve,
     link_request_cancel,
     link_request_create_draft,
@@ -58,13 +61,16 @@ from linking.services.requests import (
 )
 from linking.services.revocation import (
     billing_month_end,
+    can_revoke,
     customer_set_status,
     link_end_effects,
     link_issue_withdrawal_token,
     link_issue_withdrawal_tokens,
+    link_resume,
     link_revoke,
     link_withdraw,
     link_withdrawal_resolve,
+    reseller_set_status,
 )
 from linking.services.sweeps import link_request_expire_overdue
 from linking.services.verification import (
@@ -78,6 +84,15 @@ from linking.services.verification import (
 __all__ = [
     "TOKEN_SALT",
     "ChecksFailed",
+    "can_amend",
+    "can_cancel",
+    "can_decide",
+    "can_edit",
+    "can_link",
+    "can_renew",
+    "can_revoke",
+    "link_resume",
+    "reseller_set_status",
     "batch_confirm",
     "batch_retry_failed",
     "batch_run",

@@ -13,6 +13,7 @@ from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
 from linking import checks
 from linking.models import (
+    Link,
     LinkRequest,
     Notification,
 )
@@ -101,6 +102,41 @@ def _move(req: LinkRequest, to: str, *, actor, reason: str, extra: list[str] = (
     _save(req, actor=actor, reason=reason, fields=["status", "status_changed_at", *extra])
 
 
+def _lock_link(link_id: int) -> Link | None:
+    return (
+        Link.objects.select_for_update(of=("self",))
+        .select_related("reseller", "customer", "source_item__request__initiator")
+        .filter(pk=link_id)
+        .first()
+    )
+
+
+def _refuse_link(link: Link, action: str) -> PortalError:
+    status = link.get_effective_status_display().lower()
+    return PortalError("LNK-L001", reference=link.reference, status=status, action=action)
+
+
+def _move_link(
+    link: Link,
+    to: str,
+    *,
+    actor,
+    reason: str,
+    extra: list[str] = (),
+    action: str = "",
+    save: bool = True,
+) -> None:
+    """The one place a link's status changes: checked against `Link.TRANSITIONS`.
+
+    `save=False`: the caller saves the whole row itself (a link being created or upserted).
+    """
+    if not link.can_move_to(to):
+        raise _refuse_link(link, action or f"made {Link.Status(to).label.lower()}")
+    link.status = to
+    if save:
+        _save(link, actor=actor, reason=reason, fields=["status", *extra])
+
+
 def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str, items=None) -> None:
     for item in req.items.all() if items is None else items:
         if item.is_open != is_open or item.customer_id != req.customer_id:
@@ -145,6 +181,38 @@ def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notificatio
     return notifications
 
 
+def _holds(actor: User, reseller: Reseller, perm: str, perms=None) -> bool:
+    """Whether the actor's role in the reseller holds `perm`; `perms`: the codenames a page has
+    read already (`request.reseller_perms`), so a predicate costs no query there."""
+    if perms is not None:
+        return perm in perms
+    return has_reseller_perm(user=actor, reseller=reseller, perm=perm)
+
+
+def _initiator_refusal(actor: User, reseller: Reseller, perms=None) -> PortalError | None:
+    if not _holds(actor, reseller, "initiate_requests", perms):
+        return PortalError("LNK-V013", reseller=reseller.name, role="initiator")
+    return None
+
+
 def _require_initiator_role(actor: User, reseller: Reseller) -> None:
-    if not has_reseller_perm(user=actor, reseller=reseller, perm="initiate_requests"):
-        raise PortalError("LNK-V013", reseller=reseller.name, role="initiator")
+    if refusal := _initiator_refusal(actor, reseller):
+        raise refusal
+
+
+def can_link(reseller: Reseller, *, link_types=()) -> PortalError | None:
+    """Whether the reseller may still link: its program active (LNK-P003) and allowing each of
+    `link_types` (LNK-P004). Asked again at every step after submit (approval, the customer's
+    consent, activation, verification, amend and renewal): a suspension or a type taken out of
+    the program stops the journey wherever it is."""
+    if not reseller.is_live:
+        return PortalError(
+            "LNK-P003", reseller=reseller.name, status=reseller.get_status_display().lower()
+        )
+    allowed = set(reseller.allowed_link_types)
+    for link_type in link_types:
+        if link_type not in allowed:
+            return PortalError(
+                "LNK-P004", reseller=reseller.name, link_type=checks._type_label(link_type)
+            )
+    return None

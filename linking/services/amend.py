@@ -19,10 +19,12 @@ from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS
 from linking.models import AccessLevel, Link, LinkRequest, RequestItem, VerificationRun
 from linking.services._common import (
     Status,
+    _initiator_refusal,
     _move,
     _on_commit,
-    _require_initiator_role,
+    _refuse_link,
     _save,
+    can_link,
 )
 from linking.services.links import link_sync_grants
 from portal.errors import PortalError
@@ -48,15 +50,6 @@ def _granted_days(link: Link) -> int | None:
         return None
     days = math.ceil((link.ends_at - link.starts_at).total_seconds() / 86400)
     return min(MAX_DELEGATION_DAYS, max(MIN_DELEGATION_DAYS, days))
-
-
-def _refuse_link(link: Link, action: str) -> PortalError:
-    return PortalError(
-        "LNK-L001",
-        reference=link.reference,
-        status=link.get_effective_status_display().lower(),
-        action=action,
-    )
 
 
 def _start_draft(*, actor: User, link: Link, purpose: str, duration_days: int | None):
@@ -103,17 +96,52 @@ def _get_link(link_id: int) -> Link:
     return link
 
 
+def _amend_state_refusal(link: Link) -> PortalError | None:
+    if link.effective_status != Link.Status.ACTIVE:
+        return _refuse_link(link, "amended")
+    if link.link_type == LinkType.BILLING:
+        # A billing association has no scope to change.
+        return _refuse_link(link, "amended (a billing link has no scope)")
+    return None
+
+
+def _renew_state_refusal(link: Link) -> PortalError | None:
+    if link.link_type != LinkType.DELEGATION or link.ends_at is None:
+        return _refuse_link(link, "renewed (it has no end date)")
+    if link.effective_status not in (Link.Status.ACTIVE, Link.Status.EXPIRED):
+        return _refuse_link(link, "renewed")
+    return None
+
+
+def can_amend(link: Link, *, actor: User, perms=None) -> PortalError | None:
+    """Whether `actor` may start a change of scope of `link` (None) or the refusal: initiators
+    and admins, an active link with a scope, a reseller whose program still allows its type.
+    The "Change scope" button and `link_amend_start` both ask it."""
+    return (
+        _initiator_refusal(actor, link.reseller, perms)
+        or _amend_state_refusal(link)
+        or can_link(link.reseller, link_types=[link.link_type])
+    )
+
+
+def can_renew(link: Link, *, actor: User, perms=None) -> PortalError | None:
+    """Whether `actor` may start the renewal of `link` (None) or the refusal: initiators and
+    admins, a time-bound delegation that is active or expired, a reseller whose program still
+    allows it. The "Renew" button and `link_renew_start` both ask it."""
+    return (
+        _initiator_refusal(actor, link.reseller, perms)
+        or _renew_state_refusal(link)
+        or can_link(link.reseller, link_types=[link.link_type])
+    )
+
+
 @transaction.atomic
 def link_amend_start(*, actor: User, link_id: int) -> LinkRequest:
     """Start a change of scope of an active link: a draft pre-filled with the link's current
     scope (and, for a delegation, the days it has left). Initiators and admins."""
     link = _get_link(link_id)
-    _require_initiator_role(actor, link.reseller)
-    if link.effective_status != Link.Status.ACTIVE:
-        raise _refuse_link(link, "amended")
-    if link.link_type == LinkType.BILLING:
-        # A billing association has no scope to change.
-        raise _refuse_link(link, "amended (a billing link has no scope)")
+    if refusal := can_amend(link, actor=actor):
+        raise refusal
     return _start_draft(
         actor=actor, link=link, purpose=Purpose.AMEND, duration_days=remaining_days(link)
     )
@@ -124,11 +152,8 @@ def link_renew_start(*, actor: User, link_id: int) -> LinkRequest:
     """Start the renewal of a time-bound link (active or expired): a draft with the same scope
     and the duration last granted. It always needs the customer's consent. Initiators, admins."""
     link = _get_link(link_id)
-    _require_initiator_role(actor, link.reseller)
-    if link.link_type != LinkType.DELEGATION or link.ends_at is None:
-        raise _refuse_link(link, "renewed (it has no end date)")
-    if link.effective_status not in (Link.Status.ACTIVE, Link.Status.EXPIRED):
-        raise _refuse_link(link, "renewed")
+    if refusal := can_renew(link, actor=actor):
+        raise refusal
     return _start_draft(
         actor=actor, link=link, purpose=Purpose.RENEW, duration_days=_granted_days(link)
     )
@@ -180,12 +205,12 @@ def amend_check_on_submit(req: LinkRequest) -> bool:
         .get(pk=req.amends_link_id)
     )
     if req.purpose == Purpose.RENEW:
-        if link.effective_status not in (Link.Status.ACTIVE, Link.Status.EXPIRED):
-            raise _refuse_link(link, "renewed")
+        if refusal := _renew_state_refusal(link):
+            raise refusal
         # A renewal is never narrowed into a silent extension: it always goes to the customer.
         return False
-    if link.effective_status != Link.Status.ACTIVE:
-        raise _refuse_link(link, "amended")
+    if refusal := _amend_state_refusal(link):
+        raise refusal
     items = list(req.items.all())
     if len(items) != 1 or items[0].link_type != link.link_type:
         raise _refuse_link(link, f"amended by {req.reference} (its link type differs)")

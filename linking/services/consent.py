@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkType
+from linking import checks
 from linking.models import (
     AccessLevel,
     ConsentRecord,
     LinkRequest,
     Notification,
     RequestItem,
-    Service,
     normalise_account_id,
 )
 from linking.services._common import (
@@ -31,6 +31,7 @@ from linking.services._common import (
     _move,
     _notify,
     _save,
+    can_link,
 )
 from linking.services.links import _link_upsert_from_item
 from portal.errors import PortalError
@@ -50,7 +51,7 @@ def consent_issue_token(*, request_id: int, notification: Notification | None = 
     first one's link alive. Without a row, a fresh random token.
     """
     req = _lock_request(request_id)
-    if req.effective_status != Status.PENDING_CONSENT:
+    if req.effective_status != Status.PENDING_CONSENT or not req.reseller.is_live:
         return None
     if notification is None:
         nonce = secrets.token_urlsafe(32)
@@ -117,7 +118,7 @@ def consent_decide(
     items = list(req.items.all())
     if any(item.pk not in decisions for item in items):
         raise PortalError("LNK-C006")
-    sensitive = set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+    sensitive = checks.sensitive_services()
     for item in items:
         accepted, _ = decisions[item.pk]
         if (
@@ -126,6 +127,11 @@ def consent_decide(
             and normalise_account_id(confirm_account_id) != req.customer.account_id
         ):
             raise PortalError("LNK-C005")
+    # The reseller may have been suspended, or a type taken out of its program, since the
+    # request was sent: nothing it can no longer hold is accepted (declining stays possible).
+    accepting = [item.link_type for item in items if decisions[item.pk][0]]
+    if accepting and (refusal := can_link(req.reseller, link_types=accepting)):
+        raise refusal
     now = timezone.now()
     receipt = _receipt_reference(req)
     who = f"customer contact {req.consent_email}"

@@ -16,14 +16,17 @@ from django.utils import dateformat, timezone
 
 from accounts.models import Membership, Role
 from linking.models import Link, Notification
-from linking.services._common import _notify, _save
+from linking.services._common import _lock_link, _move_link, _notify, _save
 from linking.services.links import link_sync_grants
 
 logger = logging.getLogger(__name__)
 
 # Reminder stages: `expiry_reminders_sent` counts how far the link got (0 → 1 → 2 → 3).
 REMINDER_DAYS = (30, 7, 1)
-_TIME_BOUND = (Link.Status.ACTIVE, Link.Status.SUSPENDED)
+# What an end date ends: a revoking billing association too, at its month end.
+_TIME_BOUND = (Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED)
+# What is reminded of its end: nobody needs a reminder of a revocation they made.
+_REMINDED = (Link.Status.ACTIVE, Link.Status.SUSPENDED)
 
 
 def _batch() -> int:
@@ -57,15 +60,6 @@ def _reseller_contacts(link: Link) -> list[str]:
     )
 
 
-def _lock_link(link_id: int) -> Link | None:
-    return (
-        Link.objects.select_for_update(of=("self",))
-        .select_related("reseller", "customer", "source_item__request__initiator")
-        .filter(pk=link_id)
-        .first()
-    )
-
-
 def due_reminder_stage(link: Link, now: datetime) -> int:
     """The latest reminder stage due at `now` (0 if none). A stage whose moment falls before
     the link started does not apply: a 10-day delegation gets no "30 days left" reminder."""
@@ -88,7 +82,7 @@ def link_expiry_remind(*, link_id: int, now: datetime | None = None) -> Link | N
     it; a no-op when nothing is due (already reminded, ended, renewed)."""
     now = now or timezone.now()
     link = _lock_link(link_id)
-    if link is None or link.status not in _TIME_BOUND or link.ends_at is None:
+    if link is None or link.status not in _REMINDED or link.revoked_at or link.ends_at is None:
         return None
     if link.ends_at <= now:
         return None
@@ -122,7 +116,7 @@ def link_expiry_remind_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     ids = list(
         Link.objects.filter(
-            status__in=_TIME_BOUND,
+            status__in=_REMINDED,
             ends_at__gt=now,
             ends_at__lte=now + timedelta(days=REMINDER_DAYS[0]),
             expiry_reminders_sent__lt=len(REMINDER_DAYS),
@@ -147,13 +141,13 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
     ends_on = timezone.localtime(link.ends_at).strftime("%Y-%m-%d")
     if link.revoked_at is not None:
         # A revoked billing association ran to its month end; both sides were told then.
-        link.status = Link.Status.REVOKED
         link.status_reason = f"Billing association ended on {ends_on}."
-        _save(
+        _move_link(
             link,
+            Link.Status.REVOKED,
             actor=None,
             reason=f"billing association ended on {ends_on}",
-            fields=["status", "status_reason"],
+            extra=["status_reason"],
         )
         link_sync_grants(
             actor=None,
@@ -162,13 +156,13 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
             reason=f"{link.reference} billing association ended on {ends_on} (expiry sweep)",
         )
         return link
-    link.status = Link.Status.EXPIRED
     link.status_reason = f"Delegation ended on {ends_on}."
-    _save(
+    _move_link(
         link,
+        Link.Status.EXPIRED,
         actor=None,
         reason=f"delegation ended on {ends_on}",
-        fields=["status", "status_reason"],
+        extra=["status_reason"],
     )
     link_sync_grants(
         actor=None,

@@ -21,7 +21,7 @@ from linking.models import (
     Notification,
     RequestItem,
 )
-from linking.services._common import _notify, _on_commit, _save
+from linking.services._common import _lock_link, _move_link, _notify, _on_commit, _save, can_link
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ def link_grants(link: Link) -> list[str]:
 
 def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
     """What each role group of the reseller should hold on the customer: the union of the
-    grants of its active links."""
+    grants of its granting links (active, and a revoked billing association until month end)."""
     desired: dict[str, set[str]] = {role: set() for role in Role}
     # A delegation past its end date grants nothing, even before the sweep marks it expired.
     for link in Link.objects.filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()),
         reseller_id=reseller_id,
         customer_id=customer_id,
-        status=Link.Status.ACTIVE,
+        status__in=Link.GRANTING_STATUSES,
     ).only("link_type", "access_level"):
         for role in _VIEW_ROLES:
             desired[role].add("view_customeraccount")
@@ -117,14 +117,31 @@ def link_activate(*, link_id: int) -> Link | None:
     """Apply a link's grants and make it active. The activation task calls it; idempotent."""
     from linking.tasks import link_verify_task
 
-    link = (
-        Link.objects.select_for_update(of=("self",))
-        .select_related("reseller", "customer", "source_item__request__initiator")
-        .filter(pk=link_id)
-        .first()
-    )
+    link = _lock_link(link_id)
     if link is None or link.status != Link.Status.ACTIVATING:
         return None
+    if refusal := can_link(link.reseller, link_types=[link.link_type]):
+        # The reseller was suspended or the type left its program after the customer accepted:
+        # nothing is granted; the link waits, suspended, for platform staff.
+        from linking.services.revocation import _tell_partner_suspended, link_suspend_locked
+
+        if link.source_item:
+            req = link.source_item.request
+            req.failure_stage, req.failure_code = "activation", refusal.code
+            _save(
+                req,
+                actor=None,
+                reason=f"activation refused: {refusal.code}",
+                fields=["failure_stage", "failure_code"],
+            )
+        link_suspend_locked(
+            link,
+            actor=None,
+            cause=Link.SuspendedFor.RESELLER,
+            reason=f"{refusal.code}: {refusal.message}",
+        )
+        _tell_partner_suspended(link, reason=refusal.message)
+        return link
     customer = CustomerAccount.objects.get(pk=link.customer_id)
     if customer.status != CustomerAccount.Status.ACTIVE:
         link.status_reason = f"LNK-P001: account is {customer.get_status_display().lower()}"
@@ -144,14 +161,14 @@ def link_activate(*, link_id: int) -> Link | None:
             fields=["status_reason"],
         )
         return link
-    link.status = Link.Status.ACTIVE
     link.activated_at = timezone.now()
     link.status_reason = ""
-    _save(
+    _move_link(
         link,
+        Link.Status.ACTIVE,
         actor=None,
         reason="activated: grants applied",
-        fields=["status", "activated_at", "status_reason"],
+        extra=["activated_at", "status_reason"],
     )
     link_sync_grants(
         actor=None,
@@ -179,11 +196,16 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
     reason = f"accepted in {req.reference}"
     if link is None:
         link = Link(reseller=req.reseller, customer=req.customer, link_type=item.link_type)
-    elif req.purpose == LinkRequest.Purpose.RENEW:
-        reason = f"renewed by {req.reference}"
     else:
-        reason = f"amended by {req.reference}"
-    link.status = Link.Status.ACTIVATING
+        if req.purpose == LinkRequest.Purpose.RENEW:
+            reason = f"renewed by {req.reference}"
+        else:
+            reason = f"amended by {req.reference}"
+        _move_link(link, Link.Status.ACTIVATING, actor=None, reason=reason, save=False)
+        # The new consent starts the link afresh: an earlier revocation or suspension is over
+        # (its history rows keep it).
+        link.revoked_at = link.revoked_by = link.billing_ends_at = None
+        link.revoke_reason = link.suspended_for = ""
     link.services = item.services
     link.regions = item.regions
     link.access_level = item.access_level

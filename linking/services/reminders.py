@@ -22,6 +22,7 @@ from linking.services._common import (
     _refuse_state,
     _require_initiator_role,
     _save,
+    can_link,
 )
 from linking.services.requests import _approvers
 from portal.errors import PortalError
@@ -224,6 +225,10 @@ def link_request_resend(
     _require_resender(actor, req)
     if req.effective_status != Status.PENDING_CONSENT:
         raise _refuse_state(req, "resent")
+    if refusal := can_link(
+        req.reseller, link_types=list(req.items.values_list("link_type", flat=True))
+    ):
+        raise refusal
     now = timezone.now()
     if req.resend_count >= settings.PORTAL_RESEND_MAX:
         raise PortalError("LNK-R002", reference=req.reference, count=req.resend_count)

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import LinkType, Membership, Reseller, Role, User
-from accounts.permissions import has_reseller_perm
 from linking import checks
 from linking.models import (
     AccessLevel,
@@ -21,6 +20,8 @@ from linking.models import (
 from linking.services._common import (
     ChecksFailed,
     Status,
+    _holds,
+    _initiator_refusal,
     _lock_request,
     _move,
     _notify,
@@ -29,6 +30,7 @@ from linking.services._common import (
     _require_initiator_role,
     _save,
     _set_items_open,
+    can_link,
 )
 from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
 from portal.errors import PortalError
@@ -62,13 +64,46 @@ def link_request_create_draft(
     return req
 
 
+def can_edit(req: LinkRequest, *, actor: User, perms=None) -> PortalError | None:
+    """Whether `actor` may change the draft `req` (None) or the refusal: a draft (LNK-S001),
+    edited only by the person who started it (LNK-S002), who still holds the initiator role.
+    The wizard, the request page's "Continue editing" and every step's service ask it."""
+    if req.status != Status.DRAFT:
+        return _refuse_state(req, "edited")
+    if req.initiator_id != actor.pk:
+        return PortalError("LNK-S002", reference=req.reference)
+    return _initiator_refusal(actor, req.reseller, perms)
+
+
+def can_decide(
+    req: LinkRequest, *, actor: User, perms=None, action: str = "decided"
+) -> PortalError | None:
+    """Whether `actor` may approve or reject `req` (None) or the refusal: a request waiting for
+    approval and not overdue (LNK-S001), an approver or admin (LNK-A002), never its initiator
+    (LNK-A001). The request page's decision form and `link_request_approve`/`_reject` ask it."""
+    if req.effective_status != Status.PENDING_APPROVAL:
+        return _refuse_state(req, action)
+    if not _holds(actor, req.reseller, "approve_requests", perms):
+        return PortalError("LNK-A002", reseller=req.reseller.name)
+    if req.initiator_id == actor.pk:
+        return PortalError("LNK-A001", reference=req.reference)
+    return None
+
+
+def can_cancel(req: LinkRequest, *, actor: User, perms=None) -> PortalError | None:
+    """Whether `actor` may cancel `req` (None) or the refusal: initiators and admins, a draft or
+    a request still open (not overdue). The request page's button and `link_request_cancel`."""
+    if refusal := _initiator_refusal(actor, req.reseller, perms):
+        return refusal
+    if req.effective_status not in (Status.DRAFT, *LinkRequest.OPEN_STATUSES):
+        return _refuse_state(req, "cancelled")
+    return None
+
+
 def _lock_draft(actor: User, request_id: int) -> LinkRequest:
     req = _lock_request(request_id)
-    if req.status != Status.DRAFT:
-        raise _refuse_state(req, "edited")
-    if req.initiator_id != actor.pk:
-        raise PortalError("LNK-S002", reference=req.reference)
-    _require_initiator_role(actor, req.reseller)
+    if refusal := can_edit(req, actor=actor):
+        raise refusal
     return req
 
 
@@ -107,8 +142,8 @@ def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
 
 
 def _check_consent_days(consent_days: int) -> None:
-    if not 1 <= consent_days <= 30:
-        raise PortalError("LNK-V022", days=consent_days, max_days=30)
+    if reasons := checks.check_consent_days(consent_days):
+        raise ChecksFailed(reasons)
 
 
 @transaction.atomic
@@ -361,12 +396,8 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
 
 def _lock_pending_approval(actor: User, request_id: int, action: str) -> LinkRequest:
     req = _lock_request(request_id)
-    if req.effective_status != Status.PENDING_APPROVAL:
-        raise _refuse_state(req, action)
-    if not has_reseller_perm(user=actor, reseller=req.reseller, perm="approve_requests"):
-        raise PortalError("LNK-A002", reseller=req.reseller.name)
-    if req.initiator_id == actor.pk:
-        raise PortalError("LNK-A001", reference=req.reference)
+    if refusal := can_decide(req, actor=actor, action=action):
+        raise refusal
     return req
 
 
@@ -374,11 +405,14 @@ def _lock_pending_approval(actor: User, request_id: int, action: str) -> LinkReq
 def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
     """Approve a request waiting for approval; never the approver's own. Approvers, admins."""
     req = _lock_pending_approval(actor, request_id, "approved")
+    items = list(req.items.all())
+    if refusal := can_link(req.reseller, link_types=[item.link_type for item in items]):
+        raise refusal
     _, reasons = checks.dry_run(
         actor=req.initiator,
         reseller=req.reseller,
         account_id=req.account_id_input,
-        items=[checks.ItemSpec.from_item(item) for item in req.items.all()],
+        items=[checks.ItemSpec.from_item(item) for item in items],
         exclude_request_id=req.pk,
         amends_link_id=req.amends_link_id,
     )
@@ -419,9 +453,8 @@ def link_request_reject(*, actor: User, request_id: int, reason: str) -> LinkReq
 def link_request_cancel(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
     """Cancel a draft or pending request; its consent link dies at once. Initiators, admins."""
     req = _lock_request(request_id)
-    _require_initiator_role(actor, req.reseller)
-    if req.effective_status not in (Status.DRAFT, *LinkRequest.OPEN_STATUSES):
-        raise _refuse_state(req, "cancelled")
+    if refusal := can_cancel(req, actor=actor):
+        raise refusal
     req.consent_token_hash = ""
     _move(
         req,

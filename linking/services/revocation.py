@@ -1,5 +1,12 @@
 """The end of a link and its pauses: revoke by the reseller, withdrawal by the customer, and
-suspension and resumption when staff change the customer account's status."""
+suspension and resumption when staff change the customer account's or the reseller's status.
+
+A reseller suspended or closed suspends its live links (`reseller_set_status`); reactivating it
+resumes none of them by itself: platform staff resume each link (`link_resume`) once they have
+decided it may grant access again. The safer default: a suspension for fraud or a breach of the
+program must not hand access back as a side effect of a status change. A customer account that
+is active again resumes the links its own status suspended, never those the reseller's did.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +21,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import LinkType, Membership, Role, User
-from accounts.permissions import has_reseller_perm
+from accounts.models import LinkType, Membership, Reseller, Role, User
 from linking.models import ConsentRecord, CustomerAccount, Link, Notification
-from linking.services._common import _delivery_nonce, _link_signer, _notify, _on_commit, _save
+from linking.services._common import (
+    _delivery_nonce,
+    _holds,
+    _link_signer,
+    _lock_link,
+    _move_link,
+    _notify,
+    _on_commit,
+    _refuse_link,
+    _save,
+    can_link,
+)
 from linking.services.links import link_sync_grants
 from portal.errors import PortalError
 
@@ -25,7 +42,10 @@ logger = logging.getLogger(__name__)
 
 WITHDRAWAL_SALT = "linking.withdrawal.v1"  # noqa: S105 (a signing salt, not a secret)
 LIVE = Link.LIVE_STATUSES
+# What can still be ended by either side: a revoking link is ended already.
+REVOCABLE = (Link.Status.ACTIVATING, Link.Status.ACTIVE, Link.Status.SUSPENDED)
 CustomerStatus = CustomerAccount.Status
+SuspendedFor = Link.SuspendedFor
 
 
 def _hash(nonce: str) -> str:
@@ -40,13 +60,8 @@ def billing_month_end(at: datetime) -> datetime:
     return timezone.make_aware(end, timezone.get_current_timezone())
 
 
-def _lock_link(link_id: int) -> Link:
-    link = (
-        Link.objects.select_for_update(of=("self",))
-        .select_related("reseller", "customer", "source_item__request__initiator")
-        .filter(pk=link_id)
-        .first()
-    )
+def _locked(link_id: int) -> Link:
+    link = _lock_link(link_id)
     if link is None:
         raise Link.DoesNotExist(f"No link {link_id}.")
     return link
@@ -96,7 +111,9 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         "withdrawal_token_hash",
         "status_reason",
     ]
-    if link.link_type == LinkType.BILLING:
+    # A suspended billing association is not in force: nothing runs to the month's end.
+    if link.link_type == LinkType.BILLING and link.status == Link.Status.ACTIVE:
+        to = Link.Status.REVOKING
         link.billing_ends_at = billing_month_end(now)
         link.ends_at = link.billing_ends_at
         ends_on = timezone.localtime(link.billing_ends_at).strftime("%Y-%m-%d")
@@ -104,12 +121,11 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         history_reason = f"revoked by {who}: {reason} (billing ends on {ends_on})"
         fields.append("ends_at")
     else:
-        link.status = Link.Status.REVOKED
+        to = Link.Status.REVOKED
         link.billing_ends_at = None
         link.status_reason = f"revoked by {who}"[:200]
         history_reason = f"revoked by {who}: {reason}"
-        fields.append("status")
-    _save(link, actor=actor, reason=history_reason, fields=fields)
+    _move_link(link, to, actor=actor, reason=history_reason, extra=fields, action="revoked")
     link_sync_grants(
         actor=actor,
         reseller_id=link.reseller_id,
@@ -130,23 +146,24 @@ def _name(user: User) -> str:
     return f"{full} <{user.email}>" if full else user.email
 
 
-def _refuse_not_live(link: Link, action: str) -> PortalError:
-    status = link.get_effective_status_display().lower()
-    if link.revoked_at is not None and link.effective_status in LIVE:
-        status = "revoked already (the billing association runs to the end of the month)"
-    return PortalError("LNK-L001", reference=link.reference, status=status, action=action)
+def can_revoke(link: Link, *, actor: User, perms=None) -> PortalError | None:
+    """Whether `actor` may revoke `link` now (None) or the refusal: approvers and admins of the
+    link's reseller, a link not ended yet (past its end date it has expired, even before the
+    sweep; a revoking billing association cannot be revoked twice). The revoke button and
+    `link_revoke` both ask it; `perms`: the page's `request.reseller_perms`."""
+    if not _holds(actor, link.reseller, "approve_requests", perms):
+        return PortalError("LNK-V013", reseller=link.reseller.name, role="approver or admin")
+    if link.effective_status not in REVOCABLE:
+        return _refuse_link(link, "revoked")
+    return None
 
 
 @transaction.atomic
 def link_revoke(*, actor: User, link_id: int, reason: str, confirm_reference: str) -> Link:
     """End a live link on the reseller's side. Admins and approvers of the link's reseller only."""
-    link = _lock_link(link_id)
-    if not has_reseller_perm(user=actor, reseller=link.reseller, perm="approve_requests"):
-        raise PortalError("LNK-V013", reseller=link.reseller.name, role="approver or admin")
-    # A delegation past its end date is expired even before the sweep has run; a revoked
-    # billing link runs to the month's end but cannot be revoked twice.
-    if link.effective_status not in LIVE or link.revoked_at is not None:
-        raise _refuse_not_live(link, "revoked")
+    link = _locked(link_id)
+    if refusal := can_revoke(link, actor=actor):
+        raise refusal
     reason = (reason or "").strip()
     if not reason:
         raise PortalError("LNK-L002")
@@ -168,7 +185,7 @@ def link_issue_withdrawal_token(
     one's link alive). None for a dead link.
     """
     link = Link.objects.select_for_update(of=("self",)).filter(pk=link_id).first()
-    if link is None or link.status not in LIVE or link.revoked_at is not None:
+    if link is None or link.status not in REVOCABLE:
         return None
     if notification is None:
         nonce = secrets.token_urlsafe(32)
@@ -192,7 +209,7 @@ def link_issue_withdrawal_tokens(
     """A withdrawal token for each live link the request created or amended, oldest first."""
     tokens = []
     for link in (
-        Link.objects.filter(source_item__request_id=request_id, status__in=LIVE)
+        Link.objects.filter(source_item__request_id=request_id, status__in=REVOCABLE)
         .select_related("reseller", "customer")
         .order_by("id")
     ):
@@ -216,7 +233,7 @@ def link_withdrawal_resolve(token: str, *, lock: bool = False) -> Link:
     if link is None:
         raise PortalError("LNK-C001")
     if (
-        link.effective_status not in LIVE
+        link.effective_status not in REVOCABLE
         or not link.withdrawal_token_hash
         or not constant_time_compare(link.withdrawal_token_hash, _hash(nonce))
     ):
@@ -258,7 +275,7 @@ def link_withdraw(
     return link, reference
 
 
-# --- customer account status -------------------------------------------------------------------
+# --- suspension and resumption ------------------------------------------------------------------
 
 
 def _tell_reseller(kind: str, link: Link, **context) -> None:
@@ -266,13 +283,99 @@ def _tell_reseller(kind: str, link: Link, **context) -> None:
         _notify(kind, email, link=link, **context)
 
 
-def _schedule_reverification(link: Link) -> None:
-    # Verification is built alongside this module; without its task there is nothing to re-run.
-    from linking import tasks
+def _reseller_admins(reseller_id: int) -> list[str]:
+    return list(
+        Membership.objects.filter(reseller_id=reseller_id, role=Role.ADMIN, user__is_active=True)
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
 
-    task = getattr(tasks, "link_verify_task", None)
-    if task is not None:
-        _on_commit(task, link.pk, "resume")
+
+def _tell_partner_suspended(link: Link, *, reason: str) -> None:
+    """Both sides hear that the reseller's program stopped the link: the customer's contact and
+    the reseller's admins."""
+    context = {"reseller_status": link.reseller.get_status_display().lower(), "reason": reason}
+    contact = _customer_contact(link)
+    if contact:
+        _notify(
+            Notification.Kind.PARTNER_SUSPENDED, contact, link=link, audience="customer", **context
+        )
+    for email in _reseller_admins(link.reseller_id):
+        _notify(
+            Notification.Kind.PARTNER_SUSPENDED, email, link=link, audience="reseller", **context
+        )
+
+
+def _schedule_reverification(link: Link) -> None:
+    from linking.tasks import link_verify_task
+
+    _on_commit(link_verify_task, link.pk, "resume")
+
+
+def link_suspend_locked(
+    link: Link, *, actor: User | None, cause: str, reason: str, history_reason: str = ""
+) -> bool:
+    """Suspend a locked live link for `cause` (a `Link.SuspendedFor`); True when it was not
+    suspended before. The caller syncs the grants and tells whom the cause concerns.
+
+    A link suspended by its reseller stays so when the customer's account is suspended too: the
+    stricter cause is the one that decides how it comes back."""
+    reason = reason[:200]
+    if link.status == Link.Status.SUSPENDED:
+        if cause == SuspendedFor.RESELLER and link.suspended_for != SuspendedFor.RESELLER:
+            link.suspended_for = cause
+            link.status_reason = reason
+            _save(
+                link,
+                actor=actor,
+                reason=history_reason or f"suspended: {reason}",
+                fields=["suspended_for", "status_reason"],
+            )
+        elif cause == link.suspended_for:
+            link.status_reason = reason
+            _save(
+                link,
+                actor=actor,
+                reason=history_reason or f"suspended: {reason}",
+                fields=["status_reason"],
+            )
+        return False
+    link.suspended_for = cause
+    link.status_reason = reason
+    _move_link(
+        link,
+        Link.Status.SUSPENDED,
+        actor=actor,
+        reason=history_reason or f"suspended: {reason}",
+        extra=["suspended_for", "status_reason"],
+        action="suspended",
+    )
+    return True
+
+
+def _resume_locked(link: Link, *, actor: User | None, reason: str) -> None:
+    """A locked suspended link back in force: active, or revoking when it was revoked first."""
+    link.status_reason = ""
+    link.suspended_for = ""
+    link.activated_at = link.activated_at or timezone.now()
+    _move_link(
+        link,
+        Link.Status.REVOKING if link.revoked_at else Link.Status.ACTIVE,
+        actor=actor,
+        reason=reason,
+        extra=["status_reason", "suspended_for", "activated_at"],
+        action="resumed",
+    )
+
+
+def _lock_live_links(**filters) -> list[Link]:
+    return list(
+        Link.objects.select_for_update(of=("self",))
+        .select_related("reseller", "customer", "source_item__request__initiator")
+        .filter(status__in=LIVE, **filters)
+        .order_by("id")
+    )
 
 
 @transaction.atomic
@@ -282,7 +385,8 @@ def customer_set_status(
     """Change a customer account's status (platform staff, or the system with actor None).
 
     Leaving `active` suspends every live link of every reseller on it (permissions removed);
-    returning to `active` resumes the suspended ones and re-verifies them. Same status: a no-op.
+    returning to `active` resumes the links it suspended (not those their reseller's program
+    suspended) and re-verifies them. Same status: a no-op.
     """
     if actor is not None and not actor.has_perm("linking.change_customeraccount"):
         raise PortalError(
@@ -305,39 +409,28 @@ def customer_set_status(
         fields=["status"],
     )
     label = CustomerStatus(status).label.lower()
-    links = list(
-        Link.objects.select_for_update(of=("self",))
-        .select_related("reseller", "customer", "source_item__request__initiator")
-        .filter(customer_id=customer.pk, status__in=LIVE)
-        .order_by("id")
-    )
+    links = _lock_live_links(customer_id=customer.pk)
     touched: set[int] = set()
+    resumed: list[Link] = []
     if status == CustomerStatus.ACTIVE:
-        resumed = [link for link in links if link.status == Link.Status.SUSPENDED]
-        for link in resumed:
-            link.status = Link.Status.ACTIVE
-            link.status_reason = ""
-            link.activated_at = link.activated_at or timezone.now()
-            _save(
-                link,
-                actor=actor,
-                reason=f"resumed: customer account {note}",
-                fields=["status", "status_reason", "activated_at"],
-            )
-            touched.add(link.reseller_id)
+        for link in links:
+            if (
+                link.status == Link.Status.SUSPENDED
+                and link.suspended_for == SuspendedFor.CUSTOMER
+                and can_link(link.reseller, link_types=[link.link_type]) is None
+            ):
+                _resume_locked(link, actor=actor, reason=f"resumed: customer account {note}")
+                resumed.append(link)
+                touched.add(link.reseller_id)
     else:
         for link in links:
-            was_suspended = link.status == Link.Status.SUSPENDED
-            link.status = Link.Status.SUSPENDED
-            link.status_reason = f"customer account {label}" + (f": {reason}" if reason else "")
-            link.status_reason = link.status_reason[:200]
-            _save(
+            if link_suspend_locked(
                 link,
                 actor=actor,
-                reason=f"suspended: customer account {note}",
-                fields=["status", "status_reason"],
-            )
-            if not was_suspended:
+                cause=SuspendedFor.CUSTOMER,
+                reason=f"customer account {label}" + (f": {reason}" if reason else ""),
+                history_reason=f"suspended: customer account {note}",
+            ):
                 touched.add(link.reseller_id)
                 _tell_reseller(
                     Notification.Kind.LINK_SUSPENDED,
@@ -352,11 +445,108 @@ def customer_set_status(
             customer_id=customer.pk,
             reason=f"customer account status {note} by {who}" + (f": {reason}" if reason else ""),
         )
-    if status == CustomerStatus.ACTIVE:
-        for link in resumed:
-            _tell_reseller(Notification.Kind.LINK_RESUMED, link, reason=reason)
-            _schedule_reverification(link)
+    for link in resumed:
+        _tell_reseller(Notification.Kind.LINK_RESUMED, link, reason=reason, cause="customer")
+        _schedule_reverification(link)
     return customer
+
+
+def _require_staff(actor: User | None, perm: str, what: str) -> None:
+    if actor is not None and not actor.has_perm(perm):
+        raise PortalError("LNK-V013", reseller="the platform", role=f"platform staff ({what})")
+
+
+@transaction.atomic
+def reseller_set_status(
+    *, actor: User | None, reseller_id: int, status: str, reason: str = ""
+) -> Reseller:
+    """Change a reseller's status (platform staff, or the system with actor None).
+
+    Suspending or closing it suspends every live link it holds, removes the permissions they
+    granted, and tells each customer's contact and the reseller's admins. Reactivating it
+    resumes nothing: platform staff resume each link with `link_resume` (see the module).
+    Same status: a no-op.
+    """
+    _require_staff(actor, "accounts.change_reseller", "change resellers")
+    if status not in Reseller.Status.values:
+        raise ValueError(f"Unknown reseller status {status!r}.")
+    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
+    old = reseller.status
+    if old == status:
+        return reseller
+    who = _name(actor) if actor is not None else "the system"
+    reason = (reason or "").strip()
+    note = f"{Reseller.Status(old).label.lower()} → {Reseller.Status(status).label.lower()}"
+    said = f"reseller {note} by {who}" + (f": {reason}" if reason else "")
+    reseller.status = status
+    _save(reseller, actor=actor, reason=said, fields=["status"])
+    if reseller.is_live:
+        return reseller
+    label = Reseller.Status(status).label.lower()
+    customers: set[int] = set()
+    for link in _lock_live_links(reseller_id=reseller.pk):
+        link.reseller = reseller
+        if link_suspend_locked(
+            link,
+            actor=actor,
+            cause=SuspendedFor.RESELLER,
+            reason=f"partner program {label}" + (f": {reason}" if reason else ""),
+            history_reason=f"suspended: {said}",
+        ):
+            _tell_partner_suspended(link, reason=reason)
+        customers.add(link.customer_id)
+    for customer_id in sorted(customers):
+        link_sync_grants(actor=actor, reseller_id=reseller.pk, customer_id=customer_id, reason=said)
+    return reseller
+
+
+@transaction.atomic
+def link_resume(*, actor: User | None, link_id: int, reason: str = "") -> Link:
+    """Resume a link its reseller's program suspended (platform staff): refused while the
+    program or the customer account is not active; grants back, both sides told, re-verified."""
+    _require_staff(actor, "linking.change_customeraccount", "change customer accounts")
+    link = _locked(link_id)
+    if link.status != Link.Status.SUSPENDED or link.has_ended:
+        raise _refuse_link(link, "resumed")
+    if refusal := can_link(link.reseller, link_types=[link.link_type]):
+        raise refusal
+    if link.customer.status != CustomerStatus.ACTIVE:
+        raise PortalError(
+            "LNK-P001",
+            account_id=link.customer.formatted_id,
+            status=link.customer.get_status_display().lower(),
+        )
+    who = _name(actor) if actor is not None else "the system"
+    reason = (reason or "").strip()
+    said = f"resumed by {who}" + (f": {reason}" if reason else "")
+    _resume_locked(link, actor=actor, reason=said)
+    link_sync_grants(
+        actor=actor,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
+        reason=f"{link.reference} {said}",
+    )
+    contact = _customer_contact(link)
+    if contact:
+        _notify(
+            Notification.Kind.LINK_RESUMED,
+            contact,
+            link=link,
+            audience="customer",
+            cause="reseller",
+            reason=reason,
+        )
+    for email in _reseller_admins(link.reseller_id):
+        _notify(
+            Notification.Kind.LINK_RESUMED,
+            email,
+            link=link,
+            audience="reseller",
+            cause="reseller",
+            reason=reason,
+        )
+    _schedule_reverification(link)
+    return link
 
 
 def link_end_effects(link: Link, *, at: datetime | None = None) -> dict:
@@ -366,7 +556,9 @@ def link_end_effects(link: Link, *, at: datetime | None = None) -> dict:
     labels = dict((codename, name) for codename, name in CustomerAccount._meta.permissions)
     others = (
         Link.objects.filter(
-            reseller_id=link.reseller_id, customer_id=link.customer_id, status=Link.Status.ACTIVE
+            reseller_id=link.reseller_id,
+            customer_id=link.customer_id,
+            status__in=Link.GRANTING_STATUSES,
         )
         .exclude(pk=link.pk)
         .exists()

@@ -25,7 +25,7 @@ from linking.models import (
     VerificationRun,
     VerificationStatus,
 )
-from linking.services._common import _notify, _save
+from linking.services._common import _lock_link, _notify, _save, can_link
 from linking.services.links import _OPERATE_ROLES, _VIEW_ROLES
 from portal.codes import CODES
 from portal.errors import PortalError
@@ -95,6 +95,18 @@ def _check_status(link: Link) -> dict:
         "LNK-Y001",
         status=link.get_status_display().lower(),
     )
+
+
+def _check_program(link: Link) -> dict:
+    refusal = can_link(link.reseller, link_types=[link.link_type])
+    return {
+        "name": "program",
+        "label": "The partner program allows the link",
+        "passed": refusal is None,
+        "detail": refusal.message if refusal else f"{link.reseller.name}'s program is active.",
+        "code": refusal.code if refusal else "",
+        "hint": refusal.hint if refusal else "",
+    }
 
 
 def _check_visible(link: Link, held: dict[str, set[str]]) -> dict:
@@ -240,7 +252,7 @@ def _check_audit(link: Link) -> dict:
 def link_checklist(link: Link) -> list[dict]:
     """Run every check that applies to the link's type; no writes."""
     held = _group_perms(link)
-    checks = [_check_status(link), _check_visible(link, held)]
+    checks = [_check_status(link), _check_program(link), _check_visible(link, held)]
     if link.link_type in (LinkType.PROVISIONING, LinkType.DELEGATION):
         checks.append(_check_scope(link))
     if link.link_type == LinkType.BILLING:
@@ -255,6 +267,9 @@ def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
     """An automatic run that nobody needs any more: the link is not live, or (for a retry)
     another run has happened since the attempt this one follows."""
     if link.status in (Link.Status.REVOKED, Link.Status.EXPIRED, Link.Status.SUSPENDED):
+        return True
+    if can_link(link.reseller, link_types=[link.link_type]) is not None:
+        # Its reseller's program stopped it; suspending the link is `reseller_set_status`'s.
         return True
     if trigger != Trigger.RETRY:
         return False
@@ -305,12 +320,7 @@ def link_verify(
     failing. The last failed automatic attempt tells the initiator. Returns None when an
     automatic run finds the link gone or moved on (nothing is recorded then).
     """
-    link = (
-        Link.objects.select_for_update(of=("self",))
-        .select_related("reseller", "customer", "source_item__request__initiator")
-        .filter(pk=link_id)
-        .first()
-    )
+    link = _lock_link(link_id)
     if link is None:
         return None
     if actor is not None and not has_reseller_perm(

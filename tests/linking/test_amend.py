@@ -29,6 +29,12 @@ def capture(django_capture_on_commit_callbacks):
     return run
 
 
+def revoke(cast, link):
+    return services.link_revoke(
+        actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference
+    )
+
+
 def manage_delegation(services_=("ECS", "OBS")) -> ItemSpec:
     return ItemSpec(
         link_type="delegation",
@@ -244,9 +250,8 @@ def test_amend_of_a_link_revoked_after_the_draft_is_refused_on_submit(cast, capt
     with capture():
         link = active_link(cast)
     req = amend(cast, link, services=["ECS"])
-    link.status = Link.Status.REVOKED
-    link._change_reason = "revoked by the customer"
-    link.save()
+    with capture():
+        revoke(cast, link)
     with pytest.raises(PortalError) as error:
         submit(cast, req)
     assert error.value.code == "LNK-L001"
@@ -419,9 +424,8 @@ def test_renew_page_opens_the_wizard_at_the_scope(client, cast, capture):
 def test_amend_page_of_a_revoked_link_says_why(client, cast, capture):
     with capture():
         link = active_link(cast)
-    link.status = Link.Status.REVOKED
-    link._change_reason = "revoked"
-    link.save()
+    with capture():
+        revoke(cast, link)
     login(client, cast.initiator)
     response = client.post(url("link-amend", link.pk), follow=True)
     assert response.redirect_chain[-1][0] == url("link-detail", link.pk)

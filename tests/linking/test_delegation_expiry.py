@@ -361,9 +361,10 @@ def test_a_revoked_link_cannot_be_renewed(cast, capture):
 
     with capture():
         link = active_link(cast, read_only(cast))
-    link.status = Link.Status.REVOKED
-    link._change_reason = "revoked"
-    link.save()
+    with capture():
+        services.link_revoke(
+            actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference
+        )
     with pytest.raises(PortalError) as error:
         services.link_renew_start(actor=cast.initiator, link_id=link.pk)
     assert error.value.code == "LNK-L001"

@@ -195,8 +195,10 @@ def test_billing_revoke_ends_at_the_end_of_the_month(cast, run_on_commit, settin
     assert link.billing_ends_at == datetime(
         2026, 11, 30, 23, 59, 59, 999999, tzinfo=ZoneInfo("UTC")
     )
-    # The association runs to the month's end: still the billing partner, still billing.
-    assert link.status == Link.Status.ACTIVE and link.revoked_at is not None
+    # The association runs to the month's end: still the billing partner, still billing, in a
+    # state of its own that every page shows the same way.
+    assert link.status == Link.Status.REVOKING and link.revoked_at is not None
+    assert link.is_live and services.can_revoke(link, actor=cast.approver).code == "LNK-L001"
     assert fresh(cast.initiator).has_perm("linking.bill_customeraccount", cast.customer)
     for notification in Notification.objects.filter(kind=Notification.Kind.LINK_REVOKED):
         notification_deliver(notification_id=notification.pk)

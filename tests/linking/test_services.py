@@ -526,9 +526,10 @@ def test_a_forged_consent_link_is_unknown(cast):
 def test_accepted_item_amends_the_existing_revoked_link(cast, capture):
     with capture():
         link = active_link(cast)
-    link.status = Link.Status.REVOKED
-    link._change_reason = "revoked by the customer"
-    link.save()
+    with capture():
+        services.link_revoke(
+            actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference
+        )
     with capture():
         req = pending_consent(cast, [manage_delegation()])
         decide(req, consent_token_for(req), {"delegation": True})

@@ -94,6 +94,7 @@ def test_read_only_delegation_passes_every_check(cast, capture):
     assert run.outcome == VerificationRun.Outcome.PASSED
     assert [c["name"] for c in run.checks] == [
         "status",
+        "program",
         "scope_visible",
         "scope_present",
         "delegation",
@@ -108,14 +109,20 @@ def test_read_only_delegation_passes_every_check(cast, capture):
     row = link.history.first()
     assert (row.history_user, row.history_change_reason) == (
         cast.viewer,
-        "verification passed (5 checks)",
+        "verification passed (6 checks)",
     )
 
 
 def test_billing_link_runs_the_billing_check_instead_of_scope_and_delegation(cast, capture):
     with capture():
         run = verify(active(cast, [BILLING]))
-    assert [c["name"] for c in run.checks] == ["status", "scope_visible", "billing", "audit_trail"]
+    assert [c["name"] for c in run.checks] == [
+        "status",
+        "program",
+        "scope_visible",
+        "billing",
+        "audit_trail",
+    ]
     assert run.outcome == VerificationRun.Outcome.PASSED
 
 
@@ -124,6 +131,7 @@ def test_provisioning_link_checks_scope_but_not_billing_or_delegation(cast, capt
         run = verify(active(cast, [PROVISIONING], customer=cast.customer2))
     assert [c["name"] for c in run.checks] == [
         "status",
+        "program",
         "scope_visible",
         "scope_present",
         "audit_trail",
@@ -413,7 +421,7 @@ def test_it_lets_a_viewer_rerun_the_checks(client, cast, capture):
     run = link.verification_runs.get()
     assert (run.trigger, run.triggered_by, run.outcome) == ("manual", cast.viewer, "passed")
     body = response.content.decode()
-    assert f"Verification of {link.reference} passed (5 checks)." in body
+    assert f"Verification of {link.reference} passed (6 checks)." in body
     assert 'id="verification-checks"' in body
     assert "Re-run on demand" in body
 
