@@ -1,13 +1,19 @@
 """Admin for platform staff (full) and auditors (view only, through model permissions).
 
-Memberships are view-only here: a membership change moves guardian groups, so it goes through
-accounts.services from the member pages.
+Roles are read-only here: a role is a membership, changed only through accounts.services from
+the member pages (with its role group and an audit event). So memberships are view-only, a
+user's reseller role groups cannot be chosen in the user admin, and guardian's object
+permission pages show what is held but save nothing.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from guardian.admin import ReinforcedGuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -43,8 +49,49 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ReadOnlyObjectPermissionsMixin:
+    """guardian's object permission pages, for reading: every POST is refused. A role's
+    permissions come from the membership, and a link's grants from the link's services, each
+    with its audit event; a grant made here would bypass both."""
+
+    def obj_perms_manage_view(self, request, object_pk):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().obj_perms_manage_view(request, object_pk)
+
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().obj_perms_manage_user_view(request, object_pk, user_id)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().obj_perms_manage_group_view(request, object_pk, group_id)
+
+
+class PortalUserChangeForm(UserChangeForm):
+    """The user admin's groups offer the platform's own groups (auditors) only: a reseller's
+    role groups follow the memberships and are kept as they are on every save."""
+
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.filter(reseller_role__isnull=True),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
+        help_text="Platform groups (auditors). A reseller role is given on the reseller's "
+        "members page.",
+    )
+
+    def clean_groups(self):
+        kept = []
+        if self.instance.pk:
+            kept = list(self.instance.groups.filter(reseller_role__isnull=False))
+        return [*self.cleaned_data["groups"], *kept]
+
+
 @admin.register(User)
 class UserAdmin(HistoryAdmin, DjangoUserAdmin):
+    form = PortalUserChangeForm
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "is_superuser", "groups"]
     search_fields = ["username", "email", "first_name", "last_name"]
@@ -77,7 +124,7 @@ class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Reseller)
-class ResellerAdmin(ReinforcedGuardedModelAdminMixin, HistoryAdmin):
+class ResellerAdmin(ReadOnlyObjectPermissionsMixin, ReinforcedGuardedModelAdminMixin, HistoryAdmin):
     list_display = ["partner_id", "name", "site", "tier", "approval_policy", "status"]
     list_filter = ["status", "site", "tier", "approval_policy"]
     search_fields = ["partner_id", "name"]
@@ -99,9 +146,7 @@ class ResellerAdmin(ReinforcedGuardedModelAdminMixin, HistoryAdmin):
         else:
             super().save_model(request, obj, form, change)
         # A reseller without its role groups cannot have members; repeating this is a no-op.
-        services.reseller_ensure_role_groups(
-            reseller=obj, actor=request.user, reason="reseller saved in the admin"
-        )
+        services.reseller_ensure_role_groups(reseller=obj)
 
 
 @admin.register(Membership)
@@ -111,6 +156,25 @@ class MembershipAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["user", "reseller"]
     search_fields = ["user__email", "user__username", "reseller__partner_id", "reseller__name"]
     readonly_fields = ["user", "reseller", "role", "created_at"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Platform groups (auditors) as Django has them; a reseller's role group is read-only:
+    renaming it, giving it model permissions or deleting it would change a role's access
+    outside the member services."""
+
+    def _is_role_group(self, obj) -> bool:
+        return obj is not None and ResellerRoleGroup.objects.filter(group=obj).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return not self._is_role_group(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._is_role_group(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(ResellerRoleGroup)

@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from simple_history import register
 
+        from accounts import checks  # noqa: F401  (registers the role check)
         from accounts.append_only import append_only_on_post_migrate
         from accounts.models import User
         from accounts.signals import auditors_group_on_post_migrate

@@ -12,16 +12,13 @@ def get_membership(request):
     if cached is not _UNSET:
         return cached
     from accounts.models import Membership, Reseller
-    from accounts.permissions import with_role_perms
 
     membership = None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        # The role's permissions come with the memberships: one query for both on every page.
+        # The role is a column of the membership: what it may do needs no further query.
         memberships = list(
-            with_role_perms(
-                Membership.objects.filter(user=user, reseller__status__in=Reseller.LIVE_STATUSES)
-            )
+            Membership.objects.filter(user=user, reseller__status__in=Reseller.LIVE_STATUSES)
             .select_related("reseller")
             .order_by("reseller__name")
         )

@@ -1,4 +1,4 @@
-"""Users, resellers, memberships and the guardian tables that hold each reseller's roles."""
+"""Users, resellers, memberships (a member's role) and the role groups that links grant to."""
 
 from __future__ import annotations
 
@@ -160,7 +160,8 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
-# What each role may do, as object permissions on the reseller held by the role's group.
+# What each role may do in its reseller: the one answer, read from the membership's role
+# (accounts.permissions). The codenames are the reseller's model permissions by name only.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: ["view_reseller", "initiate_requests", "approve_requests", "manage_members"],
     Role.INITIATOR: ["view_reseller", "initiate_requests"],
@@ -170,7 +171,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 class ResellerRoleGroup(models.Model):
-    """The guardian group that holds one role of one reseller."""
+    """The guardian group of one role of one reseller: its members are exactly the reseller's
+    members in that role (accounts.services keeps them so, accounts.checks verifies it), and
+    live links grant it permissions on customer accounts. It holds nothing on the reseller."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="role_groups")
     role = models.CharField(max_length=20, choices=Role.choices)

@@ -1,6 +1,9 @@
-"""The only way a view reaches tenant data: membership scoping plus the role's object permission.
+"""The only way a view reaches tenant data: membership scoping plus the role's permissions.
 
-Another reseller's object is a 404 (it does not exist for you); a missing role is a 403.
+A person's role in a reseller is their membership row, nothing else: `ROLE_PERMISSIONS[role]`
+says what it may do. Guardian is not asked here (its rows on customer accounts are what live
+links grant; see linking.permissions). Another reseller's object is a 404 (it does not exist
+for you); a missing role is a 403.
 """
 
 from __future__ import annotations
@@ -11,24 +14,17 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Aggregate, CharField, F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import render
 
 from accounts.middleware import get_membership
-from accounts.models import (
-    ROLE_PERMISSIONS,
-    Membership,
-    Reseller,
-    ResellerGroupObjectPermission,
-    ResellerUserObjectPermission,
-    User,
-)
-from portal.prepared import PreparedQuery
+from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 
 
 def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
-    """True when the user's role in the reseller grants `perm` (a codename on Reseller)."""
+    """True when the user's membership of the reseller has a role that grants `perm` (a
+    codename of `ROLE_PERMISSIONS`). Services and batches ask here; pages read the request's
+    membership (`reseller_required`)."""
     return perm in reseller_perms(user=user, reseller=reseller)
 
 
@@ -65,85 +61,20 @@ def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
 def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
-    if user.is_superuser:
-        # Guardian grants a superuser everything; in a reseller, platform staff act only
-        # through a membership like anyone else.
-        membership = Membership.objects.filter(user=user, reseller=reseller).first()
-        return set(ROLE_PERMISSIONS[membership.role]) if membership else set()
-    # What guardian's checker answers (the user's own grants and their groups'), read straight
-    # from the reseller's permission tables in one query (a UNION). Pages read them with the
-    # membership instead (`with_role_perms`); services and batches come here.
-    return {row[0] for row in _PERMS.rows(user_id=user.pk, reseller_id=reseller.pk)}
-
-
-def _perms_query(*, user_id: int, reseller_id: int):
-    own = ResellerUserObjectPermission.objects.filter(
-        user_id=user_id, content_object_id=reseller_id
-    ).values_list("permission__codename")
-    groups = ResellerGroupObjectPermission.objects.filter(
-        group__user=user_id, content_object_id=reseller_id
-    ).values_list("permission__codename")
-    return own.union(groups)
-
-
-# Compiled once per process: building the UNION cost more than running it.
-_PERMS = PreparedQuery(_perms_query, "user_id", "reseller_id")
-
-
-class _JoinedCodenames(Aggregate):
-    """The codenames of a group of grants, comma-joined (codenames hold no comma)."""
-
-    output_field = CharField()
-
-    def __init__(self):
-        super().__init__(F("permission__codename"))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        codename, params = compiler.compile(self.get_source_expressions()[0])
-        if connection.vendor == "postgresql":
-            return f"STRING_AGG({codename}, ',')", list(params)
-        return f"GROUP_CONCAT({codename}, ',')", list(params)
-
-
-def _joined(grants) -> Subquery:
-    return Subquery(
-        grants.order_by()
-        .values("content_object")
-        .annotate(codes=_JoinedCodenames())
-        .values("codes"),
-        output_field=CharField(),
-    )
-
-
-def with_role_perms(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
-    """Memberships that carry their user's permissions on their reseller (`membership_perms`),
-    read in the same query: the user's own grants and their groups', as `reseller_perms`
-    reads them. Every page reads the current membership; it brings the role along."""
-    return memberships.annotate(
-        own_perm_codes=_joined(
-            ResellerUserObjectPermission.objects.filter(
-                user=OuterRef("user_id"), content_object=OuterRef("reseller_id")
-            )
-        ),
-        group_perm_codes=_joined(
-            ResellerGroupObjectPermission.objects.filter(
-                group__user=OuterRef("user_id"), content_object=OuterRef("reseller_id")
-            )
-        ),
-    )
+    # Superusers too: in a reseller, platform staff act only through a membership.
+    roles = Membership.objects.filter(user=user, reseller=reseller).values_list("role", flat=True)
+    role = next(iter(roles.order_by()[:1]), None)
+    return set(ROLE_PERMISSIONS[role]) if role else set()
 
 
 def membership_perms(*, user: User, membership: Membership) -> set[str]:
-    """`reseller_perms(user=user, reseller=membership.reseller)` for the user's own membership,
-    without a query when it was read `with_role_perms`."""
-    if not hasattr(membership, "own_perm_codes"):
-        return reseller_perms(user=user, reseller=membership.reseller)
+    """What `membership`'s role lets `user` do in its reseller, read from the row alone (no
+    query): `ROLE_PERMISSIONS[role]` of the user's own membership while the user is active."""
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
-    if user.is_superuser:
-        return set(ROLE_PERMISSIONS[membership.role])
-    codes = f"{membership.own_perm_codes or ''},{membership.group_perm_codes or ''}"
-    return {code for code in codes.split(",") if code}
+    if membership is None or membership.user_id != user.pk:
+        return set()
+    return set(ROLE_PERMISSIONS[membership.role])
 
 
 def reseller_required(perm: str = "view_reseller"):

@@ -1,18 +1,21 @@
-"""Every write on resellers and memberships. Roles are guardian groups with object permissions."""
+"""Every write on resellers and memberships.
+
+A member's role is their membership row. Each role of a reseller also has a guardian group,
+which the member joins with the role: live links grant their permissions on customer accounts
+to these groups. Only these services move a user in or out of a role group, always together
+with the membership and with an audit event (`accounts.checks` reports any disagreement).
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from guardian.shortcuts import assign_perm
 
 from accounts.models import (
-    ROLE_PERMISSIONS,
     AuditEvent,
     Membership,
     Reseller,
-    ResellerGroupObjectPermission,
     ResellerRoleGroup,
     Role,
     User,
@@ -69,40 +72,17 @@ def _role_group(*, reseller: Reseller, role: str) -> Group:
 
 
 @transaction.atomic
-def reseller_ensure_role_groups(
-    *, reseller: Reseller, actor: User | None = None, reason: str = "role groups set up"
-) -> dict[str, Group]:
-    """Create (idempotently) the four role groups of a reseller and their object permissions;
-    each permission actually granted is an audit event. Staff (admin) and reseller_create."""
+def reseller_ensure_role_groups(*, reseller: Reseller) -> dict[str, Group]:
+    """Create (idempotently) the four role groups of a reseller. They hold no permission on the
+    reseller (the membership's role says what a member may do); live links grant their
+    permissions on customer accounts to them. Staff (admin) and reseller_create."""
     groups: dict[str, Group] = {}
-    held = set(
-        ResellerGroupObjectPermission.objects.filter(content_object=reseller).values_list(
-            "group_id", "permission__codename"
-        )
-    )
-    events = []
     for role in Role:
         link = ResellerRoleGroup.objects.filter(reseller=reseller, role=role).first()
         if link is None:
             group, _ = Group.objects.get_or_create(name=f"reseller-{reseller.pk}-{role.value}")
             link = ResellerRoleGroup.objects.create(reseller=reseller, role=role, group=group)
-        for perm in ROLE_PERMISSIONS[role]:
-            if (link.group_id, perm) in held:
-                continue
-            assign_perm(f"accounts.{perm}", link.group, reseller)
-            events.append(
-                audit_permission_event(
-                    actor=actor,
-                    granted=True,
-                    perm=f"accounts.{perm}",
-                    group=link.group,
-                    obj=reseller,
-                    reseller_id=reseller.pk,
-                    reason=reason,
-                )
-            )
         groups[role] = link.group
-    audit_events_record(events)
     return groups
 
 
@@ -114,7 +94,7 @@ def reseller_create(*, actor: User | None, reason: str = "reseller created", **f
     reseller._change_reason = reason
     reseller.full_clean()
     reseller.save()
-    reseller_ensure_role_groups(reseller=reseller, actor=actor, reason=reason)
+    reseller_ensure_role_groups(reseller=reseller)
     return reseller
 
 

@@ -172,6 +172,9 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @reseller_required(MANAGE)
 def member_add(request: HttpRequest) -> HttpResponse:
+    # Adding a member widens who can act for the reseller, as raising a role does.
+    if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
+        return stepped
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         return _render_members(request, add_form=form, status=400)

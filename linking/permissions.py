@@ -1,15 +1,115 @@
 """The only way a view reaches a request, link or customer: scoped to the current reseller.
 
 Another reseller's object is a 404; the role's permission was checked by `reseller_required`.
+
+Also the object permissions on customer accounts: guardian holds the grants of live links (on
+the reseller's role groups), but a grant row may outlive its link until the next sweep. Every
+check asks `customer_has_perm` (the authentication backend below does too), which answers yes
+only while a link that grants the permission is live (`live_link_q`), whatever the sweeps have
+done.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
+from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
+from guardian.backends import ObjectPermissionBackend
+from guardian.core import ObjectPermissionChecker
 
-from accounts.models import Reseller
+from accounts.models import Membership, Reseller, ResellerRoleGroup, User
 from linking import selectors
 from linking.models import CustomerAccount, Link, LinkRequest, Preset
+
+# What links grant on a customer account (linking.services.links.link_grants, and view for
+# every role); any other permission on an account is guardian's answer alone.
+LINK_GRANTED_CODENAMES = frozenset(
+    {
+        "view_customeraccount",
+        "bill_customeraccount",
+        "provision_customeraccount",
+        "delegate_read_customeraccount",
+        "delegate_manage_customeraccount",
+    }
+)
+
+
+def live_link_q(now=None, prefix: str = "") -> Q:
+    """Links whose grants hold at `now` (`Link.is_granting` in a query): active or revoking to
+    its month end, and not past its end (a time-bound link is over at its end date, before the
+    expiry sweep marks it)."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}status__in": Link.GRANTING_STATUSES}) & (
+        Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": now})
+    )
+
+
+def link_is_live(link: Link) -> bool:
+    """`live_link_q` for one link in memory."""
+    return link.is_granting
+
+
+def _holder_roles(holder: User | Group, customer: CustomerAccount) -> list[tuple[int, str]]:
+    """(reseller id, role) through which `holder` may hold grants on the customer: a role
+    group's own, or an active user's memberships of resellers with a live link on it."""
+    if isinstance(holder, Group):
+        return list(
+            ResellerRoleGroup.objects.filter(group=holder).values_list("reseller_id", "role")
+        )
+    if not holder.is_active:
+        return []
+    live = Link.objects.filter(live_link_q(), customer=customer).values("reseller_id")
+    return list(
+        Membership.objects.filter(user=holder, reseller_id__in=live)
+        .order_by()
+        .values_list("reseller_id", "role")
+    )
+
+
+def customer_live_perms(holder: User | Group, customer: CustomerAccount) -> set[str]:
+    """The codenames that live links grant `holder` on the customer, through its roles."""
+    from linking.services.links import _desired_grants
+
+    perms: set[str] = set()
+    for reseller_id, role in _holder_roles(holder, customer):
+        perms |= _desired_grants(reseller_id, customer.pk)[role]
+    return perms
+
+
+def customer_has_perm(holder: User | Group, perm: str, customer: CustomerAccount) -> bool:
+    """Whether `holder` (a user or a role group) holds `perm` on the customer account: what
+    guardian's rows say, and for a permission that links grant, only while such a link is
+    live. A fresh read every call (guardian's checker caches per instance)."""
+    codename = perm.split(".", 1)[-1]
+    if not ObjectPermissionChecker(holder).has_perm(codename, customer):
+        return False
+    if codename not in LINK_GRANTED_CODENAMES:
+        return True
+    return codename in customer_live_perms(holder, customer)
+
+
+class LiveLinkObjectPermissionBackend(ObjectPermissionBackend):
+    """guardian's object permission backend, answering through `customer_has_perm` for
+    customer accounts: `user.has_perm(perm, account)` never says yes for a lapsed link."""
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        if isinstance(obj, CustomerAccount) and getattr(user_obj, "is_authenticated", False):
+            return customer_has_perm(user_obj, perm, obj)
+        return super().has_perm(user_obj, perm, obj)
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return self._live(user_obj, obj, super().get_group_permissions(user_obj, obj))
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return self._live(user_obj, obj, super().get_all_permissions(user_obj, obj))
+
+    def _live(self, user_obj, obj, perms) -> set[str]:
+        perms = set(perms)
+        if not isinstance(obj, CustomerAccount) or not perms & LINK_GRANTED_CODENAMES:
+            return perms
+        live = customer_live_perms(user_obj, obj)
+        return {p for p in perms if p not in LINK_GRANTED_CODENAMES or p in live}
 
 
 def access_link_request(*, reseller: Reseller, pk: int) -> LinkRequest:

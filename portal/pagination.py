@@ -72,11 +72,15 @@ class Page:
 def _keyset(qs: QuerySet, ordering: tuple[str, str], pk: int, forward: bool) -> QuerySet:
     """Rows strictly after (or before) the row `pk` in `ordering` (a field, then the pk in the
     same direction). The anchor's sort value is read by a subquery, so the link carries only
-    an id; the redundant bound lets the index start its range scan at the anchor."""
+    an id; the redundant bound lets the index start its range scan at the anchor.
+
+    The anchor is looked up in `qs` itself (the viewer's reseller and the list's filters): a
+    row outside it has no sort value here, so it yields no rows and tells nothing of itself
+    (not whether it exists, nor when it was made)."""
     key = ordering[0]
     name = key.lstrip("-")
     descending = key.startswith("-")
-    value = Subquery(qs.model._base_manager.filter(pk=pk).values(name)[:1])
+    value = Subquery(qs.order_by().filter(pk=pk).values(name)[:1])
     beyond = "lt" if descending == forward else "gt"
     return qs.filter(
         Q(**{f"{name}__{beyond}": value}) | Q(**{name: value, f"pk__{beyond}": pk}),
@@ -92,7 +96,8 @@ def paginate(request, qs: QuerySet, *, ordering: tuple[str, str], per_page: int 
     """One page of `qs` in `ordering`, as asked by the request's `page`, `after` or `before`.
 
     Two queries (the capped count and the rows), whatever the depth of the page; one when
-    the list is empty.
+    the list is empty; three when `after` or `before` anchors on no row of the list (then
+    the first page is shown).
     """
     per_page = per_page or settings.PORTAL_PAGE_SIZE
     number = _positive(request.GET.get("page"), PAGE_CAP) or 1
@@ -102,14 +107,12 @@ def paginate(request, qs: QuerySet, *, ordering: tuple[str, str], per_page: int 
     capped = counted > COUNT_CAP
     count = min(counted, COUNT_CAP)
     rows: list = []
-    if count == 0:
-        number, has_next, has_previous = 1, False, False
-    elif after is not None:
+    if count and after is not None:
         rows = list(_keyset(qs, ordering, after, True).order_by(*ordering)[: per_page + 1])
         has_next, has_previous = len(rows) > per_page, True
         rows = rows[:per_page]
         number = max(number, 2)
-    elif before is not None:
+    elif count and before is not None:
         rows = list(
             _keyset(qs, ordering, before, False).order_by(*_reverse(ordering))[: per_page + 1]
         )
@@ -117,8 +120,14 @@ def paginate(request, qs: QuerySet, *, ordering: tuple[str, str], per_page: int 
         rows = rows[:per_page][::-1]
         has_next = True
         number = max(number, 2) if has_previous else 1
-    else:
-        if not capped:
+    if count == 0:
+        number, has_next, has_previous = 1, False, False
+    elif not rows:
+        if after is not None or before is not None:
+            # The anchor is no row of this list (another reseller's, one the filters leave
+            # out, one gone since) or nothing lies beyond it: the first page.
+            number = 1
+        elif not capped:
             # Like Django's get_page: past the end is the last page.
             number = min(number, max(1, -(-count // per_page)))
         start = (number - 1) * per_page

@@ -119,7 +119,8 @@ AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username and address is refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # guardian's backend, but a customer account's link grant holds only while the link is live.
+    "linking.permissions.LiveLinkObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -134,6 +135,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# guardian looks for its own backend by name; linking.permissions subclasses it.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 # Nothing in the portal is public through guardian: no anonymous user row.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False

@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -21,6 +20,7 @@ from linking.models import (
     Notification,
     RequestItem,
 )
+from linking.permissions import live_link_q
 from linking.services._common import _lock_link, _move_link, _notify, _on_commit, _save, can_link
 
 logger = logging.getLogger(__name__)
@@ -48,10 +48,7 @@ def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
     desired: dict[str, set[str]] = {role: set() for role in Role}
     # A delegation past its end date grants nothing, even before the sweep marks it expired.
     for link in Link.objects.filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()),
-        reseller_id=reseller_id,
-        customer_id=customer_id,
-        status__in=Link.GRANTING_STATUSES,
+        live_link_q(), reseller_id=reseller_id, customer_id=customer_id
     ).only("link_type", "access_level"):
         for role in _VIEW_ROLES:
             desired[role].add("view_customeraccount")

@@ -151,15 +151,34 @@ def test_membership_add_and_remove_are_recorded(cast):
     )
 
 
-def test_new_reseller_role_grants_are_recorded_once(cast):
-    events = AuditEvent.objects.filter(
-        reseller=cast.reseller, permission__startswith="accounts."
-    ).count()
-    assert events == 9  # the four roles' permissions on the reseller
-    from accounts.services import reseller_ensure_role_groups
+def test_a_new_reseller_grants_nothing_on_itself(cast):
+    # The role's permissions come from the membership: no guardian grant, so no event.
+    assert not AuditEvent.objects.filter(permission__startswith="accounts.").exists()
 
-    reseller_ensure_role_groups(reseller=cast.reseller, actor=cast.staff, reason="again")
-    assert not AuditEvent.objects.filter(reason="again").exists()
+
+def test_the_migration_removes_reseller_grants_with_an_event_each(cast):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from guardian.shortcuts import assign_perm
+
+    from accounts.models import ResellerGroupObjectPermission, ResellerUserObjectPermission
+
+    migration = import_module("accounts.migrations.0004_role_from_membership")
+    group = ResellerRoleGroup.objects.get(reseller=cast.reseller, role=Role.VIEWER).group
+    assign_perm("accounts.manage_members", group, cast.reseller)
+    assign_perm("accounts.approve_requests", cast.viewer, cast.other)
+    # The migration reads only the editor's connection.
+    migration.remove_reseller_object_permissions(apps, SimpleNamespace(connection=connection))
+    assert not ResellerGroupObjectPermission.objects.exists()
+    assert not ResellerUserObjectPermission.objects.exists()
+    events = AuditEvent.objects.filter(action=REMOVED, reason__startswith=migration.REASON)
+    assert sorted((e.permission, e.reseller_id, e.group_id, e.user_id) for e in events) == sorted(
+        [
+            ("accounts.manage_members", cast.reseller.pk, group.pk, None),
+            ("accounts.approve_requests", cast.other.pk, None, cast.viewer.pk),
+        ]
+    )
 
 
 def test_audit_events_refuse_edits_in_python(cast):

@@ -131,6 +131,43 @@ def test_member_removal_asks_on_the_confirmation_page_and_on_the_post(client, ca
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
+ADD = reverse("accounts:member-add")
+
+
+def test_adding_a_member_right_after_login_needs_no_step_up(client, cast):
+    password_login(client, cast.admin)
+    response = client.post(ADD, {"email": cast.no_member.email, "role": "admin"})
+    assert response["Location"] == reverse("accounts:member-list")
+    assert Membership.objects.get(user=cast.no_member).role == Role.ADMIN
+
+
+@pytest.mark.parametrize("role", ["admin", "viewer"])
+def test_adding_a_member_after_the_window_is_sent_to_step_up_and_adds_nothing(client, cast, role):
+    password_login(client, cast.admin)
+    with later():
+        response = client.post(ADD, {"email": cast.no_member.email, "role": role})
+        assert step_up_target(response) == reverse("accounts:member-list")
+    assert not Membership.objects.filter(user=cast.no_member).exists()
+    assert not cast.no_member.groups.exists()
+
+
+def test_adding_a_member_works_after_the_step_up(client, cast):
+    password_login(client, cast.admin)
+    with later():
+        back_to = step_up_target(client.post(ADD, {"email": cast.no_member.email, "role": "admin"}))
+        client.post(STEP_UP, {"password": PASSWORD, "next": back_to})
+        response = client.post(ADD, {"email": cast.no_member.email, "role": "admin"})
+    assert response["Location"] == reverse("accounts:member-list")
+    assert Membership.objects.get(user=cast.no_member).role == Role.ADMIN
+
+
+def test_a_viewer_adding_a_member_with_a_stale_session_is_still_403(client, cast):
+    password_login(client, cast.viewer)
+    with later():
+        response = client.post(ADD, {"email": cast.no_member.email, "role": "admin"})
+    assert response.status_code == 403
+
+
 def test_roles_and_tenancy_are_checked_before_the_step_up(client, cast):
     # A stale session must not turn a 403 or a 404 into a step-up page.
     membership = viewer_membership(cast)

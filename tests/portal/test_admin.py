@@ -233,9 +233,10 @@ AUDITOR_POLICY = {
     "history": (200, 200),  # a page; a POST changes nothing
     "simple_history": (200, 403),  # a historical version; revert is refused
     "password_change": (403, 403),
-    "permissions": (302, 302),  # guardian sends users without its permissions away
-    "permissions_manage_user": (302, 302),
-    "permissions_manage_group": (302, 302),
+    # guardian sends users without its permissions away; a POST is refused for everyone.
+    "permissions": (302, 403),
+    "permissions_manage_user": (302, 403),
+    "permissions_manage_group": (302, 403),
     "trail": (200, 405),
     "export": (400, 405),  # without a date range
 }
@@ -350,3 +351,87 @@ def test_staff_deleting_a_region_keeps_every_history_row(client, world):
     assert not Region.objects.filter(pk=region.pk).exists()
     # One more row, the deletion; none rewritten (PostgreSQL would refuse it).
     assert Region.history.count() + CustomerAccount.history.count() == history_before + 1
+
+
+# --- roles are read-only in the admin --------------------------------------------------------
+
+
+def test_staff_cannot_grant_permissions_on_guardians_pages(client, world):
+    client.force_login(world.staff)
+    reseller = world.reseller
+    group = ResellerRoleGroup.objects.get(reseller=reseller, role="viewer").group
+    customer = Link.objects.get().customer
+    base = url(Reseller, "permissions", reseller.pk)
+    user_page = reverse(
+        "admin:accounts_reseller_permissions_manage_user", args=[reseller.pk, world.viewer.pk]
+    )
+    group_page = reverse(
+        "admin:accounts_reseller_permissions_manage_group", args=[reseller.pk, group.pk]
+    )
+    # Staff may read what is held.
+    for path in (base, user_page, group_page):
+        assert client.get(path).status_code == 200, path
+    before = snapshot()
+    posts = [
+        (base, {"submit_manage_group": "1", "group": group.name}),
+        (base, {"submit_manage_user": "1", "user": world.viewer.username}),
+        (group_page, {"permissions": ["manage_members", "approve_requests"]}),
+        (user_page, {"permissions": ["manage_members"]}),
+    ]
+    for path, data in posts:
+        assert client.post(path, data).status_code == 403, path
+    assert snapshot() == before
+    assert not AuditEvent.objects.filter(actor=world.staff).exists()
+    assert not world.viewer.has_perm("accounts.manage_members", reseller)
+    assert world.viewer.has_perm("linking.view_customeraccount", customer)
+
+
+def test_staff_cannot_put_a_user_into_a_role_group_in_the_user_admin(client, world):
+    client.force_login(world.staff)
+    admin_group = ResellerRoleGroup.objects.get(reseller=world.reseller, role="admin").group
+    viewer_group = ResellerRoleGroup.objects.get(reseller=world.reseller, role="viewer").group
+    auditors = Group.objects.get(name="auditors")
+    user = world.viewer
+    page = client.get(url(User, "change", user.pk))
+    assert page.status_code == 200
+    offered = set(page.context["adminform"].form.fields["groups"].queryset)
+    assert offered == {auditors}
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    response = client.post(url(User, "change", user.pk), {**data, "groups": [admin_group.pk]})
+    assert response.status_code == 200  # the form refuses the choice
+    assert set(user.groups.all()) == {viewer_group}
+    # Saving with a platform group keeps the role group as it is; leaving it out too.
+    response = client.post(url(User, "change", user.pk), {**data, "groups": [auditors.pk]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert set(user.groups.all()) == {viewer_group, auditors}
+    response = client.post(url(User, "change", user.pk), data)
+    assert response.status_code == 302
+    assert set(user.groups.all()) == {viewer_group}
+
+
+def test_staff_cannot_change_or_delete_a_role_group_in_the_group_admin(client, world):
+    client.force_login(world.staff)
+    group = ResellerRoleGroup.objects.get(reseller=world.reseller, role="viewer").group
+    assert client.get(url(Group, "change", group.pk)).status_code == 200
+    before = snapshot()
+    assert client.post(url(Group, "change", group.pk), {"name": "x"}).status_code == 403
+    assert client.post(url(Group, "delete", group.pk), {"post": "yes"}).status_code == 403
+    response = client.post(
+        url(Group, "changelist"),
+        {"action": "delete_selected", "_selected_action": [group.pk], "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert snapshot() == before
+    # The platform's own groups stay editable.
+    auditors = Group.objects.get(name="auditors")
+    assert client.get(url(Group, "change", auditors.pk)).status_code == 200

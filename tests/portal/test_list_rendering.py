@@ -12,7 +12,6 @@ from django.template.defaultfilters import date
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.timezone import template_localtime
-from guardian.core import ObjectPermissionChecker
 
 from accounts.permissions import reseller_perms
 from linking import forms
@@ -71,34 +70,36 @@ def test_row_url_follows_the_script_prefix():
     assert pk_url_for("linking:link-detail", 5) == reverse("linking:link-detail", args=[5])
 
 
-def test_reseller_perms_are_guardians_answer(cast):
+def test_reseller_perms_are_the_membership_roles(cast):
+    from accounts.models import ROLE_PERMISSIONS, Membership
+
     for user in (cast.admin, cast.initiator, cast.approver, cast.viewer, cast.auditor):
         for reseller in (cast.reseller, cast.other):
-            expected = set(ObjectPermissionChecker(user).get_perms(reseller))
+            membership = Membership.objects.filter(user=user, reseller=reseller).first()
+            expected = set(ROLE_PERMISSIONS[membership.role]) if membership else set()
             assert reseller_perms(user=user, reseller=reseller) == expected
     assert reseller_perms(user=cast.outsider, reseller=cast.reseller) == set()
     assert reseller_perms(user=cast.no_member, reseller=cast.reseller) == set()
 
 
-def test_membership_perms_are_guardians_answer(cast, django_assert_num_queries):
+def test_membership_perms_are_read_from_the_row(cast, django_assert_num_queries):
     from accounts.models import Membership
-    from accounts.permissions import membership_perms, with_role_perms
+    from accounts.permissions import membership_perms
 
     users = (cast.admin, cast.initiator, cast.approver, cast.viewer, cast.auditor, cast.outsider)
-    memberships = list(with_role_perms(Membership.objects.filter(user__in=users)))
+    memberships = list(Membership.objects.filter(user__in=users).select_related("user"))
     assert {m.reseller_id for m in memberships} == {cast.reseller.pk, cast.other.pk}
     for membership in memberships:
-        expected = set(ObjectPermissionChecker(membership.user).get_perms(membership.reseller))
+        expected = reseller_perms(user=membership.user, reseller=membership.reseller)
         assert expected
         with django_assert_num_queries(0):
             assert membership_perms(user=membership.user, membership=membership) == expected
-    # A membership read without the annotations asks the database.
-    plain = Membership.objects.select_related("user", "reseller").get(user=cast.viewer)
-    assert membership_perms(user=plain.user, membership=plain) == reseller_perms(
-        user=cast.viewer, reseller=plain.reseller
-    )
+    # Another user's membership gives nothing; nor does an inactive user's own.
+    viewer = next(m for m in memberships if m.user_id == cast.viewer.pk)
+    admin = next(m for m in memberships if m.user_id == cast.admin.pk)
+    assert membership_perms(user=cast.viewer, membership=admin) == set()
     cast.viewer.is_active = False
-    assert membership_perms(user=cast.viewer, membership=memberships[0]) == set()
+    assert membership_perms(user=cast.viewer, membership=viewer) == set()
 
 
 def test_request_rows_say_their_link_types_in_item_order(client, cast):

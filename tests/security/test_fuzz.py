@@ -25,6 +25,7 @@ from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from accounts.admin import PortalUserChangeForm
 from accounts.audit_admin import TrailFilterForm
 from accounts.audit_trail import trail_sources
 from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
@@ -138,6 +139,10 @@ FORM_BUILDERS = {
     ),
     "linking.preset_forms.ApplyPresetForm": lambda w, d: preset_forms.ApplyPresetForm(
         d, presets=[w.a.preset]
+    ),
+    # The user admin's form, on a member (who holds a role group the form must keep).
+    "accounts.admin.PortalUserChangeForm": lambda w, d: PortalUserChangeForm(
+        d, instance=w.a.reseller.memberships.select_related("user").first().user
     ),
 }
 
