@@ -20,6 +20,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from portal.admin_lists import BoundedDateHierarchyMixin
 
 
 @admin.register(Region)
@@ -70,7 +71,7 @@ class RequestItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(LinkRequest)
-class LinkRequestAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class LinkRequestAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "reseller",
@@ -126,7 +127,7 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentRecordAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "receipt_reference",
         "request",
@@ -142,7 +143,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class NotificationAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
@@ -151,7 +152,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class BatchAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "reseller",
@@ -179,7 +180,7 @@ class BatchRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DirectoryImport)
-class DirectoryImportAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class DirectoryImportAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "file_name",

@@ -109,3 +109,24 @@ def test_an_unknown_consent_address_is_a_customer_page(client, cast):
     response = client.get(f"/consent/{token}/nothing-here/")
     assert response.status_code == 404
     assert "customer consent" in _body(response) and token not in _body(response)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_at__year": "2147483648"},
+        {"created_at__year": "9999"},
+        {"created_at__year": "9999", "created_at__month": "12"},
+        {"created_at__year": "0"},
+    ],
+)
+def test_an_impossible_date_drill_down_in_an_admin_list_is_not_a_server_error(client, cast, query):
+    from django.contrib.admin.sites import site
+
+    login(client, cast.staff)
+    lists = [m for m, a in site._registry.items() if a.date_hierarchy]
+    assert lists
+    for model in lists:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url, query)
+        assert response.status_code == 302 and "e=1" in response["Location"], url
