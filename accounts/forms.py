@@ -5,10 +5,11 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Role
+from portal.identifiers import IdentifierEmailField
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
+    email = IdentifierEmailField(label="E-mail address", max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
     def clean_email(self) -> str:

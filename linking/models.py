@@ -13,6 +13,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.models import LinkType, Reseller, Site
+from portal.identifiers import clean_identifier
 
 _UNREAD = object()
 _LINK_TYPE_LABELS = dict(LinkType.choices)
@@ -21,8 +22,9 @@ ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 
 def normalise_account_id(raw: str) -> str:
-    """Strip the spaces and dashes people paste with an account id."""
-    return re.sub(r"[\s\-]", "", raw or "")
+    """The identifier's normal form (see portal.identifiers), without the spaces and dashes
+    people paste with an account id."""
+    return re.sub(r"[\s\-]", "", clean_identifier(raw))
 
 
 def format_account_id(account_id: str) -> str:
