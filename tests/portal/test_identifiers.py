@@ -119,3 +119,16 @@ def test_the_request_filter_matches_a_ticket_typed_with_invisible_characters(cli
     response = client.get(reverse("linking:request-list"), {"ticket": "\u200bINC"})
     assert response.status_code == 200
     assert response.context["form"].cleaned_data["ticket"] == "INC"
+
+
+def test_the_audit_trail_filter_takes_a_partner_id_with_invisible_characters(cast):
+    from accounts.audit_admin import TrailFilterForm
+    from accounts.audit_trail import trail_sources
+
+    pid = cast.reseller.partner_id
+    form = TrailFilterForm({"reseller": f"\u200b{pid}\ufeff"}, sources=trail_sources())
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["reseller"] == cast.reseller.pk
+    refused = TrailFilterForm({"reseller": "P-9\x01"}, sources=trail_sources())
+    assert not refused.is_valid()
+    assert "P-9\\u0001" in refused.errors["reseller"][0]
