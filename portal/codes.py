@@ -281,6 +281,16 @@ _ENTRIES = [
         "Check the address with the customer. Once the directory holds the right address, "
         "resend the consent e-mail from the request page.",
     ),
+    Code(
+        "LNK-C008",
+        CONSENT,
+        "Decision already recorded",
+        "This request was already decided, and the decision was recorded; this page records "
+        "nothing more.",
+        "Your receipt was e-mailed to the account's contact address when the decision was "
+        "made. To change your mind, ask your partner: they can send a new request, or you can "
+        "withdraw a delegation from the link in its e-mail.",
+    ),
     # --- resend and reminders -------------------------------------------------------------
     Code(
         "LNK-R001",

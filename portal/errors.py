@@ -11,6 +11,7 @@ class PortalError(Exception):
 
         entry = CODES.get(code)
         self.code = code
+        self.params = params
         self.stage = entry.stage if entry else ""
         self.title = entry.title if entry else code
         self.message = message or (entry.message.format(**params) if entry else code)
