@@ -787,6 +787,7 @@ class Batch(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = "batches"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

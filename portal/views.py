@@ -1,8 +1,9 @@
 """The dashboard, the error-code help page, health and the error pages."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import reseller_required
@@ -22,6 +23,13 @@ def dashboard(request):
 @login_not_required
 def error_codes(request):
     return render(request, "portal/error_codes.html", {"stages": codes_by_stage()})
+
+
+@require_GET
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico before reading the page's icon link."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
 @require_GET

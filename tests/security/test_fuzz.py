@@ -21,14 +21,14 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import constants as message_levels
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from accounts.audit_admin import TrailFilterForm
 from accounts.audit_trail import trail_sources
-from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
+from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.consent_forms import ConsentForm
@@ -107,6 +107,9 @@ def _consent_items(world):
 # Form -> how a page builds it from posted data (the arguments the view passes).
 FORM_BUILDERS = {
     "accounts.forms.MemberAddForm": lambda w, d: MemberAddForm(d),
+    "accounts.forms.LoginForm": lambda w, d: LoginForm(
+        RequestFactory().post("/accounts/login/"), data=d
+    ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
     "accounts.forms.SwitchResellerForm": lambda w, d: SwitchResellerForm(d),
     "linking.forms.RequestFilterForm": lambda w, d: linking_forms.RequestFilterForm(
