@@ -230,7 +230,9 @@ if REDIS_URL:
         "interval_max": 0.5,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The filesystem transport ignores the host, but kombu warns on every connection when the
+    # URL names none ("No hostname was supplied"): name the one it would assume.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FS_DIR / "queue"),
         "data_folder_out": str(CELERY_FS_DIR / "queue"),
