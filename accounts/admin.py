@@ -19,6 +19,7 @@ from guardian.admin import ReinforcedGuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import services
+from accounts.audit_trail import HistoryChangesDisplay
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
 
 
@@ -29,6 +30,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     SIMPLE_HISTORY_REVERT_DISABLED (it only hides the button), and for a view-only user that
     save writes the old values back to the live row. History is read-only here, for everyone.
     """
+
+    object_history_template = "admin/history/object_history.html"
+    object_history_list_template = "admin/history/object_history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoryChangesDisplay(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):

@@ -24,6 +24,8 @@ from accounts.audit_trail import (
     trail_sources,
 )
 from accounts.models import AuditEvent, Reseller, User
+from portal.admin_lists import BoundedDateHierarchyMixin
+from portal.identifiers import IdentifierField, visible
 from portal.tabular import csv_lines
 from portal.tabular import safe_cell as _cell
 
@@ -35,8 +37,8 @@ class TrailFilterForm(forms.Form):
     end = forms.DateField(
         label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    actor = forms.CharField(label="Actor e-mail", required=False, max_length=254)
-    reseller = forms.CharField(label="Reseller partner id", required=False, max_length=20)
+    actor = IdentifierField(label="Actor e-mail", required=False, max_length=254)
+    reseller = IdentifierField(label="Reseller partner id", required=False, max_length=20)
     model = forms.ChoiceField(label="Model", required=False)
     kind = forms.ChoiceField(label="Change", required=False)
 
@@ -56,7 +58,7 @@ class TrailFilterForm(forms.Form):
             return None
         reseller = Reseller.objects.filter(partner_id__iexact=partner_id).only("pk").first()
         if reseller is None:
-            raise forms.ValidationError(f"No reseller has the partner id “{partner_id}”.")
+            raise forms.ValidationError(f"No reseller has the partner id “{visible(partner_id)}”.")
         return reseller.pk
 
     def clean(self):
@@ -120,7 +122,7 @@ def csv_row(entry) -> list[str]:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "action",

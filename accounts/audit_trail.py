@@ -30,11 +30,33 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.urls import NoReverseMatch, reverse
-from simple_history.models import HistoricalChanges
+from simple_history.models import DeletedObject, HistoricalChanges
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.models import AuditEvent, Reseller
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+EMPTY_VALUE = "(empty)"
+
+
+class HistoryChangesDisplay(HistoricalRecordContextHelper):
+    """The old → new values of the admin's history page, as an auditor reads them.
+
+    simple-history shows an empty foreign key as "Deleted user (pk=None)", which reads as if a
+    user had been deleted; an empty value is "(empty)", and a related row deleted since is
+    named by its id.
+    """
+
+    def prepare_delta_change_value(self, change, value):
+        if isinstance(value, DeletedObject):
+            if value.pk is None:
+                return EMPTY_VALUE
+            return f"{value.model._meta.verbose_name} #{value.pk} (deleted since)"
+        if value is None or value == "":
+            return EMPTY_VALUE
+        return super().prepare_delta_change_value(change, value)
+
+
 EVENT_LABEL = AuditEvent._meta.label_lower
 
 

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
+from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from accounts.middleware import SESSION_KEY, get_memberships
 from accounts.models import Membership, Role
 from accounts.permissions import access_membership, reseller_required
@@ -30,7 +30,9 @@ MANAGE = "manage_members"
 
 login_view = login_not_required(
     auth_views.LoginView.as_view(
-        template_name="accounts/login.html", redirect_authenticated_user=True
+        template_name="accounts/login.html",
+        redirect_authenticated_user=True,
+        authentication_form=LoginForm,
     )
 )
 # Django's LogoutView accepts POST only, so a prefetched link cannot log anyone out.

@@ -20,6 +20,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from portal.admin_lists import BoundedDateHierarchyMixin
 
 
 @admin.register(Region)
@@ -70,7 +71,7 @@ class RequestItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(LinkRequest)
-class LinkRequestAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class LinkRequestAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "reseller",
@@ -152,7 +153,7 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentRecordAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "receipt_reference",
         "request",
@@ -168,7 +169,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class NotificationAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
@@ -177,7 +178,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class BatchAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "reseller",
@@ -205,7 +206,7 @@ class BatchRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DirectoryImport)
-class DirectoryImportAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+class DirectoryImportAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "file_name",

@@ -24,6 +24,7 @@ from linking.models import (
     normalise_account_id,
 )
 from portal.codes import CODES
+from portal.identifiers import visible
 
 MIN_DELEGATION_DAYS = 1
 MAX_DELEGATION_DAYS = 730
@@ -96,7 +97,7 @@ def parse_account_id(raw_account_id: str) -> tuple[str, list[Reason]]:
     if not account_id:
         return "", [reason("LNK-V021")]
     if not ACCOUNT_ID_RE.match(account_id):
-        return "", [reason("LNK-V001", account_id=(raw_account_id or "").strip()[:40])]
+        return "", [reason("LNK-V001", account_id=visible((raw_account_id or "").strip()))]
     return account_id, []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from linking.models import RequestItem
+from portal.identifiers import IdentifierField
 
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -31,7 +32,7 @@ class ConsentForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             )
         if needs_confirmation:
-            self.fields["confirm_account_id"] = forms.CharField(
+            self.fields["confirm_account_id"] = IdentifierField(
                 required=False,
                 max_length=40,
                 label="Type your account id to confirm",

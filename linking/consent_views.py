@@ -30,7 +30,16 @@ RECEIPT_MAX_AGE = timedelta(days=30)
 MAX_TOKEN_LENGTH = 1000
 
 # Unknown or tampered links are "not found"; expired, used or withdrawn ones are "gone".
-_ERROR_STATUS = {"LNK-C001": 404, "LNK-C002": 410, "LNK-C003": 410, "LNK-C004": 410}
+_ERROR_STATUS = {
+    "LNK-C001": 404,
+    "LNK-C002": 410,
+    "LNK-C003": 410,
+    "LNK-C004": 410,
+    "LNK-C008": 410,
+}
+# The receipts this browser's decisions produced, by request: a stale tab of the same browser
+# is shown its receipt. Another browser holding the link only reads that a decision exists.
+_SESSION_RECEIPTS = "consent_receipts"
 _FORM_ERRORS = {"LNK-C005", "LNK-C006"}
 
 
@@ -88,12 +97,21 @@ def _scope(
 
 
 def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
+    receipt = None
+    if exc.code == "LNK-C008":
+        receipt = request.session.get(_SESSION_RECEIPTS, {}).get(str(exc.params["request_id"]))
     return render(
         request,
         "consent/consent_error.html",
-        {"error": exc},
+        {"error": exc, "receipt_signed": receipt},
         status=_ERROR_STATUS.get(exc.code, 404),
     )
+
+
+def _remember_receipt(request: HttpRequest, request_id: int, signed: str) -> None:
+    receipts_seen = dict(list(request.session.get(_SESSION_RECEIPTS, {}).items())[-9:])
+    receipts_seen[str(request_id)] = signed
+    request.session[_SESSION_RECEIPTS] = receipts_seen
 
 
 def _user_agent(request: HttpRequest) -> str:
@@ -158,7 +176,9 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
                 else:
                     form.add_error("confirm_account_id", exc.message)
             else:
-                return redirect("consent:receipt", signed=receipt_sign(receipt))
+                signed = receipt_sign(receipt)
+                _remember_receipt(request, req.pk, signed)
+                return redirect("consent:receipt", signed=signed)
     else:
         form = ConsentForm(items=items, needs_confirmation=needs_confirmation)
     now = timezone.now()

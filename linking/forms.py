@@ -18,6 +18,7 @@ from linking.models import (
 )
 from linking.selectors import RequestFilters
 from portal.form_rendering import quick_widget_renderer
+from portal.identifiers import IdentifierEmailField, IdentifierField
 
 WAITING_ON_CHOICES = [
     ("", "Anyone"),
@@ -47,10 +48,10 @@ class RequestFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
     waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
-    customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+    customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
     initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    ticket = forms.CharField(required=False, max_length=80, label="Ticket (starts with)")
+    q = IdentifierField(required=False, max_length=200, label="Search")
+    ticket = IdentifierField(required=False, max_length=80, label="Ticket (starts with)")
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,8 +90,8 @@ class LinkFilterForm(forms.Form):
         required=False, label="State", choices=_with_any(Link.Status.choices)
     )
     link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
-    customer = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
-    q = forms.CharField(
+    customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
+    q = IdentifierField(
         required=False, max_length=200, label="Search (reference, customer, ticket)"
     )
     expiring = forms.BooleanField(
@@ -121,7 +122,7 @@ class LinkFilterForm(forms.Form):
 
 class SearchForm(forms.Form):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    q = forms.CharField(required=False, max_length=200, label="Customer (id or name)")
+    q = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,7 +133,7 @@ class SearchForm(forms.Form):
 
 class RequestSearchForm(forms.Form):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    q = forms.CharField(
+    q = IdentifierField(
         required=False, max_length=200, label="Search (reference, ticket, customer)"
     )
 
@@ -162,7 +163,7 @@ class TypesForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    account_id = forms.CharField(
+    account_id = IdentifierField(
         label="Customer account id",
         max_length=40,
         required=False,
@@ -243,7 +244,7 @@ class ScopeForm(forms.Form):
 
 
 class DetailsForm(forms.Form):
-    ticket_reference = forms.CharField(
+    ticket_reference = IdentifierField(
         label="Ticket reference",
         max_length=80,
         required=False,
@@ -272,7 +273,7 @@ class ReasonForm(forms.Form):
 
 
 class ResendForm(forms.Form):
-    contact_email = forms.EmailField(
+    contact_email = IdentifierEmailField(
         label="Corrected contact e-mail (optional)",
         required=False,
         help_text="Must match the directory's contact address of the account.",

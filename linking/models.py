@@ -13,6 +13,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.models import LinkType, Reseller, Site
+from portal.identifiers import clean_identifier
+from portal.indexes import CoveringIndex
 
 _UNREAD = object()
 _LINK_TYPE_LABELS = dict(LinkType.choices)
@@ -21,8 +23,9 @@ ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 
 
 def normalise_account_id(raw: str) -> str:
-    """Strip the spaces and dashes people paste with an account id."""
-    return re.sub(r"[\s\-]", "", raw or "")
+    """The identifier's normal form (see portal.identifiers), without the spaces and dashes
+    people paste with an account id."""
+    return re.sub(r"[\s\-]", "", clean_identifier(raw))
 
 
 def format_account_id(account_id: str) -> str:
@@ -247,7 +250,7 @@ class LinkRequest(models.Model):
         indexes = [
             # The list filtered by status, in its order; the deadlines ride along so that its
             # capped count ("open" excludes the overdue) reads the index alone, not the table.
-            models.Index(
+            CoveringIndex(
                 fields=["reseller", "status", "-created_at", "-id"],
                 include=["consent_deadline", "approval_deadline"],
                 name="req_reseller_status_created",
@@ -259,7 +262,7 @@ class LinkRequest(models.Model):
             models.Index(fields=["status", "next_reminder_at"], name="req_status_next_reminder"),
             # The approval queue and the dashboard's oldest waits read in this order; the queue
             # leaves out the user's own and the overdue, which these included columns decide.
-            models.Index(
+            CoveringIndex(
                 fields=["reseller", "status", "status_changed_at", "id"],
                 include=["initiator", "consent_deadline", "approval_deadline"],
                 name="req_reseller_waiting_cover",
@@ -872,6 +875,7 @@ class Batch(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = "batches"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

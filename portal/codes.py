@@ -13,8 +13,10 @@ APPROVAL = "approval"
 CONSENT = "consent"
 ACTIVATION = "activation"
 VERIFICATION = "verification"
+# What any page can answer, whatever it does: a bad request, a refused role, a missing page.
+PAGE = "page"
 
-STAGES = [VALIDATION, APPROVAL, CONSENT, ACTIVATION, VERIFICATION]
+STAGES = [VALIDATION, APPROVAL, CONSENT, ACTIVATION, VERIFICATION, PAGE]
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,16 @@ _ENTRIES = [
         "The consent e-mail to {email} was refused by the receiving mail server.",
         "Check the address with the customer. Once the directory holds the right address, "
         "resend the consent e-mail from the request page.",
+    ),
+    Code(
+        "LNK-C008",
+        CONSENT,
+        "Decision already recorded",
+        "This request was already decided, and the decision was recorded; this page records "
+        "nothing more.",
+        "Your receipt was e-mailed to the account's contact address when the decision was "
+        "made. To change your mind, ask your partner: they can send a new request, or you can "
+        "withdraw a delegation from the link in its e-mail.",
     ),
     # --- resend and reminders -------------------------------------------------------------
     Code(
@@ -693,6 +705,63 @@ _ENTRIES = [
         "The password is not correct.",
         "Type the password you log in with. After {limit} wrong attempts logging in is paused "
         "for {minutes} minutes.",
+    ),
+    # --- page: the error pages any address can answer ---------------------------------------
+    Code(
+        "PRT-P001",
+        PAGE,
+        "Bad request",
+        "The portal could not understand this request.",
+        "Go back, reload the page and try again. If it happens again, tell platform support "
+        "the error code and the time.",
+    ),
+    Code(
+        "PRT-P002",
+        PAGE,
+        "Character that cannot be stored",
+        "The address or a field holds a character the portal cannot store ({where}).",
+        "Remove invisible or control characters (often pasted along with a value) and try "
+        "again; type the value by hand if you cannot see them.",
+    ),
+    Code(
+        "PRT-P003",
+        PAGE,
+        "Not allowed",
+        "Your role does not allow this page or action.",
+        "Ask an admin of your reseller for the role you need, or go back to the dashboard.",
+    ),
+    Code(
+        "PRT-P004",
+        PAGE,
+        "Not found",
+        "There is nothing at this address, or it is not yours to see.",
+        "Check the address, or start again from the dashboard.",
+    ),
+    Code(
+        "PRT-P005",
+        PAGE,
+        "Something went wrong",
+        "The portal failed to answer; the error has been logged.",
+        "Try again in a moment. Nothing is recorded twice if you repeat the action. If it "
+        "keeps happening, tell platform support the error code and the time.",
+    ),
+    Code(
+        "PRT-P006",
+        PAGE,
+        "Form expired",
+        "The form was sent without the security cookie it was opened with (the page is old, "
+        "or cookies were cleared or blocked); nothing was recorded.",
+        "Reload the page, then send the form again. If it happens again, allow cookies for "
+        "this site.",
+    ),
+    Code(
+        "PRT-P007",
+        CONSENT,
+        "Consent page expired",
+        "Your answer was sent without the security cookie this page was opened with; nothing "
+        "was recorded.",
+        "Reload this page from the link in your e-mail, then decide again. If it happens "
+        "again, allow cookies for this site.",
     ),
 ]
 

@@ -15,6 +15,7 @@ class PortalError(Exception):
             # entry on the help page: a programming error, refused where it is made.
             raise ValueError(f"{code!r} is not in the catalogue of error codes (portal.codes).")
         self.code = code
+        self.params = params
         self.stage = entry.stage
         self.title = entry.title
         self.message = message or entry.message.format(**params)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 handler400 = "portal.views.bad_request"

@@ -1,13 +1,15 @@
 """The dashboard, the error-code help page, health and the error pages."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import reseller_required
 from linking import selectors
 from portal.codes import codes_by_stage
+from portal.errors import PortalError
 
 
 @require_GET
@@ -25,21 +27,57 @@ def error_codes(request):
 
 @require_GET
 @login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico before reading the page's icon link."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
+
+
+@require_GET
+@login_not_required
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+# --- error pages: a code, a plain message and what to do, never the address echoed (a consent
+# or receipt address carries its token) ----------------------------------------------------------
+
+_CUSTOMER_PREFIX = "/consent/"
+
+
+def _customer_page(request) -> bool:
+    """The customer's pages (consent, withdrawal, receipt) have their own layout, without the
+    portal's navigation."""
+    return request.path.startswith(_CUSTOMER_PREFIX)
+
+
+def error_page(request, error: PortalError, status: int) -> HttpResponse:
+    """The portal's page for a refused or failed request."""
+    base = "consent/base.html" if _customer_page(request) else "base.html"
+    return render(
+        request,
+        "errors/error.html",
+        {"error": error, "status": status, "base_template": base},
+        status=status,
+    )
+
+
 def bad_request(request, exception=None):
-    return render(request, "errors/400.html", status=400)
+    return error_page(request, PortalError("PRT-P001"), 400)
 
 
 def permission_denied(request, exception=None):
-    return render(request, "errors/403.html", status=403)
+    return error_page(request, PortalError("PRT-P003"), 403)
 
 
 def page_not_found(request, exception=None):
-    return render(request, "errors/404.html", status=404)
+    return error_page(request, PortalError("PRT-P004"), 404)
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    return error_page(request, PortalError("PRT-P005"), 500)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent without its CSRF cookie or token: a stale tab, a lost or blocked cookie."""
+    code = "PRT-P007" if _customer_page(request) else "PRT-P006"
+    return error_page(request, PortalError(code), 403)

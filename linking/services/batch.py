@@ -28,6 +28,7 @@ from linking.services.presets import preset_item_values
 from linking.services.requests import link_request_create_submitted
 from portal import tabular
 from portal.errors import PortalError
+from portal.identifiers import clean_identifier, visible
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def parse_row(
     """
     values = row.values
     reasons: list[checks.Reason] = []
-    key = values.get("key", "")
+    key = clean_identifier(values.get("key", ""))
     if not key:
         reasons.append(checks.reason("LNK-B010", max_length=BATCH_KEY_MAX))
     elif len(key) > BATCH_KEY_MAX:
@@ -242,7 +243,7 @@ def parse_row(
         items.append(spec)
     default_consent = preset["consent_days"] or reseller.consent_days
     consent_days = _whole_number(values, "consent_days", default_consent, reasons)
-    ticket, note = values.get("ticket", ""), values.get("note", "")
+    ticket, note = clean_identifier(values.get("ticket", "")), values.get("note", "")
     if len(ticket) > MAX_TICKET:
         reasons.append(checks.reason("LNK-B017", column="ticket", max_length=MAX_TICKET))
     if len(note) > MAX_NOTE:
@@ -250,7 +251,7 @@ def parse_row(
     return ParsedRow(
         number=row.number,
         key=key,
-        account_id=values.get("account_id", "")[:40],
+        account_id=clean_identifier(values.get("account_id", ""))[:40],
         link_types=link_types,
         items=items,
         consent_days=consent_days,
@@ -298,7 +299,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
         row.values = p.as_values()
         if p.key in existing and p.key not in first_by_key:
             reference = f"LR-{existing[p.key]:06d}"
-            reasons = [checks.reason("LNK-B013", key=p.key[:60], reference=reference)]
+            reasons = [checks.reason("LNK-B013", key=visible(p.key), reference=reference)]
             row.outcome, row.request_id = Outcome.EXISTING, existing[p.key]
             row.reasons, row.codes = _reason_dicts(reasons), "LNK-B013"
             first_by_key[p.key] = p.number
@@ -308,7 +309,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
         if p.key:
             if p.key in first_by_key:
                 reasons.append(
-                    checks.reason("LNK-B011", key=p.key[:60], other_row=first_by_key[p.key])
+                    checks.reason("LNK-B011", key=visible(p.key), other_row=first_by_key[p.key])
                 )
             else:
                 first_by_key[p.key] = p.number
@@ -491,7 +492,7 @@ def _taken(reseller: Reseller, key: str) -> int | None:
 
 def _existing(row: BatchRow, request_id: int) -> str:
     reference = f"LR-{request_id:06d}"
-    reasons = [checks.reason("LNK-B013", key=row.key[:60], reference=reference)]
+    reasons = [checks.reason("LNK-B013", key=visible(row.key), reference=reference)]
     _record(row, Outcome.EXISTING, request_id=request_id, reasons=reasons)
     return Outcome.EXISTING
 

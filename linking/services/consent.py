@@ -85,6 +85,10 @@ def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
         raise PortalError("LNK-C004")
     if req.effective_status == Status.EXPIRED:
         raise PortalError("LNK-C002")
+    if req.status in (Status.COMPLETED, Status.DECLINED):
+        # A second submit from a stale tab, or an older link of a request decided since: the
+        # visitor must learn that a decision was recorded, not only that the link is used.
+        raise PortalError("LNK-C008", request_id=req.pk)
     if req.status != Status.PENDING_CONSENT or not constant_time_compare(
         req.consent_token_hash, _hash(nonce)
     ):

@@ -22,6 +22,7 @@ from linking.services._common import _save
 from linking.services.revocation import customer_set_status
 from portal import tabular
 from portal.errors import PortalError
+from portal.identifiers import clean_identifier, visible
 
 COLUMNS = ["account_id", "display_name", "contact_email", "site", "status", "regions", "is_partner"]
 REQUIRED = ["account_id", "display_name"]
@@ -92,7 +93,7 @@ def _row_changes(
         reasons.append(checks.reason("LNK-D003", max_length=MAX_NAME))
     elif name:
         new["display_name"] = name
-    email = values.get("contact_email", "")
+    email = clean_identifier(values.get("contact_email", ""))
     if email:
         try:
             validate_email(email)
@@ -100,7 +101,7 @@ def _row_changes(
                 raise ValidationError("too long")
             new["contact_email"] = email
         except ValidationError:
-            reasons.append(checks.reason("LNK-D004", value=email[:80]))
+            reasons.append(checks.reason("LNK-D004", value=visible(email, 80)))
     site = current.site if current else Site.INTERNATIONAL
     if values.get("site"):
         chosen = _choice(values["site"], Site.choices, "site", reasons)
@@ -166,7 +167,7 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
     for row in table.rows:
         account_id, bad = checks.parse_account_id(row.values.get("account_id", ""))
         if bad:
-            bad = [checks.reason("LNK-D001", value=row.values.get("account_id", "")[:40])]
+            bad = [checks.reason("LNK-D001", value=visible(row.values.get("account_id", "")))]
         parsed.append((row, account_id, bad))
         if not bad:
             wanted.append(account_id)
@@ -205,7 +206,7 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
         out.append(
             {
                 "row": row.number,
-                "account_id": account_id or row.values.get("account_id", "")[:40],
+                "account_id": account_id or visible(row.values.get("account_id", ""), 40),
                 "values": {k: new[k] for k in changed} if action != "invalid" else {},
                 "action": action,
                 "changed": changed,

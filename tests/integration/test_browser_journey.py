@@ -103,7 +103,7 @@ def new_page(browser, base_url: str):
 
 def log_in(page, user) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("E-mail address").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))

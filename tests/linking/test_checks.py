@@ -94,8 +94,13 @@ def test_account_id_with_eleven_digits_is_malformed(cast):
     assert codes(dry_run(cast, account_id="12345678901")) == ["LNK-V001"]
 
 
-def test_account_id_in_full_width_digits_is_malformed(cast):
-    assert codes(dry_run(cast, account_id="１２３４５６７８９０１２")) == ["LNK-V001"]
+def test_account_id_in_full_width_digits_is_read_as_its_digits(cast):
+    # NFKC, as every identifier: an id typed with a full-width keyboard is the same id.
+    assert codes(dry_run(cast, account_id="１２３４５６７８９０１２")) == codes(
+        dry_run(cast, account_id="123456789012")
+    )
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in cast.customer.account_id)
+    assert checks.find_customer(full_width) == (cast.customer, [])
 
 
 def test_missing_account_id_is_reported(cast):

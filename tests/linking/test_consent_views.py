@@ -231,16 +231,29 @@ def test_an_unknown_choice_is_a_form_error_not_a_decision(client, cast):
     assert req.status == LinkRequest.Status.PENDING_CONSENT
 
 
-def test_a_token_used_twice_shows_lnk_c003_the_second_time(client, cast):
+def test_a_token_used_twice_says_the_decision_was_recorded_and_links_the_receipt(client, cast):
+    req, token = _pending_consent(cast)
+    decided = client.post(_url(token), _answers(req, "accept"))
+    assert decided.status_code == 302
+    repost = client.post(_url(token), _answers(req, "decline"))  # the stale tab
+    assert repost.status_code == 410
+    body = repost.content.decode()
+    assert "LNK-C008" in body and "decision was recorded" in body
+    assert "receipt was e-mailed" in body
+    assert f'href="{decided["Location"]}"' in body  # this browser decided: its receipt
+    _assert_reveals_nothing(repost, cast)
+    assert ConsentRecord.objects.get().decision == "accepted"
+
+
+def test_a_used_token_in_another_browser_says_recorded_without_the_receipt(client, cast):
     req, token = _pending_consent(cast)
     assert client.post(_url(token), _answers(req, "accept")).status_code == 302
-    again = client.get(_url(token))
+    again = Client().get(_url(token))
     assert again.status_code == 410
-    assert "LNK-C003" in again.content.decode()
+    body = again.content.decode()
+    assert "LNK-C008" in body and "receipt was e-mailed" in body
+    assert "/consent/receipt/" not in body
     _assert_reveals_nothing(again, cast)
-    repost = client.post(_url(token), _answers(req, "decline"))
-    assert repost.status_code == 410
-    assert ConsentRecord.objects.get().decision == "accepted"
 
 
 @pytest.mark.parametrize(

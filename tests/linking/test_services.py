@@ -513,7 +513,7 @@ def test_a_consent_link_works_once(cast, capture):
         decide(req, token, {"delegation": True})
     with pytest.raises(PortalError) as excinfo:
         decide(req, token, {"delegation": True})
-    assert excinfo.value.code == "LNK-C003"
+    assert excinfo.value.code == "LNK-C008"  # used, and the decision is recorded
     assert ConsentRecord.objects.count() == 1
 
 

@@ -79,6 +79,7 @@ MANAGE = "manage_members"
 POLICY: dict[str, Rule] = {
     # portal
     "healthz": public(GET),
+    "favicon": public(GET),
     "portal:dashboard": reseller(VIEW, GET),
     "portal:error-codes": public(GET),
     # accounts

@@ -1,5 +1,6 @@
 """Property-based tests: arbitrary input to every form, the customer's consent and withdrawal
-pages, the receipt links, the query strings of the list pages and every form page.
+pages, the receipt links, the query strings of the list pages and every form page, and every
+list of the admin (each filter choice, any filter or search value) as staff and as auditor.
 
 Never a 500 (the test client re-raises a view's exception), and a refused input writes nothing.
 """
@@ -20,7 +21,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import constants as message_levels
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from accounts.admin import PortalUserChangeForm
 from accounts.audit_admin import TrailFilterForm
 from accounts.audit_trail import trail_sources
-from accounts.forms import MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
+from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.consent_forms import ConsentForm
@@ -107,6 +108,9 @@ def _consent_items(world):
 # Form -> how a page builds it from posted data (the arguments the view passes).
 FORM_BUILDERS = {
     "accounts.forms.MemberAddForm": lambda w, d: MemberAddForm(d),
+    "accounts.forms.LoginForm": lambda w, d: LoginForm(
+        RequestFactory().post("/accounts/login/"), data=d
+    ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
     "accounts.forms.SwitchResellerForm": lambda w, d: SwitchResellerForm(d),
     "linking.forms.RequestFilterForm": lambda w, d: linking_forms.RequestFilterForm(
@@ -579,3 +583,70 @@ def test_form_pages_answer_any_post_body_and_a_refusal_writes_nothing(world):
         return check
 
     _each(POST_PAGES, prop)
+
+
+# --- the admin: every registered ModelAdmin's list, its filters and its search ----------------
+
+
+def _admin_targets():
+    from django.contrib.admin.sites import site
+
+    return sorted(
+        (model._meta.app_label, model._meta.model_name, model_admin)
+        for model, model_admin in site._registry.items()
+    )
+
+
+def _admin_parameters(client, url) -> tuple[list[str], list[str]]:
+    """The list's filter parameter names (with the date drill-down's) and the query string of
+    every choice its filters offer, read from the page itself."""
+    response = client.get(url)
+    assert response.status_code in (200, 403), (url, response.status_code)
+    if response.status_code == 403:
+        return [], []
+    cl = response.context["cl"]
+    names, choices = ["q", "o", "p", "e", "all", "_to_field"], []
+    for spec in cl.filter_specs:
+        names.extend(spec.expected_parameters())
+        choices.extend(choice["query_string"] for choice in spec.choices(cl))
+    if cl.date_hierarchy:
+        names.extend(f"{cl.date_hierarchy}__{part}" for part in ("year", "month", "day"))
+    return names, choices
+
+
+@pytest.mark.parametrize("visitor", ["staff", "auditor"])
+def test_admin_lists_answer_every_filter_choice_and_any_filter_or_search_value(world, visitor):
+    client = _client(world, visitor)
+    targets = [
+        (f"admin {app}.{model}", reverse(f"admin:{app}_{model}_changelist"))
+        for app, model, _ in _admin_targets()
+    ]
+    targets.append(("admin audit trail", reverse("admin:accounts_auditevent_trail")))
+    # The audit trail's filter form: its field names are its parameters.
+    trail_names = ["start", "end", "actor", "reseller", "model", "kind", "p"]
+
+    def prop(label, url):
+        if label == "admin audit trail":
+            names, choices = trail_names, []
+        else:
+            names, choices = _admin_parameters(client, url)
+        for query in choices:
+            response = client.get(url + query)
+            assert response.status_code in (200, 302), (url + query, response.status_code)
+
+        @FUZZ
+        @given(data=bodies(names or ["q"]))
+        @example(data={name: "\x00" for name in names or ["q"]})
+        def check(data):
+            _count(check.target_label)
+            with transaction.atomic():
+                response = _send(client, "GET", url, data)
+                transaction.set_rollback(True)
+            assert response.status_code < 500
+            if not all(_no_nul(pair) for pair in pairs(data)):
+                assert response.status_code == 400, "a NUL byte was not refused"
+
+        check.target_label = f"{label} ?query as {visitor}"
+        return check
+
+    _each(targets, prop)

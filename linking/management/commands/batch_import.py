@@ -12,6 +12,7 @@ from linking.batch_views import RESULT_HEADER, result_lines
 from linking.models import Batch
 from portal import tabular
 from portal.errors import PortalError
+from portal.identifiers import clean_identifier, visible
 
 
 class Command(BaseCommand):
@@ -29,12 +30,13 @@ class Command(BaseCommand):
         parser.add_argument("--result", help="write the per-row result CSV to this file")
 
     def handle(self, *args, reseller: str, user: str, file: str, dry_run: bool, result, **kw):
+        reseller, user = clean_identifier(reseller), clean_identifier(user)
         found = Reseller.objects.filter(partner_id=reseller).first()
         if found is None:
-            raise CommandError(f"No reseller with partner id {reseller}.")
+            raise CommandError(f"No reseller with partner id {visible(reseller)}.")
         actor = User.objects.filter(email__iexact=user, is_active=True).first()
         if actor is None:
-            raise CommandError(f"No active user {user}.")
+            raise CommandError(f"No active user {visible(user)}.")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file {file}.")

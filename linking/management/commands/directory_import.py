@@ -10,6 +10,7 @@ from accounts.models import User
 from linking.services import directory
 from portal import tabular
 from portal.errors import PortalError
+from portal.identifiers import clean_identifier, visible
 
 
 class Command(BaseCommand):
@@ -26,9 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--result", help="write the per-row result CSV to this file")
 
     def handle(self, *args, user: str, file: str, dry_run: bool, result, **kw):
+        user = clean_identifier(user)
         actor = User.objects.filter(email__iexact=user, is_active=True).first()
         if actor is None:
-            raise CommandError(f"No active user {user}.")
+            raise CommandError(f"No active user {visible(user)}.")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file {file}.")
