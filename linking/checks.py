@@ -49,11 +49,12 @@ class Reason:
 
 def reason(code: str, item: str = "", **params) -> Reason:
     entry = CODES[code]
+    message, hint = entry.render(**params)
     return Reason(
         code=code,
         stage=entry.stage,
-        message=entry.message.format(**params),
-        hint=entry.hint.format(**params),
+        message=message,
+        hint=hint,
         item=item,
     )
 

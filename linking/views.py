@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import LinkType
@@ -276,8 +277,10 @@ def request_submit(request, pk: int):
     except services.ChecksFailed as error:
         messages.error(
             request,
-            f"{req.reference} was not submitted: {len(error.reasons)} check(s) failed. "
-            "Fix them below and submit again.",
+            f"{req.reference} was not submitted: "
+            + ngettext("%(n)d check failed.", "%(n)d checks failed.", len(error.reasons))
+            % {"n": len(error.reasons)}
+            + " Fix them below and submit again.",
         )
         return redirect("linking:request-wizard", pk=req.pk, step=4)
     except PortalError as error:
@@ -297,7 +300,9 @@ def request_approve(request, pk: int):
     items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
     if checks.needs_step_up(items=items) and (
         stepped := step_up_response(
-            request, back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision"
+            request,
+            back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision",
+            doing=f"approve {req.reference}",
         )
     ):
         return stepped
@@ -487,7 +492,9 @@ def link_revoke(request, pk: int):
         )
         return redirect("linking:link-detail", pk=link.pk)
     back_to = reverse("linking:link-revoke", args=[link.pk])
-    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+    if stepped := step_up_response(
+        request, back_to=back_to, on_get=True, doing=f"revoke {link.reference}"
+    ):
         return stepped
     form = forms.ReasonForm(_posted(request))
     error = None

@@ -13,8 +13,9 @@ class PortalError(Exception):
         self.code = code
         self.stage = entry.stage if entry else ""
         self.title = entry.title if entry else code
-        self.message = message or (entry.message.format(**params) if entry else code)
-        self.hint = hint or (entry.hint.format(**params) if entry else "")
+        text, advice = entry.render(**params) if entry else (code, "")
+        self.message = message or text
+        self.hint = hint or advice
         super().__init__(f"{code}: {self.message}")
 
     def as_text(self) -> str:
