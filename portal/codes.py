@@ -277,6 +277,15 @@ _ENTRIES = [
         "A rejection needs a reason.",
         "Say why, so the initiator knows what to fix.",
     ),
+    Code(
+        "LNK-A004",
+        APPROVAL,
+        "Nobody else can approve",
+        "Nobody else can approve this request: the approval policy of {reseller} needs a "
+        "second person, and {situation}.",
+        "Ask an admin of {reseller} to give another member the approver role, then submit "
+        "again. A request waiting for approval would otherwise expire unseen.",
+    ),
     # --- consent -------------------------------------------------------------------------
     Code(
         "LNK-C001",

@@ -13,7 +13,12 @@ class PortalError(Exception):
         self.code = code
         self.stage = entry.stage if entry else ""
         self.title = entry.title if entry else code
-        text, advice = entry.render(**params) if entry else (code, "")
+        if entry is None:
+            text, advice = code, ""
+        elif message is None or hint is None:
+            text, advice = entry.render(**params)
+        else:
+            text, advice = message, hint
         self.message = message or text
         self.hint = hint or advice
         super().__init__(f"{code}: {self.message}")

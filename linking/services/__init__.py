@@ -43,6 +43,7 @@ from linking.services.reminders import (
     link_request_resend,
 )
 from linking.services.requests import (
+    approval_gap,
     link_request_approve,
     link_request_cancel,
     link_request_create_draft,
@@ -95,6 +96,7 @@ __all__ = [
     "link_renew_start",
     "link_grants",
     "link_sync_grants",
+    "approval_gap",
     "link_request_approve",
     "link_request_cancel",
     "link_request_create_draft",
