@@ -33,6 +33,7 @@ from linking.models import (
     LinkRequest,
     Notification,
     Preset,
+    Refusal,
     Region,
     RequestItem,
     Service,
@@ -322,6 +323,28 @@ def requests_nobody_can_approve(*, reseller: Reseller, now=None) -> int:
     return waiting.count()
 
 
+def request_item_links(*, req: LinkRequest, items: list[RequestItem]) -> dict[int, Link]:
+    """The link each accepted item created or changed, by item id, in one query. A reseller
+    has one link row per customer and type (revoked or not), which every later change of scope
+    or renewal updates: that row is the item's link."""
+    accepted = {
+        item.link_type: item.pk for item in items if item.decision == RequestItem.Decision.ACCEPTED
+    }
+    if not accepted or req.customer_id is None:
+        return {}
+    links = Link.objects.filter(
+        reseller_id=req.reseller_id, customer_id=req.customer_id, link_type__in=list(accepted)
+    ).only(
+        "reseller_id",
+        "customer_id",
+        "link_type",
+        "status",
+        "ends_at",
+        "revoked_at",
+    )
+    return {accepted[link.link_type]: link for link in links}
+
+
 def notification_count(*, request: LinkRequest, kind: str) -> int:
     """How many e-mails of `kind` the request has queued (e.g. to its approvers)."""
     return Notification.objects.filter(request=request, kind=kind).count()
@@ -462,6 +485,22 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
                     "changes": [],
                 }
             )
+    # Refused attempts (every code of each), which left no other trace: the action rolled back.
+    attempts: dict = {}
+    for refusal in Refusal.objects.filter(request_id=req.pk).select_related("actor"):
+        attempts.setdefault(refusal.attempt, []).append(refusal)
+    for rows in attempts.values():
+        first = rows[0]
+        entries.append(
+            {
+                "when": first.created_at,
+                "who": first.actor,
+                "what": f"{first.get_action_display()} refused: " + ", ".join(r.code for r in rows),
+                "status": "",
+                "changes": [],
+                "refusal": rows,
+            }
+        )
     entries.sort(key=lambda e: e["when"])
     return entries
 
@@ -520,6 +559,11 @@ def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
         .select_related("customer", "source_item__request", "revoked_by")
         .first()
     )
+
+
+def region_names() -> dict[str, str]:
+    """Region names by code (one small query): pages name regions as the e-mails do."""
+    return dict(Region.objects.values_list("code", "name"))
 
 
 def catalog_names() -> tuple[dict[str, str], dict[str, str]]:

@@ -18,7 +18,7 @@ from accounts.models import LinkType
 from accounts.permissions import reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import checks, forms, receipts, selectors, services
-from linking.models import Link, LinkRequest, Notification, VerificationRun
+from linking.models import Link, LinkRequest, Notification, Refusal, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
 from portal.errors import PortalError
 from portal.pagination import paginate, query_without_paging
@@ -48,6 +48,12 @@ def _error_reasons(error: PortalError) -> list:
 def _message_error(request, error: PortalError) -> None:
     for reason in _error_reasons(error):
         messages.error(request, f"{reason.message} {reason.hint} ({reason.code})")
+
+
+def _refused(request, req: LinkRequest, action: str, error: PortalError) -> None:
+    """Keep a refused action on the request's timeline (every code, who, when); the refused
+    service has rolled back, the refusal commits on its own."""
+    services.refusal_record(actor=request.user, req=req, action=action, error=error)
 
 
 def _posted(request):
@@ -129,6 +135,9 @@ def request_detail(request, pk: int):
     status = req.effective_status
     is_initiator = req.initiator_id == request.user.pk
     items = list(req.items.all())
+    links = selectors.request_item_links(req=req, items=items)
+    for item in items:
+        item.link = links.get(item.pk)
     return render(
         request,
         "linking/request_detail.html",
@@ -136,6 +145,7 @@ def request_detail(request, pk: int):
             "req": req,
             "items": items,
             "timeline": selectors.request_timeline(req=req),
+            "region_names": selectors.region_names(),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": status == Status.PENDING_APPROVAL
@@ -290,6 +300,7 @@ def _step_review(request, req: LinkRequest):
             4,
             form=form,
             items=list(req.items.all()),
+            region_names=selectors.region_names(),
             reasons=services.link_request_dry_run(actor=request.user, req=req),
         ),
     )
@@ -302,6 +313,7 @@ def request_submit(request, pk: int):
     try:
         req = services.link_request_submit(actor=request.user, request_id=req.pk)
     except services.ChecksFailed as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
         messages.error(
             request,
             f"{req.reference} was not submitted: "
@@ -311,6 +323,7 @@ def request_submit(request, pk: int):
         )
         return redirect("linking:request-wizard", pk=req.pk, step=4)
     except PortalError as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
         _message_error(request, error)
         return _detail(req)
     messages.success(request, _outcome_message(req, f"{req.reference} was submitted"))
@@ -357,6 +370,7 @@ def request_approve(request, pk: int):
             actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.APPROVE, error)
         _message_error(request, error)
     else:
         messages.success(request, _outcome_message(req, f"{req.reference} was approved"))
@@ -374,6 +388,7 @@ def request_reject(request, pk: int):
             actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.REJECT, error)
         _message_error(request, error)
     else:
         messages.success(request, f"{req.reference} rejected; the initiator will be told.")
@@ -392,6 +407,7 @@ def request_cancel(request, pk: int):
                 actor=request.user, request_id=req.pk, reason=form.cleaned_data["reason"]
             )
         except PortalError as error:
+            _refused(request, req, Refusal.Action.CANCEL, error)
             _message_error(request, error)
         else:
             messages.success(request, _cancelled_message(req, was=status_before))
@@ -429,6 +445,7 @@ def request_resend(request, pk: int):
             extend_days=form.cleaned_data["extend_days"],
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.RESEND, error)
         _message_error(request, error)
     else:
         messages.success(

@@ -310,7 +310,7 @@ def test_after_the_step_up_the_approval_is_carried_out_with_its_comment(client, 
         done = send(client, form, PASSWORD)
         assert done["Location"] == reverse("linking:request-detail", args=[req.pk])
         page = client.get(done["Location"]).content.decode()
-    assert f"{req.reference} approved" in page
+    assert f"{req.reference} was approved" in page
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.PENDING_CONSENT
     assert req.decision_reason == "Checked with the customer"

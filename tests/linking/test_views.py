@@ -742,3 +742,59 @@ def test_cancelling_a_request_waiting_for_the_customer_says_the_link_is_dead(cli
     login(client, cast.initiator)
     response = client.post(url("request-cancel", req.pk), {"reason": "wrong"}, follow=True)
     assert "the link in the consent e-mail no longer works" in flashed(response)
+
+
+# --- a finished request leads to its links -----------------------------------------------------
+
+
+def accepted(cast, specs, customer):
+    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
+    if req.status == Status.PENDING_APPROVAL:
+        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
+    services.consent_decide(
+        token=services.consent_issue_token(request_id=req.pk),
+        decisions={item.pk: (True, "") for item in req.items.all()},
+    )
+    return req
+
+
+def test_request_page_shows_the_link_of_each_accepted_item_with_its_state(client, cast):
+    delegation = ItemSpec(
+        link_type="delegation",
+        services=["ECS"],
+        regions=["ap-southeast-1"],
+        access_level="read_only",
+        duration_days=90,
+    )
+    req = accepted(cast, [*BILLING, delegation], cast.customer)
+    login(client, cast.viewer)
+    page = client.get(url("request-detail", req.pk)).content.decode()
+    for link in Link.objects.filter(reseller=cast.reseller, customer=cast.customer):
+        assert f'data-link="{link.pk}"' in page
+        assert url("link-detail", link.pk) in page
+        assert link.reference in page
+    assert page.count('class="small item-link"') == 2
+    assert 'data-state="activating"' in page
+
+
+def test_request_page_queries_do_not_grow_with_its_items_and_links(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    delegation = ItemSpec(
+        link_type="delegation",
+        services=["ECS"],
+        regions=["ap-southeast-1"],
+        access_level="read_only",
+        duration_days=90,
+    )
+    one = accepted(cast, BILLING, cast.customer)
+    two = accepted(cast, [*BILLING, delegation], cast.customer2)
+    login(client, cast.viewer)
+    counts = []
+    for req in (one, two):
+        client.get(url("request-detail", req.pk))
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url("request-detail", req.pk))
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
