@@ -3,23 +3,41 @@
 The session remembers when the password was last entered: at login (every login of the portal
 is a password login) and at the step-up page. A sensitive action checks that time; when it is
 older than PORTAL_STEP_UP_MINUTES the action is not done and the user is sent to the step-up
-page, which brings them back to the page of the action.
+page.
+
+A refused POST is not lost: its fields are kept in the session, and the step-up page then
+posts the password together with them to the action itself, which checks the password and
+goes ahead in the same request. The person types the password once and the action they asked
+for is carried out, comment and all. A GET (a confirmation page that asks up front) simply
+comes back to the page after the password.
 """
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlencode
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.errors import PortalError
+from portal.security import client_ip
 
 SESSION_KEY = "portal_password_at"
+# The one POST waiting for a password: a single slot, so a session never piles them up.
+RESUME_KEY = "portal_step_up_resume"
+# The password field an action's own POST carries when it comes from the step-up page.
+PASSWORD_FIELD = "step_up_password"  # noqa: S105 (a field name, not a password)
+# Fields never kept: the old CSRF token (the page adds a fresh one) and any password.
+_NOT_KEPT = {"csrfmiddlewaretoken", PASSWORD_FIELD, "password"}
+# A form larger than this is not kept (the person fills it in again): sessions stay small.
+MAX_KEPT_CHARS = 20_000
 
 
 def mark_password_entered(request: HttpRequest) -> None:
@@ -40,24 +58,117 @@ def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
         mark_password_entered(request)
 
 
-def step_up_redirect(request: HttpRequest, back_to: str) -> HttpResponse:
+def confirm_password(request: HttpRequest, password: str) -> PortalError | None:
+    """Check the password of the logged-in user; None when right (the session is then fresh).
+
+    It goes through authenticate(), so a wrong one counts towards the login lockout.
+    """
+    user = authenticate(request, username=request.user.get_username(), password=password)
+    if user is not None and user.pk == request.user.pk:
+        mark_password_entered(request)
+        # Like a successful login, the right password clears this address's failures.
+        axes_reset(ip=client_ip(request), username=user.get_username())
+        return None
+    return PortalError(
+        "ACC-S004",
+        limit=settings.AXES_FAILURE_LIMIT,
+        minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    )
+
+
+def _keep_post(request: HttpRequest, *, back_to: str, doing: str) -> str | None:
+    """Keep the refused POST's fields in the session; the token that names them, or None."""
+    fields = [[name, values] for name, values in request.POST.lists() if name not in _NOT_KEPT]
+    if sum(len(name) + sum(len(v) for v in values) for name, values in fields) > MAX_KEPT_CHARS:
+        return None
+    token = secrets.token_urlsafe(16)
+    request.session[RESUME_KEY] = {
+        "token": token,
+        "action": request.path,
+        "back_to": back_to,
+        "doing": doing,
+        "fields": fields,
+    }
+    return token
+
+
+def kept_post(request: HttpRequest, token: str) -> dict | None:
+    """The kept POST that `token` names in this session, or None."""
+    kept = request.session.get(RESUME_KEY)
+    if not token or not isinstance(kept, dict):
+        return None
+    if not secrets.compare_digest(str(kept.get("token", "")), token):
+        return None
+    return kept
+
+
+def step_up_redirect(request: HttpRequest, back_to: str, *, resume: str | None = None):
     """Send the user to the step-up page, then back to `back_to` (a path of the portal)."""
     error = PortalError("ACC-S003", minutes=settings.PORTAL_STEP_UP_MINUTES)
     messages.warning(request, error.as_text())
-    return redirect(f"{reverse('accounts:step-up')}?{urlencode({'next': back_to})}")
+    query = {"next": back_to, **({"resume": resume} if resume else {})}
+    return redirect(f"{reverse('accounts:step-up')}?{urlencode(query)}")
+
+
+def render_step_up(
+    request: HttpRequest,
+    *,
+    next_url: str,
+    form,
+    error: PortalError | None = None,
+    kept: dict | None = None,
+    fields: list | None = None,
+) -> HttpResponse:
+    """The step-up page: the password alone, or the password with the kept action's fields
+    posted to the action itself."""
+    return render(
+        request,
+        "accounts/step_up.html",
+        {
+            "form": form,
+            "next": next_url,
+            "error": error,
+            "kept": kept,
+            "fields": fields if fields is not None else (kept or {}).get("fields", []),
+            "password_field": PASSWORD_FIELD,
+            "minutes": settings.PORTAL_STEP_UP_MINUTES,
+        },
+        status=400 if error else 200,
+    )
 
 
 def step_up_response(
-    request: HttpRequest, *, back_to: str, on_get: bool = False
+    request: HttpRequest, *, back_to: str, on_get: bool = False, doing: str = ""
 ) -> HttpResponse | None:
-    """None when the action may go ahead; else the redirect to the step-up page.
+    """None when the action may go ahead; else the page that asks for the password.
 
     Views call it after fetching the object and checking the role, so an outsider still gets
     a 404 and a missing role a 403. Only a POST is checked unless `on_get`: a confirmation page
-    then asks up front, so nobody fills in a form that would be refused.
+    then asks up front, so nobody fills in a form that would be refused. `doing` says what the
+    action is ("approve LR-000012"), for the step-up page's button.
     """
-    if request.method != "POST" and not on_get:
-        return None
+    if request.method != "POST":
+        if not on_get or password_is_fresh(request):
+            return None
+        return step_up_redirect(request, back_to)
+    if PASSWORD_FIELD in request.POST:
+        # Kept out of error reports like any password field.
+        request.sensitive_post_parameters = [PASSWORD_FIELD]
+        if password_is_fresh(request):
+            return None
+        from accounts.forms import StepUpForm
+
+        form = StepUpForm({"password": request.POST.get(PASSWORD_FIELD, "")})
+        error = confirm_password(request, request.POST.get(PASSWORD_FIELD, ""))
+        if error is None:
+            request.session.pop(RESUME_KEY, None)
+            return None
+        fields = [[name, values] for name, values in request.POST.lists() if name not in _NOT_KEPT]
+        kept = {"action": request.path, "back_to": back_to, "doing": doing}
+        return render_step_up(
+            request, next_url=back_to, form=form, error=error, kept=kept, fields=fields
+        )
     if password_is_fresh(request):
         return None
-    return step_up_redirect(request, back_to)
+    resume = _keep_post(request, back_to=back_to, doing=doing)
+    return step_up_redirect(request, back_to, resume=resume)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, logout
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -20,9 +19,8 @@ from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm,
 from accounts.middleware import SESSION_KEY, get_memberships
 from accounts.models import Membership, Role
 from accounts.permissions import access_membership, reseller_required
-from accounts.stepup import mark_password_entered, step_up_response
+from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response
 from portal.errors import PortalError
-from portal.security import client_ip
 
 MANAGE = "manage_members"
 
@@ -103,33 +101,19 @@ def _safe_next(request: HttpRequest) -> str:
 def step_up(request: HttpRequest) -> HttpResponse:
     """Ask for the password again before a sensitive action, then go back to `next`.
 
-    The password goes through authenticate(), so a wrong one counts towards the login lockout.
+    With `resume` (a refused POST kept in the session), the page posts the password and the
+    kept fields to the action itself, which then goes ahead. The password goes through
+    authenticate(), so a wrong one counts towards the login lockout.
     """
     next_url = _safe_next(request)
+    kept = kept_post(request, request.GET.get("resume", ""))
     form = StepUpForm(request.POST if request.method == "POST" else None)
     error = None
     if request.method == "POST" and form.is_valid():
-        user = authenticate(
-            request,
-            username=request.user.get_username(),
-            password=form.cleaned_data["password"],
-        )
-        if user is not None and user.pk == request.user.pk:
-            mark_password_entered(request)
-            # Like a successful login, the right password clears this address's failures.
-            axes_reset(ip=client_ip(request), username=user.get_username())
+        error = confirm_password(request, form.cleaned_data["password"])
+        if error is None:
             return redirect(next_url)
-        error = PortalError(
-            "ACC-S004",
-            limit=settings.AXES_FAILURE_LIMIT,
-            minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
-        )
-    return render(
-        request,
-        "accounts/step_up.html",
-        {"form": form, "next": next_url, "error": error},
-        status=400 if error else 200,
-    )
+    return render_step_up(request, next_url=next_url, form=form, error=error, kept=kept)
 
 
 # --- reseller switch -------------------------------------------------------------------------
@@ -202,7 +186,11 @@ def member_set_role(request: HttpRequest, pk: int) -> HttpResponse:
     membership = access_membership(reseller=request.reseller, pk=pk)
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied
-    if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
+    if stepped := step_up_response(
+        request,
+        back_to=reverse("accounts:member-list"),
+        doing=f"change the role of {membership.user.email}",
+    ):
         return stepped
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
@@ -229,7 +217,9 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied
     back_to = reverse("accounts:member-remove", args=[membership.pk])
-    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+    if stepped := step_up_response(
+        request, back_to=back_to, on_get=True, doing=f"remove {membership.user.email}"
+    ):
         return stepped
     if request.method == "GET":
         return render(request, "accounts/member_remove.html", {"membership": membership})

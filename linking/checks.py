@@ -37,6 +37,8 @@ class Reason:
     message: str
     hint: str
     item: str = ""
+    # The existing link a reason is about (LNK-V011): the page offers to change it instead.
+    link_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -48,14 +50,16 @@ class Reason:
         }
 
 
-def reason(code: str, item: str = "", **params) -> Reason:
+def reason(code: str, item: str = "", link_id: int | None = None, **params) -> Reason:
     entry = CODES[code]
+    message, hint = entry.render(**params)
     return Reason(
         code=code,
         stage=entry.stage,
-        message=entry.message.format(**params),
-        hint=entry.hint.format(**params),
+        message=message,
+        hint=hint,
         item=item,
+        link_id=link_id,
     )
 
 
@@ -333,25 +337,67 @@ def item_reasons(
             days = spec.duration_days
             if days is None or not MIN_DELEGATION_DAYS <= days <= MAX_DELEGATION_DAYS:
                 reasons.append(reason("LNK-V017", item=spec.link_type, days=days or 0))
-        if customer is None:
-            continue
-        if spec.link_type == LinkType.BILLING and ctx.other_billing:
-            reasons.append(reason("LNK-V008", item=spec.link_type, account_id=account_id))
-        if spec.link_type in ctx.live_links:
-            reasons.append(
-                reason("LNK-V011", item=spec.link_type, link_type=label, account_id=account_id)
-            )
-        if spec.link_type in ctx.open_items:
-            reasons.append(
-                reason(
-                    "LNK-V012",
-                    item=spec.link_type,
-                    link_type=label,
-                    account_id=account_id,
-                    reference=ctx.open_items[spec.link_type].request.reference,
-                )
-            )
+        if customer is not None:
+            reasons += _existing_reasons(spec.link_type, ctx, account_id)
     return reasons
+
+
+def _existing_reasons(link_type: str, ctx: CustomerContext, account_id: str) -> list[Reason]:
+    """What already exists with the customer for this type: another billing partner, a live
+    link of ours (with the way to change it instead), a request still open."""
+    label = _type_label(link_type)
+    reasons = []
+    if link_type == LinkType.BILLING and ctx.other_billing:
+        reasons.append(reason("LNK-V008", item=link_type, account_id=account_id))
+    if link_type in ctx.live_links:
+        reasons.append(
+            reason(
+                "LNK-V011",
+                item=link_type,
+                link_id=ctx.live_links[link_type].pk,
+                link_type=label,
+                account_id=account_id,
+            )
+        )
+    if link_type in ctx.open_items:
+        reasons.append(
+            reason(
+                "LNK-V012",
+                item=link_type,
+                link_type=label,
+                account_id=account_id,
+                reference=ctx.open_items[link_type].request.reference,
+            )
+        )
+    return reasons
+
+
+def check_customer_for(
+    *,
+    reseller: Reseller,
+    raw_account_id: str,
+    link_types: list[str],
+    exclude_request_id: int | None = None,
+) -> tuple[CustomerAccount | None, list[Reason]]:
+    """The wizard's customer step: everything known once the account and the link types are
+    chosen (the account itself, then what already exists with it for those types), so a
+    request that cannot be submitted stops there and not at the review."""
+    customer, reasons = find_customer(raw_account_id)
+    if customer is None:
+        return None, reasons
+    reasons = check_customer(reseller, customer)
+    if link_types:
+        ctx = CustomerContext.build(
+            reseller=reseller,
+            enabled_regions=set(),
+            links=_live_links_qs().filter(customer=customer),
+            open_items=_open_items_qs(reseller).filter(customer=customer),
+            exclude_request_id=exclude_request_id,
+        )
+        account_id = customer.formatted_id
+        for link_type in [t for t in LinkType.values if t in link_types]:
+            reasons += _existing_reasons(link_type, ctx, account_id)
+    return customer, reasons
 
 
 def dry_run(

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import LinkType
-from linking import receipts, services
+from linking import receipts, services, wording
 from linking.consent_forms import ConsentForm
 from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
 from portal.errors import PortalError
@@ -88,7 +88,8 @@ def _scope(
         "type_label": LinkType(link_type).label if link_type in LinkType.values else link_type,
         "services": svc,
         "has_sensitive": any(s["sensitive"] for s in svc),
-        "regions": [{"code": c, "name": region_names.get(c, c)} for c in regions or []],
+        "regions": wording.regions_in_words(regions, region_names),
+        "regions_in_words": wording.named(wording.regions_in_words(regions, region_names)),
         "access_level": access_level,
         "is_manage": access_level == AccessLevel.MANAGE,
         "duration_days": duration_days,
@@ -265,6 +266,12 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
             "decided_at": first.created_at,
             "contact_email": first.contact_email,
             "rows": rows,
+            # What the receipt e-mail says too: it carries a withdrawal link per accepted item.
+            "withdrawal_note": wording.withdrawal_note(
+                reseller_name=first.request.reseller.name, self_service=True
+            )
+            if any(row["accepted"] for row in rows)
+            else "",
         },
     )
 

@@ -691,6 +691,74 @@ class ConsentRecord(models.Model):
         raise ValueError("Consent records are append-only.")
 
 
+class Refusal(models.Model):
+    """One code of a refused action on a request: who tried what, when, and why not.
+
+    A refusal rolls the action back, so it is written afterwards in a transaction of its own
+    (`linking.services.refusal_record`); the rows of one attempt share `attempt`. Append-only
+    evidence like the consent records; indexed by code for charts of refusals by error code.
+    """
+
+    APPEND_ONLY = True  # PostgreSQL refuses UPDATE and DELETE (accounts.append_only)
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "Submit"
+        APPROVE = "approve", "Approval"
+        REJECT = "reject", "Rejection"
+        CANCEL = "cancel", "Cancellation"
+        RESEND = "resend", "Resend"
+
+    # Plain ids as in the audit events: deleting a request or a user never rewrites what
+    # was refused.
+    request = models.ForeignKey(
+        LinkRequest,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="refusals",
+    )
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    attempt = models.UUIDField(help_text="Shared by the codes of one refused attempt.")
+    code = models.CharField(max_length=20)
+    stage = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["code", "created_at"], name="refusal_code_created"),
+            models.Index(fields=["request", "created_at"], name="refusal_request_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["submit", "approve", "reject", "cancel", "resend"]),
+                name="refusal_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} of request {self.request_id} refused: {self.code}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Refusals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Refusals are append-only.")
+
+
 class Notification(models.Model):
     """One e-mail the portal owes someone: written with the change, delivered by a worker."""
 

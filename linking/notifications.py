@@ -25,8 +25,8 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import checks
-from linking.models import LinkRequest, Notification, Service
+from linking import checks, wording
+from linking.models import LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
 
@@ -179,11 +179,13 @@ def _mark_consent_delivered(request_id: int) -> None:
         _save(req, actor=None, reason="consent e-mail delivered", fields=fields)
 
 
-def _request_context(req: LinkRequest) -> dict:
+def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
     sensitive = checks.sensitive_services()
     names = dict(Service.objects.values_list("code", "name"))
     items = []
+    decisions = []
     for item in req.items.all():
+        decisions.append(item.decision)
         items.append(
             {
                 "type": item.get_link_type_display(),
@@ -193,6 +195,9 @@ def _request_context(req: LinkRequest) -> dict:
                     for c in item.services
                 ],
                 "regions": item.regions,
+                "regions_in_words": wording.named(
+                    wording.regions_in_words(item.regions, region_names)
+                ),
                 "access_level": item.get_access_level_display() if item.access_level else "",
                 "duration_days": item.duration_days,
                 "decision": item.get_decision_display(),
@@ -205,6 +210,7 @@ def _request_context(req: LinkRequest) -> dict:
         "reseller": req.reseller,
         "customer": req.customer,
         "items": items,
+        "outcome": wording.decision_outcome(decisions),
         "request_url": absolute_url(reverse("linking:request-detail", args=[req.pk])),
     }
 
@@ -225,8 +231,11 @@ def _build(notification: Notification):
 
     req = notification.request
     context = dict(notification.context)
+    # Regions are named as the pages name them ("AP-Singapore (ap-southeast-1)").
+    region_names = dict(Region.objects.values_list("code", "name"))
+    context["region_names"] = region_names
     if req is not None:
-        context.update(_request_context(req))
+        context.update(_request_context(req, region_names))
     kind = notification.kind
     now = timezone.now()
     if kind in CONSENT_KINDS:
@@ -268,6 +277,9 @@ def _build(notification: Notification):
             {"link": link, "url": absolute_url(reverse("consent:withdraw", args=[token]))}
             for link, token in tokens
         ]
+        context["withdrawal_note"] = wording.withdrawal_note(
+            reseller_name=req.reseller.name, self_service=bool(context["withdraw_urls"])
+        )
     if notification.link_id:
         context["link"] = notification.link
         context["link_url"] = absolute_url(

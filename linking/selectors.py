@@ -33,6 +33,7 @@ from linking.models import (
     LinkRequest,
     Notification,
     Preset,
+    Refusal,
     Region,
     RequestItem,
     Service,
@@ -288,6 +289,75 @@ def approval_queue_for_user(
 DASHBOARD_COUNT_CAP = 1_000
 
 
+def approvers_for_reseller(*, reseller: Reseller, exclude: User | None = None) -> QuerySet:
+    """The memberships of who can approve the reseller's requests (active approvers and
+    admins), without `exclude` (the initiator: nobody approves their own request)."""
+    from accounts.models import Membership, Role
+
+    qs = Membership.objects.filter(
+        reseller=reseller, role__in=[Role.APPROVER, Role.ADMIN], user__is_active=True
+    )
+    return qs.exclude(user=exclude) if exclude is not None else qs
+
+
+def nobody_else_can_approve(*, reseller: Reseller, initiator: User) -> bool:
+    """True when a request of `initiator` that needs approval would wait for nobody."""
+    return not approvers_for_reseller(reseller=reseller, exclude=initiator).exists()
+
+
+def requests_nobody_can_approve(*, reseller: Reseller, now=None) -> int:
+    """How many requests wait for an approval nobody else can give: none when the reseller has
+    two approvers, those of the only approver when it has one, all when it has none. Two
+    queries at most, whatever the number of requests."""
+    now = now or timezone.now()
+    approver_ids = list(
+        approvers_for_reseller(reseller=reseller).values_list("user_id", flat=True)[:2]
+    )
+    if len(approver_ids) >= 2:
+        return 0
+    waiting = LinkRequest.objects.filter(reseller=reseller, status=Status.PENDING_APPROVAL).exclude(
+        _overdue_q(now)
+    )
+    if approver_ids:
+        waiting = waiting.filter(initiator_id=approver_ids[0])
+    return waiting.count()
+
+
+def request_item_links(*, req: LinkRequest, items: list[RequestItem]) -> dict[int, Link]:
+    """The link each accepted item created or changed, by item id, in one query. A reseller
+    has one link row per customer and type (revoked or not), which every later change of scope
+    or renewal updates: that row is the item's link."""
+    accepted = {
+        item.link_type: item.pk for item in items if item.decision == RequestItem.Decision.ACCEPTED
+    }
+    if not accepted or req.customer_id is None:
+        return {}
+    links = Link.objects.filter(
+        reseller_id=req.reseller_id, customer_id=req.customer_id, link_type__in=list(accepted)
+    ).only(
+        "reseller_id",
+        "customer_id",
+        "link_type",
+        "status",
+        "ends_at",
+        "revoked_at",
+    )
+    return {accepted[link.link_type]: link for link in links}
+
+
+def notification_count(*, request: LinkRequest, kind: str) -> int:
+    """How many e-mails of `kind` the request has queued (e.g. to its approvers)."""
+    return Notification.objects.filter(request=request, kind=kind).count()
+
+
+def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
+    """Who the link's e-mails of `kind` went to: "customer", "reseller" or both."""
+    return {
+        n.context.get("audience", "")
+        for n in Notification.objects.filter(link=link, kind=kind).only("context")
+    }
+
+
 def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]:
     """How many rows of `qs` hold each value of `field`, each counted up to the cap plus one:
     one query, each part an index range that stops at the cap."""
@@ -348,6 +418,7 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         "failures": failures,
         "failed_notifications": failed_notifications,
         "links": links,
+        "nobody_can_approve": requests_nobody_can_approve(reseller=reseller, now=now),
         "now": now,
     }
 
@@ -414,6 +485,22 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
                     "changes": [],
                 }
             )
+    # Refused attempts (every code of each), which left no other trace: the action rolled back.
+    attempts: dict = {}
+    for refusal in Refusal.objects.filter(request_id=req.pk).select_related("actor"):
+        attempts.setdefault(refusal.attempt, []).append(refusal)
+    for rows in attempts.values():
+        first = rows[0]
+        entries.append(
+            {
+                "when": first.created_at,
+                "who": first.actor,
+                "what": f"{first.get_action_display()} refused: " + ", ".join(r.code for r in rows),
+                "status": "",
+                "changes": [],
+                "refusal": rows,
+            }
+        )
     entries.sort(key=lambda e: e["when"])
     return entries
 
@@ -482,6 +569,11 @@ def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
         # Its reseller is the one asked for: the predicates of the page read it without a query.
         link.reseller = reseller
     return link
+
+
+def region_names() -> dict[str, str]:
+    """Region names by code (one small query): pages name regions as the e-mails do."""
+    return dict(Region.objects.values_list("code", "name"))
 
 
 def catalog_names() -> tuple[dict[str, str], dict[str, str]]:

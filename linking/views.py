@@ -11,13 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import checks, forms, receipts, selectors, services
-from linking.models import Link, LinkRequest, VerificationRun
+from linking.models import Link, LinkRequest, Notification, Refusal, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
 from portal.errors import PortalError
 from portal.pagination import paginate, query_without_paging
@@ -47,6 +48,12 @@ def _error_reasons(error: PortalError) -> list:
 def _message_error(request, error: PortalError) -> None:
     for reason in _error_reasons(error):
         messages.error(request, f"{reason.message} {reason.hint} ({reason.code})")
+
+
+def _refused(request, req: LinkRequest, action: str, error: PortalError) -> None:
+    """Keep a refused action on the request's timeline (every code, who, when); the refused
+    service has rolled back, the refusal commits on its own."""
+    services.refusal_record(actor=request.user, req=req, action=action, error=error)
 
 
 def _posted(request):
@@ -86,17 +93,37 @@ def request_new(request):
     return redirect("linking:request-wizard", pk=req.pk, step=1)
 
 
+def _draft_for_check(request) -> LinkRequest | None:
+    """The draft whose customer step asks for the check (`?request=<pk>`), or None."""
+    raw = request.GET.get("request", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    req = access_link_request(reseller=request.reseller, pk=int(raw))
+    if req.status != Status.DRAFT or req.initiator_id != request.user.pk:
+        return None
+    return req
+
+
+def _customer_check(request, req: LinkRequest | None, raw: str) -> dict:
+    """What the customer step shows under the account id: the account, every reason that
+    blocks it for the chosen link types, and whether Next may be pressed."""
+    customer, reasons = checks.check_customer_for(
+        reseller=request.reseller,
+        raw_account_id=raw,
+        link_types=[item.link_type for item in req.items.all()] if req else [],
+        exclude_request_id=req.pk if req else None,
+    )
+    return {"customer": customer, "reasons": reasons, "typed": raw.strip(), "draft": req}
+
+
 @require_GET
 @reseller_required("initiate_requests")
 def account_check(request):
     raw = request.GET.get("account_id", "")[:60]
-    customer, reasons = checks.find_customer(raw)
-    if customer is not None:
-        reasons = checks.check_customer(request.reseller, customer)
     return render(
         request,
         "linking/_account_check.html",
-        {"customer": customer, "reasons": reasons, "typed": raw.strip()},
+        _customer_check(request, _draft_for_check(request), raw),
     )
 
 
@@ -107,6 +134,9 @@ def request_detail(request, pk: int):
     perms = request.reseller_perms
     status = req.effective_status
     items = list(req.items.all())
+    links = selectors.request_item_links(req=req, items=items)
+    for item in items:
+        item.link = links.get(item.pk)
     return render(
         request,
         "linking/request_detail.html",
@@ -114,12 +144,16 @@ def request_detail(request, pk: int):
             "req": req,
             "items": items,
             "timeline": selectors.request_timeline(req=req),
+            "region_names": selectors.region_names(),
             "consents": selectors.consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": services.can_decide(req, actor=request.user, perms=perms) is None,
             "approve_asks_password": status == Status.PENDING_APPROVAL
             and not password_is_fresh(request)
             and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
+            "approval_gap": services.approval_gap(reseller=req.reseller, initiator=req.initiator)
+            if status == Status.PENDING_APPROVAL
+            else None,
             "can_cancel": services.can_cancel(req, actor=request.user, perms=perms) is None,
             "can_edit": services.can_edit(req, actor=request.user, perms=perms) is None,
         },
@@ -189,20 +223,24 @@ def _step_types(request, req: LinkRequest):
 
 def _step_customer(request, req: LinkRequest):
     form = forms.CustomerForm(_posted(request), initial={"account_id": req.account_id_input})
-    reasons: list = []
+    check: dict = {"draft": req, "typed": ""}
     if request.method == "POST" and form.is_valid():
+        account_id = form.cleaned_data["account_id"]
         try:
             services.link_request_set_customer(
-                actor=request.user, request_id=req.pk, account_id=form.cleaned_data["account_id"]
+                actor=request.user, request_id=req.pk, account_id=account_id
             )
         except PortalError as error:
             # The field says what is wrong; the list below it gives every reason with its fix.
-            reasons = _error_reasons(error)
             form.add_error("account_id", error.message)
+            check = {**_customer_check(request, req, account_id), "reasons": _error_reasons(error)}
         else:
             return redirect("linking:request-wizard", pk=req.pk, step=3)
+    elif request.method == "GET" and req.account_id_input:
+        # Coming back to this step: the account's reasons as of now, Next disabled if any.
+        check = _customer_check(request, req, req.account_id_input)
     return render(
-        request, "linking/request_wizard.html", _wizard_context(req, 2, form=form, reasons=reasons)
+        request, "linking/request_wizard.html", _wizard_context(req, 2, form=form, check=check)
     )
 
 
@@ -259,6 +297,7 @@ def _step_review(request, req: LinkRequest):
             4,
             form=form,
             items=list(req.items.all()),
+            region_names=selectors.region_names(),
             reasons=services.link_request_dry_run(actor=request.user, req=req),
         ),
     )
@@ -271,20 +310,41 @@ def request_submit(request, pk: int):
     try:
         req = services.link_request_submit(actor=request.user, request_id=req.pk)
     except services.ChecksFailed as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
         messages.error(
             request,
-            f"{req.reference} was not submitted: {len(error.reasons)} check(s) failed. "
-            "Fix them below and submit again.",
+            f"{req.reference} was not submitted: "
+            + ngettext("%(n)d check failed.", "%(n)d checks failed.", len(error.reasons))
+            % {"n": len(error.reasons)}
+            + " Fix them below and submit again.",
         )
         return redirect("linking:request-wizard", pk=req.pk, step=4)
     except PortalError as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
         _message_error(request, error)
         return _detail(req)
-    if req.status == Status.PENDING_APPROVAL:
-        messages.success(request, f"{req.reference} was submitted and waits for approval.")
-    else:
-        messages.success(request, f"{req.reference} was submitted; the customer has been asked.")
+    messages.success(request, _outcome_message(req, f"{req.reference} was submitted"))
     return _detail(req)
+
+
+def _outcome_message(req: LinkRequest, done: str) -> str:
+    """What the submit or the approval actually did, read from the request it returned: a
+    narrowing applied at once asks nobody; a request waiting for approval asks the approvers;
+    only a request waiting for the customer has asked the customer."""
+    if req.status == Status.COMPLETED and req.amends_link_id:
+        return (
+            f"{done}: the narrower scope of {req.amends_link.reference} applies now. Narrowing "
+            "needs no consent, so the customer was not asked."
+        )
+    if req.status == Status.PENDING_APPROVAL:
+        count = selectors.notification_count(request=req, kind=Notification.Kind.APPROVAL_NEEDED)
+        asked = ngettext(
+            "%(n)d approver has been e-mailed", "%(n)d approvers have been e-mailed", count
+        ) % {"n": count}
+        return f"{done} and waits for approval; {asked}."
+    if req.status == Status.PENDING_CONSENT:
+        return f"{done}; the consent e-mail to {req.consent_email} is on its way."
+    return f"{done}; it is now {req.get_status_display().lower()}."
 
 
 @require_POST
@@ -294,20 +354,23 @@ def request_approve(request, pk: int):
     items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
     if checks.needs_step_up(items=items) and (
         stepped := step_up_response(
-            request, back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision"
+            request,
+            back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision",
+            doing=f"approve {req.reference}",
         )
     ):
         return stepped
     form = forms.ReasonForm(request.POST)
     form.is_valid()
     try:
-        services.link_request_approve(
+        req = services.link_request_approve(
             actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.APPROVE, error)
         _message_error(request, error)
     else:
-        messages.success(request, f"{req.reference} approved; the customer has been asked.")
+        messages.success(request, _outcome_message(req, f"{req.reference} was approved"))
     return _detail(req)
 
 
@@ -322,6 +385,7 @@ def request_reject(request, pk: int):
             actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.REJECT, error)
         _message_error(request, error)
     else:
         messages.success(request, f"{req.reference} rejected; the initiator will be told.")
@@ -333,21 +397,31 @@ def request_reject(request, pk: int):
 def request_cancel(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ReasonForm(_posted(request))
+    status_before = req.effective_status
     if request.method == "POST" and form.is_valid():
         try:
             services.link_request_cancel(
                 actor=request.user, request_id=req.pk, reason=form.cleaned_data["reason"]
             )
         except PortalError as error:
+            _refused(request, req, Refusal.Action.CANCEL, error)
             _message_error(request, error)
         else:
-            messages.success(request, f"{req.reference} cancelled.")
+            messages.success(request, _cancelled_message(req, was=status_before))
         return _detail(req)
     return render(
         request,
         "linking/request_cancel.html",
         {"req": req, "items": list(req.items.all()), "form": form},
     )
+
+
+def _cancelled_message(req: LinkRequest, *, was: str) -> str:
+    if was == Status.PENDING_CONSENT:
+        return f"{req.reference} was cancelled; the link in the consent e-mail no longer works."
+    if was == Status.PENDING_APPROVAL:
+        return f"{req.reference} was cancelled; approvers no longer see it."
+    return f"{req.reference} was cancelled."
 
 
 @require_POST
@@ -368,6 +442,7 @@ def request_resend(request, pk: int):
             extend_days=form.cleaned_data["extend_days"],
         )
     except PortalError as error:
+        _refused(request, req, Refusal.Action.RESEND, error)
         _message_error(request, error)
     else:
         messages.success(
@@ -480,7 +555,9 @@ def link_revoke(request, pk: int):
         _message_error(request, refusal)
         return redirect("linking:link-detail", pk=link.pk)
     back_to = reverse("linking:link-revoke", args=[link.pk])
-    if stepped := step_up_response(request, back_to=back_to, on_get=True):
+    if stepped := step_up_response(
+        request, back_to=back_to, on_get=True, doing=f"revoke {link.reference}"
+    ):
         return stepped
     form = forms.ReasonForm(_posted(request))
     error = None
@@ -498,7 +575,7 @@ def link_revoke(request, pk: int):
                 return redirect("linking:link-detail", pk=link.pk)
             error = exc
         else:
-            messages.success(request, f"{link.reference} revoked; both sides are being told.")
+            messages.success(request, _revoked_message(link))
             return redirect("linking:link-detail", pk=link.pk)
     return render(
         request,
@@ -512,6 +589,22 @@ def link_revoke(request, pk: int):
         },
         status=400 if error else 200,
     )
+
+
+def _revoked_message(link: Link) -> str:
+    """What the revocation did: ended now, or billing running to the month's end; who is told."""
+    link.refresh_from_db(fields=["status", "status_reason", "billing_ends_at"])
+    if link.status == Link.Status.REVOKED:
+        done = f"{link.reference} was revoked; access ended now"
+    else:
+        done = f"{link.reference} was revoked: {link.status_reason}"
+    audiences = selectors.link_notice_audiences(link=link, kind=Notification.Kind.LINK_REVOKED)
+    told = {
+        ("customer", "reseller"): "the customer and your team are being told",
+        ("customer",): "the customer is being told",
+        ("reseller",): "your team is being told; the customer has no contact address",
+    }.get(tuple(sorted(audiences)), "nobody could be told by e-mail")
+    return f"{done}; {told}."
 
 
 def _link_draft(request, pk: int, start, what: str):

@@ -6,7 +6,46 @@ thing everywhere it appears.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from django.utils.translation import ngettext
+
+# A count in a message is written with its unit as `{minutes:minute}`: "1 minute", "5 minutes".
+UNITS = {
+    "minute": lambda n: ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n},
+    "day": lambda n: ngettext("%(n)d day", "%(n)d days", n) % {"n": n},
+    "time": lambda n: ngettext("once", "%(n)d times", n) % {"n": n},
+    "failed attempt": lambda n: (
+        ngettext("%(n)d failed attempt", "%(n)d failed attempts", n) % {"n": n}
+    ),
+    "wrong attempt": lambda n: (
+        ngettext("%(n)d wrong attempt", "%(n)d wrong attempts", n) % {"n": n}
+    ),
+}
+_UNIT_FIELD = re.compile(r"\{(\w+):(" + "|".join(map(re.escape, UNITS)) + r")\}")
+
+
+class Count(int):
+    """A number that a message writes with its unit in the right number (`{n:day}`)."""
+
+    def __format__(self, spec: str) -> str:
+        if spec in UNITS:
+            return UNITS[spec](int(self))
+        return format(int(self), spec)
+
+
+def _counted(params: dict) -> dict:
+    return {
+        k: Count(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in params.items()
+    }
+
+
+def _as_template(text: str) -> str:
+    # The help page shows the words in braces: "{minutes} minutes", not "{minutes:minute}".
+    return _UNIT_FIELD.sub(lambda m: "{" + m.group(1) + "} " + m.group(2) + "s", text)
+
 
 VALIDATION = "validation"
 APPROVAL = "approval"
@@ -26,6 +65,19 @@ class Code:
     title: str
     message: str
     hint: str
+
+    def render(self, **params) -> tuple[str, str]:
+        """The message and the hint with `params` filled in, counts with their unit."""
+        counted = _counted(params)
+        return self.message.format(**counted), self.hint.format(**counted)
+
+    @property
+    def message_template(self) -> str:
+        return _as_template(self.message)
+
+    @property
+    def hint_template(self) -> str:
+        return _as_template(self.hint)
 
 
 _ENTRIES = [
@@ -187,7 +239,7 @@ _ENTRIES = [
         "LNK-V022",
         VALIDATION,
         "Consent deadline out of range",
-        "The consent deadline must be between 1 and {max_days} days; {days} was given.",
+        "The consent deadline must be between 1 day and {max_days:day}; {days} was given.",
         "Choose a shorter deadline.",
     ),
     # --- state of a request ----------------------------------------------------------------
@@ -226,6 +278,15 @@ _ENTRIES = [
         "Reason required",
         "A rejection needs a reason.",
         "Say why, so the initiator knows what to fix.",
+    ),
+    Code(
+        "LNK-A004",
+        APPROVAL,
+        "Nobody else can approve",
+        "Nobody else can approve this request: the approval policy of {reseller} needs a "
+        "second person, and {situation}.",
+        "Ask an admin of {reseller} to give another member the approver role, then submit "
+        "again. A request waiting for approval would otherwise expire unseen.",
     ),
     # --- consent -------------------------------------------------------------------------
     Code(
@@ -296,14 +357,14 @@ _ENTRIES = [
         "LNK-R001",
         CONSENT,
         "Resent too recently",
-        "The consent e-mail of {reference} was sent less than {minutes} minutes ago.",
+        "The consent e-mail of {reference} was sent less than {minutes:minute} ago.",
         "The next resend is possible at {next_at}. Give the customer a moment to find it.",
     ),
     Code(
         "LNK-R002",
         CONSENT,
         "Resend limit reached",
-        "The consent e-mail of {reference} has been resent {count} times, the most allowed.",
+        "The consent e-mail of {reference} has been resent {count:time}, the most allowed.",
         "Contact the customer directly, or cancel this request and start a new one.",
     ),
     Code(
@@ -319,7 +380,7 @@ _ENTRIES = [
         CONSENT,
         "Deadline beyond the maximum",
         "The consent deadline can be extended to {max_date} at the latest.",
-        "Choose fewer days: a customer gets at most {max_days} days in all to decide.",
+        "Choose fewer days: a customer gets at most {max_days:day} in all to decide.",
     ),
     # --- activation ----------------------------------------------------------------------
     Code(
@@ -677,8 +738,8 @@ _ENTRIES = [
         "ACC-S001",
         VALIDATION,
         "Too many failed logins",
-        "Logging in is paused for this user name from your address after {limit} failed attempts.",
-        "Wait {minutes} minutes, then try again. If you have forgotten your password, reset "
+        "Logging in is paused for this user name from your address after {limit:failed attempt}.",
+        "Wait {minutes:minute}, then try again. If you have forgotten your password, reset "
         "it meanwhile with “Forgot your password?”. If you did not make these attempts, tell "
         "your reseller's admin.",
     ),
@@ -694,17 +755,17 @@ _ENTRIES = [
         "ACC-S003",
         VALIDATION,
         "Password confirmation needed",
-        "This action needs your password again: you last entered it more than {minutes} "
-        "minutes ago.",
-        "Enter your password, then do the action again.",
+        "This action needs your password again: you last entered it more than "
+        "{minutes:minute} ago.",
+        "Enter your password to go on; what you asked for is kept and then carried out.",
     ),
     Code(
         "ACC-S004",
         VALIDATION,
         "Wrong password",
         "The password is not correct.",
-        "Type the password you log in with. After {limit} wrong attempts logging in is paused "
-        "for {minutes} minutes.",
+        "Type the password you log in with. After {limit:wrong attempt} logging in is paused "
+        "for {minutes:minute}.",
     ),
     # --- page: the error pages any address can answer ---------------------------------------
     Code(

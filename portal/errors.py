@@ -18,8 +18,12 @@ class PortalError(Exception):
         self.params = params
         self.stage = entry.stage
         self.title = entry.title
-        self.message = message or entry.message.format(**params)
-        self.hint = hint or entry.hint.format(**params)
+        if message is None or hint is None:
+            text, advice = entry.render(**params)
+        else:
+            text, advice = message, hint
+        self.message = message or text
+        self.hint = hint or advice
         super().__init__(f"{code}: {self.message}")
 
     def as_text(self) -> str:

@@ -178,6 +178,12 @@ def make_draft(cast: Cast, *, customer=None, specs=None, actor=None, ticket="INC
     return req
 
 
+def freeze(customer) -> None:
+    """The account is frozen after a draft chose it (the customer step refuses a frozen one)."""
+    customer.status = "frozen"
+    customer.save(update_fields=["status"])
+
+
 def submit(cast: Cast, req, *, actor=None):
     return services.link_request_submit(actor=actor or cast.initiator, request_id=req.pk)
 

@@ -35,6 +35,7 @@ from linking.services.presets import (
     preset_specs,
     preset_update,
 )
+from linking.services.refusals import refusal_record
 from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
@@ -43,6 +44,7 @@ from linking.services.reminders import (
     link_request_resend,
 )
 from linking.services.requests import (
+    approval_gap,
     can_cancel,
     can_decide,
     can_edit,
@@ -110,7 +112,9 @@ __all__ = [
     "link_renew_start",
     "link_grants",
     "link_sync_grants",
+    "approval_gap",
     "link_request_approve",
+    "refusal_record",
     "link_request_cancel",
     "link_request_create_draft",
     "link_request_create_submitted",

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.permissions import has_reseller_perm
@@ -171,11 +172,16 @@ def link_request_remind_approvers(*, request_id: int) -> LinkRequest | None:
     recipients = _approvers(req.reseller, exclude=req.initiator)
     req.approval_reminders_sent = number
     waited = int((now - req.status_changed_at).total_seconds() // 3600)
-    who = f"{len(recipients)} approver(s)" if recipients else "nobody: no other approver"
+    who = (
+        ngettext("%(n)d approver", "%(n)d approvers", len(recipients)) % {"n": len(recipients)}
+        if recipients
+        else "nobody: no other approver"
+    )
+    hours = ngettext("%(n)d hour", "%(n)d hours", waited) % {"n": waited}
     _save(
         req,
         actor=None,
-        reason=f"approval reminder {number} sent to {who} after {waited} hours of waiting",
+        reason=f"approval reminder {number} sent to {who} after {hours} of waiting",
         fields=["approval_reminders_sent"],
     )
     for approver in recipients:

@@ -8,8 +8,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import LinkType, Membership, Reseller, Role, User
-from linking import checks
+from accounts.models import LinkType, Reseller, User
+from accounts.permissions import has_reseller_perm
+from linking import checks, selectors
 from linking.models import (
     AccessLevel,
     LinkRequest,
@@ -173,12 +174,19 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
 
 @transaction.atomic
 def link_request_set_customer(*, actor: User, request_id: int, account_id: str) -> LinkRequest:
-    """Step 2: the customer account; kept as typed even when it is not (yet) in the directory."""
+    """Step 2: the customer account, refused with every reason known from it and the chosen
+    link types (`checks.check_customer_for`)."""
     req = _lock_draft(actor, request_id)
     if req.amends_link_id:
         # A change of scope or a renewal keeps the customer of its link.
         raise _refuse_state(req, "given another customer")
-    customer, reasons = checks.find_customer(account_id)
+    # Refused here, not only at the review: a frozen or already linked account is known now.
+    customer, reasons = checks.check_customer_for(
+        reseller=req.reseller,
+        raw_account_id=account_id,
+        link_types=[item.link_type for item in req.items.all()],
+        exclude_request_id=req.pk,
+    )
     if reasons:
         raise ChecksFailed(reasons)
     req.account_id_input = normalise_account_id(account_id)
@@ -250,6 +258,14 @@ def link_request_dry_run(
     `items`: the request's items as specs when the caller has them already (a query less)."""
     if items is None:
         items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+    return _request_checks(actor=actor, req=req, items=items) + approval_reasons(
+        actor=actor, req=req, items=items
+    )
+
+
+def _request_checks(
+    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec]
+) -> list[checks.Reason]:
     _, reasons = checks.dry_run(
         actor=actor,
         reseller=req.reseller,
@@ -265,12 +281,46 @@ def link_request_dry_run(
 def _approvers(reseller: Reseller, *, exclude: User) -> list[User]:
     return [
         m.user
-        for m in Membership.objects.filter(
-            reseller=reseller, role__in=[Role.APPROVER, Role.ADMIN], user__is_active=True
-        )
-        .exclude(user=exclude)
+        for m in selectors.approvers_for_reseller(reseller=reseller, exclude=exclude)
         .select_related("user")
+        .order_by("pk")
     ]
+
+
+def _would_narrow(req: LinkRequest) -> bool:
+    """Would this change of scope apply at once (only narrowing)? Read-only; the submit decides
+    again under the link's lock (`amend_check_on_submit`)."""
+    if req.purpose != LinkRequest.Purpose.AMEND or req.amends_link_id is None:
+        return False
+    from linking.models import Link
+    from linking.services.amend import scope_change
+
+    link = Link.objects.filter(pk=req.amends_link_id).first()
+    items = list(req.items.all())
+    if link is None or len(items) != 1 or items[0].link_type != link.link_type:
+        return False
+    return scope_change(link, items[0]) == "narrower"
+
+
+def approval_gap(*, reseller: Reseller, initiator: User) -> checks.Reason | None:
+    """LNK-A004 when nobody but `initiator` can approve their requests, else None. The submit
+    refuses with it; the request page and the dashboard warn about requests already waiting."""
+    if not selectors.nobody_else_can_approve(reseller=reseller, initiator=initiator):
+        return None
+    if has_reseller_perm(user=initiator, reseller=reseller, perm="approve_requests"):
+        situation = f"{initiator.email} is its only approver"
+    else:
+        situation = "it has no approver"
+    return checks.reason("LNK-A004", reseller=reseller.name, situation=situation)
+
+
+def approval_reasons(*, actor: User, req: LinkRequest, items: list[checks.ItemSpec]) -> list:
+    """LNK-A004 when the request will need a second person and nobody else can approve it: it
+    would otherwise wait, with no e-mail sent, until it expires."""
+    if not checks.needs_approval(reseller=req.reseller, items=items) or _would_narrow(req):
+        return []
+    gap = approval_gap(reseller=req.reseller, initiator=actor)
+    return [gap] if gap else []
 
 
 def _enter_consent(req: LinkRequest, *, actor, reason: str, extra: list[str] = ()) -> None:
@@ -356,11 +406,18 @@ def link_request_create_submitted(
 def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkRequest:
     """The submit of a locked draft whose items are `items`; in the caller's transaction."""
     specs = [checks.ItemSpec.from_item(item) for item in items]
-    reasons = link_request_dry_run(actor=actor, req=req, items=specs)
+    reasons = _request_checks(actor=actor, req=req, items=specs)
     if reasons:
         raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
+    needs_approval = not narrowing and checks.needs_approval(reseller=req.reseller, items=specs)
+    approvers: list[User] = []
+    if needs_approval:
+        # Read once: who is e-mailed below, and whether anybody can approve at all (LNK-A004).
+        approvers = _approvers(req.reseller, exclude=actor)
+        if not approvers and (gap := approval_gap(reseller=req.reseller, initiator=actor)):
+            raise ChecksFailed([gap])
     req.submitted_at = timezone.now()
     try:
         with transaction.atomic():
@@ -370,7 +427,7 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
     if narrowing:
         return amend_apply_narrowing(actor=actor, req=req)
-    if checks.needs_approval(reseller=req.reseller, items=specs):
+    if needs_approval:
         req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
             req,
@@ -381,7 +438,7 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         )
         _notify_all(
             Notification.Kind.APPROVAL_NEEDED,
-            [approver.email for approver in _approvers(req.reseller, exclude=actor)],
+            [approver.email for approver in approvers],
             request=req,
         )
     else:

@@ -64,7 +64,7 @@ def _check(name: str, label: str, passed: bool, ok_detail: str, code: str = "", 
         "name": name,
         "label": label,
         "passed": passed,
-        "detail": ok_detail if passed or entry is None else entry.message.format(**params),
+        "detail": ok_detail if passed or entry is None else entry.render(**params)[0],
         "code": entry.code if entry else "",
         "hint": entry.hint if entry else "",
     }

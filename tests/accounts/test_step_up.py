@@ -1,6 +1,7 @@
 """Step-up: sensitive actions ask for the password again once it is older than the window."""
 
 from datetime import timedelta
+from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -296,3 +297,124 @@ def test_the_right_step_up_password_clears_earlier_failures(client, cast):
     assert AccessAttempt.objects.filter(username=cast.admin.username).exists()
     client.post(STEP_UP, {"password": PASSWORD, "next": "/"})
     assert not AccessAttempt.objects.filter(username=cast.admin.username).exists()
+
+
+# --- after the step-up, the action asked for is carried out -----------------------------------
+
+
+class _Form(HTMLParser):
+    """The step-up page's form: where it posts and every field it sends."""
+
+    def __init__(self):
+        super().__init__()
+        self.action = None
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == "step-up-form":
+            self.action = attrs.get("action")
+        elif tag == "input" and self.action is not None and attrs.get("name"):
+            self.fields.append((attrs["name"], attrs.get("value") or ""))
+
+
+def step_up_form(page) -> _Form:
+    parser = _Form()
+    parser.feed(page.content.decode())
+    assert parser.action, "the step-up page has no form"
+    return parser
+
+
+def send(client, form: _Form, password: str):
+    data: dict[str, list[str]] = {}
+    for name, value in form.fields:
+        data.setdefault(name, []).append(password if name == "step_up_password" else value)
+    return client.post(form.action, data)
+
+
+def test_after_the_step_up_the_approval_is_carried_out_with_its_comment(client, cast):
+    req = submit(cast, make_draft(cast, specs=[MANAGE]))
+    password_login(client, cast.approver)
+    approve = reverse("linking:request-approve", args=[req.pk])
+    with later():
+        response = client.post(approve, {"reason": "Checked with the customer"})
+        step_up_target(response)
+        page = client.get(response["Location"])
+        assert f"approve {req.reference}" in page.content.decode()
+        form = step_up_form(page)
+        assert form.action == approve
+        assert ("reason", "Checked with the customer") in form.fields
+        done = send(client, form, PASSWORD)
+        assert done["Location"] == reverse("linking:request-detail", args=[req.pk])
+        page = client.get(done["Location"]).content.decode()
+    assert f"{req.reference} was approved" in page
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+    assert req.decision_reason == "Checked with the customer"
+    assert req.approver == cast.approver
+    # The kept form is used up: the session holds no pending action any more.
+    assert "portal_step_up_resume" not in client.session
+
+
+def test_a_wrong_password_on_the_kept_action_is_refused_counted_and_keeps_the_form(client, cast):
+    req = submit(cast, make_draft(cast, specs=[MANAGE]))
+    password_login(client, cast.approver)
+    approve = reverse("linking:request-approve", args=[req.pk])
+    with later():
+        response = client.post(approve, {"reason": "Fine by me"})
+        form = step_up_form(client.get(response["Location"]))
+        refused = send(client, form, "not-my-password")
+        assert refused.status_code == 400
+        assert "ACC-S004" in refused.content.decode()
+        assert AccessAttempt.objects.get(username=cast.approver.username).failures_since_start == 1
+        req.refresh_from_db()
+        assert req.status == LinkRequest.Status.PENDING_APPROVAL
+        again = step_up_form(refused)
+        assert ("reason", "Fine by me") in again.fields
+        send(client, again, PASSWORD)
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+    assert req.decision_reason == "Fine by me"
+
+
+def test_a_revocation_whose_password_lapsed_while_typing_is_carried_out_after_it(client, cast):
+    link = active_link(cast)
+    revoke = reverse("linking:link-revoke", args=[link.pk])
+    password_login(client, cast.approver)
+    assert client.get(revoke).status_code == 200
+    with later():
+        response = client.post(
+            revoke, {"reason": "Contract ended", "confirm_reference": link.reference}
+        )
+        send(client, step_up_form(client.get(response["Location"])), PASSWORD)
+    link.refresh_from_db()
+    assert link.status == Link.Status.REVOKED
+
+
+def test_a_role_change_is_carried_out_after_the_step_up(client, cast):
+    password_login(client, cast.admin)
+    membership = viewer_membership(cast)
+    with later():
+        response = client.post(role_url(membership), {"role": "approver"})
+        send(client, step_up_form(client.get(response["Location"])), PASSWORD)
+    assert viewer_membership(cast).role == Role.APPROVER
+
+
+def test_a_resume_token_not_of_this_session_shows_the_plain_step_up(client, cast):
+    password_login(client, cast.admin)
+    with later():
+        client.post(role_url(viewer_membership(cast)), {"role": "approver"})
+        page = client.get(STEP_UP, {"next": "/", "resume": "forged"})
+    form = step_up_form(page)
+    assert form.action == STEP_UP
+    assert not any(name == "role" for name, _ in form.fields)
+
+
+def test_the_step_up_message_counts_minutes_in_words(client, cast, settings):
+    settings.PORTAL_STEP_UP_MINUTES = 1
+    password_login(client, cast.admin)
+    with later(2):
+        response = client.post(role_url(viewer_membership(cast)), {"role": "approver"})
+        page = client.get(response["Location"]).content.decode()
+    assert "more than 1 minute ago" in page
+    assert "1 minutes" not in page

@@ -135,8 +135,14 @@ def test_request_approval_consent_by_email_and_active_links(
     screens(page, "wizard-1-types")
     page.get_by_role("button", name="Next").click()
 
+    # A frozen account is refused as it is typed: Next stays disabled until another is typed.
+    page.get_by_label("Customer account id").fill(cast.frozen.account_id)
+    expect(page.locator("#account-check-reasons")).to_contain_text("LNK-V003")
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
+    screens(page, "wizard-2-frozen")
     page.get_by_label("Customer account id").fill("123456789012")
     expect(page.locator("#account-check-result")).to_contain_text("Acme Retail")
+    expect(page.get_by_role("button", name="Next")).to_be_enabled()
     screens(page, "wizard-2-customer")
     page.get_by_role("button", name="Next").click()
 
@@ -164,7 +170,9 @@ def test_request_approval_consent_by_email_and_active_links(
     assert sorted(req.items.values_list("link_type", flat=True)) == ["billing", "delegation"]
     log_out(page)
 
-    # --- A second person approves ------------------------------------------------------------
+    # --- A second person approves, confirming the password once -----------------------------
+    # No window at all: the managing delegation asks the approver's password again.
+    settings.PORTAL_STEP_UP_MINUTES = 0
     log_in(page, cast.approver)
     page.get_by_role("link", name="Approvals").click()
     queue = page.locator("#approval-table")
@@ -173,8 +181,16 @@ def test_request_approval_consent_by_email_and_active_links(
     queue.get_by_role("link", name="Review").click()
     page.get_by_label("Comment (optional)").fill("Matches INC-4711.")
     page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("alert").filter(has_text="approved")).to_be_visible()
+    # The step-up keeps the approval and its comment: one password, and it is done.
+    expect(page.locator("#step-up-resume")).to_contain_text(f"approve {req.reference}")
+    screens(page, "step-up")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name=f"Confirm and approve {req.reference}").click()
+    expect(page.get_by_role("alert").filter(has_text="was approved")).to_be_visible()
     screens(page, "request-approved")
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.PENDING_CONSENT
+    assert req.decision_reason == "Matches INC-4711."
     log_out(page)
     page.context.close()
 
@@ -222,4 +238,10 @@ def test_request_approval_consent_by_email_and_active_links(
         expect(row).to_contain_text("Acme Retail")
         expect(row).to_contain_text("Active")
     screens(page, "links-active")
+    # The request leads to the links it created, with their state.
+    page.goto(f"/requests/{req.pk}/")
+    expect(page.locator(".item-link")).to_have_count(2)
+    for link in Link.objects.filter(customer=cast.customer):
+        expect(page.locator(f'[data-link="{link.pk}"]')).to_contain_text("Active")
+    screens(page, "request-links")
     page.context.close()

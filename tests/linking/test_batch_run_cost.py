@@ -207,5 +207,7 @@ def test_the_one_go_creation_refuses_what_the_wizard_refuses(cast, case):
     if case.get("open_request"):
         _one_go_refusal(cast, **kw)  # the first is created and waits for the customer
     wizard, one_go = _wizard_refusal(cast, **kw), _one_go_refusal(cast, **kw)
-    assert wizard and wizard == one_go
+    # The wizard stops at the customer step with what is known there; a one-go row is
+    # refused with every reason at once.
+    assert wizard and set(wizard) <= set(one_go)
     assert RequestItem.objects.filter(is_open=True).count() == int(bool(case.get("open_request")))

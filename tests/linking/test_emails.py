@@ -182,3 +182,54 @@ def test_every_kind_has_its_three_templates(cast):
         subject, text, html = render_email(kind.replace("_", "-"), context)
         assert subject and "\n" not in subject
         assert text.strip() and html.strip()
+
+
+# --- e-mails say what the pages say ------------------------------------------------------------
+
+
+def test_a_mixed_decision_is_partly_accepted_in_the_subject(cast):
+    req = _approved(cast, [ItemSpec(link_type="billing"), read_only_delegation(cast)])
+    billing, delegation = req.items.order_by("id")
+    services.consent_decide(
+        token=consent_token_for(req),
+        decisions={billing.pk: (False, "Not now."), delegation.pk: (True, "")},
+    )
+    message, _ = _deliver("customer_decided")
+    assert message.subject.endswith(": partly accepted (1 of 2 items)")
+
+
+def test_e_mails_name_regions_as_the_pages_do(cast, client):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    req = submit(cast, make_draft(cast))
+    token = consent_token_for(req)
+    consent_mail = mail.outbox[-1]
+    words = "AP-Singapore (ap-southeast-1)"
+    assert words in consent_mail.body and words in consent_mail.alternatives[0][0]
+    assert words in client.get(f"/consent/{token}/").content.decode()
+    item = req.items.get()
+    services.consent_decide(token=token, decisions={item.pk: (True, "")})
+    services.link_activate(link_id=Link.objects.get().pk)
+    message, html = _deliver("link_active")
+    assert words in message.body and words in html
+    login(client, cast.viewer)
+    page = client.get(reverse("linking:request-detail", args=[req.pk])).content.decode()
+    assert words in page
+
+
+def test_the_receipt_page_and_e_mail_say_the_same_about_withdrawing(cast, client):
+    from linking import wording
+
+    req = submit(cast, make_draft(cast))
+    token = consent_token_for(req)
+    item = req.items.get()
+    response = client.post(f"/consent/{token}/", {f"decision_{item.pk}": "accept"}, follow=True)
+    page = response.content.decode()
+    message, html = _deliver("consent_receipt")
+    note = wording.withdrawal_note(reseller_name=cast.reseller.name, self_service=True)
+    assert note in message.body
+    assert note in page
+    assert "by contacting" not in page
+    assert "/consent/withdraw/" in message.body

@@ -195,7 +195,7 @@ def test_approvers_are_reminded_after_the_reseller_interval_and_again_after_anot
     history = req.history.first()
     assert history.history_user is None
     assert history.history_change_reason == (
-        "approval reminder 1 sent to 2 approver(s) after 24 hours of waiting"
+        "approval reminder 1 sent to 2 approvers after 24 hours of waiting"
     )
 
     with at(start + timedelta(hours=47)):

@@ -19,7 +19,7 @@ from linking.models import (
 )
 from linking.services import ChecksFailed
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from tests.conftest import consent_token_for, freeze, make_draft, read_only_delegation, submit
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")
@@ -167,7 +167,8 @@ def test_submit_with_problems_is_refused_with_every_reason(cast, capture):
         access_level="read_only",
         duration_days=0,
     )
-    draft = make_draft(cast, customer=cast.frozen, specs=[bad])
+    draft = make_draft(cast, customer=cast.customer2, specs=[bad])
+    freeze(cast.customer2)
     with capture(), pytest.raises(ChecksFailed) as excinfo:
         submit(cast, draft)
     assert [r.code for r in excinfo.value.reasons] == ["LNK-V003", "LNK-V017"]
@@ -630,9 +631,10 @@ def test_billing_link_grants_the_billing_permission(cast, capture):
 
 
 def test_database_holds_one_open_request_per_customer_and_type(cast, capture):
+    # Both drafts chose the customer before either was submitted.
+    other = make_draft(cast)
     with capture():
         req = submit(cast, make_draft(cast))
-    other = make_draft(cast)
     item = other.items.get()
     item.is_open = True
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,7 +7,7 @@ from django.urls import reverse
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
-from tests.conftest import login, make_draft, submit
+from tests.conftest import freeze, login, make_draft, submit
 from tests.factories import CustomerFactory
 
 Status = LinkRequest.Status
@@ -288,7 +288,8 @@ def test_step_one_refuses_a_type_the_program_does_not_allow(client, cast):
 
 def test_review_lists_every_failing_check_and_submit_comes_back_to_it(client, cast):
     bad = ItemSpec(link_type="delegation", services=[], regions=[], access_level="read_only")
-    req = make_draft(cast, customer=cast.frozen, specs=[bad])
+    req = make_draft(cast, customer=cast.customer2, specs=[bad])
+    freeze(cast.customer2)
     login(client, cast.initiator)
     page = client.get(wizard(req, 4)).content.decode()
     for code in ["LNK-V003", "LNK-V015", "LNK-V016"]:
@@ -599,3 +600,201 @@ def test_customer_list_query_budget(client, cast, django_assert_num_queries):
         url("customer-list"),
         BUDGETS["customer-list"],
     )
+
+
+# --- a request that cannot be submitted stops where the reason is known ------------------------
+
+
+def at_customer_step(cast, specs=None):
+    """A draft whose link types are chosen and which waits for its customer (step 2)."""
+    req = services.link_request_create_draft(actor=cast.initiator, reseller=cast.reseller)
+    services.link_request_set_types(
+        actor=cast.initiator,
+        request_id=req.pk,
+        link_types=[s.link_type for s in specs or BILLING],
+    )
+    return req
+
+
+def test_customer_step_refuses_a_frozen_account_and_holds_next_back(client, cast):
+    req = at_customer_step(cast)
+    login(client, cast.initiator)
+    response = client.post(wizard(req, 2), {"account_id": cast.frozen.account_id})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-code="LNK-V003"' in body
+    assert 'id="wizard-next" disabled' in body
+    req.refresh_from_db()
+    assert req.wizard_step == 2
+    assert req.customer_id is None
+    # Coming back to the step shows the same, Next still held back.
+    assert client.get(wizard(req, 3)).status_code == 302
+
+
+def test_customer_step_refuses_an_already_linked_account_and_offers_to_amend(client, cast):
+    link = services.link_activate(link_id=linked(cast).pk)
+    specs = [ItemSpec(link_type="delegation")]
+    req = at_customer_step(cast, specs)
+    login(client, cast.initiator)
+    response = client.post(wizard(req, 2), {"account_id": cast.customer.account_id})
+    body = response.content.decode()
+    assert 'data-code="LNK-V011"' in body
+    assert 'id="wizard-next" disabled' in body
+    assert url("link-amend", link.pk) in body
+    req.refresh_from_db()
+    assert req.customer_id is None
+    # The live check of this draft says the same before Next is pressed.
+    live = client.get(
+        url("account-check"), {"account_id": cast.customer.account_id, "request": req.pk}
+    )
+    assert 'data-code="LNK-V011"' in live.content.decode()
+    assert 'id="wizard-next" disabled' in live.content.decode()
+    # The way out works: a change of scope of the existing link.
+    amend = client.post(url("link-amend", link.pk))
+    assert amend.status_code == 302
+    assert LinkRequest.objects.filter(amends_link=link, status=Status.DRAFT).exists()
+
+
+def test_a_clean_account_lets_next_go_on(client, cast):
+    req = at_customer_step(cast)
+    login(client, cast.initiator)
+    live = client.get(
+        url("account-check"), {"account_id": cast.customer2.account_id, "request": req.pk}
+    )
+    assert 'id="wizard-next">' in live.content.decode()
+    response = client.post(wizard(req, 2), {"account_id": cast.customer2.account_id})
+    assert response["Location"] == wizard(req, 3)
+
+
+def test_account_check_of_another_resellers_draft_is_404(client, cast):
+    req = at_customer_step(cast)
+    login(client, cast.outsider)
+    response = client.get(url("account-check"), {"account_id": "1", "request": req.pk})
+    assert response.status_code == 404
+
+
+def test_review_keeps_submit_disabled_while_a_reason_stands(client, cast):
+    req = make_draft(cast, customer=cast.customer2, specs=BILLING)
+    login(client, cast.initiator)
+    assert 'id="submit-request">' in client.get(wizard(req, 4)).content.decode()
+    freeze(cast.customer2)
+    page = client.get(wizard(req, 4)).content.decode()
+    assert 'id="submit-request" disabled' in page
+    assert 'id="submit-blocked"' in page
+
+
+# --- every confirmation says what actually happened ---------------------------------------------
+
+
+def flashed(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def test_submitting_a_narrowing_says_it_applies_and_nobody_was_asked(client, cast):
+    from tests.linking.test_amend import amend
+    from tests.linking.test_revocation import active_link
+
+    link = active_link(cast)
+    req = amend(cast, link, services=["ECS"])
+    login(client, cast.initiator)
+    response = client.post(url("request-submit", req.pk), follow=True)
+    message = flashed(response)
+    assert f"narrower scope of {link.reference} applies now" in message
+    assert "customer was not asked" in message
+    assert "has been asked" not in message
+
+
+def test_submitting_says_who_was_asked(client, cast):
+    login(client, cast.initiator)
+    to_customer = make_draft(cast)
+    message = flashed(client.post(url("request-submit", to_customer.pk), follow=True))
+    assert f"consent e-mail to {cast.customer.contact_email} is on its way" in message
+    to_approvers = make_draft(cast, customer=cast.customer2, specs=BILLING)
+    message = flashed(client.post(url("request-submit", to_approvers.pk), follow=True))
+    assert "waits for approval; 2 approvers have been e-mailed" in message
+
+
+def test_approving_says_the_consent_e_mail_is_on_its_way(client, cast):
+    req = pending_approval(cast)
+    login(client, cast.approver)
+    message = flashed(client.post(url("request-approve", req.pk), {"reason": "ok"}, follow=True))
+    assert f"{req.reference} was approved; the consent e-mail to" in message
+
+
+def test_revoking_a_billing_link_says_billing_runs_to_the_month_end(client, cast):
+    from tests.linking.test_revocation import active_link
+
+    link = active_link(cast, BILLING)
+    login(client, cast.approver)
+    response = client.post(
+        url("link-revoke", link.pk),
+        {"reason": "Contract ended", "confirm_reference": link.reference},
+        follow=True,
+    )
+    message = flashed(response)
+    assert "billing ends on" in message
+    assert "access ended now" not in message
+    assert "the customer and your team are being told" in message
+
+
+def test_cancelling_a_request_waiting_for_the_customer_says_the_link_is_dead(client, cast):
+    req = submit(cast, make_draft(cast))
+    login(client, cast.initiator)
+    response = client.post(url("request-cancel", req.pk), {"reason": "wrong"}, follow=True)
+    assert "the link in the consent e-mail no longer works" in flashed(response)
+
+
+# --- a finished request leads to its links -----------------------------------------------------
+
+
+def accepted(cast, specs, customer):
+    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
+    if req.status == Status.PENDING_APPROVAL:
+        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
+    services.consent_decide(
+        token=services.consent_issue_token(request_id=req.pk),
+        decisions={item.pk: (True, "") for item in req.items.all()},
+    )
+    return req
+
+
+def test_request_page_shows_the_link_of_each_accepted_item_with_its_state(client, cast):
+    delegation = ItemSpec(
+        link_type="delegation",
+        services=["ECS"],
+        regions=["ap-southeast-1"],
+        access_level="read_only",
+        duration_days=90,
+    )
+    req = accepted(cast, [*BILLING, delegation], cast.customer)
+    login(client, cast.viewer)
+    page = client.get(url("request-detail", req.pk)).content.decode()
+    for link in Link.objects.filter(reseller=cast.reseller, customer=cast.customer):
+        assert f'data-link="{link.pk}"' in page
+        assert url("link-detail", link.pk) in page
+        assert link.reference in page
+    assert page.count('class="small item-link"') == 2
+    assert 'data-state="activating"' in page
+
+
+def test_request_page_queries_do_not_grow_with_its_items_and_links(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    delegation = ItemSpec(
+        link_type="delegation",
+        services=["ECS"],
+        regions=["ap-southeast-1"],
+        access_level="read_only",
+        duration_days=90,
+    )
+    one = accepted(cast, BILLING, cast.customer)
+    two = accepted(cast, [*BILLING, delegation], cast.customer2)
+    login(client, cast.viewer)
+    counts = []
+    for req in (one, two):
+        client.get(url("request-detail", req.pk))
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url("request-detail", req.pk))
+        counts.append(len(captured))
+    assert counts[0] == counts[1]

@@ -1,0 +1,119 @@
+"""A request that needs a second person when nobody else can approve it (LNK-A004): refused at
+submit, and said on the request page and the dashboard for requests already waiting."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from accounts.services import membership_set_role
+from linking import services
+from linking.checks import ItemSpec
+from linking.models import LinkRequest, Notification
+from tests.conftest import login, make_draft, read_only_delegation, submit
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = LinkRequest.Status
+BILLING = [ItemSpec(link_type="billing")]
+
+
+def demote_the_approver(cast):
+    membership = Membership.objects.get(user=cast.approver, reseller=cast.reseller)
+    membership_set_role(actor=cast.admin, membership_id=membership.pk, role=Role.VIEWER)
+
+
+def test_submit_is_refused_when_the_initiator_is_the_only_approver(cast):
+    demote_the_approver(cast)
+    draft = make_draft(cast, specs=BILLING, actor=cast.admin)
+    with pytest.raises(services.ChecksFailed) as refused:
+        submit(cast, draft, actor=cast.admin)
+    assert [r.code for r in refused.value.reasons] == ["LNK-A004"]
+    assert f"{cast.admin.email} is its only approver" in refused.value.reasons[0].message
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+    assert not Notification.objects.exists()
+
+
+def test_submit_is_refused_when_there_is_no_approver_at_all(cast):
+    demote_the_approver(cast)
+    cast.admin.is_active = False
+    cast.admin.save(update_fields=["is_active"])
+    draft = make_draft(cast, specs=BILLING)
+    with pytest.raises(services.ChecksFailed) as refused:
+        submit(cast, draft)
+    assert refused.value.code == "LNK-A004"
+    assert "it has no approver" in refused.value.message
+
+
+def test_a_request_that_needs_no_approval_goes_on_without_approvers(cast):
+    demote_the_approver(cast)
+    req = submit(cast, make_draft(cast, specs=[read_only_delegation(cast)]))
+    assert req.status == Status.PENDING_CONSENT
+
+
+def test_with_another_approver_the_admins_request_waits_for_them(cast):
+    req = submit(cast, make_draft(cast, specs=BILLING, actor=cast.admin), actor=cast.admin)
+    assert req.status == Status.PENDING_APPROVAL
+
+
+def test_the_review_shows_the_code_and_keeps_submit_disabled(client, cast):
+    demote_the_approver(cast)
+    draft = make_draft(cast, specs=BILLING, actor=cast.admin)
+    login(client, cast.admin)
+    page = client.get(reverse("linking:request-wizard", args=[draft.pk, 4])).content.decode()
+    assert 'data-code="LNK-A004"' in page
+    assert 'id="submit-request" disabled' in page
+
+
+def waiting_for_nobody(cast):
+    """A request submitted while an approver existed, whose approver has since gone."""
+    req = submit(cast, make_draft(cast, specs=BILLING))
+    assert req.status == Status.PENDING_APPROVAL
+    demote_the_approver(cast)
+    cast.admin.is_active = False
+    cast.admin.save(update_fields=["is_active"])
+    return req
+
+
+def test_the_request_page_says_nobody_can_approve_a_waiting_request(client, cast):
+    req = waiting_for_nobody(cast)
+    login(client, cast.viewer)
+    page = client.get(reverse("linking:request-detail", args=[req.pk])).content.decode()
+    assert 'id="approval-gap" data-code="LNK-A004"' in page
+
+
+def test_the_request_page_says_nothing_while_an_approver_exists(client, cast):
+    req = submit(cast, make_draft(cast, specs=BILLING))
+    login(client, cast.viewer)
+    page = client.get(reverse("linking:request-detail", args=[req.pk])).content.decode()
+    assert 'id="approval-gap"' not in page
+
+
+def test_the_dashboard_counts_requests_nobody_can_approve_in_two_queries(
+    client, cast, django_assert_num_queries
+):
+    login(client, cast.viewer)
+    waiting_for_nobody(cast)
+    regions = [cast.region_a, cast.region_b]
+    for more in (0, 4):
+        for _ in range(more):
+            # Submitted by the only approver left: nobody else can approve them either.
+            cast.admin.is_active = True
+            cast.admin.save(update_fields=["is_active"])
+            draft = make_draft(
+                cast,
+                specs=BILLING,
+                actor=cast.initiator,
+                customer=CustomerFactory(enabled_regions=regions),
+            )
+            submit(cast, draft)
+            cast.admin.is_active = False
+            cast.admin.save(update_fields=["is_active"])
+        client.get(reverse("portal:dashboard"))
+        # As the dashboard's budget (3 + 6 + 4), + the approvers and the count of the waiting.
+        with django_assert_num_queries(3 + 6 + 4 + 2):
+            page = client.get(reverse("portal:dashboard")).content.decode()
+        assert 'id="nobody-can-approve"' in page
+        expected = 1 + more
+        assert f"{expected} request" in page
