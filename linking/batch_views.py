@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import forms, selectors, services
+from linking import forms, services
 from linking.models import Batch
 from linking.permissions import access_batch
+from linking.selectors.batches import batch_list_for_reseller, batch_result_rows, batch_rows
 from linking.services import batch as batch_service
 from linking.views import _message_error, _page, _query_without_page
 from portal import tabular
@@ -41,7 +42,7 @@ def _csv_response(text: str, filename: str) -> HttpResponse:
 @require_GET
 @reseller_required("view_reseller")
 def batch_list(request):
-    qs = selectors.batch_list_for_reseller(reseller=request.reseller)
+    qs = batch_list_for_reseller(reseller=request.reseller)
     return render(
         request,
         "linking/batch_list.html",
@@ -96,7 +97,7 @@ def batch_detail(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     form = forms.BatchRowFilterForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
-    rows = selectors.batch_rows(batch=batch, outcome=data.get("outcome") or "")
+    rows = batch_rows(batch=batch, outcome=data.get("outcome") or "")
     return render(
         request,
         "linking/batch_detail.html",
@@ -148,7 +149,7 @@ RESULT_HEADER = ["row", "key", "account_id", "outcome", "request", "codes", "mes
 
 def result_lines(batch: Batch):
     """The rows of the result file: row, key, account, outcome, request reference, codes."""
-    for number, key, account_id, outcome, request_id, codes, reasons in selectors.batch_result_rows(
+    for number, key, account_id, outcome, request_id, codes, reasons in batch_result_rows(
         batch=batch
     ):
         yield [

@@ -16,7 +16,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
-from linking.selectors import RequestFilters
+from linking.selectors.requests import RequestFilters
 from portal.form_rendering import quick_widget_renderer
 from portal.identifiers import IdentifierEmailField, IdentifierField
 

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import checks, preset_forms, selectors, services
+from linking import checks, preset_forms, services
 from linking.permissions import access_link_request, access_preset
+from linking.selectors.presets import preset_list_for_reseller
 from linking.services.presets import MANAGE_PERM
 from linking.views import _error_reasons, _message_error
 from portal.errors import PortalError
@@ -19,7 +20,7 @@ from portal.errors import PortalError
 @require_GET
 @reseller_required("view_reseller")
 def preset_list(request):
-    qs = selectors.preset_list_for_reseller(reseller=request.reseller)
+    qs = preset_list_for_reseller(reseller=request.reseller)
     page = Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
     sensitive = checks.sensitive_services()
     rows = []
@@ -141,7 +142,7 @@ def preset_delete(request, pk: int):
 def request_apply_preset(request, pk: int):
     """Step 1 of the wizard, "start from a preset": fill the draft, then go on to the customer."""
     req = access_link_request(reseller=request.reseller, pk=pk)
-    presets = selectors.preset_list_for_reseller(reseller=request.reseller)
+    presets = preset_list_for_reseller(reseller=request.reseller)
     form = preset_forms.ApplyPresetForm(request.POST, presets=presets)
     if not form.is_valid():
         messages.error(request, "Choose one of the presets offered.")

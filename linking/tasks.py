@@ -6,7 +6,8 @@ import smtplib
 
 from celery import shared_task
 
-from linking import notifications, selectors, services
+from linking import notifications, services
+from linking.selectors.links import link_ids_waiting_for_activation
 from portal.publish import publish_many_now
 
 TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
@@ -41,7 +42,7 @@ def link_activate_task(self, link_id: int) -> None:
 @shared_task
 def link_activate_sweep_task() -> int:
     """Activate links still waiting, in case their task was lost with the broker."""
-    ids = selectors.link_ids_waiting_for_activation()
+    ids = link_ids_waiting_for_activation()
     for link_id in ids:
         services.link_activate(link_id=link_id)
     return len(ids)

@@ -17,9 +17,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
-from linking import checks, forms, receipts, selectors, services
+from linking import checks, forms, receipts, services
 from linking.models import Link, LinkRequest, Notification, Refusal, VerificationRun
 from linking.permissions import access_customer, access_link, access_link_request
+from linking.selectors.catalog import catalog_names, region_names
+from linking.selectors.customers import customer_list_linked
+from linking.selectors.links import (
+    link_consent_records,
+    link_list_for_customer,
+    link_list_for_reseller,
+    link_notice_audiences,
+    link_timeline,
+    link_verification_runs,
+)
+from linking.selectors.presets import preset_list_for_reseller
+from linking.selectors.requests import (
+    RequestFilters,
+    approval_queue_for_user,
+    consent_records_for_request,
+    link_request_list_for_reseller,
+    notification_count,
+    request_item_links,
+    request_rows,
+    request_timeline,
+)
 from portal.errors import PortalError
 from portal.pagination import paginate, query_without_paging
 
@@ -73,8 +94,8 @@ def _detail(req: LinkRequest):
 def request_list(request):
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
     filters = form.filters()  # the export reads the same query string the same way
-    qs = selectors.link_request_list_for_reseller(reseller=request.reseller, filters=filters)
-    qs = selectors.request_rows(qs)
+    qs = link_request_list_for_reseller(reseller=request.reseller, filters=filters)
+    qs = request_rows(qs)
     return render(
         request,
         "linking/request_list.html",
@@ -134,7 +155,7 @@ def request_detail(request, pk: int):
     perms = request.reseller_perms
     status = req.effective_status
     items = list(req.items.all())
-    links = selectors.request_item_links(req=req, items=items)
+    links = request_item_links(req=req, items=items)
     for item in items:
         item.link = links.get(item.pk)
     return render(
@@ -143,9 +164,9 @@ def request_detail(request, pk: int):
         {
             "req": req,
             "items": items,
-            "timeline": selectors.request_timeline(req=req),
-            "region_names": selectors.region_names(),
-            "consents": selectors.consent_records_for_request(req=req),
+            "timeline": request_timeline(req=req),
+            "region_names": region_names(),
+            "consents": consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
             "can_decide": services.can_decide(req, actor=request.user, perms=perms) is None,
             "approve_asks_password": status == Status.PENDING_APPROVAL
@@ -215,7 +236,7 @@ def _step_types(request, req: LinkRequest):
             form.add_error(None, error.as_text())
         else:
             return redirect("linking:request-wizard", pk=req.pk, step=2)
-    presets = list(selectors.preset_list_for_reseller(reseller=request.reseller))
+    presets = list(preset_list_for_reseller(reseller=request.reseller))
     return render(
         request, "linking/request_wizard.html", _wizard_context(req, 1, form=form, presets=presets)
     )
@@ -297,7 +318,7 @@ def _step_review(request, req: LinkRequest):
             4,
             form=form,
             items=list(req.items.all()),
-            region_names=selectors.region_names(),
+            region_names=region_names(),
             reasons=services.link_request_dry_run(actor=request.user, req=req),
         ),
     )
@@ -337,7 +358,7 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
             "needs no consent, so the customer was not asked."
         )
     if req.status == Status.PENDING_APPROVAL:
-        count = selectors.notification_count(request=req, kind=Notification.Kind.APPROVAL_NEEDED)
+        count = notification_count(request=req, kind=Notification.Kind.APPROVAL_NEEDED)
         asked = ngettext(
             "%(n)d approver has been e-mailed", "%(n)d approvers have been e-mailed", count
         ) % {"n": count}
@@ -458,9 +479,7 @@ def request_resend(request, pk: int):
 def approval_queue(request):
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
-    qs = selectors.request_rows(
-        selectors.approval_queue_for_user(reseller=request.reseller, user=request.user, q=q)
-    )
+    qs = request_rows(approval_queue_for_user(reseller=request.reseller, user=request.user, q=q))
     return render(
         request,
         "linking/approval_queue.html",
@@ -478,7 +497,7 @@ def approval_queue(request):
 
 def _verification(link: Link) -> dict:
     """What `linking/_verification.html` shows: the latest run and the history of runs."""
-    runs = selectors.link_verification_runs(link=link)
+    runs = link_verification_runs(link=link)
     return {"latest_run": runs[0] if runs else None, "runs": runs}
 
 
@@ -512,7 +531,7 @@ def link_verify(request, pk: int):
 def link_list(request):
     form = forms.LinkFilterForm(request.GET or None)
     # The export reads the same query string the same way.
-    qs = selectors.link_list_for_reseller(reseller=request.reseller, **form.filters())
+    qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
     return render(
         request,
         "linking/link_list.html",
@@ -524,7 +543,7 @@ def link_list(request):
 @reseller_required("view_reseller")
 def link_detail(request, pk: int):
     link = access_link(reseller=request.reseller, pk=pk)
-    names = selectors.catalog_names()
+    names = catalog_names()
     # Read-time expiry: the page must not say active past the end.
     state = link.effective_status
     perms = request.reseller_perms
@@ -540,8 +559,8 @@ def link_detail(request, pk: int):
             "can_renew": services.can_renew(link, actor=request.user, perms=perms) is None,
             "services_in_words": [(c, names[0].get(c, c)) for c in link.services or []],
             "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
-            "timeline": selectors.link_timeline(link=link, names=names),
-            "consents": selectors.link_consent_records(link=link),
+            "timeline": link_timeline(link=link, names=names),
+            "consents": link_consent_records(link=link),
             **_verification(link),
         },
     )
@@ -598,7 +617,7 @@ def _revoked_message(link: Link) -> str:
         done = f"{link.reference} was revoked; access ended now"
     else:
         done = f"{link.reference} was revoked: {link.status_reason}"
-    audiences = selectors.link_notice_audiences(link=link, kind=Notification.Kind.LINK_REVOKED)
+    audiences = link_notice_audiences(link=link, kind=Notification.Kind.LINK_REVOKED)
     told = {
         ("customer", "reseller"): "the customer and your team are being told",
         ("customer",): "the customer is being told",
@@ -635,7 +654,7 @@ def link_renew(request, pk: int):
 def customer_list(request):
     form = forms.SearchForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
-    qs = selectors.customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
+    qs = customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
     return render(
         request,
         "linking/customer_list.html",
@@ -651,11 +670,11 @@ def customer_list(request):
 @reseller_required("view_reseller")
 def customer_detail(request, pk: int):
     customer = access_customer(reseller=request.reseller, pk=pk)
-    links = selectors.link_list_for_customer(reseller=request.reseller, customer=customer)
+    links = link_list_for_customer(reseller=request.reseller, customer=customer)
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
-    requests = selectors.link_request_list_for_reseller(
-        reseller=request.reseller, filters=selectors.RequestFilters(q=q)
+    requests = link_request_list_for_reseller(
+        reseller=request.reseller, filters=RequestFilters(q=q)
     ).filter(customer=customer)[:20]
     return render(
         request,

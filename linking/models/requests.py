@@ -279,7 +279,7 @@ class LinkRequest(models.Model):
     @property
     def link_types_display(self) -> str:
         """The link types of the items, in words, in item order; "" for none. A list reads
-        them with the row (`link_type_codes`, see `selectors.request_rows`)."""
+        them with the row (`link_type_codes`, see `linking.selectors.requests.request_rows`)."""
         codes = getattr(self, "link_type_codes", _UNREAD)
         if codes is _UNREAD:
             return ", ".join(item.get_link_type_display() for item in self.items.all())

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking import checks, selectors
+from linking import checks
 from linking.models import (
     AccessLevel,
     LinkRequest,
@@ -18,6 +18,7 @@ from linking.models import (
     RequestItem,
     normalise_account_id,
 )
+from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
     ChecksFailed,
     Status,
@@ -281,7 +282,7 @@ def _request_checks(
 def _approvers(reseller: Reseller, *, exclude: User) -> list[User]:
     return [
         m.user
-        for m in selectors.approvers_for_reseller(reseller=reseller, exclude=exclude)
+        for m in approvers_for_reseller(reseller=reseller, exclude=exclude)
         .select_related("user")
         .order_by("pk")
     ]
@@ -305,7 +306,7 @@ def _would_narrow(req: LinkRequest) -> bool:
 def approval_gap(*, reseller: Reseller, initiator: User) -> checks.Reason | None:
     """LNK-A004 when nobody but `initiator` can approve their requests, else None. The submit
     refuses with it; the request page and the dashboard warn about requests already waiting."""
-    if not selectors.nobody_else_can_approve(reseller=reseller, initiator=initiator):
+    if not nobody_else_can_approve(reseller=reseller, initiator=initiator):
         return None
     if has_reseller_perm(user=initiator, reseller=reseller, perm="approve_requests"):
         situation = f"{initiator.email} is its only approver"

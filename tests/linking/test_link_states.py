@@ -109,7 +109,7 @@ def test_revoke_page_shows_the_same_state_badge_as_the_link_page(client, cast, r
 def test_a_revoking_link_past_its_month_end_is_listed_as_revoked_not_expired(cast, run_on_commit):
     import time_machine
 
-    from linking import selectors
+    from linking.selectors.links import link_list_for_reseller
 
     with run_on_commit():
         link = active_link(cast, [BILLING])
@@ -117,7 +117,7 @@ def test_a_revoking_link_past_its_month_end_is_listed_as_revoked_not_expired(cas
     link.refresh_from_db()
     with time_machine.travel(link.billing_ends_at + timedelta(seconds=1)):
         listed = {
-            state: list(selectors.link_list_for_reseller(reseller=cast.reseller, status=state))
+            state: list(link_list_for_reseller(reseller=cast.reseller, status=state))
             for state in (Status.REVOKED, Status.EXPIRED, Status.REVOKING)
         }
     assert listed == {Status.REVOKED: [link], Status.EXPIRED: [], Status.REVOKING: []}

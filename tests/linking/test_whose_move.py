@@ -9,10 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import selectors, services
+from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest, Notification
 from linking.notifications import notification_deliver
+from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import consent_token_for, login, make_draft, submit
 from tests.factories import CustomerFactory
 
@@ -66,8 +67,8 @@ def moves(cast, django_capture_on_commit_callbacks) -> Moves:
 
 
 def listed(cast, waiting_on):
-    filters = selectors.RequestFilters(waiting_on=waiting_on)
-    return list(selectors.link_request_list_for_reseller(reseller=cast.reseller, filters=filters))
+    filters = RequestFilters(waiting_on=waiting_on)
+    return list(link_request_list_for_reseller(reseller=cast.reseller, filters=filters))
 
 
 def test_each_request_says_whose_move_it_is(moves):
