@@ -1,6 +1,8 @@
 from django.urls import path
 
-from linking import batch_views, export_views, preset_views, views
+from linking import batch_views, views
+from linking.views import exports as export_views
+from linking.views import presets as preset_views
 
 urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
