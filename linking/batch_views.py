@@ -17,7 +17,7 @@ from linking.models import Batch
 from linking.permissions import access_batch
 from linking.selectors.batches import batch_list_for_reseller, batch_result_rows, batch_rows
 from linking.services import batch as batch_service
-from linking.views import _message_error, _page, _query_without_page
+from linking.views.common import list_page, message_error, query_without_page
 from portal import tabular
 from portal.errors import PortalError
 
@@ -46,7 +46,7 @@ def batch_list(request):
     return render(
         request,
         "linking/batch_list.html",
-        {"page": _page(request, qs), "query": "", "columns": batch_service.COLUMN_HELP},
+        {"page": list_page(request, qs), "query": "", "columns": batch_service.COLUMN_HELP},
     )
 
 
@@ -104,8 +104,8 @@ def batch_detail(request, pk: int):
         {
             "batch": batch,
             "form": form,
-            "page": _page(request, rows, ("row_number", "id")),
-            "query": _query_without_page(request),
+            "page": list_page(request, rows, ("row_number", "id")),
+            "query": query_without_page(request),
             "can_run": "initiate_requests" in request.reseller_perms,
         },
     )
@@ -125,7 +125,7 @@ def batch_confirm(request, pk: int):
     try:
         batch = services.batch_confirm(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
     else:
         messages.success(request, f"{batch.reference}: {batch.to_run} rows are being run.")
     return redirect("linking:batch-detail", pk=batch.pk)
@@ -138,7 +138,7 @@ def batch_retry(request, pk: int):
     try:
         batch = services.batch_retry_failed(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
     else:
         messages.success(request, f"{batch.reference}: {batch.to_run} failed rows run again.")
     return redirect("linking:batch-detail", pk=batch.pk)

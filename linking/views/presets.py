@@ -13,7 +13,7 @@ from linking import checks, preset_forms, services
 from linking.permissions import access_link_request, access_preset
 from linking.selectors.presets import preset_list_for_reseller
 from linking.services.presets import MANAGE_PERM
-from linking.views import _error_reasons, _message_error
+from linking.views.common import error_reasons, message_error
 from portal.errors import PortalError
 
 
@@ -84,7 +84,7 @@ def _preset_form(request, preset=None):
                         actor=request.user, preset_id=preset.pk, **values
                     )
             except PortalError as error:
-                reasons = _error_reasons(error)
+                reasons = error_reasons(error)
                 for reason in reasons:
                     if reason.code in ("LNK-T002", "LNK-T004"):
                         form.add_error("name", f"{reason.message} ({reason.code})")
@@ -126,7 +126,7 @@ def preset_delete(request, pk: int):
         try:
             services.preset_delete(actor=request.user, preset_id=preset.pk)
         except PortalError as error:
-            _message_error(request, error)
+            message_error(request, error)
         else:
             messages.success(request, f"Preset “{preset.name}” deleted.")
         return redirect("linking:preset-list")
@@ -152,7 +152,7 @@ def request_apply_preset(request, pk: int):
             actor=request.user, request_id=req.pk, preset_id=form.cleaned_data["preset"]
         )
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
         return redirect("linking:request-wizard", pk=req.pk, step=1)
     messages.info(
         request,
