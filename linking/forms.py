@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import LinkType, Reseller
 from accounts.selectors import member_choices_for_reseller
-from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
+from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
     AccessLevel,
     BatchRow,

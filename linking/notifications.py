@@ -25,7 +25,8 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import checks, wording
+from linking import wording
+from linking.checks.catalog import sensitive_services
 from linking.models import LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
@@ -180,7 +181,7 @@ def _mark_consent_delivered(request_id: int) -> None:
 
 
 def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     names = dict(Service.objects.values_list("code", "name"))
     items = []
     decisions = []

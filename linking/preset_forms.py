@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import LinkType, Reseller
-from linking.checks import ItemSpec
+from linking.checks.reasons import ItemSpec
 from linking.forms import ScopeForm, TypesForm, _style
 from linking.models import AccessLevel
 

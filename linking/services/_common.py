@@ -11,7 +11,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking import checks
+from linking.checks.reasons import Reason, type_label
 from linking.models import (
     Link,
     LinkRequest,
@@ -29,7 +29,7 @@ Status = LinkRequest.Status
 class ChecksFailed(PortalError):
     """A dry run found blocking reasons; all of them travel with the error."""
 
-    def __init__(self, reasons: list[checks.Reason]):
+    def __init__(self, reasons: list[Reason]):
         first = reasons[0]
         super().__init__(first.code, first.message, first.hint)
         self.reasons = reasons
@@ -212,7 +212,5 @@ def can_link(reseller: Reseller, *, link_types=()) -> PortalError | None:
     allowed = set(reseller.allowed_link_types)
     for link_type in link_types:
         if link_type not in allowed:
-            return PortalError(
-                "LNK-P004", reseller=reseller.name, link_type=checks._type_label(link_type)
-            )
+            return PortalError("LNK-P004", reseller=reseller.name, link_type=type_label(link_type))
     return None

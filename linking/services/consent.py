@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkType
-from linking import checks
+from linking.checks.catalog import sensitive_services
 from linking.models import (
     AccessLevel,
     ConsentRecord,
@@ -122,7 +122,7 @@ def consent_decide(
     items = list(req.items.all())
     if any(item.pk not in decisions for item in items):
         raise PortalError("LNK-C006")
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     for item in items:
         accepted, _ = decisions[item.pk]
         if (

@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking import checks
+from linking.checks.accounts import find_customer
+from linking.checks.items import check_customer_for, dry_run
+from linking.checks.policy import check_consent_days, needs_approval
+from linking.checks.reasons import ItemSpec, Reason, reason, type_label
 from linking.models import (
     AccessLevel,
     LinkRequest,
@@ -115,7 +118,7 @@ def _wanted_types(reseller: Reseller, link_types: list[str]) -> list[str]:
     wanted = [t for t in LinkType.values if t in link_types]
     refused = [t for t in wanted if t not in allowed]
     if refused:
-        raise PortalError("LNK-V009", link_type=checks._type_label(refused[0]))
+        raise PortalError("LNK-V009", link_type=type_label(refused[0]))
     if not wanted:
         raise PortalError("LNK-V014")
     return wanted
@@ -132,7 +135,7 @@ def _new_item(req: LinkRequest, link_type: str) -> RequestItem:
     )
 
 
-def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
+def _apply_scope(item: RequestItem, spec: ItemSpec) -> None:
     if item.link_type == LinkType.BILLING:
         item.services, item.regions = [], []
     else:
@@ -144,7 +147,7 @@ def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
 
 
 def _check_consent_days(consent_days: int) -> None:
-    if reasons := checks.check_consent_days(consent_days):
+    if reasons := check_consent_days(consent_days):
         raise ChecksFailed(reasons)
 
 
@@ -176,13 +179,13 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
 @transaction.atomic
 def link_request_set_customer(*, actor: User, request_id: int, account_id: str) -> LinkRequest:
     """Step 2: the customer account, refused with every reason known from it and the chosen
-    link types (`checks.check_customer_for`)."""
+    link types (`check_customer_for`)."""
     req = _lock_draft(actor, request_id)
     if req.amends_link_id:
         # A change of scope or a renewal keeps the customer of its link.
         raise _refuse_state(req, "given another customer")
     # Refused here, not only at the review: a frozen or already linked account is known now.
-    customer, reasons = checks.check_customer_for(
+    customer, reasons = check_customer_for(
         reseller=req.reseller,
         raw_account_id=account_id,
         link_types=[item.link_type for item in req.items.all()],
@@ -207,7 +210,7 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
 
 @transaction.atomic
 def link_request_set_scope(
-    *, actor: User, request_id: int, scopes: dict[str, checks.ItemSpec]
+    *, actor: User, request_id: int, scopes: dict[str, ItemSpec]
 ) -> LinkRequest:
     """Step 3: services, regions, access level and duration of each item."""
     req = _lock_draft(actor, request_id)
@@ -252,22 +255,20 @@ def link_request_set_details(
 
 
 def link_request_dry_run(
-    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec] | None = None
-) -> list[checks.Reason]:
+    *, actor: User, req: LinkRequest, items: list[ItemSpec] | None = None
+) -> list[Reason]:
     """Every reason the request could not be submitted now, for the wizard's review step.
 
     `items`: the request's items as specs when the caller has them already (a query less)."""
     if items is None:
-        items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+        items = [ItemSpec.from_item(item) for item in req.items.all()]
     return _request_checks(actor=actor, req=req, items=items) + approval_reasons(
         actor=actor, req=req, items=items
     )
 
 
-def _request_checks(
-    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec]
-) -> list[checks.Reason]:
-    _, reasons = checks.dry_run(
+def _request_checks(*, actor: User, req: LinkRequest, items: list[ItemSpec]) -> list[Reason]:
+    _, reasons = dry_run(
         actor=actor,
         reseller=req.reseller,
         account_id=req.account_id_input,
@@ -303,7 +304,7 @@ def _would_narrow(req: LinkRequest) -> bool:
     return scope_change(link, items[0]) == "narrower"
 
 
-def approval_gap(*, reseller: Reseller, initiator: User) -> checks.Reason | None:
+def approval_gap(*, reseller: Reseller, initiator: User) -> Reason | None:
     """LNK-A004 when nobody but `initiator` can approve their requests, else None. The submit
     refuses with it; the request page and the dashboard warn about requests already waiting."""
     if not nobody_else_can_approve(reseller=reseller, initiator=initiator):
@@ -312,13 +313,13 @@ def approval_gap(*, reseller: Reseller, initiator: User) -> checks.Reason | None
         situation = f"{initiator.email} is its only approver"
     else:
         situation = "it has no approver"
-    return checks.reason("LNK-A004", reseller=reseller.name, situation=situation)
+    return reason("LNK-A004", reseller=reseller.name, situation=situation)
 
 
-def approval_reasons(*, actor: User, req: LinkRequest, items: list[checks.ItemSpec]) -> list:
+def approval_reasons(*, actor: User, req: LinkRequest, items: list[ItemSpec]) -> list:
     """LNK-A004 when the request will need a second person and nobody else can approve it: it
     would otherwise wait, with no e-mail sent, until it expires."""
-    if not checks.needs_approval(reseller=req.reseller, items=items) or _would_narrow(req):
+    if not needs_approval(reseller=req.reseller, items=items) or _would_narrow(req):
         return []
     gap = approval_gap(reseller=req.reseller, initiator=actor)
     return [gap] if gap else []
@@ -355,7 +356,7 @@ def link_request_create_submitted(
     reseller: Reseller,
     link_types: list[str],
     account_id: str,
-    scopes: dict[str, checks.ItemSpec],
+    scopes: dict[str, ItemSpec],
     ticket_reference: str,
     note_to_customer: str,
     consent_days: int,
@@ -373,7 +374,7 @@ def link_request_create_submitted(
     """
     _require_initiator_role(actor, reseller)
     wanted = _wanted_types(reseller, link_types)
-    customer, reasons = checks.find_customer(account_id)
+    customer, reasons = find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
     _check_consent_days(consent_days)
@@ -406,15 +407,15 @@ def link_request_create_submitted(
 
 def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkRequest:
     """The submit of a locked draft whose items are `items`; in the caller's transaction."""
-    specs = [checks.ItemSpec.from_item(item) for item in items]
+    specs = [ItemSpec.from_item(item) for item in items]
     reasons = _request_checks(actor=actor, req=req, items=specs)
     if reasons:
         raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
-    needs_approval = not narrowing and checks.needs_approval(reseller=req.reseller, items=specs)
+    approval_needed = not narrowing and needs_approval(reseller=req.reseller, items=specs)
     approvers: list[User] = []
-    if needs_approval:
+    if approval_needed:
         # Read once: who is e-mailed below, and whether anybody can approve at all (LNK-A004).
         approvers = _approvers(req.reseller, exclude=actor)
         if not approvers and (gap := approval_gap(reseller=req.reseller, initiator=actor)):
@@ -428,7 +429,7 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
     if narrowing:
         return amend_apply_narrowing(actor=actor, req=req)
-    if needs_approval:
+    if approval_needed:
         req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
             req,
@@ -466,11 +467,11 @@ def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> L
     items = list(req.items.all())
     if refusal := can_link(req.reseller, link_types=[item.link_type for item in items]):
         raise refusal
-    _, reasons = checks.dry_run(
+    _, reasons = dry_run(
         actor=req.initiator,
         reseller=req.reseller,
         account_id=req.account_id_input,
-        items=[checks.ItemSpec.from_item(item) for item in items],
+        items=[ItemSpec.from_item(item) for item in items],
         exclude_request_id=req.pk,
         amends_link_id=req.amends_link_id,
     )

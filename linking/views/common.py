@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
-from linking import checks, services
+from linking import services
+from linking.checks.reasons import Reason
 from portal.errors import PortalError
 from portal.pagination import Page, paginate, query_without_paging
 
@@ -22,13 +23,11 @@ def query_without_page(request: HttpRequest) -> str:
     return query_without_paging(request)
 
 
-def error_reasons(error: PortalError) -> list[checks.Reason]:
+def error_reasons(error: PortalError) -> list[Reason]:
     """The reasons of an error, as the `_reasons.html` partial lists them."""
     if isinstance(error, services.ChecksFailed):
         return error.reasons
-    return [
-        checks.Reason(code=error.code, stage=error.stage, message=error.message, hint=error.hint)
-    ]
+    return [Reason(code=error.code, stage=error.stage, message=error.message, hint=error.hint)]
 
 
 def message_error(request: HttpRequest, error: PortalError) -> None:

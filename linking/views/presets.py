@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import checks, preset_forms, services
+from linking import preset_forms, services
+from linking.checks.catalog import sensitive_services
 from linking.permissions import access_link_request, access_preset
 from linking.selectors.presets import preset_list_for_reseller
 from linking.services.presets import MANAGE_PERM
@@ -22,7 +23,7 @@ from portal.errors import PortalError
 def preset_list(request):
     qs = preset_list_for_reseller(reseller=request.reseller)
     page = Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     rows = []
     for preset in page:
         specs = services.preset_specs(preset)

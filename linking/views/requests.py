@@ -14,7 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
-from linking import checks, forms, services
+from linking import forms, services
+from linking.checks.policy import needs_step_up
+from linking.checks.reasons import ItemSpec
 from linking.models import LinkRequest, Notification, Refusal
 from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
@@ -94,7 +96,7 @@ def request_detail(request, pk: int):
             "can_decide": services.can_decide(req, actor=request.user, perms=perms) is None,
             "approve_asks_password": status == Status.PENDING_APPROVAL
             and not password_is_fresh(request)
-            and checks.needs_step_up(items=[checks.ItemSpec.from_item(i) for i in items]),
+            and needs_step_up(items=[ItemSpec.from_item(i) for i in items]),
             "approval_gap": services.approval_gap(reseller=req.reseller, initiator=req.initiator)
             if status == Status.PENDING_APPROVAL
             else None,
@@ -152,8 +154,8 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
 @reseller_required("approve_requests")
 def request_approve(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
-    items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
-    if checks.needs_step_up(items=items) and (
+    items = [ItemSpec.from_item(item) for item in req.items.all()]
+    if needs_step_up(items=items) and (
         stepped := step_up_response(
             request,
             back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision",

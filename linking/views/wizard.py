@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import LinkType
 from accounts.permissions import reseller_required
-from linking import checks, forms, services
+from linking import forms, services
+from linking.checks.items import check_customer_for
 from linking.models import LinkRequest
 from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
@@ -37,7 +38,7 @@ def _draft_for_check(request) -> LinkRequest | None:
 def _customer_check(request, req: LinkRequest | None, raw: str) -> dict:
     """What the customer step shows under the account id: the account, every reason that
     blocks it for the chosen link types, and whether Next may be pressed."""
-    customer, reasons = checks.check_customer_for(
+    customer, reasons = check_customer_for(
         reseller=request.reseller,
         raw_account_id=raw,
         link_types=[item.link_type for item in req.items.all()] if req else [],

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Membership, Reseller, Role, Site, User
 from accounts.services import membership_add, reseller_create
 from linking import services
-from linking.checks import ItemSpec
+from linking.checks.reasons import ItemSpec
 from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
