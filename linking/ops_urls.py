@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import ops_views
+from linking.outbox import views as ops_views
 
 urlpatterns = [
     path("outbox/", ops_views.outbox, name="outbox"),

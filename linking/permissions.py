@@ -19,8 +19,8 @@ from guardian.backends import ObjectPermissionBackend
 from guardian.core import ObjectPermissionChecker
 
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
+from linking.batches.selectors import batch_get_for_reseller
 from linking.models import CustomerAccount, Link, LinkRequest, Preset
-from linking.selectors.batches import batch_get_for_reseller
 from linking.selectors.customers import customer_get_linked
 from linking.selectors.links import link_get_for_reseller
 from linking.selectors.presets import preset_get_for_reseller

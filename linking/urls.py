@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import batch_views
+from linking.batches import views as batch_views
 from linking.views import customers, links, requests, wizard
 from linking.views import exports as export_views
 from linking.views import presets as preset_views

@@ -9,6 +9,7 @@ from linking.models import (
     RequestItem,
 )
 from portal.codes import CODES
+from portal.errors import PortalError
 
 MIN_DELEGATION_DAYS = 1
 MAX_DELEGATION_DAYS = 730
@@ -77,3 +78,12 @@ def type_label(link_type: str) -> str:
         return LinkType(link_type).label.lower()
     except ValueError:
         return link_type
+
+
+class ChecksFailed(PortalError):
+    """A dry run found blocking reasons; all of them travel with the error."""
+
+    def __init__(self, reasons: list[Reason]):
+        first = reasons[0]
+        super().__init__(first.code, first.message, first.hint)
+        self.reasons = reasons

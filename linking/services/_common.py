@@ -11,7 +11,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking.checks.reasons import Reason, type_label
+from linking.checks.reasons import type_label
 from linking.models import (
     Link,
     LinkRequest,
@@ -24,15 +24,6 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "linking.consent.v1"  # noqa: S105 (a signing salt, not a secret)
 Status = LinkRequest.Status
-
-
-class ChecksFailed(PortalError):
-    """A dry run found blocking reasons; all of them travel with the error."""
-
-    def __init__(self, reasons: list[Reason]):
-        first = reasons[0]
-        super().__init__(first.code, first.message, first.hint)
-        self.reasons = reasons
 
 
 def _on_commit(task, *args) -> None:

@@ -15,9 +15,9 @@ from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
 from linking.checks.items import check_items
 from linking.checks.policy import check_consent_days
-from linking.checks.reasons import ItemSpec, Reason, reason
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason
 from linking.models import AccessLevel, LinkRequest, Preset
-from linking.services._common import ChecksFailed, _refuse_state, _save
+from linking.services._common import _refuse_state, _save
 from linking.services.requests import _lock_draft, link_request_set_types
 from portal.errors import PortalError
 

@@ -13,7 +13,7 @@ from accounts.permissions import has_reseller_perm
 from linking.checks.accounts import find_customer
 from linking.checks.items import check_customer_for, dry_run
 from linking.checks.policy import check_consent_days, needs_approval
-from linking.checks.reasons import ItemSpec, Reason, reason, type_label
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import (
     AccessLevel,
     LinkRequest,
@@ -23,7 +23,6 @@ from linking.models import (
 )
 from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
-    ChecksFailed,
     Status,
     _holds,
     _initiator_refusal,

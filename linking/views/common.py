@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
-from linking import services
-from linking.checks.reasons import Reason
+from linking.checks.reasons import ChecksFailed, Reason
 from portal.errors import PortalError
 from portal.pagination import Page, paginate, query_without_paging
 
@@ -25,7 +24,7 @@ def query_without_page(request: HttpRequest) -> str:
 
 def error_reasons(error: PortalError) -> list[Reason]:
     """The reasons of an error, as the `_reasons.html` partial lists them."""
-    if isinstance(error, services.ChecksFailed):
+    if isinstance(error, ChecksFailed):
         return error.reasons
     return [Reason(code=error.code, stage=error.stage, message=error.message, hint=error.hint)]
 

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import reseller_required
-from linking import forms, receipts
+from linking import forms
+from linking.consent import receipts
 from linking.permissions import access_customer
 from linking.selectors.customers import customer_list_linked
 from linking.selectors.links import (

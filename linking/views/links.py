@@ -21,6 +21,8 @@ from linking.selectors.links import (
     link_timeline,
     link_verification_runs,
 )
+from linking.services.amend import can_amend, can_renew
+from linking.services.revocation import can_revoke, link_end_effects
 from linking.views.common import list_page, message_error, posted, query_without_page
 from portal.errors import PortalError
 
@@ -84,9 +86,9 @@ def link_detail(request, pk: int):
             "link": link,
             "state": state,
             "state_label": link.get_effective_status_display(),
-            "can_revoke": services.can_revoke(link, actor=request.user, perms=perms) is None,
-            "can_amend": services.can_amend(link, actor=request.user, perms=perms) is None,
-            "can_renew": services.can_renew(link, actor=request.user, perms=perms) is None,
+            "can_revoke": can_revoke(link, actor=request.user, perms=perms) is None,
+            "can_amend": can_amend(link, actor=request.user, perms=perms) is None,
+            "can_renew": can_renew(link, actor=request.user, perms=perms) is None,
             "services_in_words": [(c, names[0].get(c, c)) for c in link.services or []],
             "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
             "timeline": link_timeline(link=link, names=names),
@@ -100,7 +102,7 @@ def link_detail(request, pk: int):
 @reseller_required("approve_requests")
 def link_revoke(request, pk: int):
     link = access_link(reseller=request.reseller, pk=pk)
-    if refusal := services.can_revoke(link, actor=request.user, perms=request.reseller_perms):
+    if refusal := can_revoke(link, actor=request.user, perms=request.reseller_perms):
         message_error(request, refusal)
         return redirect("linking:link-detail", pk=link.pk)
     back_to = reverse("linking:link-revoke", args=[link.pk])
@@ -133,7 +135,7 @@ def link_revoke(request, pk: int):
             "link": link,
             "form": form,
             "error": error,
-            "effects": services.link_end_effects(link),
+            "effects": link_end_effects(link),
             "confirm_reference": request.POST.get("confirm_reference", ""),
         },
         status=400 if error else 200,

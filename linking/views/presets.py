@@ -13,7 +13,7 @@ from linking import preset_forms, services
 from linking.checks.catalog import sensitive_services
 from linking.permissions import access_link_request, access_preset
 from linking.selectors.presets import preset_list_for_reseller
-from linking.services.presets import MANAGE_PERM
+from linking.services.presets import MANAGE_PERM, preset_specs
 from linking.views.common import error_reasons, message_error
 from portal.errors import PortalError
 
@@ -26,7 +26,7 @@ def preset_list(request):
     sensitive = sensitive_services()
     rows = []
     for preset in page:
-        specs = services.preset_specs(preset)
+        specs = preset_specs(preset)
         rows.append(
             {
                 "preset": preset,
@@ -49,7 +49,7 @@ def preset_list(request):
 def _preset_form(request, preset=None):
     """Create (preset None) or edit: the form, the wizard's scope fields, the service's verdict."""
     reseller = request.reseller
-    specs = services.preset_specs(preset) if preset else []
+    specs = preset_specs(preset) if preset else []
     data = request.POST if request.method == "POST" else None
     form = preset_forms.PresetForm(
         data,
@@ -134,7 +134,7 @@ def preset_delete(request, pk: int):
     return render(
         request,
         "linking/preset_delete.html",
-        {"preset": preset, "specs": services.preset_specs(preset)},
+        {"preset": preset, "specs": preset_specs(preset)},
     )
 
 

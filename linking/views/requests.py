@@ -16,7 +16,7 @@ from accounts.permissions import reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import forms, services
 from linking.checks.policy import needs_step_up
-from linking.checks.reasons import ItemSpec
+from linking.checks.reasons import ChecksFailed, ItemSpec
 from linking.models import LinkRequest, Notification, Refusal
 from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
@@ -29,6 +29,7 @@ from linking.selectors.requests import (
     request_rows,
     request_timeline,
 )
+from linking.services.requests import approval_gap, can_cancel, can_decide, can_edit
 from linking.views.common import list_page, message_error, posted, query_without_page
 from portal.errors import PortalError
 
@@ -93,15 +94,15 @@ def request_detail(request, pk: int):
             "region_names": region_names(),
             "consents": consent_records_for_request(req=req),
             "notifications": list(req.notifications.all()),
-            "can_decide": services.can_decide(req, actor=request.user, perms=perms) is None,
+            "can_decide": can_decide(req, actor=request.user, perms=perms) is None,
             "approve_asks_password": status == Status.PENDING_APPROVAL
             and not password_is_fresh(request)
             and needs_step_up(items=[ItemSpec.from_item(i) for i in items]),
-            "approval_gap": services.approval_gap(reseller=req.reseller, initiator=req.initiator)
+            "approval_gap": approval_gap(reseller=req.reseller, initiator=req.initiator)
             if status == Status.PENDING_APPROVAL
             else None,
-            "can_cancel": services.can_cancel(req, actor=request.user, perms=perms) is None,
-            "can_edit": services.can_edit(req, actor=request.user, perms=perms) is None,
+            "can_cancel": can_cancel(req, actor=request.user, perms=perms) is None,
+            "can_edit": can_edit(req, actor=request.user, perms=perms) is None,
         },
     )
 
@@ -112,7 +113,7 @@ def request_submit(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     try:
         req = services.link_request_submit(actor=request.user, request_id=req.pk)
-    except services.ChecksFailed as error:
+    except ChecksFailed as error:
         _refused(request, req, Refusal.Action.SUBMIT, error)
         messages.error(
             request,

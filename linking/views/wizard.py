@@ -17,6 +17,7 @@ from linking.models import LinkRequest
 from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
 from linking.selectors.presets import preset_list_for_reseller
+from linking.services.requests import can_edit, link_request_dry_run
 from linking.views.common import error_reasons, posted
 from portal.errors import PortalError
 
@@ -81,7 +82,7 @@ def request_wizard(request, pk: int, step: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     if step not in dict(WIZARD_STEPS):
         raise Http404("No such step.")
-    refusal = services.can_edit(req, actor=request.user, perms=request.reseller_perms)
+    refusal = can_edit(req, actor=request.user, perms=request.reseller_perms)
     if refusal is not None and refusal.code == "LNK-S001":
         messages.info(request, f"{req.reference} is no longer a draft; it cannot be edited.")
         return redirect("linking:request-detail", pk=req.pk)
@@ -196,6 +197,6 @@ def _step_review(request, req: LinkRequest):
             form=form,
             items=list(req.items.all()),
             region_names=region_names(),
-            reasons=services.link_request_dry_run(actor=request.user, req=req),
+            reasons=link_request_dry_run(actor=request.user, req=req),
         ),
     )

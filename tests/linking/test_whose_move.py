@@ -12,7 +12,7 @@ from django.utils import timezone
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest, Notification
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
 from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import consent_token_for, login, make_draft, submit
 from tests.factories import CustomerFactory

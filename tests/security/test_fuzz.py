@@ -32,9 +32,9 @@ from accounts.audit_trail import trail_sources
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
-from linking.consent_forms import ConsentForm
+from linking.consent.forms import ConsentForm
+from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
-from linking.withdrawal_views import WithdrawForm
 from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
 from tests.security.world import World, build_world, receipt_link
 

@@ -18,6 +18,7 @@ from accounts.models import Membership, Reseller, Role, Site, User
 from accounts.services import membership_add, reseller_create
 from linking import services
 from linking.checks.reasons import ItemSpec
+from linking.consent.services import consent_decide, consent_issue_token
 from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
@@ -289,9 +290,9 @@ class Command(BaseCommand):
 
     def _decide(self, req: LinkRequest, *, accept: bool, reason: str = "") -> LinkRequest:
         req = LinkRequest.objects.select_related("customer").get(pk=req.pk)
-        token = services.consent_issue_token(request_id=req.pk)
+        token = consent_issue_token(request_id=req.pk)
         decisions = {item.pk: (accept, "" if accept else reason) for item in req.items.all()}
-        req, _ = services.consent_decide(
+        req, _ = consent_decide(
             token=token,
             decisions=decisions,
             confirm_account_id=req.customer.account_id,

@@ -228,7 +228,8 @@ def _superseded(notification: Notification, req: LinkRequest) -> bool:
 
 def _build(notification: Notification):
     """The message of a notification, or None if there is nothing to send any more."""
-    from linking import services
+    from linking.consent.services import consent_issue_token
+    from linking.services.revocation import link_issue_withdrawal_tokens
 
     req = notification.request
     context = dict(notification.context)
@@ -244,7 +245,7 @@ def _build(notification: Notification):
             return None
         # A reminder carries a fresh link exactly like the first e-mail and the old link dies;
         # a second delivery of the same row carries the same link as the first.
-        token = services.consent_issue_token(request_id=req.pk, notification=notification)
+        token = consent_issue_token(request_id=req.pk, notification=notification)
         if token is None:
             return None
         context["consent_url"] = absolute_url(reverse("consent:page", args=[token]))
@@ -273,7 +274,7 @@ def _build(notification: Notification):
         # Minted at delivery, like the consent token, so only the hash is ever stored; a later
         # receipt for the same link (an amendment) kills the withdrawal link of the earlier one,
         # a second delivery of the same receipt does not.
-        tokens = services.link_issue_withdrawal_tokens(request_id=req.pk, notification=notification)
+        tokens = link_issue_withdrawal_tokens(request_id=req.pk, notification=notification)
         context["withdraw_urls"] = [
             {"link": link, "url": absolute_url(reverse("consent:withdraw", args=[token]))}
             for link, token in tokens

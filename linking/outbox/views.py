@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linking import notifications
 from linking.forms import UploadForm
 from linking.models import DirectoryImport, Notification
+from linking.outbox import delivery
 from portal import tabular
 from portal.errors import PortalError
 
@@ -41,20 +41,18 @@ def staff_required(perm: str):
 @staff_required("linking.view_notification")
 def outbox(request):
     status = request.GET.get("status", "")
-    statuses = (
-        [status] if status in notifications.OUTBOX_STATUSES else notifications.OUTBOX_STATUSES
-    )
-    rows = notifications.outbox_rows(statuses=statuses)
+    statuses = [status] if status in delivery.OUTBOX_STATUSES else delivery.OUTBOX_STATUSES
+    rows = delivery.outbox_rows(statuses=statuses)
     page = Paginator(rows, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "ops/outbox.html",
         {
-            "counts": notifications.outbox_counts(),
+            "counts": delivery.outbox_counts(),
             "page": page,
-            "status": status if status in notifications.OUTBOX_STATUSES else "",
-            "statuses": [(s, Notification.Status(s).label) for s in notifications.OUTBOX_STATUSES],
-            "query": f"status={status}" if status in notifications.OUTBOX_STATUSES else "",
+            "status": status if status in delivery.OUTBOX_STATUSES else "",
+            "statuses": [(s, Notification.Status(s).label) for s in delivery.OUTBOX_STATUSES],
+            "query": f"status={status}" if status in delivery.OUTBOX_STATUSES else "",
         },
     )
 
@@ -63,12 +61,12 @@ def outbox(request):
 @staff_required("linking.change_notification")
 def outbox_requeue(request):
     if request.POST.get("all") == "failed":
-        ids = notifications.notification_ids_failed()
+        ids = delivery.notification_ids_failed()
     else:
         # isdigit() alone lets through "²" and numbers too long for int() or the database.
         posted = request.POST.getlist("id")
         ids = [int(v) for v in posted if v.isascii() and v.isdigit() and len(v) < 19]
-    requeued = notifications.notification_requeue(actor=request.user, notification_ids=ids)
+    requeued = delivery.notification_requeue(actor=request.user, notification_ids=ids)
     if requeued:
         messages.success(request, f"Re-queued {len(requeued)} e-mail{'s' * (len(requeued) != 1)}.")
     else:
@@ -100,8 +98,8 @@ def _directory_staff(view):
 @require_http_methods(["GET", "POST"])
 @_directory_staff
 def directory_import(request):
-    from linking.batch_views import read_upload
-    from linking.services import directory
+    from linking.batches import directory
+    from linking.batches.views import read_upload
 
     error = None
     if request.method == "POST":
@@ -137,8 +135,8 @@ def directory_import(request):
 @require_GET
 @_directory_staff
 def directory_import_template(request):
-    from linking.batch_views import _csv_response
-    from linking.services import directory
+    from linking.batches import directory
+    from linking.batches.views import _csv_response
 
     return _csv_response(
         tabular.write_csv(directory.COLUMNS, directory.TEMPLATE_ROWS), "directory-template.csv"
@@ -158,7 +156,7 @@ def directory_import_detail(request, pk: int):
 @require_POST
 @_directory_staff
 def directory_import_confirm(request, pk: int):
-    from linking.services import directory
+    from linking.batches import directory
 
     imp = get_object_or_404(DirectoryImport, pk=pk)
     try:

@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import forms, services
+from linking import forms
+from linking.batches import services as batch_service
+from linking.batches.selectors import batch_list_for_reseller, batch_result_rows, batch_rows
 from linking.models import Batch
 from linking.permissions import access_batch
-from linking.selectors.batches import batch_list_for_reseller, batch_result_rows, batch_rows
-from linking.services import batch as batch_service
 from linking.views.common import list_page, message_error, query_without_page
 from portal import tabular
 from portal.errors import PortalError
@@ -58,7 +58,7 @@ def batch_upload(request):
     if request.method == "POST":
         try:
             name, data = read_upload(request)
-            batch = services.batch_upload(
+            batch = batch_service.batch_upload(
                 actor=request.user, reseller=request.reseller, file_name=name, data=data
             )
         except PortalError as exc:
@@ -123,7 +123,7 @@ def batch_progress(request, pk: int):
 def batch_confirm(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
-        batch = services.batch_confirm(actor=request.user, batch_id=batch.pk)
+        batch = batch_service.batch_confirm(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
         message_error(request, error)
     else:
@@ -136,7 +136,7 @@ def batch_confirm(request, pk: int):
 def batch_retry(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
-        batch = services.batch_retry_failed(actor=request.user, batch_id=batch.pk)
+        batch = batch_service.batch_retry_failed(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
         message_error(request, error)
     else:

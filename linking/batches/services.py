@@ -23,9 +23,9 @@ from accounts.models import LinkType, Reseller, User
 from accounts.permissions import remembered_perms
 from linking.checks.bulk import DryRunRow, chunks, dry_run_many
 from linking.checks.catalog import remembered_catalog
-from linking.checks.reasons import ItemSpec, Reason, reason, type_label
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest, Preset
-from linking.services._common import ChecksFailed, _on_commit, _require_initiator_role, _save
+from linking.services._common import _on_commit, _require_initiator_role, _save
 from linking.services.presets import preset_item_values
 from linking.services.requests import link_request_create_submitted
 from portal import tabular
