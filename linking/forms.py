@@ -9,7 +9,6 @@ from accounts.selectors import member_choices_for_reseller
 from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
     AccessLevel,
-    BatchRow,
     Link,
     LinkRequest,
     Region,
@@ -30,13 +29,13 @@ WAITING_ON_CHOICES = [
 ]
 
 
-def _style(form: forms.Form) -> None:
+def style_fields(form: forms.Form) -> None:
     for field in form.fields.values():
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         field.widget.attrs.setdefault("class", f"{css} form-control-sm")
 
 
-def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
+def with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
     return [("", label), *choices]
 
 
@@ -45,8 +44,8 @@ def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
 
 class RequestFilterForm(forms.Form):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
-    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    status = forms.ChoiceField(required=False, choices=with_any(LinkRequest.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
     waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
     customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
     initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -55,10 +54,10 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["initiator"].choices = _with_any(
+        self.fields["initiator"].choices = with_any(
             member_choices_for_reseller(reseller=reseller), "Anyone"
         )
-        _style(self)
+        style_fields(self)
 
     def valid_data(self) -> dict:
         """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
@@ -86,10 +85,8 @@ EXPIRING_SOON_DAYS = 30
 
 class LinkFilterForm(forms.Form):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    status = forms.ChoiceField(
-        required=False, label="State", choices=_with_any(Link.Status.choices)
-    )
-    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    status = forms.ChoiceField(required=False, label="State", choices=with_any(Link.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
     customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
     q = IdentifierField(
         required=False, max_length=200, label="Search (reference, customer, ticket)"
@@ -103,7 +100,7 @@ class LinkFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("expiring", "failing"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
-        _style(self)
+        style_fields(self)
 
     valid_data = RequestFilterForm.valid_data
 
@@ -126,7 +123,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_fields(self)
 
     valid_data = RequestFilterForm.valid_data
 
@@ -139,7 +136,7 @@ class RequestSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_fields(self)
 
     valid_data = RequestFilterForm.valid_data
 
@@ -281,30 +278,3 @@ class ResendForm(forms.Form):
     extend_days = forms.IntegerField(
         label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
     )
-
-
-# --- Uploads --------------------------------------------------------------------------------
-
-
-class UploadForm(forms.Form):
-    """A tabular file; its size and content are checked by the reader, which says what is wrong."""
-
-    file = forms.FileField(
-        label="File (CSV or XLSX)",
-        required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}
-        ),
-    )
-
-
-class BatchRowFilterForm(forms.Form):
-    outcome = forms.ChoiceField(
-        required=False, label="Rows", choices=_with_any(BatchRow.Outcome.choices, "All")
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _style(self)
-
-    valid_data = RequestFilterForm.valid_data

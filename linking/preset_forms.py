@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import LinkType, Reseller
 from linking.checks.reasons import ItemSpec
-from linking.forms import ScopeForm, TypesForm, _style
+from linking.forms import ScopeForm, TypesForm, style_fields
 from linking.models import AccessLevel
 
 
@@ -75,4 +75,4 @@ class ApplyPresetForm(forms.Form):
     def __init__(self, *args, presets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preset"].choices = [(str(p.pk), p.name) for p in presets]
-        _style(self)
+        style_fields(self)

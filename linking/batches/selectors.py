@@ -35,3 +35,23 @@ def batch_result_rows(*, batch: Batch) -> Iterator[tuple]:
         .values_list("row_number", "key", "account_id", "outcome", "request_id", "codes", "reasons")
         .iterator(chunk_size=2000)
     )
+
+
+# The columns of a batch's result file.
+RESULT_HEADER = ["row", "key", "account_id", "outcome", "request", "codes", "messages"]
+
+
+def result_lines(batch: Batch) -> Iterator[list]:
+    """The rows of the result file: row, key, account, outcome, request reference, codes."""
+    for number, key, account_id, outcome, request_id, codes, reasons in batch_result_rows(
+        batch=batch
+    ):
+        yield [
+            number,
+            key,
+            account_id,
+            outcome,
+            f"LR-{request_id:06d}" if request_id else "",
+            codes,
+            " | ".join(r.get("message", "") for r in reasons or []),
+        ]

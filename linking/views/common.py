@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 from linking.checks.reasons import ChecksFailed, Reason
 from portal.errors import PortalError
@@ -37,3 +38,20 @@ def message_error(request: HttpRequest, error: PortalError) -> None:
 def posted(request: HttpRequest) -> QueryDict | None:
     # Not `request.POST or None`: an empty POST (billing has no scope) is still a submission.
     return request.POST if request.method == "POST" else None
+
+
+def read_upload(request: HttpRequest) -> tuple[str, bytes]:
+    """The uploaded file's name and bytes; refuses a missing or oversized file before reading."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise PortalError("LNK-B022")
+    if upload.size > settings.PORTAL_BATCH_MAX_BYTES:
+        raise PortalError("LNK-B001", size=upload.size, limit=settings.PORTAL_BATCH_MAX_BYTES)
+    return upload.name or "upload", upload.read(settings.PORTAL_BATCH_MAX_BYTES + 1)
+
+
+def csv_response(text: str, filename: str) -> HttpResponse:
+    # A BOM so that spreadsheet programs read the UTF-8 download as UTF-8.
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

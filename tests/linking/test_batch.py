@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from linking import checks, services
 from linking.batches import services as batch_services
-from linking.batches.services import COLUMNS, TEMPLATE_ROWS
-from linking.batches.views import result_lines
+from linking.batches.parsing import COLUMNS, TEMPLATE_ROWS
+from linking.batches.selectors import result_lines
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from portal import tabular
 from portal.errors import PortalError

@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Reseller, User
+from linking.batches.selectors import RESULT_HEADER, result_lines
 from linking.batches.services import batch_confirm, batch_run, batch_upload
-from linking.batches.views import RESULT_HEADER, result_lines
 from linking.models import Batch
 from portal import tabular
 from portal.errors import PortalError
