@@ -21,7 +21,7 @@ from linking.checks.bulk import chunks
 from linking.checks.reasons import reason
 from linking.models import CustomerAccount, DirectoryImport, Region, format_account_id
 from linking.services._common import _save
-from linking.services.revocation import customer_set_status
+from linking.services.suspension import customer_set_status
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import clean_identifier, visible

@@ -46,14 +46,12 @@ from linking.services.requests import (
     link_request_submit,
 )
 from linking.services.revocation import (
-    customer_set_status,
     link_issue_withdrawal_token,
     link_issue_withdrawal_tokens,
-    link_resume,
     link_revoke,
     link_withdraw,
-    reseller_set_status,
 )
+from linking.services.suspension import customer_set_status, link_resume, reseller_set_status
 from linking.services.sweeps import link_request_expire_overdue
 from linking.services.verification import link_verify
 

@@ -9,7 +9,7 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import Reseller, User
+from accounts.models import Membership, Reseller, Role, User
 from accounts.permissions import has_reseller_perm
 from linking.checks.reasons import type_label
 from linking.models import (
@@ -205,3 +205,39 @@ def can_link(reseller: Reseller, *, link_types=()) -> PortalError | None:
         if link_type not in allowed:
             return PortalError("LNK-P004", reseller=reseller.name, link_type=type_label(link_type))
     return None
+
+
+def _locked(link_id: int) -> Link:
+    link = _lock_link(link_id)
+    if link is None:
+        raise Link.DoesNotExist(f"No link {link_id}.")
+    return link
+
+
+def _reseller_recipients(link: Link) -> list[str]:
+    """Who on the reseller's side hears about a link: its initiator, else the admins."""
+    item = link.source_item
+    initiator = item.request.initiator if item else None
+    if initiator is not None and initiator.is_active and initiator.email:
+        return [initiator.email]
+    return list(
+        Membership.objects.filter(
+            reseller_id=link.reseller_id, role=Role.ADMIN, user__is_active=True
+        )
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _customer_contact(link: Link) -> str:
+    """The address the customer's side hears at: the directory's contact, else the consent one."""
+    if link.customer.contact_email:
+        return link.customer.contact_email
+    item = link.source_item
+    return item.request.consent_email if item else ""
+
+
+def _name(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} <{user.email}>" if full else user.email
