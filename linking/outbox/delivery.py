@@ -25,6 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from linking import wording
 from linking.checks.catalog import sensitive_services
 from linking.models import LinkRequest, Notification, Region, Service
@@ -344,7 +345,9 @@ def notification_ids_to_requeue() -> list[int]:
 
 
 @transaction.atomic
-def notification_requeue(*, actor, notification_ids: Iterable[int], via: str = "") -> list[int]:
+def notification_requeue(
+    *, actor: User | None, notification_ids: Iterable[int], via: str = ""
+) -> list[int]:
     """Put failed (or retrying) notifications back in the queue and publish them. Staff only.
 
     Attempts are kept, so the history shows how often a message was tried. Queued, sending and

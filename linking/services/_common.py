@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from django.core import signing
@@ -172,7 +173,9 @@ def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notificatio
     return notifications
 
 
-def _holds(actor: User, reseller: Reseller, perm: str, perms=None) -> bool:
+def _holds(
+    actor: User, reseller: Reseller, perm: str, perms: Collection[str] | None = None
+) -> bool:
     """Whether the actor's role in the reseller holds `perm`; `perms`: the codenames a page has
     read already (`request.reseller_perms`), so a predicate costs no query there."""
     if perms is not None:
@@ -180,7 +183,9 @@ def _holds(actor: User, reseller: Reseller, perm: str, perms=None) -> bool:
     return has_reseller_perm(user=actor, reseller=reseller, perm=perm)
 
 
-def _initiator_refusal(actor: User, reseller: Reseller, perms=None) -> PortalError | None:
+def _initiator_refusal(
+    actor: User, reseller: Reseller, perms: Collection[str] | None = None
+) -> PortalError | None:
     if not _holds(actor, reseller, "initiate_requests", perms):
         return PortalError("LNK-V013", reseller=reseller.name, role="initiator")
     return None
@@ -191,7 +196,7 @@ def _require_initiator_role(actor: User, reseller: Reseller) -> None:
         raise refusal
 
 
-def can_link(reseller: Reseller, *, link_types=()) -> PortalError | None:
+def can_link(reseller: Reseller, *, link_types: Iterable[str] = ()) -> PortalError | None:
     """Whether the reseller may still link: its program active (LNK-P003) and allowing each of
     `link_types` (LNK-P004). Asked again at every step after submit (approval, the customer's
     consent, activation, verification, amend and renewal): a suspension or a type taken out of

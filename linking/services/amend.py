@@ -9,6 +9,7 @@ on acceptance `_link_upsert_from_item` amends the same link row.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -113,7 +114,9 @@ def _renew_state_refusal(link: Link) -> PortalError | None:
     return None
 
 
-def can_amend(link: Link, *, actor: User, perms=None) -> PortalError | None:
+def can_amend(
+    link: Link, *, actor: User, perms: Collection[str] | None = None
+) -> PortalError | None:
     """Whether `actor` may start a change of scope of `link` (None) or the refusal: initiators
     and admins, an active link with a scope, a reseller whose program still allows its type.
     The "Change scope" button and `link_amend_start` both ask it."""
@@ -124,7 +127,9 @@ def can_amend(link: Link, *, actor: User, perms=None) -> PortalError | None:
     )
 
 
-def can_renew(link: Link, *, actor: User, perms=None) -> PortalError | None:
+def can_renew(
+    link: Link, *, actor: User, perms: Collection[str] | None = None
+) -> PortalError | None:
     """Whether `actor` may start the renewal of `link` (None) or the refusal: initiators and
     admins, a time-bound delegation that is active or expired, a reseller whose program still
     allows it. The "Renew" button and `link_renew_start` both ask it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -68,7 +69,9 @@ def link_request_create_draft(
     return req
 
 
-def can_edit(req: LinkRequest, *, actor: User, perms=None) -> PortalError | None:
+def can_edit(
+    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None
+) -> PortalError | None:
     """Whether `actor` may change the draft `req` (None) or the refusal: a draft (LNK-S001),
     edited only by the person who started it (LNK-S002), who still holds the initiator role.
     The wizard, the request page's "Continue editing" and every step's service ask it."""
@@ -80,7 +83,7 @@ def can_edit(req: LinkRequest, *, actor: User, perms=None) -> PortalError | None
 
 
 def can_decide(
-    req: LinkRequest, *, actor: User, perms=None, action: str = "decided"
+    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None, action: str = "decided"
 ) -> PortalError | None:
     """Whether `actor` may approve or reject `req` (None) or the refusal: a request waiting for
     approval and not overdue (LNK-S001), an approver or admin (LNK-A002), never its initiator
@@ -94,7 +97,9 @@ def can_decide(
     return None
 
 
-def can_cancel(req: LinkRequest, *, actor: User, perms=None) -> PortalError | None:
+def can_cancel(
+    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None
+) -> PortalError | None:
     """Whether `actor` may cancel `req` (None) or the refusal: initiators and admins, a draft or
     a request still open (not overdue). The request page's button and `link_request_cancel`."""
     if refusal := _initiator_refusal(actor, req.reseller, perms):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import datetime, time
 
 from django.core import signing
@@ -101,7 +102,9 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
     return link
 
 
-def can_revoke(link: Link, *, actor: User, perms=None) -> PortalError | None:
+def can_revoke(
+    link: Link, *, actor: User, perms: Collection[str] | None = None
+) -> PortalError | None:
     """Whether `actor` may revoke `link` now (None) or the refusal: approvers and admins of the
     link's reseller, a link not ended yet (past its end date it has expired, even before the
     sweep; a revoking billing association cannot be revoked twice). The revoke button and

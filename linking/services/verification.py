@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
-from accounts.models import LinkType, Membership, Role
+from accounts.models import LinkType, Membership, Role, User
 from accounts.permissions import has_reseller_perm
 from linking.models import (
     AccessLevel,
@@ -312,7 +312,7 @@ def _tell_initiator(link: Link, run: VerificationRun) -> None:
 
 @transaction.atomic
 def link_verify(
-    *, link_id: int, trigger: str, actor=None, attempt: int = 1
+    *, link_id: int, trigger: str, actor: User | None = None, attempt: int = 1
 ) -> VerificationRun | None:
     """Run a link's checklist and record the run; anyone in the reseller, or the system.
 

@@ -165,11 +165,10 @@ def request_approve(request, pk: int):
     ):
         return stepped
     form = forms.ReasonForm(request.POST)
-    form.is_valid()
+    # The reason is optional: one too long to keep is dropped, the decision still stands.
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        req = services.link_request_approve(
-            actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
-        )
+        req = services.link_request_approve(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
         _refused(request, req, Refusal.Action.APPROVE, error)
         message_error(request, error)
@@ -183,11 +182,9 @@ def request_approve(request, pk: int):
 def request_reject(request, pk: int):
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ReasonForm(request.POST)
-    form.is_valid()
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.link_request_reject(
-            actor=request.user, request_id=req.pk, reason=form.cleaned_data.get("reason", "")
-        )
+        services.link_request_reject(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
         _refused(request, req, Refusal.Action.REJECT, error)
         message_error(request, error)
