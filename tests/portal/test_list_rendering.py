@@ -284,3 +284,20 @@ def test_customer_row_is_its_reference_template(account_id, status, live, every)
     customer.live_links, customer.all_links = live, every
     assert customer_row(customer) == reference("customer_row.html", c=customer)
     assert "<odd>" not in customer_row(customer)
+
+
+def test_no_html_is_escaped_by_hand_in_the_code():
+    """HTML is written by templates or `format_html`: no `mark_safe` over an f-string or a
+    concatenation, and no waiver of ruff's rule against it."""
+    root = Path(__file__).resolve().parents[2]
+    waiver = re.compile(r"noqa:[^\n]*\bS" + "308")
+    by_hand = re.compile(r"mark_safe\(\s*(?:#[^\n]*\n\s*)?(?:f[\"']|[^)]*\+)")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if parts[0] in {"var", "node_modules"} or any(p.startswith(".") for p in parts):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += [f"{path.relative_to(root)}: {m.group(0)!r}" for m in waiver.finditer(text)]
+        found += [f"{path.relative_to(root)}: {m.group(0)!r}" for m in by_hand.finditer(text)]
+    assert not found, "\n".join(found)
