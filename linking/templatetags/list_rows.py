@@ -8,7 +8,7 @@ each is one `format_html` call, so every value is escaped by construction.
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from portal.rows import local_day
@@ -34,17 +34,14 @@ def link_state_badge(link) -> SafeString:
     )
 
 
-def _joined(values) -> SafeString:
-    return format_html_join(", ", "{}", ((value,) for value in values or []))
-
-
 def _scope(link) -> SafeString | str:
     if link.link_type == "billing":
         return "—"
-    scope = format_html("{} {}", link.get_access_level_display() or "", _joined(link.services))
+    level = link.get_access_level_display() or ""
+    services = ", ".join(map(str, link.services or []))
     if link.regions:
-        return format_html("{} in {}", scope, _joined(link.regions))
-    return scope
+        return format_html("{} {} in {}", level, services, ", ".join(map(str, link.regions)))
+    return format_html("{} {}", level, services)
 
 
 @register.simple_tag
