@@ -40,6 +40,7 @@ from linking.models import (
     VerificationStatus,
     normalise_account_id,
 )
+from portal.dates import local_moment
 
 Status = LinkRequest.Status
 
@@ -639,7 +640,7 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
         if field == "revoked_by":
             return users.get(value, "a former user")
         if hasattr(value, "astimezone"):
-            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+            return local_moment(value)
         return str(value)
 
     entries = []

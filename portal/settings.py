@@ -153,6 +153,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("PORTAL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One date and time format for every page, row, e-mail and admin page (portal/formats/en).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -26,6 +26,7 @@ from linking.services._common import (
     can_link,
 )
 from linking.services.requests import _approvers
+from portal.dates import local_moment
 from portal.errors import PortalError
 from portal.schedules import next_reminder, reminder_times
 
@@ -244,7 +245,7 @@ def link_request_resend(
             "LNK-R001",
             reference=req.reference,
             minutes=settings.PORTAL_RESEND_COOLDOWN_MINUTES,
-            next_at=timezone.localtime(allowed_at).strftime("%Y-%m-%d %H:%M"),
+            next_at=local_moment(allowed_at),
         )
     fields = [
         "consent_token_hash",
@@ -269,7 +270,7 @@ def link_request_resend(
         if extend_days < 1 or wanted > latest:
             raise PortalError(
                 "LNK-R004",
-                max_date=timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
+                max_date=local_moment(latest),
                 max_days=max_days,
             )
         # A resend never shortens the customer's time: "extend" by fewer days than are left

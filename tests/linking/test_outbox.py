@@ -358,7 +358,7 @@ def test_consent_reminder_rotates_the_token_and_says_the_old_link_is_gone(consen
     assert "reminder (1 of 2)" in message.body
     assert "replaces the one in earlier e-mails" in message.body
     consent_request.refresh_from_db()
-    assert consent_request.consent_deadline.strftime("%-d %B %Y") in message.body
+    assert consent_request.consent_deadline.strftime("%Y-%m-%d") in message.body
     start = message.body.index("/consent/") + len("/consent/")
     new = message.body[start:].split("/", 1)[0]
     assert new != old
