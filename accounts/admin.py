@@ -8,8 +8,6 @@ permission pages show what is held but save nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -19,23 +17,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from guardian.admin import ReinforcedGuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
-from portal.dates import local_day, local_moment
-
-
-class _HistoryChanges(HistoricalRecordContextHelper):
-    """A history page's changes write dates and moments as every page does."""
-
-    def prepare_delta_change_value(self, change, value):
-        if isinstance(value, datetime):
-            return local_moment(value)
-        if isinstance(value, date):
-            return local_day(value)
-        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -56,9 +41,6 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method not in ("GET", "HEAD"):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return _HistoryChanges(self.model, historical_record)
 
 
 class ReadOnlyAdminMixin:

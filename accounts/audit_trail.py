@@ -34,6 +34,7 @@ from simple_history.models import DeletedObject, HistoricalChanges
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.models import AuditEvent, Reseller
+from portal.dates import local_day, local_moment
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 EMPTY_VALUE = "(empty)"
@@ -54,6 +55,11 @@ class HistoryChangesDisplay(HistoricalRecordContextHelper):
             return f"{value.model._meta.verbose_name} #{value.pk} (deleted since)"
         if value is None or value == "":
             return EMPTY_VALUE
+        # Dates and moments written as every page writes them.
+        if isinstance(value, dt.datetime):
+            return local_moment(value)
+        if isinstance(value, dt.date):
+            return local_day(value)
         return super().prepare_delta_change_value(change, value)
 
 

@@ -337,6 +337,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip_for_axes"
+AXES_USERNAME_CALLABLE = "portal.security.username_for_axes"
 AXES_USERNAME_FORM_FIELD = "username"
 # Not in the admin (auditors read every registered model, and the attempts hold addresses);
 # platform staff lift a lockout with `manage.py axes_reset_username <name>`.
