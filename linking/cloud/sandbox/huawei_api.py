@@ -4,6 +4,7 @@ from datetime import UTC
 
 from django.db.models import Q
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from . import services
 from .api import FLAT, NESTED, ApiError, int_param, json_body, signed_api
@@ -214,6 +215,8 @@ def create_servers(request, project):
 
 
 def not_found(request, exception=None):
+    if request.path.startswith("/console/"):
+        return render(request, "sandbox/404.html", status=404)
     message = "The API does not exist or has not been published."
     body = {"error_code": "APIGW.0101", "error_msg": message}
     return JsonResponse(body, status=404)

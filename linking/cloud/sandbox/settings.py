@@ -42,6 +42,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csrf",
                 "django.contrib.messages.context_processors.messages",
+                "linking.cloud.sandbox.console_views.current_account",
             ]
         },
     }

@@ -1,5 +1,7 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
+from . import console_views as console
 from . import control_views as control
 from . import huawei_api as api
 
@@ -21,6 +23,21 @@ urlpatterns = [
     path("_sandbox/agencies/<str:customer>/<str:name>", control.agency),
     path("_sandbox/servers", control.servers),
     path("_sandbox/faults", control.faults),
+    # Console
+    path("console/", console.home, name="console-home"),
+    path("console/signin/", console.signin, name="console-signin"),
+    path("console/signout/", console.signout, name="console-signout"),
+    path(
+        "console/invitations/<str:partner_domain_id>/",
+        console.invitation,
+        name="console-invitation",
+    ),
+    path("console/agencies/new/", console.agency_create, name="console-agency-create"),
+    path("console/agencies/<str:name>/edit/", console.agency_edit, name="console-agency-edit"),
+    path(
+        "console/agencies/<str:name>/delete/", console.agency_delete, name="console-agency-delete"
+    ),
+    path("", RedirectView.as_view(url="/console/")),
 ]
 
 handler404 = "linking.cloud.sandbox.huawei_api.not_found"
