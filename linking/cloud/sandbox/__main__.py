@@ -42,7 +42,11 @@ def _serve(host, port, threads):
         def load(self):
             return application
 
+    from django.conf import settings
+
     print(f"Sandbox cloud: http://{host}:{port}/  (console: http://{host}:{port}/console/)")
+    if settings.SANDBOX_CONTROL_TOKEN == settings.DEVELOPMENT_TOKEN:
+        print("The control API uses the development token; set SANDBOX_CONTROL_TOKEN to change it.")
     sys.stdout.flush()
     Server().run()
 

@@ -75,4 +75,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # Refused API calls are the sandbox's normal business, not warnings.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
