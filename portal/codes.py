@@ -538,8 +538,7 @@ _ENTRIES = [
         "LNK-G003",
         PROPAGATION,
         "Agency does not allow it",
-        "The agency “{agency}” of account {account_id} does not allow {operation} in project "
-        "{project}.",
+        "The agency “{agency}” of account {account_id} does not allow {operation} in {where}.",
         "The customer adds the consented role for this region to the agency; role changes can "
         "take a few minutes to take effect.",
     ),

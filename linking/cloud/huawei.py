@@ -179,6 +179,10 @@ def _translate(exc: Exception, operation: str, params: dict) -> CloudError:
     return CloudFailure(operation, **params)
 
 
+def _where(project_id: str, region: str | None) -> str:
+    return f"region {region}" if region else f"project {project_id}"
+
+
 def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -378,7 +382,7 @@ class HuaweiCloudProvider:
             finally:
                 client.close()
 
-        response = self._with_agency(LIST_PROJECTS, creds, call, project="*")
+        response = self._with_agency(LIST_PROJECTS, creds, call, where="any project")
         return [CloudProject(id=p.id, name=p.name) for p in response.projects or []]
 
     def _ecs(self, creds: TemporaryCredentials, project_id: str, region: str | None, method):
@@ -408,7 +412,7 @@ class HuaweiCloudProvider:
     ) -> list[dict]:
         request = ListServersDetailsRequest(limit=limit, offset=offset)
         call = self._ecs(creds, project_id, region, lambda c: c.list_servers_details(request))
-        response = self._with_agency(LIST_SERVERS, creds, call, project=region or project_id)
+        response = self._with_agency(LIST_SERVERS, creds, call, where=_where(project_id, region))
         return [server.to_dict() for server in response.servers or []]
 
     def dry_run_create_server(
@@ -426,5 +430,5 @@ class HuaweiCloudProvider:
         )
         request = CreateServersRequest(body=CreateServersRequestBody(dry_run=True, server=server))
         call = self._ecs(creds, project_id, region, lambda c: c.create_servers(request))
-        self._with_agency(CREATE_SERVERS, creds, call, project=region or project_id)
+        self._with_agency(CREATE_SERVERS, creds, call, where=_where(project_id, region))
         return True
