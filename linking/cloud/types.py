@@ -111,11 +111,29 @@ class CloudError(PortalError):
             **params,
         )
 
+    def __reduce__(self):
+        # Celery and the cache carry failures between processes: rebuilt from what they hold,
+        # not from the finished message.
+        state = {
+            "code": self.code,
+            "status": self.status,
+            "error_code": self.error_code,
+            "request_id": self.request_id,
+            **self.params,
+        }
+        if isinstance(self, Throttled):
+            state["retry_after"] = self.retry_after
+        return (_rebuild, (type(self), self.operation, state))
+
     def _detail(self) -> str:
         parts = [f"HTTP {self.status}" if self.status else "", self.error_code]
         if self.request_id:
             parts.append(f"request id {self.request_id}")
         return ", ".join(p for p in parts if p) or "no answer"
+
+
+def _rebuild(cls: type[CloudError], operation: str, state: dict) -> CloudError:
+    return cls(operation, **state)
 
 
 class Unreachable(CloudError):

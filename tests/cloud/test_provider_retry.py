@@ -1,7 +1,11 @@
 """The one retry helper: which failures it retries, how long it waits, when it gives up."""
 
+import pickle
+
 import pytest
 
+from linking.cloud import provider_for
+from linking.cloud.provider import ConnectionSettings
 from linking.cloud.retry import call_with_retry
 from linking.cloud.types import CloudFailure, CredentialsRefused, NotFound, Throttled
 
@@ -92,3 +96,36 @@ def test_refusals_and_bad_requests_are_not_retried(error):
     with pytest.raises(type(error)):
         run(fn, clock)
     assert (len(fn.calls), clock.pauses) == (1, [])
+
+
+def test_a_failure_survives_pickling_with_its_code_and_details():
+    error = Throttled(
+        "ListSubCustomers", retry_after=2.0, status=429, error_code="APIGW.0308", request_id="r-1"
+    )
+
+    again = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+
+    assert type(again) is Throttled
+    assert (again.code, again.stage, again.operation, again.retry_after) == (
+        "LNK-N002",
+        "connection",
+        "ListSubCustomers",
+        2.0,
+    )
+    assert (again.status, again.error_code, again.request_id) == (429, "APIGW.0308", "r-1")
+    assert str(again) == str(error)
+
+
+def test_an_ecs_endpoint_with_a_region_needs_the_region():
+    provider = provider_for(
+        ConnectionSettings(
+            partner_domain_id="a" * 32,
+            partner_account_name="partner",
+            access_key="AK",
+            secret_key="SK",
+        )
+    )
+
+    assert provider._ecs_endpoint("la-south-2") == "https://ecs.la-south-2.myhuaweicloud.com"
+    with pytest.raises(ValueError, match="region"):
+        provider._ecs_endpoint(None)
