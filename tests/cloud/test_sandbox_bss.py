@@ -6,6 +6,7 @@ import pytest
 from huaweicloudsdkbssintl.v2 import ListSubCustomersRequest, QuerySubCustomerListReq
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
+from linking.cloud.sandbox.control import SandboxControlError
 from tests.cloud import sdk_clients
 
 
@@ -90,3 +91,34 @@ def test_ten_thousand_customers_bulk_and_page_quickly(cloud):
     assert time.monotonic() - started < 2
     assert last.count == 10_000
     assert len(last.customer_infos) == 50
+
+
+def test_account_with_given_keys_signs_with_them(cloud):
+    partner = cloud.control.create_account(
+        "demo-partner", access_key="DEMOPARTNERKEY000001", secret_key="d" * 40
+    )
+    assert (partner["access_key"], partner["secret_key"]) == ("DEMOPARTNERKEY000001", "d" * 40)
+    assert _page(sdk_clients.bss(cloud.url, partner)).count == 0
+    with pytest.raises(SandboxControlError) as taken:
+        cloud.control.create_account("other", access_key="DEMOPARTNERKEY000001")
+    assert taken.value.status == 409
+    with pytest.raises(SandboxControlError) as invalid:
+        cloud.control.create_account("third", secret_key="short")
+    assert invalid.value.status == 400
+
+
+def test_invalid_control_input_is_400_not_500(cloud):
+    partner = cloud.control.create_account("partner-one")
+    for call in (
+        lambda: cloud.control.create_account("bad name!"),
+        lambda: cloud.control.create_account("x", domain_id="XYZ"),
+        lambda: cloud.control.bulk_customers(partner["domain_id"], 0),
+        lambda: cloud.control.create_agency(partner["domain_id"], "a", "b", {"mars-1": ["X"]}),
+        lambda: cloud.control.create_agency(partner["domain_id"], "a", "b", {"cn-north-4": ["X"]}),
+    ):
+        with pytest.raises(SandboxControlError) as invalid:
+            call()
+        assert invalid.value.status == 400
+    with pytest.raises(SandboxControlError) as missing:
+        cloud.control.associate(partner["domain_id"], "0" * 32)
+    assert missing.value.status == 404

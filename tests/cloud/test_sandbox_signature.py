@@ -94,3 +94,26 @@ def test_unknown_path_is_apigw_0101(cloud):
     answer = requests.get(cloud.url + "/v9/nothing", timeout=10)
     assert answer.status_code == 404
     assert answer.json()["error_code"] == "APIGW.0101"
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v2/partners/sub-customers/query", b"[1, 2]"),
+        ("/v2/partners/sub-customers/query", b'{"offset": "x", "limit": {}}'),
+        ("/v2/partners/sub-customers/query", b"not json"),
+        ("/v3.0/OS-CREDENTIAL/securitytokens", b'{"auth": [1]}'),
+        ("/v3.0/OS-CREDENTIAL/securitytokens", b'{"auth": {"identity": "x"}}'),
+        (
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            b'{"auth": {"identity": {"methods": ["assume_role"], "assume_role": '
+            b'{"agency_name": ["a"], "domain_id": {}, "duration_seconds": 10}}}}',
+        ),
+        ("/v1.1/" + "0" * 32 + "/cloudservers", b'{"dry_run": "yes"}'),
+    ],
+)
+def test_signed_garbage_is_a_4xx_never_a_5xx(cloud, path, body):
+    partner = cloud.control.create_account("partner-one")
+    answer = signed(cloud, partner, "POST", path, body=body)
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.headers["X-Request-Id"]

@@ -60,6 +60,7 @@ def reset(request, body):
 @control("POST")
 def accounts(request, body):
     fields = ("name", "display_name", "email", "domain_id", "frozen", "verified_status")
+    fields += ("access_key", "secret_key")
     account, key = services.create_account(
         **_pick(body, *fields), password=body.get("password") or None
     )

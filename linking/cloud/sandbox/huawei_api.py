@@ -79,9 +79,16 @@ def _take_broaden():
 
 @signed_api("CreateTemporaryAccessKeyByAgency", NESTED, methods=("POST",))
 def create_security_token(request):
-    identity = (json_body(request).get("auth") or {}).get("identity") or {}
-    assume = identity.get("assume_role") if isinstance(identity, dict) else None
-    if "assume_role" not in (identity.get("methods") or []) or not isinstance(assume, dict):
+    auth = json_body(request).get("auth")
+    identity = auth.get("identity") if isinstance(auth, dict) else None
+    identity = identity if isinstance(identity, dict) else {}
+    methods = identity.get("methods")
+    assume = identity.get("assume_role")
+    if (
+        not isinstance(methods, list)
+        or "assume_role" not in methods
+        or not isinstance(assume, dict)
+    ):
         raise ApiError(400, "IAM.0011", "auth.identity must use the assume_role method.")
     duration = int_param(
         assume.get("duration_seconds"), "duration_seconds", 900, 900, 86400, "IAM.0011"

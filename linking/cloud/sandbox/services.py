@@ -12,6 +12,8 @@ from .models import AccessKey, Account, Agency, Association, Fault, Server
 from .roles import REGIONS, ROLES
 
 DOMAIN_ID_RX = re.compile(r"^[0-9a-f]{32}$")
+ACCESS_KEY_RX = re.compile(r"^[A-Z0-9]{16,64}$")
+SECRET_KEY_RX = re.compile(r"^[A-Za-z0-9]{20,64}$")
 NAME_RX = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 AGENCY_NAME_RX = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DURATION_RX = re.compile(r"^(FOREVER|ONEDAY|[1-9][0-9]{0,3})$")
@@ -49,11 +51,18 @@ def create_account(
     frozen=False,
     verified_status="2",
     password=None,
+    access_key=None,
+    secret_key=None,
 ):
+    """Create an account and its AK/SK pair (given ones keep a demo's keys stable)."""
     if not isinstance(name, str) or not NAME_RX.match(name):
         raise SandboxError("name: 1 to 64 letters, digits, '_', '.' or '-'.")
     if domain_id is not None and not (isinstance(domain_id, str) and DOMAIN_ID_RX.match(domain_id)):
         raise SandboxError("domain_id: 32 lowercase hexadecimal characters.")
+    if access_key is not None and not ACCESS_KEY_RX.match(str(access_key)):
+        raise SandboxError("access_key: 16 to 64 uppercase letters or digits.")
+    if secret_key is not None and not SECRET_KEY_RX.match(str(secret_key)):
+        raise SandboxError("secret_key: 20 to 64 letters or digits.")
     if str(verified_status) not in VERIFIED_STATUSES:
         raise SandboxError("verified_status: one of -1, 0, 1, 2, 3.")
     account = Account(
@@ -69,7 +78,10 @@ def create_account(
     try:
         with transaction.atomic():
             account.save()
-            key = AccessKey.objects.create(account=account)
+            key = AccessKey(account=account)
+            key.access_key = access_key or key.access_key
+            key.secret_key = secret_key or key.secret_key
+            key.save()
     except IntegrityError:
         raise SandboxError("An account with this name or domain_id exists.", 409) from None
     return account, key
