@@ -2,7 +2,7 @@
 
 from datetime import UTC
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -72,7 +72,7 @@ def list_sub_customers(request):
 
 def _take_broaden():
     for fault in Fault.objects.filter(kind="broaden", times__gt=0):
-        if Fault.objects.filter(pk=fault.pk, times__gt=0).update(times=fault.times - 1):
+        if Fault.objects.filter(pk=fault.pk, times__gt=0).update(times=F("times") - 1):
             return True
     return False
 
