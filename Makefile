@@ -7,6 +7,7 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PORT     ?= 8000
+SANDBOX_PORT ?= 8010
 CHROMIUM ?= /usr/bin/chromium
 VAR_DIR  := $(or $(PORTAL_VAR_DIR),var)
 PYTEST_ARGS ?=
@@ -17,7 +18,8 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: help venv install run test chromium lint format migrations-check clean var-dirs
 
 help:
-	@echo "make run               migrate, seed demo data, run web + worker + beat (PORT=$(PORT))"
+	@echo "make run               migrate, seed demo data, run web + worker + beat + sandbox cloud"
+	@echo "                        (PORT=$(PORT), SANDBOX_PORT=$(SANDBOX_PORT))"
 	@echo "make test              run the test suite (PYTEST_ARGS=... is passed to pytest)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make format            ruff format and ruff check --fix"
@@ -46,12 +48,15 @@ var-dirs:
 run: export DJANGO_DEBUG ?= 1
 run: export PORT := $(PORT)
 run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: export SANDBOX_PORT := $(SANDBOX_PORT)
+run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: install var-dirs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Partner portal: http://127.0.0.1:$(PORT)/"
-	@echo "  Web server, Celery worker and Celery beat start now; Ctrl-C stops all three."
+	@echo "  Sandbox cloud console: http://127.0.0.1:$(SANDBOX_PORT)/console/"
+	@echo "  Web server, Celery worker, Celery beat and the sandbox cloud start now; Ctrl-C stops all."
 	@echo
 	exec $(BIN)/honcho -f Procfile start
 

@@ -392,5 +392,15 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Failures and lockouts are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
+        # The cloud SDK's loggers do not propagate: each is given the handler by name. At INFO
+        # they write one line per call (method, address, status, request id).
+        **{
+            name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
+            for name in (
+                "HuaweiCloud-SDK-BssintlClient",
+                "HuaweiCloud-SDK-IamClient",
+                "HuaweiCloud-SDK-EcsClient",
+            )
+        },
     },
 }
