@@ -6,9 +6,12 @@ os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 
 from portal.settings import *  # noqa: E402,F403
-from portal.settings import CACHES, DATABASES, VAR_DIR  # noqa: E402
+from portal.settings import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR  # noqa: E402
 
 DEBUG = False
+# The suite tests the benchmark commands too (tests/bench/); production never installs them.
+if "portal.bench" not in INSTALLED_APPS:
+    INSTALLED_APPS = [*INSTALLED_APPS, "portal.bench"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
