@@ -72,8 +72,9 @@ chromium:
 
 # Locally the test databases (one per test process) are kept between runs and made anew when a
 # migration or DATABASE_URL changed; CI (CI=true) always creates them from scratch and drops them.
-TEST_DB_STAMP = $(VAR_DIR)/.test-db-$(shell { echo "$${DATABASE_URL:-sqlite}"; \
-  find . -path ./var -prune -o -path './*/migrations/*.py' -print | LC_ALL=C sort | xargs cat; } \
+TEST_DB_URL_SUM = $(shell echo "$${DATABASE_URL:-sqlite}" | cksum | cut -d' ' -f1)
+TEST_DB_STAMP = $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-$(shell \
+  find . -path ./var -prune -o -path './*/migrations/*.py' -print | LC_ALL=C sort | xargs cat \
   | cksum | cut -d' ' -f1)
 
 test: export PYTEST_ARGS := $(PYTEST_ARGS)
@@ -83,7 +84,7 @@ test: install chromium
 	  else echo "Tests on SQLite (set DATABASE_URL for PostgreSQL)"; fi
 	@if [ "$${CI:-}" = true ]; then db_args=; \
 	  elif [ -f "$(TEST_DB_STAMP)" ]; then db_args=--reuse-db; \
-	  else db_args="--reuse-db --create-db"; rm -f $(VAR_DIR)/.test-db-*; fi; \
+	  else db_args="--reuse-db --create-db"; rm -f $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-*; fi; \
 	  cmd="$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $$db_args $(if $(COVERAGE),--cov)"; \
 	  echo "$$cmd $$PYTEST_ARGS"; \
 	  eval "$$cmd $$PYTEST_ARGS"; status=$$?; \
