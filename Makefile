@@ -11,6 +11,11 @@ SANDBOX_PORT ?= 8010
 CHROMIUM ?= /usr/bin/chromium
 VAR_DIR  := $(or $(PORTAL_VAR_DIR),var)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+# COVERAGE=1: measure line coverage of the apps over all workers and fail under the floor of
+# [tool.coverage.report] in pyproject.toml.
+COVERAGE ?=
 
 # The virtualenv is (re)installed only when the content of pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
@@ -70,11 +75,26 @@ chromium:
 	  fi; \
 	fi
 
+# Locally the test databases (one per test process) are kept between runs and made anew when a
+# migration or DATABASE_URL changed; CI (CI=true) always creates them from scratch and drops them.
+TEST_DB_URL_SUM = $(shell echo "$${DATABASE_URL:-sqlite}" | cksum | cut -d' ' -f1)
+TEST_DB_STAMP = $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-$(shell \
+  find . -path ./var -prune -o -path './*/migrations/*.py' -print | LC_ALL=C sort | xargs cat \
+  | cksum | cut -d' ' -f1)
+
+test: export PYTEST_ARGS := $(PYTEST_ARGS)
 test: install chromium
 	@mkdir -p var $(VAR_DIR)/static
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "Tests on the database of DATABASE_URL"; \
 	  else echo "Tests on SQLite (set DATABASE_URL for PostgreSQL)"; fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ "$${CI:-}" = true ]; then db_args=; \
+	  elif [ -f "$(TEST_DB_STAMP)" ]; then db_args=--reuse-db; \
+	  else db_args="--reuse-db --create-db"; rm -f $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-*; fi; \
+	  cmd="$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $$db_args $(if $(COVERAGE),--cov)"; \
+	  echo "$$cmd $$PYTEST_ARGS"; \
+	  eval "$$cmd $$PYTEST_ARGS"; status=$$?; \
+	  if [ "$${CI:-}" != true ] && [ $$status -le 1 ]; then touch "$(TEST_DB_STAMP)"; fi; \
+	  exit $$status
 
 lint: install
 	$(BIN)/ruff check .

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "accounts",
     "linking",
 ]
+# The benchmark tooling (scale data, bench_* commands, floor views) is for development and the
+# benchmark settings (portal.bench.settings) only: production never installs it.
+if DEBUG:
+    INSTALLED_APPS.append("portal.bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

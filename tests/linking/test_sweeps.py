@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from linking import notifications, services, tasks
 from linking.checks import ItemSpec
-from linking.management.commands.bench_expiry_sweep import overdue_requests
 from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.services.sweeps import link_request_expire_batch
+from portal.bench.management.commands.bench_expiry_sweep import overdue_requests
 from tests.conftest import make_draft, submit
 from tests.factories import CustomerFactory
 

@@ -16,7 +16,6 @@ from django.db.models import Max
 from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_add, reseller_create
 from linking import services
-from linking.management.commands.bench_expiry_sweep import _created
 from linking.models import (
     Batch,
     CustomerAccount,
@@ -27,6 +26,7 @@ from linking.models import (
     Service,
 )
 from portal import tabular
+from portal.bench.management.commands.bench_expiry_sweep import _created
 from portal.errors import PortalError
 
 
