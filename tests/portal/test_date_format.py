@@ -1,6 +1,7 @@
 """One date format portal-wide: every page that shows a date or a moment writes it the same
 way, a day as 2026-12-13 and a moment as 2026-12-13 16:30 UTC (portal/formats/en), whether a
-template, a row tag, a history entry or the admin wrote it."""
+template, a row tag, a history entry or the admin wrote it. The auditors' history pages add the
+seconds (2026-12-13 16:30:15 UTC), so that ten changes within a minute read in their order."""
 
 from __future__ import annotations
 
@@ -48,8 +49,12 @@ OTHER_WAYS = [
 ]
 
 
-def dates_not_in_the_format(html: str) -> list[str]:
+def dates_not_in_the_format(html: str, *, audit: bool = False) -> list[str]:
     text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    # Machine-readable timestamps for the browser, not text a person reads.
+    text = re.sub(r'datetime="[^"]*"', "", text)
+    if audit:
+        text = re.sub(rf"({DAY} \d{{2}}:\d{{2}}):\d{{2}}( [A-Z]{{2,5}}\b)", r"\1\2", text)
     found = []
     for pattern, what in OTHER_WAYS:
         found += [f"{what}: {m.group(0)!r}" for m in re.finditer(pattern, text)]
@@ -113,7 +118,8 @@ def test_every_page_writes_dates_and_times_one_way(client, pages):
             assert response.status_code == 200, url
             html = response.content.decode()
             shown += len(re.findall(DAY, html))
-            problems += [f"{url}: {found}" for found in dates_not_in_the_format(html)]
+            audit = url.startswith("/admin/") and url.rstrip("/").endswith("/history")
+            problems += [f"{url}: {found}" for found in dates_not_in_the_format(html, audit=audit)]
     assert not problems, "\n".join(problems)
     assert shown > sum(len(urls) for urls in pages.values())
 
