@@ -381,7 +381,7 @@ def notification_ids_failed() -> list[int]:
 
 def outbox_counts() -> dict[str, int]:
     """How many notifications are in each status; every status present, zero if none."""
-    counts = {status: 0 for status in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
     return counts

@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR
 
 DEBUG = False
 # The suite tests the benchmark commands too (tests/bench/); production never installs them.

@@ -65,10 +65,10 @@ def call_with_retry(
             if not _retryable(exc) or attempt >= max_attempts:
                 raise
             # Full jitter: callers that failed together do not come back together.
-            pause = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))  # noqa: S311
+            pause = random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
             retry_after = getattr(exc, "retry_after", None)
             if retry_after:
-                pause = retry_after + random.uniform(0, base_delay)  # noqa: S311
+                pause = retry_after + random.uniform(0, base_delay)
             if clock() - started + pause > max_total_seconds:
                 raise
             logger.info(

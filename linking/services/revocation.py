@@ -40,7 +40,7 @@ from portal.errors import PortalError
 
 logger = logging.getLogger(__name__)
 
-WITHDRAWAL_SALT = "linking.withdrawal.v1"  # noqa: S105 (a signing salt, not a secret)
+WITHDRAWAL_SALT = "linking.withdrawal.v1"
 LIVE = Link.LIVE_STATUSES
 # What can still be ended by either side: a revoking link is ended already.
 REVOCABLE = (Link.Status.ACTIVATING, Link.Status.ACTIVE, Link.Status.SUSPENDED)
@@ -553,7 +553,7 @@ def link_end_effects(link: Link, *, at: datetime | None = None) -> dict:
     """What ending `link` now would stop, for the confirmation pages of both sides (a read)."""
     from linking.services.links import link_grants
 
-    labels = dict((codename, name) for codename, name in CustomerAccount._meta.permissions)
+    labels = dict(CustomerAccount._meta.permissions)
     others = (
         Link.objects.filter(
             reseller_id=link.reseller_id,

@@ -387,7 +387,7 @@ class Server:
             env=env,
             check=True,
         )
-        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in __exit__)
+        self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
             [
                 sys.executable,
@@ -605,7 +605,7 @@ def table(report: dict) -> str:
         floor = r.get("floor")
         lines.append(
             f"{r['name']:<26} {r['median_ms']:>8} {r['p95_ms']:>8} {r['db_median_ms'] or '':>6} "
-            f"{str(r['queries']):>7} "
+            f"{r['queries']!s:>7} "
             f"{r['bytes']:>8} {floor['p95_ms'] if floor else '':>9} {r.get('ratio_p95') or '':>6}"
         )
     load = report.get("load")

@@ -35,16 +35,16 @@ print(json.dumps({
 }))
 """
 
-COMMANDS = {
-    name: "portal.bench"
-    for name in (
+COMMANDS = dict.fromkeys(
+    (
         "bench_batch",
         "bench_consent_delivery",
         "bench_expiry_sweep",
         "bench_pages",
         "generate_scale_data",
-    )
-}
+    ),
+    "portal.bench",
+)
 
 
 def probe(tmp_path, settings_module: str, debug: str) -> dict:

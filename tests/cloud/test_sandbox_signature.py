@@ -97,7 +97,7 @@ def test_unknown_path_is_apigw_0101(cloud):
 
 
 @pytest.mark.parametrize(
-    "path, body",
+    ("path", "body"),
     [
         ("/v2/partners/sub-customers/query", b"[1, 2]"),
         ("/v2/partners/sub-customers/query", b'{"offset": "x", "limit": {}}'),

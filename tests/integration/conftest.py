@@ -93,7 +93,7 @@ class SmtpServer:
     data_seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.data_seen += 1
         if self.before_accept is not None:

@@ -227,7 +227,7 @@ def test_the_receipt_page_and_e_mail_say_the_same_about_withdrawing(cast, client
     item = req.items.get()
     response = client.post(f"/consent/{token}/", {f"decision_{item.pk}": "accept"}, follow=True)
     page = response.content.decode()
-    message, html = _deliver("consent_receipt")
+    message, _html = _deliver("consent_receipt")
     note = wording.withdrawal_note(reseller_name=cast.reseller.name, self_service=True)
     assert note in message.body
     assert note in page

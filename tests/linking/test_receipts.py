@@ -126,7 +126,7 @@ def test_unknown_or_overlong_reference_has_no_receipt(cast):
 
 
 def test_a_withdrawal_has_a_receipt_too(cast):
-    _, reference = decided(cast)
+    _, _reference = decided(cast)
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
     services.link_activate(link_id=link.pk)
     token = services.link_issue_withdrawal_token(link_id=link.pk)

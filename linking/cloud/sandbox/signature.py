@@ -61,11 +61,11 @@ def verify(request, secret_for, now=None) -> str:
             raise SignatureRefused(f"The signed header {name} is missing.")
         values[name] = value
     try:
-        signed_at = datetime.strptime(values["x-sdk-date"], DATE_FORMAT)
+        signed_at = datetime.strptime(values["x-sdk-date"], DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise SignatureRefused("X-Sdk-Date is not in the form YYYYMMDDTHHMMSSZ.") from None
     now = now or datetime.now(UTC)
-    if abs(now - signed_at.replace(tzinfo=UTC)) > MAX_SKEW:
+    if abs(now - signed_at) > MAX_SKEW:
         raise SignatureRefused("X-Sdk-Date is more than 15 minutes from the server's time.")
     secret = secret_for(access_key)
     if not secret:

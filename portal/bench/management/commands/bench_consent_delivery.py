@@ -37,7 +37,7 @@ class _Recorder:
         self.recipients: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.recipients.update(envelope.rcpt_tos)
         return "250 Message accepted for delivery"
