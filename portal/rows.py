@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from html import escape as _html_escape
 
-from django.utils.timezone import template_localtime
+# Django's own helper of the template engine, missing from its stubs.
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 
 def esc(value) -> str:
