@@ -26,7 +26,7 @@ help:
 	@echo "make run               migrate, seed demo data, run web + worker + beat + sandbox cloud"
 	@echo "                        (PORT=$(PORT), SANDBOX_PORT=$(SANDBOX_PORT))"
 	@echo "make test              run the test suite (PYTEST_ARGS=... is passed to pytest)"
-	@echo "make lint              ruff check and ruff format --check"
+	@echo "make lint              ruff check, ruff format --check and mypy"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change has no migration"
 	@echo "make install           create $(VENV) and install the dependencies of pyproject.toml"
@@ -99,6 +99,7 @@ test: install chromium
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -60,6 +60,8 @@ def consent_next_reminder_at(req: LinkRequest, *, now: datetime) -> datetime | N
 
 
 def _remaining_reminders(req: LinkRequest, *, now: datetime) -> int:
+    if req.consent_deadline is None:
+        return 0
     try:
         times = reminder_times(
             req.reseller.consent_reminders, start=req.status_changed_at, end=req.consent_deadline
@@ -232,6 +234,9 @@ def link_request_resend(
     _require_resender(actor, req)
     if req.effective_status != Status.PENDING_CONSENT:
         raise _refuse_state(req, "resent")
+    # Waiting for consent: submitted, so with its customer (a constraint), and given its
+    # deadline when the wait began.
+    assert req.customer is not None and req.consent_deadline is not None
     if refusal := can_link(
         req.reseller, link_types=list(req.items.values_list("link_type", flat=True))
     ):

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, time
+from typing import Any
 
 from django.core import signing
 from django.db import transaction
@@ -132,12 +133,12 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         customer_id=link.customer_id,
         reason=f"{link.reference} {history_reason}",
     )
-    context = {"who": who, "reason": reason}
+    kind = Notification.Kind.LINK_REVOKED
     contact = _customer_contact(link)
     if contact:
-        _notify(Notification.Kind.LINK_REVOKED, contact, link=link, audience="customer", **context)
+        _notify(kind, contact, link=link, audience="customer", who=who, reason=reason)
     for email in _reseller_recipients(link):
-        _notify(Notification.Kind.LINK_REVOKED, email, link=link, audience="reseller", **context)
+        _notify(kind, email, link=link, audience="reseller", who=who, reason=reason)
     return link
 
 
@@ -146,7 +147,7 @@ def _name(user: User) -> str:
     return f"{full} <{user.email}>" if full else user.email
 
 
-def can_revoke(link: Link, *, actor: User, perms=None) -> PortalError | None:
+def can_revoke(link: Link, *, actor: User, perms: set[str] | None = None) -> PortalError | None:
     """Whether `actor` may revoke `link` now (None) or the refusal: approvers and admins of the
     link's reseller, a link not ended yet (past its end date it has expired, even before the
     sweep; a revoking billing association cannot be revoked twice). The revoke button and
@@ -278,7 +279,7 @@ def link_withdraw(
 # --- suspension and resumption ------------------------------------------------------------------
 
 
-def _tell_reseller(kind: str, link: Link, **context) -> None:
+def _tell_reseller(kind: str, link: Link, **context: Any) -> None:
     for email in _reseller_recipients(link):
         _notify(kind, email, link=link, **context)
 
@@ -295,16 +296,15 @@ def _reseller_admins(reseller_id: int) -> list[str]:
 def _tell_partner_suspended(link: Link, *, reason: str) -> None:
     """Both sides hear that the reseller's program stopped the link: the customer's contact and
     the reseller's admins."""
-    context = {"reseller_status": link.reseller.get_status_display().lower(), "reason": reason}
+    kind = Notification.Kind.PARTNER_SUSPENDED
+    status = link.reseller.get_status_display().lower()
     contact = _customer_contact(link)
     if contact:
         _notify(
-            Notification.Kind.PARTNER_SUSPENDED, contact, link=link, audience="customer", **context
+            kind, contact, link=link, audience="customer", reseller_status=status, reason=reason
         )
     for email in _reseller_admins(link.reseller_id):
-        _notify(
-            Notification.Kind.PARTNER_SUSPENDED, email, link=link, audience="reseller", **context
-        )
+        _notify(kind, email, link=link, audience="reseller", reseller_status=status, reason=reason)
 
 
 def _schedule_reverification(link: Link) -> None:
@@ -369,7 +369,7 @@ def _resume_locked(link: Link, *, actor: User | None, reason: str) -> None:
     )
 
 
-def _lock_live_links(**filters) -> list[Link]:
+def _lock_live_links(**filters: Any) -> list[Link]:
     return list(
         Link.objects.select_for_update(of=("self",))
         .select_related("reseller", "customer", "source_item__request__initiator")

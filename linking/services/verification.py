@@ -8,12 +8,15 @@ attempt marks the link failing and tells the initiator.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from guardian.core import ObjectPermissionChecker
 
-from accounts.models import LinkType, Membership, Role
+from accounts.models import LinkType, Membership, Role, User
 from accounts.permissions import has_reseller_perm
 from linking.models import (
     AccessLevel,
@@ -58,7 +61,9 @@ def link_verify_retry_in(run: VerificationRun | None) -> int | None:
     return verify_retry_delay(run.attempt)
 
 
-def _check(name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params) -> dict:
+def _check(
+    name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params: Any
+) -> dict[str, Any]:
     entry = CODES[code] if code and not passed else None
     return {
         "name": name,
@@ -70,7 +75,7 @@ def _check(name: str, label: str, passed: bool, ok_detail: str, code: str = "", 
     }
 
 
-def _roles_text(roles) -> str:
+def _roles_text(roles: Iterable[str]) -> str:
     return ", ".join(Role(role).label.lower() for role in roles)
 
 
@@ -172,7 +177,7 @@ def _check_billing(link: Link, held: dict[str, set[str]]) -> dict:
     return check
 
 
-def _delegate_probe(link: Link):
+def _delegate_probe(link: Link) -> tuple[ObjectPermissionChecker | None, str]:
     """Who tries the harmless delegated action: an operator of the reseller, as guardian sees
     them. A superuser is skipped: guardian allows them everything, so a refusal proves nothing."""
     membership = (
@@ -312,7 +317,7 @@ def _tell_initiator(link: Link, run: VerificationRun) -> None:
 
 @transaction.atomic
 def link_verify(
-    *, link_id: int, trigger: str, actor=None, attempt: int = 1
+    *, link_id: int, trigger: str, actor: User | None = None, attempt: int = 1
 ) -> VerificationRun | None:
     """Run a link's checklist and record the run; anyone in the reseller, or the system.
 

@@ -113,6 +113,7 @@ FORM_BUILDERS = {
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
     "accounts.forms.SwitchResellerForm": lambda w, d: SwitchResellerForm(d),
+    "linking.forms.FilterForm": lambda w, d: linking_forms.FilterForm(d),
     "linking.forms.RequestFilterForm": lambda w, d: linking_forms.RequestFilterForm(
         d, reseller=w.a.reseller
     ),
