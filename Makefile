@@ -7,9 +7,15 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PORT     ?= 8000
+SANDBOX_PORT ?= 8010
 CHROMIUM ?= /usr/bin/chromium
 VAR_DIR  := $(or $(PORTAL_VAR_DIR),var)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+# COVERAGE=1: measure line coverage of the apps over all workers and fail under the floor of
+# [tool.coverage.report] in pyproject.toml.
+COVERAGE ?=
 
 # The virtualenv is (re)installed only when the content of pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
@@ -17,9 +23,10 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: help venv install run test chromium lint format migrations-check clean var-dirs
 
 help:
-	@echo "make run               migrate, seed demo data, run web + worker + beat (PORT=$(PORT))"
+	@echo "make run               migrate, seed demo data, run web + worker + beat + sandbox cloud"
+	@echo "                        (PORT=$(PORT), SANDBOX_PORT=$(SANDBOX_PORT))"
 	@echo "make test              run the test suite (PYTEST_ARGS=... is passed to pytest)"
-	@echo "make lint              ruff check and ruff format --check"
+	@echo "make lint              ruff check, ruff format --check and mypy"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change has no migration"
 	@echo "make install           create $(VENV) and install the dependencies of pyproject.toml"
@@ -46,12 +53,15 @@ var-dirs:
 run: export DJANGO_DEBUG ?= 1
 run: export PORT := $(PORT)
 run: export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: export SANDBOX_PORT := $(SANDBOX_PORT)
+run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: install var-dirs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Partner portal: http://127.0.0.1:$(PORT)/"
-	@echo "  Web server, Celery worker and Celery beat start now; Ctrl-C stops all three."
+	@echo "  Sandbox cloud console: http://127.0.0.1:$(SANDBOX_PORT)/console/"
+	@echo "  Web server, Celery worker, Celery beat and the sandbox cloud start now; Ctrl-C stops all."
 	@echo
 	exec $(BIN)/honcho -f Procfile start
 
@@ -65,15 +75,31 @@ chromium:
 	  fi; \
 	fi
 
+# Locally the test databases (one per test process) are kept between runs and made anew when a
+# migration or DATABASE_URL changed; CI (CI=true) always creates them from scratch and drops them.
+TEST_DB_URL_SUM = $(shell echo "$${DATABASE_URL:-sqlite}" | cksum | cut -d' ' -f1)
+TEST_DB_STAMP = $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-$(shell \
+  find . -path ./var -prune -o -path './*/migrations/*.py' -print | LC_ALL=C sort | xargs cat \
+  | cksum | cut -d' ' -f1)
+
+test: export PYTEST_ARGS := $(PYTEST_ARGS)
 test: install chromium
 	@mkdir -p var $(VAR_DIR)/static
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "Tests on the database of DATABASE_URL"; \
 	  else echo "Tests on SQLite (set DATABASE_URL for PostgreSQL)"; fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ "$${CI:-}" = true ]; then db_args=; \
+	  elif [ -f "$(TEST_DB_STAMP)" ]; then db_args=--reuse-db; \
+	  else db_args="--reuse-db --create-db"; rm -f $(VAR_DIR)/.test-db-$(TEST_DB_URL_SUM)-*; fi; \
+	  cmd="$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $$db_args $(if $(COVERAGE),--cov)"; \
+	  echo "$$cmd $$PYTEST_ARGS"; \
+	  eval "$$cmd $$PYTEST_ARGS"; status=$$?; \
+	  if [ "$${CI:-}" != true ] && [ $$status -le 1 ]; then touch "$(TEST_DB_STAMP)"; fi; \
+	  exit $$status
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

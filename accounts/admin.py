@@ -8,6 +8,8 @@ permission pages show what is held but save nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -22,6 +24,9 @@ from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
 
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
+
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose historical-version page can never write.
@@ -31,7 +36,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     save writes the old values back to the live row. History is read-only here, for everyone.
     """
 
-    object_history_template = "admin/history/object_history.html"
+    # As ModelAdmin declares it, which the type checker cannot see through SimpleHistoryAdmin.
+    object_history_template: ClassVar[_TemplateForResponseT | None] = (
+        "admin/history/object_history.html"
+    )
     object_history_list_template = "admin/history/object_history_list.html"
 
     def get_historical_record_context_helper(self, request, historical_record):
@@ -56,7 +64,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ReadOnlyObjectPermissionsMixin:
+class ReadOnlyObjectPermissionsMixin(ReinforcedGuardedModelAdminMixin):
     """guardian's object permission pages, for reading: every POST is refused. A role's
     permissions come from the membership, and a link's grants from the link's services, each
     with its audit event; a grant made here would bypass both."""
@@ -121,8 +129,7 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Membership
-    fields = ["user", "role", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "role", "created_at")
     extra = 0
     can_delete = False
 
@@ -131,7 +138,7 @@ class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Reseller)
-class ResellerAdmin(ReadOnlyObjectPermissionsMixin, ReinforcedGuardedModelAdminMixin, HistoryAdmin):
+class ResellerAdmin(ReadOnlyObjectPermissionsMixin, HistoryAdmin):
     list_display = ["partner_id", "name", "site", "tier", "approval_policy", "status"]
     list_filter = ["status", "site", "tier", "approval_policy"]
     search_fields = ["partner_id", "name"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 from simple_history.models import HistoricalChanges
 
 FUNCTION = "portal_append_only"
@@ -32,7 +33,7 @@ $$
 """
 
 
-def append_only_models() -> list[type]:
+def append_only_models() -> list[type[Model]]:
     """Every model whose rows are evidence: simple-history's historical models (including the
     m2m ones) and any model that says `APPEND_ONLY = True`."""
     return [

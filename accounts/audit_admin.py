@@ -4,6 +4,7 @@ with its filters, and its export as CSV. Auditors and staff; nobody can change a
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -44,10 +45,13 @@ class TrailFilterForm(forms.Form):
 
     def __init__(self, *args, sources, require_dates=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", "every model")] + [
+        cast(forms.ChoiceField, self.fields["model"]).choices = [("", "every model")] + [
             (source.label, f"{source.name} ({source.label})") for source in sources
         ]
-        self.fields["kind"].choices = [("", "every change"), *kind_choices()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", "every change"),
+            *kind_choices(),
+        ]
         if require_dates:
             self.fields["start"].required = True
             self.fields["end"].required = True
@@ -61,8 +65,9 @@ class TrailFilterForm(forms.Form):
             raise forms.ValidationError(f"No reseller has the partner id “{visible(partner_id)}”.")
         return reseller.pk
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", "The end of the range is before its start.")

@@ -22,6 +22,7 @@ from django.db.models import (
     F,
     ForeignKey,
     ManyToManyField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -34,6 +35,7 @@ from simple_history.models import DeletedObject, HistoricalChanges
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.models import AuditEvent, Reseller
+from portal.dates import local_day, local_moment
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 EMPTY_VALUE = "(empty)"
@@ -54,6 +56,11 @@ class HistoryChangesDisplay(HistoricalRecordContextHelper):
             return f"{value.model._meta.verbose_name} #{value.pk} (deleted since)"
         if value is None or value == "":
             return EMPTY_VALUE
+        # Dates and moments written as every page writes them.
+        if isinstance(value, dt.datetime):
+            return local_moment(value)
+        if isinstance(value, dt.date):
+            return local_day(value)
         return super().prepare_delta_change_value(change, value)
 
 
@@ -65,9 +72,17 @@ class Source:
     """One table of the trail: a historical model, or the audit events."""
 
     label: str  # the tracked model's label, e.g. "linking.link"
-    model: type  # the historical model, or AuditEvent
-    base: type  # the tracked model, or AuditEvent
-    reseller: str | None  # lookup of the reseller id on `model`; None: no reseller's row
+    model: type[Model]  # the historical model, or AuditEvent
+    base: type[Model]  # the tracked model, or AuditEvent
+    # Lookup of the reseller id on `model`, or several (one step away) of which one is set;
+    # None: no reseller's row.
+    reseller: str | list[str] | None
+
+    @property
+    def reseller_lookups(self) -> list[str]:
+        if self.reseller is None:
+            return []
+        return self.reseller if isinstance(self.reseller, list) else [self.reseller]
 
     @property
     def is_event(self) -> bool:
@@ -82,7 +97,7 @@ class Source:
         return f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"
 
 
-def _reseller_lookup(historical: type, base: type) -> str | list[str] | None:
+def _reseller_lookup(historical: type[Model], base: type[Model]) -> str | list[str] | None:
     if base is Reseller:
         return "id"
     fks = [f for f in historical._meta.fields if isinstance(f, ForeignKey)]
@@ -107,7 +122,8 @@ def trail_sources() -> list[Source]:
             continue
         if not any(f.name == "history_date" for f in model._meta.fields):
             continue
-        base = model.instance_type
+        # The tracked model of a historical one; simple-history ships no types.
+        base = model.instance_type  # type: ignore[attr-defined]
         sources.append(Source(base._meta.label_lower, model, base, _reseller_lookup(model, base)))
     return sorted(sources, key=lambda source: source.label)
 
@@ -159,9 +175,8 @@ def _source_index(source: Source, flt: TrailFilter) -> QuerySet | None:
         qs = qs.filter(**{kind: flt.kind})
     if flt.reseller_id is not None:
         # On the column itself, not the annotation, so that its index serves the filter.
-        hops = source.reseller if isinstance(source.reseller, list) else [source.reseller]
         match = Q()
-        for hop in hops:
+        for hop in source.reseller_lookups:
             match |= Q(**{hop: flt.reseller_id})
         qs = qs.filter(match)
     qs = qs.annotate(
@@ -246,25 +261,25 @@ def _history_entries(source: Source, pks: list[int]) -> dict[int, TrailEntry]:
     )
     previous = model._default_manager.in_bulk([r.t_before for r in rows if r.t_before])
     opts = base._meta
-    fields = [
-        f.name
+    fields = {
+        f.name: f
         for f in opts.concrete_fields
         if f.editable
         and not f.primary_key
         and not isinstance(f, ManyToManyField)
         and hasattr(model, f.attname)
-    ]
+    }
     entries = {}
     for row in rows:
         object_id = getattr(row, id_name)
         if row.history_type == "+":
             changes = [
-                (name, None, getattr(row, opts.get_field(name).attname))
-                for name in fields
-                if not _empty(getattr(row, opts.get_field(name).attname))
+                (name, None, getattr(row, f.attname))
+                for name, f in fields.items()
+                if not _empty(getattr(row, f.attname))
             ]
         elif row.t_before in previous:
-            delta = row.diff_against(previous[row.t_before], included_fields=fields)
+            delta = row.diff_against(previous[row.t_before], included_fields=list(fields))
             changes = [(c.field, c.old, c.new) for c in delta.changes]
         else:
             changes = []
@@ -278,7 +293,7 @@ def _history_entries(source: Source, pks: list[int]) -> dict[int, TrailEntry]:
             actor=row.history_user,
             reason=row.history_change_reason or "",
             changes=[
-                {"field": str(opts.get_field(name).verbose_name), "old": old, "new": new}
+                {"field": str(fields[name].verbose_name), "old": old, "new": new}
                 for name, old, new in changes
             ],
             url=_url(

@@ -8,13 +8,19 @@ a deployment notices it before anything trusts it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core import checks
 from django.db import DatabaseError, OperationalError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 SHOWN = 10
 
 
-def _tables_exist(connection, *models) -> bool:
+def _tables_exist(connection: BaseDatabaseWrapper, *models: type[Model]) -> bool:
     names = set(connection.introspection.table_names())
     return all(model._meta.db_table in names for model in models)
 
@@ -42,7 +48,7 @@ def role_disagreements(using: str = "default") -> list[checks.CheckMessage]:
     members = set(
         Membership.objects.using(using).order_by().values_list("user_id", "reseller_id", "role")
     )
-    errors = []
+    errors: list[checks.CheckMessage] = []
     stray = sorted(in_groups - members)
     if stray:
         errors.append(
@@ -90,7 +96,11 @@ def role_disagreements(using: str = "default") -> list[checks.CheckMessage]:
 
 
 @checks.register("portal")
-def check_roles_agree(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+def check_roles_agree(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
     from accounts.models import Membership, ResellerRoleGroup, User
 
     using = "default"

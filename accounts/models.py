@@ -12,7 +12,17 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 
-class User(AbstractUser):
+class HistoryNote:
+    """What simple-history reads off an instance when `save()` or `delete()` writes its history
+    row: who made the change and why. Services set both before saving a tracked model; neither
+    is a column. A tracked model inherits this for the type checker: a bare annotation, nothing
+    changes at runtime."""
+
+    _history_user: User | None
+    _change_reason: str
+
+
+class User(HistoryNote, AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
 
     class Meta:
@@ -50,7 +60,7 @@ class LinkType(models.TextChoices):
     DELEGATION = "delegation", "Delegated administration"
 
 
-class Reseller(models.Model):
+class Reseller(HistoryNote, models.Model):
     class Tier(models.TextChoices):
         DISTRIBUTOR = "distributor", "Distributor"
         RESELLER = "reseller", "Reseller"
@@ -143,7 +153,7 @@ class Reseller(models.Model):
 
     @property
     def allowed_link_types(self) -> list[str]:
-        allowed = []
+        allowed: list[str] = []
         if self.allow_billing:
             allowed.append(LinkType.BILLING)
         if self.allow_provisioning:
@@ -188,7 +198,7 @@ class ResellerRoleGroup(models.Model):
         return f"{self.reseller.partner_id} {self.role}"
 
 
-class Membership(models.Model):
+class Membership(HistoryNote, models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)

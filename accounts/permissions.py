@@ -14,14 +14,24 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
 from accounts.middleware import get_membership
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 
 
-def has_reseller_perm(*, user: User, reseller: Reseller, perm: str) -> bool:
+class ResellerRequest(HttpRequest):
+    """The request a `reseller_required` view receives: a signed-in user, the reseller of the
+    session and what the user's role there may do. A type for views to declare; the decorator
+    sets the attributes on the request Django made."""
+
+    user: User
+    reseller: Reseller
+    reseller_perms: set[str]
+
+
+def has_reseller_perm(*, user: User | None, reseller: Reseller, perm: str) -> bool:
     """True when the user's membership of the reseller has a role that grants `perm` (a
     codename of `ROLE_PERMISSIONS`). Services and batches ask here; pages read the request's
     membership (`reseller_required`)."""
@@ -47,7 +57,7 @@ def remembered_perms() -> Iterator[None]:
         _remembered.reset(token)
 
 
-def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
+def reseller_perms(*, user: User | None, reseller: Reseller) -> set[str]:
     """Every permission codename the user's role holds on the reseller."""
     remembered = _remembered.get()
     if remembered is None or user is None or user.pk is None:
@@ -58,7 +68,7 @@ def reseller_perms(*, user: User, reseller: Reseller) -> set[str]:
     return set(remembered[key])
 
 
-def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
+def _lookup_perms(*, user: User | None, reseller: Reseller) -> set[str]:
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
     # Superusers too: in a reseller, platform staff act only through a membership.
@@ -67,7 +77,7 @@ def _lookup_perms(*, user: User, reseller: Reseller) -> set[str]:
     return set(ROLE_PERMISSIONS[role]) if role else set()
 
 
-def membership_perms(*, user: User, membership: Membership) -> set[str]:
+def membership_perms(*, user: User | None, membership: Membership | None) -> set[str]:
     """What `membership`'s role lets `user` do in its reseller, read from the row alone (no
     query): `ROLE_PERMISSIONS[role]` of the user's own membership while the user is active."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import Membership, Reseller, User
@@ -17,7 +19,7 @@ def membership_list_for_reseller(*, reseller: Reseller | int) -> QuerySet[Member
     )
 
 
-def _member_names_query(*, reseller_id: int):
+def _member_names_query(*, reseller_id: int) -> QuerySet[Membership, tuple[Any, ...]]:
     # The members page's list and order, as values: the same members in the same order.
     return membership_list_for_reseller(reseller=reseller_id).values_list(
         "user_id", "user__first_name", "user__last_name", "user__email", "user__username"

@@ -8,9 +8,12 @@ with the membership and with an audit event (`accounts.checks` reports any disag
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 
 from accounts.models import (
     AuditEvent,
@@ -32,7 +35,14 @@ def audit_events_record(events: list[AuditEvent]) -> None:
 
 
 def audit_permission_event(
-    *, actor: User | None, granted: bool, perm: str, group: Group, obj, reseller_id, reason: str
+    *,
+    actor: User | None,
+    granted: bool,
+    perm: str,
+    group: Group,
+    obj: Model,
+    reseller_id: int | None,
+    reason: str,
 ) -> AuditEvent:
     """An unsaved event for one object permission granted to or removed from a group."""
     action = AuditEvent.Action
@@ -87,7 +97,9 @@ def reseller_ensure_role_groups(*, reseller: Reseller) -> dict[str, Group]:
 
 
 @transaction.atomic
-def reseller_create(*, actor: User | None, reason: str = "reseller created", **fields) -> Reseller:
+def reseller_create(
+    *, actor: User | None, reason: str = "reseller created", **fields: Any
+) -> Reseller:
     """Create a reseller with its role groups. Platform staff only (admin, seed)."""
     reseller = Reseller(**fields)
     reseller._history_user = actor
@@ -98,7 +110,7 @@ def reseller_create(*, actor: User | None, reason: str = "reseller created", **f
     return reseller
 
 
-def _require_admin(*, actor: User, reseller: Reseller) -> None:
+def _require_admin(*, actor: User | None, reseller: Reseller) -> None:
     from accounts.permissions import has_reseller_perm
 
     if not has_reseller_perm(user=actor, reseller=reseller, perm="manage_members"):
@@ -175,11 +187,17 @@ def membership_set_role(*, actor: User, membership_id: int, role: str) -> Member
     membership._history_user = actor
     membership._change_reason = reason
     membership.save(update_fields=["role"])
-    common = {"actor": actor, "user": membership.user, "reseller": membership.reseller}
     audit_events_record(
         [
-            _group_event(joined=False, group=old_group, reason=reason, **common),
-            _group_event(joined=True, group=new_group, reason=reason, **common),
+            _group_event(
+                actor=actor,
+                joined=joined,
+                user=membership.user,
+                group=group,
+                reseller=membership.reseller,
+                reason=reason,
+            )
+            for joined, group in [(False, old_group), (True, new_group)]
         ]
     )
     return membership

@@ -152,8 +152,9 @@ def step_up_response(
             return None
         return step_up_redirect(request, back_to)
     if PASSWORD_FIELD in request.POST:
-        # Kept out of error reports like any password field.
-        request.sensitive_post_parameters = [PASSWORD_FIELD]
+        # Kept out of error reports like any password field. The attribute Django's
+        # `sensitive_post_parameters` decorator sets, which the request's stub does not declare.
+        request.sensitive_post_parameters = [PASSWORD_FIELD]  # type: ignore[attr-defined]
         if password_is_fresh(request):
             return None
         from accounts.forms import StepUpForm

@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +18,7 @@ from accounts import selectors, services
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from accounts.middleware import SESSION_KEY, get_memberships
 from accounts.models import Membership, Role
-from accounts.permissions import access_membership, reseller_required
+from accounts.permissions import ResellerRequest, access_membership, reseller_required
 from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response
 from portal.errors import PortalError
 
@@ -59,7 +59,7 @@ password_reset_complete = login_not_required(
 
 
 @login_not_required
-def password_reset(request: HttpRequest) -> HttpResponse:
+def password_reset(request: HttpRequest) -> HttpResponseBase:
     # The link in the e-mail uses PORTAL_BASE_URL, not the Host header a client can forge.
     view = auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
@@ -137,7 +137,7 @@ def switch_reseller(request: HttpRequest) -> HttpResponse:
 # --- members ---------------------------------------------------------------------------------
 
 
-def _render_members(request: HttpRequest, *, add_form: MemberAddForm | None = None, status=200):
+def _render_members(request: ResellerRequest, *, add_form: MemberAddForm | None = None, status=200):
     can_manage = MANAGE in request.reseller_perms
     members = list(selectors.membership_list_for_reseller(reseller=request.reseller))
     context = {
@@ -151,13 +151,13 @@ def _render_members(request: HttpRequest, *, add_form: MemberAddForm | None = No
 
 @require_GET
 @reseller_required("view_reseller")
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: ResellerRequest) -> HttpResponse:
     return _render_members(request)
 
 
 @require_POST
 @reseller_required(MANAGE)
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_add(request: ResellerRequest) -> HttpResponse:
     # Adding a member widens who can act for the reseller, as raising a role does.
     if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
         return stepped
@@ -182,7 +182,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @reseller_required("view_reseller")
-def member_set_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_set_role(request: ResellerRequest, pk: int) -> HttpResponse:
     membership = access_membership(reseller=request.reseller, pk=pk)
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied
@@ -212,7 +212,7 @@ def member_set_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("view_reseller")
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: ResellerRequest, pk: int) -> HttpResponse:
     membership = access_membership(reseller=request.reseller, pk=pk)
     if MANAGE not in request.reseller_perms:
         raise PermissionDenied

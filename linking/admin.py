@@ -63,8 +63,14 @@ class CustomerAccountAdmin(HistoryAdmin):
 
 class RequestItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RequestItem
-    fields = ["link_type", "services", "regions", "access_level", "duration_days", "decision"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "link_type",
+        "services",
+        "regions",
+        "access_level",
+        "duration_days",
+        "decision",
+    )
     extra = 0
     can_delete = False
     show_change_link = True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from django import forms
 
 from accounts.models import LinkType, Reseller
@@ -42,7 +45,18 @@ def with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
 # --- Filters (GET): a bad value is dropped and reported, never a server error ----------------
 
 
-class RequestFilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """A list page's filters: a bad value is dropped and reported, the others still apply."""
+
+    def valid_data(self) -> dict[str, Any]:
+        """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
+        self.is_valid()
+        return {
+            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
+        }
+
+
+class RequestFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(required=False, choices=with_any(LinkRequest.Status.choices))
     link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
@@ -54,17 +68,10 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["initiator"].choices = with_any(
+        cast(forms.ChoiceField, self.fields["initiator"]).choices = with_any(
             member_choices_for_reseller(reseller=reseller), "Anyone"
         )
         style_fields(self)
-
-    def valid_data(self) -> dict:
-        """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
-        self.is_valid()
-        return {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        }
 
     def filters(self) -> RequestFilters:
         """The selector's filters for this query string: the list page's and its export's."""
@@ -83,7 +90,7 @@ class RequestFilterForm(forms.Form):
 EXPIRING_SOON_DAYS = 30
 
 
-class LinkFilterForm(forms.Form):
+class LinkFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(required=False, label="State", choices=with_any(Link.Status.choices))
     link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
@@ -102,8 +109,6 @@ class LinkFilterForm(forms.Form):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         style_fields(self)
 
-    valid_data = RequestFilterForm.valid_data
-
     def filters(self) -> dict:
         """`link_list_for_reseller` keywords for this query string: the page's and its export's."""
         data = self.valid_data() if self.is_bound else {}
@@ -117,7 +122,7 @@ class LinkFilterForm(forms.Form):
         }
 
 
-class SearchForm(forms.Form):
+class SearchForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
 
@@ -125,10 +130,8 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         style_fields(self)
 
-    valid_data = RequestFilterForm.valid_data
 
-
-class RequestSearchForm(forms.Form):
+class RequestSearchForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = IdentifierField(
         required=False, max_length=200, label="Search (reference, ticket, customer)"
@@ -137,8 +140,6 @@ class RequestSearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
-
-    valid_data = RequestFilterForm.valid_data
 
 
 # --- The wizard -----------------------------------------------------------------------------
@@ -154,7 +155,7 @@ class TypesForm(forms.Form):
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = set(reseller.allowed_link_types)
-        self.fields["link_types"].choices = [
+        cast(forms.ChoiceField, self.fields["link_types"]).choices = [
             (v, lbl) for v, lbl in LinkType.choices if v in allowed
         ]
 
@@ -169,9 +170,11 @@ class CustomerForm(forms.Form):
 
 
 class ScopeForm(forms.Form):
-    """One block of fields per item of the draft, prefixed by its link type."""
+    """One block of fields per item of the draft (or of a preset), prefixed by its link type."""
 
-    def __init__(self, *args, items: list[RequestItem], reseller: Reseller, **kwargs):
+    def __init__(
+        self, *args, items: Sequence[RequestItem | ItemSpec], reseller: Reseller, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.items = [item for item in items if item.link_type != LinkType.BILLING]
         services = list(Service.objects.filter(is_active=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from accounts.models import LinkType, Reseller
@@ -74,5 +76,7 @@ class ApplyPresetForm(forms.Form):
 
     def __init__(self, *args, presets, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preset"].choices = [(str(p.pk), p.name) for p in presets]
+        cast(forms.TypedChoiceField, self.fields["preset"]).choices = [
+            (str(p.pk), p.name) for p in presets
+        ]
         style_fields(self)

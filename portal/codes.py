@@ -52,10 +52,23 @@ APPROVAL = "approval"
 CONSENT = "consent"
 ACTIVATION = "activation"
 VERIFICATION = "verification"
+# The reseller's own connection to the cloud: endpoints, partner access key, partner permissions.
+CONNECTION = "connection"
+# What the customer did in the cloud (association, agency, roles) and the portal cannot see yet.
+PROPAGATION = "propagation"
 # What any page can answer, whatever it does: a bad request, a refused role, a missing page.
 PAGE = "page"
 
-STAGES = [VALIDATION, APPROVAL, CONSENT, ACTIVATION, VERIFICATION, PAGE]
+STAGES = [
+    CONNECTION,
+    VALIDATION,
+    APPROVAL,
+    CONSENT,
+    PROPAGATION,
+    ACTIVATION,
+    VERIFICATION,
+    PAGE,
+]
 
 
 @dataclass(frozen=True)
@@ -459,6 +472,84 @@ _ENTRIES = [
         "The audit trail lacks {missing}.",
         "Contact platform support with the link reference: a link must be traceable to the "
         "customer's consent.",
+    ),
+    # --- connection: the reseller's connection to the cloud ---------------------------------
+    Code(
+        "LNK-N001",
+        CONNECTION,
+        "Cloud unreachable",
+        "The cloud did not answer {operation} in time, or refused the connection.",
+        "Nothing was changed; the portal tries again later. If it keeps happening, check the "
+        "endpoints of your cloud connection and that the portal can reach them.",
+    ),
+    Code(
+        "LNK-N002",
+        CONNECTION,
+        "Cloud is throttling",
+        "The cloud is limiting the requests of your access key ({operation}).",
+        "Nothing was changed; the portal tries again later with a longer pause. Other tools "
+        "using the same access key share its limit.",
+    ),
+    Code(
+        "LNK-N003",
+        CONNECTION,
+        "Access key refused",
+        "The cloud refused your partner access key ({operation}): the key or its secret is "
+        "wrong, or the key is disabled.",
+        "Create a new access key for the partner account and enter both parts again in the "
+        "cloud connection settings. After about five refusals the cloud locks the key for "
+        "five minutes.",
+    ),
+    Code(
+        "LNK-N004",
+        CONNECTION,
+        "Partner permission missing",
+        "Your partner account may not call {operation}.",
+        "Listing customers needs a solution-provider or level-1-distributor account (operator "
+        "accounts need the customer-management permission); using customers' agencies needs "
+        "the Agent Operator permission. Ask the partner account's administrator to grant it.",
+    ),
+    Code(
+        "LNK-N005",
+        CONNECTION,
+        "Cloud failure",
+        "The cloud failed to answer {operation} ({detail}).",
+        "Nothing was changed; the portal tries again later. If it keeps happening, tell "
+        "platform support the error code, the time and the request id.",
+    ),
+    # --- propagation: what the customer did in the cloud, not visible yet --------------------
+    Code(
+        "LNK-G001",
+        PROPAGATION,
+        "Customer not associated",
+        "Account {account_id} is not among your partner account's associated customers.",
+        "The customer accepts your association invitation in their cloud console; the "
+        "association can take a few minutes to show. Check the account id with the customer.",
+    ),
+    Code(
+        "LNK-G002",
+        PROPAGATION,
+        "Agency not found",
+        "Account {account_id} has no agency “{agency}” that trusts your partner account.",
+        "The customer creates the agency with exactly this name and your partner account name "
+        "as the trusted account; changes can take a few minutes to take effect.",
+    ),
+    Code(
+        "LNK-G003",
+        PROPAGATION,
+        "Agency does not allow it",
+        "The agency “{agency}” of account {account_id} does not allow {operation} in {where}.",
+        "The customer adds the consented role for this region to the agency; role changes can "
+        "take a few minutes to take effect.",
+    ),
+    Code(
+        "LNK-G004",
+        PROPAGATION,
+        "Agency credentials refused",
+        "The cloud refused the temporary credentials of agency “{agency}” of account "
+        "{account_id} ({operation}).",
+        "The portal fetches new credentials and tries again later. If it keeps happening, the "
+        "agency was deleted or changed: ask the customer to check it.",
     ),
     # --- link lifecycle --------------------------------------------------------------------
     Code(

@@ -9,8 +9,7 @@ from django.template.loader import render_to_string
 
 def render_email(name: str, context: dict) -> tuple[str, str, str]:
     context = {"base_url": settings.PORTAL_BASE_URL, **context}
-    subject = render_to_string(f"emails/{name}-subject.txt", context)
-    subject = " ".join(subject.split())
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
     return subject, text, html

@@ -9,8 +9,8 @@ Django renders each widget from a template, and a select includes one template p
 from __future__ import annotations
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape, escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 _INPUT_TEMPLATES = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -34,45 +34,55 @@ _SELECT_TEMPLATE = "django/forms/widgets/select.html"
 _OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 
 
-def _attrs(attrs: dict) -> str:
+def _attrs(attrs: dict) -> SafeString:
     # As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name.
-    out = []
-    for name, value in attrs.items():
-        if value is False:
-            continue
-        if value is True:
-            out.append(f" {conditional_escape(name)}")
-        else:
-            out.append(f' {conditional_escape(name)}="{escape(str(value))}"')
-    return "".join(out)
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
 
 
 def render_input(widget: dict) -> SafeString:
     value = widget["value"]
-    value_attr = "" if value is None else f' value="{escape(str(value))}"'
-    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
-    return mark_safe(  # noqa: S308 (every part is escaped above)
-        f'<input type="{kind}" name="{name}"{value_attr}{_attrs(widget["attrs"])}>'
+    return format_html(
+        '<input type="{}" name="{}"{}{}>',
+        widget["type"],
+        widget["name"],
+        "" if value is None else format_html(' value="{}"', value),
+        _attrs(widget["attrs"]),
     )
 
 
-def _option(option: dict) -> str:
-    return (
-        f'<option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
-        f"{conditional_escape(option['label'])}</option>"
+def _options(options: list[dict]) -> SafeString:
+    return format_html_join(
+        "",
+        '\n  <option value="{}"{}>{}</option>',
+        ((option["value"], _attrs(option["attrs"]), option["label"]) for option in options),
     )
+
+
+def _optgroup(group_name, options: list[dict]) -> SafeString:
+    if group_name:
+        return format_html(
+            '\n  <optgroup label="{}">{}\n  </optgroup>', group_name, _options(options)
+        )
+    return _options(options)
 
 
 def render_select(widget: dict) -> SafeString:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _ in widget["optgroups"]:
-        if group_name:
-            parts.append(format_html('\n  <optgroup label="{}">', group_name))
-        parts.extend(f"\n  {_option(option)}" for option in options)
-        if group_name:
-            parts.append("\n  </optgroup>")
-    parts.append("\n</select>")
-    return mark_safe("".join(parts))  # noqa: S308 (every part is escaped above)
+    return format_html(
+        '<select name="{}"{}>{}\n</select>',
+        widget["name"],
+        _attrs(widget["attrs"]),
+        format_html_join(
+            "", "{}", ((_optgroup(name, options),) for name, options, _ in widget["optgroups"])
+        ),
+    )
 
 
 class QuickWidgetRenderer(DjangoTemplates):

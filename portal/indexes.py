@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -37,8 +39,8 @@ class CoveringIndex(models.Index):
             return index.create_sql(model, schema_editor, using=using, **kwargs)
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
-    def _extra(self) -> dict:
-        extra = {}
+    def _extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
         if self.db_tablespace:
             extra["db_tablespace"] = self.db_tablespace
         if self.opclasses:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
+from collections.abc import Callable
+from typing import Any
 
 # The path segment after /consent/, /consent/withdraw/ or /consent/receipt/ is a bearer secret.
 _TOKEN_PATH = re.compile(r"(/consent/(?:withdraw/|receipt/)?)(?!withdraw/|receipt/)[^/\s?#\"']+")
@@ -64,12 +66,19 @@ def install_record_redaction() -> None:
     factory = logging.getLogRecordFactory()
     if getattr(factory, "redacts_tokens", False):
         return
+    logging.setLogRecordFactory(_RedactingFactory(factory))
 
-    def redacting_factory(*args, **kwargs) -> logging.LogRecord:
-        return redact_record(factory(*args, **kwargs))
 
-    redacting_factory.redacts_tokens = True
-    logging.setLogRecordFactory(redacting_factory)
+class _RedactingFactory:
+    """A log record factory that redacts the records the one it wraps makes."""
+
+    redacts_tokens = True
+
+    def __init__(self, factory: Callable[..., logging.LogRecord]) -> None:
+        self.factory = factory
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        return redact_record(self.factory(*args, **kwargs))
 
 
 def add_filter_to_handlers(logger: logging.Logger | None = None) -> None:

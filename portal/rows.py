@@ -1,37 +1,20 @@
-"""Cells of the list pages' rows, written in Python.
+"""Shared pieces of the list pages' rows (`linking/templatetags/request_rows.py`,
+`list_rows.py`).
 
-A list row written as template nodes resolves, localises and escapes each cell through the
-template engine; 25 rows of 8 cells cost more than the page's queries. The row tags
-(`linking/templatetags/request_rows.py`, `list_rows.py`) write the markup the templates would
-write with these helpers, and tests hold each row to the template's output.
+Each row is one `format_html` call, so every value is escaped by construction; tests hold each
+row to a reference template rendered by Django's template engine (tests/portal/reference/).
 """
 
 from __future__ import annotations
 
-from html import escape as _html_escape
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from django.utils.timezone import template_localtime
+from portal.dates import local_day, local_moment
 
-
-def esc(value) -> str:
-    """`conditional_escape`: safe strings as they are, anything else escaped as Django escapes
-    it (`html.escape`), without the lazy-string wrapper around each call."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return _html_escape(str(value))
+__all__ = ["local_day", "local_moment", "muted"]
 
 
-def local_day(value) -> str:
-    """`{{ value|date:"Y-m-d" }}` in the current time zone; "" for None."""
-    if value is None:
-        return ""
-    local = template_localtime(value)
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-
-
-def local_minute(value) -> str:
-    """`{{ value|date:"Y-m-d H:i" }}` in the current time zone; "" for None."""
-    if value is None:
-        return ""
-    local = template_localtime(value)
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+def muted(text: str) -> SafeString:
+    """A muted note in a cell ("none yet", "nobody")."""
+    return format_html('<span class="text-muted">{}</span>', text)

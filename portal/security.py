@@ -36,6 +36,25 @@ def client_ip_for_axes(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+# The longest e-mail address there is; django-axes stores the name it counts in 255 characters.
+_USERNAME_MAX = 254
+
+
+def username_for_axes(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The name a failed login is counted under: normalised as the login form reads it (so
+    invisible characters make no second count) and cut to what an e-mail address can be, so no
+    typed value overflows the attempts table."""
+    from portal.identifiers import clean_identifier
+
+    if credentials:
+        raw = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+    else:
+        raw = getattr(request, "POST", {}).get(settings.AXES_USERNAME_FORM_FIELD)
+    if not isinstance(raw, str):
+        return raw
+    return clean_identifier(raw)[:_USERNAME_MAX]
+
+
 # --- rate limits -------------------------------------------------------------------------------
 
 

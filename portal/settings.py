@@ -6,6 +6,7 @@ Every value has a safe development default except the secret key, which producti
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
     "accounts",
     "linking",
 ]
+# The benchmark tooling (scale data, bench_* commands, floor views) is for development and the
+# benchmark settings (portal.bench.settings) only: production never installs it.
+if DEBUG:
+    INSTALLED_APPS.append("portal.bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -94,8 +99,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file under var/; DATABASE_URL (PostgreSQL) is production.
 DATABASE_URL = env_str("DATABASE_URL")
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
 else:
     DATABASES = {
         "default": {
@@ -153,6 +159,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("PORTAL_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One date and time format for every page, row, e-mail and admin page (portal/formats/en).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -194,6 +202,7 @@ REDIS_URL = env_str("REDIS_URL")
 # a page: every command to it waits at most this long, as broker and as cache.
 PORTAL_REDIS_TIMEOUT = env_int("PORTAL_REDIS_TIMEOUT_MS", 500) / 1000
 CELERY_FS_DIR = VAR_DIR / "celery"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any]
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message not acknowledged within this many seconds (its worker died) is delivered again;
@@ -335,6 +344,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip_for_axes"
+AXES_USERNAME_CALLABLE = "portal.security.username_for_axes"
 AXES_USERNAME_FORM_FIELD = "username"
 # Not in the admin (auditors read every registered model, and the attempts hold addresses);
 # platform staff lift a lockout with `manage.py axes_reset_username <name>`.
@@ -389,5 +399,15 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Failures and lockouts are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
+        # The cloud SDK's loggers do not propagate: each is given the handler by name. At INFO
+        # they write one line per call (method, address, status, request id).
+        **{
+            name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
+            for name in (
+                "HuaweiCloud-SDK-BssintlClient",
+                "HuaweiCloud-SDK-IamClient",
+                "HuaweiCloud-SDK-EcsClient",
+            )
+        },
     },
 }

@@ -5,10 +5,13 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import CACHES, DATABASES, VAR_DIR  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR
 
 DEBUG = False
+# The suite tests the benchmark commands too (tests/bench/); production never installs them.
+if "portal.bench" not in INSTALLED_APPS:
+    INSTALLED_APPS = [*INSTALLED_APPS, "portal.bench"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
@@ -31,13 +34,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Test data need no durability: a commit does not wait for its WAL to reach the disk.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the browser and worker tests reach the database from other threads.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 
 # The test Redis may be shared: the cache keys of the tests carry their own prefix, and an autouse
 # fixture (tests/conftest.py) deletes them between tests so counters never leak across tests.
-CACHES["default"]["KEY_PREFIX"] = "portal-test"
+# Each pytest-xdist worker has a prefix of its own (and pytest-django gives it a database of its
+# own), so workers never delete or count each other's keys.
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+CACHES["default"]["KEY_PREFIX"] = f"portal-test-{TEST_WORKER}" if TEST_WORKER else "portal-test"
 # Generous rates, so tests that open a consent page often are not throttled by accident; the
 # rate-limit tests set the rates they exercise.
 PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"

@@ -92,7 +92,7 @@ def _xlsx_records(data: bytes, max_rows: int):
         from openpyxl import load_workbook
 
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 (any failure of a foreign parser means "not XLSX")
+    except Exception:
         raise _not_a_table("it is not a readable XLSX workbook") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
@@ -105,7 +105,7 @@ def _xlsx_records(data: bytes, max_rows: int):
             yield [_cell(v) for v in values]
     except PortalError:
         raise
-    except Exception:  # noqa: BLE001 (a damaged sheet fails while it is read)
+    except Exception:
         raise _not_a_table("the first sheet could not be read") from None
     finally:
         workbook.close()

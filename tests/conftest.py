@@ -24,7 +24,7 @@ def _clear_guardian_ct_cache():
     cache = getattr(shortcuts, "_get_ct_cached", None)
     if cache is not None and hasattr(cache, "cache_clear"):
         cache.cache_clear()
-    yield
+    return
 
 
 def _delete_cache_keys():

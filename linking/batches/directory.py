@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Site, User
 from linking.checks.accounts import parse_account_id
 from linking.checks.bulk import chunks
-from linking.checks.reasons import reason
+from linking.checks.reasons import Reason, reason
 from linking.models import CustomerAccount, DirectoryImport, Region, format_account_id
 from linking.services._common import _save
 from linking.services.suspension import customer_set_status
@@ -67,7 +67,9 @@ FALSE = {"no", "n", "false", "0"}
 FIELDS = ["display_name", "contact_email", "site", "status", "regions", "is_partner"]
 
 
-def _choice(value: str, choices, column: str, reasons: list) -> str | None:
+def _choice(
+    value: str, choices: list[tuple[str, str]], column: str, reasons: list[Reason]
+) -> str | None:
     text = re.sub(r"[\s\-]+", "_", value.strip().lower())
     by_label = {label.lower().replace(" ", "_"): v for v, label in choices}
     if text in dict(choices):
@@ -173,10 +175,10 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
             wanted.append(account_id)
     current: dict[str, CustomerAccount] = {}
     for chunk in chunks(sorted(set(wanted))):
-        for customer in CustomerAccount.objects.filter(account_id__in=chunk).prefetch_related(
+        for account in CustomerAccount.objects.filter(account_id__in=chunk).prefetch_related(
             "regions"
         ):
-            current[customer.account_id] = customer
+            current[account.account_id] = account
     regions_by_site: dict[str, set[str]] = {}
     for code, site in Region.objects.filter(is_active=True).values_list("code", "site"):
         regions_by_site.setdefault(site, set()).add(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from linking.forms import RequestFilterForm, style_fields, with_any
+from linking.forms import FilterForm, style_fields, with_any
 from linking.models import BatchRow
 
 
@@ -20,7 +20,7 @@ class UploadForm(forms.Form):
     )
 
 
-class BatchRowFilterForm(forms.Form):
+class BatchRowFilterForm(FilterForm):
     outcome = forms.ChoiceField(
         required=False, label="Rows", choices=with_any(BatchRow.Outcome.choices, "All")
     )
@@ -28,5 +28,3 @@ class BatchRowFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_fields(self)
-
-    valid_data = RequestFilterForm.valid_data

@@ -60,7 +60,7 @@ def dry_run_many(
             customers[customer.account_id] = customer
     ids = [c.pk for c in customers.values()]
     links: dict[int, list[Link]] = {}
-    open_items: dict[int, list[RequestItem]] = {}
+    open_items: dict[int | None, list[RequestItem]] = {}
     for chunk in chunks(ids):
         for link in live_links_qs().filter(customer_id__in=chunk):
             links.setdefault(link.customer_id, []).append(link)

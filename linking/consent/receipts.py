@@ -28,7 +28,7 @@ from linking.models import (
 HASH_PREFIX = "Content hash: sha256:"
 MAX_REFERENCE_LENGTH = 40
 
-_DECISION_WORDS = {
+_DECISION_WORDS: dict[str, str] = {
     ConsentRecord.Decision.ACCEPTED: "Accepted: granted as asked.",
     ConsentRecord.Decision.DECLINED: "Declined: nothing granted.",
     ConsentRecord.Decision.WITHDRAWN: "Withdrawn: the access granted earlier ends.",
@@ -94,6 +94,9 @@ def _scope_lines(record: ConsentRecord, service_names: dict, region_names: dict)
 def _body(reference: str, records: list[ConsentRecord]) -> str:
     first = records[0]
     holder = first.request or first.link
+    # Consent is given on a request whose customer is chosen, or withdrawn from a link.
+    if holder is None or holder.customer is None:
+        raise ValueError(f"Consent record {first.pk} names no customer.")
     reseller, customer = holder.reseller, holder.customer
     codes = {c for r in records for c in (r.scope or {}).get("services") or []}
     region_codes = {c for r in records for c in (r.scope or {}).get("regions") or []}

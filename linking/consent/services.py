@@ -96,7 +96,7 @@ def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
     return req
 
 
-def item_needs_confirmation(item: RequestItem, sensitive_codes: set[str]) -> bool:
+def item_needs_confirmation(item: RequestItem, sensitive_codes: set[str] | frozenset[str]) -> bool:
     return (
         item.link_type == LinkType.DELEGATION
         and item.access_level == AccessLevel.MANAGE
@@ -122,6 +122,8 @@ def consent_decide(
     items = list(req.items.all())
     if any(item.pk not in decisions for item in items):
         raise PortalError("LNK-C006")
+    # A request waiting for consent is submitted, so it has its customer (a constraint).
+    assert req.customer is not None
     sensitive = sensitive_services()
     for item in items:
         accepted, _ = decisions[item.pk]

@@ -8,6 +8,7 @@ reason and nothing about any request, so a guessed or forwarded link leaks nothi
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -185,7 +186,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     else:
         form = ConsentForm(items=items, needs_confirmation=needs_confirmation)
     now = timezone.now()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "item": item,
             "scope": _scope(
@@ -238,8 +239,12 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
     )
     if not records:
         return render(request, "consent/consent_receipt_missing.html", status=404)
-    catalog = _catalog()
     first = records[0]
+    req = first.request
+    if req is None:
+        # Receipts are signed for decisions on a request only; a withdrawal's has none.
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    catalog = _catalog()
     rows = [
         {
             "record": record,
@@ -262,15 +267,15 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
         {
             "reference": reference,
             "signed": signed,
-            "req": first.request,
-            "reseller": first.request.reseller,
-            "customer": first.request.customer,
+            "req": req,
+            "reseller": req.reseller,
+            "customer": req.customer,
             "decided_at": first.created_at,
             "contact_email": first.contact_email,
             "rows": rows,
             # What the receipt e-mail says too: it carries a withdrawal link per accepted item.
             "withdrawal_note": wording.withdrawal_note(
-                reseller_name=first.request.reseller.name, self_service=True
+                reseller_name=req.reseller.name, self_service=True
             )
             if any(row["accepted"] for row in rows)
             else "",

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -227,7 +228,14 @@ def _superseded(notification: Notification, req: LinkRequest) -> bool:
     ).exists()
 
 
-def _build(notification: Notification):
+def _request_of(notification: Notification) -> LinkRequest:
+    """The request an e-mail about a request is written with, by the request's services."""
+    if notification.request is None:
+        raise ValueError(f"Notification {notification.pk} ({notification.kind}) has no request.")
+    return notification.request
+
+
+def _build(notification: Notification) -> EmailMultiAlternatives | None:
     """The message of a notification, or None if there is nothing to send any more."""
     from linking.consent.services import consent_issue_token
     from linking.services.revocation import link_issue_withdrawal_tokens
@@ -242,6 +250,7 @@ def _build(notification: Notification):
     kind = notification.kind
     now = timezone.now()
     if kind in CONSENT_KINDS:
+        req = _request_of(notification)
         if _superseded(notification, req):
             return None
         # A reminder carries a fresh link exactly like the first e-mail and the old link dies;
@@ -252,6 +261,7 @@ def _build(notification: Notification):
         context["consent_url"] = absolute_url(reverse("consent:page", args=[token]))
         context["deadline"] = req.consent_deadline
     elif kind == Kind.APPROVAL_REMINDER:
+        req = _request_of(notification)
         if req.effective_status != LinkRequest.Status.PENDING_APPROVAL:
             return None
         since = req.submitted_at or req.status_changed_at
@@ -259,6 +269,7 @@ def _build(notification: Notification):
         context["deadline"] = req.approval_deadline
     elif kind == Kind.REQUEST_EXPIRED:
         # The sweep says which wait ran out; an older row without it is told by its deadlines.
+        req = _request_of(notification)
         stage = context.get("stage") or ("consent" if req.consent_deadline else "approval")
         context["stage"] = stage
         context["expired_at"] = (
@@ -305,8 +316,10 @@ def notification_deliver(*, notification_id: int) -> str:
                 return "obsolete"
             message.send()
             if notification.kind in CONSENT_KINDS:
+                # `_build` sends no consent e-mail without its request.
+                assert notification.request_id is not None
                 _mark_consent_delivered(notification.request_id)
-            _finish(notification, Status.SENT, subject=message.subject)
+            _finish(notification, Status.SENT, subject=str(message.subject))
     except smtplib.SMTPRecipientsRefused as exc:
         # A 4xx at RCPT (greylisting, a full mailbox) is worth retrying; a 5xx is final.
         codes = sorted({code for code, _ in exc.recipients.values()})
@@ -386,7 +399,7 @@ def notification_ids_failed() -> list[int]:
 
 def outbox_counts() -> dict[str, int]:
     """How many notifications are in each status; every status present, zero if none."""
-    counts = {status: 0 for status in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
         counts[row["status"]] = row["n"]
     return counts

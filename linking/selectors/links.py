@@ -24,6 +24,7 @@ from linking.models import (
 from linking.selectors.catalog import catalog_names
 from linking.selectors.customers import customers_matching
 from linking.selectors.search import is_reference_number, narrowed
+from portal.dates import local_moment
 
 
 def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
@@ -155,7 +156,7 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
         if field == "revoked_by":
             return users.get(value, "a former user")
         if hasattr(value, "astimezone"):
-            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+            return local_moment(value)
         return str(value)
 
     entries = []

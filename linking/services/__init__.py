@@ -81,6 +81,8 @@ __all__ = [
     "customer_set_status",
     "link_activate",
     "link_amend_start",
+    "link_checklist",
+    "link_end_effects",
     "link_expire",
     "link_expire_due",
     "link_expiry_remind",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from celery import Task
 from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -17,6 +19,7 @@ from linking.models import (
     Link,
     LinkRequest,
     Notification,
+    RequestItem,
 )
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit, publish_on_commit
@@ -27,7 +30,7 @@ TOKEN_SALT = "linking.consent.v1"  # noqa: S105 (a signing salt, not a secret)
 Status = LinkRequest.Status
 
 
-def _on_commit(task, *args) -> None:
+def _on_commit(task: Task, *args: Any) -> None:
     # A broker that is down or hung must not turn a committed change into an error page or a
     # long wait: bounded, logged, and the beat sweeps pick up whatever was not published.
     publish_on_commit(task, *args)
@@ -71,7 +74,7 @@ def _lock_request(request_id: int) -> LinkRequest:
     )
 
 
-def _save(obj, *, actor, reason: str, fields: list[str]) -> None:
+def _save(obj: Any, *, actor: User | None, reason: str, fields: list[str]) -> None:
     obj._history_user = actor
     obj._change_reason = reason
     obj.save(update_fields=fields)
@@ -86,7 +89,9 @@ def _refuse_state(req: LinkRequest, action: str) -> PortalError:
     )
 
 
-def _move(req: LinkRequest, to: str, *, actor, reason: str, extra: list[str] = ()) -> None:
+def _move(
+    req: LinkRequest, to: str, *, actor: User | None, reason: str, extra: Sequence[str] = ()
+) -> None:
     if to not in LinkRequest.TRANSITIONS.get(req.status, set()):
         raise _refuse_state(req, reason)
     req.status = to
@@ -112,9 +117,9 @@ def _move_link(
     link: Link,
     to: str,
     *,
-    actor,
+    actor: User | None,
     reason: str,
-    extra: list[str] = (),
+    extra: Sequence[str] = (),
     action: str = "",
     save: bool = True,
 ) -> None:
@@ -129,7 +134,14 @@ def _move_link(
         _save(link, actor=actor, reason=reason, fields=["status", *extra])
 
 
-def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str, items=None) -> None:
+def _set_items_open(
+    req: LinkRequest,
+    is_open: bool,
+    *,
+    actor: User | None,
+    reason: str,
+    items: Iterable[RequestItem] | None = None,
+) -> None:
     for item in req.items.all() if items is None else items:
         if item.is_open != is_open or item.customer_id != req.customer_id:
             item.is_open = is_open
@@ -137,7 +149,14 @@ def _set_items_open(req: LinkRequest, is_open: bool, *, actor, reason: str, item
             _save(item, actor=actor, reason=reason, fields=["is_open", "customer"])
 
 
-def _notify(kind: str, to_email: str, *, request=None, link=None, **context) -> Notification:
+def _notify(
+    kind: str,
+    to_email: str,
+    *,
+    request: LinkRequest | None = None,
+    link: Link | None = None,
+    **context: Any,
+) -> Notification:
     from linking.tasks import notification_deliver_task
 
     notification = Notification(
@@ -149,7 +168,7 @@ def _notify(kind: str, to_email: str, *, request=None, link=None, **context) -> 
     return notification
 
 
-def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notification]:
+def _notify_all(kind: str, to_emails: list[str], *, request: LinkRequest) -> list[Notification]:
     """`_notify` for several recipients of the same request: the rows and their history rows
     in one insert each, and the delivery tasks published after the commit over one broker
     connection, instead of two inserts and a publish of its own per recipient."""
@@ -173,9 +192,7 @@ def _notify_all(kind: str, to_emails: list[str], *, request) -> list[Notificatio
     return notifications
 
 
-def _holds(
-    actor: User, reseller: Reseller, perm: str, perms: Collection[str] | None = None
-) -> bool:
+def _holds(actor: User, reseller: Reseller, perm: str, perms: set[str] | None = None) -> bool:
     """Whether the actor's role in the reseller holds `perm`; `perms`: the codenames a page has
     read already (`request.reseller_perms`), so a predicate costs no query there."""
     if perms is not None:
@@ -184,7 +201,7 @@ def _holds(
 
 
 def _initiator_refusal(
-    actor: User, reseller: Reseller, perms: Collection[str] | None = None
+    actor: User, reseller: Reseller, perms: set[str] | None = None
 ) -> PortalError | None:
     if not _holds(actor, reseller, "initiate_requests", perms):
         return PortalError("LNK-V013", reseller=reseller.name, role="initiator")

@@ -9,7 +9,6 @@ on acceptance `_link_upsert_from_item` amends the same link row.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -53,7 +52,9 @@ def _granted_days(link: Link) -> int | None:
     return min(MAX_DELEGATION_DAYS, max(MIN_DELEGATION_DAYS, days))
 
 
-def _start_draft(*, actor: User, link: Link, purpose: str, duration_days: int | None):
+def _start_draft(
+    *, actor: User, link: Link, purpose: str, duration_days: int | None
+) -> LinkRequest:
     req = LinkRequest(
         reseller=link.reseller,
         initiator=actor,
@@ -114,9 +115,7 @@ def _renew_state_refusal(link: Link) -> PortalError | None:
     return None
 
 
-def can_amend(
-    link: Link, *, actor: User, perms: Collection[str] | None = None
-) -> PortalError | None:
+def can_amend(link: Link, *, actor: User, perms: set[str] | None = None) -> PortalError | None:
     """Whether `actor` may start a change of scope of `link` (None) or the refusal: initiators
     and admins, an active link with a scope, a reseller whose program still allows its type.
     The "Change scope" button and `link_amend_start` both ask it."""
@@ -127,9 +126,7 @@ def can_amend(
     )
 
 
-def can_renew(
-    link: Link, *, actor: User, perms: Collection[str] | None = None
-) -> PortalError | None:
+def can_renew(link: Link, *, actor: User, perms: set[str] | None = None) -> PortalError | None:
     """Whether `actor` may start the renewal of `link` (None) or the refusal: initiators and
     admins, a time-bound delegation that is active or expired, a reseller whose program still
     allows it. The "Renew" button and `link_renew_start` both ask it."""
@@ -230,6 +227,8 @@ def amend_apply_narrowing(*, actor: User, req: LinkRequest) -> LinkRequest:
     synced, the request completed with its item accepted. Inside `link_request_submit`."""
     from linking.tasks import link_verify_task
 
+    if req.amends_link_id is None:
+        raise ValueError(f"{req.reference} amends no link.")
     now = timezone.now()
     link = Link.objects.select_for_update(of=("self",)).get(pk=req.amends_link_id)
     item = req.items.get()

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from accounts.models import Membership, Role
 from linking.models import Link, Notification
 from linking.services._common import _lock_link, _move_link, _notify, _save
 from linking.services.links import link_sync_grants
+from portal.dates import local_moment
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def _batch() -> int:
 
 
 def _human_date(moment: datetime) -> str:
-    return dateformat.format(timezone.localtime(moment), "j F Y, H:i T")
+    return local_moment(moment)
 
 
 def _reseller_contacts(link: Link) -> list[str]:

@@ -31,12 +31,15 @@ _VIEW_ROLES = [Role.ADMIN, Role.INITIATOR, Role.APPROVER, Role.VIEWER]
 _OPERATE_ROLES = [Role.ADMIN, Role.INITIATOR]
 
 
+_TYPE_GRANTS: dict[str, list[str]] = {
+    LinkType.BILLING: ["bill_customeraccount"],
+    LinkType.PROVISIONING: ["provision_customeraccount"],
+    LinkType.DELEGATION: ["delegate_read_customeraccount"],
+}
+
+
 def link_grants(link: Link) -> list[str]:
-    grants = {
-        LinkType.BILLING: ["bill_customeraccount"],
-        LinkType.PROVISIONING: ["provision_customeraccount"],
-        LinkType.DELEGATION: ["delegate_read_customeraccount"],
-    }[link.link_type]
+    grants = _TYPE_GRANTS[link.link_type]
     if link.link_type == LinkType.DELEGATION and link.access_level == AccessLevel.MANAGE:
         grants = [*grants, "delegate_manage_customeraccount"]
     return grants

@@ -26,6 +26,7 @@ from linking.services._common import (
     can_link,
 )
 from linking.services.requests import _approvers
+from portal.dates import local_moment
 from portal.errors import PortalError
 from portal.schedules import next_reminder, reminder_times
 
@@ -59,6 +60,8 @@ def consent_next_reminder_at(req: LinkRequest, *, now: datetime) -> datetime | N
 
 
 def _remaining_reminders(req: LinkRequest, *, now: datetime) -> int:
+    if req.consent_deadline is None:
+        return 0
     try:
         times = reminder_times(
             req.reseller.consent_reminders, start=req.status_changed_at, end=req.consent_deadline
@@ -231,6 +234,9 @@ def link_request_resend(
     _require_resender(actor, req)
     if req.effective_status != Status.PENDING_CONSENT:
         raise _refuse_state(req, "resent")
+    # Waiting for consent: submitted, so with its customer (a constraint), and given its
+    # deadline when the wait began.
+    assert req.customer is not None and req.consent_deadline is not None
     if refusal := can_link(
         req.reseller, link_types=list(req.items.values_list("link_type", flat=True))
     ):
@@ -244,7 +250,7 @@ def link_request_resend(
             "LNK-R001",
             reference=req.reference,
             minutes=settings.PORTAL_RESEND_COOLDOWN_MINUTES,
-            next_at=timezone.localtime(allowed_at).strftime("%Y-%m-%d %H:%M"),
+            next_at=local_moment(allowed_at),
         )
     fields = [
         "consent_token_hash",
@@ -269,7 +275,7 @@ def link_request_resend(
         if extend_days < 1 or wanted > latest:
             raise PortalError(
                 "LNK-R004",
-                max_date=timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
+                max_date=local_moment(latest),
                 max_days=max_days,
             )
         # A resend never shortens the customer's time: "extend" by fewer days than are left

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -69,9 +69,7 @@ def link_request_create_draft(
     return req
 
 
-def can_edit(
-    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None
-) -> PortalError | None:
+def can_edit(req: LinkRequest, *, actor: User, perms: set[str] | None = None) -> PortalError | None:
     """Whether `actor` may change the draft `req` (None) or the refusal: a draft (LNK-S001),
     edited only by the person who started it (LNK-S002), who still holds the initiator role.
     The wizard, the request page's "Continue editing" and every step's service ask it."""
@@ -83,7 +81,7 @@ def can_edit(
 
 
 def can_decide(
-    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None, action: str = "decided"
+    req: LinkRequest, *, actor: User, perms: set[str] | None = None, action: str = "decided"
 ) -> PortalError | None:
     """Whether `actor` may approve or reject `req` (None) or the refusal: a request waiting for
     approval and not overdue (LNK-S001), an approver or admin (LNK-A002), never its initiator
@@ -98,7 +96,7 @@ def can_decide(
 
 
 def can_cancel(
-    req: LinkRequest, *, actor: User, perms: Collection[str] | None = None
+    req: LinkRequest, *, actor: User, perms: set[str] | None = None
 ) -> PortalError | None:
     """Whether `actor` may cancel `req` (None) or the refusal: initiators and admins, a draft or
     a request still open (not overdue). The request page's button and `link_request_cancel`."""
@@ -329,7 +327,11 @@ def approval_reasons(*, actor: User, req: LinkRequest, items: list[ItemSpec]) ->
     return [gap] if gap else []
 
 
-def _enter_consent(req: LinkRequest, *, actor, reason: str, extra: list[str] = ()) -> None:
+def _enter_consent(
+    req: LinkRequest, *, actor: User | None, reason: str, extra: Sequence[str] = ()
+) -> None:
+    # Only a submitted request waits for consent, and it has its customer (a constraint).
+    assert req.customer is not None
     now = timezone.now()
     req.consent_deadline = now + timedelta(days=req.consent_days)
     req.consent_email = req.customer.contact_email

@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import secrets
-from collections.abc import Collection
 from datetime import datetime, time
 
 from django.core import signing
@@ -35,7 +34,7 @@ from linking.services._common import (
 from linking.services.links import link_sync_grants
 from portal.errors import PortalError
 
-WITHDRAWAL_SALT = "linking.withdrawal.v1"  # noqa: S105 (a signing salt, not a secret)
+WITHDRAWAL_SALT = "linking.withdrawal.v1"
 # What can still be ended by either side: a revoking link is ended already.
 REVOCABLE = (Link.Status.ACTIVATING, Link.Status.ACTIVE, Link.Status.SUSPENDED)
 
@@ -93,18 +92,16 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         customer_id=link.customer_id,
         reason=f"{link.reference} {history_reason}",
     )
-    context = {"who": who, "reason": reason}
+    kind = Notification.Kind.LINK_REVOKED
     contact = _customer_contact(link)
     if contact:
-        _notify(Notification.Kind.LINK_REVOKED, contact, link=link, audience="customer", **context)
+        _notify(kind, contact, link=link, audience="customer", who=who, reason=reason)
     for email in _reseller_recipients(link):
-        _notify(Notification.Kind.LINK_REVOKED, email, link=link, audience="reseller", **context)
+        _notify(kind, email, link=link, audience="reseller", who=who, reason=reason)
     return link
 
 
-def can_revoke(
-    link: Link, *, actor: User, perms: Collection[str] | None = None
-) -> PortalError | None:
+def can_revoke(link: Link, *, actor: User, perms: set[str] | None = None) -> PortalError | None:
     """Whether `actor` may revoke `link` now (None) or the refusal: approvers and admins of the
     link's reseller, a link not ended yet (past its end date it has expired, even before the
     sweep; a revoking billing association cannot be revoked twice). The revoke button and
@@ -237,7 +234,7 @@ def link_end_effects(link: Link, *, at: datetime | None = None) -> dict:
     """What ending `link` now would stop, for the confirmation pages of both sides (a read)."""
     from linking.services.links import link_grants
 
-    labels = dict((codename, name) for codename, name in CustomerAccount._meta.permissions)
+    labels = dict(CustomerAccount._meta.permissions)
     others = (
         Link.objects.filter(
             reseller_id=link.reseller_id,

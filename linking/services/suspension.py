@@ -10,6 +10,8 @@ is active again resumes the links its own status suspended, never those the rese
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,7 +37,7 @@ CustomerStatus = CustomerAccount.Status
 SuspendedFor = Link.SuspendedFor
 
 
-def _tell_reseller(kind: str, link: Link, **context) -> None:
+def _tell_reseller(kind: str, link: Link, **context: Any) -> None:
     for email in _reseller_recipients(link):
         _notify(kind, email, link=link, **context)
 
@@ -52,16 +54,15 @@ def _reseller_admins(reseller_id: int) -> list[str]:
 def _tell_partner_suspended(link: Link, *, reason: str) -> None:
     """Both sides hear that the reseller's program stopped the link: the customer's contact and
     the reseller's admins."""
-    context = {"reseller_status": link.reseller.get_status_display().lower(), "reason": reason}
+    kind = Notification.Kind.PARTNER_SUSPENDED
+    status = link.reseller.get_status_display().lower()
     contact = _customer_contact(link)
     if contact:
         _notify(
-            Notification.Kind.PARTNER_SUSPENDED, contact, link=link, audience="customer", **context
+            kind, contact, link=link, audience="customer", reseller_status=status, reason=reason
         )
     for email in _reseller_admins(link.reseller_id):
-        _notify(
-            Notification.Kind.PARTNER_SUSPENDED, email, link=link, audience="reseller", **context
-        )
+        _notify(kind, email, link=link, audience="reseller", reseller_status=status, reason=reason)
 
 
 def _schedule_reverification(link: Link) -> None:
@@ -126,7 +127,7 @@ def _resume_locked(link: Link, *, actor: User | None, reason: str) -> None:
     )
 
 
-def _lock_live_links(**filters) -> list[Link]:
+def _lock_live_links(**filters: Any) -> list[Link]:
     return list(
         Link.objects.select_for_update(of=("self",))
         .select_related("reseller", "customer", "source_item__request__initiator")

@@ -8,6 +8,9 @@ attempt marks the link failing and tells the initiator.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -58,7 +61,9 @@ def link_verify_retry_in(run: VerificationRun | None) -> int | None:
     return verify_retry_delay(run.attempt)
 
 
-def _check(name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params) -> dict:
+def _check(
+    name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params: Any
+) -> dict[str, Any]:
     entry = CODES[code] if code and not passed else None
     return {
         "name": name,
@@ -70,7 +75,7 @@ def _check(name: str, label: str, passed: bool, ok_detail: str, code: str = "", 
     }
 
 
-def _roles_text(roles) -> str:
+def _roles_text(roles: Iterable[str]) -> str:
     return ", ".join(Role(role).label.lower() for role in roles)
 
 
@@ -172,7 +177,7 @@ def _check_billing(link: Link, held: dict[str, set[str]]) -> dict:
     return check
 
 
-def _delegate_probe(link: Link):
+def _delegate_probe(link: Link) -> tuple[ObjectPermissionChecker | None, str]:
     """Who tries the harmless delegated action: an operator of the reseller, as guardian sees
     them. A superuser is skipped: guardian allows them everything, so a refusal proves nothing."""
     membership = (

@@ -1,17 +1,17 @@
-"""The rows of the links and customers lists and the link state badge, written in Python
-(`portal.rows`).
+"""The rows of the links and customers lists and the link state badge.
 
-`{% link_row link %}` and `{% customer_row customer %}` write the `<tr>` the lists' templates
-wrote, and `{% link_state_badge link %}` the badge of `linking/_link_state.html`; tests hold
-each to the template's output.
+`{% link_row link %}` and `{% customer_row customer %}` write one `<tr>` of their lists, and
+`{% link_state_badge link %}` the badge of every page (through `linking/_link_state.html`);
+each is one `format_html` call, so every value is escaped by construction.
 """
 
 from __future__ import annotations
 
 from django import template
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from portal.rows import esc, local_day
+from portal.rows import local_day
 from portal.templatetags.row_urls import pk_url_for
 
 register = template.Library()
@@ -27,40 +27,47 @@ _STATE_CLASSES = {
 @register.simple_tag
 def link_state_badge(link) -> SafeString:
     state = link.effective_status
-    css = _STATE_CLASSES.get(state, "text-bg-dark")
-    label = esc(link.get_effective_status_display())
-    return mark_safe(  # noqa: S308 (every value is escaped)
-        f'<span class="badge {css}" data-state="{esc(state)}">{label}</span>'
+    return format_html(
+        '<span class="badge {}" data-state="{}">{}</span>',
+        _STATE_CLASSES.get(state, "text-bg-dark"),
+        state,
+        link.get_effective_status_display(),
     )
 
 
-def _scope(link) -> str:
+def _scope(link) -> SafeString | str:
     if link.link_type == "billing":
         return "—"
-    services = ", ".join(esc(s) for s in link.services or [])
-    regions = ", ".join(esc(r) for r in link.regions or [])
-    scope = f"{esc(link.get_access_level_display() or '')} {services}"
-    return f"{scope} in {regions}" if link.regions else scope
+    level = link.get_access_level_display() or ""
+    services = ", ".join(map(str, link.services or []))
+    if link.regions:
+        return format_html("{} {} in {}", level, services, ", ".join(map(str, link.regions)))
+    return format_html("{} {}", level, services)
 
 
 @register.simple_tag
 def link_row(link) -> SafeString:
     """One `<tr>` of the links list (see the table head in `linking/link_list.html`)."""
     customer = link.customer
-    verification = esc(link.verification_status)
-    return mark_safe(  # noqa: S308 (every value is escaped)
-        f'<tr>\n    <td><a href="{esc(pk_url_for("linking:link-detail", link.pk))}">'
-        f"{esc(link.reference)}</a></td>\n"
-        f'    <td><a href="{esc(pk_url_for("linking:customer-detail", link.customer_id))}">'
-        f"{esc(customer.display_name)}</a> "
-        f'<span class="small text-muted">{esc(customer.formatted_id)}</span></td>\n'
-        f"    <td>{esc(link.get_link_type_display())}</td>\n"
-        f"    <td>{link_state_badge(link)}</td>\n"
-        f'    <td class="small" data-verification="{verification}">'
-        f"{esc(link.get_verification_status_display())}</td>\n"
-        f'    <td class="small">{_scope(link)}</td>\n'
-        f'    <td class="small">{local_day(link.starts_at) or "—"}</td>\n'
-        f'    <td class="small">{local_day(link.ends_at) or "no end"}</td>\n  </tr>'
+    return format_html(
+        '<tr>\n    <td><a href="{}">{}</a></td>\n'
+        '    <td><a href="{}">{}</a> <span class="small text-muted">{}</span></td>\n'
+        "    <td>{}</td>\n    <td>{}</td>\n"
+        '    <td class="small" data-verification="{}">{}</td>\n'
+        '    <td class="small">{}</td>\n    <td class="small">{}</td>\n'
+        '    <td class="small">{}</td>\n  </tr>',
+        pk_url_for("linking:link-detail", link.pk),
+        link.reference,
+        pk_url_for("linking:customer-detail", link.customer_id),
+        customer.display_name,
+        customer.formatted_id,
+        link.get_link_type_display(),
+        link_state_badge(link),
+        link.verification_status,
+        link.get_verification_status_display(),
+        _scope(link),
+        local_day(link.starts_at) or "—",
+        local_day(link.ends_at) or "no end",
     )
 
 
@@ -68,12 +75,14 @@ def link_row(link) -> SafeString:
 def customer_row(customer) -> SafeString:
     """One `<tr>` of the customers list (see the table head in `linking/customer_list.html`);
     `live_links` and `all_links` are the list selector's annotations."""
-    return mark_safe(  # noqa: S308 (every value is escaped)
-        f'<tr>\n    <td><a href="{esc(pk_url_for("linking:customer-detail", customer.pk))}">'
-        f"{esc(customer.display_name)}</a></td>\n"
-        f"    <td>{esc(customer.formatted_id)}</td>\n"
-        f"    <td>{esc(customer.get_site_display())}</td>\n"
-        f"    <td>{esc(customer.get_status_display())}</td>\n"
-        f"    <td>{esc(customer.live_links)}</td>\n"
-        f"    <td>{esc(customer.all_links)}</td>\n  </tr>"
+    return format_html(
+        '<tr>\n    <td><a href="{}">{}</a></td>\n    <td>{}</td>\n    <td>{}</td>\n'
+        "    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n  </tr>",
+        pk_url_for("linking:customer-detail", customer.pk),
+        customer.display_name,
+        customer.formatted_id,
+        customer.get_site_display(),
+        customer.get_status_display(),
+        customer.live_links,
+        customer.all_links,
     )

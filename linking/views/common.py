@@ -40,7 +40,7 @@ def posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-def read_upload(request: HttpRequest) -> tuple[str, bytes]:
+def read_upload(request) -> tuple[str, bytes]:
     """The uploaded file's name and bytes; refuses a missing or oversized file before reading."""
     upload = request.FILES.get("file")
     if upload is None:

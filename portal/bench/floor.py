@@ -1,6 +1,6 @@
 """Floor views: for each list page, the one indexed query for the same page of the same rows,
 rendered in a minimal template. The benchmark measures each page against its floor, which
-makes the result hold on a noisy machine. Mounted only by `portal.settings_bench`."""
+makes the result hold on a noisy machine. Mounted only by `portal.bench.settings`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The page benchmark: the portal under gunicorn on loopback, measured over real HTTP.
 
 The runner prepares what it needs in-process (two benchmark members of the reseller, drafts to
-submit, consent tokens), starts gunicorn with `portal.settings_bench` (production settings,
+submit, consent tokens), starts gunicorn with `portal.bench.settings` (production settings,
 DEBUG off, a query count in a response header, the floor views), logs in with a real session
 and CSRF, warms up, then times each page and action. Nothing here runs in a deployment.
 """
@@ -352,7 +352,7 @@ SERVER_SECRET = secrets.token_urlsafe(50)
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings_bench",
+        DJANGO_SETTINGS_MODULE="portal.bench.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SERVER_SECRET,
         DJANGO_ALLOWED_HOSTS=HOST,
@@ -387,7 +387,7 @@ class Server:
             env=env,
             check=True,
         )
-        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in __exit__)
+        self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
             [
                 sys.executable,
@@ -605,7 +605,7 @@ def table(report: dict) -> str:
         floor = r.get("floor")
         lines.append(
             f"{r['name']:<26} {r['median_ms']:>8} {r['p95_ms']:>8} {r['db_median_ms'] or '':>6} "
-            f"{str(r['queries']):>7} "
+            f"{r['queries']!s:>7} "
             f"{r['bytes']:>8} {floor['p95_ms'] if floor else '':>9} {r.get('ratio_p95') or '':>6}"
         )
     load = report.get("load")

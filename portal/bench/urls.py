@@ -1,4 +1,4 @@
-"""The portal's URLs plus the floor views; the URLconf of `portal.settings_bench` only."""
+"""The portal's URLs plus the floor views; the URLconf of `portal.bench.settings` only."""
 
 from django.urls import include, path
 

@@ -104,3 +104,17 @@ def test_weak_passwords_are_refused(cast, password):
 
 def test_a_long_unusual_password_is_accepted(cast):
     validate_password("correct horse battery staple 42", user=cast.admin)
+
+
+def test_a_user_name_longer_than_any_address_is_refused_without_a_server_error(client, cast):
+    response = client.post(LOGIN, {"username": "a" * 1000 + "@example.com", "password": "x"})
+    assert response.status_code == 200
+    assert all(len(a.username or "") <= 254 for a in AccessAttempt.objects.all())
+
+
+def test_invisible_characters_in_the_user_name_count_toward_the_same_lockout(client, cast, limit):
+    hidden = cast.approver.username[:2] + "\u200b" + cast.approver.username[2:]
+    for _ in range(limit - 1):
+        client.post(LOGIN, {"username": hidden, "password": "wrong"}, REMOTE_ADDR="10.0.0.1")
+    attempt(client, cast.approver, "wrong")
+    assert attempt(client, cast.approver, PASSWORD).status_code == 429

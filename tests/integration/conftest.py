@@ -93,7 +93,7 @@ class SmtpServer:
     data_seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.data_seen += 1
         if self.before_accept is not None:
@@ -261,8 +261,11 @@ def celery_worker_redis(transactional_db):
     if not redis_url:
         pytest.skip("REDIS_URL is not set: the worker test needs a real Redis broker")
 
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    options = {"visibility_timeout": 3600}
+    # Under pytest-xdist the workers share this Redis: each one's keys (queues, bindings, the
+    # unacknowledged messages, remote control) carry its own prefix, so tasks never cross.
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    queue = f"test-{worker_id}-{uuid.uuid4().hex[:12]}"
+    options = {"visibility_timeout": 3600, "global_keyprefix": f"portal-test-{worker_id}:"}
     with (
         celery_app_on(redis_url, queue=queue, transport_options=options) as app,
         thread_worker(app, queue) as running,

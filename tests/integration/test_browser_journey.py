@@ -110,6 +110,7 @@ def log_in(page, user) -> None:
 
 
 def log_out(page) -> None:
+    page.locator("#account-menu").click()  # Log out is in the account menu
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r".*/accounts/login/.*"))
 

@@ -225,7 +225,7 @@ def test_a_viewer_cannot_upload(cast):
 
 
 @pytest.mark.parametrize(
-    "data, code",
+    ("data", "code"),
     [
         (b"key,link_types\nk,billing\n", "LNK-B003"),
         (b"\x00\x01\x02binary", "LNK-B002"),

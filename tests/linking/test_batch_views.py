@@ -89,7 +89,7 @@ def test_upload_shows_the_dry_run_report_and_creates_nothing(client, cast):
 
 
 @pytest.mark.parametrize(
-    "data, name, code",
+    ("data", "name", "code"),
     [
         (b"key,note\nk,x\n", "rows.csv", "LNK-B003"),
         (b"%PDF-1.7\n\x00\xff\xfe", "rows.pdf", "LNK-B002"),

@@ -57,7 +57,7 @@ def run_in_threads(*calls):
             results[index] = ("ok", call())
         except PortalError as exc:
             results[index] = (exc.code, None)
-        except Exception as exc:  # noqa: BLE001 (reported to the test, not swallowed)
+        except Exception as exc:
             results[index] = ("crash", repr(exc))
         finally:
             connection.close()

@@ -216,7 +216,7 @@ def test_a_missing_decision_shows_lnk_c006_and_saves_nothing(client, cast):
     ],
 )
 def test_garbage_item_ids_in_the_post_are_a_missing_decision(client, cast, data):
-    req, token = _pending_consent(cast)
+    _req, token = _pending_consent(cast)
     response = client.post(_url(token), data)
     assert response.status_code == 400
     assert "LNK-C006" in response.content.decode()

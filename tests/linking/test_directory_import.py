@@ -66,7 +66,7 @@ def test_the_same_file_again_changes_nothing(cast):
 
 
 @pytest.mark.parametrize(
-    "line, code",
+    ("line", "code"),
     [
         ("12-34,Bad Id,,,,,", "LNK-D001"),
         (",No Id,,,,,", "LNK-D001"),

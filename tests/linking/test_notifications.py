@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
@@ -247,9 +248,10 @@ def test_requeue_picks_stale_sending_claims_only(consent_request):
     notification = consent_notification(consent_request)
     claimed = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(status=Sent.SENDING, claimed_at=claimed)
-    with time_machine.travel(claimed + timedelta(minutes=9), tick=False):
+    claim = timedelta(seconds=settings.PORTAL_OUTBOX_CLAIM_SECONDS)
+    with time_machine.travel(claimed + claim - timedelta(seconds=1), tick=False):
         assert notification_ids_to_requeue() == []
-    with time_machine.travel(claimed + timedelta(minutes=11), tick=False):
+    with time_machine.travel(claimed + claim + timedelta(seconds=1), tick=False):
         assert notification_ids_to_requeue() == [notification.pk]
 
 

@@ -126,7 +126,7 @@ def test_unknown_or_overlong_reference_has_no_receipt(cast):
 
 
 def test_a_withdrawal_has_a_receipt_too(cast):
-    _, reference = decided(cast)
+    _, _reference = decided(cast)
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
     services.link_activate(link_id=link.pk)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
@@ -139,6 +139,20 @@ def test_a_withdrawal_has_a_receipt_too(cast):
     assert "Network address: 203.0.113.9" in receipt.text
     assert receipt_verify(receipt.text)
     assert receipt_for(wd_reference, reseller=cast.other) is None
+
+
+def test_a_receipt_page_without_its_request_is_not_found(cast, client):
+    """The receipt page shows a decision on a request. A withdrawal of a link without a source
+    item (the column may be empty) records no request: its reference, even signed, is not
+    found there, never a server error."""
+    decided(cast)
+    link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
+    services.link_activate(link_id=link.pk)
+    Link.objects.filter(pk=link.pk).update(source_item=None)
+    token = services.link_issue_withdrawal_token(link_id=link.pk)
+    _, wd_reference = services.link_withdraw(token=token, ip_address="203.0.113.9")
+    response = client.get(reverse("consent:receipt", args=[receipt_sign(wd_reference)]))
+    assert response.status_code == 404
 
 
 # --- the customer's download ------------------------------------------------------------------

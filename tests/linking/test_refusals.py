@@ -62,9 +62,9 @@ def test_a_refusal_is_append_only(cast):
     refusal = Refusal.objects.create(
         request=req, reseller=cast.reseller, action="submit", attempt="0" * 32, code="LNK-V003"
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="append-only"):
         refusal.save()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="append-only"):
         refusal.delete()
 
 

@@ -71,4 +71,4 @@ def test_the_consent_deadline_is_judged_by_the_one_check(cast, db, days):
             consent_days=days,
         )
     assert refused.value.code == "LNK-V022"
-    assert f"between 1 and {MAX_CONSENT_DAYS}" in refused.value.message
+    assert f"between 1 day and {MAX_CONSENT_DAYS} days" in refused.value.message

@@ -69,7 +69,7 @@ def test_a_resend_kills_the_old_link_at_once_and_the_new_e_mail_brings_a_working
         with pytest.raises(PortalError) as info:
             consent_resolve(old)
         assert info.value.code == "LNK-C003"
-        first, again = consent_requests(req)
+        _first, again = consent_requests(req)
         assert again.status == Notification.Status.QUEUED
         assert again.to_email == cast.customer.contact_email
         new = consent_token_for(req)

@@ -204,7 +204,7 @@ def test_billing_revoke_ends_at_the_end_of_the_month(cast, run_on_commit, settin
     for notification in Notification.objects.filter(kind=Notification.Kind.LINK_REVOKED):
         notification_deliver(notification_id=notification.pk)
     for message in mail.outbox[-2:]:
-        assert "30 November 2026 23:59" in message.body
+        assert "2026-11-30 23:59" in message.body
     with pytest.raises(PortalError) as refused:
         revoke(cast, link)
     assert refused.value.code == "LNK-L001"
@@ -465,10 +465,10 @@ def test_customer_withdrawing_billing_sees_the_month_end(client, cast, run_on_co
     with run_on_commit():
         link = active_link(cast, [BILLING])
     path = deliver_receipt(link)
-    assert "30 November 2026" in client.get(path).content.decode()
+    assert "2026-11-30" in client.get(path).content.decode()
     with run_on_commit():
         done = client.post(path, {"confirm": "1"})
-    assert "30 November 2026" in done.content.decode()
+    assert "2026-11-30" in done.content.decode()
     link.refresh_from_db()
     assert link.billing_ends_at == datetime(
         2026, 11, 30, 23, 59, 59, 999999, tzinfo=ZoneInfo("UTC")

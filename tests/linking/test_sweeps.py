@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from linking import services, tasks
 from linking.checks import ItemSpec
-from linking.management.commands.bench_expiry_sweep import overdue_requests
 from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.outbox import delivery
 from linking.services.sweeps import link_request_expire_batch
+from portal.bench.management.commands.bench_expiry_sweep import overdue_requests
 from tests.conftest import make_draft, submit
 from tests.factories import CustomerFactory
 
@@ -102,7 +102,7 @@ def test_sweep_closes_the_items_with_history_and_grants_nothing(three):
 
 
 def test_sweep_tells_each_initiator_exactly_once_through_the_outbox(cast, three):
-    consent, approval, in_time, late = three
+    consent, approval, _in_time, late = three
     services.link_request_expire_overdue(now=late)
     services.link_request_expire_overdue(now=late + timedelta(minutes=5))
     notices = list(expired_notices().order_by("request_id"))
@@ -216,7 +216,7 @@ def test_the_sweep_costs_the_queries_of_its_batches(db, size, django_assert_num_
 def test_each_initiator_receives_one_expiry_email_once_the_outbox_sweep_runs(
     cast, three, mailoutbox
 ):
-    consent, approval, in_time, late = three
+    consent, approval, _in_time, late = three
     services.link_request_expire_overdue(now=late)
     with time_machine.travel(late + timedelta(minutes=2), tick=False):
         due = [

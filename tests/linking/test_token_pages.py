@@ -53,7 +53,7 @@ def test_one_address_is_held_to_its_rate_whatever_the_tokens(client, cast, rates
 
 def test_one_token_is_held_to_its_rate_whatever_the_addresses(client, cast, rates):
     rates(token="3/600")
-    req, token = _pending_consent(cast)
+    _req, token = _pending_consent(cast)
     for n in range(3):
         assert Client(REMOTE_ADDR=f"192.0.2.{n + 1}").get(consent_url(token)).status_code == 200
     assert_rate_limited(Client(REMOTE_ADDR="192.0.2.50").get(consent_url(token)), cast)
@@ -70,7 +70,7 @@ def test_a_rate_limited_decision_decides_nothing(client, cast, rates):
 
 def test_the_limit_lifts_after_the_window(client, cast, rates):
     rates(address="2/600")
-    req, token = _pending_consent(cast)
+    _req, token = _pending_consent(cast)
     client.get(consent_url(token))
     client.get(consent_url(token))
     assert client.get(consent_url(token)).status_code == 429
@@ -101,7 +101,7 @@ def test_behind_the_proxy_the_address_is_the_one_the_proxy_appended(cast, rates,
 
 def test_when_the_cache_is_down_the_pages_keep_working_unthrottled(cast, rates, settings, caplog):
     rates(address="1/600", token="1/600")
-    req, token = _pending_consent(cast)
+    _req, token = _pending_consent(cast)
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

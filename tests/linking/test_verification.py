@@ -270,7 +270,9 @@ def test_someone_outside_the_reseller_cannot_run_the_checks(cast, capture):
 
 def test_activation_schedules_the_verification_after_commit(cast, capture, monkeypatch):
     published = []
-    monkeypatch.setattr(tasks.link_verify_task, "delay", lambda *a: published.append(a))
+    monkeypatch.setattr(
+        tasks.link_verify_task, "apply_async", lambda args, **kw: published.append(tuple(args))
+    )
     with capture():
         link = accepted(cast)
     with capture() as callbacks:

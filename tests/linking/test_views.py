@@ -495,7 +495,7 @@ def test_overdue_request_shows_as_expired(client, cast, time_machine):
 
 
 @pytest.mark.parametrize(
-    "name,params",
+    ("name", "params"),
     [
         ("link-list", {"status": "nope", "link_type": "x", "page": "z"}),
         ("customer-list", {"q": "x" * 500, "page": "0"}),

@@ -18,7 +18,7 @@ from tests.integration.conftest import _free_port, database_url_of_test_db, wait
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = "Z3VuaWNvcm4tdG9rZW4tc2VjcmV0:1xaGv4:Hk9QZFZSIz0r7YvvYTttae"  # noqa: S105 (a made-up token)
+TOKEN = "Z3VuaWNvcm4tdG9rZW4tc2VjcmV0:1xaGv4:Hk9QZFZSIz0r7YvvYTttae"
 
 
 @dataclass
@@ -59,6 +59,15 @@ def gunicorn(tmp_path, settings):
             PORTAL_VAR_DIR=str(tmp_path / "var"),
             **env,
         )
+        if not (tmp_path / "var" / "static" / "staticfiles.json").exists():
+            # Production serves hashed static files: its pages (the error pages too) need the
+            # manifest that a deployment's collectstatic writes.
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                env=environment,
+                cwd=settings.BASE_DIR,
+                check=True,
+            )
         args = [str(Path(sys.executable).with_name("gunicorn"))]
         args += ["--config", "python:portal.gunicorn_conf", "portal.wsgi"]
         args += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "-"]

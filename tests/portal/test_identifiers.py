@@ -59,7 +59,7 @@ def test_the_wizard_takes_an_account_id_pasted_with_invisible_characters(client,
 
 
 @pytest.mark.parametrize(
-    "form, field",
+    ("form", "field"),
     [
         (CustomerForm, "account_id"),
         (DetailsForm, "ticket_reference"),

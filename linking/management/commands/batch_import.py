@@ -47,7 +47,7 @@ class Command(BaseCommand):
             if not dry_run and batch.valid_rows:
                 # The command is the worker here: it confirms and runs in the same process.
                 batch_confirm(actor=actor, batch_id=batch.pk, enqueue=False)
-                batch = batch_run(batch_id=batch.pk)
+                batch_run(batch_id=batch.pk)
         except PortalError as error:
             raise CommandError(error.as_text()) from None
         batch = Batch.objects.get(pk=batch.pk)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -291,6 +291,8 @@ class Command(BaseCommand):
     def _decide(self, req: LinkRequest, *, accept: bool, reason: str = "") -> LinkRequest:
         req = LinkRequest.objects.select_related("customer").get(pk=req.pk)
         token = consent_issue_token(request_id=req.pk)
+        if token is None or req.customer is None:
+            raise CommandError(f"{req.reference} is not waiting for the customer's consent.")
         decisions = {item.pk: (accept, "" if accept else reason) for item in req.items.all()}
         req, _ = consent_decide(
             token=token,

@@ -24,8 +24,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Reseller, User
-from linking.management.commands.bench_expiry_sweep import BenchData, create_bench_requests
 from linking.models import CustomerAccount, LinkRequest, Notification, RequestItem
+from portal.bench.management.commands.bench_expiry_sweep import BenchData, create_bench_requests
 
 DELIVER_TASK = "linking.tasks.notification_deliver_task"
 
@@ -37,7 +37,7 @@ class _Recorder:
         self.recipients: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook name)
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.recipients.update(envelope.rcpt_tos)
         return "250 Message accepted for delivery"

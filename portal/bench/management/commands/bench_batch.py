@@ -16,7 +16,6 @@ from django.db.models import Max
 from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_add, reseller_create
 from linking import services
-from linking.management.commands.bench_expiry_sweep import _created
 from linking.models import (
     Batch,
     CustomerAccount,
@@ -27,6 +26,7 @@ from linking.models import (
     Service,
 )
 from portal import tabular
+from portal.bench.management.commands.bench_expiry_sweep import _created
 from portal.errors import PortalError
 
 
@@ -67,6 +67,10 @@ def purge(reseller: Reseller, actor: User, customer_ids: list[int], catalog: lis
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
+    user_ids = {
+        actor.pk,
+        *Membership.objects.filter(reseller=reseller).values_list("user_id", flat=True),
+    }
     steps = [
         (Batch, Batch.objects.filter(reseller=reseller)),
         (Notification, Notification.objects.filter(request__reseller=reseller)),
@@ -86,8 +90,8 @@ def purge(reseller: Reseller, actor: User, customer_ids: list[int], catalog: lis
     Reseller.objects.filter(pk=reseller.pk).delete()
     Reseller.history.model.objects.filter(id=reseller.pk).delete()
     Group.objects.filter(pk__in=groups).delete()
-    User.objects.filter(pk=actor.pk).delete()
-    User.history.model.objects.filter(id=actor.pk).delete()
+    User.objects.filter(pk__in=user_ids).delete()
+    User.history.model.objects.filter(id__in=user_ids).delete()
     for obj in catalog:
         type(obj).objects.filter(pk=obj.pk).delete()
         type(obj).history.model.objects.filter(id=obj.pk).delete()
@@ -134,6 +138,14 @@ def _setup(count: int) -> tuple[Reseller, User, list[CustomerAccount], Service, 
     actor.save()
     membership_add(
         actor=None, reseller=reseller, email=actor.email, role=Role.INITIATOR, check_actor=False
+    )
+    # The policy sends billing rows to approval: a second person who can approve them, or each
+    # submit is refused (LNK-A004) as it would be for a real reseller.
+    approver = User(username=f"bench-approver-{tag}", email=f"approver-{tag}@bench.invalid")
+    approver.set_unusable_password()
+    approver.save()
+    membership_add(
+        actor=None, reseller=reseller, email=approver.email, role=Role.APPROVER, check_actor=False
     )
     service, _ = Service.objects.get_or_create(code=f"BENCH{tag[:6]}", defaults={"name": "Bench"})
     region, _ = Region.objects.get_or_create(

@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from linking import scale_data
+from portal.bench import scale_data
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from accounts.services import membership_add
-from linking import scale_data
 from linking.models import CustomerAccount, Link, LinkRequest, RequestItem
+from portal.bench import scale_data
 
 pytestmark = pytest.mark.django_db
 

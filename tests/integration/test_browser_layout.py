@@ -1,0 +1,277 @@
+"""Every page of the portal fits a laptop screen (1280 px) and a phone (375 px) in a real
+headless Chromium: nothing makes the page scroll sideways (wide tables scroll inside their own
+container), and every item of the navigation, Log out included, can be reached: in the bar, in
+the account menu, or behind the collapsed menu's button on a phone.
+
+Each kind of user signs in and visits the pages it reaches: the reseller's roles their pages,
+the customer the consent, withdrawal and receipt pages (no login), auditors and staff the
+admin (a history page included) and the operations pages. Full-page screenshots of every page
+at both widths are written under var/screenshots/layout/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.services import membership_add, reseller_create
+from linking import services
+from linking.checks import ItemSpec
+from linking.consent.views import receipt_sign
+from linking.models import ConsentRecord, Link
+from tests.conftest import PASSWORD, make_draft, submit
+from tests.factories import CustomerFactory
+from tests.integration.test_browser_journey import browser  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = {"laptop": 1280, "phone": 375}
+TIMEOUT_MS = 15_000
+SHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots" / "layout"
+
+BILLING = ItemSpec(link_type="billing")
+MANAGE = ItemSpec(
+    link_type="delegation",
+    services=["ECS", "OBS", "IAM"],
+    regions=["ap-southeast-1", "eu-west-101"],
+    access_level="manage",
+    duration_days=90,
+)
+
+
+def _linked(cast, customer, specs) -> Link:
+    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
+    if req.status == "pending_approval":
+        req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
+    with transaction.atomic():
+        token = services.consent_issue_token(request_id=req.pk)
+    services.consent_decide(
+        token=token,
+        decisions={i.pk: (True, "") for i in req.items.all()},
+        confirm_account_id=customer.account_id,
+    )
+    link = Link.objects.filter(source_item__request=req).latest("id")
+    services.link_activate(link_id=link.pk)
+    link.refresh_from_db()
+    return link
+
+
+@pytest.fixture
+def portal_pages(cast):
+    """A reseller with something on every page, and the address of each page by who sees it."""
+    # Two memberships: the navigation then carries the reseller switch, its widest form.
+    third = reseller_create(actor=None, partner_id="P-300003", name="Zephyr Distribution")
+    membership_add(
+        actor=None,
+        reseller=third,
+        email=cast.admin.email,
+        role=Role.VIEWER,
+        check_actor=False,
+    )
+    link = _linked(cast, cast.customer, [MANAGE])
+    billing = _linked(cast, cast.customer2, [BILLING])
+    with transaction.atomic():
+        withdrawal = services.link_issue_withdrawal_token(link_id=billing.pk)
+    receipt = ConsentRecord.objects.filter(item__request=link.source_item.request).first()
+    regions = [cast.region_a, cast.region_b]
+    long_name = "Initech Holdings International Consolidated Manufacturing Limited"
+    waiting = submit(
+        cast,
+        make_draft(
+            cast,
+            customer=CustomerFactory(display_name=long_name, enabled_regions=regions),
+            specs=[MANAGE],
+        ),
+    )
+    fresh = CustomerFactory(enabled_regions=regions)
+    consent = submit(cast, make_draft(cast, customer=fresh, ticket="INC-2002"))
+    with transaction.atomic():
+        token = services.consent_issue_token(request_id=consent.pk)
+    draft = make_draft(cast, customer=cast.no_contact)
+    preset = services.preset_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        name="Read-only APAC",
+        description="Monitoring contracts",
+        items=[MANAGE],
+    )
+    from linking.batches.parsing import COLUMNS
+
+    header = ",".join(COLUMNS)
+    row = ",".join(
+        {"key": "k1", "account_id": cast.customer.account_id, "link_types": "billing"}.get(c, "")
+        for c in COLUMNS
+    )
+    batch = services.batch_upload(
+        actor=cast.initiator,
+        reseller=cast.reseller,
+        file_name="rows.csv",
+        data=f"{header}\n{row}\nk2,not-an-id,billing\n".encode(),
+    )
+    member = cast.viewer.memberships.get(reseller=cast.reseller)
+
+    def linking(name, *args):
+        return reverse(f"linking:{name}", args=args)
+
+    reseller_pages = [
+        reverse("portal:dashboard"),
+        linking("request-list"),
+        linking("request-list") + "?status=pending_consent",
+        linking("request-detail", waiting.pk),
+        linking("request-detail", consent.pk),
+        linking("request-detail", link.source_item.request_id),
+        linking("approval-queue"),
+        linking("link-list"),
+        linking("link-detail", link.pk),
+        linking("link-detail", billing.pk),
+        linking("customer-list"),
+        linking("customer-detail", cast.customer.pk),
+        linking("preset-list"),
+        linking("batch-list"),
+        linking("batch-detail", batch.pk),
+        reverse("accounts:member-list"),
+        reverse("accounts:password-change"),
+        reverse("portal:error-codes"),
+        "/no-such-page/",
+    ]
+    initiator_pages = [
+        *(linking("request-wizard", draft.pk, step) for step in (1, 2, 3, 4)),
+        linking("request-cancel", draft.pk),
+        linking("batch-upload"),
+    ]
+    admin_pages = [
+        linking("link-revoke", link.pk),
+        linking("preset-create"),
+        linking("preset-edit", preset.pk),
+        linking("preset-delete", preset.pk),
+        reverse("accounts:member-remove", args=[member.pk]),
+    ]
+    request_admin = "admin:linking_linkrequest"
+    back_office = [
+        reverse("admin:index"),
+        reverse(f"{request_admin}_changelist"),
+        reverse(f"{request_admin}_change", args=[waiting.pk]),
+        reverse(f"{request_admin}_history", args=[waiting.pk]),
+        reverse("admin:linking_link_history", args=[link.pk]),
+        reverse("admin:accounts_auditevent_trail"),
+    ]
+    return {
+        "anonymous": [reverse("accounts:login"), reverse("accounts:password-reset")],
+        "customer": [
+            reverse("consent:page", args=[token]),
+            reverse("consent:withdraw", args=[withdrawal]),
+            reverse("consent:receipt", args=[receipt_sign(receipt.receipt_reference)]),
+        ],
+        "viewer": reseller_pages,
+        "approver": [*reseller_pages, linking("link-revoke", link.pk)],
+        "initiator": [*reseller_pages, *initiator_pages],
+        "admin": [*reseller_pages, *initiator_pages, *admin_pages],
+        "auditor": back_office,
+        "staff": [
+            *back_office,
+            reverse("ops:outbox"),
+            reverse("ops:directory-import"),
+            reverse("admin:accounts_reseller_changelist"),
+        ],
+    }
+
+
+def _sign_in(page, user) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+
+
+def _overflow(page) -> str:
+    """ "" when the page fits its viewport; otherwise the widths and the widest elements."""
+    return page.evaluate(
+        """() => {
+          const doc = document.documentElement, width = window.innerWidth;
+          if (doc.scrollWidth <= width) return "";
+          const wide = [...document.body.querySelectorAll("*")]
+            .filter(e => e.getBoundingClientRect().right > width + 1)
+            .filter(e => !e.closest(".table-responsive, .results, .overflow-auto"))
+            .slice(0, 4)
+            .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+                 + (e.className && e.className.baseVal === undefined
+                    ? "." + e.className.trim().split(/\\s+/).join(".") : ""));
+          return `scrollWidth ${doc.scrollWidth} > ${width}: ${wide.join(", ")}`;
+        }"""
+    )
+
+
+def _nav_unreachable(page) -> list[str]:
+    """The navigation's links and buttons a person cannot reach: each must be inside the
+    viewport, after opening the collapsed menu and the account menu when they are shown."""
+    toggler = page.locator("nav.navbar .navbar-toggler")
+    if toggler.count() and toggler.is_visible():
+        toggler.click()
+        page.locator("nav .navbar-collapse.show").wait_for()
+    account = page.locator("nav.navbar #account-menu")
+    if account.count():
+        account.click()
+        page.locator("nav .dropdown-menu.show").wait_for()
+    width = page.evaluate("window.innerWidth")
+    missing = []
+    # The portal's bar, and the admin's user tools (its side menu folds behind its own button).
+    items = page.locator(
+        "nav.navbar a, nav.navbar button:not(.navbar-toggler):not(#account-menu),"
+        " nav.navbar select, #user-tools a, #user-tools button"
+    )
+    for i in range(items.count()):
+        item = items.nth(i)
+        box = item.bounding_box()
+        name = (item.inner_text() or item.get_attribute("aria-label") or "").strip()
+        if not item.is_visible() or box is None or box["x"] < 0 or box["x"] + box["width"] > width:
+            missing.append(name or item.evaluate("e => e.outerHTML.slice(0, 80)"))
+    return missing
+
+
+def _visit_all(browser, base_url, who, user, urls) -> list[str]:  # noqa: F811
+    problems = []
+    for label, width in WIDTHS.items():
+        context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 800})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        if user is not None:
+            _sign_in(page, user)
+        for n, url in enumerate(urls, 1):
+            page.goto(url)
+            slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")[:40] or "home"
+            page.screenshot(path=SHOTS / f"{who}-{label}-{n:02d}-{slug}.png", full_page=True)
+            if overflow := _overflow(page):
+                problems.append(f"{who} at {width}px, {url}: {overflow}")
+            if user is not None and (missing := _nav_unreachable(page)):
+                problems.append(f"{who} at {width}px, {url}: navigation out of reach: {missing}")
+        context.close()
+    return problems
+
+
+def test_every_page_fits_a_laptop_and_a_phone_for_every_kind_of_user(
+    browser,  # noqa: F811
+    live_server,
+    cast,
+    portal_pages,
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    users = {
+        "anonymous": None,
+        "customer": None,
+        "viewer": cast.viewer,
+        "approver": cast.approver,
+        "initiator": cast.initiator,
+        "admin": cast.admin,
+        "auditor": cast.auditor,
+        "staff": cast.staff,
+    }
+    problems = []
+    for who, user in users.items():
+        problems += _visit_all(browser, live_server.url, who, user, portal_pages[who])
+    assert not problems, "\n".join(problems)
