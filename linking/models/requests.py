@@ -1,7 +1,7 @@
 """Link requests, their items (one per link type) and the refused attempts on them.
 
 A request moves only through `LinkRequest.TRANSITIONS`, and only in the services
-(`linking.services.requests`, under a row lock):
+(`linking.services.requests` and `.decisions`, under a row lock):
 
     draft ──submit──▶ pending_approval ──approve──▶ pending_consent ──customer accepts──▶ completed
       │                 │  │                           │  │

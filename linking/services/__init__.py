@@ -13,6 +13,12 @@ use because those modules import the helpers of this package.
 from importlib import import_module
 
 from linking.services.amend import link_amend_start, link_renew_start
+from linking.services.decisions import (
+    link_request_approve,
+    link_request_cancel,
+    link_request_expire,
+    link_request_reject,
+)
 from linking.services.expiry import (
     link_expire,
     link_expire_due,
@@ -33,12 +39,8 @@ from linking.services.reminders import (
     link_request_resend,
 )
 from linking.services.requests import (
-    link_request_approve,
-    link_request_cancel,
     link_request_create_draft,
     link_request_create_submitted,
-    link_request_expire,
-    link_request_reject,
     link_request_set_customer,
     link_request_set_details,
     link_request_set_scope,

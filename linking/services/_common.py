@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
@@ -23,6 +23,7 @@ from linking.models import (
 )
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit, publish_on_commit
+from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -263,3 +264,24 @@ def _customer_contact(link: Link) -> str:
 def _name(user: User) -> str:
     full = user.get_full_name()
     return f"{full} <{user.email}>" if full else user.email
+
+
+def _enter_consent(
+    req: LinkRequest, *, actor: User | None, reason: str, extra: Sequence[str] = ()
+) -> None:
+    # Only a submitted request waits for consent, and it has its customer (a constraint).
+    assert req.customer is not None
+    now = timezone.now()
+    req.consent_deadline = now + timedelta(days=req.consent_days)
+    req.consent_email = req.customer.contact_email
+    req.next_reminder_at = next_reminder(
+        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
+    )
+    _move(
+        req,
+        Status.PENDING_CONSENT,
+        actor=actor,
+        reason=reason,
+        extra=["consent_deadline", "consent_email", "next_reminder_at", *extra],
+    )
+    _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)

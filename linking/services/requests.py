@@ -1,9 +1,9 @@
-"""Drafts and the life of a request: submit, approve, reject, cancel, expire."""
+"""Drafts and their submission: the wizard's steps, the dry run, submit, and a request created
+whole (a batch row). The decisions on a submitted request are in `linking.services.decisions`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -25,21 +25,18 @@ from linking.models import (
 from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
     Status,
-    _holds,
+    _enter_consent,
     _initiator_refusal,
     _lock_request,
     _move,
-    _notify,
     _notify_all,
     _refuse_state,
     _require_initiator_role,
     _save,
     _set_items_open,
-    can_link,
 )
 from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
 from portal.errors import PortalError
-from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -78,33 +75,6 @@ def can_edit(req: LinkRequest, *, actor: User, perms: set[str] | None = None) ->
     if req.initiator_id != actor.pk:
         return PortalError("LNK-S002", reference=req.reference)
     return _initiator_refusal(actor, req.reseller, perms)
-
-
-def can_decide(
-    req: LinkRequest, *, actor: User, perms: set[str] | None = None, action: str = "decided"
-) -> PortalError | None:
-    """Whether `actor` may approve or reject `req` (None) or the refusal: a request waiting for
-    approval and not overdue (LNK-S001), an approver or admin (LNK-A002), never its initiator
-    (LNK-A001). The request page's decision form and `link_request_approve`/`_reject` ask it."""
-    if req.effective_status != Status.PENDING_APPROVAL:
-        return _refuse_state(req, action)
-    if not _holds(actor, req.reseller, "approve_requests", perms):
-        return PortalError("LNK-A002", reseller=req.reseller.name)
-    if req.initiator_id == actor.pk:
-        return PortalError("LNK-A001", reference=req.reference)
-    return None
-
-
-def can_cancel(
-    req: LinkRequest, *, actor: User, perms: set[str] | None = None
-) -> PortalError | None:
-    """Whether `actor` may cancel `req` (None) or the refusal: initiators and admins, a draft or
-    a request still open (not overdue). The request page's button and `link_request_cancel`."""
-    if refusal := _initiator_refusal(actor, req.reseller, perms):
-        return refusal
-    if req.effective_status not in (Status.DRAFT, *LinkRequest.OPEN_STATUSES):
-        return _refuse_state(req, "cancelled")
-    return None
 
 
 def _lock_draft(actor: User, request_id: int) -> LinkRequest:
@@ -327,27 +297,6 @@ def approval_reasons(*, actor: User, req: LinkRequest, items: list[ItemSpec]) ->
     return [gap] if gap else []
 
 
-def _enter_consent(
-    req: LinkRequest, *, actor: User | None, reason: str, extra: Sequence[str] = ()
-) -> None:
-    # Only a submitted request waits for consent, and it has its customer (a constraint).
-    assert req.customer is not None
-    now = timezone.now()
-    req.consent_deadline = now + timedelta(days=req.consent_days)
-    req.consent_email = req.customer.contact_email
-    req.next_reminder_at = next_reminder(
-        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
-    )
-    _move(
-        req,
-        Status.PENDING_CONSENT,
-        actor=actor,
-        reason=reason,
-        extra=["consent_deadline", "consent_email", "next_reminder_at", *extra],
-    )
-    _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)
-
-
 @transaction.atomic
 def link_request_submit(*, actor: User, request_id: int) -> LinkRequest:
     """Submit a draft: every check again, then approval or straight to the customer."""
@@ -456,89 +405,4 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
             reason="submitted; the approval policy sends it straight to the customer",
             extra=["submitted_at"],
         )
-    return req
-
-
-def _lock_pending_approval(actor: User, request_id: int, action: str) -> LinkRequest:
-    req = _lock_request(request_id)
-    if refusal := can_decide(req, actor=actor, action=action):
-        raise refusal
-    return req
-
-
-@transaction.atomic
-def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
-    """Approve a request waiting for approval; never the approver's own. Approvers, admins."""
-    req = _lock_pending_approval(actor, request_id, "approved")
-    items = list(req.items.all())
-    if refusal := can_link(req.reseller, link_types=[item.link_type for item in items]):
-        raise refusal
-    _, reasons = dry_run(
-        actor=req.initiator,
-        reseller=req.reseller,
-        account_id=req.account_id_input,
-        items=[ItemSpec.from_item(item) for item in items],
-        exclude_request_id=req.pk,
-        amends_link_id=req.amends_link_id,
-    )
-    if reasons:
-        raise ChecksFailed(reasons)
-    req.approver = actor
-    req.decision_reason = reason.strip()
-    _enter_consent(
-        req,
-        actor=actor,
-        reason=f"approved: {reason.strip() or 'no comment'}",
-        extra=["approver", "decision_reason"],
-    )
-    return req
-
-
-@transaction.atomic
-def link_request_reject(*, actor: User, request_id: int, reason: str) -> LinkRequest:
-    """Reject a request waiting for approval, with a reason. Approvers, admins."""
-    req = _lock_pending_approval(actor, request_id, "rejected")
-    if not reason.strip():
-        raise PortalError("LNK-A003")
-    req.approver = actor
-    req.decision_reason = reason.strip()
-    _move(
-        req,
-        Status.REJECTED,
-        actor=actor,
-        reason=f"rejected: {reason.strip()}",
-        extra=["approver", "decision_reason"],
-    )
-    _set_items_open(req, False, actor=actor, reason="rejected")
-    _notify(Notification.Kind.REQUEST_REJECTED, req.initiator.email, request=req)
-    return req
-
-
-@transaction.atomic
-def link_request_cancel(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
-    """Cancel a draft or pending request; its consent link dies at once. Initiators, admins."""
-    req = _lock_request(request_id)
-    if refusal := can_cancel(req, actor=actor):
-        raise refusal
-    req.consent_token_hash = ""
-    _move(
-        req,
-        Status.CANCELLED,
-        actor=actor,
-        reason=f"cancelled: {reason.strip() or 'no reason given'}",
-        extra=["consent_token_hash"],
-    )
-    _set_items_open(req, False, actor=actor, reason="cancelled")
-    return req
-
-
-@transaction.atomic
-def link_request_expire(*, request_id: int) -> LinkRequest | None:
-    """Expire one request whose deadline has passed, as the sweep does; a no-op otherwise."""
-    from linking.services.sweeps import link_request_expire_locked
-
-    req = _lock_request(request_id)
-    if not req.is_overdue:
-        return None
-    link_request_expire_locked([req], now=timezone.now())
     return req

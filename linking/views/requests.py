@@ -29,7 +29,8 @@ from linking.selectors.requests import (
     request_rows,
     request_timeline,
 )
-from linking.services.requests import approval_gap, can_cancel, can_decide, can_edit
+from linking.services.decisions import can_cancel, can_decide
+from linking.services.requests import approval_gap, can_edit
 from linking.views.common import list_page, message_error, posted, query_without_page
 from portal.errors import PortalError
 

@@ -9,6 +9,7 @@ from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_set_role
 from linking import services
 from linking.checks import ItemSpec
+from linking.checks.reasons import ChecksFailed
 from linking.consent.services import consent_resolve
 from linking.models import (
     ConsentRecord,
@@ -18,7 +19,6 @@ from linking.models import (
     Notification,
     RequestItem,
 )
-from linking.services import ChecksFailed
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, freeze, make_draft, read_only_delegation, submit
 
