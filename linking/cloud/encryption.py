@@ -12,6 +12,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import checks
+from django.views.decorators.debug import sensitive_variables
 
 from portal.errors import PortalError
 
@@ -29,11 +30,14 @@ def _current() -> MultiFernet:
         raise PortalError("LNK-N007") from None
 
 
+# Error reports show each frame's variables: never the plain text.
+@sensitive_variables()
 def encrypt(text: str) -> str:
     """The text encrypted with the first key (LNK-N007 without keys)."""
     return _current().encrypt(text.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     """The text back, with whichever key encrypted it (LNK-N008 when none of them did)."""
     try:
@@ -42,6 +46,7 @@ def decrypt(token: str) -> str:
         raise PortalError("LNK-N008") from None
 
 
+@sensitive_variables()
 def reencrypt(token: str) -> str:
     """The same text encrypted with the first key (LNK-N008 when no key reads it)."""
     try:

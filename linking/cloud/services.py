@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditEvent, Reseller, User
 from accounts.permissions import has_reseller_perm
@@ -53,6 +54,8 @@ def can_manage_connection(*, actor: User, reseller: Reseller) -> PortalError | N
     return PortalError("LNK-N009", reseller=reseller.name)
 
 
+# Error reports (the 500 e-mail to ADMINS) show each frame's variables: not these.
+@sensitive_variables()
 def _sealed(access_key: str, secret_key: str) -> str:
     return encryption.encrypt(json.dumps({"access_key": access_key, "secret_key": secret_key}))
 
@@ -61,7 +64,8 @@ def _opened(connection: CloudConnection) -> dict:
     return json.loads(encryption.decrypt(connection.credentials_encrypted))
 
 
-@transaction.atomic
+# Error reports show each frame's variables: not the keys (hence no @atomic around it).
+@sensitive_variables("access_key", "secret_key", "stored")
 def cloud_connection_save(
     *,
     actor: User | None,
@@ -82,58 +86,59 @@ def cloud_connection_save(
     without the pair and an audit event; the last test's result is cleared by a change."""
     if check_actor and (refusal := can_manage_connection(actor=actor, reseller=reseller)):
         raise refusal
-    connection = CloudConnection.objects.select_for_update().filter(reseller=reseller).first()
-    creating = connection is None
-    if access_key and not secret_key:
-        raise PortalError("LNK-N010")
-    if creating and not (access_key and secret_key):
-        raise PortalError("LNK-N010")
-    if connection is None:
-        connection = CloudConnection(reseller=reseller, revision=0)
-    values = {
-        "partner_domain_id": partner_domain_id,
-        "partner_account_name": partner_account_name,
-        "bss_endpoint": bss_endpoint,
-        "iam_endpoint": iam_endpoint,
-        "ecs_endpoint": ecs_endpoint,
-        "invitation_url": invitation_url,
-    }
-    changed = [name for name, value in values.items() if getattr(connection, name) != value]
-    if secret_key:
-        stored = None if creating else _stored_pair_or_none(connection)
-        access_key = access_key or (stored or {}).get("access_key", "")
-        if not access_key:  # a secret alone, for a pair that cannot be read any more
+    with transaction.atomic():
+        connection = CloudConnection.objects.select_for_update().filter(reseller=reseller).first()
+        creating = connection is None
+        if access_key and not secret_key:
             raise PortalError("LNK-N010")
-        if stored != {"access_key": access_key, "secret_key": secret_key}:
-            connection.credentials_encrypted = _sealed(access_key, secret_key)
-            connection.access_key_hint = access_key[-4:]
-            connection.credentials_set_at = timezone.now()
-            changed.append("credentials")
-    if not changed:
-        return connection  # nothing to change: no history row, no event, the test stands
-    for name, value in values.items():
-        setattr(connection, name, value)
-    connection.revision += 1
-    connection.updated_by = actor
-    connection.test_status = CloudConnection.TestStatus.UNTESTED
-    connection.test_revision = None
-    connection.test_requested_at = connection.tested_at = None
-    connection.test_code = connection.test_message = connection.test_hint = ""
-    parts = ", ".join(PART_NAMES[name] for name in changed)
-    summary = f"{'created' if creating else 'changed'}: {parts}"
-    connection._history_user = actor
-    connection._change_reason = reason or f"cloud connection {summary}"
-    connection.save()
-    AuditEvent.objects.create(
-        actor=actor,
-        action=AuditEvent.Action.CLOUD_CONNECTION_CHANGED,
-        content_type=ContentType.objects.get_for_model(CloudConnection),
-        object_id=str(connection.pk),
-        object_repr=str(connection)[:200],
-        reseller=reseller,
-        reason=summary,
-    )
-    return connection
+        if creating and not (access_key and secret_key):
+            raise PortalError("LNK-N010")
+        if connection is None:
+            connection = CloudConnection(reseller=reseller, revision=0)
+        values = {
+            "partner_domain_id": partner_domain_id,
+            "partner_account_name": partner_account_name,
+            "bss_endpoint": bss_endpoint,
+            "iam_endpoint": iam_endpoint,
+            "ecs_endpoint": ecs_endpoint,
+            "invitation_url": invitation_url,
+        }
+        changed = [name for name, value in values.items() if getattr(connection, name) != value]
+        if secret_key:
+            stored = None if creating else _stored_pair_or_none(connection)
+            access_key = access_key or (stored or {}).get("access_key", "")
+            if not access_key:  # a secret alone, for a pair that cannot be read any more
+                raise PortalError("LNK-N010")
+            if stored != {"access_key": access_key, "secret_key": secret_key}:
+                connection.credentials_encrypted = _sealed(access_key, secret_key)
+                connection.access_key_hint = access_key[-4:]
+                connection.credentials_set_at = timezone.now()
+                changed.append("credentials")
+        if not changed:
+            return connection  # nothing to change: no history row, no event, the test stands
+        for name, value in values.items():
+            setattr(connection, name, value)
+        connection.revision += 1
+        connection.updated_by = actor
+        connection.test_status = CloudConnection.TestStatus.UNTESTED
+        connection.test_revision = None
+        connection.test_requested_at = connection.tested_at = None
+        connection.test_code = connection.test_message = connection.test_hint = ""
+        parts = ", ".join(PART_NAMES[name] for name in changed)
+        summary = f"{'created' if creating else 'changed'}: {parts}"
+        connection._history_user = actor
+        connection._change_reason = reason or f"cloud connection {summary}"
+        connection.save()
+        AuditEvent.objects.create(
+            actor=actor,
+            action=AuditEvent.Action.CLOUD_CONNECTION_CHANGED,
+            content_type=ContentType.objects.get_for_model(CloudConnection),
+            object_id=str(connection.pk),
+            object_repr=str(connection)[:200],
+            reseller=reseller,
+            reason=summary,
+        )
+        return connection
 
 
 def _stored_pair_or_none(connection: CloudConnection) -> dict | None:
@@ -144,6 +149,7 @@ def _stored_pair_or_none(connection: CloudConnection) -> dict | None:
         return None
 
 
+@sensitive_variables("pair")
 def cloud_connection_settings(connection: CloudConnection) -> ConnectionSettings:
     """The provider settings of a connection, its pair decrypted (in memory only)."""
     pair = _opened(connection)

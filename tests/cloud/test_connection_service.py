@@ -143,3 +143,28 @@ def test_the_deploy_check_wants_keys_and_every_check_wants_fernet_keys(settings)
     assert [m.id for m in encryption.check_encryption_keys_set()] == ["portal.E101"]
     settings.PORTAL_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), "nope"]
     assert [m.id for m in encryption.check_encryption_keys_valid()] == ["portal.E102"]
+
+
+def test_an_error_report_does_not_show_the_keys(cast, rf, settings):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    # A failure deep inside the save, while the keys are variables of its frames. The test's
+    # own frame holds no key (as a view's frame holds only its form), so what the report
+    # shows comes from the service's frames.
+    settings.PORTAL_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    try:
+        services.cloud_connection_save(
+            actor=cast.admin,
+            reseller=cast.reseller,
+            partner_domain_id="0" * 32,
+            partner_account_name="northwind-partner",
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+            **services.default_endpoints(),
+        )
+    except PortalError:
+        report = ExceptionReporter(rf.post("/"), *sys.exc_info()).get_traceback_html()
+    assert "cloud_connection_save" in report and "LNK-N007" in report
+    assert SECRET_KEY not in report and ACCESS_KEY not in report
