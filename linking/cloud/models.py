@@ -9,11 +9,18 @@ so it is kept beside the connection without history.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Reseller
+
+# A test still without a result after this long was lost (a broker outage, a dead worker): the
+# page says so, and the button asks again. Above the task's hard time limit.
+TEST_OVERDUE = timedelta(minutes=2)
 
 # Fields of the connection that are not history: the encrypted pair, and the last test.
 UNTRACKED_FIELDS = [
@@ -89,6 +96,14 @@ class CloudConnection(models.Model):
 
     def __str__(self) -> str:
         return f"Cloud connection of {self.reseller}"
+
+    @property
+    def test_overdue(self) -> bool:
+        return (
+            self.test_status == self.TestStatus.TESTING
+            and self.test_requested_at is not None
+            and timezone.now() - self.test_requested_at > TEST_OVERDUE
+        )
 
     @property
     def endpoints(self) -> dict[str, str]:

@@ -142,6 +142,16 @@ def test_the_test_button_queues_the_task_and_the_page_polls(
     assert 'data-status="testing"' in client.get(STATUS).content.decode()
 
 
+def test_a_test_without_a_result_for_long_says_so(client, cast):
+    save_connection(cast)
+    login(client, cast.admin)
+    client.post(TEST)
+    assert "connection-test-overdue" not in client.get(STATUS).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(minutes=3), tick=False):
+        login(client, cast.admin)
+        assert "connection-test-overdue" in client.get(STATUS).content.decode()
+
+
 def test_the_test_button_without_a_connection_says_lnk_n006(client, cast):
     login(client, cast.admin)
     response = client.post(TEST, follow=True)
