@@ -1112,3 +1112,7 @@ class Preset(models.Model):
     @property
     def link_types(self) -> list[str]:
         return [item.get("link_type", "") for item in self.items or []]
+
+
+# The cloud connection lives in its own module; importing it registers it in this app.
+from linking.cloud.models import CloudConnection  # noqa: E402,F401

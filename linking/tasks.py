@@ -107,3 +107,7 @@ def batch_run_task(batch_id: int) -> str:
     if batch is None:
         return "skipped"
     return f"{batch.created_count} created, {batch.failed_count} failed"
+
+
+# Registered with the worker through this module (Celery discovers `linking.tasks`).
+from linking.cloud.tasks import cloud_connection_test_task  # noqa: E402,F401

@@ -379,6 +379,17 @@ PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 PORTAL_BATCH_MAX_BYTES = env_int("PORTAL_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
 
+# --- Cloud connections -----------------------------------------------------------------------
+# Fernet keys (url-safe base64 of 32 bytes, comma-separated) that encrypt the stored access keys
+# of the resellers' cloud connections: the first key encrypts, every key decrypts, so a new key
+# goes first and an old one is removed after `manage.py reencrypt_secrets`. Production has no
+# default: without keys no connection can be saved (LNK-N007) and `check --deploy` fails.
+PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS", [])
+if not PORTAL_ENCRYPTION_KEYS and DEBUG:
+    PORTAL_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE="]  # development only
+# The sandbox cloud of `make run`; in development a new connection's endpoints default to it.
+SANDBOX_URL = env_str("SANDBOX_URL", "").rstrip("/")
+
 # Consent, withdrawal and receipt links carry a token in their path: every record of every
 # logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.
 LOGGING_CONFIG = "portal.logconfig.configure"

@@ -11,6 +11,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
 from linking.services import directory
+from tests.cloud.connection_setup import save_connection
 from tests.conftest import consent_token_for, make_draft, submit
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ def world(cast, django_capture_on_commit_callbacks):
         name="Billing only",
         items=[ItemSpec(link_type="billing")],
     )
+    save_connection(cast)
     return cast
 
 

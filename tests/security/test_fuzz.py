@@ -32,6 +32,7 @@ from accounts.audit_trail import trail_sources
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
+from linking.cloud.forms import CloudConnectionForm
 from linking.consent_forms import ConsentForm
 from linking.models import ConsentRecord, Link
 from linking.withdrawal_views import WithdrawForm
@@ -75,7 +76,9 @@ def world(cast) -> World:
 # --- every form of the project ----------------------------------------------------------------
 
 APPS = ("accounts", "linking", "portal")
-NOT_IMPORTED = ("migrations", "management", "wsgi", "asgi", "settings", "settings_test")
+# The sandbox cloud is a process of its own with its own settings (its pages are tried over HTTP
+# in tests/cloud), not part of the portal.
+NOT_IMPORTED = ("migrations", "management", "wsgi", "asgi", "settings", "settings_test", "sandbox")
 
 
 def project_forms() -> dict[str, type]:
@@ -145,6 +148,7 @@ FORM_BUILDERS = {
     "linking.preset_forms.ApplyPresetForm": lambda w, d: preset_forms.ApplyPresetForm(
         d, presets=[w.a.preset]
     ),
+    "linking.cloud.forms.CloudConnectionForm": lambda w, d: CloudConnectionForm(d, has_keys=True),
     # The user admin's form, on a member (who holds a role group the form must keep).
     "accounts.admin.PortalUserChangeForm": lambda w, d: PortalUserChangeForm(
         d, instance=w.a.reseller.memberships.select_related("user").first().user

@@ -14,6 +14,7 @@ from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 from accounts.services import membership_add
 from linking import services
 from linking.checks import ItemSpec
+from linking.cloud.services import cloud_connection_save, default_endpoints
 from linking.consent_views import receipt_sign
 from linking.models import Batch, CustomerAccount, DirectoryImport, Link, LinkRequest, Preset
 from linking.services import directory
@@ -130,6 +131,16 @@ def build_side(
     side.membership = Membership.objects.get(reseller=reseller, user=viewer)
     side.preset = services.preset_create(
         actor=admin, reseller=reseller, name=f"{name} read-only", items=[READ_ONLY]
+    )
+    # Every registered model has a row for the admin matrix: the connection, without a test.
+    cloud_connection_save(
+        actor=admin,
+        reseller=reseller,
+        partner_domain_id=f"{reseller.pk:032x}",
+        partner_account_name=f"{name}-partner",
+        access_key=f"AKWORLD{reseller.pk:013d}",
+        secret_key=f"SecretOfTheWorld{reseller.pk:024d}",
+        **default_endpoints(),
     )
     side.batch = services.batch_upload(
         actor=initiator,

@@ -18,6 +18,9 @@ from accounts.models import Membership, Reseller, Role, Site, User
 from accounts.services import membership_add, reseller_create
 from linking import services
 from linking.checks import ItemSpec
+from linking.cloud import demo as cloud_demo
+from linking.cloud.models import CloudConnection
+from linking.cloud.services import cloud_connection_save
 from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
@@ -159,6 +162,7 @@ class Command(BaseCommand):
         customers = self._customers()
         self._requests(resellers, users, customers)
         self._presets(resellers, users)
+        self._cloud_connections()
         self._summary(users)
 
     # --- catalogs ------------------------------------------------------------------------
@@ -519,6 +523,31 @@ class Command(BaseCommand):
                 self.created += 1
 
     # --- output --------------------------------------------------------------------------
+
+    # --- cloud connections: both demo resellers reach the sandbox cloud ------------------
+
+    def _cloud_connections(self) -> None:
+        # The same fixed keys the sandbox's `seed-demo` gives the demo partner accounts.
+        url = settings.SANDBOX_URL or cloud_demo.SANDBOX_URL
+        for partner in cloud_demo.PARTNERS:
+            reseller = Reseller.objects.get(partner_id=partner.partner_id)
+            if CloudConnection.objects.filter(reseller=reseller).exists():
+                continue
+            cloud_connection_save(
+                actor=None,
+                reseller=reseller,
+                partner_domain_id=partner.domain_id,
+                partner_account_name=partner.name,
+                access_key=partner.access_key,
+                secret_key=partner.secret_key,
+                bss_endpoint=url,
+                iam_endpoint=url,
+                ecs_endpoint=url,
+                invitation_url=cloud_demo.invitation_url(url, partner),
+                check_actor=False,
+                reason="demo data",
+            )
+            self.created += 1
 
     def _summary(self, users: dict[str, User]) -> None:
         out = self.stdout
