@@ -62,10 +62,8 @@ class RequestFilterForm(forms.Form):
 
     def valid_data(self) -> dict:
         """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
-        self.is_valid()
-        return {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        }
+        errors = self.errors  # validates every field: a bad one must not hide the good ones
+        return {name: self.cleaned_data.get(name) for name in self.fields if name not in errors}
 
     def filters(self) -> RequestFilters:
         """The selector's filters for this query string: the list page's and its export's."""
