@@ -7,10 +7,11 @@ from django.core import mail
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from linking import services, tasks
+from linking import tasks
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest, Notification
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import make_draft, submit
+from tests.journeys import accepted
 
 Status = LinkRequest.Status
 
@@ -21,14 +22,6 @@ def capture(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=False)
 
     return run
-
-
-def accepted_request(cast, capture, customer=None) -> LinkRequest:
-    with capture():
-        req = submit(cast, make_draft(cast, customer=customer))
-        item = req.items.get()
-        services.consent_decide(token=consent_token_for(req), decisions={item.pk: (True, "")})
-    return req
 
 
 def test_expire_sweep_expires_overdue_requests_only(cast, capture):
@@ -64,7 +57,8 @@ def test_expire_sweep_with_nothing_overdue_does_nothing(cast, capture):
 
 
 def test_activate_sweep_activates_links_still_waiting(cast, capture):
-    accepted_request(cast, capture)
+    with capture():
+        accepted(cast)
     link = Link.objects.get()
     assert link.status == Link.Status.ACTIVATING
     with capture():
@@ -76,7 +70,8 @@ def test_activate_sweep_activates_links_still_waiting(cast, capture):
 
 
 def test_activate_task_activates_its_link(cast, capture):
-    accepted_request(cast, capture)
+    with capture():
+        accepted(cast)
     link = Link.objects.get()
     with capture():
         tasks.link_activate_task(link.pk)
@@ -92,10 +87,7 @@ def test_activate_task_activates_its_link(cast, capture):
 )
 @pytest.mark.django_db(transaction=True)
 def test_activate_task_retries_when_the_link_stays_locked_for_a_moment(cast):
-    req = submit(cast, make_draft(cast))
-    services.consent_decide(
-        token=consent_token_for(req), decisions={req.items.get().pk: (True, "")}
-    )
+    accepted(cast)
     link = Link.objects.get()
     holding, release = threading.Event(), threading.Event()
 
