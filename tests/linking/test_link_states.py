@@ -15,7 +15,8 @@ from linking.models import Link
 from linking.services._common import _move_link
 from portal.errors import PortalError
 from tests.conftest import login
-from tests.linking.test_revocation import BILLING, active_link
+from tests.journeys import active_link
+from tests.linking.test_revocation import BILLING
 
 Status = Link.Status
 

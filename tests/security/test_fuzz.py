@@ -8,11 +8,9 @@ Never a 500 (the test client re-raises a view's exception), and a refused input 
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 import time
 from collections import Counter
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -56,7 +54,7 @@ def _timed(target: str, run) -> None:
 
 
 def _report() -> None:
-    var = Path(os.environ.get("PORTAL_VAR_DIR") or settings.VAR_DIR)
+    var = settings.VAR_DIR
     var.mkdir(parents=True, exist_ok=True)
     lines = [
         f"{target}: {n} examples, {SECONDS[target]:.1f} s"
