@@ -58,9 +58,10 @@ run: export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 run: install var-dirs
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m linking.cloud.sandbox seed-demo
 	@echo
 	@echo "  Partner portal: http://127.0.0.1:$(PORT)/"
-	@echo "  Sandbox cloud console: http://127.0.0.1:$(SANDBOX_PORT)/console/"
+	@echo "  Sandbox cloud console: http://127.0.0.1:$(SANDBOX_PORT)/console/ (logins above)"
 	@echo "  Web server, Celery worker, Celery beat and the sandbox cloud start now; Ctrl-C stops all."
 	@echo
 	exec $(BIN)/honcho -f Procfile start

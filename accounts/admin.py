@@ -85,11 +85,26 @@ class ReadOnlyObjectPermissionsMixin(ReinforcedGuardedModelAdminMixin):
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 
 
+class _GroupChoiceField(forms.ModelMultipleChoiceField):
+    """Ids no database row can have are refused as invalid choices: SQLite raises
+    OverflowError (a server error) for an integer beyond 64 bits instead of finding nothing."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and len(pk) > 18:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class PortalUserChangeForm(UserChangeForm):
     """The user admin's groups offer the platform's own groups (auditors) only: a reseller's
     role groups follow the memberships and are kept as they are on every save."""
 
-    groups = forms.ModelMultipleChoiceField(
+    groups = _GroupChoiceField(
         queryset=Group.objects.filter(reseller_role__isnull=True),
         required=False,
         widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),

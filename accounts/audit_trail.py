@@ -350,6 +350,9 @@ def _event_changes(event: AuditEvent) -> list[dict]:
                 "new": name if joined else None,
             }
         ]
+    if event.action == Action.CLOUD_CONNECTION_CHANGED:
+        # Which parts changed is all there is: the access key pair is never written down.
+        return [{"field": "cloud connection", "old": None, "new": event.reason}]
     granted = event.action == Action.PERMISSION_GRANTED
     perm = event.permission
     return [

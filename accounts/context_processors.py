@@ -1,4 +1,4 @@
-from accounts.middleware import get_membership, get_memberships
+from accounts.current import get_membership, get_memberships
 
 
 def reseller(request):

@@ -245,6 +245,9 @@ class AuditEvent(models.Model):
         PERMISSION_REMOVED = "permission_removed", "Object permission removed"
         GROUP_JOINED = "group_joined", "Added to a role group"
         GROUP_LEFT = "group_left", "Removed from a role group"
+        # The reseller's cloud connection: its history row never holds the access key pair,
+        # so the event records who changed which parts of it.
+        CLOUD_CONNECTION_CHANGED = "cloud_connection_changed", "Cloud connection changed"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -313,6 +316,7 @@ class AuditEvent(models.Model):
                         "permission_removed",
                         "group_joined",
                         "group_left",
+                        "cloud_connection_changed",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -335,5 +339,7 @@ class AuditEvent(models.Model):
         """One line saying what changed, from the snapshots (no query)."""
         if self.action in (self.Action.GROUP_JOINED, self.Action.GROUP_LEFT):
             return f"{self.object_repr} in group {self.group_name}"
+        if self.action == self.Action.CLOUD_CONNECTION_CHANGED:
+            return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""
         return f"{self.permission} for group {self.group_name}{on}"

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
-from accounts.middleware import get_membership
+from accounts.current import get_membership
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 
 

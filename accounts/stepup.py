@@ -78,6 +78,10 @@ def confirm_password(request: HttpRequest, password: str) -> PortalError | None:
 
 def _keep_post(request: HttpRequest, *, back_to: str, doing: str) -> str | None:
     """Keep the refused POST's fields in the session; the token that names them, or None."""
+    # A form whose view marks fields sensitive (a secret key) is never kept: the session
+    # table would hold the secret. The person fills the form in again after the password.
+    if getattr(request, "sensitive_post_parameters", None):
+        return None
     fields = [[name, values] for name, values in request.POST.lists() if name not in _NOT_KEPT]
     if sum(len(name) + sum(len(v) for v in values) for name, values in fields) > MAX_KEPT_CHARS:
         return None
@@ -152,9 +156,12 @@ def step_up_response(
             return None
         return step_up_redirect(request, back_to)
     if PASSWORD_FIELD in request.POST:
-        # Kept out of error reports like any password field. The attribute Django's
-        # `sensitive_post_parameters` decorator sets, which the request's stub does not declare.
-        request.sensitive_post_parameters = [PASSWORD_FIELD]  # type: ignore[attr-defined]
+        # Kept out of error reports like any password field, beside the view's own. The attribute
+        # Django's `sensitive_post_parameters` decorator sets, which the request's stub does not
+        # declare.
+        marked = getattr(request, "sensitive_post_parameters", None) or []
+        if marked != "__ALL__":
+            request.sensitive_post_parameters = [*marked, PASSWORD_FIELD]  # type: ignore[attr-defined]
         if password_is_fresh(request):
             return None
         from accounts.forms import StepUpForm

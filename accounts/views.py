@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
+from accounts.current import SESSION_KEY, get_memberships
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
-from accounts.middleware import SESSION_KEY, get_memberships
 from accounts.models import Membership, Role
 from accounts.permissions import ResellerRequest, access_membership, reseller_required
 from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response

@@ -236,3 +236,7 @@ class PresetAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_filter = ["reseller"]
     list_select_related = ["reseller", "created_by"]
     search_fields = ["name", "description", "reseller__partner_id", "reseller__name"]
+
+
+# The cloud connections register their admin in their own module.
+import linking.cloud.admin  # noqa: E402,F401

@@ -50,10 +50,8 @@ class FilterForm(forms.Form):
 
     def valid_data(self) -> dict[str, Any]:
         """The fields that parsed; the invalid ones are ignored (and shown as errors)."""
-        self.is_valid()
-        return {
-            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
-        }
+        errors = self.errors  # validates every field: a bad one must not hide the good ones
+        return {name: self.cleaned_data.get(name) for name in self.fields if name not in errors}
 
 
 class RequestFilterForm(FilterForm):

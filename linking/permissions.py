@@ -98,7 +98,7 @@ class LiveLinkObjectPermissionBackend(ObjectPermissionBackend):
     customer accounts: `user.has_perm(perm, account)` never says yes for a lapsed link."""
 
     def has_perm(self, user_obj, perm, obj=None) -> bool:
-        if isinstance(obj, CustomerAccount) and getattr(user_obj, "is_authenticated", False):
+        if isinstance(obj, CustomerAccount) and user_obj.is_authenticated:
             return customer_has_perm(user_obj, perm, obj)
         return super().has_perm(user_obj, perm, obj)
 

@@ -64,7 +64,6 @@ def chosen_specs(form: PresetForm, scope: ScopeForm) -> list[ItemSpec] | None:
     The scope fields of types not chosen are ignored, whatever they hold.
     """
     chosen = list(form.cleaned_data.get("link_types") or [])
-    scope.is_valid()
     if any(name.split("-", 1)[0] in chosen for name in scope.errors):
         return None
     scopes = scope.scopes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 
 from celery import shared_task
+from django.db import OperationalError
 
 from linking import services
 from linking.batches.services import batch_run
@@ -40,8 +41,19 @@ def notification_sweep_task() -> int:
     return publish_many_now(notification_deliver_task, [(pk,) for pk in ids])
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=30)
-def link_activate_task(self, link_id: int) -> None:
+# link_activate locks the link and rewrites the customer's guardian rows: a deadlock with another
+# activation or revocation of the same customer, a lock wait cut short or a dropped database
+# connection fails one run, and the same run a moment later succeeds (30 s doubling with jitter,
+# at most 600 s). Any other error would fail again the same way; the beat sweep picks up what
+# is still waiting.
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def link_activate_task(link_id: int) -> None:
     """Activate a link: apply its guardian grants and mark it active."""
     services.link_activate(link_id=link_id)
 
@@ -115,3 +127,7 @@ def batch_run_task(batch_id: int) -> str:
     if batch is None:
         return "skipped"
     return f"{batch.created_count} created, {batch.failed_count} failed"
+
+
+# Registered with the worker through this module (Celery discovers `linking.tasks`).
+from linking.cloud.tasks import cloud_connection_test_task  # noqa: E402,F401

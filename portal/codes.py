@@ -517,6 +517,45 @@ _ENTRIES = [
         "Nothing was changed; the portal tries again later. If it keeps happening, tell "
         "platform support the error code, the time and the request id.",
     ),
+    Code(
+        "LNK-N006",
+        CONNECTION,
+        "No cloud connection yet",
+        "{reseller} has no cloud connection yet.",
+        "An admin of your reseller enters the partner account and its access key on the Cloud "
+        "connection page.",
+    ),
+    Code(
+        "LNK-N007",
+        CONNECTION,
+        "Encryption keys missing",
+        "The portal has no usable encryption keys for stored access keys.",
+        "Tell platform staff: PORTAL_ENCRYPTION_KEYS is empty or holds a key that is not a "
+        "Fernet key.",
+    ),
+    Code(
+        "LNK-N008",
+        CONNECTION,
+        "Stored access key unreadable",
+        "The stored access key of the cloud connection cannot be decrypted with the portal's "
+        "encryption keys.",
+        "Enter the access key and its secret key again on the Cloud connection page, or ask "
+        "platform staff to put the key that encrypted it back into PORTAL_ENCRYPTION_KEYS.",
+    ),
+    Code(
+        "LNK-N009",
+        CONNECTION,
+        "Admin role needed",
+        "Only admins of {reseller} can change or test its cloud connection.",
+        "Ask an admin of your reseller.",
+    ),
+    Code(
+        "LNK-N010",
+        CONNECTION,
+        "Access key incomplete",
+        "An access key is entered together with its secret key.",
+        "Enter both parts of the new access key, or leave both empty to keep the stored one.",
+    ),
     # --- propagation: what the customer did in the cloud, not visible yet --------------------
     Code(
         "LNK-G001",

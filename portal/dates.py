@@ -16,7 +16,9 @@ from functools import cache
 
 from django.utils import dateformat
 from django.utils.formats import get_format
-from django.utils.timezone import template_localtime
+
+# Django's own helper of the template engine, missing from its stubs.
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 _FIELDS: dict[str, Callable[[datetime], str]] = {
     "Y": lambda d: f"{d.year:04d}",
@@ -26,7 +28,7 @@ _FIELDS: dict[str, Callable[[datetime], str]] = {
     "i": lambda d: f"{d.minute:02d}",
     "s": lambda d: f"{d.second:02d}",
     # As Django's "T": the zone's name, "" for a naive value.
-    "T": lambda d: str(d.tzinfo.tzname(d)) if getattr(d, "tzinfo", None) else "",
+    "T": lambda d: str(d.tzinfo.tzname(d)) if d.tzinfo is not None else "",
 }
 
 

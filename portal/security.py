@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or behind the portal's proxy the address it appended."""
     raw = request.META.get("REMOTE_ADDR") or ""
-    if getattr(settings, "PORTAL_BEHIND_PROXY", False):
+    if settings.PORTAL_BEHIND_PROXY:
         # Only the last entry is trustworthy: the proxy appends the address that connected to it;
         # anything to its left was sent by the client and may be forged.
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]

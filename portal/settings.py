@@ -3,7 +3,6 @@
 Every value has a safe development default except the secret key, which production must provide.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from portal.env import behind_proxy, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -70,7 +69,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "accounts.middleware.CurrentResellerMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -180,7 +178,8 @@ STORAGES = {
 # --- E-mail ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Partner Portal <no-reply@portal.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+_SMTP_HOST = env_str("EMAIL_HOST")
+EMAIL_HOST = _SMTP_HOST or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
@@ -191,7 +190,7 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "portal.mail.DirectoryEmailBackend"
-    if DEBUG and "EMAIL_HOST" not in os.environ
+    if DEBUG and not _SMTP_HOST
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
@@ -287,8 +286,7 @@ X_FRAME_OPTIONS = "DENY"
 # the proxy appended); the lockout and the rate limits count by it.
 PORTAL_BEHIND_PROXY = behind_proxy()
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -378,6 +376,17 @@ PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 # Uploaded tables (batch linking, directory import): larger files are refused before parsing.
 PORTAL_BATCH_MAX_BYTES = env_int("PORTAL_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
+
+# --- Cloud connections -----------------------------------------------------------------------
+# Fernet keys (url-safe base64 of 32 bytes, comma-separated) that encrypt the stored access keys
+# of the resellers' cloud connections: the first key encrypts, every key decrypts, so a new key
+# goes first and an old one is removed after `manage.py reencrypt_secrets`. Production has no
+# default: without keys no connection can be saved (LNK-N007) and `check --deploy` fails.
+PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS", [])
+if not PORTAL_ENCRYPTION_KEYS and DEBUG:
+    PORTAL_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE="]  # development only
+# The sandbox cloud of `make run`; in development a new connection's endpoints default to it.
+SANDBOX_URL = env_str("SANDBOX_URL", "").rstrip("/")
 
 # Consent, withdrawal and receipt links carry a token in their path: every record of every
 # logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.

@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
+# In the environment, so the worker processes the tests start decrypt what the tests stored.
+os.environ.setdefault(
+    "PORTAL_ENCRYPTION_KEYS",
+    "dGVzdC1zdWl0ZS1vbmx5LWVuY3J5cHRpb24ta2V5ISE=",  # test key only
+)
 
 from portal.settings import *  # noqa: F403
 from portal.settings import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR

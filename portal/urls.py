@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include(("linking.urls", "linking"), namespace="linking")),
     path("consent/", include(("linking.consent.urls", "consent"), namespace="consent")),
     path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
+    path("cloud/connection/", include(("linking.cloud.urls", "cloud"), namespace="cloud")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Reseller, Role, User
 from accounts.services import membership_add, reseller_create
-from linking import services
+from linking import journeys, services
 from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Region, Service
 from tests.factories import CustomerFactory, RegionFactory, ServiceFactory, UserFactory
@@ -154,28 +154,14 @@ def read_only_delegation(cast: Cast) -> ItemSpec:
 
 def make_draft(cast: Cast, *, customer=None, specs=None, actor=None, ticket="INC-1001"):
     """A complete draft built through the wizard's services."""
-    actor = actor or cast.initiator
-    customer = customer or cast.customer
-    specs = specs or [read_only_delegation(cast)]
-    req = services.link_request_create_draft(actor=actor, reseller=cast.reseller)
-    services.link_request_set_types(
-        actor=actor, request_id=req.pk, link_types=[s.link_type for s in specs]
+    return journeys.draft(
+        actor=actor or cast.initiator,
+        reseller=cast.reseller,
+        customer=customer or cast.customer,
+        specs=specs or [read_only_delegation(cast)],
+        ticket=ticket,
+        note="As agreed on the phone.",
     )
-    services.link_request_set_customer(
-        actor=actor, request_id=req.pk, account_id=customer.account_id
-    )
-    services.link_request_set_scope(
-        actor=actor, request_id=req.pk, scopes={s.link_type: s for s in specs}
-    )
-    services.link_request_set_details(
-        actor=actor,
-        request_id=req.pk,
-        ticket_reference=ticket,
-        note_to_customer="As agreed on the phone.",
-        consent_days=7,
-    )
-    req.refresh_from_db()
-    return req
 
 
 def freeze(customer) -> None:

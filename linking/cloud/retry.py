@@ -24,7 +24,8 @@ def ensure_outside_transaction() -> None:
     a test that opens a transaction around a cloud call is still refused.
     """
     for conn in connections.all(initialized_only=True):
-        if conn.atomic_blocks and not conn.atomic_blocks[-1]._from_testcase:
+        # `_from_testcase` is how Django itself tells the test case's block (atomic(durable=True)).
+        if conn.atomic_blocks and not conn.atomic_blocks[-1]._from_testcase:  # type: ignore[attr-defined]
             raise CloudCallInTransaction(
                 "A cloud call was made inside a database transaction "
                 f"(database {conn.alias!r}); call the cloud before or after it, from a task."

@@ -21,12 +21,17 @@ from linking.models.outbox import Notification
 from linking.models.presets import Preset
 from linking.models.requests import LinkRequest, Refusal, RequestItem
 
+# isort: split
+# The cloud connection lives in its own module; importing it registers it in this app.
+from linking.cloud.models import CloudConnection
+
 __all__ = [
     "ACCOUNT_ID_RE",
     "BATCH_KEY_MAX",
     "AccessLevel",
     "Batch",
     "BatchRow",
+    "CloudConnection",
     "ConsentRecord",
     "CustomerAccount",
     "CustomerAccountGroupObjectPermission",

@@ -31,7 +31,7 @@ _REMINDED = (Link.Status.ACTIVE, Link.Status.SUSPENDED)
 
 
 def _batch() -> int:
-    return getattr(settings, "PORTAL_SWEEP_BATCH", 500)
+    return settings.PORTAL_SWEEP_BATCH
 
 
 def _human_date(moment: datetime) -> str:

@@ -30,7 +30,7 @@ def refusal_record(
                 action=action,
                 attempt=attempt,
                 code=reason.code,
-                stage=getattr(reason, "stage", "") or "",
+                stage=reason.stage,
                 message=reason.message,
             )
             for reason in reasons

@@ -77,7 +77,7 @@ def _remaining_reminders(req: LinkRequest, *, now: datetime) -> int:
 def link_request_ids_due_customer_reminder(*, now: datetime | None = None) -> list[int]:
     """Requests waiting for the customer whose next reminder is due (by the index)."""
     now = now or timezone.now()
-    limit = getattr(settings, "PORTAL_SWEEP_BATCH", 500)
+    limit = settings.PORTAL_SWEEP_BATCH
     return list(
         LinkRequest.objects.filter(
             status=Status.PENDING_CONSENT, next_reminder_at__lte=now, consent_deadline__gt=now
@@ -134,7 +134,7 @@ def _approval_reminder_due_at(req_changed_at: datetime, hours: int, sent: int) -
 def link_request_ids_due_approver_reminder(*, now: datetime | None = None) -> list[int]:
     """Requests waiting for approval longer than their reseller's reminder interval allows."""
     now = now or timezone.now()
-    limit = getattr(settings, "PORTAL_SWEEP_BATCH", 500)
+    limit = settings.PORTAL_SWEEP_BATCH
     # The index on (status, approval_deadline) narrows to open approvals, which expire within
     # 30 days; the per-reseller interval is applied here, not in SQL, to stay portable.
     rows = (

@@ -41,7 +41,7 @@ AUTOMATIC_TRIGGERS = (Trigger.ACTIVATION, Trigger.RETRY, Trigger.RESUME, Trigger
 
 def verify_attempts() -> int:
     """How many automatic runs in a row may fail before the link is marked failing."""
-    return int(getattr(settings, "PORTAL_VERIFY_ATTEMPTS", 5))
+    return settings.PORTAL_VERIFY_ATTEMPTS
 
 
 def verify_retry_delay(attempt: int) -> int:

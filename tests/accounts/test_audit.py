@@ -12,8 +12,9 @@ from accounts.append_only import TRIGGER, append_only_models, tables_with_trigge
 from accounts.models import AuditEvent, Membership, ResellerRoleGroup, Role, User
 from accounts.services import membership_remove, membership_set_role
 from linking import services
-from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest
-from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from linking.models import ConsentRecord, CustomerAccount, Link
+from tests.conftest import read_only_delegation
+from tests.journeys import active_link
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +30,7 @@ def active_delegation(cast, django_capture_on_commit_callbacks, days=30) -> Link
     spec = read_only_delegation(cast)
     spec.duration_days = days
     with django_capture_on_commit_callbacks(execute=False):
-        req = submit(cast, make_draft(cast, specs=[spec]))
-        req.refresh_from_db()
-        if req.status == LinkRequest.Status.PENDING_APPROVAL:
-            req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-        services.consent_decide(
-            token=consent_token_for(req),
-            decisions={item.pk: (True, "") for item in req.items.all()},
-            confirm_account_id=cast.customer.account_id,
-        )
-        link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
-        return services.link_activate(link_id=link.pk)
+        return active_link(cast, [spec])
 
 
 def grant_events(cast, action=None):

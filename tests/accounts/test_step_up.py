@@ -15,7 +15,7 @@ from accounts.models import Membership, Role
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
 from tests.conftest import PASSWORD, make_draft, submit
-from tests.linking.test_revocation import active_link
+from tests.journeys import active_link
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.middleware import SESSION_KEY
+from accounts.current import SESSION_KEY
 from accounts.models import Membership, Role
 from accounts.services import membership_add
 from tests.conftest import PASSWORD

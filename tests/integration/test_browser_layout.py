@@ -92,7 +92,12 @@ def portal_pages(cast):
     consent = submit(cast, make_draft(cast, customer=fresh, ticket="INC-2002"))
     with transaction.atomic():
         token = services.consent_issue_token(request_id=consent.pk)
-    draft = make_draft(cast, customer=cast.no_contact)
+    # A draft whose review shows a blocking reason: its customer lost the contact address after
+    # it was chosen (step 2 refuses an account without one).
+    lost = CustomerFactory(enabled_regions=regions)
+    draft = make_draft(cast, customer=lost)
+    lost.contact_email = ""
+    lost.save(update_fields=["contact_email"])
     preset = services.preset_create(
         actor=cast.admin,
         reseller=cast.reseller,

@@ -29,7 +29,8 @@ from linking.tasks import notification_deliver_task, notification_sweep_task
 from tests.conftest import make_draft, read_only_delegation, submit
 from tests.factories import CustomerFactory
 from tests.integration.conftest import broker_idle, celery_app_on, thread_worker, wait_for
-from tests.linking.test_consent_views import BILLING, PROVISIONING, _answers, _pending_consent
+from tests.journeys import pending_consent_with_token
+from tests.linking.test_consent_views import BILLING, PROVISIONING, _answers
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -225,7 +226,9 @@ def timed(action):
 
 
 def test_pages_wait_at_most_a_moment_on_a_hung_broker(cast, hung_broker, client, caplog):
-    req, token = _pending_consent(cast, specs=[read_only_delegation(cast), BILLING, PROVISIONING])
+    req, token = pending_consent_with_token(
+        cast, specs=[read_only_delegation(cast), BILLING, PROVISIONING]
+    )
     failed = [
         Notification.objects.create(
             kind=Notification.Kind.REQUEST_EXPIRED,

@@ -16,7 +16,8 @@ from linking.checks.reasons import ChecksFailed
 from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.services.requests import link_request_dry_run
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, read_only_delegation, submit
+from tests.conftest import login, make_draft, read_only_delegation, submit
+from tests.journeys import accept, active_link
 
 Status = LinkRequest.Status
 
@@ -45,32 +46,6 @@ def manage_delegation(services_=("ECS", "OBS")) -> ItemSpec:
         access_level="manage",
         duration_days=90,
     )
-
-
-def accept(cast, req) -> None:
-    """The customer accepts every item (typing the account id for sensitive manage access)."""
-    services.consent_decide(
-        token=consent_token_for(req),
-        decisions={item.pk: (True, "") for item in req.items.all()},
-        confirm_account_id=cast.customer.account_id,
-    )
-
-
-def to_the_customer(cast, req) -> LinkRequest:
-    req.refresh_from_db()
-    if req.status == Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    return req
-
-
-def active_link(cast, spec=None) -> Link:
-    """The whole journey: submit, approval when the policy says so, consent, activation."""
-    req = to_the_customer(
-        cast, submit(cast, make_draft(cast, specs=[spec or read_only_delegation(cast)]))
-    )
-    accept(cast, req)
-    link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
-    return services.link_activate(link_id=link.pk)
 
 
 def amend(cast, link, **changes) -> LinkRequest:
@@ -106,7 +81,7 @@ def codes(reasons) -> list[str]:
 
 def test_amend_starts_a_draft_pre_filled_from_the_link(cast, capture):
     with capture():
-        link = active_link(cast, manage_delegation())
+        link = active_link(cast, [manage_delegation()])
     with time_machine.travel(link.ends_at - timedelta(days=40, hours=3), tick=False):
         req = services.link_amend_start(actor=cast.initiator, link_id=link.pk)
     assert req.status == Status.DRAFT
@@ -147,7 +122,7 @@ def test_a_change_of_scope_keeps_the_links_type_and_customer(cast, capture):
 
 def test_amend_of_a_billing_link_is_refused(cast, capture):
     with capture():
-        link = active_link(cast, ItemSpec(link_type="billing"))
+        link = active_link(cast, [ItemSpec(link_type="billing")])
     with pytest.raises(PortalError) as error:
         services.link_amend_start(actor=cast.initiator, link_id=link.pk)
     assert error.value.code == "LNK-L001"
@@ -179,7 +154,7 @@ def test_amend_by_a_viewer_is_refused(cast, capture):
 
 def test_narrowing_takes_effect_at_once_without_consent(cast, capture):
     with capture():
-        link = active_link(cast, manage_delegation())
+        link = active_link(cast, [manage_delegation()])
     assert group_perms(cast, Role.INITIATOR) >= {
         "delegate_read_customeraccount",
         "delegate_manage_customeraccount",
@@ -266,7 +241,7 @@ def test_widening_needs_the_customers_consent_and_amends_the_same_row(cast, capt
     spec = read_only_delegation(cast)
     spec.services = ["ECS"]
     with capture():
-        link = active_link(cast, spec)
+        link = active_link(cast, [spec])
     with capture():
         req = submit(cast, amend(cast, link, services=["ECS", "OBS"]))
     # Read-only, non-sensitive: the policy sends it straight to the customer.

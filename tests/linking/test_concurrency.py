@@ -14,7 +14,8 @@ from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification
 from linking.services import revocation
 from portal.errors import PortalError
-from tests.linking.test_revocation import active_link, deliver_receipt
+from tests.journeys import active_link
+from tests.linking.test_revocation import deliver_receipt
 
 pytestmark = [
     pytest.mark.skipif(

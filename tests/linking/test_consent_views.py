@@ -13,7 +13,8 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification, RequestItem
 from linking.services._common import TOKEN_SALT
-from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from tests.conftest import consent_token_for, read_only_delegation
+from tests.journeys import pending_consent_with_token
 
 BILLING = ItemSpec(link_type="billing")
 MANAGE_IAM = ItemSpec(
@@ -24,15 +25,6 @@ MANAGE_IAM = ItemSpec(
     duration_days=30,
 )
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])
-
-
-def _pending_consent(cast, specs=None):
-    """A request waiting for the customer, and the token of its consent e-mail."""
-    req = submit(cast, make_draft(cast, specs=specs))
-    if req.status == LinkRequest.Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
-    assert req.status == LinkRequest.Status.PENDING_CONSENT
-    return req, consent_token_for(req)
 
 
 def _url(token):
@@ -63,7 +55,7 @@ def _assert_reveals_nothing(response, cast):
 
 
 def test_it_shows_the_request_in_plain_words_and_decides_nothing(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, PROVISIONING, MANAGE_IAM])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, PROVISIONING, MANAGE_IAM])
     response = client.get(_url(token))
     assert response.status_code == 200
     content = response.content.decode()
@@ -89,14 +81,14 @@ def test_it_shows_the_request_in_plain_words_and_decides_nothing(client, cast):
 
 
 def test_it_asks_no_confirmation_without_manage_over_a_sensitive_service(client, cast):
-    _, token = _pending_consent(cast)
+    _, token = pending_consent_with_token(cast)
     content = client.get(_url(token)).content.decode()
     assert "Type your account id to confirm" not in content
     assert "Elastic Cloud Server" in content and "read</strong>" in content
 
 
 def test_it_is_reached_without_login_and_keeps_csrf(cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     browser = Client(enforce_csrf_checks=True)
     assert browser.get(_url(token)).status_code == 200
     refused = browser.post(_url(token), _answers(req, "accept"))
@@ -107,7 +99,7 @@ def test_it_is_reached_without_login_and_keeps_csrf(cast):
 
 
 def test_accept_all_completes_the_request(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, read_only_delegation(cast)])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, read_only_delegation(cast)])
     response = client.post(
         _url(token), _answers(req, "accept", "accept"), HTTP_USER_AGENT="Firefox/140"
     )
@@ -128,7 +120,7 @@ def test_accept_all_completes_the_request(client, cast):
 
 
 def test_decline_all_declines_the_request(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, read_only_delegation(cast)])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, read_only_delegation(cast)])
     data = _answers(req, "decline", "decline", reasons=["We have a partner.", ""])
     assert client.post(_url(token), data).status_code == 302
     req.refresh_from_db()
@@ -141,7 +133,7 @@ def test_decline_all_declines_the_request(client, cast):
 
 
 def test_mixed_decisions_complete_with_the_accepted_items_only(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, read_only_delegation(cast)])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, read_only_delegation(cast)])
     data = _answers(req, "decline", "accept", reasons=["Not now.", "ignored when accepting"])
     assert client.post(_url(token), data).status_code == 302
     req.refresh_from_db()
@@ -153,7 +145,7 @@ def test_mixed_decisions_complete_with_the_accepted_items_only(client, cast):
 
 
 def test_manage_over_iam_with_a_wrong_account_id_is_refused_and_saves_nothing(client, cast):
-    req, token = _pending_consent(cast, specs=[MANAGE_IAM])
+    req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
     data = _answers(req, "accept", confirm_account_id="9999-9999-9999")
     response = client.post(_url(token), data)
     assert response.status_code == 400
@@ -171,14 +163,14 @@ def test_manage_over_iam_with_a_wrong_account_id_is_refused_and_saves_nothing(cl
 
 
 def test_manage_over_iam_without_the_account_id_is_refused(client, cast):
-    req, token = _pending_consent(cast, specs=[MANAGE_IAM])
+    req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
     response = client.post(_url(token), _answers(req, "accept"))
     assert "LNK-C005" in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
 def test_manage_over_iam_with_the_account_id_typed_is_accepted(client, cast):
-    req, token = _pending_consent(cast, specs=[MANAGE_IAM])
+    req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
     data = _answers(req, "accept", confirm_account_id="1234-5678-9012")
     assert client.post(_url(token), data).status_code == 302
     req.refresh_from_db()
@@ -188,14 +180,14 @@ def test_manage_over_iam_with_the_account_id_typed_is_accepted(client, cast):
 
 
 def test_declining_manage_over_iam_needs_no_confirmation(client, cast):
-    req, token = _pending_consent(cast, specs=[MANAGE_IAM])
+    req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
     assert client.post(_url(token), _answers(req, "decline")).status_code == 302
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.DECLINED
 
 
 def test_a_missing_decision_shows_lnk_c006_and_saves_nothing(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, read_only_delegation(cast)])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, read_only_delegation(cast)])
     response = client.post(_url(token), _answers(req, "accept"))
     assert response.status_code == 400
     content = response.content.decode()
@@ -216,7 +208,7 @@ def test_a_missing_decision_shows_lnk_c006_and_saves_nothing(client, cast):
     ],
 )
 def test_garbage_item_ids_in_the_post_are_a_missing_decision(client, cast, data):
-    _req, token = _pending_consent(cast)
+    _req, token = pending_consent_with_token(cast)
     response = client.post(_url(token), data)
     assert response.status_code == 400
     assert "LNK-C006" in response.content.decode()
@@ -224,7 +216,7 @@ def test_garbage_item_ids_in_the_post_are_a_missing_decision(client, cast, data)
 
 
 def test_an_unknown_choice_is_a_form_error_not_a_decision(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     response = client.post(_url(token), _answers(req, "maybe"))
     assert response.status_code == 400
     assert not ConsentRecord.objects.exists()
@@ -233,7 +225,7 @@ def test_an_unknown_choice_is_a_form_error_not_a_decision(client, cast):
 
 
 def test_a_token_used_twice_says_the_decision_was_recorded_and_links_the_receipt(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     decided = client.post(_url(token), _answers(req, "accept"))
     assert decided.status_code == 302
     repost = client.post(_url(token), _answers(req, "decline"))  # the stale tab
@@ -247,7 +239,7 @@ def test_a_token_used_twice_says_the_decision_was_recorded_and_links_the_receipt
 
 
 def test_a_used_token_in_another_browser_says_recorded_without_the_receipt(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     assert client.post(_url(token), _answers(req, "accept")).status_code == 302
     again = Client().get(_url(token))
     assert again.status_code == 410
@@ -272,7 +264,7 @@ def test_a_used_token_in_another_browser_says_recorded_without_the_receipt(clien
     ],
 )
 def test_a_tampered_or_garbage_token_shows_lnk_c001(client, cast, mangle):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     bad = mangle(token)
     response = client.get(f"/consent/{quote(bad, safe='')}/")
     assert response.status_code == 404
@@ -291,7 +283,7 @@ def test_a_validly_signed_token_for_no_request_shows_lnk_c001(client, cast):
 
 
 def test_an_expired_link_shows_lnk_c002_and_accepts_nothing(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     with time_machine.travel(req.consent_deadline + timedelta(minutes=1)):
         response = client.get(_url(token))
         assert response.status_code == 410
@@ -305,7 +297,7 @@ def test_an_expired_link_shows_lnk_c002_and_accepts_nothing(client, cast):
 
 
 def test_a_cancelled_request_shows_lnk_c004(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     services.link_request_cancel(actor=cast.initiator, request_id=req.pk, reason="wrong account")
     response = client.get(_url(token))
     assert response.status_code == 410
@@ -316,7 +308,7 @@ def test_a_cancelled_request_shows_lnk_c004(client, cast):
 
 
 def test_a_resent_token_replaces_the_old_one(client, cast):
-    req, old = _pending_consent(cast)
+    req, old = pending_consent_with_token(cast)
     # A resend queues the consent e-mail again; its delivery mints a fresh token.
     Notification.objects.create(kind="consent_request", to_email=req.consent_email, request=req)
     new = consent_token_for(req)
@@ -330,7 +322,7 @@ def test_a_resent_token_replaces_the_old_one(client, cast):
 
 
 def test_the_receipt_shows_the_reference_and_each_decision(client, cast):
-    req, token = _pending_consent(cast, specs=[BILLING, read_only_delegation(cast)])
+    req, token = pending_consent_with_token(cast, specs=[BILLING, read_only_delegation(cast)])
     data = _answers(req, "decline", "accept", reasons=["Billing stays with us.", ""])
     response = client.post(_url(token), data, follow=True)
     assert response.status_code == 200
@@ -346,7 +338,7 @@ def test_the_receipt_shows_the_reference_and_each_decision(client, cast):
 
 
 def test_a_tampered_or_old_receipt_link_is_not_found(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     response = client.post(_url(token), _answers(req, "accept"))
     receipt_url = response["Location"]
     assert client.get(receipt_url).status_code == 200
@@ -366,5 +358,5 @@ def test_a_signed_receipt_reference_without_records_is_not_found(client, cast):
 
 
 def test_the_consent_page_refuses_other_methods(client, cast):
-    _, token = _pending_consent(cast)
+    _, token = pending_consent_with_token(cast)
     assert client.put(_url(token)).status_code == 405

@@ -9,7 +9,8 @@ from linking.models import CustomerAccount, Link, Notification, VerificationRun
 from linking.tasks import link_verify_task
 from portal.errors import PortalError
 from tests.factories import UserFactory
-from tests.linking.test_revocation import BILLING, active_link, fresh
+from tests.journeys import active_link
+from tests.linking.test_revocation import BILLING, fresh
 
 Status = Link.Status
 

@@ -15,7 +15,8 @@ from linking.checks.reasons import ChecksFailed
 from linking.models import Link, LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.requests import link_request_dry_run
-from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from tests.conftest import make_draft, read_only_delegation, submit
+from tests.journeys import accept, active_link, to_the_customer
 
 Status = LinkRequest.Status
 EXPIRING = Notification.Kind.LINK_EXPIRING
@@ -44,28 +45,6 @@ def read_only(cast, days=90) -> ItemSpec:
     spec = read_only_delegation(cast)
     spec.duration_days = days
     return spec
-
-
-def accept(cast, req) -> None:
-    services.consent_decide(
-        token=consent_token_for(req),
-        decisions={item.pk: (True, "") for item in req.items.all()},
-        confirm_account_id=cast.customer.account_id,
-    )
-
-
-def to_the_customer(cast, req) -> LinkRequest:
-    req.refresh_from_db()
-    if req.status == Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    return req
-
-
-def active_link(cast, spec) -> Link:
-    req = to_the_customer(cast, submit(cast, make_draft(cast, specs=[spec])))
-    accept(cast, req)
-    link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
-    return services.link_activate(link_id=link.pk)
 
 
 def group_perms(cast, role) -> set[str]:
@@ -99,7 +78,7 @@ def renew(cast, link, actor=None) -> LinkRequest:
 
 def test_the_sweep_expires_a_delegation_past_its_end(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     assert "delegate_read_customeraccount" in group_perms(cast, Role.INITIATOR)
     assert fresh(cast.viewer).has_perm("linking.view_customeraccount", cast.customer)
     with time_machine.travel(link.ends_at - timedelta(minutes=1), tick=False):
@@ -144,7 +123,7 @@ def test_the_expiry_notice_goes_to_the_admins_when_the_initiator_has_left(cast, 
     from accounts.models import Membership
 
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     Membership.objects.filter(user=cast.initiator).delete()
     with capture(), time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         services.link_expire_due()
@@ -153,7 +132,7 @@ def test_the_expiry_notice_goes_to_the_admins_when_the_initiator_has_left(cast, 
 
 def test_the_expiry_email_says_when_and_links_to_the_renewal(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         services.link_expire_due()
     [notice] = notices(link, EXPIRED)
@@ -168,7 +147,7 @@ def test_the_expiry_email_says_when_and_links_to_the_renewal(cast, capture):
 
 def test_the_sweep_task_expires_due_links(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast, days=1))
+        link = active_link(cast, [read_only(cast, days=1)])
     with capture(), time_machine.travel(link.ends_at + timedelta(hours=1), tick=False):
         assert tasks.link_expire_sweep_task() == 1
     link.refresh_from_db()
@@ -180,7 +159,7 @@ def test_the_sweep_task_expires_due_links(cast, capture):
 
 def test_a_link_past_its_end_reads_as_expired_before_the_sweep(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     assert link.effective_status == Link.Status.ACTIVE
     with time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         link.refresh_from_db()
@@ -201,7 +180,7 @@ def test_a_link_past_its_end_reads_as_expired_before_the_sweep(cast, capture):
 
 def test_a_link_before_its_end_still_blocks_a_new_request(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with (
         time_machine.travel(link.ends_at - timedelta(minutes=1), tick=False),
         pytest.raises(ChecksFailed) as refused,
@@ -215,7 +194,7 @@ def test_a_link_before_its_end_still_blocks_a_new_request(cast, capture):
 
 def test_reminders_go_out_30_7_and_1_days_before_the_end_once_each(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     end = link.ends_at
     moments = [
         (end - timedelta(days=31), 0, 0),
@@ -242,7 +221,7 @@ def test_reminders_go_out_30_7_and_1_days_before_the_end_once_each(cast, capture
 
 def test_a_late_sweep_sends_only_the_latest_due_reminder(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at - timedelta(hours=12), tick=False):
         assert services.link_expiry_remind_due() == 1
         assert services.link_expiry_remind_due() == 0
@@ -254,7 +233,7 @@ def test_a_late_sweep_sends_only_the_latest_due_reminder(cast, capture):
 
 def test_a_short_delegation_gets_no_reminder_from_before_it_started(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast, days=10))
+        link = active_link(cast, [read_only(cast, days=10)])
     with capture():
         assert services.link_expiry_remind_due() == 0
     with capture(), time_machine.travel(link.ends_at - timedelta(days=7), tick=False):
@@ -264,7 +243,7 @@ def test_a_short_delegation_gets_no_reminder_from_before_it_started(cast, captur
 
 def test_the_reminder_email_gives_the_end_date_and_the_way_to_renew(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at - timedelta(days=7), tick=False):
         services.link_expiry_remind_due()
         [reminder] = notices(link, EXPIRING)
@@ -279,7 +258,7 @@ def test_the_reminder_email_gives_the_end_date_and_the_way_to_renew(cast, captur
 
 def test_the_reminder_task_sends_due_reminders(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at - timedelta(days=30), tick=False):
         assert tasks.link_expiry_remind_sweep_task() == 1
 
@@ -289,7 +268,7 @@ def test_the_reminder_task_sends_due_reminders(cast, capture):
 
 def test_renewal_is_pre_filled_with_the_scope_and_the_duration_granted(cast, capture):
     with capture():
-        link = active_link(cast, manage_sensitive(days=120))
+        link = active_link(cast, [manage_sensitive(days=120)])
     with time_machine.travel(link.ends_at - timedelta(days=20), tick=False):
         req = services.link_renew_start(actor=cast.initiator, link_id=link.pk)
     assert req.purpose == LinkRequest.Purpose.RENEW
@@ -309,7 +288,7 @@ def test_renewal_always_asks_the_customer_and_moves_the_end_only_on_acceptance(c
     cast.reseller.approval_policy = Reseller.ApprovalPolicy.NEVER
     cast.reseller.save()
     with capture():
-        link = active_link(cast, spec(cast))
+        link = active_link(cast, [spec(cast)])
     old_end = link.ends_at
     renewed_at = old_end - timedelta(days=10)
     with capture(), time_machine.travel(renewed_at, tick=False):
@@ -337,7 +316,7 @@ def test_renewal_always_asks_the_customer_and_moves_the_end_only_on_acceptance(c
 
 def test_renewal_with_the_approval_policy_goes_to_an_approver_first(cast, capture):
     with capture():
-        link = active_link(cast, manage_sensitive())
+        link = active_link(cast, [manage_sensitive()])
     with capture():
         req = submit(cast, renew(cast, link))
     assert req.status == Status.PENDING_APPROVAL
@@ -345,7 +324,7 @@ def test_renewal_with_the_approval_policy_goes_to_an_approver_first(cast, captur
 
 def test_an_expired_delegation_can_be_renewed_and_its_access_returns(cast, capture):
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     later = link.ends_at + timedelta(days=2)
     with capture(), time_machine.travel(later, tick=False):
         services.link_expire_due()
@@ -364,7 +343,7 @@ def test_a_revoked_link_cannot_be_renewed(cast, capture):
     from portal.errors import PortalError
 
     with capture():
-        link = active_link(cast, read_only(cast))
+        link = active_link(cast, [read_only(cast)])
     with capture():
         services.link_revoke(
             actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference

@@ -10,6 +10,7 @@ from linking.models import Link, Notification
 from linking.outbox.delivery import notification_deliver
 from portal.emails import render_email
 from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from tests.journeys import pending_consent
 
 MANAGE_IAM = ItemSpec(
     link_type="delegation",
@@ -36,13 +37,8 @@ def _assert_self_contained(html):
         assert href.startswith("http://testserver/")
 
 
-def _approved(cast, specs):
-    req = submit(cast, make_draft(cast, specs=specs))
-    return services.link_request_approve(actor=cast.approver, request_id=req.pk)
-
-
 def test_the_consent_request_says_who_asks_what_by_when_and_where(cast):
-    req = _approved(cast, [ItemSpec(link_type="billing"), MANAGE_IAM])
+    req = pending_consent(cast, [ItemSpec(link_type="billing"), MANAGE_IAM])
     token = consent_token_for(req)
     message = mail.outbox[-1]
     html = message.alternatives[0][0]
@@ -112,7 +108,7 @@ def test_request_rejected_gives_the_reason_and_the_link(cast):
 
 
 def test_receipt_and_customer_decided_carry_the_receipt_and_each_decision(cast):
-    req = _approved(cast, [ItemSpec(link_type="billing"), read_only_delegation(cast)])
+    req = pending_consent(cast, [ItemSpec(link_type="billing"), read_only_delegation(cast)])
     token = consent_token_for(req)
     billing, delegation = req.items.order_by("id")
     req, receipt = services.consent_decide(
@@ -188,7 +184,7 @@ def test_every_kind_has_its_three_templates(cast):
 
 
 def test_a_mixed_decision_is_partly_accepted_in_the_subject(cast):
-    req = _approved(cast, [ItemSpec(link_type="billing"), read_only_delegation(cast)])
+    req = pending_consent(cast, [ItemSpec(link_type="billing"), read_only_delegation(cast)])
     billing, delegation = req.items.order_by("id")
     services.consent_decide(
         token=consent_token_for(req),

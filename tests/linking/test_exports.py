@@ -15,6 +15,7 @@ from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
 from tests.conftest import login, make_draft, submit
 from tests.factories import CustomerFactory
+from tests.journeys import accepted_link
 
 pytestmark = pytest.mark.django_db
 BILLING = [ItemSpec(link_type="billing")]
@@ -37,10 +38,7 @@ def column(rows, name) -> list[str]:
 
 
 def linked(cast, customer, ticket="INC-1001"):
-    req = submit(cast, make_draft(cast, customer=customer, ticket=ticket))
-    token = services.consent_issue_token(request_id=req.pk)
-    services.consent_decide(token=token, decisions={req.items.get().pk: (True, "")})
-    return Link.objects.get(reseller=cast.reseller, customer=customer)
+    return accepted_link(cast, customer=customer, ticket=ticket)
 
 
 def their_draft(cast, ticket):

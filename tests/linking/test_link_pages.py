@@ -13,8 +13,9 @@ from django.utils.html import escape
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, VerificationRun, VerificationStatus
-from tests.conftest import login, make_draft, submit
+from tests.conftest import login, make_draft
 from tests.factories import CustomerFactory
+from tests.journeys import accepted
 
 BILLING = ItemSpec(link_type="billing")
 
@@ -25,13 +26,7 @@ def url(name, *args):
 
 def linked(cast, customer=None, specs=None, *, activate=True) -> Link:
     """A link made by the customer's acceptance (and activated), built through the services."""
-    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
-    if req.status == "pending_approval":
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
-    token = services.consent_issue_token(request_id=req.pk)
-    services.consent_decide(
-        token=token, decisions={item.pk: (True, "") for item in req.items.all()}
-    )
+    req = accepted(cast, specs, customer=customer)
     link = Link.objects.filter(source_item__request=req).latest("id")
     if activate:
         services.link_activate(link_id=link.pk)

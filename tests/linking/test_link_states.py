@@ -17,7 +17,8 @@ from linking.services.amend import can_amend
 from linking.services.revocation import can_revoke
 from portal.errors import PortalError
 from tests.conftest import login
-from tests.linking.test_revocation import BILLING, active_link
+from tests.journeys import active_link
+from tests.linking.test_revocation import BILLING
 
 Status = Link.Status
 

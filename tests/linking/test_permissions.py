@@ -14,14 +14,8 @@ from linking.checks import ItemSpec
 from linking.models import Link
 from linking.permissions import customer_has_perm, link_is_live, live_link_q
 from tests.conftest import make_draft, submit
-from tests.linking.test_delegation_expiry import (
-    accept,
-    active_link,
-    fresh,
-    group_perms,
-    read_only,
-    to_the_customer,
-)
+from tests.journeys import accept, active_link, to_the_customer
+from tests.linking.test_delegation_expiry import fresh, group_perms, read_only
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +71,7 @@ def test_past_its_end_a_delegation_grants_nothing_though_the_sweep_has_not_run(c
 
 def test_without_any_live_link_even_viewing_is_refused(cast, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        link = active_link(cast, read_only(cast, days=30))
+        link = active_link(cast, [read_only(cast, days=30)])
     assert fresh(cast.viewer).has_perm(VIEW, cast.customer)
     with after_the_end(link):
         assert not fresh(cast.viewer).has_perm(VIEW, cast.customer)

@@ -8,12 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import services
+from linking import journeys, services
 from linking.checks import ItemSpec
 from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import login, make_draft, submit
+from tests.conftest import login
+from tests.journeys import pending_consent
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])
@@ -21,15 +22,10 @@ PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu
 
 def decided(cast, *, customer=None, specs=None, accept=True, reason=""):
     """A request the customer decided on through the consent link; returns (req, reference)."""
-    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
-    if req.status == "pending_approval":
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
-    token = services.consent_issue_token(request_id=req.pk)
-    decisions = {item.pk: (accept, reason) for item in req.items.all()}
-    req, reference = services.consent_decide(
-        token=token, decisions=decisions, ip_address="198.51.100.7", user_agent="pytest"
+    req = pending_consent(cast, specs, customer=customer, reason="")
+    return journeys.decide_all(
+        req, accept=accept, reason=reason, ip_address="198.51.100.7", user_agent="pytest"
     )
-    return req, reference
 
 
 def hash_line(text: str) -> str:

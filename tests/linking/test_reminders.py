@@ -19,6 +19,7 @@ from linking.services.reminders import (
 from linking.tasks import reminder_sweep_task
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
+from tests.journeys import waiting_for_customer
 
 Status = LinkRequest.Status
 Kind = Notification.Kind
@@ -32,14 +33,6 @@ def start():
 
 def at(moment):
     return time_machine.travel(moment, tick=False)
-
-
-def waiting_for_customer(cast, start):
-    """A read-only delegation: the policy sends it straight to the customer, at `start`."""
-    with at(start):
-        req = submit(cast, make_draft(cast))
-    req.refresh_from_db()
-    return req
 
 
 def waiting_for_approval(cast, start, *, actor=None, customer=None):

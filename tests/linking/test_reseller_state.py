@@ -13,8 +13,9 @@ from linking.outbox.delivery import notification_deliver
 from linking.services.amend import can_renew
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.journeys import active_link, pending_consent
 from tests.linking.test_customer_state import has_read, has_view
-from tests.linking.test_revocation import BILLING, active_link, fresh
+from tests.linking.test_revocation import BILLING, fresh
 
 Status = Link.Status
 
@@ -35,13 +36,6 @@ def set_reseller(cast, status, reason="Breach of the program"):
 
 def drop_from_program(reseller, link_type):
     Reseller.objects.filter(pk=reseller.pk).update(**{f"allow_{link_type}": False})
-
-
-def pending_consent(cast):
-    req = submit(cast, make_draft(cast))
-    if req.status == "pending_approval":
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    return req
 
 
 def accept_all(req, token):

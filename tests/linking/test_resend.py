@@ -13,7 +13,8 @@ from linking import services
 from linking.consent.services import consent_resolve
 from linking.models import LinkRequest, Notification
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import consent_token_for, login
+from tests.journeys import waiting_for_customer
 
 Status = LinkRequest.Status
 Kind = Notification.Kind
@@ -26,13 +27,6 @@ def start():
 
 def at(moment):
     return time_machine.travel(moment, tick=False)
-
-
-def waiting_for_customer(cast, start):
-    with at(start):
-        req = submit(cast, make_draft(cast))
-    req.refresh_from_db()
-    return req
 
 
 def resend(cast, req, when, *, actor=None, **kwargs):

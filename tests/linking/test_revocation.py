@@ -18,6 +18,7 @@ from linking.outbox.delivery import notification_deliver
 from linking.services.revocation import billing_month_end, can_revoke
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.journeys import active_link
 
 BILLING = ItemSpec(link_type="billing")
 REVOKED = Link.Status.REVOKED
@@ -34,19 +35,6 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=False)
 
     return run
-
-
-def active_link(cast, specs=None, *, customer=None) -> Link:
-    """The whole journey: submit, approve when the policy says so, consent, activation."""
-    req = submit(cast, make_draft(cast, specs=specs, customer=customer))
-    if req.status == "pending_approval":
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    token = consent_token_for(req)
-    services.consent_decide(
-        token=token, decisions={item.pk: (True, "") for item in req.items.all()}
-    )
-    link = Link.objects.filter(reseller=cast.reseller, customer=req.customer).latest("id")
-    return services.link_activate(link_id=link.pk)
 
 
 def revoke(cast, link, *, actor=None, reason="Contract ended", confirm=None):

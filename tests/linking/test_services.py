@@ -21,6 +21,7 @@ from linking.models import (
 )
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, freeze, make_draft, read_only_delegation, submit
+from tests.journeys import active_link, pending_consent
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")
@@ -53,29 +54,12 @@ def approve(cast, req, *, actor=None, reason="ok"):
     )
 
 
-def pending_consent(cast, specs=None, *, customer=None):
-    """A request the customer has to decide: submitted and, when the policy says so, approved."""
-    req = submit(cast, make_draft(cast, specs=specs, customer=customer))
-    if req.status == Status.PENDING_APPROVAL:
-        req = approve(cast, req)
-    return req
-
-
 def decide(req, token, accept: dict[str, bool], **kwargs):
     decisions = {
         item.pk: (accept[item.link_type], "" if accept[item.link_type] else "Not now")
         for item in req.items.all()
     }
     return services.consent_decide(token=token, decisions=decisions, **kwargs)
-
-
-def active_link(cast, specs=None, *, customer=None) -> Link:
-    """The whole journey: submit, approval when needed, consent, activation by the worker."""
-    req = pending_consent(cast, specs, customer=customer)
-    token = consent_token_for(req)
-    decide(req, token, {item.link_type: True for item in req.items.all()})
-    link = Link.objects.filter(reseller=cast.reseller, customer=req.customer).latest("id")
-    return services.link_activate(link_id=link.pk)
 
 
 def other_billing_request(cast, customer) -> LinkRequest:

@@ -1,14 +1,17 @@
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from linking import services, tasks
+from linking import tasks
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest, Notification
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import make_draft, submit
+from tests.journeys import accepted
 
 Status = LinkRequest.Status
 
@@ -19,14 +22,6 @@ def capture(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=False)
 
     return run
-
-
-def accepted_request(cast, capture, customer=None) -> LinkRequest:
-    with capture():
-        req = submit(cast, make_draft(cast, customer=customer))
-        item = req.items.get()
-        services.consent_decide(token=consent_token_for(req), decisions={item.pk: (True, "")})
-    return req
 
 
 def test_expire_sweep_expires_overdue_requests_only(cast, capture):
@@ -62,7 +57,8 @@ def test_expire_sweep_with_nothing_overdue_does_nothing(cast, capture):
 
 
 def test_activate_sweep_activates_links_still_waiting(cast, capture):
-    accepted_request(cast, capture)
+    with capture():
+        accepted(cast)
     link = Link.objects.get()
     assert link.status == Link.Status.ACTIVATING
     with capture():
@@ -74,7 +70,8 @@ def test_activate_sweep_activates_links_still_waiting(cast, capture):
 
 
 def test_activate_task_activates_its_link(cast, capture):
-    accepted_request(cast, capture)
+    with capture():
+        accepted(cast)
     link = Link.objects.get()
     with capture():
         tasks.link_activate_task(link.pk)
@@ -82,6 +79,56 @@ def test_activate_task_activates_its_link(cast, capture):
     link.refresh_from_db()
     assert link.status == Link.Status.ACTIVE
     assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="a lock wait cut short needs PostgreSQL's row locks; SQLite locks the whole file",
+)
+@pytest.mark.django_db(transaction=True)
+def test_activate_task_retries_when_the_link_stays_locked_for_a_moment(cast):
+    accepted(cast)
+    link = Link.objects.get()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_link():
+        # Another worker (a revocation, say) holds the link's row lock.
+        try:
+            with transaction.atomic():
+                Link.objects.select_for_update().get(pk=link.pk)
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_link)
+    holder.start()
+    assert holding.wait(timeout=10)
+    failures = []
+
+    def let_go_after_the_first_failure(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError as error:
+            failures.append(error)
+            release.set()
+            holder.join(timeout=10)
+            raise
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        with connection.execute_wrapper(let_go_after_the_first_failure):
+            result = tasks.link_activate_task.apply(args=[link.pk])
+    finally:
+        release.set()
+        holder.join(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert len(failures) == 1 and "lock timeout" in str(failures[0])
+    assert result.successful(), result.traceback
+    link.refresh_from_db()
+    assert link.status == Link.Status.ACTIVE
 
 
 def test_deliver_task_sends_a_notification_once(cast, capture):

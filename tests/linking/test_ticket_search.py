@@ -6,11 +6,11 @@ from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 
-from linking import services
 from linking.checks import ItemSpec
-from linking.models import Link, LinkRequest
+from linking.models import LinkRequest
 from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import login, make_draft, submit
+from tests.journeys import accepted_link
 
 pytestmark = pytest.mark.django_db
 BILLING = [ItemSpec(link_type="billing")]
@@ -21,10 +21,7 @@ def url(name, *args):
 
 
 def linked(cast, customer, ticket):
-    req = submit(cast, make_draft(cast, customer=customer, ticket=ticket))
-    token = services.consent_issue_token(request_id=req.pk)
-    services.consent_decide(token=token, decisions={req.items.get().pk: (True, "")})
-    return Link.objects.get(reseller=cast.reseller, customer=customer)
+    return accepted_link(cast, customer=customer, ticket=ticket)
 
 
 def test_the_ticket_filter_matches_the_start_of_the_reference(cast):

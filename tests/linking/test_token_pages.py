@@ -17,7 +17,8 @@ from linking.models import Link, LinkRequest, Notification
 from linking.services._common import TOKEN_SALT
 from portal.views import server_error
 from tests.conftest import login, make_draft, submit
-from tests.linking.test_consent_views import _answers, _assert_reveals_nothing, _pending_consent
+from tests.journeys import pending_consent_with_token
+from tests.linking.test_consent_views import _answers, _assert_reveals_nothing
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_one_address_is_held_to_its_rate_whatever_the_tokens(client, cast, rates
 
 def test_one_token_is_held_to_its_rate_whatever_the_addresses(client, cast, rates):
     rates(token="3/600")
-    _req, token = _pending_consent(cast)
+    _req, token = pending_consent_with_token(cast)
     for n in range(3):
         assert Client(REMOTE_ADDR=f"192.0.2.{n + 1}").get(consent_url(token)).status_code == 200
     assert_rate_limited(Client(REMOTE_ADDR="192.0.2.50").get(consent_url(token)), cast)
@@ -61,7 +62,7 @@ def test_one_token_is_held_to_its_rate_whatever_the_addresses(client, cast, rate
 
 def test_a_rate_limited_decision_decides_nothing(client, cast, rates):
     rates(token="1/600")
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     assert client.get(consent_url(token)).status_code == 200
     assert_rate_limited(client.post(consent_url(token), _answers(req, "accept")), cast)
     req.refresh_from_db()
@@ -70,7 +71,7 @@ def test_a_rate_limited_decision_decides_nothing(client, cast, rates):
 
 def test_the_limit_lifts_after_the_window(client, cast, rates):
     rates(address="2/600")
-    _req, token = _pending_consent(cast)
+    _req, token = pending_consent_with_token(cast)
     client.get(consent_url(token))
     client.get(consent_url(token))
     assert client.get(consent_url(token)).status_code == 429
@@ -101,7 +102,7 @@ def test_behind_the_proxy_the_address_is_the_one_the_proxy_appended(cast, rates,
 
 def test_when_the_cache_is_down_the_pages_keep_working_unthrottled(cast, rates, settings, caplog):
     rates(address="1/600", token="1/600")
-    _req, token = _pending_consent(cast)
+    _req, token = pending_consent_with_token(cast)
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -120,7 +121,7 @@ def test_when_the_cache_is_down_the_pages_keep_working_unthrottled(cast, rates, 
 
 
 def test_consent_tokens_are_long_random_and_only_their_hash_is_stored(cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     nonce = signing.TimestampSigner(salt=TOKEN_SALT).unsign_object(token)["n"]
     assert len(nonce) >= 43  # secrets.token_urlsafe(32): 256 random bits
     req.refresh_from_db()
@@ -136,7 +137,7 @@ def test_consent_tokens_are_long_random_and_only_their_hash_is_stored(cast):
 
 def test_no_token_reaches_the_log(client, cast, caplog):
     caplog.set_level("DEBUG")
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     client.get(consent_url(token))
     client.post(consent_url(token), _answers(req, "accept"))
     assert client.get(consent_url(token)).status_code == 410  # used: logged by Django as "Gone"

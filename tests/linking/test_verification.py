@@ -11,13 +11,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import ResellerRoleGroup, Role
 from linking import services, tasks
 from linking.checks import ItemSpec
-from linking.models import Link, LinkRequest, Notification, VerificationRun
+from linking.models import Link, Notification, VerificationRun
 from linking.outbox.delivery import notification_deliver
 from linking.services.verification import verify_retry_delay
 from portal.codes import CODES
 from portal.emails import absolute_url
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import login
+from tests.journeys import accepted_link, active_link
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["ap-southeast-1"])
@@ -51,21 +52,6 @@ def scheduled(monkeypatch):
     return calls
 
 
-def accepted(cast, specs=None, customer=None) -> Link:
-    """The journey up to the customer's acceptance: submit, approve when needed, consent."""
-    req = submit(cast, make_draft(cast, specs=specs, customer=customer))
-    if req.status == LinkRequest.Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    token = consent_token_for(req)
-    services.consent_decide(token=token, decisions={i.pk: (True, "") for i in req.items.all()})
-    return Link.objects.get(reseller=cast.reseller, customer=req.customer)
-
-
-def active(cast, specs=None, customer=None) -> Link:
-    link = accepted(cast, specs, customer)
-    return services.link_activate(link_id=link.pk)
-
-
 def verify(link, trigger=Trigger.MANUAL, actor=None, attempt=1) -> VerificationRun:
     return services.link_verify(link_id=link.pk, trigger=trigger, actor=actor, attempt=attempt)
 
@@ -90,7 +76,7 @@ def assert_fails(run, name, code):
 
 def test_read_only_delegation_passes_every_check(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
         run = verify(link, actor=cast.viewer)
     assert run.outcome == VerificationRun.Outcome.PASSED
     assert [c["name"] for c in run.checks] == [
@@ -116,7 +102,7 @@ def test_read_only_delegation_passes_every_check(cast, capture):
 
 def test_billing_link_runs_the_billing_check_instead_of_scope_and_delegation(cast, capture):
     with capture():
-        run = verify(active(cast, [BILLING]))
+        run = verify(active_link(cast, [BILLING]))
     assert [c["name"] for c in run.checks] == [
         "status",
         "program",
@@ -129,7 +115,7 @@ def test_billing_link_runs_the_billing_check_instead_of_scope_and_delegation(cas
 
 def test_provisioning_link_checks_scope_but_not_billing_or_delegation(cast, capture):
     with capture():
-        run = verify(active(cast, [PROVISIONING], customer=cast.customer2))
+        run = verify(active_link(cast, [PROVISIONING], customer=cast.customer2))
     assert [c["name"] for c in run.checks] == [
         "status",
         "program",
@@ -142,7 +128,7 @@ def test_provisioning_link_checks_scope_but_not_billing_or_delegation(cast, capt
 
 def test_manage_delegation_passes_when_an_operator_can_manage(cast, capture):
     with capture():
-        run = verify(active(cast, [MANAGE]))
+        run = verify(active_link(cast, [MANAGE]))
     assert run.outcome == VerificationRun.Outcome.PASSED
     assert "can manage delegated resources" in by_name(run)["delegation"]["detail"]
 
@@ -152,7 +138,7 @@ def test_manage_delegation_passes_when_an_operator_can_manage(cast, capture):
 
 def test_link_still_activating_fails_status_visibility_and_activation_trail(cast, capture):
     with capture():
-        link = accepted(cast)
+        link = accepted_link(cast)
         cast.customer.status = "frozen"
         cast.customer.save()
         services.link_activate(link_id=link.pk)  # waits: the account is frozen
@@ -172,7 +158,7 @@ def test_link_still_activating_fails_status_visibility_and_activation_trail(cast
 
 def test_a_role_that_cannot_see_the_customer_fails_visibility(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
     run = verify(link)
     check = assert_fails(run, "scope_visible", "LNK-Y002")
@@ -183,7 +169,7 @@ def test_a_role_that_cannot_see_the_customer_fails_visibility(cast, capture):
 
 def test_a_service_withdrawn_from_the_catalog_fails_scope(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     cast.obs.is_active = False
     cast.obs.save()
     check = assert_fails(verify(link), "scope_present", "LNK-Y003")
@@ -192,7 +178,7 @@ def test_a_service_withdrawn_from_the_catalog_fails_scope(cast, capture):
 
 def test_a_region_removed_from_the_customer_fails_scope(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     cast.customer.regions.remove(cast.region_a)
     check = assert_fails(verify(link), "scope_present", "LNK-Y003")
     assert check["detail"] == "Part of the granted scope is missing: region ap-southeast-1."
@@ -200,7 +186,7 @@ def test_a_region_removed_from_the_customer_fails_scope(cast, capture):
 
 def test_billing_permission_missing_fails_billing(cast, capture):
     with capture():
-        link = active(cast, [BILLING])
+        link = active_link(cast, [BILLING])
     remove_perm("linking.bill_customeraccount", group(cast, Role.INITIATOR), cast.customer)
     check = assert_fails(verify(link), "billing", "LNK-Y004")
     assert "Roles without the billing permission: initiator." in check["detail"]
@@ -208,7 +194,7 @@ def test_billing_permission_missing_fails_billing(cast, capture):
 
 def test_read_only_delegation_that_allows_manage_fails(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     assign_perm(
         "linking.delegate_manage_customeraccount", group(cast, Role.INITIATOR), cast.customer
     )
@@ -219,7 +205,7 @@ def test_read_only_delegation_that_allows_manage_fails(cast, capture):
 
 def test_manage_delegation_without_the_manage_permission_fails(cast, capture):
     with capture():
-        link = active(cast, [MANAGE])
+        link = active_link(cast, [MANAGE])
     for role in (Role.ADMIN, Role.INITIATOR):
         remove_perm("linking.delegate_manage_customeraccount", group(cast, role), cast.customer)
     check = assert_fails(verify(link), "delegation", "LNK-Y005")
@@ -228,7 +214,7 @@ def test_manage_delegation_without_the_manage_permission_fails(cast, capture):
 
 def test_delegation_without_the_read_permission_fails(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     for role in (Role.ADMIN, Role.INITIATOR):
         remove_perm("linking.delegate_read_customeraccount", group(cast, role), cast.customer)
     check = assert_fails(verify(link), "delegation", "LNK-Y005")
@@ -258,7 +244,7 @@ def test_a_link_without_a_consented_request_fails_the_audit_trail(cast):
 
 def test_someone_outside_the_reseller_cannot_run_the_checks(cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     with pytest.raises(PortalError) as error:
         verify(link, actor=cast.outsider)
     assert error.value.code == "LNK-V013"
@@ -274,7 +260,7 @@ def test_activation_schedules_the_verification_after_commit(cast, capture, monke
         tasks.link_verify_task, "apply_async", lambda args, **kw: published.append(tuple(args))
     )
     with capture():
-        link = accepted(cast)
+        link = accepted_link(cast)
     with capture() as callbacks:
         services.link_activate(link_id=link.pk)
     assert published == []
@@ -297,7 +283,7 @@ def test_backoff_doubles_from_30_seconds_up_to_10_minutes():
 
 def test_a_failed_run_is_retried_with_backoff_then_passes(cast, capture, scheduled):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
 
     assert tasks.link_verify_task(link.pk) == "failed"
@@ -333,7 +319,7 @@ def test_retries_give_up_after_the_last_attempt_and_tell_the_initiator_once(
 ):
     settings.PORTAL_VERIFY_ATTEMPTS = 3
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
 
     outcomes = [tasks.link_verify_task(link.pk)]
@@ -369,7 +355,7 @@ def test_retries_give_up_after_the_last_attempt_and_tell_the_initiator_once(
 
 def test_a_retry_after_a_passing_manual_run_is_skipped(cast, capture, scheduled):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
     tasks.link_verify_task(link.pk)
     services.link_sync_grants(
@@ -392,7 +378,7 @@ def url(link):
 
 def test_it_sends_anonymous_to_login(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     response = client.post(url(link))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
@@ -401,7 +387,7 @@ def test_it_sends_anonymous_to_login(client, cast, capture):
 
 def test_it_hides_the_link_from_another_reseller(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     login(client, cast.outsider)
     assert client.post(url(link)).status_code == 404
     assert not link.verification_runs.exists()
@@ -409,7 +395,7 @@ def test_it_hides_the_link_from_another_reseller(client, cast, capture):
 
 def test_it_accepts_only_post(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     login(client, cast.viewer)
     assert client.get(url(link)).status_code == 405
     assert not link.verification_runs.exists()
@@ -417,7 +403,7 @@ def test_it_accepts_only_post(client, cast, capture):
 
 def test_it_lets_a_viewer_rerun_the_checks(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     login(client, cast.viewer)
     response = client.post(url(link), follow=True)
     assert response.redirect_chain == [(reverse("linking:link-detail", args=[link.pk]), 302)]
@@ -431,7 +417,7 @@ def test_it_lets_a_viewer_rerun_the_checks(client, cast, capture):
 
 def test_it_shows_what_failed_and_what_to_do(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     cast.obs.is_active = False
     cast.obs.save()
     login(client, cast.admin)
@@ -444,7 +430,7 @@ def test_it_shows_what_failed_and_what_to_do(client, cast, capture):
 
 def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, capture):
     with capture():
-        link = active(cast)
+        link = active_link(cast)
     login(client, cast.viewer)
     target = reverse("linking:link-detail", args=[link.pk])
 

@@ -9,6 +9,7 @@ from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
 from tests.conftest import freeze, login, make_draft, submit
 from tests.factories import CustomerFactory
+from tests.journeys import accepted, accepted_link
 
 Status = LinkRequest.Status
 BILLING = [ItemSpec(link_type="billing")]
@@ -32,11 +33,7 @@ def pending_approval(cast, customer=None):
 
 def linked(cast, customer=None):
     """A completed read-only delegation with its link, built through the services."""
-    req = submit(cast, make_draft(cast, customer=customer))
-    token = services.consent_issue_token(request_id=req.pk)
-    item = req.items.get()
-    services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    return Link.objects.get(reseller=cast.reseller, customer=req.customer)
+    return accepted_link(cast, customer=customer)
 
 
 # --- anonymous, outsider, wrong role ----------------------------------------------------------
@@ -691,8 +688,8 @@ def flashed(response) -> str:
 
 
 def test_submitting_a_narrowing_says_it_applies_and_nobody_was_asked(client, cast):
+    from tests.journeys import active_link
     from tests.linking.test_amend import amend
-    from tests.linking.test_revocation import active_link
 
     link = active_link(cast)
     req = amend(cast, link, services=["ECS"])
@@ -722,7 +719,7 @@ def test_approving_says_the_consent_e_mail_is_on_its_way(client, cast):
 
 
 def test_revoking_a_billing_link_says_billing_runs_to_the_month_end(client, cast):
-    from tests.linking.test_revocation import active_link
+    from tests.journeys import active_link
 
     link = active_link(cast, BILLING)
     login(client, cast.approver)
@@ -747,17 +744,6 @@ def test_cancelling_a_request_waiting_for_the_customer_says_the_link_is_dead(cli
 # --- a finished request leads to its links -----------------------------------------------------
 
 
-def accepted(cast, specs, customer):
-    req = submit(cast, make_draft(cast, customer=customer, specs=specs))
-    if req.status == Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="ok")
-    services.consent_decide(
-        token=services.consent_issue_token(request_id=req.pk),
-        decisions={item.pk: (True, "") for item in req.items.all()},
-    )
-    return req
-
-
 def test_request_page_shows_the_link_of_each_accepted_item_with_its_state(client, cast):
     delegation = ItemSpec(
         link_type="delegation",
@@ -766,7 +752,7 @@ def test_request_page_shows_the_link_of_each_accepted_item_with_its_state(client
         access_level="read_only",
         duration_days=90,
     )
-    req = accepted(cast, [*BILLING, delegation], cast.customer)
+    req = accepted(cast, [*BILLING, delegation], customer=cast.customer)
     login(client, cast.viewer)
     page = client.get(url("request-detail", req.pk)).content.decode()
     for link in Link.objects.filter(reseller=cast.reseller, customer=cast.customer):
@@ -788,8 +774,8 @@ def test_request_page_queries_do_not_grow_with_its_items_and_links(client, cast)
         access_level="read_only",
         duration_days=90,
     )
-    one = accepted(cast, BILLING, cast.customer)
-    two = accepted(cast, [*BILLING, delegation], cast.customer2)
+    one = accepted(cast, BILLING, customer=cast.customer)
+    two = accepted(cast, [*BILLING, delegation], customer=cast.customer2)
     login(client, cast.viewer)
     counts = []
     for req in (one, two):

@@ -9,37 +9,20 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import services
+from linking import journeys
 from linking.checks import ItemSpec
-from linking.models import Link, LinkRequest, Notification
+from linking.models import LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import login, make_draft, submit
 from tests.factories import CustomerFactory
+from tests.journeys import accepted, pending_consent_with_token
 
 BILLING = [ItemSpec(link_type="billing")]
 
 
 def _customer(cast):
     return CustomerFactory(enabled_regions=[cast.region_a, cast.region_b])
-
-
-def waiting_for_customer(cast):
-    req = submit(cast, make_draft(cast, customer=_customer(cast)))
-    consent_token_for(req)  # the consent e-mail is delivered
-    req.refresh_from_db()
-    return req
-
-
-def completed(cast, *, activate: bool):
-    req = submit(cast, make_draft(cast, customer=_customer(cast)))
-    token = consent_token_for(req)
-    services.consent_decide(token=token, decisions={req.items.get().pk: (True, "")})
-    if activate:
-        for link in Link.objects.filter(source_item__request=req):
-            services.link_activate(link_id=link.pk)
-    req.refresh_from_db()
-    return req
 
 
 @dataclass
@@ -56,14 +39,17 @@ class Moves:
 def moves(cast, django_capture_on_commit_callbacks) -> Moves:
     # Nothing published runs: the consent e-mails and link activations wait for the test.
     with django_capture_on_commit_callbacks(execute=False):
-        return Moves(
+        moves = Moves(
             draft=make_draft(cast, customer=_customer(cast)),
             approver=submit(cast, make_draft(cast, customer=_customer(cast), specs=BILLING)),
             delivery=submit(cast, make_draft(cast, customer=_customer(cast))),
-            customer=waiting_for_customer(cast),
-            activation=completed(cast, activate=False),
-            done=completed(cast, activate=True),
+            customer=pending_consent_with_token(cast, customer=_customer(cast))[0],
+            activation=accepted(cast, customer=_customer(cast)),
+            done=accepted(cast, customer=_customer(cast)),
         )
+        journeys.activate(moves.done)
+        moves.done.refresh_from_db()
+        return moves
 
 
 def listed(cast, waiting_on):
@@ -151,7 +137,7 @@ def test_the_filtered_list_costs_the_same_queries_with_3_and_30_rows(
     for rows in (3, 27):
         with django_capture_on_commit_callbacks(execute=False):
             for _ in range(rows):
-                completed(cast, activate=False)
+                accepted(cast, customer=_customer(cast))
         client.get(target)
         with django_assert_num_queries(BUDGETS["request-list"]):
             response = client.get(target)

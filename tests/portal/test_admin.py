@@ -11,6 +11,7 @@ from linking import services
 from linking.batches import directory
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from tests.cloud.connection_setup import save_connection
 from tests.conftest import consent_token_for, make_draft, submit
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ def world(cast, django_capture_on_commit_callbacks):
         name="Billing only",
         items=[ItemSpec(link_type="billing")],
     )
+    save_connection(cast)
     return cast
 
 
@@ -435,3 +437,13 @@ def test_staff_cannot_change_or_delete_a_role_group_in_the_group_admin(client, w
     # The platform's own groups stay editable.
     auditors = Group.objects.get(name="auditors")
     assert client.get(url(Group, "change", auditors.pk)).status_code == 200
+
+
+def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(cast):
+    from accounts.admin import PortalUserChangeForm
+
+    form = PortalUserChangeForm(
+        {"username": cast.viewer.username, "groups": ["9" * 40]}, instance=cast.viewer
+    )
+    assert not form.is_valid()
+    assert "groups" in form.errors

@@ -9,7 +9,8 @@ from linking.models import ConsentRecord, LinkRequest
 from portal.codes import CODES
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, login, make_draft, submit
-from tests.linking.test_consent_views import _answers, _pending_consent
+from tests.journeys import pending_consent_with_token
+from tests.linking.test_consent_views import _answers
 
 
 def _body(response) -> str:
@@ -45,7 +46,7 @@ def test_a_nul_byte_in_a_form_field_is_refused_and_writes_nothing(client, cast):
 
 
 def test_a_nul_byte_on_the_consent_page_is_a_customer_page_without_the_token(client, cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     response = client.post(
         reverse("consent:page", args=[token]), _answers(req, "accept", reasons=["x\x00"])
     )
@@ -57,7 +58,7 @@ def test_a_nul_byte_on_the_consent_page_is_a_customer_page_without_the_token(cli
 
 
 def test_a_lost_csrf_cookie_on_the_consent_page_says_reload_and_nothing_recorded(cast):
-    req, token = _pending_consent(cast)
+    req, token = pending_consent_with_token(cast)
     browser = Client(enforce_csrf_checks=True)
     response = browser.post(reverse("consent:page", args=[token]), _answers(req, "accept"))
     assert response.status_code == 403

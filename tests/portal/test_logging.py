@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from linking import services
-from linking.models import Link, LinkRequest
+from linking.models import Link
 from portal.logconfig import redact
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.journeys import pending_consent_with_token
 from tests.linking.test_consent_views import _answers
 
 pytestmark = pytest.mark.django_db
@@ -62,13 +62,6 @@ def all_log_output():
             handler.setStream(stream)
 
 
-def pending_consent(cast, customer):
-    req = submit(cast, make_draft(cast, customer=customer, ticket=f"INC-{customer.pk}"))
-    if req.status == LinkRequest.Status.PENDING_APPROVAL:
-        req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
-    return req, consent_token_for(req)
-
-
 def secrets_of(*tokens: str) -> list[str]:
     return [
         part for token in tokens for part in {token, *re.split(r"[:.]", token)} if len(part) > 6
@@ -76,8 +69,12 @@ def secrets_of(*tokens: str) -> list[str]:
 
 
 def test_posts_refused_by_the_csrf_check_log_no_token(cast, all_log_output):
-    req, token = pending_consent(cast, cast.customer)
-    link_req, accepted = pending_consent(cast, cast.customer2)
+    req, token = pending_consent_with_token(
+        cast, customer=cast.customer, ticket=f"INC-{cast.customer.pk}"
+    )
+    link_req, accepted = pending_consent_with_token(
+        cast, customer=cast.customer2, ticket=f"INC-{cast.customer2.pk}"
+    )
     consent = reverse("consent:page", args=[token])
 
     # No cookie at all (blocked, expired, or an attacker's form).

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.middleware import SESSION_KEY
+from accounts.current import SESSION_KEY
 from accounts.signals import AUDITORS_GROUP
 from tests.security import policy as P
 from tests.security.world import Side, Visitor, World, receipt_link

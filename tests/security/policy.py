@@ -139,6 +139,11 @@ POLICY: dict[str, Rule] = {
     "linking:customer-list": reseller(VIEW, GET),
     "linking:customer-detail": reseller(VIEW, GET, obj="customer"),
     "linking:receipt-download": reseller(VIEW, GET, obj="receipt_reference"),
+    # the reseller's own cloud connection: its admins only (no id: always the current reseller's)
+    "cloud:connection": reseller(MANAGE, GET),
+    "cloud:connection-edit": reseller(MANAGE, GET, POST),
+    "cloud:connection-test": reseller(MANAGE, POST),
+    "cloud:connection-test-status": reseller(MANAGE, GET),
     # the customer's pages, by signed links
     "consent:page": token("consent_token", GET, POST),
     "consent:withdraw": token("withdrawal_token", GET, POST),

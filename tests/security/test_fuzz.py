@@ -8,11 +8,9 @@ Never a 500 (the test client re-raises a view's exception), and a refused input 
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 import time
 from collections import Counter
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -33,6 +31,7 @@ from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm,
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.batches import forms as batch_forms
+from linking.cloud.forms import CloudConnectionForm
 from linking.consent.forms import ConsentForm
 from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
@@ -56,7 +55,7 @@ def _timed(target: str, run) -> None:
 
 
 def _report() -> None:
-    var = Path(os.environ.get("PORTAL_VAR_DIR") or settings.VAR_DIR)
+    var = settings.VAR_DIR
     var.mkdir(parents=True, exist_ok=True)
     lines = [
         f"{target}: {n} examples, {SECONDS[target]:.1f} s"
@@ -76,7 +75,9 @@ def world(cast) -> World:
 # --- every form of the project ----------------------------------------------------------------
 
 APPS = ("accounts", "linking", "portal")
-NOT_IMPORTED = ("migrations", "management", "wsgi", "asgi", "settings", "settings_test")
+# The sandbox cloud is a process of its own with its own settings (its pages are tried over HTTP
+# in tests/cloud), not part of the portal.
+NOT_IMPORTED = ("migrations", "management", "wsgi", "asgi", "settings", "settings_test", "sandbox")
 
 
 def project_forms() -> dict[str, type]:
@@ -146,6 +147,7 @@ FORM_BUILDERS = {
     "linking.preset_forms.ApplyPresetForm": lambda w, d: preset_forms.ApplyPresetForm(
         d, presets=[w.a.preset]
     ),
+    "linking.cloud.forms.CloudConnectionForm": lambda w, d: CloudConnectionForm(d, has_keys=True),
     # The user admin's form, on a member (who holds a role group the form must keep).
     "accounts.admin.PortalUserChangeForm": lambda w, d: PortalUserChangeForm(
         d, instance=w.a.reseller.memberships.select_related("user").first().user

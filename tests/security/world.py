@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 from accounts.services import membership_add
-from linking import services
+from linking import journeys, services
 from linking.batches import directory
 from linking.checks import ItemSpec
+from linking.cloud.services import cloud_connection_save, default_endpoints
 from linking.consent.views import receipt_sign
 from linking.models import Batch, CustomerAccount, DirectoryImport, Link, LinkRequest, Preset
 from tests.factories import CustomerFactory
@@ -72,24 +73,6 @@ class World:
         return [self.a, self.b]
 
 
-def _draft(*, actor, reseller, customer, spec, ticket) -> LinkRequest:
-    req = services.link_request_create_draft(actor=actor, reseller=reseller)
-    services.link_request_set_types(actor=actor, request_id=req.pk, link_types=[spec.link_type])
-    services.link_request_set_customer(
-        actor=actor, request_id=req.pk, account_id=customer.account_id
-    )
-    services.link_request_set_scope(actor=actor, request_id=req.pk, scopes={spec.link_type: spec})
-    services.link_request_set_details(
-        actor=actor,
-        request_id=req.pk,
-        ticket_reference=ticket,
-        note_to_customer="As agreed.",
-        consent_days=7,
-    )
-    req.refresh_from_db()
-    return req
-
-
 def build_side(
     name: str, *, reseller: Reseller, initiator: User, viewer: User, admin: User, regions
 ) -> Side:
@@ -99,37 +82,45 @@ def build_side(
         return CustomerFactory(enabled_regions=regions)
 
     def draft(spec, ticket):
-        return _draft(
-            actor=initiator, reseller=reseller, customer=customer(), spec=spec, ticket=ticket
+        return journeys.draft(
+            actor=initiator,
+            reseller=reseller,
+            customer=customer(),
+            specs=[spec],
+            ticket=ticket,
+            note="As agreed.",
         )
 
+    def submitted(spec, ticket):
+        return journeys.submit(draft(spec, ticket), actor=initiator)
+
     side.requests["draft"] = draft(READ_ONLY, f"{name}-DRAFT")
-    pending_approval = draft(BILLING, f"{name}-APPROVAL")
-    side.requests["pending_approval"] = services.link_request_submit(
-        actor=initiator, request_id=pending_approval.pk
-    )
-    pending_consent = draft(READ_ONLY, f"{name}-CONSENT")
-    side.requests["pending_consent"] = services.link_request_submit(
-        actor=initiator, request_id=pending_consent.pk
-    )
+    side.requests["pending_approval"] = submitted(BILLING, f"{name}-APPROVAL")
+    pending_consent = submitted(READ_ONLY, f"{name}-CONSENT")
+    side.requests["pending_consent"] = pending_consent
     side.consent_token = services.consent_issue_token(request_id=pending_consent.pk)
-    completed = services.link_request_submit(
-        actor=initiator, request_id=draft(READ_ONLY, f"{name}-DONE").pk
-    )
-    token = services.consent_issue_token(request_id=completed.pk)
-    completed, side.receipt_reference = services.consent_decide(
-        token=token, decisions={item.pk: (True, "") for item in completed.items.all()}
+    completed, side.receipt_reference = journeys.decide_all(
+        submitted(READ_ONLY, f"{name}-DONE"), accept=True
     )
     side.requests["completed"] = completed
-    link = Link.objects.filter(source_item__request=completed).get()
-    services.link_activate(link_id=link.pk)
-    link.refresh_from_db()
+    journeys.activate(completed)
+    link = Link.objects.get(source_item__request=completed)
     side.link = link
     side.customer = link.customer
     side.withdrawal_token = services.link_issue_withdrawal_token(link_id=link.pk)
     side.membership = Membership.objects.get(reseller=reseller, user=viewer)
     side.preset = services.preset_create(
         actor=admin, reseller=reseller, name=f"{name} read-only", items=[READ_ONLY]
+    )
+    # Every registered model has a row for the admin matrix: the connection, without a test.
+    cloud_connection_save(
+        actor=admin,
+        reseller=reseller,
+        partner_domain_id=f"{reseller.pk:032x}",
+        partner_account_name=f"{name}-partner",
+        access_key=f"AKWORLD{reseller.pk:013d}",
+        secret_key=f"SecretOfTheWorld{reseller.pk:024d}",
+        **default_endpoints(),
     )
     side.batch = services.batch_upload(
         actor=initiator,

@@ -1,5 +1,6 @@
 """python -m linking.cloud.sandbox serve [--host 127.0.0.1] [--port 8010] [--threads 8]
-python -m linking.cloud.sandbox migrate"""
+python -m linking.cloud.sandbox migrate
+python -m linking.cloud.sandbox seed-demo"""
 
 import argparse
 import os
@@ -51,6 +52,18 @@ def _serve(host, port, threads):
     Server().run()
 
 
+def _seed_demo():
+    from linking.cloud.demo import CONSOLE_PASSWORD
+
+    from .demo import console_logins, seed_demo
+
+    created = seed_demo()
+    print(f"Sandbox cloud demo: {created} objects created.")
+    print(f"  Sandbox console logins (password {CONSOLE_PASSWORD}):")
+    for line in console_logins():
+        print(f"    {line}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m linking.cloud.sandbox")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,11 +72,16 @@ def main(argv=None):
     serve.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", 8010)))
     serve.add_argument("--threads", type=int, default=8)
     commands.add_parser("migrate", help="migrate the sandbox's database")
+    commands.add_parser(
+        "seed-demo", help="migrate, then add the demo accounts, keys and servers that are missing"
+    )
     args = parser.parse_args(argv)
     _setup()
     _migrate()
     if args.command == "serve":
         _serve(args.host, args.port, args.threads)
+    elif args.command == "seed-demo":
+        _seed_demo()
 
 
 if __name__ == "__main__":

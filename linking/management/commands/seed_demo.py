@@ -10,15 +10,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Reseller, Role, Site, User
 from accounts.services import membership_add, reseller_create
-from linking import services
+from linking import journeys, services
 from linking.checks.reasons import ItemSpec
-from linking.consent.services import consent_decide, consent_issue_token
+from linking.cloud import demo as cloud_demo
+from linking.cloud.models import CloudConnection
+from linking.cloud.services import cloud_connection_save
 from linking.demo_data import (
     ACCOUNT_ID_BASE,
     CN_REGIONS,
@@ -30,7 +32,7 @@ from linking.demo_data import (
     SERVICES,
     slug,
 )
-from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
+from linking.models import CustomerAccount, LinkRequest, Preset, Region, Service
 
 
 class Command(BaseCommand):
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         customers = self._customers()
         self._requests(resellers, users, customers)
         self._presets(resellers, users)
+        self._cloud_connections()
         self._summary(users)
 
     # --- catalogs ------------------------------------------------------------------------
@@ -154,42 +157,28 @@ class Command(BaseCommand):
 
     # --- requests ------------------------------------------------------------------------
 
-    def _draft(self, *, reseller, actor, customer, specs, ticket, note, days=7) -> LinkRequest:
-        req = services.link_request_create_draft(actor=actor, reseller=reseller)
-        services.link_request_set_types(
-            actor=actor, request_id=req.pk, link_types=[s.link_type for s in specs]
-        )
-        services.link_request_set_customer(
-            actor=actor, request_id=req.pk, account_id=customer.account_id
-        )
-        services.link_request_set_scope(
-            actor=actor, request_id=req.pk, scopes={s.link_type: s for s in specs}
-        )
-        services.link_request_set_details(
-            actor=actor,
-            request_id=req.pk,
-            ticket_reference=ticket,
-            note_to_customer=note,
-            consent_days=days,
-        )
+    def _draft(self, *, reseller, actor, customer, specs, ticket, note) -> LinkRequest:
         self.created += 1
-        return req
+        return journeys.draft(
+            actor=actor,
+            reseller=reseller,
+            customer=customer,
+            specs=specs,
+            ticket=ticket,
+            note=note,
+        )
 
     def _decide(self, req: LinkRequest, *, accept: bool, reason: str = "") -> LinkRequest:
-        req = LinkRequest.objects.select_related("customer").get(pk=req.pk)
-        token = consent_issue_token(request_id=req.pk)
-        if token is None or req.customer is None:
-            raise CommandError(f"{req.reference} is not waiting for the customer's consent.")
-        decisions = {item.pk: (accept, "" if accept else reason) for item in req.items.all()}
-        req, _ = consent_decide(
-            token=token,
-            decisions=decisions,
+        """The customer's answer on the consent page, then the activation worker's part."""
+        req, _ = journeys.decide_all(
+            req,
+            accept=accept,
+            reason=reason,
             confirm_account_id=req.customer.account_id,
             ip_address="192.0.2.10",
             user_agent="seed_demo",
         )
-        for link in Link.objects.filter(source_item__request=req):
-            services.link_activate(link_id=link.pk)
+        journeys.activate(req)
         return req
 
     def _requests(self, resellers, users, customers) -> None:
@@ -236,10 +225,7 @@ class Command(BaseCommand):
                     ticket="DEMO-CO-BILLING",
                     note="Billing transfer as per the signed reseller agreement.",
                 )
-                services.link_request_submit(actor=co_init, request_id=req.pk)
-                services.link_request_approve(
-                    actor=co_appr, request_id=req.pk, reason="contract ok"
-                )
+                req = journeys.submit(req, actor=co_init, approver=co_appr, reason="contract ok")
                 self._decide(req, accept=True)
         if todo("DEMO-CO-APPROVAL"):
             with transaction.atomic():
@@ -251,7 +237,7 @@ class Command(BaseCommand):
                     ticket="DEMO-CO-APPROVAL",
                     note="Read-only access for our monthly cost review.",
                 )
-                services.link_request_submit(actor=co_init, request_id=req.pk)
+                journeys.submit(req, actor=co_init)
 
         if todo("DEMO-DRAFT"):
             with transaction.atomic():
@@ -273,7 +259,7 @@ class Command(BaseCommand):
                     ticket="DEMO-APPROVAL",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                journeys.submit(req, actor=nw_init)
         if todo("DEMO-CONSENT"):
             with transaction.atomic():
                 req = self._draft(
@@ -284,7 +270,7 @@ class Command(BaseCommand):
                     ticket="DEMO-CONSENT",
                     note="Read-only access so our support desk can see your resources.",
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                journeys.submit(req, actor=nw_init)
         if todo("DEMO-CONSENT-SENSITIVE"):
             with transaction.atomic():
                 req = self._draft(
@@ -295,8 +281,7 @@ class Command(BaseCommand):
                     ticket="DEMO-CONSENT-SENSITIVE",
                     note="Managed security operations, including IAM and key rotation.",
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
-                services.link_request_approve(actor=nw_appr, request_id=req.pk, reason="checked")
+                journeys.submit(req, actor=nw_init, approver=nw_appr, reason="checked")
         if todo("DEMO-COMPLETED"):
             with transaction.atomic():
                 req = self._draft(
@@ -307,10 +292,7 @@ class Command(BaseCommand):
                     ticket="DEMO-COMPLETED",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
-                services.link_request_approve(
-                    actor=nw_appr, request_id=req.pk, reason="contract ok"
-                )
+                req = journeys.submit(req, actor=nw_init, approver=nw_appr, reason="contract ok")
                 self._decide(req, accept=True)
         if todo("DEMO-REJECTED"):
             with transaction.atomic():
@@ -322,7 +304,7 @@ class Command(BaseCommand):
                     ticket="DEMO-REJECTED",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                req = journeys.submit(req, actor=nw_init)
                 services.link_request_reject(
                     actor=nw_appr, request_id=req.pk, reason="No signed contract on file yet."
                 )
@@ -336,7 +318,7 @@ class Command(BaseCommand):
                     ticket="DEMO-DECLINED",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                req = journeys.submit(req, actor=nw_init)
                 self._decide(req, accept=False, reason="We manage this account in-house.")
         if todo("DEMO-CANCELLED"):
             with transaction.atomic():
@@ -348,7 +330,7 @@ class Command(BaseCommand):
                     ticket="DEMO-CANCELLED",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                req = journeys.submit(req, actor=nw_init)
                 services.link_request_cancel(
                     actor=nw_init, request_id=req.pk, reason="Sent to the wrong account."
                 )
@@ -362,7 +344,7 @@ class Command(BaseCommand):
                     ticket="DEMO-EXPIRED",
                     note=note,
                 )
-                services.link_request_submit(actor=nw_init, request_id=req.pk)
+                req = journeys.submit(req, actor=nw_init)
                 req.refresh_from_db()
                 req.consent_deadline = timezone.now() - timedelta(hours=1)
                 req._change_reason = "demo data: deadline moved into the past"
@@ -407,6 +389,31 @@ class Command(BaseCommand):
                 self.created += 1
 
     # --- output --------------------------------------------------------------------------
+
+    # --- cloud connections: both demo resellers reach the sandbox cloud ------------------
+
+    def _cloud_connections(self) -> None:
+        # The same fixed keys the sandbox's `seed-demo` gives the demo partner accounts.
+        url = settings.SANDBOX_URL or cloud_demo.SANDBOX_URL
+        for partner in cloud_demo.PARTNERS:
+            reseller = Reseller.objects.get(partner_id=partner.partner_id)
+            if CloudConnection.objects.filter(reseller=reseller).exists():
+                continue
+            cloud_connection_save(
+                actor=None,
+                reseller=reseller,
+                partner_domain_id=partner.domain_id,
+                partner_account_name=partner.name,
+                access_key=partner.access_key,
+                secret_key=partner.secret_key,
+                bss_endpoint=url,
+                iam_endpoint=url,
+                ecs_endpoint=url,
+                invitation_url=cloud_demo.invitation_url(url, partner),
+                check_actor=False,
+                reason="demo data",
+            )
+            self.created += 1
 
     def _summary(self, users: dict[str, User]) -> None:
         out = self.stdout

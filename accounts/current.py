@@ -1,4 +1,5 @@
-"""Resolve the reseller chosen in the session (or the user's first one) once per request."""
+"""The reseller chosen in the session (or the user's first one), resolved when first asked and
+cached on the request: pages that never ask cost no query."""
 
 from __future__ import annotations
 
@@ -34,11 +35,3 @@ def get_membership(request):
 def get_memberships(request):
     get_membership(request)
     return getattr(request, "_portal_memberships", [])
-
-
-class CurrentResellerMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
