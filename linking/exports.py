@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Reseller
-from linking import forms, selectors
+from linking import forms
 from linking.models import Link, LinkRequest
+from linking.selectors.links import link_list_for_reseller
+from linking.selectors.requests import link_request_list_for_reseller
 from portal.tabular import csv_lines, safe_cell  # noqa: F401 (the exports' cell rule)
 
 CHUNK_SIZE = 1000
@@ -70,13 +72,13 @@ def link_filter_form(query: QueryDict) -> forms.LinkFilterForm:
 def requests_for_export(reseller: Reseller, query: QueryDict):
     """The request list's queryset for this query string (the page's filters, all pages)."""
     form = request_filter_form(reseller, query)
-    return selectors.link_request_list_for_reseller(reseller=reseller, filters=form.filters())
+    return link_request_list_for_reseller(reseller=reseller, filters=form.filters())
 
 
 def links_for_export(reseller: Reseller, query: QueryDict):
     """The link list's queryset for this query string (the page's filters, all pages)."""
     form = link_filter_form(query)
-    return selectors.link_list_for_reseller(reseller=reseller, **form.filters()).select_related(
+    return link_list_for_reseller(reseller=reseller, **form.filters()).select_related(
         "source_item__request"
     )
 

@@ -9,17 +9,16 @@ from django import forms
 
 from accounts.models import LinkType, Reseller
 from accounts.selectors import member_choices_for_reseller
-from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
+from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
     AccessLevel,
-    BatchRow,
     Link,
     LinkRequest,
     Region,
     RequestItem,
     Service,
 )
-from linking.selectors import RequestFilters
+from linking.selectors.requests import RequestFilters
 from portal.form_rendering import quick_widget_renderer
 from portal.identifiers import IdentifierEmailField, IdentifierField
 
@@ -33,13 +32,13 @@ WAITING_ON_CHOICES = [
 ]
 
 
-def _style(form: forms.Form) -> None:
+def style_fields(form: forms.Form) -> None:
     for field in form.fields.values():
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         field.widget.attrs.setdefault("class", f"{css} form-control-sm")
 
 
-def _with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
+def with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
     return [("", label), *choices]
 
 
@@ -57,8 +56,8 @@ class FilterForm(forms.Form):
 
 class RequestFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    status = forms.ChoiceField(required=False, choices=_with_any(LinkRequest.Status.choices))
-    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    status = forms.ChoiceField(required=False, choices=with_any(LinkRequest.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
     waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
     customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
     initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
@@ -67,10 +66,10 @@ class RequestFilterForm(FilterForm):
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["initiator"]).choices = _with_any(
+        cast(forms.ChoiceField, self.fields["initiator"]).choices = with_any(
             member_choices_for_reseller(reseller=reseller), "Anyone"
         )
-        _style(self)
+        style_fields(self)
 
     def filters(self) -> RequestFilters:
         """The selector's filters for this query string: the list page's and its export's."""
@@ -91,10 +90,8 @@ EXPIRING_SOON_DAYS = 30
 
 class LinkFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    status = forms.ChoiceField(
-        required=False, label="State", choices=_with_any(Link.Status.choices)
-    )
-    link_type = forms.ChoiceField(required=False, label="Type", choices=_with_any(LinkType.choices))
+    status = forms.ChoiceField(required=False, label="State", choices=with_any(Link.Status.choices))
+    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
     customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
     q = IdentifierField(
         required=False, max_length=200, label="Search (reference, customer, ticket)"
@@ -108,7 +105,7 @@ class LinkFilterForm(FilterForm):
         super().__init__(*args, **kwargs)
         for name in ("expiring", "failing"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
-        _style(self)
+        style_fields(self)
 
     def filters(self) -> dict:
         """`link_list_for_reseller` keywords for this query string: the page's and its export's."""
@@ -129,7 +126,7 @@ class SearchForm(FilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_fields(self)
 
 
 class RequestSearchForm(FilterForm):
@@ -140,7 +137,7 @@ class RequestSearchForm(FilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        style_fields(self)
 
 
 # --- The wizard -----------------------------------------------------------------------------
@@ -282,28 +279,3 @@ class ResendForm(forms.Form):
     extend_days = forms.IntegerField(
         label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
     )
-
-
-# --- Uploads --------------------------------------------------------------------------------
-
-
-class UploadForm(forms.Form):
-    """A tabular file; its size and content are checked by the reader, which says what is wrong."""
-
-    file = forms.FileField(
-        label="File (CSV or XLSX)",
-        required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}
-        ),
-    )
-
-
-class BatchRowFilterForm(FilterForm):
-    outcome = forms.ChoiceField(
-        required=False, label="Rows", choices=_with_any(BatchRow.Outcome.choices, "All")
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _style(self)

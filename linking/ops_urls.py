@@ -1,24 +1,25 @@
 from django.urls import path
 
-from linking import ops_views
+from linking.batches import directory_views
+from linking.outbox import views as outbox_views
 
 urlpatterns = [
-    path("outbox/", ops_views.outbox, name="outbox"),
-    path("outbox/requeue/", ops_views.outbox_requeue, name="outbox-requeue"),
-    path("directory/import/", ops_views.directory_import, name="directory-import"),
+    path("outbox/", outbox_views.outbox, name="outbox"),
+    path("outbox/requeue/", outbox_views.outbox_requeue, name="outbox-requeue"),
+    path("directory/import/", directory_views.directory_import, name="directory-import"),
     path(
         "directory/import/template.csv",
-        ops_views.directory_import_template,
+        directory_views.directory_import_template,
         name="directory-import-template",
     ),
     path(
         "directory/import/<int:pk>/",
-        ops_views.directory_import_detail,
+        directory_views.directory_import_detail,
         name="directory-import-detail",
     ),
     path(
         "directory/import/<int:pk>/confirm/",
-        ops_views.directory_import_confirm,
+        directory_views.directory_import_confirm,
         name="directory-import-confirm",
     ),
 ]

@@ -19,8 +19,12 @@ from guardian.backends import ObjectPermissionBackend
 from guardian.core import ObjectPermissionChecker
 
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
-from linking import selectors
+from linking.batches.selectors import batch_get_for_reseller
 from linking.models import CustomerAccount, Link, LinkRequest, Preset
+from linking.selectors.customers import customer_get_linked
+from linking.selectors.links import link_get_for_reseller
+from linking.selectors.presets import preset_get_for_reseller
+from linking.selectors.requests import link_request_get_for_reseller
 
 # What links grant on a customer account (linking.services.links.link_grants, and view for
 # every role); any other permission on an account is guardian's answer alone.
@@ -113,35 +117,35 @@ class LiveLinkObjectPermissionBackend(ObjectPermissionBackend):
 
 
 def access_link_request(*, reseller: Reseller, pk: int) -> LinkRequest:
-    req = selectors.link_request_get_for_reseller(reseller=reseller, pk=pk)
+    req = link_request_get_for_reseller(reseller=reseller, pk=pk)
     if req is None:
         raise Http404("No such request.")
     return req
 
 
 def access_link(*, reseller: Reseller, pk: int) -> Link:
-    link = selectors.link_get_for_reseller(reseller=reseller, pk=pk)
+    link = link_get_for_reseller(reseller=reseller, pk=pk)
     if link is None:
         raise Http404("No such link.")
     return link
 
 
 def access_customer(*, reseller: Reseller, pk: int) -> CustomerAccount:
-    customer = selectors.customer_get_linked(reseller=reseller, pk=pk)
+    customer = customer_get_linked(reseller=reseller, pk=pk)
     if customer is None:
         raise Http404("No such customer.")
     return customer
 
 
 def access_batch(*, reseller: Reseller, pk: int):
-    batch = selectors.batch_get_for_reseller(reseller=reseller, pk=pk)
+    batch = batch_get_for_reseller(reseller=reseller, pk=pk)
     if batch is None:
         raise Http404("No such batch.")
     return batch
 
 
 def access_preset(*, reseller: Reseller, pk: int) -> Preset:
-    preset = selectors.preset_get_for_reseller(reseller=reseller, pk=pk)
+    preset = preset_get_for_reseller(reseller=reseller, pk=pk)
     if preset is None:
         raise Http404("No such preset.")
     return preset

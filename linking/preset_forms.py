@@ -7,8 +7,8 @@ from typing import cast
 from django import forms
 
 from accounts.models import LinkType, Reseller
-from linking.checks import ItemSpec
-from linking.forms import ScopeForm, TypesForm, _style
+from linking.checks.reasons import ItemSpec
+from linking.forms import ScopeForm, TypesForm, style_fields
 from linking.models import AccessLevel
 
 
@@ -78,4 +78,4 @@ class ApplyPresetForm(forms.Form):
         cast(forms.TypedChoiceField, self.fields["preset"]).choices = [
             (str(p.pk), p.name) for p in presets
         ]
-        _style(self)
+        style_fields(self)

@@ -7,7 +7,15 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from linking import notifications, selectors, services
+from linking import services
+from linking.batches.services import batch_run
+from linking.outbox import delivery
+from linking.selectors.links import link_ids_waiting_for_activation
+from linking.services.reminders import (
+    link_request_ids_due_approver_reminder,
+    link_request_ids_due_customer_reminder,
+)
+from linking.services.verification import link_verify_retry_in
 from portal.publish import publish_many_now
 
 TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
@@ -20,15 +28,15 @@ TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, Connectio
 def notification_deliver_task(self, notification_id: int) -> str:
     """Deliver one queued notification; a second run for the same row sends nothing."""
     try:
-        return notifications.notification_deliver(notification_id=notification_id)
-    except notifications.TemporaryDeliveryError as exc:
+        return delivery.notification_deliver(notification_id=notification_id)
+    except delivery.TemporaryDeliveryError as exc:
         raise self.retry(exc=exc, countdown=exc.retry_in) from None
 
 
 @shared_task
 def notification_sweep_task() -> int:
     """Re-queue notifications that were never published or whose worker died mid-delivery."""
-    ids = notifications.notification_ids_to_requeue()
+    ids = delivery.notification_ids_to_requeue()
     # With the broker failing, the first failure ends the run; the next run tries again.
     return publish_many_now(notification_deliver_task, [(pk,) for pk in ids])
 
@@ -53,7 +61,7 @@ def link_activate_task(link_id: int) -> None:
 @shared_task
 def link_activate_sweep_task() -> int:
     """Activate links still waiting, in case their task was lost with the broker."""
-    ids = selectors.link_ids_waiting_for_activation()
+    ids = link_ids_waiting_for_activation()
     for link_id in ids:
         services.link_activate(link_id=link_id)
     return len(ids)
@@ -72,7 +80,7 @@ def link_verify_task(
     run = services.link_verify(link_id=link_id, trigger=trigger, actor=actor, attempt=attempt)
     if run is None:
         return "skipped"
-    countdown = services.link_verify_retry_in(run)
+    countdown = link_verify_retry_in(run)
     if countdown is not None:
         link_verify_task.apply_async(
             kwargs={"link_id": link_id, "trigger": "retry", "attempt": attempt + 1},
@@ -103,10 +111,10 @@ def link_request_expire_sweep_task() -> int:
 def reminder_sweep_task() -> int:
     """Send the reminders that are due: to customers before the deadline, to waiting approvers."""
     count = 0
-    for request_id in services.link_request_ids_due_customer_reminder():
+    for request_id in link_request_ids_due_customer_reminder():
         if services.link_request_remind_customer(request_id=request_id):
             count += 1
-    for request_id in services.link_request_ids_due_approver_reminder():
+    for request_id in link_request_ids_due_approver_reminder():
         if services.link_request_remind_approvers(request_id=request_id):
             count += 1
     return count
@@ -115,7 +123,7 @@ def reminder_sweep_task() -> int:
 @shared_task(acks_late=True)
 def batch_run_task(batch_id: int) -> str:
     """Run a confirmed batch's pending rows; a second delivery finds nothing left to do."""
-    batch = services.batch_run(batch_id=batch_id)
+    batch = batch_run(batch_id=batch_id)
     if batch is None:
         return "skipped"
     return f"{batch.created_count} created, {batch.failed_count} failed"

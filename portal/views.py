@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import reseller_required
-from linking import selectors
+from linking.selectors.dashboard import dashboard_for_reseller
 from portal.codes import codes_by_stage
 from portal.errors import PortalError
 
@@ -15,7 +15,7 @@ from portal.errors import PortalError
 @require_GET
 @reseller_required()
 def dashboard(request):
-    data = selectors.dashboard_for_reseller(reseller=request.reseller)
+    data = dashboard_for_reseller(reseller=request.reseller)
     return render(request, "portal/dashboard.html", data)
 
 

@@ -179,7 +179,7 @@ def consent_token_for(req) -> str:
     from django.core import mail
 
     from linking.models import Notification
-    from linking.notifications import notification_deliver
+    from linking.outbox.delivery import notification_deliver
 
     notification = Notification.objects.filter(request=req, kind="consent_request").latest("id")
     notification_deliver(notification_id=notification.pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task
@@ -12,9 +12,9 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import Reseller, User
+from accounts.models import Membership, Reseller, Role, User
 from accounts.permissions import has_reseller_perm
-from linking import checks
+from linking.checks.reasons import type_label
 from linking.models import (
     Link,
     LinkRequest,
@@ -23,20 +23,12 @@ from linking.models import (
 )
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit, publish_on_commit
+from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "linking.consent.v1"  # noqa: S105 (a signing salt, not a secret)
 Status = LinkRequest.Status
-
-
-class ChecksFailed(PortalError):
-    """A dry run found blocking reasons; all of them travel with the error."""
-
-    def __init__(self, reasons: list[checks.Reason]):
-        first = reasons[0]
-        super().__init__(first.code, first.message, first.hint)
-        self.reasons = reasons
 
 
 def _on_commit(task: Task, *args: Any) -> None:
@@ -234,7 +226,62 @@ def can_link(reseller: Reseller, *, link_types: Iterable[str] = ()) -> PortalErr
     allowed = set(reseller.allowed_link_types)
     for link_type in link_types:
         if link_type not in allowed:
-            return PortalError(
-                "LNK-P004", reseller=reseller.name, link_type=checks._type_label(link_type)
-            )
+            return PortalError("LNK-P004", reseller=reseller.name, link_type=type_label(link_type))
     return None
+
+
+def _locked(link_id: int) -> Link:
+    link = _lock_link(link_id)
+    if link is None:
+        raise Link.DoesNotExist(f"No link {link_id}.")
+    return link
+
+
+def _reseller_recipients(link: Link) -> list[str]:
+    """Who on the reseller's side hears about a link: its initiator, else the admins."""
+    item = link.source_item
+    initiator = item.request.initiator if item else None
+    if initiator is not None and initiator.is_active and initiator.email:
+        return [initiator.email]
+    return list(
+        Membership.objects.filter(
+            reseller_id=link.reseller_id, role=Role.ADMIN, user__is_active=True
+        )
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _customer_contact(link: Link) -> str:
+    """The address the customer's side hears at: the directory's contact, else the consent one."""
+    if link.customer.contact_email:
+        return link.customer.contact_email
+    item = link.source_item
+    return item.request.consent_email if item else ""
+
+
+def _name(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} <{user.email}>" if full else user.email
+
+
+def _enter_consent(
+    req: LinkRequest, *, actor: User | None, reason: str, extra: Sequence[str] = ()
+) -> None:
+    # Only a submitted request waits for consent, and it has its customer (a constraint).
+    assert req.customer is not None
+    now = timezone.now()
+    req.consent_deadline = now + timedelta(days=req.consent_days)
+    req.consent_email = req.customer.contact_email
+    req.next_reminder_at = next_reminder(
+        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
+    )
+    _move(
+        req,
+        Status.PENDING_CONSENT,
+        actor=actor,
+        reason=reason,
+        extra=["consent_deadline", "consent_email", "next_reminder_at", *extra],
+    )
+    _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)

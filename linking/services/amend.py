@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import LinkType, User
-from linking.checks import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS
+from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS
 from linking.models import AccessLevel, Link, LinkRequest, RequestItem, VerificationRun
 from linking.services._common import (
     Status,

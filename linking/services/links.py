@@ -123,7 +123,7 @@ def link_activate(*, link_id: int) -> Link | None:
     if refusal := can_link(link.reseller, link_types=[link.link_type]):
         # The reseller was suspended or the type left its program after the customer accepted:
         # nothing is granted; the link waits, suspended, for platform staff.
-        from linking.services.revocation import _tell_partner_suspended, link_suspend_locked
+        from linking.services.suspension import _tell_partner_suspended, link_suspend_locked
 
         if link.source_item:
             req = link.source_item.request

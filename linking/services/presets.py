@@ -1,7 +1,7 @@
 """Presets: named link types and scope that the wizard and batch rows start from.
 
 Admins of a reseller create, change and delete them; every member uses them. A preset is judged
-by the wizard's own rules (`checks.check_items`, `checks.check_consent_days`), so a preset that
+by the wizard's own rules (`check_items`, `check_consent_days`), so a preset that
 saves is a scope the wizard would take.
 """
 
@@ -13,9 +13,11 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking import checks
+from linking.checks.items import check_items
+from linking.checks.policy import check_consent_days
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason
 from linking.models import AccessLevel, LinkRequest, Preset
-from linking.services._common import ChecksFailed, _refuse_state, _save
+from linking.services._common import _refuse_state, _save
 from linking.services.requests import _lock_draft, link_request_set_types
 from portal.errors import PortalError
 
@@ -28,7 +30,7 @@ def _require_admin(actor: User, reseller: Reseller) -> None:
         raise PortalError("LNK-T003", reseller=reseller.name)
 
 
-def _normalise(specs: list[checks.ItemSpec]) -> list[checks.ItemSpec]:
+def _normalise(specs: list[ItemSpec]) -> list[ItemSpec]:
     """One spec per type in the catalogue's order, each holding only what its type uses."""
     by_type = {spec.link_type: spec for spec in specs}
     known = [t for t in LinkType.values if t in by_type]
@@ -37,9 +39,9 @@ def _normalise(specs: list[checks.ItemSpec]) -> list[checks.ItemSpec]:
     for link_type in known + unknown:
         spec = by_type[link_type]
         if link_type == LinkType.BILLING:
-            out.append(checks.ItemSpec(link_type=link_type))
+            out.append(ItemSpec(link_type=link_type))
             continue
-        scoped = checks.ItemSpec(
+        scoped = ItemSpec(
             link_type=link_type,
             services=sorted(set(spec.services or [])),
             regions=sorted(set(spec.regions or [])),
@@ -52,11 +54,11 @@ def _normalise(specs: list[checks.ItemSpec]) -> list[checks.ItemSpec]:
 
 
 def preset_check(
-    *, reseller: Reseller, items: list[checks.ItemSpec], consent_days: int | None
-) -> list[checks.Reason]:
+    *, reseller: Reseller, items: list[ItemSpec], consent_days: int | None
+) -> list[Reason]:
     """Every reason the wizard would refuse this scope for the reseller (no customer yet)."""
-    reasons = checks.check_items(reseller=reseller, customer=None, items=_normalise(items))
-    return reasons + checks.check_consent_days(consent_days)
+    reasons = check_items(reseller=reseller, customer=None, items=_normalise(items))
+    return reasons + check_consent_days(consent_days)
 
 
 def _name_taken(reseller: Reseller, name: str, exclude_pk: int | None = None) -> bool:
@@ -86,16 +88,16 @@ def _validated(
     *,
     reseller: Reseller,
     name: str,
-    items: list[checks.ItemSpec],
+    items: list[ItemSpec],
     consent_days: int | None,
     exclude_pk: int | None = None,
-) -> tuple[str, list[checks.ItemSpec]]:
+) -> tuple[str, list[ItemSpec]]:
     name = " ".join((name or "").split())
     reasons = []
     if not name:
-        reasons.append(checks.reason("LNK-T004"))
+        reasons.append(reason("LNK-T004"))
     elif _name_taken(reseller, name, exclude_pk):
-        reasons.append(checks.reason("LNK-T002", name=name))
+        reasons.append(reason("LNK-T002", name=name))
     specs = _normalise(items)
     reasons += preset_check(reseller=reseller, items=specs, consent_days=consent_days)
     if reasons:
@@ -111,7 +113,7 @@ def preset_create(
     reseller: Reseller,
     name: str,
     description: str = "",
-    items: list[checks.ItemSpec],
+    items: list[ItemSpec],
     consent_days: int | None = None,
 ) -> Preset:
     """Save a new preset of the reseller. Admins only; the wizard's rules judge the scope."""
@@ -135,7 +137,7 @@ def preset_update(
     preset_id: int,
     name: str,
     description: str = "",
-    items: list[checks.ItemSpec],
+    items: list[ItemSpec],
     consent_days: int | None = None,
 ) -> Preset:
     """Change a preset. Admins of its reseller only; drafts already started keep their scope."""
@@ -182,10 +184,10 @@ def preset_resolve(reseller: Reseller, name: str) -> Preset:
     return preset
 
 
-def preset_specs(preset: Preset) -> list[checks.ItemSpec]:
+def preset_specs(preset: Preset) -> list[ItemSpec]:
     """The preset's items as the wizard's ItemSpecs, one per link type."""
     return [
-        checks.ItemSpec(
+        ItemSpec(
             link_type=item.get("link_type", ""),
             services=list(item.get("services") or []),
             regions=list(item.get("regions") or []),

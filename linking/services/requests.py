@@ -1,9 +1,9 @@
-"""Drafts and the life of a request: submit, approve, reject, cancel, expire."""
+"""Drafts and their submission: the wizard's steps, the dry run, submit, and a request created
+whole (a batch row). The decisions on a submitted request are in `linking.services.decisions`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -11,7 +11,10 @@ from django.utils import timezone
 
 from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
-from linking import checks, selectors
+from linking.checks.accounts import find_customer
+from linking.checks.items import check_customer_for, dry_run
+from linking.checks.policy import check_consent_days, needs_approval
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import (
     AccessLevel,
     LinkRequest,
@@ -19,24 +22,21 @@ from linking.models import (
     RequestItem,
     normalise_account_id,
 )
+from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
-    ChecksFailed,
     Status,
-    _holds,
+    _enter_consent,
     _initiator_refusal,
     _lock_request,
     _move,
-    _notify,
     _notify_all,
     _refuse_state,
     _require_initiator_role,
     _save,
     _set_items_open,
-    can_link,
 )
 from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
 from portal.errors import PortalError
-from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
@@ -77,33 +77,6 @@ def can_edit(req: LinkRequest, *, actor: User, perms: set[str] | None = None) ->
     return _initiator_refusal(actor, req.reseller, perms)
 
 
-def can_decide(
-    req: LinkRequest, *, actor: User, perms: set[str] | None = None, action: str = "decided"
-) -> PortalError | None:
-    """Whether `actor` may approve or reject `req` (None) or the refusal: a request waiting for
-    approval and not overdue (LNK-S001), an approver or admin (LNK-A002), never its initiator
-    (LNK-A001). The request page's decision form and `link_request_approve`/`_reject` ask it."""
-    if req.effective_status != Status.PENDING_APPROVAL:
-        return _refuse_state(req, action)
-    if not _holds(actor, req.reseller, "approve_requests", perms):
-        return PortalError("LNK-A002", reseller=req.reseller.name)
-    if req.initiator_id == actor.pk:
-        return PortalError("LNK-A001", reference=req.reference)
-    return None
-
-
-def can_cancel(
-    req: LinkRequest, *, actor: User, perms: set[str] | None = None
-) -> PortalError | None:
-    """Whether `actor` may cancel `req` (None) or the refusal: initiators and admins, a draft or
-    a request still open (not overdue). The request page's button and `link_request_cancel`."""
-    if refusal := _initiator_refusal(actor, req.reseller, perms):
-        return refusal
-    if req.effective_status not in (Status.DRAFT, *LinkRequest.OPEN_STATUSES):
-        return _refuse_state(req, "cancelled")
-    return None
-
-
 def _lock_draft(actor: User, request_id: int) -> LinkRequest:
     req = _lock_request(request_id)
     if refusal := can_edit(req, actor=actor):
@@ -117,7 +90,7 @@ def _wanted_types(reseller: Reseller, link_types: list[str]) -> list[str]:
     wanted = [t for t in LinkType.values if t in link_types]
     refused = [t for t in wanted if t not in allowed]
     if refused:
-        raise PortalError("LNK-V009", link_type=checks._type_label(refused[0]))
+        raise PortalError("LNK-V009", link_type=type_label(refused[0]))
     if not wanted:
         raise PortalError("LNK-V014")
     return wanted
@@ -134,7 +107,7 @@ def _new_item(req: LinkRequest, link_type: str) -> RequestItem:
     )
 
 
-def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
+def _apply_scope(item: RequestItem, spec: ItemSpec) -> None:
     if item.link_type == LinkType.BILLING:
         item.services, item.regions = [], []
     else:
@@ -146,7 +119,7 @@ def _apply_scope(item: RequestItem, spec: checks.ItemSpec) -> None:
 
 
 def _check_consent_days(consent_days: int) -> None:
-    if reasons := checks.check_consent_days(consent_days):
+    if reasons := check_consent_days(consent_days):
         raise ChecksFailed(reasons)
 
 
@@ -178,13 +151,13 @@ def link_request_set_types(*, actor: User, request_id: int, link_types: list[str
 @transaction.atomic
 def link_request_set_customer(*, actor: User, request_id: int, account_id: str) -> LinkRequest:
     """Step 2: the customer account, refused with every reason known from it and the chosen
-    link types (`checks.check_customer_for`)."""
+    link types (`check_customer_for`)."""
     req = _lock_draft(actor, request_id)
     if req.amends_link_id:
         # A change of scope or a renewal keeps the customer of its link.
         raise _refuse_state(req, "given another customer")
     # Refused here, not only at the review: a frozen or already linked account is known now.
-    customer, reasons = checks.check_customer_for(
+    customer, reasons = check_customer_for(
         reseller=req.reseller,
         raw_account_id=account_id,
         link_types=[item.link_type for item in req.items.all()],
@@ -209,7 +182,7 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
 
 @transaction.atomic
 def link_request_set_scope(
-    *, actor: User, request_id: int, scopes: dict[str, checks.ItemSpec]
+    *, actor: User, request_id: int, scopes: dict[str, ItemSpec]
 ) -> LinkRequest:
     """Step 3: services, regions, access level and duration of each item."""
     req = _lock_draft(actor, request_id)
@@ -254,22 +227,20 @@ def link_request_set_details(
 
 
 def link_request_dry_run(
-    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec] | None = None
-) -> list[checks.Reason]:
+    *, actor: User, req: LinkRequest, items: list[ItemSpec] | None = None
+) -> list[Reason]:
     """Every reason the request could not be submitted now, for the wizard's review step.
 
     `items`: the request's items as specs when the caller has them already (a query less)."""
     if items is None:
-        items = [checks.ItemSpec.from_item(item) for item in req.items.all()]
+        items = [ItemSpec.from_item(item) for item in req.items.all()]
     return _request_checks(actor=actor, req=req, items=items) + approval_reasons(
         actor=actor, req=req, items=items
     )
 
 
-def _request_checks(
-    *, actor: User, req: LinkRequest, items: list[checks.ItemSpec]
-) -> list[checks.Reason]:
-    _, reasons = checks.dry_run(
+def _request_checks(*, actor: User, req: LinkRequest, items: list[ItemSpec]) -> list[Reason]:
+    _, reasons = dry_run(
         actor=actor,
         reseller=req.reseller,
         account_id=req.account_id_input,
@@ -284,7 +255,7 @@ def _request_checks(
 def _approvers(reseller: Reseller, *, exclude: User) -> list[User]:
     return [
         m.user
-        for m in selectors.approvers_for_reseller(reseller=reseller, exclude=exclude)
+        for m in approvers_for_reseller(reseller=reseller, exclude=exclude)
         .select_related("user")
         .order_by("pk")
     ]
@@ -305,46 +276,25 @@ def _would_narrow(req: LinkRequest) -> bool:
     return scope_change(link, items[0]) == "narrower"
 
 
-def approval_gap(*, reseller: Reseller, initiator: User) -> checks.Reason | None:
+def approval_gap(*, reseller: Reseller, initiator: User) -> Reason | None:
     """LNK-A004 when nobody but `initiator` can approve their requests, else None. The submit
     refuses with it; the request page and the dashboard warn about requests already waiting."""
-    if not selectors.nobody_else_can_approve(reseller=reseller, initiator=initiator):
+    if not nobody_else_can_approve(reseller=reseller, initiator=initiator):
         return None
     if has_reseller_perm(user=initiator, reseller=reseller, perm="approve_requests"):
         situation = f"{initiator.email} is its only approver"
     else:
         situation = "it has no approver"
-    return checks.reason("LNK-A004", reseller=reseller.name, situation=situation)
+    return reason("LNK-A004", reseller=reseller.name, situation=situation)
 
 
-def approval_reasons(*, actor: User, req: LinkRequest, items: list[checks.ItemSpec]) -> list:
+def approval_reasons(*, actor: User, req: LinkRequest, items: list[ItemSpec]) -> list:
     """LNK-A004 when the request will need a second person and nobody else can approve it: it
     would otherwise wait, with no e-mail sent, until it expires."""
-    if not checks.needs_approval(reseller=req.reseller, items=items) or _would_narrow(req):
+    if not needs_approval(reseller=req.reseller, items=items) or _would_narrow(req):
         return []
     gap = approval_gap(reseller=req.reseller, initiator=actor)
     return [gap] if gap else []
-
-
-def _enter_consent(
-    req: LinkRequest, *, actor: User | None, reason: str, extra: Sequence[str] = ()
-) -> None:
-    # Only a submitted request waits for consent, and it has its customer (a constraint).
-    assert req.customer is not None
-    now = timezone.now()
-    req.consent_deadline = now + timedelta(days=req.consent_days)
-    req.consent_email = req.customer.contact_email
-    req.next_reminder_at = next_reminder(
-        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
-    )
-    _move(
-        req,
-        Status.PENDING_CONSENT,
-        actor=actor,
-        reason=reason,
-        extra=["consent_deadline", "consent_email", "next_reminder_at", *extra],
-    )
-    _notify(Notification.Kind.CONSENT_REQUEST, req.consent_email, request=req)
 
 
 @transaction.atomic
@@ -361,7 +311,7 @@ def link_request_create_submitted(
     reseller: Reseller,
     link_types: list[str],
     account_id: str,
-    scopes: dict[str, checks.ItemSpec],
+    scopes: dict[str, ItemSpec],
     ticket_reference: str,
     note_to_customer: str,
     consent_days: int,
@@ -379,7 +329,7 @@ def link_request_create_submitted(
     """
     _require_initiator_role(actor, reseller)
     wanted = _wanted_types(reseller, link_types)
-    customer, reasons = checks.find_customer(account_id)
+    customer, reasons = find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
     _check_consent_days(consent_days)
@@ -412,15 +362,15 @@ def link_request_create_submitted(
 
 def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkRequest:
     """The submit of a locked draft whose items are `items`; in the caller's transaction."""
-    specs = [checks.ItemSpec.from_item(item) for item in items]
+    specs = [ItemSpec.from_item(item) for item in items]
     reasons = _request_checks(actor=actor, req=req, items=specs)
     if reasons:
         raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
-    needs_approval = not narrowing and checks.needs_approval(reseller=req.reseller, items=specs)
+    approval_needed = not narrowing and needs_approval(reseller=req.reseller, items=specs)
     approvers: list[User] = []
-    if needs_approval:
+    if approval_needed:
         # Read once: who is e-mailed below, and whether anybody can approve at all (LNK-A004).
         approvers = _approvers(req.reseller, exclude=actor)
         if not approvers and (gap := approval_gap(reseller=req.reseller, initiator=actor)):
@@ -434,7 +384,7 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         raise ChecksFailed(link_request_dry_run(actor=actor, req=req)) from None
     if narrowing:
         return amend_apply_narrowing(actor=actor, req=req)
-    if needs_approval:
+    if approval_needed:
         req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
         _move(
             req,
@@ -455,89 +405,4 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
             reason="submitted; the approval policy sends it straight to the customer",
             extra=["submitted_at"],
         )
-    return req
-
-
-def _lock_pending_approval(actor: User, request_id: int, action: str) -> LinkRequest:
-    req = _lock_request(request_id)
-    if refusal := can_decide(req, actor=actor, action=action):
-        raise refusal
-    return req
-
-
-@transaction.atomic
-def link_request_approve(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
-    """Approve a request waiting for approval; never the approver's own. Approvers, admins."""
-    req = _lock_pending_approval(actor, request_id, "approved")
-    items = list(req.items.all())
-    if refusal := can_link(req.reseller, link_types=[item.link_type for item in items]):
-        raise refusal
-    _, reasons = checks.dry_run(
-        actor=req.initiator,
-        reseller=req.reseller,
-        account_id=req.account_id_input,
-        items=[checks.ItemSpec.from_item(item) for item in items],
-        exclude_request_id=req.pk,
-        amends_link_id=req.amends_link_id,
-    )
-    if reasons:
-        raise ChecksFailed(reasons)
-    req.approver = actor
-    req.decision_reason = reason.strip()
-    _enter_consent(
-        req,
-        actor=actor,
-        reason=f"approved: {reason.strip() or 'no comment'}",
-        extra=["approver", "decision_reason"],
-    )
-    return req
-
-
-@transaction.atomic
-def link_request_reject(*, actor: User, request_id: int, reason: str) -> LinkRequest:
-    """Reject a request waiting for approval, with a reason. Approvers, admins."""
-    req = _lock_pending_approval(actor, request_id, "rejected")
-    if not reason.strip():
-        raise PortalError("LNK-A003")
-    req.approver = actor
-    req.decision_reason = reason.strip()
-    _move(
-        req,
-        Status.REJECTED,
-        actor=actor,
-        reason=f"rejected: {reason.strip()}",
-        extra=["approver", "decision_reason"],
-    )
-    _set_items_open(req, False, actor=actor, reason="rejected")
-    _notify(Notification.Kind.REQUEST_REJECTED, req.initiator.email, request=req)
-    return req
-
-
-@transaction.atomic
-def link_request_cancel(*, actor: User, request_id: int, reason: str = "") -> LinkRequest:
-    """Cancel a draft or pending request; its consent link dies at once. Initiators, admins."""
-    req = _lock_request(request_id)
-    if refusal := can_cancel(req, actor=actor):
-        raise refusal
-    req.consent_token_hash = ""
-    _move(
-        req,
-        Status.CANCELLED,
-        actor=actor,
-        reason=f"cancelled: {reason.strip() or 'no reason given'}",
-        extra=["consent_token_hash"],
-    )
-    _set_items_open(req, False, actor=actor, reason="cancelled")
-    return req
-
-
-@transaction.atomic
-def link_request_expire(*, request_id: int) -> LinkRequest | None:
-    """Expire one request whose deadline has passed, as the sweep does; a no-op otherwise."""
-    from linking.services.sweeps import link_request_expire_locked
-
-    req = _lock_request(request_id)
-    if not req.is_overdue:
-        return None
-    link_request_expire_locked([req], now=timezone.now())
     return req

@@ -75,7 +75,7 @@ def background(request, transactional_db):
         return lambda: None
 
     from linking import services
-    from linking.notifications import notification_deliver
+    from linking.outbox.delivery import notification_deliver
 
     def run_pending_work() -> None:
         for link_id in Link.objects.filter(status=Link.Status.ACTIVATING).values_list(

@@ -22,7 +22,7 @@ from accounts.models import Role
 from accounts.services import membership_add, reseller_create
 from linking import services
 from linking.checks import ItemSpec
-from linking.consent_views import receipt_sign
+from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
 from tests.conftest import PASSWORD, make_draft, submit
 from tests.factories import CustomerFactory
@@ -105,7 +105,7 @@ def portal_pages(cast):
         description="Monitoring contracts",
         items=[MANAGE],
     )
-    from linking.services.batch import COLUMNS
+    from linking.batches.parsing import COLUMNS
 
     header = ",".join(COLUMNS)
     row = ",".join(

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from accounts.models import Membership, Role
 from accounts.services import membership_set_role
-from linking import services
 from linking.checks import ItemSpec
+from linking.checks.reasons import ChecksFailed
 from linking.models import LinkRequest, Notification
 from tests.conftest import login, make_draft, read_only_delegation, submit
 from tests.factories import CustomerFactory
@@ -26,7 +26,7 @@ def demote_the_approver(cast):
 def test_submit_is_refused_when_the_initiator_is_the_only_approver(cast):
     demote_the_approver(cast)
     draft = make_draft(cast, specs=BILLING, actor=cast.admin)
-    with pytest.raises(services.ChecksFailed) as refused:
+    with pytest.raises(ChecksFailed) as refused:
         submit(cast, draft, actor=cast.admin)
     assert [r.code for r in refused.value.reasons] == ["LNK-A004"]
     assert f"{cast.admin.email} is its only approver" in refused.value.reasons[0].message
@@ -40,7 +40,7 @@ def test_submit_is_refused_when_there_is_no_approver_at_all(cast):
     cast.admin.is_active = False
     cast.admin.save(update_fields=["is_active"])
     draft = make_draft(cast, specs=BILLING)
-    with pytest.raises(services.ChecksFailed) as refused:
+    with pytest.raises(ChecksFailed) as refused:
         submit(cast, draft)
     assert refused.value.code == "LNK-A004"
     assert "it has no approver" in refused.value.message

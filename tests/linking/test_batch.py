@@ -6,9 +6,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from linking import checks, services
-from linking.batch_views import result_lines
+from linking.batches import services as batch_services
+from linking.batches.parsing import COLUMNS, TEMPLATE_ROWS
+from linking.batches.selectors import result_lines
 from linking.models import Batch, BatchRow, LinkRequest, Notification
-from linking.services.batch import COLUMNS, TEMPLATE_ROWS
 from portal import tabular
 from portal.errors import PortalError
 from tests.conftest import make_draft, submit
@@ -318,9 +319,9 @@ def test_a_row_run_twice_creates_one_request(cast):
     services.batch_confirm(actor=cast.initiator, batch_id=batch.pk, enqueue=False)
     row = batch.rows.get()
     stale = BatchRow.objects.get(pk=row.pk)
-    assert services.batch.batch_run_row(actor=cast.initiator, reseller=cast.reseller, row=row)
+    assert batch_services.batch_run_row(actor=cast.initiator, reseller=cast.reseller, row=row)
     assert (
-        services.batch.batch_run_row(actor=cast.initiator, reseller=cast.reseller, row=stale)
+        batch_services.batch_run_row(actor=cast.initiator, reseller=cast.reseller, row=stale)
         is None
     )
     assert LinkRequest.objects.count() == 1

@@ -11,6 +11,7 @@ from accounts.models import Membership, Role
 from accounts.permissions import has_reseller_perm, remembered_perms
 from accounts.services import membership_set_role
 from linking import checks, services
+from linking.batches import services as batch_services
 from linking.models import BatchRow, LinkRequest, Notification, RequestItem
 from portal.errors import PortalError
 from tests.factories import CustomerFactory
@@ -108,7 +109,7 @@ def test_a_role_taken_away_mid_run_stops_the_run_at_the_next_chunk(cast, monkeyp
     batch = upload(cast, csv_bytes(*(line(f"k{i}", c.account_id) for i, c in enumerate(customers))))
     services.batch_confirm(actor=cast.initiator, batch_id=batch.pk, enqueue=False)
     membership = Membership.objects.get(user=cast.initiator, reseller=cast.reseller)
-    real = services.batch.batch_run_row
+    real = batch_services.batch_run_row
     done = []
 
     def run_row_then_maybe_demote(**kwargs):
@@ -119,7 +120,7 @@ def test_a_role_taken_away_mid_run_stops_the_run_at_the_next_chunk(cast, monkeyp
             membership_set_role(actor=cast.admin, membership_id=membership.pk, role=Role.VIEWER)
         return outcome
 
-    monkeypatch.setattr(services.batch, "batch_run_row", run_row_then_maybe_demote)
+    monkeypatch.setattr(batch_services, "batch_run_row", run_row_then_maybe_demote)
     batch = services.batch_run(batch_id=batch.pk, chunk_size=2)
     assert outcomes(batch) == {
         2: (Outcome.CREATED, ""),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification, RequestItem
+from linking.services._common import TOKEN_SALT
 from tests.conftest import consent_token_for, read_only_delegation
 from tests.journeys import pending_consent_with_token
 
@@ -275,7 +276,7 @@ def test_a_tampered_or_garbage_token_shows_lnk_c001(client, cast, mangle):
 
 
 def test_a_validly_signed_token_for_no_request_shows_lnk_c001(client, cast):
-    forged = signing.TimestampSigner(salt=services.TOKEN_SALT).sign_object({"r": 987654, "n": "x"})
+    forged = signing.TimestampSigner(salt=TOKEN_SALT).sign_object({"r": 987654, "n": "x"})
     response = client.get(_url(forged))
     assert response.status_code == 404
     assert "LNK-C001" in response.content.decode()

@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from linking.batches import directory
 from linking.models import CustomerAccount, DirectoryImport, Link
-from linking.services import directory
 from portal.errors import PortalError
 from tests.conftest import login
 

@@ -7,7 +7,7 @@ from django.core import mail
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link, Notification
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
 from portal.emails import render_email
 from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
 from tests.journeys import pending_consent

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from linking import services
 from linking.checks import ItemSpec
+from linking.consent.services import consent_resolve
 from linking.models import Notification
-from linking.notifications import (
+from linking.outbox.delivery import (
     TemporaryDeliveryError,
     notification_deliver,
     notification_ids_to_requeue,
@@ -78,7 +79,7 @@ def test_consent_email_goes_to_the_customer_with_a_consent_link(cast, consent_re
 
 def test_consent_link_in_the_email_opens_the_request(consent_request):
     token = consent_token_for(consent_request)
-    assert services.consent_resolve(token) == consent_request
+    assert consent_resolve(token) == consent_request
 
 
 def test_a_second_delivery_of_the_same_row_sends_nothing(consent_request):
@@ -201,7 +202,7 @@ def test_a_failed_resend_keeps_the_link_already_sent_working(consent_request, sm
     smtp_fails(smtplib.SMTPResponseException(451, b"try again later"))
     with pytest.raises(TemporaryDeliveryError):
         notification_deliver(notification_id=queue_resend(consent_request).pk)
-    assert services.consent_resolve(token) == consent_request
+    assert consent_resolve(token) == consent_request
 
 
 def test_resending_the_consent_email_rotates_the_token(consent_request):
@@ -210,9 +211,9 @@ def test_resending_the_consent_email_rotates_the_token(consent_request):
     new = consent_token_for(consent_request)
     assert new != old
     assert len(mail.outbox) == 2
-    assert services.consent_resolve(new) == consent_request
+    assert consent_resolve(new) == consent_request
     with pytest.raises(PortalError) as excinfo:
-        services.consent_resolve(old)
+        consent_resolve(old)
     assert excinfo.value.code == "LNK-C003"
 
 

@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from linking import services
+from linking.consent.services import consent_resolve
 from linking.models import Link, LinkRequest, Notification
-from linking.notifications import (
+from linking.outbox.delivery import (
     TemporaryDeliveryError,
     claim_timeout,
     notification_deliver,
@@ -28,6 +29,7 @@ from linking.notifications import (
     retry_delay,
 )
 from linking.services._common import _notify
+from linking.services.revocation import link_withdrawal_resolve
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
 
@@ -198,7 +200,7 @@ def test_a_consent_email_sent_again_after_a_crash_keeps_the_first_copys_link(con
     first, second = mail.outbox
     assert links_in(first, "") == links_in(second, "")
     token = links_in(first, "")[0].rstrip("/").rsplit("/", 1)[1]
-    assert services.consent_resolve(token) == consent_request
+    assert consent_resolve(token) == consent_request
 
 
 def test_a_reminder_still_carries_a_new_link_and_the_old_one_dies(consent_request):
@@ -209,8 +211,8 @@ def test_a_reminder_still_carries_a_new_link_and_the_old_one_dies(consent_reques
     reminder = consent_token_for_kind(consent_request, Kind.CONSENT_REMINDER)
     assert reminder != first
     with pytest.raises(PortalError):
-        services.consent_resolve(first)
-    assert services.consent_resolve(reminder) == consent_request
+        consent_resolve(first)
+    assert consent_resolve(reminder) == consent_request
 
 
 def consent_token_for_kind(req, kind) -> str:
@@ -238,7 +240,7 @@ def test_a_receipt_sent_again_after_a_crash_keeps_the_first_copys_withdrawal_lin
     withdraw = links_in(first, "withdraw/")
     assert withdraw and withdraw == links_in(second, "withdraw/")
     token = withdraw[0].rstrip("/").rsplit("/", 1)[1]
-    assert services.link_withdrawal_resolve(token).source_item.request_id == consent_request.pk
+    assert link_withdrawal_resolve(token).source_item.request_id == consent_request.pk
 
 
 def test_the_delivery_task_retries_with_the_rows_countdown(consent_request, smtp_fails):
@@ -362,9 +364,9 @@ def test_consent_reminder_rotates_the_token_and_says_the_old_link_is_gone(consen
     start = message.body.index("/consent/") + len("/consent/")
     new = message.body[start:].split("/", 1)[0]
     assert new != old
-    assert services.consent_resolve(new) == consent_request
+    assert consent_resolve(new) == consent_request
     with pytest.raises(PortalError) as excinfo:
-        services.consent_resolve(old)
+        consent_resolve(old)
     assert excinfo.value.code == "LNK-C003"
 
 

@@ -8,6 +8,8 @@ from accounts.models import Reseller
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import LinkRequest, Preset
+from linking.services.presets import preset_item_values, preset_resolve
+from linking.services.requests import link_request_dry_run
 from portal.errors import PortalError
 from tests.conftest import login, make_draft
 
@@ -185,17 +187,17 @@ def test_admin_changes_and_deletes_a_preset_with_history(cast):
 
 def test_resolve_finds_a_preset_by_name_and_refuses_an_unknown_one(cast):
     preset = make_preset(cast)
-    assert services.preset_resolve(cast.reseller, "read-only  apac") == preset
-    assert services.preset_resolve(reseller=cast.reseller, name=" Read-only APAC ") == preset
+    assert preset_resolve(cast.reseller, "read-only  apac") == preset
+    assert preset_resolve(reseller=cast.reseller, name=" Read-only APAC ") == preset
     unknown = [(cast.other, "Read-only APAC"), (cast.reseller, "Other"), (cast.reseller, "")]
     for reseller, name in unknown:
         with pytest.raises(PortalError) as error:
-            services.preset_resolve(reseller, name)
+            preset_resolve(reseller, name)
         assert error.value.code == "LNK-T001"
 
 
 def test_item_values_are_what_the_wizards_services_take(cast):
-    values = services.preset_item_values(
+    values = preset_item_values(
         make_preset(cast, items=[ItemSpec(link_type="billing"), apac_read_only()], consent_days=5)
     )
     assert values == {
@@ -215,7 +217,7 @@ def test_item_values_are_what_the_wizards_services_take(cast):
         actor=cast.initiator, request_id=req.pk, scopes=values["scopes"]
     )
     req.refresh_from_db()
-    assert [r.code for r in services.link_request_dry_run(actor=cast.initiator, req=req)] == []
+    assert [r.code for r in link_request_dry_run(actor=cast.initiator, req=req)] == []
 
 
 def test_applying_a_preset_fills_the_draft_and_leaves_it_editable(cast):

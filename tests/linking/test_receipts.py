@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from linking import journeys, services
 from linking.checks import ItemSpec
-from linking.consent_views import receipt_sign
+from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
+from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from linking.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
 from tests.conftest import login
 from tests.journeys import pending_consent
 

@@ -9,8 +9,13 @@ from django.utils import timezone
 
 from linking import services
 from linking.checks import ItemSpec
+from linking.consent.services import consent_resolve
 from linking.models import LinkRequest, Notification
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
+from linking.services.reminders import (
+    link_request_ids_due_approver_reminder,
+    link_request_ids_due_customer_reminder,
+)
 from linking.tasks import reminder_sweep_task
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
@@ -125,7 +130,7 @@ def test_an_empty_schedule_sends_no_reminders(cast, start):
 def test_no_reminder_goes_out_after_the_deadline(cast, start):
     req = waiting_for_customer(cast, start)
     with at(start + timedelta(days=7, minutes=1)):
-        assert services.link_request_ids_due_customer_reminder() == []
+        assert link_request_ids_due_customer_reminder() == []
         assert services.link_request_remind_customer(request_id=req.pk) is None
         assert reminder_sweep_task() == 0
     req.refresh_from_db()
@@ -214,9 +219,9 @@ def test_the_reseller_sets_how_long_approvers_may_wait(cast, start):
     cast.reseller.save()
     req = waiting_for_approval(cast, start)
     with at(start + timedelta(hours=1)):
-        assert services.link_request_ids_due_approver_reminder() == []
+        assert link_request_ids_due_approver_reminder() == []
     with at(start + timedelta(hours=2)):
-        assert services.link_request_ids_due_approver_reminder() == [req.pk]
+        assert link_request_ids_due_approver_reminder() == [req.pk]
         assert reminder_sweep_task() == 1
     with at(start + timedelta(hours=3)):
         assert reminder_sweep_task() == 0
@@ -230,7 +235,7 @@ def test_no_approval_reminder_after_the_approval_deadline_or_the_decision(cast, 
     with at(start + timedelta(hours=1)):
         services.link_request_reject(actor=cast.approver, request_id=decided.pk, reason="No")
     with at(start + timedelta(days=7, minutes=1)):
-        assert services.link_request_ids_due_approver_reminder() == []
+        assert link_request_ids_due_approver_reminder() == []
         assert services.link_request_remind_approvers(request_id=overdue.pk) is None
         assert services.link_request_remind_approvers(request_id=decided.pk) is None
         assert reminder_sweep_task() == 0
@@ -261,7 +266,7 @@ def test_a_delivered_reminder_brings_a_new_link_and_the_old_one_dies(cast, start
         body = mailoutbox[-1].body
         new = body[body.index("/consent/") + len("/consent/") :].split("/", 1)[0]
         assert mailoutbox[-1].to == [cast.customer.contact_email]
-        assert services.consent_resolve(new).pk == req.pk
+        assert consent_resolve(new).pk == req.pk
         with pytest.raises(PortalError) as info:
-            services.consent_resolve(old)
+            consent_resolve(old)
         assert info.value.code == "LNK-C003"

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from linking import services
 from linking.checks import MAX_CONSENT_DAYS
-from linking.services.requests import can_cancel, can_decide, can_edit
+from linking.services.decisions import can_cancel, can_decide
+from linking.services.requests import can_edit
 from portal.errors import PortalError
 from tests.conftest import login, make_draft, submit
 from tests.linking.test_revocation import BILLING

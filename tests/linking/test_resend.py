@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linking import services
+from linking.consent.services import consent_resolve
 from linking.models import LinkRequest, Notification
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, login
@@ -53,23 +54,23 @@ def test_a_resend_kills_the_old_link_at_once_and_the_new_e_mail_brings_a_working
     req = waiting_for_customer(cast, start)
     with at(start + timedelta(minutes=1)):
         old = consent_token_for(req)
-        assert services.consent_resolve(old).pk == req.pk
+        assert consent_resolve(old).pk == req.pk
     resend(cast, req, start + timedelta(minutes=20))
     req.refresh_from_db()
     assert req.consent_token_hash == ""
     assert req.consent_sent_at is None
     with at(start + timedelta(minutes=21)):
         with pytest.raises(PortalError) as info:
-            services.consent_resolve(old)
+            consent_resolve(old)
         assert info.value.code == "LNK-C003"
         _first, again = consent_requests(req)
         assert again.status == Notification.Status.QUEUED
         assert again.to_email == cast.customer.contact_email
         new = consent_token_for(req)
         assert new != old
-        assert services.consent_resolve(new).pk == req.pk
+        assert consent_resolve(new).pk == req.pk
         with pytest.raises(PortalError):
-            services.consent_resolve(old)
+            consent_resolve(old)
 
 
 def test_a_resend_is_recorded_with_its_actor_and_reason(cast, start):
@@ -293,7 +294,7 @@ def test_it_needs_the_csrf_token(cast, start):
 def test_a_consent_e_mail_still_queued_when_a_resend_happens_is_never_sent(cast, start):
     from django.core import mail
 
-    from linking.notifications import notification_deliver
+    from linking.outbox.delivery import notification_deliver
 
     req = waiting_for_customer(cast, start)
     first = consent_requests(req).get()
@@ -307,4 +308,4 @@ def test_a_consent_e_mail_still_queued_when_a_resend_happens_is_never_sent(cast,
         assert notification_deliver(notification_id=second.pk) == "sent"
     token = mail.outbox[-1].body.split("/consent/", 1)[1].split("/", 1)[0]
     with at(start + timedelta(minutes=22)):
-        assert services.consent_resolve(token).pk == req.pk
+        assert consent_resolve(token).pk == req.pk

@@ -14,7 +14,8 @@ from accounts.models import User
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, Notification
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
+from linking.services.revocation import billing_month_end, can_revoke
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, login, make_draft, submit
 from tests.journeys import active_link
@@ -186,7 +187,7 @@ def test_billing_revoke_ends_at_the_end_of_the_month(cast, run_on_commit, settin
     # The association runs to the month's end: still the billing partner, still billing, in a
     # state of its own that every page shows the same way.
     assert link.status == Link.Status.REVOKING and link.revoked_at is not None
-    assert link.is_live and services.can_revoke(link, actor=cast.approver).code == "LNK-L001"
+    assert link.is_live and can_revoke(link, actor=cast.approver).code == "LNK-L001"
     assert fresh(cast.initiator).has_perm("linking.bill_customeraccount", cast.customer)
     for notification in Notification.objects.filter(kind=Notification.Kind.LINK_REVOKED):
         notification_deliver(notification_id=notification.pk)
@@ -209,9 +210,9 @@ def test_billing_revoke_ends_at_the_end_of_the_month(cast, run_on_commit, settin
 def test_month_end_is_taken_in_the_portals_time_zone(settings):
     settings.TIME_ZONE = "Asia/Singapore"
     # 2026-11-30 17:00 UTC is already 1 December in Singapore.
-    end = services.billing_month_end(datetime(2026, 11, 30, 17, 0, tzinfo=ZoneInfo("UTC")))
+    end = billing_month_end(datetime(2026, 11, 30, 17, 0, tzinfo=ZoneInfo("UTC")))
     assert end == datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Singapore"))
-    assert services.billing_month_end(datetime(2028, 2, 10, tzinfo=ZoneInfo("UTC"))).day == 29
+    assert billing_month_end(datetime(2028, 2, 10, tzinfo=ZoneInfo("UTC"))).day == 29
 
 
 def test_a_suspended_link_can_be_revoked(cast, run_on_commit):

@@ -5,7 +5,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from accounts.models import Membership, Reseller, User
-from linking.management.commands.seed_demo import DEMO_PASSWORD
+from linking.demo_data import DEMO_PASSWORD
 from linking.models import (
     ConsentRecord,
     CustomerAccount,

@@ -4,10 +4,16 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from linking import selectors, services
+from linking import services
 from linking.checks import ItemSpec
 from linking.models import LinkRequest
-from linking.selectors import RequestFilters
+from linking.selectors.dashboard import dashboard_for_reseller
+from linking.selectors.requests import (
+    RequestFilters,
+    approval_queue_for_user,
+    link_request_list_for_reseller,
+    request_timeline,
+)
 from tests.conftest import consent_token_for, make_draft, submit
 
 Status = LinkRequest.Status
@@ -47,9 +53,7 @@ def reqs(cast, django_capture_on_commit_callbacks) -> Requests:
 
 def listed(cast, **filters) -> list[LinkRequest]:
     return list(
-        selectors.link_request_list_for_reseller(
-            reseller=cast.reseller, filters=RequestFilters(**filters)
-        )
+        link_request_list_for_reseller(reseller=cast.reseller, filters=RequestFilters(**filters))
     )
 
 
@@ -59,7 +63,7 @@ def overdue(req):
 
 def test_list_is_newest_first_and_never_shows_another_resellers_requests(cast, reqs):
     assert listed(cast) == [reqs.admins, reqs.consent, reqs.approval, reqs.draft]
-    assert list(selectors.link_request_list_for_reseller(reseller=cast.other)) == [reqs.theirs]
+    assert list(link_request_list_for_reseller(reseller=cast.other)) == [reqs.theirs]
 
 
 def test_list_filters_by_status(cast, reqs):
@@ -133,19 +137,19 @@ def test_approval_queue_leaves_out_the_users_own_requests(
         own = submit(
             cast, make_draft(cast, actor=cast.admin, specs=[PROVISIONING]), actor=cast.admin
         )
-    queue = selectors.approval_queue_for_user
+    queue = approval_queue_for_user
     assert list(queue(reseller=cast.reseller, user=cast.approver)) == [reqs.approval, own]
     assert list(queue(reseller=cast.reseller, user=cast.admin)) == [reqs.approval]
 
 
 def test_dashboard_counts_overdue_requests_as_expired(cast, reqs, django_assert_num_queries):
-    counts = selectors.dashboard_for_reseller(reseller=cast.reseller)["counts"]
+    counts = dashboard_for_reseller(reseller=cast.reseller)["counts"]
     assert (counts["draft"], counts["pending_approval"], counts["pending_consent"]) == (2, 1, 1)
     assert counts["expired"] == 0
     # + one query per whose-move group of the oldest waiting (four), + the approvers (two of
     # them: no request waits for an approval nobody can give, so no count).
     with overdue(reqs.consent), django_assert_num_queries(6 + 4 + 1):
-        dashboard = selectors.dashboard_for_reseller(reseller=cast.reseller)
+        dashboard = dashboard_for_reseller(reseller=cast.reseller)
     assert dashboard["counts"]["pending_consent"] == 0
     assert dashboard["counts"]["expired"] == 1
     assert dashboard["oldest"] == [reqs.approval]
@@ -159,7 +163,7 @@ def test_timeline_shows_who_submitted_approved_and_decided(
         services.link_request_approve(actor=cast.approver, request_id=req.pk, reason="signed")
         item = req.items.get()
         services.consent_decide(token=consent_token_for(req), decisions={item.pk: (True, "")})
-    entries = selectors.request_timeline(req=req)
+    entries = request_timeline(req=req)
     whats = [(e["what"], e["who"]) for e in entries]
     assert ("draft started", cast.initiator) in whats
     assert ("submitted for approval", cast.initiator) in whats

@@ -9,6 +9,8 @@ from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_set_role
 from linking import services
 from linking.checks import ItemSpec
+from linking.checks.reasons import ChecksFailed
+from linking.consent.services import consent_resolve
 from linking.models import (
     ConsentRecord,
     CustomerAccount,
@@ -17,7 +19,6 @@ from linking.models import (
     Notification,
     RequestItem,
 )
-from linking.services import ChecksFailed
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, freeze, make_draft, read_only_delegation, submit
 from tests.journeys import active_link, pending_consent
@@ -319,13 +320,13 @@ def test_cancel_while_waiting_for_the_customer_kills_the_consent_link(cast, capt
     with capture():
         req = pending_consent(cast)
         token = consent_token_for(req)
-        assert services.consent_resolve(token) == req
+        assert consent_resolve(token) == req
         services.link_request_cancel(actor=cast.initiator, request_id=req.pk, reason="wrong one")
     req.refresh_from_db()
     assert req.status == Status.CANCELLED
     assert req.consent_token_hash == ""
     with pytest.raises(PortalError) as excinfo:
-        services.consent_resolve(token)
+        consent_resolve(token)
     assert excinfo.value.code == "LNK-C004"
 
 
@@ -365,7 +366,7 @@ def test_expire_after_the_deadline_closes_the_request(cast, capture):
         expired = services.link_request_expire(request_id=req.pk)
         assert expired.status == Status.EXPIRED
         with pytest.raises(PortalError) as excinfo:
-            services.consent_resolve(token)
+            consent_resolve(token)
         assert excinfo.value.code == "LNK-C002"
     req.refresh_from_db()
     assert req.status == Status.EXPIRED
@@ -504,7 +505,7 @@ def test_a_consent_link_works_once(cast, capture):
 
 def test_a_forged_consent_link_is_unknown(cast):
     with pytest.raises(PortalError) as excinfo:
-        services.consent_resolve("not-a-token")
+        consent_resolve("not-a-token")
     assert excinfo.value.code == "LNK-C001"
 
 

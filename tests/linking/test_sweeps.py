@@ -7,9 +7,10 @@ from django.db import connection
 from django.db.models import AutoField
 from django.utils import timezone
 
-from linking import notifications, services, tasks
+from linking import services, tasks
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest, Notification, RequestItem
+from linking.outbox import delivery
 from linking.services.sweeps import link_request_expire_batch
 from portal.bench.management.commands.bench_expiry_sweep import overdue_requests
 from tests.conftest import make_draft, submit
@@ -119,9 +120,9 @@ def test_sweep_tells_each_initiator_exactly_once_through_the_outbox(cast, three)
         )
     # No task is published by the sweep: the outbox sweep picks the rows up a minute later.
     with time_machine.travel(late + timedelta(seconds=30), tick=False):
-        assert not set(notifications.notification_ids_to_requeue()) & {n.pk for n in notices}
+        assert not set(delivery.notification_ids_to_requeue()) & {n.pk for n in notices}
     with time_machine.travel(late + timedelta(minutes=2), tick=False):
-        assert {n.pk for n in notices} <= set(notifications.notification_ids_to_requeue())
+        assert {n.pk for n in notices} <= set(delivery.notification_ids_to_requeue())
 
 
 def test_sweep_publishes_nothing_itself(three, django_capture_on_commit_callbacks):
@@ -220,11 +221,11 @@ def test_each_initiator_receives_one_expiry_email_once_the_outbox_sweep_runs(
     with time_machine.travel(late + timedelta(minutes=2), tick=False):
         due = [
             pk
-            for pk in notifications.notification_ids_to_requeue()
+            for pk in delivery.notification_ids_to_requeue()
             if pk in set(expired_notices().values_list("pk", flat=True))
         ]
         for pk in due + due:  # published twice, as after a lost acknowledgement
-            notifications.notification_deliver(notification_id=pk)
+            delivery.notification_deliver(notification_id=pk)
     assert len(due) == 2
     assert [m.to for m in mailoutbox] == [[cast.initiator.email]] * 2
     subjects = " | ".join(m.subject for m in mailoutbox)

@@ -6,9 +6,9 @@ from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 
-from linking import selectors
 from linking.checks import ItemSpec
 from linking.models import LinkRequest
+from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import login, make_draft, submit
 from tests.journeys import accepted_link
 
@@ -30,15 +30,15 @@ def test_the_ticket_filter_matches_the_start_of_the_reference(cast):
     make_draft(cast, customer=cast.customer2, specs=BILLING, ticket="CHG-INC-2002")
 
     def listed(ticket):
-        filters = selectors.RequestFilters(ticket=ticket)
-        qs = selectors.link_request_list_for_reseller(reseller=cast.reseller, filters=filters)
+        filters = RequestFilters(ticket=ticket)
+        qs = link_request_list_for_reseller(reseller=cast.reseller, filters=filters)
         return list(qs)
 
     assert listed("inc-2002") == [a]
     assert listed("INC-20") == [b, a]
     # Inside the reference: the text search.
-    found = selectors.link_request_list_for_reseller(
-        reseller=cast.reseller, filters=selectors.RequestFilters(q="inc-2002")
+    found = link_request_list_for_reseller(
+        reseller=cast.reseller, filters=RequestFilters(q="inc-2002")
     )
     assert len(found) == 2
 
@@ -122,8 +122,8 @@ def test_the_ticket_filter_can_use_the_prefix_index(cast):
         )
         cursor.execute(sql, [draft.pk])
         cursor.execute("ANALYZE linking_linkrequest")
-    qs = selectors.link_request_list_for_reseller(
-        reseller=cast.reseller, filters=selectors.RequestFilters(ticket="inc-1")
+    qs = link_request_list_for_reseller(
+        reseller=cast.reseller, filters=RequestFilters(ticket="inc-1")
     )
     plan = qs.explain()
     assert list(qs) == [draft]

@@ -12,7 +12,8 @@ from accounts.models import ResellerRoleGroup, Role
 from linking import services, tasks
 from linking.checks import ItemSpec
 from linking.models import Link, Notification, VerificationRun
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
+from linking.services.verification import verify_retry_delay
 from portal.codes import CODES
 from portal.emails import absolute_url
 from portal.errors import PortalError
@@ -269,7 +270,7 @@ def test_activation_schedules_the_verification_after_commit(cast, capture, monke
 
 
 def test_backoff_doubles_from_30_seconds_up_to_10_minutes():
-    assert [services.verify_retry_delay(n) for n in range(1, 8)] == [
+    assert [verify_retry_delay(n) for n in range(1, 8)] == [
         30,
         60,
         120,

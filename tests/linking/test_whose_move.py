@@ -9,10 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import journeys, selectors
+from linking import journeys
 from linking.checks import ItemSpec
 from linking.models import LinkRequest, Notification
-from linking.notifications import notification_deliver
+from linking.outbox.delivery import notification_deliver
+from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import login, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.journeys import accepted, pending_consent_with_token
@@ -52,8 +53,8 @@ def moves(cast, django_capture_on_commit_callbacks) -> Moves:
 
 
 def listed(cast, waiting_on):
-    filters = selectors.RequestFilters(waiting_on=waiting_on)
-    return list(selectors.link_request_list_for_reseller(reseller=cast.reseller, filters=filters))
+    filters = RequestFilters(waiting_on=waiting_on)
+    return list(link_request_list_for_reseller(reseller=cast.reseller, filters=filters))
 
 
 def test_each_request_says_whose_move_it_is(moves):

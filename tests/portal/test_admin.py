@@ -8,9 +8,9 @@ from django.urls import reverse
 from accounts.admin import HistoryAdmin
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
 from linking import services
+from linking.batches import directory
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
-from linking.services import directory
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import consent_token_for, make_draft, submit
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from linking import services
 from linking.checks import ItemSpec
-from linking.consent_views import receipt_sign
+from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
 from tests.conftest import login, make_draft, submit
 

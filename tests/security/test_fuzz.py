@@ -30,10 +30,11 @@ from accounts.audit_trail import trail_sources
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
+from linking.batches import forms as batch_forms
 from linking.cloud.forms import CloudConnectionForm
-from linking.consent_forms import ConsentForm
+from linking.consent.forms import ConsentForm
+from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
-from linking.withdrawal_views import WithdrawForm
 from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
 from tests.security.world import World, build_world, receipt_link
 
@@ -128,18 +129,18 @@ FORM_BUILDERS = {
     "linking.forms.DetailsForm": lambda w, d: linking_forms.DetailsForm(d),
     "linking.forms.ReasonForm": lambda w, d: linking_forms.ReasonForm(d),
     "linking.forms.ResendForm": lambda w, d: linking_forms.ResendForm(d),
-    "linking.consent_forms.ConsentForm": lambda w, d: ConsentForm(
+    "linking.consent.forms.ConsentForm": lambda w, d: ConsentForm(
         d, items=_consent_items(w), needs_confirmation=True
     ),
-    "linking.withdrawal_views.WithdrawForm": lambda w, d: WithdrawForm(d),
+    "linking.consent.withdrawal_views.WithdrawForm": lambda w, d: WithdrawForm(d),
     "accounts.forms.StepUpForm": lambda w, d: StepUpForm(d),
     "accounts.audit_admin.TrailFilterForm": lambda w, d: TrailFilterForm(
         d, sources=trail_sources(), require_dates=True
     ),
     "linking.forms.RequestSearchForm": lambda w, d: linking_forms.RequestSearchForm(d),
-    "linking.forms.BatchRowFilterForm": lambda w, d: linking_forms.BatchRowFilterForm(d),
+    "linking.batches.forms.BatchRowFilterForm": lambda w, d: batch_forms.BatchRowFilterForm(d),
     # The file itself is fuzzed by the upload endpoint's and the reader's property tests.
-    "linking.forms.UploadForm": lambda w, d: linking_forms.UploadForm(d),
+    "linking.batches.forms.UploadForm": lambda w, d: batch_forms.UploadForm(d),
     "linking.preset_forms.PresetForm": lambda w, d: preset_forms.PresetForm(
         d, reseller=w.a.reseller
     ),

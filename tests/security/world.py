@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 from accounts.services import membership_add
 from linking import journeys, services
+from linking.batches import directory
 from linking.checks import ItemSpec
 from linking.cloud.services import cloud_connection_save, default_endpoints
-from linking.consent_views import receipt_sign
+from linking.consent.views import receipt_sign
 from linking.models import Batch, CustomerAccount, DirectoryImport, Link, LinkRequest, Preset
-from linking.services import directory
 from tests.factories import CustomerFactory
 
 READ_ONLY = ItemSpec(

@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Reseller, User
-from linking import services
-from linking.batch_views import RESULT_HEADER, result_lines
+from linking.batches.selectors import RESULT_HEADER, result_lines
+from linking.batches.services import batch_confirm, batch_run, batch_upload
 from linking.models import Batch
 from portal import tabular
 from portal.errors import PortalError
@@ -41,13 +41,13 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No file {file}.")
         try:
-            batch = services.batch_upload(
+            batch = batch_upload(
                 actor=actor, reseller=found, file_name=path.name, data=path.read_bytes()
             )
             if not dry_run and batch.valid_rows:
                 # The command is the worker here: it confirms and runs in the same process.
-                services.batch_confirm(actor=actor, batch_id=batch.pk, enqueue=False)
-                services.batch_run(batch_id=batch.pk)
+                batch_confirm(actor=actor, batch_id=batch.pk, enqueue=False)
+                batch_run(batch_id=batch.pk)
         except PortalError as error:
             raise CommandError(error.as_text()) from None
         batch = Batch.objects.get(pk=batch.pk)

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from linking.services import directory
+from linking.batches import directory
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import clean_identifier, visible

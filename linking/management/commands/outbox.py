@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from linking import notifications
 from linking.models import Notification
+from linking.outbox import delivery
 
 Status = Notification.Status
 
@@ -56,19 +56,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         ids: list[int] = []
         if options["requeue_failed"]:
-            ids += notifications.notification_ids_failed()
+            ids += delivery.notification_ids_failed()
         ids += options["requeue"] or []
         requeued: list[int] = []
         if ids:
-            requeued = notifications.notification_requeue(
+            requeued = delivery.notification_requeue(
                 actor=None,
                 notification_ids=ids,
                 via=f"the outbox command ({_os_user()})",
             )
-        counts = notifications.outbox_counts()
+        counts = delivery.outbox_counts()
         self.stdout.write("  ".join(f"{status} {counts[status]}" for status in Status.values))
-        statuses = options["status"] or list(notifications.UNDELIVERED_STATUSES)
-        rows = list(notifications.outbox_rows(statuses=statuses)[: options["limit"]])
+        statuses = options["status"] or list(delivery.UNDELIVERED_STATUSES)
+        rows = list(delivery.outbox_rows(statuses=statuses)[: options["limit"]])
         now = timezone.now()
         if rows:
             self.stdout.write(
@@ -80,10 +80,10 @@ class Command(BaseCommand):
                 f"{n.pk:>8}  {n.status:<8}  {n.kind:<18}  {n.to_email:<32}  {n.attempts:>3}  "
                 f"{timesince(n.created_at, now):<16}  {n.last_error or '-'}"
             )
-        undelivered = sum(counts[s] for s in notifications.UNDELIVERED_STATUSES)
+        undelivered = sum(counts[s] for s in delivery.UNDELIVERED_STATUSES)
         self.stdout.write(
             f"outbox: {counts[Status.QUEUED]} queued, {counts[Status.SENDING]} sending "
-            f"({notifications.outbox_claims_expired()} stuck), "
+            f"({delivery.outbox_claims_expired()} stuck), "
             f"{counts[Status.RETRYING]} retrying, "
             f"{counts[Status.FAILED]} failed ({undelivered} undelivered); "
             f"re-queued {len(requeued)}"

@@ -1,6 +1,6 @@
 """The customer's consent pages: reached by a signed link in an e-mail, no portal login.
 
-A GET only shows what is asked; the decision is a POST through `services.consent_decide`.
+A GET only shows what is asked; the decision is a POST through `consent_decide`.
 A link that does not open a request (unknown, tampered, expired, used, withdrawn) shows the
 reason and nothing about any request, so a guessed or forwarded link leaks nothing.
 """
@@ -19,8 +19,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import LinkType
-from linking import receipts, services, wording
-from linking.consent_forms import ConsentForm
+from linking import wording
+from linking.consent import receipts
+from linking.consent.forms import ConsentForm
+from linking.consent.services import consent_decide, consent_resolve, item_needs_confirmation
 from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
 from portal.errors import PortalError
 from portal.security import client_ip, token_page_limited
@@ -148,13 +150,13 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     if len(token) > MAX_TOKEN_LENGTH:
         return _error_page(request, PortalError("LNK-C001"))
     try:
-        req = services.consent_resolve(token)
+        req = consent_resolve(token)
     except PortalError as exc:
         return _error_page(request, exc)
     items = list(req.items.all())
     catalog = _catalog()
     sensitive = {code for code, svc in catalog[0].items() if svc.sensitive}
-    needs_confirmation = any(services.item_needs_confirmation(i, sensitive) for i in items)
+    needs_confirmation = any(item_needs_confirmation(i, sensitive) for i in items)
     form_error: PortalError | None = None
     missing: set[int] = set()
     if request.method == "POST":
@@ -162,7 +164,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             decisions = form.decisions()
             try:
-                _, receipt = services.consent_decide(
+                _, receipt = consent_decide(
                     token=token,
                     decisions=decisions,
                     confirm_account_id=form.confirm_account_id(),
@@ -196,7 +198,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
                 start=now,
                 catalog=catalog,
             ),
-            "needs_confirmation": services.item_needs_confirmation(item, sensitive),
+            "needs_confirmation": item_needs_confirmation(item, sensitive),
             "decision": form.decision_field(item),
             "reason": form.reason_field(item),
             "missing": item.pk in missing,

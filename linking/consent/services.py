@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import LinkType
-from linking import checks
+from linking.checks.catalog import sensitive_services
 from linking.models import (
     AccessLevel,
     ConsentRecord,
@@ -124,7 +124,7 @@ def consent_decide(
         raise PortalError("LNK-C006")
     # A request waiting for consent is submitted, so it has its customer (a constraint).
     assert req.customer is not None
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     for item in items:
         accepted, _ = decisions[item.pk]
         if (

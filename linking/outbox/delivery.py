@@ -26,7 +26,9 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from linking import checks, wording
+from accounts.models import User
+from linking import wording
+from linking.checks.catalog import sensitive_services
 from linking.models import LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
@@ -181,7 +183,7 @@ def _mark_consent_delivered(request_id: int) -> None:
 
 
 def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     names = dict(Service.objects.values_list("code", "name"))
     items = []
     decisions = []
@@ -235,7 +237,8 @@ def _request_of(notification: Notification) -> LinkRequest:
 
 def _build(notification: Notification) -> EmailMultiAlternatives | None:
     """The message of a notification, or None if there is nothing to send any more."""
-    from linking import services
+    from linking.consent.services import consent_issue_token
+    from linking.services.revocation import link_issue_withdrawal_tokens
 
     req = notification.request
     context = dict(notification.context)
@@ -252,7 +255,7 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
             return None
         # A reminder carries a fresh link exactly like the first e-mail and the old link dies;
         # a second delivery of the same row carries the same link as the first.
-        token = services.consent_issue_token(request_id=req.pk, notification=notification)
+        token = consent_issue_token(request_id=req.pk, notification=notification)
         if token is None:
             return None
         context["consent_url"] = absolute_url(reverse("consent:page", args=[token]))
@@ -283,7 +286,7 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
         # Minted at delivery, like the consent token, so only the hash is ever stored; a later
         # receipt for the same link (an amendment) kills the withdrawal link of the earlier one,
         # a second delivery of the same receipt does not.
-        tokens = services.link_issue_withdrawal_tokens(request_id=req.pk, notification=notification)
+        tokens = link_issue_withdrawal_tokens(request_id=req.pk, notification=notification)
         context["withdraw_urls"] = [
             {"link": link, "url": absolute_url(reverse("consent:withdraw", args=[token]))}
             for link, token in tokens
@@ -355,7 +358,9 @@ def notification_ids_to_requeue() -> list[int]:
 
 
 @transaction.atomic
-def notification_requeue(*, actor, notification_ids: Iterable[int], via: str = "") -> list[int]:
+def notification_requeue(
+    *, actor: User | None, notification_ids: Iterable[int], via: str = ""
+) -> list[int]:
     """Put failed (or retrying) notifications back in the queue and publish them. Staff only.
 
     Attempts are kept, so the history shows how often a message was tried. Queued, sending and

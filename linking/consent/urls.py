@@ -1,6 +1,7 @@
 from django.urls import path
 
-from linking import consent_views, withdrawal_views
+from linking.consent import views as consent_views
+from linking.consent import withdrawal_views
 
 urlpatterns = [
     path("receipt/<str:signed>/", consent_views.consent_receipt, name="receipt"),

@@ -16,10 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Site, User
-from linking import checks
-from linking.models import CustomerAccount, DirectoryImport, Region
+from linking.checks.accounts import parse_account_id
+from linking.checks.bulk import chunks
+from linking.checks.reasons import Reason, reason
+from linking.models import CustomerAccount, DirectoryImport, Region, format_account_id
 from linking.services._common import _save
-from linking.services.revocation import customer_set_status
+from linking.services.suspension import customer_set_status
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import clean_identifier, visible
@@ -66,7 +68,7 @@ FIELDS = ["display_name", "contact_email", "site", "status", "regions", "is_part
 
 
 def _choice(
-    value: str, choices: list[tuple[str, str]], column: str, reasons: list[checks.Reason]
+    value: str, choices: list[tuple[str, str]], column: str, reasons: list[Reason]
 ) -> str | None:
     text = re.sub(r"[\s\-]+", "_", value.strip().lower())
     by_label = {label.lower().replace(" ", "_"): v for v, label in choices}
@@ -75,7 +77,7 @@ def _choice(
     if text in by_label:
         return by_label[text]
     reasons.append(
-        checks.reason(
+        reason(
             "LNK-D005",
             column=column,
             value=value[:40],
@@ -92,7 +94,7 @@ def _row_changes(
     new: dict = {}
     name = values.get("display_name", "")
     if len(name) > MAX_NAME or (not name and current is None):
-        reasons.append(checks.reason("LNK-D003", max_length=MAX_NAME))
+        reasons.append(reason("LNK-D003", max_length=MAX_NAME))
     elif name:
         new["display_name"] = name
     email = clean_identifier(values.get("contact_email", ""))
@@ -103,13 +105,13 @@ def _row_changes(
                 raise ValidationError("too long")
             new["contact_email"] = email
         except ValidationError:
-            reasons.append(checks.reason("LNK-D004", value=visible(email, 80)))
+            reasons.append(reason("LNK-D004", value=visible(email, 80)))
     site = current.site if current else Site.INTERNATIONAL
     if values.get("site"):
         chosen = _choice(values["site"], Site.choices, "site", reasons)
         if chosen and current is not None and chosen != current.site:
             reasons.append(
-                checks.reason(
+                reason(
                     "LNK-D009",
                     account_id=current.formatted_id,
                     current=current.get_site_display(),
@@ -128,16 +130,14 @@ def _row_changes(
         for code in codes:
             if code not in known:
                 label = Site(site).label if site in Site.values else site
-                reasons.append(checks.reason("LNK-D006", value=code[:40], site=label))
+                reasons.append(reason("LNK-D006", value=code[:40], site=label))
         new["regions"] = codes
     if values.get("is_partner"):
         flag = values["is_partner"].strip().lower()
         if flag in TRUE | FALSE:
             new["is_partner"] = flag in TRUE
         else:
-            reasons.append(
-                checks.reason("LNK-D007", column="is_partner", value=values["is_partner"][:20])
-            )
+            reasons.append(reason("LNK-D007", column="is_partner", value=values["is_partner"][:20]))
     return new
 
 
@@ -167,14 +167,14 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
     wanted = []
     parsed = []
     for row in table.rows:
-        account_id, bad = checks.parse_account_id(row.values.get("account_id", ""))
+        account_id, bad = parse_account_id(row.values.get("account_id", ""))
         if bad:
-            bad = [checks.reason("LNK-D001", value=visible(row.values.get("account_id", "")))]
+            bad = [reason("LNK-D001", value=visible(row.values.get("account_id", "")))]
         parsed.append((row, account_id, bad))
         if not bad:
             wanted.append(account_id)
     current: dict[str, CustomerAccount] = {}
-    for chunk in checks._chunks(sorted(set(wanted))):
+    for chunk in chunks(sorted(set(wanted))):
         for account in CustomerAccount.objects.filter(account_id__in=chunk).prefetch_related(
             "regions"
         ):
@@ -189,9 +189,9 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
         customer = current.get(account_id) if account_id else None
         if account_id in first:
             reasons.append(
-                checks.reason(
+                reason(
                     "LNK-D002",
-                    account_id=checks.format_account_id(account_id),
+                    account_id=format_account_id(account_id),
                     other_row=first[account_id],
                 )
             )

@@ -9,22 +9,24 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import checks, preset_forms, selectors, services
+from linking import preset_forms, services
+from linking.checks.catalog import sensitive_services
 from linking.permissions import access_link_request, access_preset
-from linking.services.presets import MANAGE_PERM
-from linking.views import _error_reasons, _message_error
+from linking.selectors.presets import preset_list_for_reseller
+from linking.services.presets import MANAGE_PERM, preset_specs
+from linking.views.common import error_reasons, message_error
 from portal.errors import PortalError
 
 
 @require_GET
 @reseller_required("view_reseller")
 def preset_list(request):
-    qs = selectors.preset_list_for_reseller(reseller=request.reseller)
+    qs = preset_list_for_reseller(reseller=request.reseller)
     page = Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    sensitive = checks.sensitive_services()
+    sensitive = sensitive_services()
     rows = []
     for preset in page:
-        specs = services.preset_specs(preset)
+        specs = preset_specs(preset)
         rows.append(
             {
                 "preset": preset,
@@ -47,7 +49,7 @@ def preset_list(request):
 def _preset_form(request, preset=None):
     """Create (preset None) or edit: the form, the wizard's scope fields, the service's verdict."""
     reseller = request.reseller
-    specs = services.preset_specs(preset) if preset else []
+    specs = preset_specs(preset) if preset else []
     data = request.POST if request.method == "POST" else None
     form = preset_forms.PresetForm(
         data,
@@ -83,7 +85,7 @@ def _preset_form(request, preset=None):
                         actor=request.user, preset_id=preset.pk, **values
                     )
             except PortalError as error:
-                reasons = _error_reasons(error)
+                reasons = error_reasons(error)
                 for reason in reasons:
                     if reason.code in ("LNK-T002", "LNK-T004"):
                         form.add_error("name", f"{reason.message} ({reason.code})")
@@ -125,14 +127,14 @@ def preset_delete(request, pk: int):
         try:
             services.preset_delete(actor=request.user, preset_id=preset.pk)
         except PortalError as error:
-            _message_error(request, error)
+            message_error(request, error)
         else:
             messages.success(request, f"Preset “{preset.name}” deleted.")
         return redirect("linking:preset-list")
     return render(
         request,
         "linking/preset_delete.html",
-        {"preset": preset, "specs": services.preset_specs(preset)},
+        {"preset": preset, "specs": preset_specs(preset)},
     )
 
 
@@ -141,7 +143,7 @@ def preset_delete(request, pk: int):
 def request_apply_preset(request, pk: int):
     """Step 1 of the wizard, "start from a preset": fill the draft, then go on to the customer."""
     req = access_link_request(reseller=request.reseller, pk=pk)
-    presets = selectors.preset_list_for_reseller(reseller=request.reseller)
+    presets = preset_list_for_reseller(reseller=request.reseller)
     form = preset_forms.ApplyPresetForm(request.POST, presets=presets)
     if not form.is_valid():
         messages.error(request, "Choose one of the presets offered.")
@@ -151,7 +153,7 @@ def request_apply_preset(request, pk: int):
             actor=request.user, request_id=req.pk, preset_id=form.cleaned_data["preset"]
         )
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
         return redirect("linking:request-wizard", pk=req.pk, step=1)
     messages.info(
         request,

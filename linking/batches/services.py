@@ -1,7 +1,7 @@
 """Batch linking: a file of link requests checked row by row, then run through the wizard's own
 rules, one transaction per row.
 
-The dry run is `checks.dry_run_many`, the bulk form of the wizard's dry run. A row is created by
+The dry run is `dry_run_many`, the bulk form of the wizard's dry run. A row is created by
 `link_request_create_submitted`: the request in its final shape, checked by the same functions
 as the wizard's steps, then the wizard's own submit, so every rule, the approval policy and the
 consent e-mail (outbox) apply unchanged; its history says which row it came from. The
@@ -12,266 +12,42 @@ The actor's role and the catalogs are read once per chunk of rows (`RUN_CHUNK`).
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import LinkType, Reseller, User
+from accounts.models import Reseller, User
 from accounts.permissions import remembered_perms
-from linking import checks
-from linking.models import BATCH_KEY_MAX, AccessLevel, Batch, BatchRow, LinkRequest, Preset
-from linking.services._common import ChecksFailed, _on_commit, _require_initiator_role, _save
-from linking.services.presets import preset_item_values
+from linking.batches.parsing import COLUMNS, REQUIRED, PresetBook, parse_row
+from linking.checks.bulk import DryRunRow, chunks, dry_run_many
+from linking.checks.catalog import remembered_catalog
+from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
+from linking.models import Batch, BatchRow, LinkRequest
+from linking.services._common import _on_commit, _require_initiator_role, _save
 from linking.services.requests import link_request_create_submitted
 from portal import tabular
 from portal.errors import PortalError
-from portal.identifiers import clean_identifier, visible
+from portal.identifiers import visible
 
 logger = logging.getLogger(__name__)
 
+
 Outcome = BatchRow.Outcome
-
-# The columns of a batch file, in the order of the template. Each row is one request, as the
-# wizard builds it: the link types, then the scope of each item (billing has none).
-COLUMNS = [
-    "key",
-    "account_id",
-    "link_types",
-    "provisioning_services",
-    "provisioning_regions",
-    "delegation_services",
-    "delegation_regions",
-    "delegation_access",
-    "delegation_days",
-    "consent_days",
-    "ticket",
-    "note",
-    "preset",
-]
-REQUIRED = ["key", "account_id", "link_types"]
-COLUMN_HELP = [
-    (
-        "key",
-        "required",
-        "Your idempotency key for the row, unique per reseller (e.g. "
-        "INC-1001-123456789012). A key already used never creates a second request.",
-    ),
-    ("account_id", "required", "The customer account id, 12 digits (dashes and spaces ignored)."),
-    ("link_types", "required", "billing, provisioning and/or delegation, separated by |."),
-    ("provisioning_services", "", "Service codes for provisioning, separated by |, e.g. ECS|OBS."),
-    ("provisioning_regions", "", "Region codes for provisioning, separated by |."),
-    ("delegation_services", "", "Service codes for delegated administration, separated by |."),
-    ("delegation_regions", "", "Region codes for delegated administration, separated by |."),
-    ("delegation_access", "", "read_only (the default) or manage."),
-    ("delegation_days", "", "How long the delegation lasts, 1 to 730 days (default 90)."),
-    ("consent_days", "", "Days the customer has to decide, 1 to 30 (default: your program's)."),
-    ("ticket", "", "Your ticket reference, at most 80 characters."),
-    ("note", "", "Note to the customer shown on the consent page, at most 2000 characters."),
-    (
-        "preset",
-        "",
-        "Name of a saved preset of link types and scope; the row's own non-empty columns "
-        "override what the preset gives.",
-    ),
-]
-TEMPLATE_ROWS = [
-    [
-        "INC-1001-123456789012",
-        "1234-5678-9012",
-        "billing",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "INC-1001",
-        "As agreed on the phone.",
-        "",
-    ],
-    [
-        "INC-1002-234567890123",
-        "234567890123",
-        "provisioning|delegation",
-        "ECS|OBS",
-        "ap-southeast-1",
-        "ECS",
-        "ap-southeast-1",
-        "read_only",
-        "90",
-        "14",
-        "INC-1002",
-        "",
-        "",
-    ],
-]
 RUN_CHUNK = 200
-MULTI_SPLIT = re.compile(r"[|,;\s]+")
-MAX_TICKET = 80
-MAX_NOTE = 2000
 
 
-class PresetBook:
-    """The reseller's presets by name, read once per file: a `preset` column costs one query
-    whatever the number of rows. Names match as `preset_resolve` matches them (case and
-    repeated spaces ignored)."""
-
-    def __init__(self, reseller: Reseller):
-        self.reseller = reseller
-        self._by_name: dict[str, dict] | None = None
-
-    @staticmethod
-    def _normal(name: str) -> str:
-        return " ".join(name.split()).lower()
-
-    def values(self, name: str) -> tuple[dict | None, list[checks.Reason]]:
-        """The preset `name` as row values (`preset_item_values`), or the reason it is refused."""
-        if self._by_name is None:
-            self._by_name = {
-                self._normal(preset.name): preset_item_values(preset)
-                for preset in Preset.objects.filter(reseller=self.reseller)
-            }
-        found = self._by_name.get(self._normal(name))
-        if found is None:
-            wanted = " ".join(name.split())[:80]
-            return None, [checks.reason("LNK-T001", reseller=self.reseller.name, name=wanted)]
-        return found, []
-
-
-def _split(value: str) -> list[str]:
-    return [part for part in MULTI_SPLIT.split(value.strip()) if part]
-
-
-def _access_level(value: str) -> str:
-    text = re.sub(r"[\s\-]+", "_", value.strip().lower())
-    if text in ("", "readonly"):
-        return AccessLevel.READ_ONLY
-    return text
-
-
-def _whole_number(values: dict, column: str, default: int | None, reasons: list) -> int | None:
-    raw = values.get(column, "")
-    if raw == "":
-        return default
-    if not re.fullmatch(r"[0-9]{1,6}", raw):
-        reasons.append(checks.reason("LNK-B015", column=column, value=raw[:20]))
-        return None
-    return int(raw)
-
-
-@dataclass
-class ParsedRow:
-    number: int
-    key: str
-    account_id: str
-    link_types: list[str]
-    items: list[checks.ItemSpec]
-    consent_days: int | None
-    ticket: str
-    note: str
-    reasons: list[checks.Reason] = field(default_factory=list)
-
-    def as_values(self) -> dict:
-        return {
-            "account_id": self.account_id,
-            "link_types": self.link_types,
-            "items": [spec.__dict__ for spec in self.items],
-            "consent_days": self.consent_days,
-            "ticket": self.ticket,
-            "note": self.note,
-        }
-
-
-def parse_row(
-    reseller: Reseller, row: tabular.TableRow, presets: PresetBook | None = None
-) -> ParsedRow:
-    """One file row as the wizard would hold it; what cannot be read becomes a coded reason.
-
-    A `preset` column starts the row from that saved preset: its link types, scope and consent
-    deadline, each overridden by the row's own non-empty columns.
-    """
-    values = row.values
-    reasons: list[checks.Reason] = []
-    key = clean_identifier(values.get("key", ""))
-    if not key:
-        reasons.append(checks.reason("LNK-B010", max_length=BATCH_KEY_MAX))
-    elif len(key) > BATCH_KEY_MAX:
-        reasons.append(checks.reason("LNK-B017", column="key", max_length=BATCH_KEY_MAX))
-        key = ""
-    preset: dict = {"link_types": [], "scopes": {}, "consent_days": None}
-    if values.get("preset", ""):
-        found, preset_reasons = (presets or PresetBook(reseller)).values(values["preset"])
-        reasons += preset_reasons
-        preset = found or preset
-    link_types = []
-    for token in _split(values.get("link_types", "").lower()):
-        if token in LinkType.values:
-            if token not in link_types:
-                link_types.append(token)
-        else:
-            reasons.append(checks.reason("LNK-B014", value=token[:40]))
-    if not values.get("link_types", "").strip():
-        link_types = list(preset["link_types"])
-    items = []
-    for link_type in LinkType.values:
-        if link_type not in link_types:
-            continue
-        base = preset["scopes"].get(link_type)
-        spec = checks.ItemSpec(link_type=link_type)
-        if link_type != LinkType.BILLING:
-            spec.services = sorted(
-                set(_split(values.get(f"{link_type}_services", "")))
-                or set(base.services if base else [])
-            )
-            spec.regions = sorted(
-                set(_split(values.get(f"{link_type}_regions", "")))
-                or set(base.regions if base else [])
-            )
-        if link_type == LinkType.DELEGATION:
-            access = values.get("delegation_access", "")
-            spec.access_level = (
-                _access_level(access)
-                if access or not base
-                else (base.access_level or AccessLevel.READ_ONLY)
-            )
-            default_days = (base.duration_days if base else None) or 90
-            spec.duration_days = _whole_number(values, "delegation_days", default_days, reasons)
-        items.append(spec)
-    default_consent = preset["consent_days"] or reseller.consent_days
-    consent_days = _whole_number(values, "consent_days", default_consent, reasons)
-    ticket, note = clean_identifier(values.get("ticket", "")), values.get("note", "")
-    if len(ticket) > MAX_TICKET:
-        reasons.append(checks.reason("LNK-B017", column="ticket", max_length=MAX_TICKET))
-    if len(note) > MAX_NOTE:
-        reasons.append(checks.reason("LNK-B017", column="note", max_length=MAX_NOTE))
-    return ParsedRow(
-        number=row.number,
-        key=key,
-        account_id=clean_identifier(values.get("account_id", ""))[:40],
-        link_types=link_types,
-        items=items,
-        consent_days=consent_days,
-        ticket=ticket[:MAX_TICKET],
-        note=note[:MAX_NOTE],
-        reasons=reasons,
-    )
-
-
-def _reason_dicts(reasons: list[checks.Reason]) -> list[dict]:
+def _reason_dicts(reasons: list[Reason]) -> list[dict]:
     return [r.as_dict() for r in reasons]
 
 
-def _codes(reasons: list[checks.Reason]) -> str:
+def _codes(reasons: list[Reason]) -> str:
     return " ".join(dict.fromkeys(r.code for r in reasons))[:200]
 
 
 def _existing_keys(reseller: Reseller, keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in checks._chunks(sorted(set(keys))):
+    for chunk in chunks(sorted(set(keys))):
         found.update(
             LinkRequest.objects.filter(reseller=reseller, batch_key__in=chunk).values_list(
                 "batch_key", "pk"
@@ -285,10 +61,10 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
     customer-and-type pairs used twice in the file, and keys already used before."""
     presets = PresetBook(reseller)
     parsed = [parse_row(reseller, row, presets) for row in table.rows]
-    results = checks.dry_run_many(
+    results = dry_run_many(
         actor=actor,
         reseller=reseller,
-        rows=[checks.DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
+        rows=[DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
     )
     existing = _existing_keys(reseller, [p.key for p in parsed if p.key])
     first_by_key: dict[str, int] = {}
@@ -299,7 +75,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
         row.values = p.as_values()
         if p.key in existing and p.key not in first_by_key:
             reference = f"LR-{existing[p.key]:06d}"
-            reasons = [checks.reason("LNK-B013", key=visible(p.key), reference=reference)]
+            reasons = [reason("LNK-B013", key=visible(p.key), reference=reference)]
             row.outcome, row.request_id = Outcome.EXISTING, existing[p.key]
             row.reasons, row.codes = _reason_dicts(reasons), "LNK-B013"
             first_by_key[p.key] = p.number
@@ -309,7 +85,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
         if p.key:
             if p.key in first_by_key:
                 reasons.append(
-                    checks.reason("LNK-B011", key=visible(p.key), other_row=first_by_key[p.key])
+                    reason("LNK-B011", key=visible(p.key), other_row=first_by_key[p.key])
                 )
             else:
                 first_by_key[p.key] = p.number
@@ -320,11 +96,11 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
             for pair in pairs:
                 if pair in first_by_pair:
                     reasons.append(
-                        checks.reason(
+                        reason(
                             "LNK-B012",
                             item=pair[1],
                             other_row=first_by_pair[pair],
-                            link_type=checks._type_label(pair[1]),
+                            link_type=type_label(pair[1]),
                             account_id=customer.formatted_id,
                         )
                     )
@@ -458,7 +234,7 @@ def _create_request(actor: User, reseller: Reseller, row: BatchRow) -> LinkReque
     (`link_request_create_submitted`), one history row per object naming the row, then the
     submit's."""
     values = row.values
-    specs = [checks.ItemSpec(**item) for item in values.get("items", [])]
+    specs = [ItemSpec(**item) for item in values.get("items", [])]
     return link_request_create_submitted(
         actor=actor,
         reseller=reseller,
@@ -492,7 +268,7 @@ def _taken(reseller: Reseller, key: str) -> int | None:
 
 def _existing(row: BatchRow, request_id: int) -> str:
     reference = f"LR-{request_id:06d}"
-    reasons = [checks.reason("LNK-B013", key=visible(row.key), reference=reference)]
+    reasons = [reason("LNK-B013", key=visible(row.key), reference=reference)]
     _record(row, Outcome.EXISTING, request_id=request_id, reasons=reasons)
     return Outcome.EXISTING
 
@@ -517,7 +293,7 @@ def batch_run_row(*, actor: User, reseller: Reseller, row: BatchRow) -> str | No
     except ChecksFailed as error:
         _record(row, Outcome.FAILED, reasons=error.reasons)
     except PortalError as error:
-        reason = checks.Reason(error.code, error.stage, error.message, error.hint)
+        reason = Reason(error.code, error.stage, error.message, error.hint)
         _record(row, Outcome.FAILED, reasons=[reason])
     except IntegrityError:
         # A request with this key was committed between our look and our insert.
@@ -583,7 +359,7 @@ def batch_run(*, batch_id: int, chunk_size: int = RUN_CHUNK) -> Batch | None:
             break
         # The actor's role and the catalogs are read once per chunk, not once per step of each
         # row: a role taken away (or a catalog changed) mid-run applies from the next chunk.
-        with remembered_perms(), checks.remembered_catalog():
+        with remembered_perms(), remembered_catalog():
             for row in rows:
                 batch_run_row(actor=actor, reseller=reseller, row=row)
         last = rows[-1].pk

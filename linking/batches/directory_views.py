@@ -1,5 +1,4 @@
-"""Pages for platform staff: the outbox (queued, retrying, failed, re-queue) and the customer
-directory import (upload, dry-run report, confirm)."""
+"""Pages for platform staff: the customer directory import (upload, dry-run report, confirm)."""
 
 from __future__ import annotations
 
@@ -12,71 +11,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linking import notifications
-from linking.forms import UploadForm
-from linking.models import DirectoryImport, Notification
+from linking.batches import directory
+from linking.batches.forms import UploadForm
+from linking.models import DirectoryImport
+from linking.views.common import csv_response, read_upload
 from portal import tabular
 from portal.errors import PortalError
-
-
-def staff_required(perm: str):
-    """Staff holding the model permission `perm` only: anonymous users go to the login page
-    (the middleware), others get a 403. Auditors are staff with view permissions alone, so
-    they read the outbox but cannot re-queue."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not (user.is_active and user.is_staff and user.has_perm(perm)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-@require_GET
-@staff_required("linking.view_notification")
-def outbox(request):
-    status = request.GET.get("status", "")
-    statuses = (
-        [status] if status in notifications.OUTBOX_STATUSES else notifications.OUTBOX_STATUSES
-    )
-    rows = notifications.outbox_rows(statuses=statuses)
-    page = Paginator(rows, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "ops/outbox.html",
-        {
-            "counts": notifications.outbox_counts(),
-            "page": page,
-            "status": status if status in notifications.OUTBOX_STATUSES else "",
-            "statuses": [(s, Notification.Status(s).label) for s in notifications.OUTBOX_STATUSES],
-            "query": f"status={status}" if status in notifications.OUTBOX_STATUSES else "",
-        },
-    )
-
-
-@require_POST
-@staff_required("linking.change_notification")
-def outbox_requeue(request):
-    if request.POST.get("all") == "failed":
-        ids = notifications.notification_ids_failed()
-    else:
-        # isdigit() alone lets through "²" and numbers too long for int() or the database.
-        posted = request.POST.getlist("id")
-        ids = [int(v) for v in posted if v.isascii() and v.isdigit() and len(v) < 19]
-    requeued = notifications.notification_requeue(actor=request.user, notification_ids=ids)
-    if requeued:
-        messages.success(request, f"Re-queued {len(requeued)} e-mail{'s' * (len(requeued) != 1)}.")
-    else:
-        messages.info(request, "Nothing to re-queue: those e-mails are no longer failed.")
-    return redirect("ops:outbox")
-
-
-# --- Customer directory import ------------------------------------------------------------
 
 
 def _directory_staff(view):
@@ -100,8 +40,6 @@ def _directory_staff(view):
 @require_http_methods(["GET", "POST"])
 @_directory_staff
 def directory_import(request):
-    from linking.batch_views import read_upload
-    from linking.services import directory
 
     error = None
     if request.method == "POST":
@@ -137,10 +75,8 @@ def directory_import(request):
 @require_GET
 @_directory_staff
 def directory_import_template(request):
-    from linking.batch_views import _csv_response
-    from linking.services import directory
 
-    return _csv_response(
+    return csv_response(
         tabular.write_csv(directory.COLUMNS, directory.TEMPLATE_ROWS), "directory-template.csv"
     )
 
@@ -158,7 +94,6 @@ def directory_import_detail(request, pk: int):
 @require_POST
 @_directory_staff
 def directory_import_confirm(request, pk: int):
-    from linking.services import directory
 
     imp = get_object_or_404(DirectoryImport, pk=pk)
     try:

@@ -7,57 +7,51 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import reseller_required
-from linking import forms, selectors, services
-from linking.models import Batch
+from linking.batches import forms as batch_forms
+from linking.batches import parsing
+from linking.batches import services as batch_service
+from linking.batches.selectors import (
+    RESULT_HEADER,
+    batch_list_for_reseller,
+    batch_rows,
+    result_lines,
+)
 from linking.permissions import access_batch
-from linking.services import batch as batch_service
-from linking.views import _message_error, _page, _query_without_page
+from linking.views.common import (
+    csv_response,
+    list_page,
+    message_error,
+    query_without_page,
+    read_upload,
+)
 from portal import tabular
 from portal.errors import PortalError
-
-
-def read_upload(request) -> tuple[str, bytes]:
-    """The uploaded file's name and bytes; refuses a missing or oversized file before reading."""
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise PortalError("LNK-B022")
-    if upload.size > settings.PORTAL_BATCH_MAX_BYTES:
-        raise PortalError("LNK-B001", size=upload.size, limit=settings.PORTAL_BATCH_MAX_BYTES)
-    return upload.name or "upload", upload.read(settings.PORTAL_BATCH_MAX_BYTES + 1)
-
-
-def _csv_response(text: str, filename: str) -> HttpResponse:
-    # A BOM so that spreadsheet programs read the UTF-8 download as UTF-8.
-    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @require_GET
 @reseller_required("view_reseller")
 def batch_list(request):
-    qs = selectors.batch_list_for_reseller(reseller=request.reseller)
+    qs = batch_list_for_reseller(reseller=request.reseller)
     return render(
         request,
         "linking/batch_list.html",
-        {"page": _page(request, qs), "query": "", "columns": batch_service.COLUMN_HELP},
+        {"page": list_page(request, qs), "query": "", "columns": parsing.COLUMN_HELP},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("initiate_requests")
 def batch_upload(request):
-    form = forms.UploadForm()
+    form = batch_forms.UploadForm()
     error = None
     if request.method == "POST":
         try:
             name, data = read_upload(request)
-            batch = services.batch_upload(
+            batch = batch_service.batch_upload(
                 actor=request.user, reseller=request.reseller, file_name=name, data=data
             )
         except PortalError as exc:
@@ -75,7 +69,7 @@ def batch_upload(request):
         {
             "form": form,
             "error": error,
-            "columns": batch_service.COLUMN_HELP,
+            "columns": parsing.COLUMN_HELP,
             "max_bytes": settings.PORTAL_BATCH_MAX_BYTES,
             "max_rows": settings.PORTAL_BATCH_MAX_ROWS,
         },
@@ -86,25 +80,25 @@ def batch_upload(request):
 @require_GET
 @reseller_required("initiate_requests")
 def batch_template_csv(request):
-    text = tabular.write_csv(batch_service.COLUMNS, batch_service.TEMPLATE_ROWS)
-    return _csv_response(text, "batch-template.csv")
+    text = tabular.write_csv(parsing.COLUMNS, parsing.TEMPLATE_ROWS)
+    return csv_response(text, "batch-template.csv")
 
 
 @require_GET
 @reseller_required("view_reseller")
 def batch_detail(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
-    form = forms.BatchRowFilterForm(request.GET or None)
+    form = batch_forms.BatchRowFilterForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
-    rows = selectors.batch_rows(batch=batch, outcome=data.get("outcome") or "")
+    rows = batch_rows(batch=batch, outcome=data.get("outcome") or "")
     return render(
         request,
         "linking/batch_detail.html",
         {
             "batch": batch,
             "form": form,
-            "page": _page(request, rows, ("row_number", "id")),
-            "query": _query_without_page(request),
+            "page": list_page(request, rows, ("row_number", "id")),
+            "query": query_without_page(request),
             "can_run": "initiate_requests" in request.reseller_perms,
         },
     )
@@ -122,9 +116,9 @@ def batch_progress(request, pk: int):
 def batch_confirm(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
-        batch = services.batch_confirm(actor=request.user, batch_id=batch.pk)
+        batch = batch_service.batch_confirm(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
     else:
         messages.success(request, f"{batch.reference}: {batch.to_run} rows are being run.")
     return redirect("linking:batch-detail", pk=batch.pk)
@@ -135,31 +129,12 @@ def batch_confirm(request, pk: int):
 def batch_retry(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
-        batch = services.batch_retry_failed(actor=request.user, batch_id=batch.pk)
+        batch = batch_service.batch_retry_failed(actor=request.user, batch_id=batch.pk)
     except PortalError as error:
-        _message_error(request, error)
+        message_error(request, error)
     else:
         messages.success(request, f"{batch.reference}: {batch.to_run} failed rows run again.")
     return redirect("linking:batch-detail", pk=batch.pk)
-
-
-RESULT_HEADER = ["row", "key", "account_id", "outcome", "request", "codes", "messages"]
-
-
-def result_lines(batch: Batch):
-    """The rows of the result file: row, key, account, outcome, request reference, codes."""
-    for number, key, account_id, outcome, request_id, codes, reasons in selectors.batch_result_rows(
-        batch=batch
-    ):
-        yield [
-            number,
-            key,
-            account_id,
-            outcome,
-            f"LR-{request_id:06d}" if request_id else "",
-            codes,
-            " | ".join(r.get("message", "") for r in reasons or []),
-        ]
 
 
 @require_GET
@@ -167,4 +142,4 @@ def result_lines(batch: Batch):
 def batch_result_csv(request, pk: int):
     batch = access_batch(reseller=request.reseller, pk=pk)
     text = tabular.write_csv(RESULT_HEADER, result_lines(batch))
-    return _csv_response(text, f"{batch.reference}-result.csv")
+    return csv_response(text, f"{batch.reference}-result.csv")

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from linking import services
-from linking.consent_views import (
+from linking.consent.views import (
     MAX_TOKEN_LENGTH,
     _catalog,
     _client_ip,
@@ -24,6 +24,7 @@ from linking.consent_views import (
     _user_agent,
     rate_limited,
 )
+from linking.services.revocation import link_end_effects, link_withdrawal_resolve
 from portal.errors import PortalError
 
 # Unknown or tampered links are "not found"; used ones, or a link already ended, are "gone".
@@ -56,7 +57,7 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
     if len(token) > MAX_TOKEN_LENGTH:
         return _error_page(request, PortalError("LNK-C001"))
     try:
-        link = services.link_withdrawal_resolve(token)
+        link = link_withdrawal_resolve(token)
     except PortalError as exc:
         return _error_page(request, exc)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
@@ -87,7 +88,7 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             "reseller": link.reseller,
             "customer": link.customer,
             "scope": scope,
-            "effects": services.link_end_effects(link),
+            "effects": link_end_effects(link),
             "form": form,
         },
         status=400 if form.errors else 200,

@@ -1,0 +1,30 @@
+"""The forms of batch linking and the directory import: the uploaded file, the row filter."""
+
+from __future__ import annotations
+
+from django import forms
+
+from linking.forms import FilterForm, style_fields, with_any
+from linking.models import BatchRow
+
+
+class UploadForm(forms.Form):
+    """A tabular file; its size and content are checked by the reader, which says what is wrong."""
+
+    file = forms.FileField(
+        label="File (CSV or XLSX)",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv", "class": "form-control"}
+        ),
+    )
+
+
+class BatchRowFilterForm(FilterForm):
+    outcome = forms.ChoiceField(
+        required=False, label="Rows", choices=with_any(BatchRow.Outcome.choices, "All")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_fields(self)

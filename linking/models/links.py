@@ -1,0 +1,264 @@
+"""Links, the live relationships accepted request items create, and their verification.
+
+A link's states move only through `Link.TRANSITIONS` (`linking.services._common._move_link`):
+
+    activating ──activated──▶ active ──revoke (billing)──▶ revoking ──month end──▶ revoked
+        │                     │   ▲                            │
+        │                     │   └──── resume ─────┐          │ suspend (resume: revoking)
+        │                     │ suspend             │          ▼
+        ├──── suspend ────────┴───────────────▶ suspended ──revoke──▶ revoked
+        └──── revoke ──▶ revoked            active, suspended ──end date──▶ expired
+    active, revoking, suspended, revoked, expired ──a new accepted item──▶ activating
+
+`revoking`: revoked, but a billing association is settled per calendar month, so it stays in
+force (and the customer's one billing partner) until `billing_ends_at`; nothing can be done
+with it any more except let it run out. `suspended`: the customer account left `active`, or
+the reseller was suspended or closed; access is withdrawn until the cause is gone.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.models import LinkType, Reseller
+from linking.models.catalog import AccessLevel
+from linking.models.directory import CustomerAccount
+from linking.models.requests import RequestItem
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Not verified yet"
+    VERIFYING = "verifying", "Verifying"
+    PASSING = "passing", "Verified"
+    FAILING = "failing", "Failing verification"
+
+
+class Link(models.Model):
+    """The live relationship an accepted item creates; one per reseller, customer and type.
+
+    Its states and moves are drawn at the top of this module.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVATING = "activating", "Activating"
+        ACTIVE = "active", "Active"
+        REVOKING = "revoking", "Revoked, billing runs to the month's end"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    # Live: the link still holds its place (one per triple, one billing partner per customer).
+    LIVE_STATUSES = (Status.ACTIVATING, Status.ACTIVE, Status.REVOKING, Status.SUSPENDED)
+    # Granting: the reseller's people hold the link's permissions (`link_sync_grants`).
+    GRANTING_STATUSES = (Status.ACTIVE, Status.REVOKING)
+    # The only moves a link can make; every service checks its transition against it.
+    TRANSITIONS: dict[str, set[str]] = {
+        # activating → activating: a newer accepted scope replaces one still being applied.
+        Status.ACTIVATING: {Status.ACTIVATING, Status.ACTIVE, Status.SUSPENDED, Status.REVOKED},
+        Status.ACTIVE: {
+            Status.ACTIVATING,
+            Status.REVOKING,
+            Status.SUSPENDED,
+            Status.REVOKED,
+            Status.EXPIRED,
+        },
+        # revoking → activating: the customer accepted a new request of the same reseller.
+        Status.REVOKING: {Status.ACTIVATING, Status.SUSPENDED, Status.REVOKED},
+        # suspended → activating: a change of scope the customer accepted before the suspension;
+        # its activation checks the customer and the reseller again.
+        Status.SUSPENDED: {
+            Status.ACTIVE,
+            Status.REVOKING,
+            Status.ACTIVATING,
+            Status.REVOKED,
+            Status.EXPIRED,
+        },
+        Status.REVOKED: {Status.ACTIVATING},
+        Status.EXPIRED: {Status.ACTIVATING},
+    }
+
+    class SuspendedFor(models.TextChoices):
+        # The customer's account left `active`: returning to `active` resumes the link.
+        CUSTOMER = "customer", "The customer account is not active"
+        # The reseller was suspended or closed, or the type left its program: only platform
+        # staff resume the link (`link_resume`), never a status change by itself.
+        RESELLER = "reseller", "The partner program is not active"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="links")
+    customer = models.ForeignKey(CustomerAccount, on_delete=models.PROTECT, related_name="links")
+    link_type = models.CharField(max_length=20, choices=LinkType.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVATING)
+    services = models.JSONField(default=list, blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    access_level = models.CharField(max_length=20, choices=AccessLevel.choices, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    source_item = models.ForeignKey(
+        RequestItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
+    suspended_for = models.CharField(max_length=20, choices=SuspendedFor.choices, blank=True)
+    verification_status = models.CharField(
+        max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(blank=True, max_length=2000)
+    billing_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="A revoked billing association ends here (month end)."
+    )
+    expiry_reminders_sent = models.PositiveSmallIntegerField(default=0)
+    withdrawal_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at", "withdrawal_token_hash"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "customer", "link_type"],
+                name="one_link_per_reseller_customer_type",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(
+                    link_type="billing",
+                    status__in=["activating", "active", "revoking", "suspended"],
+                ),
+                name="one_billing_partner_per_customer",
+                violation_error_code="LNK-V008",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "activating",
+                        "active",
+                        "revoking",
+                        "suspended",
+                        "revoked",
+                        "expired",
+                    ]
+                ),
+                name="link_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspended_for__in=["", "customer", "reseller"]),
+                name="link_suspended_for_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    verification_status__in=["unverified", "verifying", "passing", "failing"]
+                ),
+                name="link_verification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(link_type__in=["billing", "provisioning", "delegation"]),
+                name="link_type_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "status", "-created_at"], name="link_reseller_status"),
+            models.Index(fields=["reseller", "-created_at"], name="link_reseller_created"),
+            models.Index(fields=["reseller", "ends_at"], name="link_reseller_ends"),
+            models.Index(fields=["status", "ends_at"], name="link_status_ends"),
+            models.Index(
+                fields=["reseller", "verification_status"], name="link_reseller_verification"
+            ),
+            models.Index(
+                fields=["reseller", "link_type", "-created_at"], name="link_reseller_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reseller.partner_id} → {self.customer.account_id} ({self.link_type})"
+
+    @property
+    def reference(self) -> str:
+        return f"LK-{self.pk:06d}" if self.pk else "LK-new"
+
+    @property
+    def has_ended(self) -> bool:
+        """A time-bound link past its end date, even if the expiry sweep has not run yet."""
+        return (
+            self.status in (self.Status.ACTIVE, self.Status.REVOKING, self.Status.SUSPENDED)
+            and self.ends_at is not None
+            and self.ends_at <= timezone.now()
+        )
+
+    @property
+    def effective_status(self) -> str:
+        if self.has_ended:
+            # A revoked billing association ends at its month end; any other end date expires.
+            return self.Status.REVOKED if self.revoked_at else self.Status.EXPIRED
+        return self.status
+
+    @property
+    def is_live(self) -> bool:
+        """Still in force, read at this moment: not ended, revoked or expired (suspended and
+        revoking links are live). The one answer to "is this link live" for pages and guards."""
+        return self.effective_status in self.LIVE_STATUSES
+
+    @property
+    def is_granting(self) -> bool:
+        """Its permissions are in force at this moment (active, or revoking to its month end):
+        what guardian holds for it, `link_sync_grants` keeps in step."""
+        return self.effective_status in self.GRANTING_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    def get_effective_status_display(self) -> str:
+        return self.Status(self.effective_status).label
+
+
+class VerificationRun(models.Model):
+    """One run of a link's post-activation checklist; runs are kept, never changed afterwards."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        ACTIVATION = "activation", "After activation"
+        RETRY = "retry", "Automatic retry"
+        MANUAL = "manual", "Re-run on demand"
+        RESUME = "resume", "After resumption"
+        AMEND = "amend", "After a change of scope"
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="verification_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    checks = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["link", "-started_at"], name="verification_link_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["running", "passed", "failed"]),
+                name="verification_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link.reference} run {self.pk} ({self.outcome})"

@@ -1,0 +1,64 @@
+"""Customers: the directory search and the customers a reseller holds links on."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import Reseller
+from linking.models import (
+    CustomerAccount,
+    Link,
+    normalise_account_id,
+)
+
+
+def customers_matching(text: str, *, by_account_id: bool = True) -> QuerySet:
+    """Ids of the customers whose name contains `text` (or whose account id it is), as a
+    subquery the trigram index on the name answers."""
+    match = Q(display_name__icontains=text)
+    if by_account_id:
+        match |= Q(account_id=normalise_account_id(text))
+    return CustomerAccount.objects.filter(match).order_by().values("pk")
+
+
+def _link_count(reseller: Reseller, **filters) -> Coalesce:
+    counted = (
+        Link.objects.filter(reseller=reseller, customer=OuterRef("pk"), **filters)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[CustomerAccount]:
+    """Customers on which the reseller holds at least one link, with the count of live ones.
+
+    A semi-join, not a join with DISTINCT: the directory is read in name order and each row
+    probes the reseller's links, so a page costs its own rows, and the counts are subqueries
+    computed for the rows shown only.
+    """
+    qs = CustomerAccount.objects.filter(
+        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk")))
+    )
+    if q:
+        qs = qs.filter(Q(display_name__icontains=q) | Q(account_id=normalise_account_id(q)))
+    return qs.annotate(
+        live_links=_link_count(reseller, status__in=Link.LIVE_STATUSES),
+        all_links=_link_count(reseller),
+    ).order_by("display_name", "id")
+
+
+def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | None:
+    return CustomerAccount.objects.filter(
+        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))), pk=pk
+    ).first()

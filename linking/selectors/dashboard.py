@@ -1,0 +1,103 @@
+"""The reseller's dashboard: counts by status, the oldest waits, recent failures."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    QuerySet,
+)
+from django.utils import timezone
+
+from accounts.models import Reseller
+from linking.models import (
+    Link,
+    LinkRequest,
+    Notification,
+)
+from linking.selectors.requests import (
+    request_filter_by_waiting_on,
+    requests_nobody_can_approve,
+    with_waiting_on,
+)
+
+Status = LinkRequest.Status
+
+
+# What the dashboard groups the oldest waiting requests by; drafts wait only on their author.
+WAITING_ON_LABELS = {
+    "approver": "Approver",
+    "delivery": "Delivery of the consent e-mail",
+    "customer": "Customer",
+    "activation": "Activation of the links",
+}
+
+
+# Past this many, the dashboard says "1,000+": counting every one of hundreds of
+# thousands of rows would cost more than the rest of the page.
+DASHBOARD_COUNT_CAP = 1_000
+
+
+def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]:
+    """How many rows of `qs` hold each value of `field`, each counted up to the cap plus one:
+    one query, each part an index range that stops at the cap."""
+    parts, params = [], []
+    for i, value in enumerate(values):
+        sub = qs.filter(**{field: value}).order_by().values(field)[: DASHBOARD_COUNT_CAP + 1]
+        sql, sub_params = sub.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS part_{i})")  # noqa: S608 (ORM SQL)
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(values, row, strict=True))
+
+
+def dashboard_for_reseller(*, reseller: Reseller) -> dict:
+    """Counts by status (as seen, overdue counted as expired), oldest pending, recent failures."""
+    now = timezone.now()
+    base = LinkRequest.objects.filter(reseller=reseller)
+    counts = capped_counts(base, "status", Status.values)
+    capped = {status for status, n in counts.items() if n > DASHBOARD_COUNT_CAP}
+    # Overdue requests are shown as expired even before the sweep moves them.
+    for row in base.filter(LinkRequest.overdue_q(now)).values("status").annotate(n=Count("id")):
+        counts[row["status"]] -= row["n"]
+        counts[Status.EXPIRED] += row["n"]
+    oldest = list(
+        base.filter(status__in=LinkRequest.OPEN_STATUSES)
+        .exclude(consent_deadline__lte=now)
+        .select_related("customer", "initiator")
+        .order_by("status_changed_at", "id")[:10]
+    )
+    # The oldest few per whose move it is: one small query each, whatever the number of rows.
+    oldest_by_waiting_on = []
+    for waiting_on, label in WAITING_ON_LABELS.items():
+        since = "consent_sent_at" if waiting_on == "customer" else "status_changed_at"
+        rows = list(
+            with_waiting_on(request_filter_by_waiting_on(base, waiting_on, now))
+            .select_related("customer", "initiator")
+            .order_by(since, "id")[:5]
+        )
+        oldest_by_waiting_on.append((waiting_on, label, rows))
+    failures = list(
+        base.exclude(failure_code="").select_related("customer").order_by("-status_changed_at")[:5]
+    )
+    failed_notifications = list(
+        Notification.objects.filter(request__reseller=reseller, status=Notification.Status.FAILED)
+        .select_related("request")
+        .order_by("-created_at")[:5]
+    )
+    links = capped_counts(Link.objects.filter(reseller=reseller), "status", Link.Status.values)
+    capped |= {f"link-{status}" for status, n in links.items() if n > DASHBOARD_COUNT_CAP}
+    return {
+        "counts": counts,
+        "capped": capped,
+        "count_cap": DASHBOARD_COUNT_CAP,
+        "oldest": oldest,
+        "oldest_by_waiting_on": oldest_by_waiting_on,
+        "failures": failures,
+        "failed_notifications": failed_notifications,
+        "links": links,
+        "nobody_can_approve": requests_nobody_can_approve(reseller=reseller, now=now),
+        "now": now,
+    }

@@ -1,0 +1,70 @@
+"""Customers the reseller holds links on, and the consent receipts of their decisions."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import reseller_required
+from linking import forms
+from linking.consent import receipts
+from linking.permissions import access_customer
+from linking.selectors.customers import customer_list_linked
+from linking.selectors.links import (
+    link_list_for_customer,
+)
+from linking.selectors.requests import (
+    RequestFilters,
+    link_request_list_for_reseller,
+)
+from linking.views.common import list_page, query_without_page
+
+
+@require_GET
+@reseller_required("view_reseller")
+def customer_list(request):
+    form = forms.SearchForm(request.GET or None)
+    data = form.valid_data() if request.GET else {}
+    qs = customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
+    return render(
+        request,
+        "linking/customer_list.html",
+        {
+            "form": form,
+            "page": list_page(request, qs, ("display_name", "id")),
+            "query": query_without_page(request),
+        },
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def customer_detail(request, pk: int):
+    customer = access_customer(reseller=request.reseller, pk=pk)
+    links = link_list_for_customer(reseller=request.reseller, customer=customer)
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    requests = link_request_list_for_reseller(
+        reseller=request.reseller, filters=RequestFilters(q=q)
+    ).filter(customer=customer)[:20]
+    return render(
+        request,
+        "linking/customer_detail.html",
+        {
+            "customer": customer,
+            "form": form,
+            "links": list(links),
+            "requests": list(requests),
+        },
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def receipt_download(request, reference: str):
+    """A consent receipt of one of the reseller's requests or links, as a text file."""
+    receipt = receipts.receipt_for(reference, reseller=request.reseller)
+    if receipt is None:
+        raise Http404("No such receipt.")
+    return receipts.receipt_response(receipt)

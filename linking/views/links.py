@@ -1,0 +1,181 @@
+"""Link pages: the list, the detail, verification, revocation, and the drafts that change
+the scope of a link or renew it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import reseller_required
+from accounts.stepup import step_up_response
+from linking import forms, services
+from linking.models import Link, Notification, VerificationRun
+from linking.permissions import access_link
+from linking.selectors.catalog import catalog_names
+from linking.selectors.links import (
+    link_consent_records,
+    link_list_for_reseller,
+    link_notice_audiences,
+    link_timeline,
+    link_verification_runs,
+)
+from linking.services.amend import can_amend, can_renew
+from linking.services.revocation import can_revoke, link_end_effects
+from linking.views.common import list_page, message_error, posted, query_without_page
+from portal.errors import PortalError
+
+
+def _verification(link: Link) -> dict:
+    """What `linking/_verification.html` shows: the latest run and the history of runs."""
+    runs = link_verification_runs(link=link)
+    return {"latest_run": runs[0] if runs else None, "runs": runs}
+
+
+@require_POST
+@reseller_required("view_reseller")
+def link_verify(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    try:
+        run = services.link_verify(
+            link_id=link.pk, trigger=VerificationRun.Trigger.MANUAL, actor=request.user
+        )
+    except PortalError as error:
+        message_error(request, error)
+    else:
+        failed = [check["code"] for check in run.checks if not check["passed"]]
+        if failed:
+            messages.error(
+                request,
+                f"Verification of {link.reference} failed: {', '.join(failed)}. "
+                "The checklist on the link page says what to do.",
+            )
+        else:
+            messages.success(
+                request, f"Verification of {link.reference} passed ({len(run.checks)} checks)."
+            )
+    return redirect("linking:link-detail", pk=link.pk)
+
+
+@require_GET
+@reseller_required("view_reseller")
+def link_list(request):
+    form = forms.LinkFilterForm(request.GET or None)
+    # The export reads the same query string the same way.
+    qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
+    return render(
+        request,
+        "linking/link_list.html",
+        {"form": form, "page": list_page(request, qs), "query": query_without_page(request)},
+    )
+
+
+@require_GET
+@reseller_required("view_reseller")
+def link_detail(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    names = catalog_names()
+    # Read-time expiry: the page must not say active past the end.
+    state = link.effective_status
+    perms = request.reseller_perms
+    return render(
+        request,
+        "linking/link_detail.html",
+        {
+            "link": link,
+            "state": state,
+            "state_label": link.get_effective_status_display(),
+            "can_revoke": can_revoke(link, actor=request.user, perms=perms) is None,
+            "can_amend": can_amend(link, actor=request.user, perms=perms) is None,
+            "can_renew": can_renew(link, actor=request.user, perms=perms) is None,
+            "services_in_words": [(c, names[0].get(c, c)) for c in link.services or []],
+            "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
+            "timeline": link_timeline(link=link, names=names),
+            "consents": link_consent_records(link=link),
+            **_verification(link),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@reseller_required("approve_requests")
+def link_revoke(request, pk: int):
+    link = access_link(reseller=request.reseller, pk=pk)
+    if refusal := can_revoke(link, actor=request.user, perms=request.reseller_perms):
+        message_error(request, refusal)
+        return redirect("linking:link-detail", pk=link.pk)
+    back_to = reverse("linking:link-revoke", args=[link.pk])
+    if stepped := step_up_response(
+        request, back_to=back_to, on_get=True, doing=f"revoke {link.reference}"
+    ):
+        return stepped
+    form = forms.ReasonForm(posted(request))
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_revoke(
+                actor=request.user,
+                link_id=link.pk,
+                reason=form.cleaned_data["reason"],
+                confirm_reference=request.POST.get("confirm_reference", ""),
+            )
+        except PortalError as exc:
+            if exc.code not in ("LNK-L002", "LNK-L004"):
+                message_error(request, exc)
+                return redirect("linking:link-detail", pk=link.pk)
+            error = exc
+        else:
+            messages.success(request, _revoked_message(link))
+            return redirect("linking:link-detail", pk=link.pk)
+    return render(
+        request,
+        "linking/link_revoke.html",
+        {
+            "link": link,
+            "form": form,
+            "error": error,
+            "effects": link_end_effects(link),
+            "confirm_reference": request.POST.get("confirm_reference", ""),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _revoked_message(link: Link) -> str:
+    """What the revocation did: ended now, or billing running to the month's end; who is told."""
+    link.refresh_from_db(fields=["status", "status_reason", "billing_ends_at"])
+    if link.status == Link.Status.REVOKED:
+        done = f"{link.reference} was revoked; access ended now"
+    else:
+        done = f"{link.reference} was revoked: {link.status_reason}"
+    audiences = link_notice_audiences(link=link, kind=Notification.Kind.LINK_REVOKED)
+    told = {
+        ("customer", "reseller"): "the customer and your team are being told",
+        ("customer",): "the customer is being told",
+        ("reseller",): "your team is being told; the customer has no contact address",
+    }.get(tuple(sorted(audiences)), "nobody could be told by e-mail")
+    return f"{done}; {told}."
+
+
+def _link_draft(request, pk: int, start, what: str):
+    link = access_link(reseller=request.reseller, pk=pk)
+    try:
+        req = start(actor=request.user, link_id=link.pk)
+    except PortalError as error:
+        message_error(request, error)
+        return redirect("linking:link-detail", pk=link.pk)
+    messages.info(request, f"{req.reference}: {what} of {link.reference}, pre-filled from it.")
+    return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def link_amend(request, pk: int):
+    return _link_draft(request, pk, services.link_amend_start, "change of scope")
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def link_renew(request, pk: int):
+    return _link_draft(request, pk, services.link_renew_start, "renewal")

@@ -1,0 +1,273 @@
+"""Request pages: the list, the detail, and the decisions on a request (submit, approve,
+reject, cancel, resend); the approval queue.
+
+Each view parses with a form, fetches through `linking.permissions`, calls one service and turns
+a `PortalError` into a form error or a message. Writes happen only in the services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import reseller_required
+from accounts.stepup import password_is_fresh, step_up_response
+from linking import forms, services
+from linking.checks.policy import needs_step_up
+from linking.checks.reasons import ChecksFailed, ItemSpec
+from linking.models import LinkRequest, Notification, Refusal
+from linking.permissions import access_link_request
+from linking.selectors.catalog import region_names
+from linking.selectors.requests import (
+    approval_queue_for_user,
+    consent_records_for_request,
+    link_request_list_for_reseller,
+    notification_count,
+    request_item_links,
+    request_rows,
+    request_timeline,
+)
+from linking.services.decisions import can_cancel, can_decide
+from linking.services.requests import approval_gap, can_edit
+from linking.views.common import list_page, message_error, posted, query_without_page
+from portal.errors import PortalError
+
+Status = LinkRequest.Status
+
+
+def _refused(request, req: LinkRequest, action: str, error: PortalError) -> None:
+    """Keep a refused action on the request's timeline (every code, who, when); the refused
+    service has rolled back, the refusal commits on its own."""
+    services.refusal_record(actor=request.user, req=req, action=action, error=error)
+
+
+def _detail(req: LinkRequest):
+    return redirect("linking:request-detail", pk=req.pk)
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+
+@require_GET
+@reseller_required("view_reseller")
+def request_list(request):
+    form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
+    filters = form.filters()  # the export reads the same query string the same way
+    qs = link_request_list_for_reseller(reseller=request.reseller, filters=filters)
+    qs = request_rows(qs)
+    return render(
+        request,
+        "linking/request_list.html",
+        {"form": form, "page": list_page(request, qs), "query": query_without_page(request)},
+    )
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def request_new(request):
+    try:
+        req = services.link_request_create_draft(actor=request.user, reseller=request.reseller)
+    except PortalError as error:
+        message_error(request, error)
+        return redirect("linking:request-list")
+    return redirect("linking:request-wizard", pk=req.pk, step=1)
+
+
+@require_GET
+@reseller_required("view_reseller")
+def request_detail(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    perms = request.reseller_perms
+    status = req.effective_status
+    items = list(req.items.all())
+    links = request_item_links(req=req, items=items)
+    for item in items:
+        item.link = links.get(item.pk)
+    return render(
+        request,
+        "linking/request_detail.html",
+        {
+            "req": req,
+            "items": items,
+            "timeline": request_timeline(req=req),
+            "region_names": region_names(),
+            "consents": consent_records_for_request(req=req),
+            "notifications": list(req.notifications.all()),
+            "can_decide": can_decide(req, actor=request.user, perms=perms) is None,
+            "approve_asks_password": status == Status.PENDING_APPROVAL
+            and not password_is_fresh(request)
+            and needs_step_up(items=[ItemSpec.from_item(i) for i in items]),
+            "approval_gap": approval_gap(reseller=req.reseller, initiator=req.initiator)
+            if status == Status.PENDING_APPROVAL
+            else None,
+            "can_cancel": can_cancel(req, actor=request.user, perms=perms) is None,
+            "can_edit": can_edit(req, actor=request.user, perms=perms) is None,
+        },
+    )
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def request_submit(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    try:
+        req = services.link_request_submit(actor=request.user, request_id=req.pk)
+    except ChecksFailed as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
+        messages.error(
+            request,
+            f"{req.reference} was not submitted: "
+            + ngettext("%(n)d check failed.", "%(n)d checks failed.", len(error.reasons))
+            % {"n": len(error.reasons)}
+            + " Fix them below and submit again.",
+        )
+        return redirect("linking:request-wizard", pk=req.pk, step=4)
+    except PortalError as error:
+        _refused(request, req, Refusal.Action.SUBMIT, error)
+        message_error(request, error)
+        return _detail(req)
+    messages.success(request, _outcome_message(req, f"{req.reference} was submitted"))
+    return _detail(req)
+
+
+def _outcome_message(req: LinkRequest, done: str) -> str:
+    """What the submit or the approval actually did, read from the request it returned: a
+    narrowing applied at once asks nobody; a request waiting for approval asks the approvers;
+    only a request waiting for the customer has asked the customer."""
+    if req.status == Status.COMPLETED and req.amends_link_id:
+        return (
+            f"{done}: the narrower scope of {req.amends_link.reference} applies now. Narrowing "
+            "needs no consent, so the customer was not asked."
+        )
+    if req.status == Status.PENDING_APPROVAL:
+        count = notification_count(request=req, kind=Notification.Kind.APPROVAL_NEEDED)
+        asked = ngettext(
+            "%(n)d approver has been e-mailed", "%(n)d approvers have been e-mailed", count
+        ) % {"n": count}
+        return f"{done} and waits for approval; {asked}."
+    if req.status == Status.PENDING_CONSENT:
+        return f"{done}; the consent e-mail to {req.consent_email} is on its way."
+    return f"{done}; it is now {req.get_status_display().lower()}."
+
+
+@require_POST
+@reseller_required("approve_requests")
+def request_approve(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    items = [ItemSpec.from_item(item) for item in req.items.all()]
+    if needs_step_up(items=items) and (
+        stepped := step_up_response(
+            request,
+            back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision",
+            doing=f"approve {req.reference}",
+        )
+    ):
+        return stepped
+    form = forms.ReasonForm(request.POST)
+    # The reason is optional: one too long to keep is dropped, the decision still stands.
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        req = services.link_request_approve(actor=request.user, request_id=req.pk, reason=reason)
+    except PortalError as error:
+        _refused(request, req, Refusal.Action.APPROVE, error)
+        message_error(request, error)
+    else:
+        messages.success(request, _outcome_message(req, f"{req.reference} was approved"))
+    return _detail(req)
+
+
+@require_POST
+@reseller_required("approve_requests")
+def request_reject(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.link_request_reject(actor=request.user, request_id=req.pk, reason=reason)
+    except PortalError as error:
+        _refused(request, req, Refusal.Action.REJECT, error)
+        message_error(request, error)
+    else:
+        messages.success(request, f"{req.reference} rejected; the initiator will be told.")
+    return _detail(req)
+
+
+@require_http_methods(["GET", "POST"])
+@reseller_required("initiate_requests")
+def request_cancel(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ReasonForm(posted(request))
+    status_before = req.effective_status
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_request_cancel(
+                actor=request.user, request_id=req.pk, reason=form.cleaned_data["reason"]
+            )
+        except PortalError as error:
+            _refused(request, req, Refusal.Action.CANCEL, error)
+            message_error(request, error)
+        else:
+            messages.success(request, _cancelled_message(req, was=status_before))
+        return _detail(req)
+    return render(
+        request,
+        "linking/request_cancel.html",
+        {"req": req, "items": list(req.items.all()), "form": form},
+    )
+
+
+def _cancelled_message(req: LinkRequest, *, was: str) -> str:
+    if was == Status.PENDING_CONSENT:
+        return f"{req.reference} was cancelled; the link in the consent e-mail no longer works."
+    if was == Status.PENDING_APPROVAL:
+        return f"{req.reference} was cancelled; approvers no longer see it."
+    return f"{req.reference} was cancelled."
+
+
+@require_POST
+@reseller_required("initiate_requests")
+def request_resend(request, pk: int):
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    form = forms.ResendForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return _detail(req)
+    try:
+        req = services.link_request_resend(
+            actor=request.user,
+            request_id=req.pk,
+            contact_email=form.cleaned_data["contact_email"],
+            extend_days=form.cleaned_data["extend_days"],
+        )
+    except PortalError as error:
+        _refused(request, req, Refusal.Action.RESEND, error)
+        message_error(request, error)
+    else:
+        messages.success(
+            request,
+            f"The consent e-mail of {req.reference} is being resent to {req.consent_email}; "
+            "the link in earlier e-mails no longer works.",
+        )
+    return _detail(req)
+
+
+@require_GET
+@reseller_required("view_reseller")
+def approval_queue(request):
+    form = forms.RequestSearchForm(request.GET or None)
+    q = (form.valid_data().get("q") or "").strip() if request.GET else ""
+    qs = request_rows(approval_queue_for_user(reseller=request.reseller, user=request.user, q=q))
+    return render(
+        request,
+        "linking/approval_queue.html",
+        {
+            "form": form,
+            "page": list_page(request, qs, ("status_changed_at", "id")),
+            "query": query_without_page(request),
+            "can_decide": "approve_requests" in request.reseller_perms,
+        },
+    )
