@@ -188,7 +188,7 @@ def portal_pages(cast):
 
 def _sign_in(page, user) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("E-mail address").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))

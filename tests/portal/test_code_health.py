@@ -14,9 +14,11 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("accounts", "linking", "portal")
 # Settings are read from the environment here and nowhere else.
-ENVIRONMENT_READERS = {"portal/settings.py", "portal/env.py"}
-# The benchmark tooling starts servers and workers of its own and hands them an environment.
-BENCH = ("portal/bench/", "linking/management/commands/bench_")
+# The settings, and the test settings, which read the id pytest-xdist gives each test process.
+ENVIRONMENT_READERS = {"portal/settings.py", "portal/env.py", "portal/settings_test.py"}
+# The benchmark tooling starts servers and workers of its own and hands them an environment; the
+# sandbox cloud is a project of its own, with its own settings read from its environment.
+BENCH = ("portal/bench/", "linking/management/commands/bench_", "linking/cloud/sandbox/")
 # Being split into packages elsewhere; their spots are fixed there (linking/views.py: the
 # reason forms of approve and reject).
 BEING_SPLIT = ("linking/views",)
