@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.models import LinkType, Reseller
+from accounts.models import HistoryNote, LinkType, Reseller
 from linking.models.catalog import AccessLevel
 from linking.models.directory import CustomerAccount
 from portal.indexes import CoveringIndex
@@ -33,7 +33,7 @@ _UNREAD = object()
 _LINK_TYPE_LABELS = dict(LinkType.choices)
 
 
-class LinkRequest(models.Model):
+class LinkRequest(HistoryNote, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PENDING_APPROVAL = "pending_approval", "Waiting for approval"
@@ -293,7 +293,7 @@ class LinkRequest(models.Model):
         return self.status_changed_at
 
 
-class RequestItem(models.Model):
+class RequestItem(HistoryNote, models.Model):
     class Decision(models.TextChoices):
         PENDING = "pending", "Not decided"
         ACCEPTED = "accepted", "Accepted"
