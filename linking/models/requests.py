@@ -18,6 +18,8 @@ deadline has passed reads as expired (`effective_status`) before the sweep moves
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -28,6 +30,9 @@ from accounts.models import HistoryNote, LinkType, Reseller
 from linking.models.catalog import AccessLevel
 from linking.models.directory import CustomerAccount
 from portal.indexes import CoveringIndex
+
+if TYPE_CHECKING:
+    from linking.models.links import Link
 
 _UNREAD = object()
 _LINK_TYPE_LABELS = dict(LinkType.choices)
@@ -283,6 +288,8 @@ class LinkRequest(HistoryNote, models.Model):
         codes = getattr(self, "link_type_codes", _UNREAD)
         if codes is _UNREAD:
             return ", ".join(item.get_link_type_display() for item in self.items.all())
+        # The annotation is a comma-joined string aggregate, NULL for a request without items.
+        assert codes is None or isinstance(codes, str)
         return ", ".join(_LINK_TYPE_LABELS.get(c, c) for c in (codes or "").split(",") if c)
 
     @property
@@ -316,6 +323,9 @@ class RequestItem(HistoryNote, models.Model):
     decline_reason = models.TextField(blank=True, max_length=2000)
     decided_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
+    # The link the item created or changed, when a page has read it for the item
+    # (`linking.selectors.requests.request_item_links`); not a column.
+    link: Link | None
 
     class Meta:
         ordering = ["id"]

@@ -7,12 +7,13 @@ a `PortalError` into a form error or a message. Writes happen only in the servic
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import forms, services
 from linking.checks.policy import needs_step_up
@@ -52,7 +53,7 @@ def _detail(req: LinkRequest):
 
 @require_GET
 @reseller_required("view_reseller")
-def request_list(request):
+def request_list(request: ResellerRequest) -> HttpResponse:
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
     filters = form.filters()  # the export reads the same query string the same way
     qs = link_request_list_for_reseller(reseller=request.reseller, filters=filters)
@@ -66,7 +67,7 @@ def request_list(request):
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_new(request):
+def request_new(request: ResellerRequest) -> HttpResponse:
     try:
         req = services.link_request_create_draft(actor=request.user, reseller=request.reseller)
     except PortalError as error:
@@ -77,7 +78,7 @@ def request_new(request):
 
 @require_GET
 @reseller_required("view_reseller")
-def request_detail(request, pk: int):
+def request_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     perms = request.reseller_perms
     status = req.effective_status
@@ -110,7 +111,7 @@ def request_detail(request, pk: int):
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_submit(request, pk: int):
+def request_submit(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     try:
         req = services.link_request_submit(actor=request.user, request_id=req.pk)
@@ -136,7 +137,7 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
     """What the submit or the approval actually did, read from the request it returned: a
     narrowing applied at once asks nobody; a request waiting for approval asks the approvers;
     only a request waiting for the customer has asked the customer."""
-    if req.status == Status.COMPLETED and req.amends_link_id:
+    if req.status == Status.COMPLETED and req.amends_link is not None:
         return (
             f"{done}: the narrower scope of {req.amends_link.reference} applies now. Narrowing "
             "needs no consent, so the customer was not asked."
@@ -154,7 +155,7 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
 
 @require_POST
 @reseller_required("approve_requests")
-def request_approve(request, pk: int):
+def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     items = [ItemSpec.from_item(item) for item in req.items.all()]
     if needs_step_up(items=items) and (
@@ -180,7 +181,7 @@ def request_approve(request, pk: int):
 
 @require_POST
 @reseller_required("approve_requests")
-def request_reject(request, pk: int):
+def request_reject(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -196,7 +197,7 @@ def request_reject(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("initiate_requests")
-def request_cancel(request, pk: int):
+def request_cancel(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ReasonForm(posted(request))
     status_before = req.effective_status
@@ -228,13 +229,14 @@ def _cancelled_message(req: LinkRequest, *, was: str) -> str:
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_resend(request, pk: int):
+def request_resend(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ResendForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            text = " ".join(str(error) for error in errors)
+            messages.error(request, f"{label}: {text}" if label else text)
         return _detail(req)
     try:
         req = services.link_request_resend(
@@ -257,7 +259,7 @@ def request_resend(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def approval_queue(request):
+def approval_queue(request: ResellerRequest) -> HttpResponse:
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
     qs = request_rows(approval_queue_for_user(reseller=request.reseller, user=request.user, q=q))
