@@ -272,13 +272,16 @@ class LinkRequest(HistoryNote, models.Model):
         if status == self.Status.PENDING_CONSENT:
             return "customer" if self.consent_sent_at else "delivery"
         if status == self.Status.COMPLETED:
-            if getattr(self, "has_activating_links", None) is None:
+            activating = getattr(self, "has_activating_links", None)
+            if activating is None:
                 from linking.models.links import Link  # links import requests
 
-                self.has_activating_links = Link.objects.filter(
+                activating = Link.objects.filter(
                     source_item__request=self, status=Link.Status.ACTIVATING
                 ).exists()
-            return "activation" if self.has_activating_links else ""
+                # Kept as the annotation would be (an instance attribute, not a model field).
+                vars(self)["has_activating_links"] = activating
+            return "activation" if activating else ""
         return ""
 
     @property

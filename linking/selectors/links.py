@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import (
+    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -107,6 +108,15 @@ def _in_words(codes, names: dict[str, str]) -> str:
 
 # Fields that never change on a link or that the page says elsewhere.
 _LINK_TIMELINE_HIDDEN = ["reseller", "customer", "link_type", "created_at", "expiry_reminders_sent"]
+
+
+def _link_field(name: str) -> Field:
+    field = Link._meta.get_field(name)
+    # A history diff names the link's own columns, never a reverse relation.
+    assert isinstance(field, Field)
+    return field
+
+
 _LINK_FIELD_LABELS = {
     "source_item": "From request",
     "status_reason": "Reason shown",
@@ -143,7 +153,7 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
     def words(field: str, value) -> str:
         if value in (None, "", []):
             return ""
-        model_field = Link._meta.get_field(field)
+        model_field = _link_field(field)
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
         if field == "services":
@@ -162,13 +172,13 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
     entries = []
     previous = None
     for row in rows:
-        changes = []
+        changes: list[tuple[str, str, str]] = []
         if previous is not None:
             delta = row.diff_against(previous, excluded_fields=_LINK_TIMELINE_HIDDEN)
             for change in delta.changes:
                 label = (
                     _LINK_FIELD_LABELS.get(change.field)
-                    or str(Link._meta.get_field(change.field).verbose_name).capitalize()
+                    or str(_link_field(change.field).verbose_name).capitalize()
                 )
                 changes.append(
                     (label, words(change.field, change.old), words(change.field, change.new))
