@@ -12,7 +12,7 @@ The actor's role and the catalogs are read once per chunk of rows (`RUN_CHUNK`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -252,7 +252,9 @@ def _create_request(actor: User, reseller: Reseller, row: BatchRow) -> LinkReque
     )
 
 
-def _record(row: BatchRow, outcome: str, *, request_id=None, reasons=()) -> None:
+def _record(
+    row: BatchRow, outcome: str, *, request_id: int | None = None, reasons: Iterable[Reason] = ()
+) -> None:
     row.outcome = outcome
     row.request_id = request_id
     row.reasons = _reason_dicts(list(reasons))
@@ -307,7 +309,9 @@ def batch_run_row(*, actor: User, reseller: Reseller, row: BatchRow) -> str | No
     return Outcome.FAILED
 
 
-def _refresh_counts(batch: Batch, *, actor, reason: str, finish: bool = False) -> Batch:
+def _refresh_counts(
+    batch: Batch, *, actor: User | None, reason: str, finish: bool = False
+) -> Batch:
     with transaction.atomic():
         locked = _lock_batch(batch.pk)
         counts = dict(

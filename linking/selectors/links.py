@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import (
     Field,
@@ -36,7 +38,7 @@ def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
     }
 
 
-def _link_lapsed_q(now) -> Q:
+def _link_lapsed_q(now: datetime) -> Q:
     # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
     return Q(
         status__in=[Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED],
@@ -102,7 +104,7 @@ def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
     return link
 
 
-def _in_words(codes, names: dict[str, str]) -> str:
+def _in_words(codes: Iterable[Any] | None, names: dict[str, str]) -> str:
     return ", ".join(f"{names[c]} ({c})" if c in names else str(c) for c in codes or [])
 
 
@@ -150,7 +152,7 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
     user_ids = {row.revoked_by_id for row in rows if row.revoked_by_id}
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
 
-    def words(field: str, value) -> str:
+    def words(field: str, value: Any) -> str:
         if value in (None, "", []):
             return ""
         model_field = _link_field(field)

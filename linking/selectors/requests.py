@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 Status = LinkRequest.Status
 
 
-def _overdue_q(now) -> Q:
+def _overdue_q(now: datetime) -> Q:
     return LinkRequest.overdue_q(now)
 
 
@@ -80,7 +80,7 @@ WAITING_ON_STATUS = {
 }
 
 
-def _activating_links():
+def _activating_links() -> Case:
     # Only a completed request can wait on activation; other rows skip the subquery. A scalar
     # subquery, not EXISTS: PostgreSQL turns an EXISTS in the select list into a hash of every
     # activating link of every request, while this one runs for the rows of the page only.

@@ -202,7 +202,7 @@ def _drafts(reseller: Reseller, operator: User, count: int) -> list[int]:
         .order_by("-id")
         .prefetch_related("regions")[: count * 2]
     )
-    ids = []
+    ids: list[int] = []
     for customer in candidates:
         if len(ids) >= count:
             break

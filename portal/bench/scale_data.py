@@ -243,12 +243,12 @@ def _catalogs():
         services.append(obj)
     regions = []
     for code, name, site in _REGIONS:
-        obj = Region.objects.filter(code=code).first()
-        if obj is None:
-            obj = Region(code=code, name=name, site=site)
-            obj._change_reason = REASON
-            obj.save()
-        regions.append(obj)
+        region = Region.objects.filter(code=code).first()
+        if region is None:
+            region = Region(code=code, name=name, site=site)
+            region._change_reason = REASON
+            region.save()
+        regions.append(region)
     return services, regions
 
 
@@ -268,7 +268,8 @@ def _resellers_and_members(rng, scale: float, tag: str, now: datetime):
                 approval_policy=Reseller.ApprovalPolicy.BEYOND_READ_ONLY,
             )
         )
-    users, memberships, group_rows, members = [], [], [], {}
+    users, memberships, group_rows = [], [], []
+    members: dict[int, list[tuple[User, str]]] = {}
     groups = {
         (rg.reseller_id, rg.role): rg.group_id
         for rg in ResellerRoleGroup.objects.filter(reseller__in=resellers)
@@ -335,7 +336,7 @@ def _item_scope(rng, link_type: str, services, regions) -> dict:
     if link_type == "billing":
         return {}
     codes = [s.code for s in services if not s.sensitive]
-    scope = {
+    scope: dict[str, object] = {
         "services": sorted(rng.sample(codes, rng.randint(1, 3))),
         "regions": [regions[0].code],
     }
