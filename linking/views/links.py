@@ -24,7 +24,13 @@ from linking.selectors.links import (
 )
 from linking.services.amend import can_amend, can_renew
 from linking.services.revocation import can_revoke, link_end_effects
-from linking.views.common import list_page, message_error, posted, query_without_page
+from linking.views.common import (
+    list_page,
+    message_error,
+    posted,
+    query_without_page,
+    reason_refused,
+)
 from portal.errors import PortalError
 
 
@@ -131,6 +137,8 @@ def link_revoke(request: ResellerRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _revoked_message(link))
             return redirect("linking:link-detail", pk=link.pk)
+    elif request.method == "POST":
+        reason_refused(request, form)
     return render(
         request,
         "linking/link_revoke.html",

@@ -32,7 +32,13 @@ from linking.selectors.requests import (
 )
 from linking.services.decisions import can_cancel, can_decide
 from linking.services.requests import approval_gap, can_edit
-from linking.views.common import list_page, message_error, posted, query_without_page
+from linking.views.common import (
+    list_page,
+    message_error,
+    posted,
+    query_without_page,
+    reason_refused,
+)
 from portal.errors import PortalError
 
 Status = LinkRequest.Status
@@ -153,6 +159,16 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
     return f"{done}; it is now {req.get_status_display().lower()}."
 
 
+def _decision_reason(request: ResellerRequest) -> str | None:
+    """The approver's reason from the decision form; None, with LNK-A005 shown, when the form
+    refuses it (too long to keep): the decision is not taken without it."""
+    form = forms.ReasonForm(request.POST)
+    if form.is_valid():
+        return form.cleaned_data["reason"]
+    reason_refused(request, form)
+    return None
+
+
 @require_POST
 @reseller_required("approve_requests")
 def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
@@ -166,9 +182,9 @@ def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
         )
     ):
         return stepped
-    form = forms.ReasonForm(request.POST)
-    # The reason is optional: one too long to keep is dropped, the decision still stands.
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    reason = _decision_reason(request)
+    if reason is None:
+        return _detail(req)
     try:
         req = services.link_request_approve(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
@@ -183,8 +199,9 @@ def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
 @reseller_required("approve_requests")
 def request_reject(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
-    form = forms.ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    reason = _decision_reason(request)
+    if reason is None:
+        return _detail(req)
     try:
         services.link_request_reject(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
@@ -212,6 +229,8 @@ def request_cancel(request: ResellerRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _cancelled_message(req, was=status_before))
         return _detail(req)
+    if request.method == "POST":
+        reason_refused(request, form)
     return render(
         request,
         "linking/request_cancel.html",
