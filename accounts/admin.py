@@ -97,7 +97,8 @@ class _GroupChoiceField(forms.ModelMultipleChoiceField):
                     code="invalid_choice",
                     params={"value": pk},
                 )
-        return super()._check_values(value)
+        # A private method of Django's field that django-stubs does not declare.
+        return super()._check_values(value)  # type: ignore[misc]
 
 
 class PortalUserChangeForm(UserChangeForm):

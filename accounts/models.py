@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -16,10 +19,13 @@ class HistoryNote:
     """What simple-history reads off an instance when `save()` or `delete()` writes its history
     row: who made the change and why. Services set both before saving a tracked model; neither
     is a column. A tracked model inherits this for the type checker: a bare annotation, nothing
-    changes at runtime."""
+    changes at runtime. `_history_date` backdates the row (bulk loads); `history` is the
+    manager simple-history adds to the class (`register()` for User)."""
 
     _history_user: User | None
     _change_reason: str
+    _history_date: datetime
+    history: ClassVar[Any]
 
 
 class User(HistoryNote, AbstractUser):

@@ -16,6 +16,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 from accounts.current import get_membership
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
@@ -29,6 +30,8 @@ class ResellerRequest(HttpRequest):
     user: User
     reseller: Reseller
     reseller_perms: set[str]
+    # Set by django-htmx's middleware on every request.
+    htmx: HtmxDetails
 
 
 def has_reseller_perm(*, user: User | None, reseller: Reseller, perm: str) -> bool:

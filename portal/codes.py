@@ -301,6 +301,13 @@ _ENTRIES = [
         "Ask an admin of {reseller} to give another member the approver role, then submit "
         "again. A request waiting for approval would otherwise expire unseen.",
     ),
+    Code(
+        "LNK-A005",
+        APPROVAL,
+        "Reason not accepted",
+        "The reason was not accepted ({problem}), so nothing was changed.",
+        "Correct the reason (at most 2000 characters) and try again.",
+    ),
     # --- consent -------------------------------------------------------------------------
     Code(
         "LNK-C001",

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking.selectors.dashboard import dashboard_for_reseller
 from portal.codes import codes_by_stage
 from portal.errors import PortalError
@@ -14,7 +14,7 @@ from portal.errors import PortalError
 
 @require_GET
 @reseller_required()
-def dashboard(request):
+def dashboard(request: ResellerRequest) -> HttpResponse:
     data = dashboard_for_reseller(reseller=request.reseller)
     return render(request, "portal/dashboard.html", data)
 

@@ -12,6 +12,7 @@ The actor's role and the catalogs are read once per chunk of rows (`RUN_CHUNK`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -149,7 +150,9 @@ def _lock_batch(batch_id: int) -> Batch:
     return Batch.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=batch_id)
 
 
-def _move_batch(batch: Batch, to: str, *, actor, reason: str, extra: list[str] = ()) -> None:
+def _move_batch(
+    batch: Batch, to: str, *, actor: User | None, reason: str, extra: Sequence[str] = ()
+) -> None:
     if to not in Batch.TRANSITIONS.get(batch.status, set()):
         raise PortalError(
             "LNK-B020",
@@ -249,7 +252,9 @@ def _create_request(actor: User, reseller: Reseller, row: BatchRow) -> LinkReque
     )
 
 
-def _record(row: BatchRow, outcome: str, *, request_id=None, reasons=()) -> None:
+def _record(
+    row: BatchRow, outcome: str, *, request_id: int | None = None, reasons: Iterable[Reason] = ()
+) -> None:
     row.outcome = outcome
     row.request_id = request_id
     row.reasons = _reason_dicts(list(reasons))
@@ -304,7 +309,9 @@ def batch_run_row(*, actor: User, reseller: Reseller, row: BatchRow) -> str | No
     return Outcome.FAILED
 
 
-def _refresh_counts(batch: Batch, *, actor, reason: str, finish: bool = False) -> Batch:
+def _refresh_counts(
+    batch: Batch, *, actor: User | None, reason: str, finish: bool = False
+) -> Batch:
     with transaction.atomic():
         locked = _lock_batch(batch.pk)
         counts = dict(
@@ -348,6 +355,8 @@ def batch_run(*, batch_id: int, chunk_size: int = RUN_CHUNK) -> Batch | None:
         elif batch.status != Batch.Status.RUNNING:
             return None
     actor, reseller = batch.run_by, batch.reseller
+    # Confirming a batch sets who runs it, and that user cannot be deleted (PROTECT).
+    assert actor is not None
     last = 0
     while True:
         rows = list(

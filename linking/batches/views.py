@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking.batches import forms as batch_forms
 from linking.batches import parsing
 from linking.batches import services as batch_service
@@ -34,7 +35,7 @@ from portal.errors import PortalError
 
 @require_GET
 @reseller_required("view_reseller")
-def batch_list(request):
+def batch_list(request: ResellerRequest) -> HttpResponse:
     qs = batch_list_for_reseller(reseller=request.reseller)
     return render(
         request,
@@ -45,7 +46,7 @@ def batch_list(request):
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("initiate_requests")
-def batch_upload(request):
+def batch_upload(request: ResellerRequest) -> HttpResponse:
     form = batch_forms.UploadForm()
     error = None
     if request.method == "POST":
@@ -79,14 +80,14 @@ def batch_upload(request):
 
 @require_GET
 @reseller_required("initiate_requests")
-def batch_template_csv(request):
+def batch_template_csv(request: ResellerRequest) -> HttpResponse:
     text = tabular.write_csv(parsing.COLUMNS, parsing.TEMPLATE_ROWS)
     return csv_response(text, "batch-template.csv")
 
 
 @require_GET
 @reseller_required("view_reseller")
-def batch_detail(request, pk: int):
+def batch_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     batch = access_batch(reseller=request.reseller, pk=pk)
     form = batch_forms.BatchRowFilterForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
@@ -106,14 +107,14 @@ def batch_detail(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def batch_progress(request, pk: int):
+def batch_progress(request: ResellerRequest, pk: int) -> HttpResponse:
     batch = access_batch(reseller=request.reseller, pk=pk)
     return render(request, "linking/_batch_progress.html", {"batch": batch})
 
 
 @require_POST
 @reseller_required("initiate_requests")
-def batch_confirm(request, pk: int):
+def batch_confirm(request: ResellerRequest, pk: int) -> HttpResponse:
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
         batch = batch_service.batch_confirm(actor=request.user, batch_id=batch.pk)
@@ -126,7 +127,7 @@ def batch_confirm(request, pk: int):
 
 @require_POST
 @reseller_required("initiate_requests")
-def batch_retry(request, pk: int):
+def batch_retry(request: ResellerRequest, pk: int) -> HttpResponse:
     batch = access_batch(reseller=request.reseller, pk=pk)
     try:
         batch = batch_service.batch_retry_failed(actor=request.user, batch_id=batch.pk)
@@ -139,7 +140,7 @@ def batch_retry(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def batch_result_csv(request, pk: int):
+def batch_result_csv(request: ResellerRequest, pk: int) -> HttpResponse:
     batch = access_batch(reseller=request.reseller, pk=pk)
     text = tabular.write_csv(RESULT_HEADER, result_lines(batch))
     return csv_response(text, f"{batch.reference}-result.csv")

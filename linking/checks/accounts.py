@@ -56,7 +56,7 @@ def check_customer(reseller: Reseller, customer: CustomerAccount) -> list[Reason
     """What about the account itself blocks any link: state, site, partner flag, contact."""
     reasons = []
     account_id = customer.formatted_id
-    status_codes = {
+    status_codes: dict[str, str] = {
         CustomerAccount.Status.FROZEN: "LNK-V003",
         CustomerAccount.Status.IN_ARREARS: "LNK-V004",
         CustomerAccount.Status.DEREGISTERED: "LNK-V005",

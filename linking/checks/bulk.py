@@ -54,10 +54,10 @@ def dry_run_many(
     wanted = sorted({account_id for account_id, bad in parsed if not bad})
     customers: dict[str, CustomerAccount] = {}
     for chunk in chunks(wanted):
-        for customer in CustomerAccount.objects.filter(account_id__in=chunk).prefetch_related(
+        for account in CustomerAccount.objects.filter(account_id__in=chunk).prefetch_related(
             "regions"
         ):
-            customers[customer.account_id] = customer
+            customers[account.account_id] = account
     ids = [c.pk for c in customers.values()]
     links: dict[int, list[Link]] = {}
     open_items: dict[int | None, list[RequestItem]] = {}
@@ -67,7 +67,7 @@ def dry_run_many(
         for item in open_items_qs(reseller).filter(customer_id__in=chunk):
             open_items.setdefault(item.customer_id, []).append(item)
     contexts: dict[int, CustomerContext] = {}
-    results = []
+    results: list[tuple[CustomerAccount | None, list[Reason]]] = []
     for row, (account_id, bad) in zip(rows, parsed, strict=True):
         reasons = list(common) + bad
         customer = customers.get(account_id) if not bad else None

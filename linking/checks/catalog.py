@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from accounts.models import Reseller
 from linking.models import (
@@ -14,6 +15,8 @@ from linking.models import (
 )
 
 # Inside `remembered_catalog()`: the catalog facts read once for the block.
+T = TypeVar("T")
+
 _remembered: ContextVar[dict | None] = ContextVar("remembered_catalog", default=None)
 
 
@@ -29,7 +32,7 @@ def remembered_catalog() -> Iterator[None]:
         _remembered.reset(token)
 
 
-def _remember(key: tuple, load):
+def _remember(key: tuple, load: Callable[[], T]) -> T:
     remembered = _remembered.get()
     if remembered is None:
         return load()

@@ -4,6 +4,7 @@ The same dry run serves the wizard (live), submit, approval and every later entr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -43,8 +44,8 @@ class CustomerContext:
         *,
         reseller: Reseller,
         enabled_regions: set[str],
-        links,
-        open_items,
+        links: Iterable[Link],
+        open_items: Iterable[RequestItem],
         exclude_request_id: int | None = None,
         amends_link_id: int | None = None,
     ) -> CustomerContext:

@@ -76,7 +76,7 @@ def check_encryption_keys_set(app_configs=None, **kwargs) -> list[checks.CheckMe
 
 @checks.register(checks.Tags.security)
 def check_encryption_keys_valid(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for number, key in enumerate(settings.PORTAL_ENCRYPTION_KEYS, start=1):
         try:
             Fernet(key.encode())

@@ -9,6 +9,7 @@ so it is kept beside the connection without history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Reseller
+from accounts.models import HistoryNote, Reseller
 
 # A test still without a result after this long was lost (a broker outage, a dead worker): the
 # page says so, and the button asks again. Above the task's hard time limit.
@@ -35,7 +36,7 @@ UNTRACKED_FIELDS = [
 ]
 
 
-class CloudConnection(models.Model):
+class CloudConnection(HistoryNote, models.Model):
     class TestStatus(models.TextChoices):
         UNTESTED = "untested", "Not tested"
         TESTING = "testing", "Testing"
@@ -84,6 +85,9 @@ class CloudConnection(models.Model):
     test_hint = models.TextField(blank=True)
 
     history = HistoricalRecords(excluded_fields=UNTRACKED_FIELDS)
+    # Added by simple-history at class creation: saves without writing a history row (used for
+    # the untracked test-result and re-encryption writes). A bare annotation for the type checker.
+    save_without_historical_record: Callable[..., None]
 
     class Meta:
         app_label = "linking"

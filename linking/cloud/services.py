@@ -43,11 +43,11 @@ def default_endpoints() -> dict[str, str]:
     SANDBOX_URL is set, Huawei Cloud's otherwise."""
     if settings.DEBUG and settings.SANDBOX_URL:
         return dict.fromkeys(ENDPOINT_FIELDS, settings.SANDBOX_URL)
-    defaults = {f.name: f.default for f in fields(ConnectionSettings)}
+    defaults = {f.name: f.default for f in fields(ConnectionSettings) if isinstance(f.default, str)}
     return {name: defaults[name] for name in ENDPOINT_FIELDS}
 
 
-def can_manage_connection(*, actor: User, reseller: Reseller) -> PortalError | None:
+def can_manage_connection(*, actor: User | None, reseller: Reseller) -> PortalError | None:
     """None when `actor` may change and test the reseller's connection (its admins)."""
     if has_reseller_perm(user=actor, reseller=reseller, perm=MANAGE):
         return None

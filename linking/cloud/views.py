@@ -4,13 +4,13 @@ step-up) and the test button. No page calls the cloud: the test is a task."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import step_up_response
 from linking.cloud import services
 from linking.cloud.forms import CloudConnectionForm
@@ -20,14 +20,14 @@ from portal.errors import PortalError
 MANAGE = "manage_members"
 
 
-def _connection(request: HttpRequest) -> CloudConnection | None:
+def _connection(request: ResellerRequest) -> CloudConnection | None:
     # The current reseller's own: the page has no id, so another reseller's is unreachable.
     return CloudConnection.objects.filter(reseller=request.reseller).first()
 
 
 @require_GET
 @reseller_required(MANAGE)
-def connection_detail(request: HttpRequest) -> HttpResponse:
+def connection_detail(request: ResellerRequest) -> HttpResponse:
     connection = _connection(request)
     missing = None if connection else PortalError("LNK-N006", reseller=request.reseller.name)
     context = {"connection": connection, "missing": missing}
@@ -36,7 +36,7 @@ def connection_detail(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @reseller_required(MANAGE)
-def connection_test_status(request: HttpRequest) -> HttpResponse:
+def connection_test_status(request: ResellerRequest) -> HttpResponse:
     """The test's panel alone, which the page polls while a test runs."""
     context = {"connection": _connection(request)}
     return render(request, "linking/_cloud_connection_test.html", context)
@@ -44,7 +44,7 @@ def connection_test_status(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @reseller_required(MANAGE)
-def connection_test(request: HttpRequest) -> HttpResponse:
+def connection_test(request: ResellerRequest) -> HttpResponse:
     try:
         connection = services.cloud_connection_request_test(
             actor=request.user, reseller=request.reseller
@@ -62,7 +62,7 @@ def connection_test(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("access_key", "secret_key")
 @require_http_methods(["GET", "POST"])
 @reseller_required(MANAGE)
-def connection_edit(request: HttpRequest) -> HttpResponse:
+def connection_edit(request: ResellerRequest) -> HttpResponse:
     back_to = reverse("cloud:connection-edit")
     # Asked up front: a POST refused for an old password is not kept (it holds a secret), so
     # the person would type the keys again.
@@ -101,6 +101,12 @@ def connection_edit(request: HttpRequest) -> HttpResponse:
     return redirect("cloud:connection")
 
 
-def _render_form(request, form, connection, *, status: int = 200) -> HttpResponse:
+def _render_form(
+    request: ResellerRequest,
+    form: CloudConnectionForm,
+    connection: CloudConnection | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
     context = {"form": form, "connection": connection}
     return render(request, "linking/cloud_connection_form.html", context, status=status)

@@ -7,13 +7,13 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Reseller
+from accounts.models import HistoryNote, Reseller
 from linking.models.requests import LinkRequest
 
 BATCH_KEY_MAX = 100
 
 
-class Batch(models.Model):
+class Batch(HistoryNote, models.Model):
     """An uploaded file of link requests: checked row by row, run once confirmed.
 
     checked ──confirm──▶ queued ──worker──▶ running ──▶ done ──retry failed rows──▶ queued
@@ -135,7 +135,7 @@ class BatchRow(models.Model):
         return f"{self.batch.reference} row {self.row_number}"
 
 
-class DirectoryImport(models.Model):
+class DirectoryImport(HistoryNote, models.Model):
     """A customer directory file uploaded by platform staff: checked, then applied on confirm.
 
     Its rows live in `rows` (a list of dicts: row number, values, reasons, action, outcome):

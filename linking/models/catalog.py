@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Site
+from accounts.models import HistoryNote, Site
 
 
-class Region(models.Model):
+class Region(HistoryNote, models.Model):
     code = models.CharField(max_length=40, unique=True, help_text="e.g. ap-southeast-1")
     name = models.CharField(max_length=120)
     site = models.CharField(max_length=10, choices=Site.choices, default=Site.INTERNATIONAL)
@@ -22,7 +22,7 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Service(models.Model):
+class Service(HistoryNote, models.Model):
     code = models.CharField(max_length=40, unique=True, help_text="e.g. ECS")
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=60, blank=True)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Site
+from accounts.models import HistoryNote, Site
 from linking.models.catalog import Region
 from portal.identifiers import clean_identifier
 
@@ -28,7 +28,7 @@ def format_account_id(account_id: str) -> str:
     return account_id
 
 
-class CustomerAccount(models.Model):
+class CustomerAccount(HistoryNote, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         FROZEN = "frozen", "Frozen"

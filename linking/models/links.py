@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.models import LinkType, Reseller
+from accounts.models import HistoryNote, LinkType, Reseller
 from linking.models.catalog import AccessLevel
 from linking.models.directory import CustomerAccount
 from linking.models.requests import RequestItem
@@ -37,7 +37,7 @@ class VerificationStatus(models.TextChoices):
     FAILING = "failing", "Failing verification"
 
 
-class Link(models.Model):
+class Link(HistoryNote, models.Model):
     """The live relationship an accepted item creates; one per reseller, customer and type.
 
     Its states and moves are drawn at the top of this module.

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts.models import HistoryNote
 from linking.models.links import Link
 from linking.models.requests import LinkRequest
 
 
-class Notification(models.Model):
+class Notification(HistoryNote, models.Model):
     """One e-mail the portal owes someone: written with the change, delivered by a worker."""
 
     class Kind(models.TextChoices):

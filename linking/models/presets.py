@@ -8,10 +8,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Reseller
+from accounts.models import HistoryNote, Reseller
 
 
-class Preset(models.Model):
+class Preset(HistoryNote, models.Model):
     """A named, reusable choice of link types and scope that the wizard and batch rows start from.
 
     `items` holds one entry per link type, exactly the fields of a request item (link_type,

@@ -18,22 +18,27 @@ deadline has passed reads as expired (`effective_status`) before the sweep moves
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.models import LinkType, Reseller
+from accounts.models import HistoryNote, LinkType, Reseller
 from linking.models.catalog import AccessLevel
 from linking.models.directory import CustomerAccount
 from portal.indexes import CoveringIndex
+
+if TYPE_CHECKING:
+    from linking.models.links import Link
 
 _UNREAD = object()
 _LINK_TYPE_LABELS = dict(LinkType.choices)
 
 
-class LinkRequest(models.Model):
+class LinkRequest(HistoryNote, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PENDING_APPROVAL = "pending_approval", "Waiting for approval"
@@ -267,13 +272,16 @@ class LinkRequest(models.Model):
         if status == self.Status.PENDING_CONSENT:
             return "customer" if self.consent_sent_at else "delivery"
         if status == self.Status.COMPLETED:
-            if getattr(self, "has_activating_links", None) is None:
+            activating = getattr(self, "has_activating_links", None)
+            if activating is None:
                 from linking.models.links import Link  # links import requests
 
-                self.has_activating_links = Link.objects.filter(
+                activating = Link.objects.filter(
                     source_item__request=self, status=Link.Status.ACTIVATING
                 ).exists()
-            return "activation" if self.has_activating_links else ""
+                # Kept as the annotation would be (an instance attribute, not a model field).
+                vars(self)["has_activating_links"] = activating
+            return "activation" if activating else ""
         return ""
 
     @property
@@ -283,6 +291,8 @@ class LinkRequest(models.Model):
         codes = getattr(self, "link_type_codes", _UNREAD)
         if codes is _UNREAD:
             return ", ".join(item.get_link_type_display() for item in self.items.all())
+        # The annotation is a comma-joined string aggregate, NULL for a request without items.
+        assert codes is None or isinstance(codes, str)
         return ", ".join(_LINK_TYPE_LABELS.get(c, c) for c in (codes or "").split(",") if c)
 
     @property
@@ -293,7 +303,7 @@ class LinkRequest(models.Model):
         return self.status_changed_at
 
 
-class RequestItem(models.Model):
+class RequestItem(HistoryNote, models.Model):
     class Decision(models.TextChoices):
         PENDING = "pending", "Not decided"
         ACCEPTED = "accepted", "Accepted"
@@ -316,6 +326,9 @@ class RequestItem(models.Model):
     decline_reason = models.TextField(blank=True, max_length=2000)
     decided_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
+    # The link the item created or changed, when a page has read it for the item
+    # (`linking.selectors.requests.request_item_links`); not a column.
+    link: Link | None
 
     class Meta:
         ordering = ["id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import (
     Count,
     Exists,
@@ -29,7 +31,7 @@ def customers_matching(text: str, *, by_account_id: bool = True) -> QuerySet:
     return CustomerAccount.objects.filter(match).order_by().values("pk")
 
 
-def _link_count(reseller: Reseller, **filters) -> Coalesce:
+def _link_count(reseller: Reseller, **filters: Any) -> Coalesce:
     counted = (
         Link.objects.filter(reseller=reseller, customer=OuterRef("pk"), **filters)
         .order_by()

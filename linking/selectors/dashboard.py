@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import (
     Count,
@@ -41,7 +43,8 @@ DASHBOARD_COUNT_CAP = 1_000
 def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]:
     """How many rows of `qs` hold each value of `field`, each counted up to the cap plus one:
     one query, each part an index range that stops at the cap."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for i, value in enumerate(values):
         sub = qs.filter(**{field: value}).order_by().values(field)[: DASHBOARD_COUNT_CAP + 1]
         sql, sub_params = sub.query.sql_with_params()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import (
+    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -35,7 +38,7 @@ def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
     }
 
 
-def _link_lapsed_q(now) -> Q:
+def _link_lapsed_q(now: datetime) -> Q:
     # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
     return Q(
         status__in=[Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED],
@@ -101,12 +104,21 @@ def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
     return link
 
 
-def _in_words(codes, names: dict[str, str]) -> str:
+def _in_words(codes: Iterable[Any] | None, names: dict[str, str]) -> str:
     return ", ".join(f"{names[c]} ({c})" if c in names else str(c) for c in codes or [])
 
 
 # Fields that never change on a link or that the page says elsewhere.
 _LINK_TIMELINE_HIDDEN = ["reseller", "customer", "link_type", "created_at", "expiry_reminders_sent"]
+
+
+def _link_field(name: str) -> Field:
+    field = Link._meta.get_field(name)
+    # A history diff names the link's own columns, never a reverse relation.
+    assert isinstance(field, Field)
+    return field
+
+
 _LINK_FIELD_LABELS = {
     "source_item": "From request",
     "status_reason": "Reason shown",
@@ -140,10 +152,10 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
     user_ids = {row.revoked_by_id for row in rows if row.revoked_by_id}
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
 
-    def words(field: str, value) -> str:
+    def words(field: str, value: Any) -> str:
         if value in (None, "", []):
             return ""
-        model_field = Link._meta.get_field(field)
+        model_field = _link_field(field)
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
         if field == "services":
@@ -162,13 +174,13 @@ def link_timeline(*, link: Link, names: tuple[dict, dict] | None = None) -> list
     entries = []
     previous = None
     for row in rows:
-        changes = []
+        changes: list[tuple[str, str, str]] = []
         if previous is not None:
             delta = row.diff_against(previous, excluded_fields=_LINK_TIMELINE_HIDDEN)
             for change in delta.changes:
                 label = (
                     _LINK_FIELD_LABELS.get(change.field)
-                    or str(Link._meta.get_field(change.field).verbose_name).capitalize()
+                    or str(_link_field(change.field).verbose_name).capitalize()
                 )
                 changes.append(
                     (label, words(change.field, change.old), words(change.field, change.new))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Aggregate,
@@ -12,6 +13,7 @@ from django.db.models import (
     CharField,
     Exists,
     F,
+    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -35,10 +37,14 @@ from linking.models import (
 from linking.selectors.customers import customers_matching
 from linking.selectors.search import is_reference_number, narrowed
 
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
 Status = LinkRequest.Status
 
 
-def _overdue_q(now) -> Q:
+def _overdue_q(now: datetime) -> Q:
     return LinkRequest.overdue_q(now)
 
 
@@ -74,7 +80,7 @@ WAITING_ON_STATUS = {
 }
 
 
-def _activating_links():
+def _activating_links() -> Case:
     # Only a completed request can wait on activation; other rows skip the subquery. A scalar
     # subquery, not EXISTS: PostgreSQL turns an EXISTS in the select list into a hash of every
     # activating link of every request, while this one runs for the rows of the page only.
@@ -103,7 +109,9 @@ def request_filter_by_waiting_on(
     if waiting_on == "customer":
         return qs.filter(consent_sent_at__isnull=False)
     if waiting_on == "activation":
-        return with_waiting_on(qs).filter(has_activating_links=True)
+        return qs.annotate(has_activating_links=_activating_links()).filter(
+            has_activating_links=True
+        )
     return qs
 
 
@@ -178,10 +186,20 @@ class _JoinedLinkTypes(Aggregate):
 
     output_field = CharField()
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(F("link_type"), F("id"))
 
-    def as_sql(self, compiler, connection, **extra_context):
+    # django-stubs types the params as a tuple; Django's own `Func.as_sql` returns a list, and
+    # the compiler extends and concatenates it as one.
+    def as_sql(  # type: ignore[override]
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
         (kind, kind_params), (pk, pk_params) = (
             compiler.compile(e) for e in self.get_source_expressions()[:2]
         )
@@ -310,8 +328,10 @@ _TIMELINE_HIDDEN = [
 ]
 
 
-def _readable_change(field: str, old, new) -> tuple[str, object, object]:
+def _readable_change(field: str, old: object, new: object) -> tuple[str, object, object]:
     model_field = LinkRequest._meta.get_field(field)
+    # A history diff names the request's own columns, never a reverse relation.
+    assert isinstance(model_field, Field)
     if model_field.choices:
         labels = dict(model_field.flatchoices)
         old, new = labels.get(old, old), labels.get(new, new)
@@ -328,7 +348,7 @@ def request_timeline(*, req: LinkRequest) -> list[dict]:
     )
     previous = None
     for row in rows:
-        changes = []
+        changes: list[tuple[str, object, object]] = []
         if previous is not None:
             delta = row.diff_against(previous, excluded_fields=_TIMELINE_HIDDEN)
             changes = [_readable_change(c.field, c.old, c.new) for c in delta.changes]

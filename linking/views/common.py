@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 from linking.checks.reasons import ChecksFailed, Reason
@@ -33,6 +34,13 @@ def error_reasons(error: PortalError) -> list[Reason]:
 def message_error(request: HttpRequest, error: PortalError) -> None:
     for reason in error_reasons(error):
         messages.error(request, f"{reason.message} {reason.hint} ({reason.code})")
+
+
+def reason_refused(request: HttpRequest, form: Form) -> None:
+    """Say why a reason form refused what was posted (LNK-A005): an action taken with a
+    reason is not taken without it."""
+    problem = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    message_error(request, PortalError("LNK-A005", problem=problem))
 
 
 def posted(request: HttpRequest) -> QueryDict | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking import forms
 from linking.consent import receipts
 from linking.permissions import access_customer
@@ -23,7 +23,7 @@ from linking.views.common import list_page, query_without_page
 
 @require_GET
 @reseller_required("view_reseller")
-def customer_list(request):
+def customer_list(request: ResellerRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
     qs = customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
@@ -40,7 +40,7 @@ def customer_list(request):
 
 @require_GET
 @reseller_required("view_reseller")
-def customer_detail(request, pk: int):
+def customer_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     customer = access_customer(reseller=request.reseller, pk=pk)
     links = link_list_for_customer(reseller=request.reseller, customer=customer)
     form = forms.RequestSearchForm(request.GET or None)
@@ -62,7 +62,7 @@ def customer_detail(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def receipt_download(request, reference: str):
+def receipt_download(request: ResellerRequest, reference: str) -> HttpResponse:
     """A consent receipt of one of the reseller's requests or links, as a text file."""
     receipt = receipts.receipt_for(reference, reseller=request.reseller)
     if receipt is None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking import exports
 
 logger = logging.getLogger(__name__)
 
 
-def _log(request, kind: str) -> None:
+def _log(request: ResellerRequest, kind: str) -> None:
     # Exports carry customer data out of the portal: who took what stays on record.
     logger.info(
         "export of %s by user %s of reseller %s, filters %r",
@@ -25,7 +26,7 @@ def _log(request, kind: str) -> None:
 
 @require_GET
 @reseller_required("view_reseller")
-def request_export(request):
+def request_export(request: ResellerRequest) -> StreamingHttpResponse:
     """Every request the list shows for this query string (all pages), as CSV. Read-only."""
     _log(request, "requests")
     qs = exports.requests_for_export(request.reseller, request.GET)
@@ -36,7 +37,7 @@ def request_export(request):
 
 @require_GET
 @reseller_required("view_reseller")
-def link_export(request):
+def link_export(request: ResellerRequest) -> StreamingHttpResponse:
     """Every link the list shows for this query string (all pages), as CSV. Read-only."""
     _log(request, "links")
     qs = exports.links_for_export(request.reseller, request.GET)

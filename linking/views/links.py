@@ -4,11 +4,12 @@ the scope of a link or renew it."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import step_up_response
 from linking import forms, services
 from linking.models import Link, Notification, VerificationRun
@@ -23,7 +24,13 @@ from linking.selectors.links import (
 )
 from linking.services.amend import can_amend, can_renew
 from linking.services.revocation import can_revoke, link_end_effects
-from linking.views.common import list_page, message_error, posted, query_without_page
+from linking.views.common import (
+    list_page,
+    message_error,
+    posted,
+    query_without_page,
+    reason_refused,
+)
 from portal.errors import PortalError
 
 
@@ -35,7 +42,7 @@ def _verification(link: Link) -> dict:
 
 @require_POST
 @reseller_required("view_reseller")
-def link_verify(request, pk: int):
+def link_verify(request: ResellerRequest, pk: int) -> HttpResponse:
     link = access_link(reseller=request.reseller, pk=pk)
     try:
         run = services.link_verify(
@@ -44,6 +51,8 @@ def link_verify(request, pk: int):
     except PortalError as error:
         message_error(request, error)
     else:
+        if run is None:  # the link went away since it was read above
+            raise Http404
         failed = [check["code"] for check in run.checks if not check["passed"]]
         if failed:
             messages.error(
@@ -60,7 +69,7 @@ def link_verify(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def link_list(request):
+def link_list(request: ResellerRequest) -> HttpResponse:
     form = forms.LinkFilterForm(request.GET or None)
     # The export reads the same query string the same way.
     qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
@@ -73,7 +82,7 @@ def link_list(request):
 
 @require_GET
 @reseller_required("view_reseller")
-def link_detail(request, pk: int):
+def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     link = access_link(reseller=request.reseller, pk=pk)
     names = catalog_names()
     # Read-time expiry: the page must not say active past the end.
@@ -100,7 +109,7 @@ def link_detail(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("approve_requests")
-def link_revoke(request, pk: int):
+def link_revoke(request: ResellerRequest, pk: int) -> HttpResponse:
     link = access_link(reseller=request.reseller, pk=pk)
     if refusal := can_revoke(link, actor=request.user, perms=request.reseller_perms):
         message_error(request, refusal)
@@ -128,6 +137,8 @@ def link_revoke(request, pk: int):
         else:
             messages.success(request, _revoked_message(link))
             return redirect("linking:link-detail", pk=link.pk)
+    elif request.method == "POST":
+        reason_refused(request, form)
     return render(
         request,
         "linking/link_revoke.html",
@@ -171,11 +182,11 @@ def _link_draft(request, pk: int, start, what: str):
 
 @require_POST
 @reseller_required("initiate_requests")
-def link_amend(request, pk: int):
+def link_amend(request: ResellerRequest, pk: int) -> HttpResponse:
     return _link_draft(request, pk, services.link_amend_start, "change of scope")
 
 
 @require_POST
 @reseller_required("initiate_requests")
-def link_renew(request, pk: int):
+def link_renew(request: ResellerRequest, pk: int) -> HttpResponse:
     return _link_draft(request, pk, services.link_renew_start, "renewal")

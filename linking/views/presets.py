@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking import preset_forms, services
 from linking.checks.catalog import sensitive_services
 from linking.permissions import access_link_request, access_preset
@@ -20,7 +21,7 @@ from portal.errors import PortalError
 
 @require_GET
 @reseller_required("view_reseller")
-def preset_list(request):
+def preset_list(request: ResellerRequest) -> HttpResponse:
     qs = preset_list_for_reseller(reseller=request.reseller)
     page = Paginator(qs, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
     sensitive = sensitive_services()
@@ -109,19 +110,19 @@ def _preset_form(request, preset=None):
 
 @require_http_methods(["GET", "POST"])
 @reseller_required(MANAGE_PERM)
-def preset_create(request):
+def preset_create(request: ResellerRequest) -> HttpResponse:
     return _preset_form(request)
 
 
 @require_http_methods(["GET", "POST"])
 @reseller_required(MANAGE_PERM)
-def preset_edit(request, pk: int):
+def preset_edit(request: ResellerRequest, pk: int) -> HttpResponse:
     return _preset_form(request, access_preset(reseller=request.reseller, pk=pk))
 
 
 @require_http_methods(["GET", "POST"])
 @reseller_required(MANAGE_PERM)
-def preset_delete(request, pk: int):
+def preset_delete(request: ResellerRequest, pk: int) -> HttpResponse:
     preset = access_preset(reseller=request.reseller, pk=pk)
     if request.method == "POST":
         try:
@@ -140,7 +141,7 @@ def preset_delete(request, pk: int):
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_apply_preset(request, pk: int):
+def request_apply_preset(request: ResellerRequest, pk: int) -> HttpResponse:
     """Step 1 of the wizard, "start from a preset": fill the draft, then go on to the customer."""
     req = access_link_request(reseller=request.reseller, pk=pk)
     presets = preset_list_for_reseller(reseller=request.reseller)

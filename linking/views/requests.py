@@ -7,12 +7,13 @@ a `PortalError` into a form error or a message. Writes happen only in the servic
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import forms, services
 from linking.checks.policy import needs_step_up
@@ -31,7 +32,13 @@ from linking.selectors.requests import (
 )
 from linking.services.decisions import can_cancel, can_decide
 from linking.services.requests import approval_gap, can_edit
-from linking.views.common import list_page, message_error, posted, query_without_page
+from linking.views.common import (
+    list_page,
+    message_error,
+    posted,
+    query_without_page,
+    reason_refused,
+)
 from portal.errors import PortalError
 
 Status = LinkRequest.Status
@@ -52,7 +59,7 @@ def _detail(req: LinkRequest):
 
 @require_GET
 @reseller_required("view_reseller")
-def request_list(request):
+def request_list(request: ResellerRequest) -> HttpResponse:
     form = forms.RequestFilterForm(request.GET or None, reseller=request.reseller)
     filters = form.filters()  # the export reads the same query string the same way
     qs = link_request_list_for_reseller(reseller=request.reseller, filters=filters)
@@ -66,7 +73,7 @@ def request_list(request):
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_new(request):
+def request_new(request: ResellerRequest) -> HttpResponse:
     try:
         req = services.link_request_create_draft(actor=request.user, reseller=request.reseller)
     except PortalError as error:
@@ -77,7 +84,7 @@ def request_new(request):
 
 @require_GET
 @reseller_required("view_reseller")
-def request_detail(request, pk: int):
+def request_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     perms = request.reseller_perms
     status = req.effective_status
@@ -110,7 +117,7 @@ def request_detail(request, pk: int):
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_submit(request, pk: int):
+def request_submit(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     try:
         req = services.link_request_submit(actor=request.user, request_id=req.pk)
@@ -136,7 +143,7 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
     """What the submit or the approval actually did, read from the request it returned: a
     narrowing applied at once asks nobody; a request waiting for approval asks the approvers;
     only a request waiting for the customer has asked the customer."""
-    if req.status == Status.COMPLETED and req.amends_link_id:
+    if req.status == Status.COMPLETED and req.amends_link is not None:
         return (
             f"{done}: the narrower scope of {req.amends_link.reference} applies now. Narrowing "
             "needs no consent, so the customer was not asked."
@@ -152,9 +159,19 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
     return f"{done}; it is now {req.get_status_display().lower()}."
 
 
+def _decision_reason(request: ResellerRequest) -> str | None:
+    """The approver's reason from the decision form; None, with LNK-A005 shown, when the form
+    refuses it (too long to keep): the decision is not taken without it."""
+    form = forms.ReasonForm(request.POST)
+    if form.is_valid():
+        return form.cleaned_data["reason"]
+    reason_refused(request, form)
+    return None
+
+
 @require_POST
 @reseller_required("approve_requests")
-def request_approve(request, pk: int):
+def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     items = [ItemSpec.from_item(item) for item in req.items.all()]
     if needs_step_up(items=items) and (
@@ -165,9 +182,9 @@ def request_approve(request, pk: int):
         )
     ):
         return stepped
-    form = forms.ReasonForm(request.POST)
-    # The reason is optional: one too long to keep is dropped, the decision still stands.
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    reason = _decision_reason(request)
+    if reason is None:
+        return _detail(req)
     try:
         req = services.link_request_approve(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
@@ -180,10 +197,11 @@ def request_approve(request, pk: int):
 
 @require_POST
 @reseller_required("approve_requests")
-def request_reject(request, pk: int):
+def request_reject(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
-    form = forms.ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    reason = _decision_reason(request)
+    if reason is None:
+        return _detail(req)
     try:
         services.link_request_reject(actor=request.user, request_id=req.pk, reason=reason)
     except PortalError as error:
@@ -196,7 +214,7 @@ def request_reject(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("initiate_requests")
-def request_cancel(request, pk: int):
+def request_cancel(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ReasonForm(posted(request))
     status_before = req.effective_status
@@ -211,6 +229,8 @@ def request_cancel(request, pk: int):
         else:
             messages.success(request, _cancelled_message(req, was=status_before))
         return _detail(req)
+    if request.method == "POST":
+        reason_refused(request, form)
     return render(
         request,
         "linking/request_cancel.html",
@@ -228,13 +248,14 @@ def _cancelled_message(req: LinkRequest, *, was: str) -> str:
 
 @require_POST
 @reseller_required("initiate_requests")
-def request_resend(request, pk: int):
+def request_resend(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     form = forms.ResendForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            text = " ".join(str(error) for error in errors)
+            messages.error(request, f"{label}: {text}" if label else text)
         return _detail(req)
     try:
         req = services.link_request_resend(
@@ -257,7 +278,7 @@ def request_resend(request, pk: int):
 
 @require_GET
 @reseller_required("view_reseller")
-def approval_queue(request):
+def approval_queue(request: ResellerRequest) -> HttpResponse:
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
     qs = request_rows(approval_queue_for_user(reseller=request.reseller, user=request.user, q=q))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import LinkType
-from accounts.permissions import reseller_required
+from accounts.permissions import ResellerRequest, reseller_required
 from linking import forms, services
 from linking.checks.items import check_customer_for
 from linking.models import LinkRequest
@@ -50,7 +50,7 @@ def _customer_check(request, req: LinkRequest | None, raw: str) -> dict:
 
 @require_GET
 @reseller_required("initiate_requests")
-def account_check(request):
+def account_check(request: ResellerRequest) -> HttpResponse:
     raw = request.GET.get("account_id", "")[:60]
     return render(
         request,
@@ -78,7 +78,7 @@ def _wizard_context(req: LinkRequest, step: int, **extra) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @reseller_required("initiate_requests")
-def request_wizard(request, pk: int, step: int):
+def request_wizard(request: ResellerRequest, pk: int, step: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
     if step not in dict(WIZARD_STEPS):
         raise Http404("No such step.")

@@ -16,6 +16,11 @@ def _int(request, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _reseller_id(request) -> int:
+    """The reseller asked for (`r`); 0, which no reseller has, when none."""
+    return _int(request, "r") or 0
+
+
 def _slice(request, qs, model, order: tuple[str, str]):
     """The page asked for: after the row `after` (keyset) or at `page` (offset)."""
     size = settings.PORTAL_PAGE_SIZE
@@ -40,7 +45,7 @@ def _rows(request, qs, columns: list[str]):
 
 
 def requests_floor(request):
-    qs = LinkRequest.objects.filter(reseller_id=_int(request, "r"))
+    qs = LinkRequest.objects.filter(reseller_id=_reseller_id(request))
     if request.GET.get("status"):
         qs = qs.filter(status=request.GET["status"])
     text = request.GET.get("q", "").strip()
@@ -58,7 +63,7 @@ def requests_floor(request):
 
 def approvals_floor(request):
     qs = LinkRequest.objects.filter(
-        reseller_id=_int(request, "r"), status=LinkRequest.Status.PENDING_APPROVAL
+        reseller_id=_reseller_id(request), status=LinkRequest.Status.PENDING_APPROVAL
     ).exclude(initiator=request.user)
     columns = ["id", "status_changed_at", "ticket_reference", "customer__display_name"]
     page = _slice(request, qs, LinkRequest, ("status_changed_at", "id")).values_list(*columns)
@@ -66,7 +71,7 @@ def approvals_floor(request):
 
 
 def links_floor(request):
-    qs = Link.objects.filter(reseller_id=_int(request, "r"))
+    qs = Link.objects.filter(reseller_id=_reseller_id(request))
     if request.GET.get("status"):
         qs = qs.filter(status=request.GET["status"])
     columns = ["id", "link_type", "status", "created_at", "customer__display_name"]
@@ -75,7 +80,7 @@ def links_floor(request):
 
 
 def customers_floor(request):
-    reseller_id = _int(request, "r")
+    reseller_id = _reseller_id(request)
     qs = CustomerAccount.objects.filter(
         Exists(Link.objects.filter(reseller_id=reseller_id, customer=OuterRef("pk")))
     )

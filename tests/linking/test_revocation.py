@@ -261,6 +261,16 @@ def test_wrong_role_gets_403_on_the_revoke_page(client, cast, run_on_commit, who
     assert Link.objects.get(pk=link.pk).status == Link.Status.ACTIVE
 
 
+def test_revoke_with_a_reason_too_long_to_keep_says_why(client, cast, run_on_commit):
+    with run_on_commit():
+        link = active_link(cast)
+    login(client, cast.approver)
+    data = {"reason": "x" * 2001, "confirm_reference": link.reference}
+    response = client.post(revoke_url(link), data)
+    assert "LNK-A005" in response.content.decode()
+    assert Link.objects.get(pk=link.pk).status == Link.Status.ACTIVE
+
+
 def test_revoke_page_shows_what_stops_working_and_changes_nothing(client, cast, run_on_commit):
     with run_on_commit():
         link = active_link(cast)

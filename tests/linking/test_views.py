@@ -358,6 +358,17 @@ def test_reject_with_a_reason_closes_the_request(client, cast):
     assert "Wrong customer" in detail
 
 
+@pytest.mark.parametrize("action", ["request-approve", "request-reject"])
+def test_a_reason_too_long_to_keep_is_refused_and_nothing_is_decided(client, cast, action):
+    req = pending_approval(cast)
+    login(client, cast.approver)
+    response = client.post(url(action, req.pk), {"reason": "x" * 2001}, follow=True)
+    assert "LNK-A005" in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == Status.PENDING_APPROVAL
+    assert req.decision_reason == ""
+
+
 def test_approving_twice_says_why_and_changes_nothing(client, cast):
     req = pending_approval(cast)
     login(client, cast.approver)
@@ -378,6 +389,16 @@ def test_cancel_page_says_what_stops_and_post_cancels(client, cast):
     assert response["Location"] == url("request-detail", req.pk)
     req.refresh_from_db()
     assert req.status == Status.CANCELLED
+
+
+def test_cancel_with_a_reason_too_long_to_keep_says_why_and_cancels_nothing(client, cast):
+    req = submit(cast, make_draft(cast))
+    before = req.status
+    login(client, cast.initiator)
+    response = client.post(url("request-cancel", req.pk), {"reason": "x" * 2001})
+    assert "LNK-A005" in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == before != Status.CANCELLED
 
 
 def test_cancelling_a_closed_request_shows_the_code(client, cast):

@@ -170,6 +170,8 @@ class Command(BaseCommand):
 
     def _decide(self, req: LinkRequest, *, accept: bool, reason: str = "") -> LinkRequest:
         """The customer's answer on the consent page, then the activation worker's part."""
+        # Every seeded request names its customer.
+        assert req.customer is not None
         req, _ = journeys.decide_all(
             req,
             accept=accept,

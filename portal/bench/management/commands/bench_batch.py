@@ -7,11 +7,12 @@ import resource
 import time
 import tracemalloc
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_add, reseller_create
@@ -71,7 +72,8 @@ def purge(reseller: Reseller, actor: User, customer_ids: list[int], catalog: lis
         actor.pk,
         *Membership.objects.filter(reseller=reseller).values_list("user_id", flat=True),
     }
-    steps = [
+    # Tracked models of several classes, each with its `objects` and `history` managers.
+    steps: list[tuple[Any, QuerySet]] = [
         (Batch, Batch.objects.filter(reseller=reseller)),
         (Notification, Notification.objects.filter(request__reseller=reseller)),
         (RequestItem, RequestItem.objects.filter(reseller=reseller)),

@@ -15,11 +15,13 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -75,7 +77,8 @@ def purge(data: BenchData) -> None:
         cursor.execute("SET LOCAL session_replication_role = replica")
     requests = LinkRequest.objects.filter(pk__in=data.request_ids)
     customer_ids = list(requests.values_list("customer_id", flat=True))
-    steps = [
+    # Tracked models of several classes, each with its `objects` and `history` managers.
+    steps: list[tuple[Any, QuerySet]] = [
         (Notification, Notification.objects.filter(request_id__in=data.request_ids)),
         (RequestItem, RequestItem.objects.filter(request_id__in=data.request_ids)),
         (LinkRequest, requests),

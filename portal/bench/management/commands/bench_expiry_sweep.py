@@ -150,7 +150,7 @@ class Command(BaseCommand):
             )
         if count < 1 or batch_size < 1:
             raise CommandError("--count and --batch-size must be positive.")
-        result = {}
+        result: dict = {}
         try:
             with transaction.atomic():
                 self._run(count, batch_size, result)

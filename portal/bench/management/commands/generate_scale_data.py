@@ -48,6 +48,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {step}: {seconds:.1f} s")
 
         result = scale_data.generate(scale=scale, seed=seed, log=log)
+        # `generate` always creates the distributor (the first reseller).
+        assert result.distributor is not None
         total = time.perf_counter() - started
         counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items())
         steps = ", ".join(f"{name} {s:.1f} s" for name, s in result.timings)
