@@ -19,9 +19,6 @@ ENVIRONMENT_READERS = {"portal/settings.py", "portal/env.py", "portal/settings_t
 # The benchmark tooling starts servers and workers of its own and hands them an environment; the
 # sandbox cloud is a project of its own, with its own settings read from its environment.
 BENCH = ("portal/bench/", "linking/management/commands/bench_", "linking/cloud/sandbox/")
-# Being split into packages elsewhere; their spots are fixed there (linking/views.py: the
-# reason forms of approve and reject).
-BEING_SPLIT = ("linking/views",)
 
 
 def product_modules() -> dict[str, ast.Module]:
@@ -130,8 +127,7 @@ def test_no_form_is_validated_for_nothing():
     ignored = {
         name: lines
         for name, tree in product_modules().items()
-        if not name.startswith(BEING_SPLIT)
-        and (
+        if (
             lines := [
                 node.lineno
                 for node in ast.walk(tree)
