@@ -53,10 +53,7 @@ def consent_issue_token(*, request_id: int, notification: Notification | None = 
     req = _lock_request(request_id)
     if req.effective_status != Status.PENDING_CONSENT or not req.reseller.is_live:
         return None
-    if notification is None:
-        nonce = secrets.token_urlsafe(32)
-    else:
-        nonce = _delivery_nonce("consent", notification, req.pk)
+    nonce = _delivery_nonce("consent", notification, req.pk)
     if req.consent_token_hash != _hash(nonce):
         req.consent_token_hash = _hash(nonce)
         _save(req, actor=None, reason="consent e-mail sent", fields=["consent_token_hash"])

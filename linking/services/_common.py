@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ def _on_commit(task: Task, *args: Any) -> None:
     publish_on_commit(task, *args)
 
 
-def _delivery_nonce(purpose: str, notification: Notification, object_id: int) -> str:
+def _delivery_nonce(purpose: str, notification: Notification | None, object_id: int) -> str:
     """The nonce of a link that an outbox row carries: the same for every delivery of that row,
     another for any other row, derived from the secret key and never stored.
 
@@ -45,6 +46,8 @@ def _delivery_nonce(purpose: str, notification: Notification, object_id: int) ->
     commit sends the row again, and the copy already in the customer's mailbox must keep
     working. A new row (a reminder, a resend) carries a new link, and the old one dies.
     """
+    if notification is None:
+        return secrets.token_urlsafe(32)  # no row to stay the same for: a fresh random nonce
     value = f"{notification.pk}:{object_id}"
     return salted_hmac(f"linking.delivery.{purpose}", value, algorithm="sha256").hexdigest()
 

@@ -142,10 +142,7 @@ def link_issue_withdrawal_token(
     link = Link.objects.select_for_update(of=("self",)).filter(pk=link_id).first()
     if link is None or link.status not in REVOCABLE:
         return None
-    if notification is None:
-        nonce = secrets.token_urlsafe(32)
-    else:
-        nonce = _delivery_nonce("withdrawal", notification, link.pk)
+    nonce = _delivery_nonce("withdrawal", notification, link.pk)
     if link.withdrawal_token_hash != _hash(nonce):
         link.withdrawal_token_hash = _hash(nonce)
         _save(
