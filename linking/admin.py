@@ -20,7 +20,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
-from portal.admin_lists import BoundedDateHierarchyMixin
+from portal.admin_lists import BoundedDateHierarchyMixin, SafeToFieldMixin
 
 
 @admin.register(Region)
@@ -159,7 +159,9 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentRecordAdmin(
+    SafeToFieldMixin, BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "receipt_reference",
         "request",
@@ -203,7 +205,7 @@ class BatchAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(BatchRow)
-class BatchRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BatchRowAdmin(SafeToFieldMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "key", "account_id", "outcome", "request", "codes"]
     list_filter = ["outcome"]
     list_select_related = ["batch"]
