@@ -23,10 +23,11 @@ from accounts.permissions import remembered_perms
 from linking.batches.parsing import COLUMNS, REQUIRED, PresetBook, parse_row
 from linking.checks.bulk import DryRunRow, chunks, dry_run_many
 from linking.checks.catalog import remembered_catalog
+from linking.checks.policy import needs_approval
 from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import Batch, BatchRow, LinkRequest
 from linking.services._common import _on_commit, _require_initiator_role, _save
-from linking.services.requests import link_request_create_submitted
+from linking.services.requests import approval_gap, link_request_create_submitted
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import visible
@@ -68,6 +69,8 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
         rows=[DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
     )
     existing = _existing_keys(reseller, [p.key for p in parsed if p.key])
+    # Whether anybody but the actor can approve is one answer for the whole file (LNK-A004).
+    gap = approval_gap(reseller=reseller, initiator=actor)
     first_by_key: dict[str, int] = {}
     first_by_pair: dict[tuple[str, str], int] = {}
     rows = []
@@ -91,6 +94,8 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
             else:
                 first_by_key[p.key] = p.number
         reasons += check_reasons
+        if gap is not None and p.items and needs_approval(reseller=reseller, items=p.items):
+            reasons.append(gap)
         if customer is not None:
             # Only a row that will run claims its customer and types against later rows.
             pairs = [(customer.account_id, t) for t in p.link_types]
