@@ -961,6 +961,14 @@ _ENTRIES = [
         "Reload this page from the link in your e-mail, then decide again. If it happens "
         "again, allow cookies for this site.",
     ),
+    Code(
+        "PRT-P008",
+        PAGE,
+        "Not a way to use this address",
+        "This address does not answer {request_kind}; nothing was recorded.",
+        "Use the buttons and forms of the portal's pages rather than the address itself; to "
+        "see the page, open its address in the browser.",
+    ),
 ]
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ENTRIES}
