@@ -7,7 +7,6 @@ import pytest
 
 from linking.cloud import policies
 from linking.cloud.sandbox import roles as sandbox_roles
-from linking.cloud.sandbox.services import AGENCY_NAME_RX, DURATION_RX
 from linking.cloud.setup import (
     LINK_ENDED,
     NO_CONNECTION,
@@ -35,7 +34,10 @@ PARTNER = PartnerAccount(
     domain_id="0123456789abcdef0123456789abcdef",
     invitation_url="https://example.test/console/invitations/0123456789abcdef0123456789abcdef/",
 )
+# Huawei Cloud's rules (the sandbox holds the same; its services module is not imported here:
+# it would register the sandbox's models in the portal's app registry).
 HUAWEI_AGENCY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+HUAWEI_DURATION = re.compile(r"^(FOREVER|ONEDAY|[1-9][0-9]{0,3})$")
 
 
 def item(link_type, services=(), regions=(), level="", days=None, reference="LK-000042"):
@@ -90,7 +92,6 @@ def test_the_agency_name_is_stable_and_valid_for_huawei_cloud(partner_id, refere
     name = agency_name(partner_id, reference)
     assert name == expected
     assert HUAWEI_AGENCY_NAME.match(name)
-    assert AGENCY_NAME_RX.match(name)
     assert agency_name(partner_id, reference) == name
 
 
@@ -119,7 +120,7 @@ def test_the_validity_is_the_longest_that_does_not_outlast_the_link(ends_in, val
     ends_at = NOW + ends_in if ends_in else None
     duration = agency_duration(ends_at, NOW)
     assert (duration.value, duration.outlasts_link) == (value, outlasts)
-    assert DURATION_RX.match(duration.value)
+    assert HUAWEI_DURATION.match(duration.value)
     if duration.days and not outlasts:
         assert NOW + timedelta(days=duration.days) <= ends_at
 
