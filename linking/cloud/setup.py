@@ -42,6 +42,7 @@ NO_CONNECTION = "no_connection"
 NO_INVITATION = "no_invitation"
 NO_LINK = "no_link"
 LINK_ENDED = "link_ended"
+SUPERSEDED = "superseded"
 NOTHING_GRANTABLE = "nothing_grantable"
 
 
@@ -66,6 +67,8 @@ class ConsentedItem:
     regions: tuple[str, ...]
     access_level: str
     ends_at: datetime | None
+    # A later decision changed the link: its setup is that decision's, not this one's.
+    superseded: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,10 @@ def derive_setup(
     """The cloud-side setup of one accepted item, or what keeps it from being given."""
     if partner is None:
         return ItemSetup(item.link_type, item.link_reference, None, missing=(NO_CONNECTION,))
+    if not item.link_reference:
+        return ItemSetup(item.link_type, "", partner, missing=(NO_LINK,))
+    if item.superseded:
+        return ItemSetup(item.link_type, item.link_reference, partner, missing=(SUPERSEDED,))
     if item.link_type == BILLING:
         if not partner.invitation_url:
             return ItemSetup(item.link_type, item.link_reference, partner, missing=(NO_INVITATION,))
@@ -213,8 +220,6 @@ def derive_setup(
             invitation_url=partner.invitation_url, partner_domain_name=partner.domain_name
         )
         return ItemSetup(item.link_type, item.link_reference, partner, billing=billing)
-    if not item.link_reference:
-        return ItemSetup(item.link_type, "", partner, missing=(NO_LINK,))
     if item.ends_at is not None and item.ends_at <= now:
         return ItemSetup(item.link_type, item.link_reference, partner, missing=(LINK_ENDED,))
     agency = _agency(item, partner, now)
@@ -252,6 +257,10 @@ MISSING_WORDS = {
     ),
     NO_LINK: "This part could not be put in place. Your partner will contact you.",
     LINK_ENDED: "This access has ended: there is nothing to set up.",
+    SUPERSEDED: (
+        "A later decision changed this access: follow the steps on the receipt of that "
+        "decision instead."
+    ),
     NOTHING_GRANTABLE: (
         "None of the consented services can be granted through an agency. Your partner "
         "will contact you."

@@ -61,6 +61,7 @@ def _consented(record: ConsentRecord, link: Link | None) -> ConsentedItem:
         access_level=scope.get("access_level") or "",
         # The link's end as consented: the decision's moment plus the consented duration.
         ends_at=record.created_at + timedelta(days=days) if days else None,
+        superseded=link is not None and link.source_item_id != record.item_id,
     )
 
 
@@ -82,7 +83,7 @@ def receipt_setup(
             reseller_id=req.reseller_id,
             customer_id=req.customer_id,
             link_type__in=[r.link_type for r in accepted],
-        ).only("id", "link_type")
+        ).only("id", "link_type", "source_item_id")
     }
     rows = []
     for record in accepted:

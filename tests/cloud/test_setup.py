@@ -1,6 +1,7 @@
 """The cloud-side setup derived from a consented scope: names, validity, permissions, steps."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from linking.cloud.setup import (
     NO_INVITATION,
     NO_LINK,
     NOTHING_GRANTABLE,
+    SUPERSEDED,
     AgencyDuration,
     BillingSetup,
     ConsentedItem,
@@ -201,7 +203,7 @@ def test_the_agency_holds_the_consented_permissions_in_the_consented_regions(
 
 
 def test_billing_is_the_partners_invitation_and_a_resale_association():
-    setup = derive_setup(item("billing", reference=""), partner=PARTNER, now=NOW)
+    setup = derive_setup(item("billing"), partner=PARTNER, now=NOW)
     assert setup.ready and setup.agency is None
     assert setup.billing == BillingSetup(
         invitation_url=PARTNER.invitation_url,
@@ -216,6 +218,14 @@ def test_billing_is_the_partners_invitation_and_a_resale_association():
         (item("delegation", ["ECS"], ["ap-southeast-1"], "read_only", 9), None, NO_CONNECTION),
         (item("billing"), PartnerAccount("P-1", "N", "n", "x", ""), NO_INVITATION),
         (item("provisioning", ["ECS"], ["ap-southeast-1"], reference=""), PARTNER, NO_LINK),
+        (item("billing", reference=""), PARTNER, NO_LINK),
+        (
+            replace(
+                item("delegation", ["ECS"], ["ap-southeast-1"], "read_only", 9), superseded=True
+            ),
+            PARTNER,
+            SUPERSEDED,
+        ),
         (item("delegation", ["IAM"], ["ap-southeast-1"], "manage", 9), PARTNER, NOTHING_GRANTABLE),
     ],
 )

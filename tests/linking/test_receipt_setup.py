@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from linking import services
 from linking.checks import ItemSpec
 from linking.cloud.setup import agency_name
 from linking.cloud.setup_formats import hcl_string
@@ -15,8 +16,8 @@ from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link, Notification
 from linking.outbox.delivery import notification_deliver
 from tests.cloud.connection_setup import DOMAIN_ID, save_connection
-from tests.conftest import consent_token_for, read_only_delegation
-from tests.journeys import pending_consent
+from tests.conftest import consent_token_for, read_only_delegation, submit
+from tests.journeys import accept, pending_consent
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])
@@ -170,3 +171,33 @@ def test_the_receipt_e_mail_carries_the_steps_in_text_and_html(client, connected
     links = re.findall(r"http://testserver(/consent/receipt/[^/\s\"]+/)", message.body)
     assert len(links) == 1 and links[0] in html_part
     assert reference in client.get(links[0]).content.decode()
+
+
+def test_an_older_receipt_of_an_amended_link_points_to_the_newer_one(
+    client, connected, django_capture_on_commit_callbacks
+):
+    cast = connected
+    spec = read_only_delegation(cast)
+    spec.services = ["ECS"]
+    req, _reference, url = _decide_all(cast, [spec], client)
+    link = _link(req, "delegation")
+    services.link_activate(link_id=link.pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        draft = services.link_amend_start(actor=cast.initiator, link_id=link.pk)
+        item = draft.items.get()
+        wider = ItemSpec.from_item(item)
+        wider.services = ["ECS", "OBS"]
+        services.link_request_set_scope(
+            actor=cast.initiator, request_id=draft.pk, scopes={"delegation": wider}
+        )
+        amended = accept(cast, submit(cast, draft))
+
+    old_page = client.get(url).content.decode()
+    new_reference = ConsentRecord.objects.get(request=amended).receipt_reference
+    new_page = client.get(reverse("consent:receipt", args=[receipt_sign(new_reference)]))
+
+    assert "A later decision changed this access" in old_page
+    assert "hcloud" not in old_page
+    # The same agency (one per link), now with the wider permissions.
+    name = agency_name("P-100001", link.reference)
+    assert name in new_page.content.decode() and "OBS ReadOnlyAccess" in new_page.content.decode()
