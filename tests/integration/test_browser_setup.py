@@ -14,7 +14,7 @@ from linking.models import ConsentRecord
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import make_draft, submit
 from tests.integration.test_browser_journey import browser  # noqa: F401 (fixture)
-from tests.integration.test_browser_layout import _overflow
+from tests.integration.test_browser_layout import SHOTS, _overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,4 +70,6 @@ def test_the_setup_steps_fit_a_phone_and_their_copy_buttons_work(
     assert page.locator("pre.setup-cli").first.is_visible()
     assert _overflow(page) == ""
     assert refused == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "receipt-setup-phone.png", full_page=True)
     context.close()

@@ -18,6 +18,7 @@ from linking.outbox.delivery import notification_deliver
 from tests.cloud.connection_setup import DOMAIN_ID, save_connection
 from tests.conftest import consent_token_for, read_only_delegation, submit
 from tests.journeys import accept, pending_consent
+from tests.linking.test_emails import _assert_self_contained
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])
@@ -171,6 +172,7 @@ def test_the_receipt_e_mail_carries_the_steps_in_text_and_html(client, connected
     links = re.findall(r"http://testserver(/consent/receipt/[^/\s\"]+/)", message.body)
     assert len(links) == 1 and links[0] in html_part
     assert reference in client.get(links[0]).content.decode()
+    _assert_self_contained(html_part)
 
 
 def test_an_older_receipt_of_an_amended_link_points_to_the_newer_one(
