@@ -385,6 +385,7 @@ _path_text = text.filter(lambda s: s and "/" not in s)
 PATH_PAGES = [
     ("consent:receipt", "signed", _path_text, "anonymous", {}),
     ("consent:receipt-download", "signed", _path_text, "anonymous", {}),
+    ("consent:receipt-terraform", "signed", _path_text, "anonymous", {}),
     ("linking:receipt-download", "reference", _path_text, "viewer", {}),
     ("linking:request-detail", "pk", _digits, "viewer", {}),
     ("linking:link-detail", "pk", _digits, "viewer", {}),

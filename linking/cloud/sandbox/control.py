@@ -76,6 +76,7 @@ class SandboxControl:
         project_roles=None,
         domain_roles=(),
         duration="FOREVER",
+        description="",
     ):
         body = {
             "customer_domain_id": customer_domain_id,
@@ -84,6 +85,7 @@ class SandboxControl:
             "project_roles": project_roles or {},
             "domain_roles": list(domain_roles),
             "duration": duration,
+            "description": description,
         }
         return self._call("POST", "agencies", body)
 
