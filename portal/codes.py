@@ -100,8 +100,9 @@ _ENTRIES = [
         VALIDATION,
         "Malformed account id",
         "“{account_id}” is not a valid customer account id.",
-        "Account ids are 12 digits, optionally written in groups like 1234-5678-9012. "
-        "Copy it from the customer's console.",
+        "An account id is the customer's domain id: 32 hexadecimal characters (0-9, a-f); "
+        "case, spaces and dashes do not matter. Copy it from My Credentials in the customer's "
+        "console.",
     ),
     Code(
         "LNK-V002",
@@ -254,6 +255,14 @@ _ENTRIES = [
         "Consent deadline out of range",
         "The consent deadline must be between 1 day and {max_days:day}; {days} was given.",
         "Choose a shorter deadline.",
+    ),
+    Code(
+        "LNK-V023",
+        VALIDATION,
+        "Malformed account name",
+        "“{account_name}” is not a valid customer account name.",
+        "An account name is the name the customer signs in with: up to 64 letters, digits, "
+        "“-”, “_” or “.”, e.g. contoso-ops.",
     ),
     # --- state of a request ----------------------------------------------------------------
     Code(
@@ -753,7 +762,8 @@ _ENTRIES = [
         VALIDATION,
         "Malformed account id",
         "“{value}” is not a valid customer account id.",
-        "Account ids are 12 digits, optionally written in groups like 1234-5678-9012.",
+        "An account id is the customer's domain id: 32 hexadecimal characters (0-9, a-f); "
+        "case, spaces and dashes do not matter.",
     ),
     Code(
         "LNK-D002",
