@@ -4,6 +4,7 @@ outbox are read-only for everyone, because only the services may move them."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
 from linking.models import (
@@ -20,6 +21,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from linking.provenance import FactSource
 from portal.admin_lists import BoundedDateHierarchyMixin
 
 
@@ -43,9 +45,23 @@ class CustomerAccountAdmin(HistoryAdmin):
     list_filter = ["status", "site", "is_partner"]
     search_fields = ["account_id", "display_name", "contact_email"]
     filter_horizontal = ["regions"]
-    readonly_fields = ["created_at"]
+    readonly_fields = [
+        "verified_status",
+        "status_source",
+        "status_confirmed_at",
+        "details_source",
+        "details_confirmed_at",
+        "created_at",
+    ]
 
     def save_model(self, request, obj, form, change):
+        # What staff type here is staff's fact from now on (linking.provenance).
+        now = timezone.now()
+        if not change:
+            obj.status_source = obj.details_source = FactSource.STAFF
+            obj.status_confirmed_at = obj.details_confirmed_at = now
+        elif {"account_name", "display_name", "contact_email"} & set(form.changed_data):
+            obj.details_source, obj.details_confirmed_at = FactSource.STAFF, now
         # A status change suspends or resumes the customer's links: it goes through the service,
         # never as a plain field save.
         if change and "status" in form.changed_data:

@@ -19,6 +19,7 @@ from linking.identity import (
     normalise_account_id,
 )
 from linking.models.catalog import Region
+from linking.provenance import FactSource, Provenance, fact_provenance
 
 __all__ = [
     "ACCOUNT_ID_RE",
@@ -27,6 +28,13 @@ __all__ = [
     "CustomerAccountUserObjectPermission",
     "format_account_id",
     "normalise_account_id",
+]
+
+PROVENANCE_FIELDS = [
+    "status_source",
+    "status_confirmed_at",
+    "details_source",
+    "details_confirmed_at",
 ]
 
 
@@ -53,8 +61,18 @@ class CustomerAccount(HistoryNote, models.Model):
     regions = models.ManyToManyField(Region, blank=True, related_name="customers")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     is_partner = models.BooleanField(default=False)
+    # The cloud's real-name verification state ("2" verified; linking.cloud.types
+    # VERIFIED_LABELS); blank until the cloud reports it.
+    verified_status = models.CharField("real-name verification", max_length=2, blank=True)
+    # Which source last confirmed the facts, and when (linking.provenance): the status, and the
+    # details (names, contact e-mail, verification). Confirmations, not changes: a sync confirms
+    # every account it lists, so they are kept out of history.
+    status_source = models.CharField(max_length=20, choices=FactSource.choices, blank=True)
+    status_confirmed_at = models.DateTimeField("status last confirmed", null=True, blank=True)
+    details_source = models.CharField(max_length=20, choices=FactSource.choices, blank=True)
+    details_confirmed_at = models.DateTimeField("details last confirmed", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(m2m_fields=[regions])
+    history = HistoricalRecords(m2m_fields=[regions], excluded_fields=PROVENANCE_FIELDS)
 
     class Meta:
         ordering = ["display_name"]
@@ -91,6 +109,14 @@ class CustomerAccount(HistoryNote, models.Model):
     @property
     def formatted_id(self) -> str:
         return format_account_id(self.account_id)
+
+    @property
+    def status_provenance(self) -> Provenance:
+        return fact_provenance(self, "status")
+
+    @property
+    def details_provenance(self) -> Provenance:
+        return fact_provenance(self, "details")
 
     @property
     def label(self) -> str:
