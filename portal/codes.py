@@ -116,21 +116,21 @@ _ENTRIES = [
         "LNK-V003",
         VALIDATION,
         "Account frozen",
-        "Customer account {account_id} is frozen.",
+        "Customer account {account_id} is frozen — {provenance}.",
         "The customer must resolve the freeze with the platform before it can be linked.",
     ),
     Code(
         "LNK-V004",
         VALIDATION,
         "Account in arrears",
-        "Customer account {account_id} is in arrears.",
+        "Customer account {account_id} is in arrears — {provenance}.",
         "The customer must settle the outstanding balance before it can be linked.",
     ),
     Code(
         "LNK-V005",
         VALIDATION,
         "Account deregistered",
-        "Customer account {account_id} has been deregistered.",
+        "Customer account {account_id} has been deregistered — {provenance}.",
         "A deregistered account cannot be linked. Ask the customer for their current account.",
     ),
     Code(
@@ -571,6 +571,14 @@ _ENTRIES = [
         "Access key incomplete",
         "An access key is entered together with its secret key.",
         "Enter both parts of the new access key, or leave both empty to keep the stored one.",
+    ),
+    Code(
+        "LNK-N011",
+        CONNECTION,
+        "Customer sync not saved",
+        "The customers the cloud reported could not be saved ({detail}).",
+        "The pages saved before stay; the next sync reads every page again. If it keeps "
+        "happening, tell platform support the time of the sync.",
     ),
     # --- propagation: what the customer did in the cloud, not visible yet --------------------
     Code(
