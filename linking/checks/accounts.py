@@ -62,7 +62,11 @@ def check_customer(reseller: Reseller, customer: CustomerAccount) -> list[Reason
         CustomerAccount.Status.DEREGISTERED: "LNK-V005",
     }
     if customer.status in status_codes:
-        reasons.append(reason(status_codes[customer.status], account_id=account_id))
+        # Who says so, and how long ago: a refusal on a fact names its source and age.
+        provenance = customer.status_provenance.words()
+        reasons.append(
+            reason(status_codes[customer.status], account_id=account_id, provenance=provenance)
+        )
     if customer.site != reseller.site:
         reasons.append(
             reason(
