@@ -20,6 +20,7 @@ from linking.checks.accounts import parse_account_id
 from linking.checks.bulk import chunks
 from linking.checks.reasons import Reason, reason
 from linking.models import CustomerAccount, DirectoryImport, Region, format_account_id
+from linking.provenance import FactSource
 from linking.services._common import _save
 from linking.services.suspension import customer_set_status
 from portal import tabular
@@ -62,6 +63,9 @@ TEMPLATE_ROWS = [
     ],
 ]
 MAX_NAME = 200
+# The columns whose facts `linking.provenance` calls the details; written here, they say
+# "per the staff import of <day>" until another source confirms them.
+DETAIL_COLUMNS = {"account_name", "display_name", "contact_email"}
 TRUE = {"yes", "y", "true", "1"}
 FALSE = {"no", "n", "false", "0"}
 FIELDS = ["display_name", "contact_email", "site", "status", "regions", "is_partner"]
@@ -257,10 +261,14 @@ def _apply_row(actor: User, imp: DirectoryImport, row: dict) -> str:
         customer = (
             CustomerAccount.objects.select_for_update().filter(account_id=row["account_id"]).first()
         )
+        now = timezone.now()
         if customer is None:
             customer = CustomerAccount(account_id=row["account_id"], **values)
             if status:
                 customer.status = status
+            # A new account is what the file says of it, status included (default active).
+            customer.status_source = customer.details_source = FactSource.STAFF_IMPORT
+            customer.status_confirmed_at = customer.details_confirmed_at = now
             customer._history_user = actor
             customer._change_reason = reason
             customer.save()
@@ -268,11 +276,20 @@ def _apply_row(actor: User, imp: DirectoryImport, row: dict) -> str:
         else:
             for name, value in values.items():
                 setattr(customer, name, value)
+            fields = list(values)
+            if DETAIL_COLUMNS & set(values):
+                customer.details_source = FactSource.STAFF_IMPORT
+                customer.details_confirmed_at = now
+                fields += ["details_source", "details_confirmed_at"]
             if values:
-                _save(customer, actor=actor, reason=reason, fields=list(values))
+                _save(customer, actor=actor, reason=reason, fields=fields)
             if status:
                 customer_set_status(
-                    actor=actor, customer_id=customer.pk, status=status, reason=reason
+                    actor=actor,
+                    customer_id=customer.pk,
+                    status=status,
+                    reason=reason,
+                    source=FactSource.STAFF_IMPORT,
                 )
             outcome = "updated"
         if regions is not None:
