@@ -64,3 +64,13 @@ def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | Non
     return CustomerAccount.objects.filter(
         Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))), pk=pk
     ).first()
+
+
+def cloud_association_for(*, reseller: Reseller, customer: CustomerAccount | None):
+    """The reseller's association with the customer as the last sync saw it, or None (pages
+    read this stored fact; none of them calls the cloud)."""
+    from linking.cloud.models import CloudAssociation
+
+    if customer is None:
+        return None
+    return CloudAssociation.objects.filter(reseller=reseller, customer=customer).first()
