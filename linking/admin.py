@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
+from linking.identity import account_id_prefix
 from linking.models import (
     Batch,
     BatchRow,
@@ -41,9 +42,21 @@ class ServiceAdmin(HistoryAdmin):
 
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(HistoryAdmin):
-    list_display = ["account_id", "display_name", "contact_email", "site", "status", "is_partner"]
+    list_display = [
+        "account_id",
+        "account_name",
+        "display_name",
+        "contact_email",
+        "site",
+        "status",
+        "is_partner",
+    ]
     list_filter = ["status", "site", "is_partner"]
-    search_fields = ["account_id", "display_name", "contact_email"]
+    search_fields = ["^account_name", "display_name", "contact_email"]
+    search_help_text = (
+        "Account name (its start), display name or e-mail; or the start of an account id "
+        "(at least 4 characters; case, spaces and dashes ignored)."
+    )
     filter_horizontal = ["regions"]
     readonly_fields = [
         "verified_status",
@@ -53,6 +66,14 @@ class CustomerAccountAdmin(HistoryAdmin):
         "details_confirmed_at",
         "created_at",
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        prefix = account_id_prefix(search_term)
+        if prefix:
+            # The id as people paste it (upper case, grouped): its normal form, by its index.
+            found = found | queryset.filter(account_id__startswith=prefix)
+        return found, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
         # What staff type here is staff's fact from now on (linking.provenance).
@@ -109,6 +130,7 @@ class LinkRequestAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdm
     search_fields = [
         "ticket_reference",
         "customer__account_id",
+        "customer__account_name",
         "customer__display_name",
         "reseller__partner_id",
         "reseller__name",
@@ -124,7 +146,12 @@ class RequestItemAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["__str__", "reseller", "customer", "link_type", "decision", "is_open"]
     list_filter = ["link_type", "decision", "is_open"]
     list_select_related = ["request", "reseller", "customer"]
-    search_fields = ["customer__account_id", "reseller__partner_id", "request__ticket_reference"]
+    search_fields = [
+        "customer__account_id",
+        "customer__account_name",
+        "reseller__partner_id",
+        "request__ticket_reference",
+    ]
 
 
 @admin.register(Link)
@@ -142,6 +169,7 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["reseller", "customer"]
     search_fields = [
         "customer__account_id",
+        "customer__account_name",
         "customer__display_name",
         "reseller__partner_id",
         "source_item__request__ticket_reference",

@@ -82,6 +82,15 @@ def parse_account_name(raw: object) -> tuple[str, str | None]:
     return name, None
 
 
+def account_id_prefix(text: object) -> str:
+    """The start of an account id that a search `text` may be (at least 4 hexadecimal
+    characters once normalised), or "" when it cannot be one."""
+    prefix = normalise_account_id(text)
+    if 4 <= len(prefix) <= ACCOUNT_ID_LENGTH and all(c in "0123456789abcdef" for c in prefix):
+        return prefix
+    return ""
+
+
 def format_account_id(account_id: str) -> str:
     """How an account id is shown to people: in full, as stored."""
     return account_id or ""
@@ -92,6 +101,11 @@ def short_account_id(account_id: str) -> str:
     if is_account_id(account_id):
         return f"{account_id[:8]}…"
     return account_id or ""
+
+
+def short_account_label(account_name: str, account_id: str) -> str:
+    """The account in a dense table: its name, or the short id when the name is not known."""
+    return account_name or short_account_id(account_id)
 
 
 def account_label(account_name: str, account_id: str) -> str:

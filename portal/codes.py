@@ -264,6 +264,21 @@ _ENTRIES = [
         "An account name is the name the customer signs in with: up to 64 letters, digits, "
         "“-”, “_” or “.”, e.g. contoso-ops.",
     ),
+    Code(
+        "LNK-V024",
+        VALIDATION,
+        "No account with that name",
+        "No customer account named {account_name} exists in the directory.",
+        "Check the name with the customer, or give the account id instead: names of accounts "
+        "imported without one are not known to the portal.",
+    ),
+    Code(
+        "LNK-V025",
+        VALIDATION,
+        "Account id and name disagree",
+        "Account {account_id} is not named {account_name}.",
+        "Give the id and the name of the same account, or only one of them.",
+    ),
     # --- state of a request ----------------------------------------------------------------
     Code(
         "LNK-S001",
@@ -828,6 +843,28 @@ _ENTRIES = [
         "Site cannot change",
         "Account {account_id} is on the {current} site; the file says {value}.",
         "An account never moves between sites; correct the file.",
+    ),
+    Code(
+        "LNK-D010",
+        VALIDATION,
+        "Malformed account name",
+        "“{value}” is not a valid account name.",
+        "An account name is the name the customer signs in with: up to 64 letters, digits, "
+        "“-”, “_” or “.”; leave the cell empty when it is not known.",
+    ),
+    Code(
+        "LNK-D011",
+        VALIDATION,
+        "Account name twice in the file",
+        "Account name {account_name} is also on row {other_row}.",
+        "Two accounts never share a name; keep it on the row of the right account id.",
+    ),
+    Code(
+        "LNK-D012",
+        VALIDATION,
+        "Account name taken",
+        "Account name {account_name} belongs to account {account_id} in the directory.",
+        "Two accounts never share a name; check the id and the name with the cloud.",
     ),
     # --- presets ---------------------------------------------------------------------------
     Code(

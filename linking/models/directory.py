@@ -17,6 +17,7 @@ from linking.identity import (
     account_label,
     format_account_id,
     normalise_account_id,
+    short_account_label,
 )
 from linking.models.catalog import Region
 from linking.provenance import FactSource, Provenance, fact_provenance
@@ -122,6 +123,11 @@ class CustomerAccount(HistoryNote, models.Model):
     def label(self) -> str:
         """The account name with the id, as people read it (`linking.identity.account_label`)."""
         return account_label(self.account_name, self.account_id)
+
+    @property
+    def short_label(self) -> str:
+        """The account name, or the short id; for dense tables, with the full id beside it."""
+        return short_account_label(self.account_name, self.account_id)
 
 
 class CustomerAccountUserObjectPermission(UserObjectPermissionBase):

@@ -20,7 +20,6 @@ from linking.models import (
     LinkRequest,
     Notification,
     RequestItem,
-    normalise_account_id,
 )
 from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
@@ -165,7 +164,7 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
     )
     if reasons:
         raise ChecksFailed(reasons)
-    req.account_id_input = normalise_account_id(account_id)
+    req.account_id_input = customer.account_id
     req.customer = customer
     req.wizard_step = max(req.wizard_step, 3)
     _save(
@@ -338,7 +337,7 @@ def link_request_create_submitted(
         initiator=actor,
         status=Status.DRAFT,
         batch_key=batch_key,
-        account_id_input=normalise_account_id(account_id),
+        account_id_input=customer.account_id,
         customer=customer,
         wizard_step=4,
         ticket_reference=ticket_reference.strip(),

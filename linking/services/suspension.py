@@ -281,7 +281,7 @@ def link_resume(*, actor: User | None, link_id: int, reason: str = "") -> Link:
     if link.customer.status != CustomerStatus.ACTIVE:
         raise PortalError(
             "LNK-P001",
-            account_id=link.customer.formatted_id,
+            account_id=link.customer.label,
             status=link.customer.get_status_display().lower(),
         )
     who = _name(actor) if actor is not None else "the system"

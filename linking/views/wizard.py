@@ -58,7 +58,7 @@ def _customer_check(request, req: LinkRequest | None, raw: str) -> dict:
 @require_GET
 @reseller_required("initiate_requests")
 def account_check(request: ResellerRequest) -> HttpResponse:
-    raw = request.GET.get("account_id", "")[:60]
+    raw = request.GET.get("account_id", "")[:80]
     return render(
         request,
         "linking/_account_check.html",
