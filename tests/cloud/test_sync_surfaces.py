@@ -20,6 +20,7 @@ from tests.cloud.connection_setup import connect_to_sandbox
 from tests.cloud.sync_setup import associated_customer, connected
 from tests.conftest import login
 from tests.factories import UserFactory
+from tests.journeys import accepted_link
 
 
 def test_the_command_prints_what_the_sync_did(sync_cast, cloud):
@@ -165,3 +166,37 @@ def test_the_stale_threshold_is_a_setting(settings):
     now = timezone.now()
     assert Provenance(FactSource.CLOUD, now - timedelta(minutes=61)).is_stale(now)
     assert not Provenance(FactSource.CLOUD, now - timedelta(minutes=59)).is_stale(now)
+
+
+def test_the_customer_page_shows_the_facts_with_their_source_and_age(client, cast):
+    link = accepted_link(cast)
+    customer = CustomerAccount.objects.get(pk=link.customer_id)
+    customer.status_source = FactSource.STAFF_IMPORT
+    customer.status_confirmed_at = timezone.now() - timedelta(days=4)
+    customer.save_without_historical_record()
+    login(client, cast.viewer)
+
+    body = client.get(reverse("linking:customer-detail", args=[customer.pk])).content.decode()
+
+    day = timezone.localdate(customer.status_confirmed_at).isoformat()
+    assert f'Active <span class="text-muted">— per the staff import of {day}</span>' in body
+    assert "not reported by Huawei Cloud" in body
+
+
+def test_a_sync_inside_a_transaction_is_refused(sync_cast, cloud):
+    from django.db import transaction
+
+    from linking.cloud.types import CloudCallInTransaction
+
+    connected(sync_cast, cloud)
+    with pytest.raises(CloudCallInTransaction), transaction.atomic():
+        cloud_sync(reseller=sync_cast.reseller)
+
+
+def test_a_second_sync_of_the_same_reseller_waits_for_the_first(sync_cast, cloud):
+    from django.core.cache import cache
+
+    connected(sync_cast, cloud)
+    cache.add(f"cloud-sync:{sync_cast.reseller.pk}", 1, 60)
+
+    assert cloud_sync(reseller=sync_cast.reseller).outcome == "busy"
