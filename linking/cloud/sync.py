@@ -127,7 +127,9 @@ def _write_page(
     by_id = {sub.domain_id: sub for sub in items if is_account_id(sub.domain_id)}
     with transaction.atomic():
         known = {c.account_id: c for c in CustomerAccount.objects.filter(account_id__in=by_id)}
-        new, changed, unchanged = [], [], []
+        new: list[CustomerAccount] = []
+        changed: list[CustomerAccount] = []
+        unchanged: list[CustomerAccount] = []
         status_changes: list[tuple[int, str]] = []
         for domain_id, sub in by_id.items():
             details = _details(sub)

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Reseller
 from linking.identity import account_id_prefix, normalise_account_name
-from linking.models import CustomerAccount, Link
+from linking.models import CloudAssociation, CustomerAccount, Link
 
 
 def customer_search(text: str, *, by_account_id: bool = True) -> Q:
@@ -77,11 +77,11 @@ def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | Non
     ).first()
 
 
-def cloud_association_for(*, reseller: Reseller, customer: CustomerAccount | None):
+def cloud_association_for(
+    *, reseller: Reseller, customer: CustomerAccount | None
+) -> CloudAssociation | None:
     """The reseller's association with the customer as the last sync saw it, or None (pages
     read this stored fact; none of them calls the cloud)."""
-    from linking.cloud.models import CloudAssociation
-
     if customer is None:
         return None
     return CloudAssociation.objects.filter(reseller=reseller, customer=customer).first()

@@ -144,6 +144,7 @@ class Command(BaseCommand):
             raise CommandError("--sizes: comma-separated whole numbers.") from None
         if not counts or min(counts) < 1:
             raise CommandError("--sizes: at least one count, each at least 1.")
+        sandbox: contextlib.AbstractContextManager[tuple[str, SandboxControl]]
         if sandbox_url:
             sandbox = contextlib.nullcontext(
                 (sandbox_url, SandboxControl(sandbox_url, sandbox_token, timeout=300))
