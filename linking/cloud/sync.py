@@ -35,7 +35,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -72,6 +72,7 @@ class SyncSummary:
     ended: int = 0
     status_changes: int = 0
     skipped: int = 0  # rows whose account id the directory cannot hold
+    name_conflicts: int = 0  # kept without their name: another account holds it
     seconds: float = 0.0
     outcome: str = "ok"  # "ok", a failure's code, "busy" or "not connected"
     message: str = ""
@@ -87,6 +88,11 @@ class SyncSummary:
             f"{self.ended} no longer associated"
             + (f", {self.status_changes} status changes" if self.status_changes else "")
             + (f", {self.skipped} skipped" if self.skipped else "")
+            + (
+                f", {self.name_conflicts} without their name (held by another account)"
+                if self.name_conflicts
+                else ""
+            )
             + f" in {self.seconds:.1f} s"
         )
 
@@ -101,6 +107,7 @@ class PageResult:
     changed: int
     unchanged: int
     status_changes: list[tuple[int, str]] = field(default_factory=list)
+    name_conflicts: int = 0
 
 
 def _wanted_status(current: str, frozen: bool) -> str:
@@ -125,14 +132,30 @@ def _write_page(
     """One page into the directory, in one transaction with a bounded number of queries."""
     reason = f"cloud sync of {reseller.partner_id}"
     by_id = {sub.domain_id: sub for sub in items if is_account_id(sub.domain_id)}
+    names = {sub.account_name for sub in by_id.values() if is_account_name(sub.account_name)}
     with transaction.atomic():
-        known = {c.account_id: c for c in CustomerAccount.objects.filter(account_id__in=by_id)}
+        # The page's accounts, and in the same query any other account already holding one of
+        # their names (a staff row with a mistyped id, say): names are unique in the directory.
+        known: dict[str, CustomerAccount] = {}
+        taken: set[str] = set()
+        rows = CustomerAccount.objects.filter(Q(account_id__in=by_id) | Q(account_name__in=names))
+        for row in rows:
+            if row.account_id in by_id:
+                known[row.account_id] = row
+            else:
+                taken.add(row.account_name)
         new: list[CustomerAccount] = []
         changed: list[CustomerAccount] = []
         unchanged: list[CustomerAccount] = []
         status_changes: list[tuple[int, str]] = []
+        conflicts = 0
         for domain_id, sub in by_id.items():
             details = _details(sub)
+            if details["account_name"] in taken:
+                # Kept without the name rather than stopping every sync at this page; the
+                # summary counts it so that staff can look.
+                details["account_name"] = ""
+                conflicts += 1
             customer = known.get(domain_id)
             if customer is None:
                 new.append(
@@ -209,6 +232,7 @@ def _write_page(
         changed=changed_count,
         unchanged=len(changed) + len(unchanged) - changed_count,
         status_changes=status_changes,
+        name_conflicts=conflicts,
     )
 
 
@@ -294,6 +318,7 @@ def cloud_sync(
             summary.changed += result.changed
             summary.unchanged += result.unchanged
             summary.status_changes += len(result.status_changes)
+            summary.name_conflicts += result.name_conflicts
             summary.skipped += result.rows - result.new - result.changed - result.unchanged
             if on_page is not None:
                 on_page(result)

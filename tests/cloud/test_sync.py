@@ -15,6 +15,7 @@ from linking.models import CustomerAccount
 from linking.provenance import FactSource
 from tests.cloud.connection_setup import save_connection
 from tests.cloud.sync_setup import associated_customer, connected
+from tests.factories import CustomerFactory
 
 History = CustomerAccount.history.model
 
@@ -225,3 +226,17 @@ def test_a_status_staff_set_is_kept_when_the_cloud_does_not_report_it(sync_cast,
     cloud_sync(reseller=sync_cast.reseller)
 
     assert CustomerAccount.objects.get(account_id=domain_id).status == status
+
+
+def test_a_name_another_account_holds_does_not_stop_the_sync(sync_cast, cloud):
+    CustomerFactory(account_id="f" * 32, account_name="clash", display_name="Mistyped row")
+    partner = connected(sync_cast, cloud)
+    domain_id = associated_customer(cloud, partner, "clash")
+    associated_customer(cloud, partner, "fine")
+
+    summary = cloud_sync(reseller=sync_cast.reseller)
+
+    assert (summary.outcome, summary.new, summary.name_conflicts) == ("ok", 2, 1)
+    assert "1 without their name (held by another account)" in summary.line()
+    assert CustomerAccount.objects.get(account_id=domain_id).account_name == ""
+    assert CustomerAccount.objects.get(account_name="fine")
