@@ -13,13 +13,14 @@ provider and writes what the cloud says into the directory:
 
 Each cloud call is made outside any transaction (the provider refuses otherwise); each page is
 written in one short transaction with a bounded number of queries, whatever the page holds:
-one select of the page's known accounts; for new accounts one insert and one insert of their
-history rows; for changed ones one update and one insert of history rows (changed rows only:
-an unchanged account gets no history row); one update of the confirmation of every listed
-account; one upsert of the associations. The confirmation columns are not history (they move at
-every sync), so they are written with a plain update. A status that changes goes through
-`customer_set_status` after the page, one transaction per account: freezing suspends the
-account's links and unfreezing resumes them, as when staff change it. Such changes are rare.
+one select of the page's known accounts and one of names another account holds; for new
+accounts one insert and one insert of their history rows; for changed ones one update and one
+insert of history rows (changed rows only: an unchanged account gets no history row); one
+update of the confirmation of every listed account; one upsert of the associations. The
+confirmation columns are not history (they move at every sync), so they are written with a
+plain update. A status that changes goes through `customer_set_status` after the page, one
+transaction per account: freezing suspends the account's links and unfreezing resumes them, as
+when staff change it. Such changes are rare.
 
 The outcome (time, counts, or the failure's code, message and hint) is stored on the
 connection; a failed sync is tried again by the next run. Two syncs of one reseller never run
@@ -35,7 +36,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -134,16 +135,18 @@ def _write_page(
     by_id = {sub.domain_id: sub for sub in items if is_account_id(sub.domain_id)}
     names = {sub.account_name for sub in by_id.values() if is_account_name(sub.account_name)}
     with transaction.atomic():
-        # The page's accounts, and in the same query any other account already holding one of
-        # their names (a staff row with a mistyped id, say): names are unique in the directory.
-        known: dict[str, CustomerAccount] = {}
-        taken: set[str] = set()
-        rows = CustomerAccount.objects.filter(Q(account_id__in=by_id) | Q(account_name__in=names))
-        for row in rows:
-            if row.account_id in by_id:
-                known[row.account_id] = row
-            else:
-                taken.add(row.account_name)
+        known = {
+            c.account_id: c for c in CustomerAccount.objects.filter(account_id__in=by_id).order_by()
+        }
+        # Another account already holding one of the page's names (a staff row with a mistyped
+        # id, say): names are unique in the directory. A query of its own, not an OR with the
+        # one above: each uses its unique index even before the table's statistics catch up
+        # with a first sync's thousands of new rows.
+        taken = set(
+            CustomerAccount.objects.filter(account_name__in=names)
+            .exclude(account_id__in=by_id)
+            .values_list("account_name", flat=True)
+        )
         new: list[CustomerAccount] = []
         changed: list[CustomerAccount] = []
         unchanged: list[CustomerAccount] = []
