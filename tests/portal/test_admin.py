@@ -4,13 +4,21 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin import HistoryAdmin
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
 from linking import services
 from linking.batches import directory
 from linking.checks import ItemSpec
-from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from linking.models import (
+    CloudAssociation,
+    ConsentRecord,
+    CustomerAccount,
+    Link,
+    LinkRequest,
+    Notification,
+)
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import consent_token_for, make_draft, submit
 
@@ -44,6 +52,16 @@ def world(cast, django_capture_on_commit_callbacks):
         items=[ItemSpec(link_type="billing")],
     )
     save_connection(cast)
+    # As a sync writes it; the sync itself calls the sandbox cloud (tests/cloud/test_sync.py).
+    now = timezone.now()
+    CloudAssociation.objects.create(
+        reseller=cast.reseller,
+        customer=cast.customer,
+        association_type="1",
+        associated_at=now,
+        first_seen_at=now,
+        confirmed_at=now,
+    )
     return cast
 
 
