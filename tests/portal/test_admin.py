@@ -155,7 +155,7 @@ def test_staff_adds_a_customer_account(client, world):
     response = client.post(
         url(CustomerAccount, "add"),
         {
-            "account_id": "555566667777",
+            "account_id": "55556666000000000000000000007777",
             "display_name": "Umbrella Corp",
             "contact_email": "it@umbrella.example",
             "site": "intl",
@@ -164,7 +164,7 @@ def test_staff_adds_a_customer_account(client, world):
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
-    customer = CustomerAccount.objects.get(account_id="555566667777")
+    customer = CustomerAccount.objects.get(account_id="55556666000000000000000000007777")
     assert list(customer.regions.all()) == [world.region_a]
     # The row and its regions are two history records, both by the staff member.
     assert {r.history_user for r in customer.history.all()} == {world.staff}
