@@ -519,3 +519,48 @@ def test_presets_cost_one_query_per_file_not_per_row(cast):
 
     queries(1)
     assert queries(3) == queries(30)
+
+
+def test_a_row_may_name_its_customer_by_account_name_instead_of_the_id(cast):
+    batch = upload(
+        cast,
+        csv_bytes(
+            line("by-name", "", account_name="acme-retail"),
+            line("unknown-name", "", account_name="nobody-here"),
+            line("bad-name", "", account_name="acme retail"),
+            line("both-agree", cast.customer2.account_id, account_name=cast.customer2.account_name),
+            line("both-differ", cast.customer2.account_id, account_name="acme-retail"),
+            line("neither", ""),
+        ),
+    )
+    assert outcomes(batch) == {
+        2: (Outcome.PENDING, ""),
+        3: (Outcome.INVALID, "LNK-V024"),
+        4: (Outcome.INVALID, "LNK-V023"),
+        5: (Outcome.PENDING, ""),
+        6: (Outcome.INVALID, "LNK-V025"),
+        7: (Outcome.INVALID, "LNK-V021"),
+    }
+    # The row found by name runs with the id it was found under.
+    row = batch.rows.get(row_number=2)
+    assert (row.account_id, row.values["account_id"]) == (ACME, ACME)
+    batch = run(cast, batch)
+    assert batch.rows.get(row_number=2).request.customer == cast.customer
+
+
+def test_a_file_needs_an_account_id_or_an_account_name_column(cast):
+    with pytest.raises(PortalError) as excinfo:
+        upload(cast, b"key,link_types\nk1,billing\n")
+    assert excinfo.value.code == "LNK-B003"
+    assert "account_id or account_name" in excinfo.value.message
+    names_only = upload(cast, b"key,account_name,link_types\nk1,acme-retail,billing\n")
+    assert outcomes(names_only) == {2: (Outcome.PENDING, "")}
+
+
+def test_the_template_rows_name_customers_in_the_current_format():
+    header = dict(enumerate(COLUMNS))
+    for row in TEMPLATE_ROWS:
+        values = {header[i]: cell for i, cell in enumerate(row)}
+        assert values["account_id"] or values["account_name"]
+        if values["account_id"]:
+            assert checks.parse_account_id(values["account_id"])[1] == []

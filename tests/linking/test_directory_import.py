@@ -175,3 +175,49 @@ def test_a_refused_file_is_reported_and_stores_nothing(client, cast):
     )
     assert response.status_code == 400 and 'data-code="LNK-B003"' in response.text
     assert not DirectoryImport.objects.exists()
+
+
+NAMED_HEADER = "account_id,account_name,display_name"
+
+
+def check_named(cast, *lines) -> DirectoryImport:
+    return directory.directory_import_upload(
+        actor=cast.staff,
+        file_name="directory.csv",
+        data=("\n".join([NAMED_HEADER, *lines]) + "\n").encode(),
+    )
+
+
+def test_account_names_are_imported_and_an_empty_cell_keeps_the_name(cast):
+    imp = check_named(
+        cast,
+        f"{NEW}010,new-co,New Co",
+        f"{cast.customer2.account_id.upper()},globex-ops,",
+        f"{ACME},,",
+    )
+    assert rows(imp) == {2: ("create", []), 3: ("update", []), 4: ("unchanged", [])}
+    assert imp.rows[1]["changed"] == ["account_name"]
+    directory.directory_import_apply(actor=cast.staff, import_id=imp.pk)
+    assert CustomerAccount.objects.get(account_id=NEW + "010").account_name == "new-co"
+    cast.customer2.refresh_from_db()
+    assert cast.customer2.account_name == "globex-ops"
+    assert cast.customer2.history.first().history_change_reason.startswith("directory import")
+    cast.customer.refresh_from_db()
+    assert cast.customer.account_name == "acme-retail"
+
+
+def test_a_bad_taken_or_repeated_account_name_is_refused(cast):
+    imp = check_named(
+        cast,
+        f"{NEW}011,new co,New Co",
+        f"{NEW}012,acme-retail,Copy Cat",
+        f"{NEW}013,twin,Twin One",
+        f"{NEW}014,twin,Twin Two",
+    )
+    assert rows(imp) == {
+        2: ("invalid", ["LNK-D010"]),
+        3: ("invalid", ["LNK-D012"]),
+        4: ("create", []),
+        5: ("invalid", ["LNK-D011"]),
+    }
+    assert ACME in imp.rows[1]["reasons"][0]["message"]

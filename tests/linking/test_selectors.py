@@ -181,3 +181,11 @@ def test_timeline_shows_who_submitted_approved_and_decided(
     assert [e["when"] for e in entries] == sorted(e["when"] for e in entries)
     approved = next(e for e in entries if e["what"] == "approved: signed")
     assert ("status", "Waiting for approval", "Waiting for the customer") in approved["changes"]
+
+
+def test_list_filters_by_the_start_of_an_account_id_or_name(cast, reqs):
+    mine = [reqs.admins, reqs.approval, reqs.draft]
+    assert listed(cast, customer=ACME[:8].upper()) == mine
+    assert listed(cast, customer="ACME-RET") == mine
+    assert listed(cast, customer=ACME[1:9]) == []  # a prefix, not any part of the id
+    assert listed(cast, customer="-retail") == []  # an account name's start, not any part
