@@ -35,7 +35,9 @@ def world(cast, django_capture_on_commit_callbacks):
         data=f"key,account_id,link_types\nw1,{cast.customer2.account_id},billing\n".encode(),
     )
     directory.directory_import_upload(
-        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+        actor=cast.staff,
+        file_name="d.csv",
+        data=b"account_id,display_name\n55550000-0000-0000-0000-000000009999,W\n",
     )
     services.preset_create(
         actor=cast.admin,
