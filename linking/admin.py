@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
 from linking import identity
-from linking.checks.reasons import reason
+from linking.checks.reasons import Reason, reason
 from linking.models import (
     Batch,
     BatchRow,
@@ -61,22 +61,23 @@ class CustomerAccountForm(forms.ModelForm):
             "is_partner",
         ]
 
-    def _refused(self, code: str, **params: object) -> forms.ValidationError:
-        refusal = reason(code, **params)
-        return forms.ValidationError(f"{refusal.message} {refusal.hint} ({code})", code=code)
+    def _refused(self, refusal: Reason) -> forms.ValidationError:
+        return forms.ValidationError(
+            f"{refusal.message} {refusal.hint} ({refusal.code})", code=refusal.code
+        )
 
     def clean_account_id(self) -> str:
         raw = self.cleaned_data.get("account_id", "")
         account_id, code = identity.parse_account_id(raw)
         if code:
-            raise self._refused(code, account_id=visible(raw))
+            raise self._refused(reason(code, account_id=visible(raw)))
         return account_id
 
     def clean_account_name(self) -> str:
         raw = self.cleaned_data.get("account_name", "")
         name, code = identity.parse_account_name(raw)
         if code:
-            raise self._refused(code, account_name=visible(raw))
+            raise self._refused(reason(code, account_name=visible(raw)))
         return name
 
 
