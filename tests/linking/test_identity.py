@@ -5,7 +5,10 @@ import importlib
 import pytest
 from django.db import IntegrityError, transaction
 
+from linking.cloud import demo as cloud_demo
+from linking.cloud.sandbox import services as sandbox_services
 from linking.identity import (
+    ACCOUNT_NAME_RE,
     BAD_ACCOUNT_ID,
     BAD_ACCOUNT_NAME,
     NO_ACCOUNT_ID,
@@ -109,3 +112,17 @@ def test_the_migration_pads_former_ids_with_zeros():
     assert migration.padded("123456789012") == "00000000000000000000123456789012"
     assert migration.padded(ID) == ID
     assert migration.unpadded("00000000000000000000123456789012") == "123456789012"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["acme", "contoso-ops", "a.b_c-d", "x" * 64, "x" * 65, "", "bad name!", "café", "a/b"],
+)
+def test_the_portal_accepts_exactly_the_account_names_the_sandbox_cloud_creates(name):
+    assert bool(ACCOUNT_NAME_RE.match(name)) == bool(sandbox_services.NAME_RX.match(name))
+
+
+def test_every_demo_cloud_account_has_a_valid_id_and_name():
+    for account in (*cloud_demo.PARTNERS, *cloud_demo.CUSTOMERS):
+        assert parse_account_id(account.domain_id) == (account.domain_id, None)
+        assert parse_account_name(account.name) == (account.name, None)
