@@ -564,3 +564,11 @@ def test_the_template_rows_name_customers_in_the_current_format():
         assert values["account_id"] or values["account_name"]
         if values["account_id"]:
             assert checks.parse_account_id(values["account_id"])[1] == []
+
+
+def test_a_row_by_account_name_meets_the_same_checks_as_a_row_by_id(cast):
+    submit(cast, make_draft(cast))  # an open delegation request for the customer
+    by_id = upload(cast, csv_bytes(delegation("by-id", cast.customer.account_id)))
+    by_name = upload(cast, csv_bytes(delegation("by-name", "", account_name="acme-retail")))
+    assert outcomes(by_id)[2] == (Outcome.INVALID, "LNK-V012")
+    assert outcomes(by_name) == outcomes(by_id)
