@@ -3,11 +3,13 @@ outbox are read-only for everyone, because only the services may move them."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
-from linking.identity import account_id_prefix
+from linking import identity
+from linking.checks.reasons import Reason, reason
 from linking.models import (
     Batch,
     BatchRow,
@@ -24,6 +26,7 @@ from linking.models import (
 )
 from linking.provenance import FactSource
 from portal.admin_lists import BoundedDateHierarchyMixin
+from portal.identifiers import visible
 
 
 @admin.register(Region)
@@ -40,8 +43,49 @@ class ServiceAdmin(HistoryAdmin):
     search_fields = ["code", "name", "category"]
 
 
+class CustomerAccountForm(forms.ModelForm):
+    """The id and the name as `linking.identity` reads them: pasted forms accepted, refusals
+    with their codes."""
+
+    # Longer than the column: an id pasted grouped or as a UUID is normalised first.
+    account_id = forms.CharField(max_length=80, help_text=identity.ACCOUNT_ID_HELP)
+
+    class Meta:
+        model = CustomerAccount
+        fields = [
+            "account_id",
+            "account_name",
+            "display_name",
+            "contact_email",
+            "site",
+            "regions",
+            "status",
+            "is_partner",
+        ]
+
+    def _refused(self, refusal: Reason) -> forms.ValidationError:
+        return forms.ValidationError(
+            f"{refusal.message} {refusal.hint} ({refusal.code})", code=refusal.code
+        )
+
+    def clean_account_id(self) -> str:
+        raw = self.cleaned_data.get("account_id", "")
+        account_id, code = identity.parse_account_id(raw)
+        if code:
+            raise self._refused(reason(code, account_id=visible(raw)))
+        return account_id
+
+    def clean_account_name(self) -> str:
+        raw = self.cleaned_data.get("account_name", "")
+        name, code = identity.parse_account_name(raw)
+        if code:
+            raise self._refused(reason(code, account_name=visible(raw)))
+        return name
+
+
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(HistoryAdmin):
+    form = CustomerAccountForm
     list_display = [
         "account_id",
         "account_name",
@@ -69,7 +113,7 @@ class CustomerAccountAdmin(HistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        prefix = account_id_prefix(search_term)
+        prefix = identity.account_id_prefix(search_term)
         if prefix:
             # The id as people paste it (upper case, grouped): its normal form, by its index.
             found = found | queryset.filter(account_id__startswith=prefix)

@@ -26,6 +26,7 @@ import re
 from portal.identifiers import clean_identifier
 
 ACCOUNT_ID_LENGTH = 32
+ACCOUNT_ID_HELP = "The cloud's domain id: 32 lowercase hexadecimal characters."
 ACCOUNT_NAME_MAX_LENGTH = 64
 # The same patterns back the database's check constraints (see CustomerAccount.Meta).
 ACCOUNT_ID_PATTERN = r"^[0-9a-f]{32}$"

@@ -80,7 +80,7 @@ def dry_run_many(
             "regions"
         ):
             by_name[account.account_name] = account
-    ids = [c.pk for c in customers.values()]
+    ids = sorted({c.pk for c in (*customers.values(), *by_name.values())})
     links: dict[int, list[Link]] = {}
     open_items: dict[int | None, list[RequestItem]] = {}
     for chunk in chunks(ids):
@@ -93,15 +93,13 @@ def dry_run_many(
     for row, (account_id, name, bad) in zip(rows, parsed, strict=True):
         reasons = list(common) + bad
         customer = None
-        if bad:
-            pass
-        elif account_id:
+        if not bad and account_id:
             customer = customers.get(account_id)
             reasons += found_reasons(account_id, customer)
             if customer is not None and name and customer.account_name not in ("", name):
                 reasons.append(reason("LNK-V025", account_id=customer.label, account_name=name))
                 customer = None
-        else:
+        elif not bad:
             customer = by_name.get(name)
             if customer is None:
                 reasons.append(reason("LNK-V024", account_name=name))

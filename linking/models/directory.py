@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import HistoryNote, Site
 from linking.identity import (
+    ACCOUNT_ID_HELP,
     ACCOUNT_ID_LENGTH,
     ACCOUNT_ID_PATTERN,
     ACCOUNT_ID_RE,
@@ -47,9 +48,7 @@ class CustomerAccount(HistoryNote, models.Model):
         DEREGISTERED = "deregistered", "Deregistered"
 
     account_id = models.CharField(
-        max_length=ACCOUNT_ID_LENGTH,
-        unique=True,
-        help_text="The cloud's domain id: 32 lowercase hexadecimal characters.",
+        max_length=ACCOUNT_ID_LENGTH, unique=True, help_text=ACCOUNT_ID_HELP
     )
     account_name = models.CharField(
         max_length=ACCOUNT_NAME_MAX_LENGTH,

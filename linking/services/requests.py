@@ -164,6 +164,7 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
     )
     if reasons:
         raise ChecksFailed(reasons)
+    assert customer is not None  # found: no reasons
     req.account_id_input = customer.account_id
     req.customer = customer
     req.wizard_step = max(req.wizard_step, 3)
@@ -331,6 +332,7 @@ def link_request_create_submitted(
     customer, reasons = find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
+    assert customer is not None  # found: no reasons
     _check_consent_days(consent_days)
     req = LinkRequest(
         reseller=reseller,

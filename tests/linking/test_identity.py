@@ -1,11 +1,16 @@
 """The rules of a customer account's identity: one module normalises, validates and shows them."""
 
+import ast
 import importlib
+import re
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
 
+from linking.cloud import demo as cloud_demo
 from linking.identity import (
+    ACCOUNT_NAME_RE,
     BAD_ACCOUNT_ID,
     BAD_ACCOUNT_NAME,
     NO_ACCOUNT_ID,
@@ -20,6 +25,16 @@ from portal.codes import CODES
 from tests.factories import CustomerFactory
 
 ID = "0c5a2b7e9f1d4c3ab8e6d0f2a4c6e8b1"
+
+
+def _sandbox_pattern(name: str) -> re.Pattern:
+    """A pattern of the sandbox cloud's services, read from its source: importing the module
+    would register the sandbox's models in the portal's app registry."""
+    source = Path(cloud_demo.__file__).with_name("sandbox") / "services.py"
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name:
+            return re.compile(node.value.args[0].value)
+    raise LookupError(name)
 
 
 @pytest.mark.parametrize(
@@ -109,3 +124,17 @@ def test_the_migration_pads_former_ids_with_zeros():
     assert migration.padded("123456789012") == "00000000000000000000123456789012"
     assert migration.padded(ID) == ID
     assert migration.unpadded("00000000000000000000123456789012") == "123456789012"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["acme", "contoso-ops", "a.b_c-d", "x" * 64, "x" * 65, "", "bad name!", "café", "a/b"],
+)
+def test_the_portal_accepts_exactly_the_account_names_the_sandbox_cloud_creates(name):
+    assert bool(ACCOUNT_NAME_RE.match(name)) == bool(_sandbox_pattern("NAME_RX").match(name))
+
+
+def test_every_demo_cloud_account_has_a_valid_id_and_name():
+    for account in (*cloud_demo.PARTNERS, *cloud_demo.CUSTOMERS):
+        assert parse_account_id(account.domain_id) == (account.domain_id, None)
+        assert parse_account_name(account.name) == (account.name, None)

@@ -198,7 +198,9 @@ def build_world(cast) -> World:
         actor=None, reseller=cast.other, email=both.email, role="approver", check_actor=False
     )
     a.directory_import = directory.directory_import_upload(
-        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+        actor=cast.staff,
+        file_name="d.csv",
+        data=b"account_id,display_name\n55550000-0000-0000-0000-000000009999,W\n",
     )
     visitors = [
         Visitor("anonymous", None),
