@@ -22,6 +22,8 @@ from accounts.models import HistoryNote, Reseller
 # A test still without a result after this long was lost (a broker outage, a dead worker): the
 # page says so, and the button asks again. Above the task's hard time limit.
 TEST_OVERDUE = timedelta(minutes=2)
+# A sync still unfinished after this long died with its worker (above the task's time limit).
+SYNC_OVERDUE = timedelta(minutes=30)
 
 # Fields of the connection that are not history: the encrypted pair, and the last test.
 UNTRACKED_FIELDS = [
@@ -137,6 +139,20 @@ class CloudConnection(HistoryNote, models.Model):
             self.test_status == self.TestStatus.TESTING
             and self.test_requested_at is not None
             and timezone.now() - self.test_requested_at > TEST_OVERDUE
+        )
+
+    @property
+    def sync_running(self) -> bool:
+        """A sync started after the last one finished (it runs, or its worker died)."""
+        started = self.sync_started_at
+        return started is not None and (self.synced_at is None or started > self.synced_at)
+
+    @property
+    def sync_overdue(self) -> bool:
+        return (
+            self.sync_running
+            and self.sync_started_at is not None
+            and timezone.now() - self.sync_started_at > SYNC_OVERDUE
         )
 
     @property

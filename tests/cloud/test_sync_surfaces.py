@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linking.batches import directory
+from linking.cloud.models import CloudConnection
 from linking.cloud.sync import cloud_sync
 from linking.cloud.tasks import cloud_sync_sweep_task, cloud_sync_task
 from linking.models import CustomerAccount
@@ -200,3 +201,14 @@ def test_a_second_sync_of_the_same_reseller_waits_for_the_first(sync_cast, cloud
     cache.add(f"cloud-sync:{sync_cast.reseller.pk}", 1, 60)
 
     assert cloud_sync(reseller=sync_cast.reseller).outcome == "busy"
+
+
+def test_a_sync_that_never_finished_shows_as_such(client, sync_cast, cloud):
+    connected(sync_cast, cloud)
+    started = timezone.now() - timedelta(minutes=45)
+    CloudConnection.objects.filter(reseller=sync_cast.reseller).update(sync_started_at=started)
+    login(client, sync_cast.admin)
+
+    body = client.get(reverse("cloud:connection")).content.decode()
+
+    assert "(45 minutes ago) has not finished; it has taken longer than any sync should" in body
