@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linking.batches import directory
+from linking.checks import check_customer
 from linking.cloud.models import CloudConnection
 from linking.cloud.sync import cloud_sync
 from linking.cloud.tasks import cloud_sync_sweep_task, cloud_sync_task
@@ -133,7 +134,7 @@ def test_the_wizard_account_check_shows_the_facts_with_their_source_and_age(
     assert "consultative sales since" in body
 
 
-def test_the_directory_import_marks_what_it_writes_as_the_staff_imports(db):
+def test_the_directory_import_marks_what_it_writes_as_the_staff_imports(sync_cast):
     staff = UserFactory(is_staff=True, is_superuser=True)
     domain_id = "0123456789abcdef0123456789abcdef"
     csv = f"account_id,display_name,status\n{domain_id},Imported Ltd,frozen\n".encode()
@@ -146,6 +147,10 @@ def test_the_directory_import_marks_what_it_writes_as_the_staff_imports(db):
     words = customer.status_provenance.words()
     day = timezone.localdate(customer.status_confirmed_at).isoformat()
     assert words == f"per the staff import of {day}"
+    [refusal] = [r for r in check_customer(sync_cast.reseller, customer) if r.code == "LNK-V003"]
+    assert refusal.message == (
+        f"Customer account {domain_id} is frozen — per the staff import of {day}."
+    )
 
 
 def test_provenance_words_for_each_source_and_age():
