@@ -66,7 +66,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
     results = dry_run_many(
         actor=actor,
         reseller=reseller,
-        rows=[DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
+        rows=[DryRunRow(p.account_id, p.items, p.consent_days, p.account_name) for p in parsed],
     )
     existing = _existing_keys(reseller, [p.key for p in parsed if p.key])
     # Whether anybody but the actor can approve is one answer for the whole file (LNK-A004).
@@ -75,8 +75,12 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
     first_by_pair: dict[tuple[str, str], int] = {}
     rows = []
     for p, (customer, check_reasons) in zip(parsed, results, strict=True):
-        row = BatchRow(row_number=p.number, key=p.key, account_id=p.account_id)
-        row.values = p.as_values()
+        # A row that names its customer by name runs with the account id it was found under.
+        account_id = customer.account_id if customer is not None else p.account_id
+        row = BatchRow(
+            row_number=p.number, key=p.key, account_id=(account_id or p.account_name)[:40]
+        )
+        row.values = {**p.as_values(), "account_id": account_id}
         if p.key in existing and p.key not in first_by_key:
             reference = f"LR-{existing[p.key]:06d}"
             reasons = [reason("LNK-B013", key=visible(p.key), reference=reference)]
@@ -107,7 +111,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
                             item=pair[1],
                             other_row=first_by_pair[pair],
                             link_type=type_label(pair[1]),
-                            account_id=customer.formatted_id,
+                            account_id=customer.label,
                         )
                     )
             if not reasons:
