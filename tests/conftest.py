@@ -13,7 +13,7 @@ from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Region, Service
 from tests.factories import CustomerFactory, RegionFactory, ServiceFactory, UserFactory
 
-# The cast's customer "Acme Retail": its account id (a former 12-digit id, padded as migrated).
+# The cast's customer "Acme Retail": its account id, a 32-hex domain id.
 ACME = "12345678000000000000000000009012"
 
 PASSWORD = "pass-word-1234"
@@ -42,6 +42,17 @@ def _delete_cache_keys():
     client = client_of(write=True)
     for key in client.scan_iter(match=f"{cache.key_prefix}:*", count=1000):
         client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _portal_app_stays_current():
+    """A `Celery(...)` made in a test becomes Celery's current app unless told otherwise
+    (`set_as_current=False`); every `shared_task` would then publish through it for the rest of
+    the test process, to a broker no worker reads (a later worker test waits in vain)."""
+    yield
+    from celery import current_app
+
+    assert current_app.main == "portal", f"a test left Celery app {current_app.main!r} current"
 
 
 @pytest.fixture(autouse=True)

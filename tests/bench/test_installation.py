@@ -38,6 +38,7 @@ print(json.dumps({
 COMMANDS = dict.fromkeys(
     (
         "bench_batch",
+        "bench_cloud_sync",
         "bench_consent_delivery",
         "bench_expiry_sweep",
         "bench_pages",

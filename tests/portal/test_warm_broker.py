@@ -1,8 +1,13 @@
-"""Web processes connect to the broker as they start, and start even when it is down."""
+"""Web processes connect to the broker as they start, and start even when it is down; beat asks
+for a cloud sync as it starts.
+
+The throwaway apps here are never made Celery's current app: the tasks (`shared_task`) would
+then publish through them for the rest of the test process, to a broker that is not there."""
 
 from __future__ import annotations
 
 import time
+import uuid
 
 from celery import Celery
 
@@ -14,7 +19,7 @@ def test_warm_broker_opens_the_publishing_connection():
 
 
 def test_warm_broker_with_the_broker_down_only_logs(caplog):
-    down = Celery("down", broker="redis://127.0.0.1:9/0")
+    down = Celery("down", broker="redis://127.0.0.1:9/0", set_as_current=False)
     down.conf.broker_connection_timeout = 1
     started = time.monotonic()
     assert warm_broker(down) is False
@@ -27,10 +32,12 @@ def test_beat_asks_for_a_cloud_sync_as_it_starts_a_little_later():
 
     from portal.celery import FIRST_CLOUD_SYNC_DELAY_SECONDS, first_cloud_sync
 
-    memory = Celery("beat-start", broker="memory://")
+    # The memory transport is one per process: a queue of this test's own.
+    memory = Celery("beat-start", broker="memory://", set_as_current=False)
+    memory.conf.task_default_queue = queue = f"beat-start-{uuid.uuid4().hex}"
     first_cloud_sync(sender=SimpleNamespace(app=memory))
     with memory.connection_for_read() as connection:
-        message = connection.SimpleQueue("celery").get(timeout=5)
+        message = connection.SimpleQueue(queue).get(timeout=5)
     assert message.headers["task"] == "linking.cloud.tasks.cloud_sync_sweep_task"
     assert message.headers["eta"] is not None
     message.ack()
@@ -42,7 +49,7 @@ def test_beat_starts_even_when_the_first_sync_cannot_be_sent(caplog):
 
     from portal.celery import first_cloud_sync
 
-    down = Celery("down", broker="redis://127.0.0.1:9/0")
+    down = Celery("down", broker="redis://127.0.0.1:9/0", set_as_current=False)
     down.conf.broker_connection_timeout = 1
     down.conf.broker_connection_max_retries = 1
     down.conf.broker_transport_options = {"max_retries": 1}
