@@ -85,6 +85,12 @@ def _member(reseller, role, email):
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
+    """The cast's rows, built through the services (the `cast` fixture; a module's shared
+    fixtures build it once, see tests/security/conftest.py)."""
     reseller = reseller_create(
         actor=None,
         partner_id="P-100001",
