@@ -1,7 +1,8 @@
 """The named cast: two resellers, one user per role in the first, an outsider in the second,
 an auditor and staff; a small catalog and customers in every state."""
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, fields
 
 import pytest
 from django.contrib.auth.models import Group
@@ -86,6 +87,33 @@ def _member(reseller, role, email):
 @pytest.fixture
 def cast(db) -> Cast:
     return build_cast()
+
+
+@contextlib.contextmanager
+def rows_for_the_module(django_db_blocker):
+    """Rows built once for a module's tests: inside the block they are written in a transaction
+    of the module's own, rolled back when the block ends (after the module's last test). Each
+    test runs in a savepoint inside it (pytest-django's `db`), so what a test writes is undone
+    before the next one, as if the rows were its own."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def refresh_cast(cast: Cast) -> Cast:
+    """Read every member of a cast shared by a module's tests again from the database: a test
+    before may have changed one in memory (its rows were rolled back, not the objects)."""
+    for member in fields(cast):
+        getattr(cast, member.name).refresh_from_db()
+    return cast
 
 
 def build_cast() -> Cast:

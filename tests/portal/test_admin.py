@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts.admin import HistoryAdmin
@@ -12,20 +13,28 @@ from linking.batches import directory
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
 from tests.cloud.connection_setup import save_connection
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import (
+    build_cast,
+    consent_token_for,
+    make_draft,
+    refresh_cast,
+    rows_for_the_module,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(cast, django_capture_on_commit_callbacks):
+def build_world():
     """At least one row of every registered model: a request consented and its link active."""
+    cast = build_cast()
+    capture = TestCase.captureOnCommitCallbacks
     req = make_draft(cast)
-    with django_capture_on_commit_callbacks(execute=False):
+    with capture(execute=False):
         req = submit(cast, req)
     token = consent_token_for(req)
     item = req.items.get()
-    with django_capture_on_commit_callbacks(execute=False):
+    with capture(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
     services.link_activate(link_id=Link.objects.get().pk)
     services.batch_upload(
@@ -45,6 +54,26 @@ def world(cast, django_capture_on_commit_callbacks):
     )
     save_connection(cast)
     return cast
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    # Built once for the module's tests (each runs in a savepoint rolled back after it); a test
+    # that takes `world` must not take `cast` too.
+    with rows_for_the_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build_world()
+        yield world
+
+
+@pytest.fixture
+def world(_module_world, db):
+    return refresh_cast(_module_world)
+
+
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `world` instead of `cast`")
 
 
 def registered():
@@ -170,8 +199,8 @@ def test_staff_adds_a_customer_account(client, world):
     assert {r.history_user for r in customer.history.all()} == {world.staff}
 
 
-def test_staff_adding_a_reseller_creates_its_role_groups(client, cast):
-    client.force_login(cast.staff)
+def test_staff_adding_a_reseller_creates_its_role_groups(client, world):
+    client.force_login(world.staff)
     response = client.post(
         url(Reseller, "add"),
         {
@@ -198,7 +227,7 @@ def test_staff_adding_a_reseller_creates_its_role_groups(client, cast):
         "approver",
         "viewer",
     }
-    assert reseller.history.get().history_user == cast.staff
+    assert reseller.history.get().history_user == world.staff
 
 
 def test_staff_cannot_edit_memberships_or_requests_in_the_admin(client, world):
@@ -439,11 +468,11 @@ def test_staff_cannot_change_or_delete_a_role_group_in_the_group_admin(client, w
     assert client.get(url(Group, "change", auditors.pk)).status_code == 200
 
 
-def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(cast):
+def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(world):
     from accounts.admin import PortalUserChangeForm
 
     form = PortalUserChangeForm(
-        {"username": cast.viewer.username, "groups": ["9" * 40]}, instance=cast.viewer
+        {"username": world.viewer.username, "groups": ["9" * 40]}, instance=world.viewer
     )
     assert not form.is_valid()
     assert "groups" in form.errors

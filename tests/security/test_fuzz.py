@@ -74,6 +74,11 @@ def world(shared_world) -> World:
     _report()
 
 
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `world` instead of `cast`")
+
+
 # --- every form of the project ----------------------------------------------------------------
 
 APPS = ("accounts", "linking", "portal")

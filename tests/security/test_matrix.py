@@ -19,6 +19,11 @@ def _no_throttling(settings):
     settings.RATELIMIT_ENABLE = False
 
 
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `shared_world` instead of `cast`")
+
+
 def _report(name: str, text: str) -> None:
     var = settings.VAR_DIR
     var.mkdir(parents=True, exist_ok=True)
