@@ -109,11 +109,36 @@ def rows_for_the_module(django_db_blocker):
 
 
 def refresh_cast(cast: Cast) -> Cast:
-    """Read every member of a cast shared by a module's tests again from the database: a test
-    before may have changed one in memory (its rows were rolled back, not the objects)."""
-    for member in fields(cast):
-        getattr(cast, member.name).refresh_from_db()
-    return cast
+    """A cast shared by a module's tests, every member read anew from the database: a test
+    before may have changed one in memory (its rows were rolled back, not the objects), or left
+    caches on it (a user's permissions)."""
+    return Cast(
+        **{
+            member.name: type(obj)._base_manager.get(pk=obj.pk)
+            for member in fields(cast)
+            for obj in [getattr(cast, member.name)]
+        }
+    )
+
+
+def cast_shared_by_the_module():
+    """The `cast` fixture of a module whose tests share one cast (`rows_for_the_module`): built
+    once instead of for each test. Use it as ``_module_cast, cast = cast_shared_by_the_module()``
+    in a module without transactional tests (the live server and other threads would not see the
+    rows) whose tests do not need the cast built at their own time (time travel before it)."""
+
+    @pytest.fixture(scope="module")
+    def _module_cast(django_db_setup, django_db_blocker):
+        with rows_for_the_module(django_db_blocker):
+            with django_db_blocker.unblock():
+                shared = build_cast()
+            yield shared
+
+    @pytest.fixture
+    def cast(_module_cast, db) -> Cast:
+        return refresh_cast(_module_cast)
+
+    return _module_cast, cast
 
 
 def build_cast() -> Cast:
