@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -23,12 +22,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
 from accounts.models import Membership, Reseller, ResellerRoleGroup, User
+from portal.admin_lists import BoundedModelMultipleChoiceField, SafeToFieldMixin
 
 if TYPE_CHECKING:
     from django.template.response import _TemplateForResponseT
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(SafeToFieldMixin, SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose historical-version page can never write.
 
     simple-history still saves a POST to the version page even with
@@ -85,27 +85,11 @@ class ReadOnlyObjectPermissionsMixin(ReinforcedGuardedModelAdminMixin):
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 
 
-class _GroupChoiceField(forms.ModelMultipleChoiceField):
-    """Ids no database row can have are refused as invalid choices: SQLite raises
-    OverflowError (a server error) for an integer beyond 64 bits instead of finding nothing."""
-
-    def _check_values(self, value):
-        for pk in value:
-            if isinstance(pk, str) and pk.strip().lstrip("-").isdigit() and len(pk) > 18:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": pk},
-                )
-        # A private method of Django's field that django-stubs does not declare.
-        return super()._check_values(value)  # type: ignore[misc]
-
-
 class PortalUserChangeForm(UserChangeForm):
     """The user admin's groups offer the platform's own groups (auditors) only: a reseller's
     role groups follow the memberships and are kept as they are on every save."""
 
-    groups = _GroupChoiceField(
+    groups = BoundedModelMultipleChoiceField(
         queryset=Group.objects.filter(reseller_role__isnull=True),
         required=False,
         widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
@@ -192,7 +176,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin):
+class GroupAdmin(SafeToFieldMixin, DjangoGroupAdmin):
     """Platform groups (auditors) as Django has them; a reseller's role group is read-only:
     renaming it, giving it model permissions or deleting it would change a role's access
     outside the member services."""
@@ -208,7 +192,7 @@ class GroupAdmin(DjangoGroupAdmin):
 
 
 @admin.register(ResellerRoleGroup)
-class ResellerRoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ResellerRoleGroupAdmin(SafeToFieldMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reseller", "role", "group"]
     list_filter = ["role"]
     list_select_related = ["reseller", "group"]

@@ -25,7 +25,7 @@ from accounts.audit_trail import (
     trail_sources,
 )
 from accounts.models import AuditEvent, Reseller, User
-from portal.admin_lists import BoundedDateHierarchyMixin
+from portal.admin_lists import BoundedDateHierarchyMixin, SafeToFieldMixin
 from portal.identifiers import IdentifierField, visible
 from portal.tabular import csv_lines
 from portal.tabular import safe_cell as _cell
@@ -127,7 +127,9 @@ def csv_row(entry) -> list[str]:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(
+    SafeToFieldMixin, BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "created_at",
         "action",

@@ -3,9 +3,13 @@ outbox are read-only for everyone, because only the services may move them."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts.admin import HistoryAdmin, ReadOnlyAdminMixin
+from linking import identity
+from linking.checks.reasons import Reason, reason
 from linking.models import (
     Batch,
     BatchRow,
@@ -20,7 +24,9 @@ from linking.models import (
     RequestItem,
     Service,
 )
-from portal.admin_lists import BoundedDateHierarchyMixin
+from linking.provenance import FactSource
+from portal.admin_lists import BoundedDateHierarchyMixin, SafeToFieldMixin
+from portal.identifiers import visible
 
 
 @admin.register(Region)
@@ -37,15 +43,90 @@ class ServiceAdmin(HistoryAdmin):
     search_fields = ["code", "name", "category"]
 
 
+class CustomerAccountForm(forms.ModelForm):
+    """The id and the name as `linking.identity` reads them: pasted forms accepted, refusals
+    with their codes."""
+
+    # Longer than the column: an id pasted grouped or as a UUID is normalised first.
+    account_id = forms.CharField(max_length=80, help_text=identity.ACCOUNT_ID_HELP)
+
+    class Meta:
+        model = CustomerAccount
+        fields = [
+            "account_id",
+            "account_name",
+            "display_name",
+            "contact_email",
+            "site",
+            "regions",
+            "status",
+            "is_partner",
+        ]
+
+    def _refused(self, refusal: Reason) -> forms.ValidationError:
+        return forms.ValidationError(
+            f"{refusal.message} {refusal.hint} ({refusal.code})", code=refusal.code
+        )
+
+    def clean_account_id(self) -> str:
+        raw = self.cleaned_data.get("account_id", "")
+        account_id, code = identity.parse_account_id(raw)
+        if code:
+            raise self._refused(reason(code, account_id=visible(raw)))
+        return account_id
+
+    def clean_account_name(self) -> str:
+        raw = self.cleaned_data.get("account_name", "")
+        name, code = identity.parse_account_name(raw)
+        if code:
+            raise self._refused(reason(code, account_name=visible(raw)))
+        return name
+
+
 @admin.register(CustomerAccount)
 class CustomerAccountAdmin(HistoryAdmin):
-    list_display = ["account_id", "display_name", "contact_email", "site", "status", "is_partner"]
+    form = CustomerAccountForm
+    list_display = [
+        "account_id",
+        "account_name",
+        "display_name",
+        "contact_email",
+        "site",
+        "status",
+        "is_partner",
+    ]
     list_filter = ["status", "site", "is_partner"]
-    search_fields = ["account_id", "display_name", "contact_email"]
+    search_fields = ["^account_name", "display_name", "contact_email"]
+    search_help_text = (
+        "Account name (its start), display name or e-mail; or the start of an account id "
+        "(at least 4 characters; case, spaces and dashes ignored)."
+    )
     filter_horizontal = ["regions"]
-    readonly_fields = ["created_at"]
+    readonly_fields = [
+        "verified_status",
+        "status_source",
+        "status_confirmed_at",
+        "details_source",
+        "details_confirmed_at",
+        "created_at",
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        prefix = identity.account_id_prefix(search_term)
+        if prefix:
+            # The id as people paste it (upper case, grouped): its normal form, by its index.
+            found = found | queryset.filter(account_id__startswith=prefix)
+        return found, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
+        # What staff type here is staff's fact from now on (linking.provenance).
+        now = timezone.now()
+        if not change:
+            obj.status_source = obj.details_source = FactSource.STAFF
+            obj.status_confirmed_at = obj.details_confirmed_at = now
+        elif {"account_name", "display_name", "contact_email"} & set(form.changed_data):
+            obj.details_source, obj.details_confirmed_at = FactSource.STAFF, now
         # A status change suspends or resumes the customer's links: it goes through the service,
         # never as a plain field save.
         if change and "status" in form.changed_data:
@@ -93,6 +174,7 @@ class LinkRequestAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdm
     search_fields = [
         "ticket_reference",
         "customer__account_id",
+        "customer__account_name",
         "customer__display_name",
         "reseller__partner_id",
         "reseller__name",
@@ -108,7 +190,12 @@ class RequestItemAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ["__str__", "reseller", "customer", "link_type", "decision", "is_open"]
     list_filter = ["link_type", "decision", "is_open"]
     list_select_related = ["request", "reseller", "customer"]
-    search_fields = ["customer__account_id", "reseller__partner_id", "request__ticket_reference"]
+    search_fields = [
+        "customer__account_id",
+        "customer__account_name",
+        "reseller__partner_id",
+        "request__ticket_reference",
+    ]
 
 
 @admin.register(Link)
@@ -126,6 +213,7 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["reseller", "customer"]
     search_fields = [
         "customer__account_id",
+        "customer__account_name",
         "customer__display_name",
         "reseller__partner_id",
         "source_item__request__ticket_reference",
@@ -159,7 +247,9 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentRecordAdmin(
+    SafeToFieldMixin, BoundedDateHierarchyMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "receipt_reference",
         "request",
@@ -203,7 +293,7 @@ class BatchAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(BatchRow)
-class BatchRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BatchRowAdmin(SafeToFieldMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "key", "account_id", "outcome", "request", "codes"]
     list_filter = ["outcome"]
     list_select_related = ["batch"]

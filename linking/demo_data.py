@@ -3,7 +3,11 @@ people, the customer directory."""
 
 from __future__ import annotations
 
+import uuid
+from typing import NamedTuple
+
 from accounts.models import Reseller, Site
+from linking.cloud import demo as cloud_demo
 from linking.models import CustomerAccount
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
@@ -57,8 +61,10 @@ RESELLERS = [
     },
 ]
 
-# Customer directory: (display name, status, site, is_partner). The order is fixed so the
-# account ids stay the same on every run.
+# Customer directory: (display name, status, site, is_partner). The accounts that also live in
+# the demo cloud take their display name, account id and account name from it
+# (`linking.cloud.demo`, the one source of those identities); the others get a fixed id and
+# name derived from their display name, the same on every run.
 _A, _F, _R, _D = (
     CustomerAccount.Status.ACTIVE,
     CustomerAccount.Status.FROZEN,
@@ -66,10 +72,11 @@ _A, _F, _R, _D = (
     CustomerAccount.Status.DEREGISTERED,
 )
 _I, _C = Site.INTERNATIONAL, Site.CHINA
+_CLOUD = {customer.name: customer for customer in cloud_demo.CUSTOMERS}
 CUSTOMERS = [
-    ("Acme Retail Group", _A, _I, False),
-    ("Globex Logistics", _A, _I, False),
-    ("Initech Software", _A, _I, False),
+    (_CLOUD["acme-retail"].display_name, _A, _I, False),
+    (_CLOUD["globex-logistics"].display_name, _A, _I, False),
+    (_CLOUD["initech-software"].display_name, _A, _I, False),
     ("Umbrella Pharmaceuticals", _A, _I, False),
     ("Stark Manufacturing", _A, _I, False),
     ("Wayne Property Holdings", _A, _I, False),
@@ -121,10 +128,28 @@ CUSTOMERS = [
     ("Fabrikam Cloud Partner", _A, _I, True),
     ("Litware Solutions Partner", _A, _I, True),
     ("Adventure Works Cycles", _A, _I, False),
-    ("Tailspin Toys", _A, _I, False),
-    ("Wide World Importers", _A, _I, False),
+    (_CLOUD["tailspin-toys"].display_name, _A, _I, False),
+    (_CLOUD["wide-world-importers"].display_name, _A, _I, False),
 ]
-ACCOUNT_ID_BASE = 610_000_000_000
+# Ids of the accounts the demo cloud does not hold: stable, and unlike any cloud demo id.
+_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6d2a-4f8b-9c7e-1a2b3c4d5e6f")
+
+
+class DemoIdentity(NamedTuple):
+    account_id: str
+    account_name: str
+
+
+def demo_identity(display_name: str) -> DemoIdentity:
+    """The account id and account name of a demo customer: the demo cloud's when it holds the
+    account, otherwise derived from the display name."""
+    for customer in cloud_demo.CUSTOMERS:
+        if customer.display_name == display_name:
+            return DemoIdentity(customer.domain_id, customer.name)
+    name = "-".join(
+        "".join(c for c in word if c.isalnum()) for word in display_name.lower().split()
+    )
+    return DemoIdentity(uuid.uuid5(_ID_NAMESPACE, display_name).hex, name[:32].strip("-"))
 
 
 def slug(name: str) -> str:

@@ -26,6 +26,7 @@ CHUNK_SIZE = 1000
 REQUEST_HEADER = [
     "Reference",
     "Customer account id",
+    "Customer account name",
     "Customer name",
     "Link types",
     "Status",
@@ -42,6 +43,7 @@ REQUEST_HEADER = [
 LINK_HEADER = [
     "Reference",
     "Customer account id",
+    "Customer account name",
     "Customer name",
     "Type",
     "Status",
@@ -92,7 +94,8 @@ def request_rows(qs) -> Iterator[list[str]]:
         decided = [item.decided_at for item in items if item.decided_at]
         yield [
             req.reference,
-            req.customer.formatted_id if req.customer else req.account_id_input,
+            req.customer.account_id if req.customer else req.account_id_input,
+            req.customer.account_name if req.customer else "",
             req.customer.display_name if req.customer else "",
             " ".join(item.link_type for item in items),
             req.effective_status,
@@ -115,7 +118,8 @@ def link_rows(qs) -> Iterator[list[str]]:
         source = link.source_item.request if link.source_item else None
         yield [
             link.reference,
-            link.customer.formatted_id,
+            link.customer.account_id,
+            link.customer.account_name,
             link.customer.display_name,
             link.link_type,
             link.effective_status,

@@ -161,9 +161,10 @@ class TypesForm(forms.Form):
 class CustomerForm(forms.Form):
     account_id = IdentifierField(
         label="Customer account id",
-        max_length=40,
+        max_length=80,
         required=False,
-        help_text="12 digits, e.g. 1234-5678-9012. Spaces and dashes are ignored.",
+        help_text="The customer's domain id: 32 hexadecimal characters, as shown under My "
+        "Credentials in their console. Case, spaces and dashes are ignored.",
     )
 
 

@@ -4,7 +4,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
 
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
@@ -38,3 +38,19 @@ def warm_broker(celery_app: Celery = app) -> bool:
         logging.getLogger(__name__).warning("broker not reachable at start: %s", error)
         return False
     return True
+
+
+# Beat first fires an interval task one interval after it starts; the customer facts of every
+# connected reseller are read at start instead, a little later, so that a worker (or the sandbox
+# cloud of `make run`) started alongside is up. A failure is recorded per connection as usual.
+FIRST_CLOUD_SYNC_DELAY_SECONDS = 20
+
+
+@beat_init.connect
+def first_cloud_sync(sender, **kwargs) -> None:
+    try:
+        sender.app.send_task(
+            "linking.cloud.tasks.cloud_sync_sweep_task", countdown=FIRST_CLOUD_SYNC_DELAY_SECONDS
+        )
+    except Exception as error:  # robust: the scheduler starts even with the broker down
+        logging.getLogger(__name__).warning("first cloud sync not sent: %s", error)

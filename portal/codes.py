@@ -100,8 +100,9 @@ _ENTRIES = [
         VALIDATION,
         "Malformed account id",
         "“{account_id}” is not a valid customer account id.",
-        "Account ids are 12 digits, optionally written in groups like 1234-5678-9012. "
-        "Copy it from the customer's console.",
+        "An account id is the customer's domain id: 32 hexadecimal characters (0-9, a-f); "
+        "case, spaces and dashes do not matter. Copy it from My Credentials in the customer's "
+        "console.",
     ),
     Code(
         "LNK-V002",
@@ -115,21 +116,21 @@ _ENTRIES = [
         "LNK-V003",
         VALIDATION,
         "Account frozen",
-        "Customer account {account_id} is frozen.",
+        "Customer account {account_id} is frozen — {provenance}.",
         "The customer must resolve the freeze with the platform before it can be linked.",
     ),
     Code(
         "LNK-V004",
         VALIDATION,
         "Account in arrears",
-        "Customer account {account_id} is in arrears.",
+        "Customer account {account_id} is in arrears — {provenance}.",
         "The customer must settle the outstanding balance before it can be linked.",
     ),
     Code(
         "LNK-V005",
         VALIDATION,
         "Account deregistered",
-        "Customer account {account_id} has been deregistered.",
+        "Customer account {account_id} has been deregistered — {provenance}.",
         "A deregistered account cannot be linked. Ask the customer for their current account.",
     ),
     Code(
@@ -254,6 +255,29 @@ _ENTRIES = [
         "Consent deadline out of range",
         "The consent deadline must be between 1 day and {max_days:day}; {days} was given.",
         "Choose a shorter deadline.",
+    ),
+    Code(
+        "LNK-V023",
+        VALIDATION,
+        "Malformed account name",
+        "“{account_name}” is not a valid customer account name.",
+        "An account name is the name the customer signs in with: up to 64 letters, digits, "
+        "“-”, “_” or “.”, e.g. contoso-ops.",
+    ),
+    Code(
+        "LNK-V024",
+        VALIDATION,
+        "No account with that name",
+        "No customer account named {account_name} exists in the directory.",
+        "Check the name with the customer, or give the account id instead: names of accounts "
+        "imported without one are not known to the portal.",
+    ),
+    Code(
+        "LNK-V025",
+        VALIDATION,
+        "Account id and name disagree",
+        "Account {account_id} is not named {account_name}.",
+        "Give the id and the name of the same account, or only one of them.",
     ),
     # --- state of a request ----------------------------------------------------------------
     Code(
@@ -563,6 +587,14 @@ _ENTRIES = [
         "An access key is entered together with its secret key.",
         "Enter both parts of the new access key, or leave both empty to keep the stored one.",
     ),
+    Code(
+        "LNK-N011",
+        CONNECTION,
+        "Customer sync not saved",
+        "The customers the cloud reported could not be saved ({detail}).",
+        "The pages saved before stay; the next sync reads every page again. If it keeps "
+        "happening, tell platform support the time of the sync.",
+    ),
     # --- propagation: what the customer did in the cloud, not visible yet --------------------
     Code(
         "LNK-G001",
@@ -753,7 +785,8 @@ _ENTRIES = [
         VALIDATION,
         "Malformed account id",
         "“{value}” is not a valid customer account id.",
-        "Account ids are 12 digits, optionally written in groups like 1234-5678-9012.",
+        "An account id is the customer's domain id: 32 hexadecimal characters (0-9, a-f); "
+        "case, spaces and dashes do not matter.",
     ),
     Code(
         "LNK-D002",
@@ -810,6 +843,28 @@ _ENTRIES = [
         "Site cannot change",
         "Account {account_id} is on the {current} site; the file says {value}.",
         "An account never moves between sites; correct the file.",
+    ),
+    Code(
+        "LNK-D010",
+        VALIDATION,
+        "Malformed account name",
+        "“{value}” is not a valid account name.",
+        "An account name is the name the customer signs in with: up to 64 letters, digits, "
+        "“-”, “_” or “.”; leave the cell empty when it is not known.",
+    ),
+    Code(
+        "LNK-D011",
+        VALIDATION,
+        "Account name twice in the file",
+        "Account name {account_name} is also on row {other_row}.",
+        "Two accounts never share a name; keep it on the row of the right account id.",
+    ),
+    Code(
+        "LNK-D012",
+        VALIDATION,
+        "Account name taken",
+        "Account name {account_name} belongs to account {account_id} in the directory.",
+        "Two accounts never share a name; check the id and the name with the cloud.",
     ),
     # --- presets ---------------------------------------------------------------------------
     Code(
@@ -960,6 +1015,14 @@ _ENTRIES = [
         "was recorded.",
         "Reload this page from the link in your e-mail, then decide again. If it happens "
         "again, allow cookies for this site.",
+    ),
+    Code(
+        "PRT-P008",
+        PAGE,
+        "Not a way to use this address",
+        "This address does not answer {request_kind}; nothing was recorded.",
+        "Use the buttons and forms of the portal's pages rather than the address itself; to "
+        "see the page, open its address in the browser.",
     ),
 ]
 

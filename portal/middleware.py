@@ -1,6 +1,7 @@
-"""Refuse, before any view, input the database cannot store: a NUL byte in a query parameter
-or a form field is a PostgreSQL error wherever it reaches a query (every admin list filter, every
-search), so it is answered once here with a 400 page instead of at each place that reads it."""
+"""Answers made once for every view: input the database cannot store is refused before any view
+(a NUL byte in a query parameter or a form field is a PostgreSQL error wherever it reaches a
+query, every admin list filter, every search), and a method a view does not take gets the
+portal's error page instead of Django's empty 405."""
 
 from __future__ import annotations
 
@@ -38,3 +39,31 @@ class RefuseUnstorableInputMiddleware:
         from portal.views import error_page
 
         return error_page(request, PortalError("PRT-P002", where=where), 400)
+
+
+class NotAllowedPageMiddleware:
+    """`require_GET`/`require_POST` and class-based views answer a method they do not take with
+    an empty 405; the person (or script) gets the portal's page with its code, and the `Allow`
+    header is kept."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content:
+            return response
+        from portal.views import error_page
+
+        if request.method in KNOWN_METHODS:
+            kind = f"a {request.method} request"
+        else:
+            kind = "this kind of request"
+        page = error_page(request, PortalError("PRT-P008", request_kind=kind), 405)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page
+
+
+# Named in the message as sent; any other method word is not echoed back.
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside the header middlewares: the page it makes gets the CSP and frame headers.
+    "portal.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -241,6 +243,10 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often every connected reseller's associated customers are read from the cloud, and
+# after how long a fact the cloud confirmed reads "may be out of date" (linking.provenance).
+PORTAL_CLOUD_SYNC_MINUTES = max(1, env_int("PORTAL_CLOUD_SYNC_MINUTES", 60))
+PORTAL_CLOUD_FACTS_STALE_HOURS = max(1, env_int("PORTAL_CLOUD_FACTS_STALE_HOURS", 24))
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "linking.tasks.notification_sweep_task",
@@ -271,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "linking.tasks.link_activate_sweep_task",
         "schedule": 120.0,
         "options": {"expires": 110},
+    },
+    "cloud-sync": {
+        "task": "linking.cloud.tasks.cloud_sync_sweep_task",
+        "schedule": PORTAL_CLOUD_SYNC_MINUTES * 60.0,
+        "options": {"expires": PORTAL_CLOUD_SYNC_MINUTES * 60 - 10},
     },
 }
 

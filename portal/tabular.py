@@ -53,7 +53,8 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        # XLSX stores 123456789012 as a float; "123456789012.0" is not what the person typed.
+        # XLSX stores 2026 as a float; "2026.0" is not what the person typed. (A long number,
+        # such as an all-digit account id, has already lost digits: such cells must be text.)
         value = int(value)
     return str(value).strip()
 
@@ -132,7 +133,7 @@ def read_table(
     data: bytes,
     *,
     filename: str = "",
-    required: list[str],
+    required: list[str],  # a column name, or alternatives as "a|b"
     known: list[str],
     max_bytes: int | None = None,
     max_rows: int | None = None,
@@ -177,9 +178,10 @@ def read_table(
         if column in seen:
             raise PortalError("LNK-B007", column=column)
         seen.add(column)
-    missing = [c for c in required if c not in seen]
+    # "a|b" in `required`: either column will do.
+    missing = [c for c in required if not any(alt in seen for alt in c.split("|"))]
     if missing:
-        raise PortalError("LNK-B003", columns=", ".join(missing))
+        raise PortalError("LNK-B003", columns=", ".join(c.replace("|", " or ") for c in missing))
     unknown = [c for c in named if c not in known]
     if unknown:
         warnings.append(PortalError("LNK-B006", columns=", ".join(unknown[:20])))

@@ -14,6 +14,9 @@ from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Region, Service
 from tests.factories import CustomerFactory, RegionFactory, ServiceFactory, UserFactory
 
+# The cast's customer "Acme Retail": its account id (a former 12-digit id, padded as migrated).
+ACME = "12345678000000000000000000009012"
+
 PASSWORD = "pass-word-1234"
 
 
@@ -189,7 +192,10 @@ def build_cast() -> Cast:
         region_b=region_b,
         region_cn=region_cn,
         customer=CustomerFactory(
-            account_id="123456789012", display_name="Acme Retail", enabled_regions=both
+            account_id=ACME,
+            account_name="acme-retail",
+            display_name="Acme Retail",
+            enabled_regions=both,
         ),
         customer2=CustomerFactory(display_name="Globex", enabled_regions=both),
         frozen=CustomerFactory(status="frozen", enabled_regions=both),

@@ -47,7 +47,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         model = CustomerAccount
         skip_postgeneration_save = True
 
-    account_id = factory.Sequence(lambda n: f"{100000000000 + n:012d}")
+    # Valid cloud identities (linking.identity): a 32-hex domain id and a sign-in name.
+    account_id = factory.Sequence(lambda n: f"{0xC0FFEE << 104 | n:032x}")
+    account_name = factory.Sequence(lambda n: f"customer-{n:04d}")
     display_name = factory.Sequence(lambda n: f"Customer {n} Ltd")
     contact_email = factory.Sequence(lambda n: f"it{n}@customer.example")
 

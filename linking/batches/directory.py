@@ -16,24 +16,41 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Site, User
+from linking import identity
 from linking.checks.accounts import parse_account_id
 from linking.checks.bulk import chunks
 from linking.checks.reasons import Reason, reason
-from linking.models import CustomerAccount, DirectoryImport, Region, format_account_id
+from linking.models import CustomerAccount, DirectoryImport, Region
+from linking.provenance import FactSource
 from linking.services._common import _save
 from linking.services.suspension import customer_set_status
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import clean_identifier, visible
 
-COLUMNS = ["account_id", "display_name", "contact_email", "site", "status", "regions", "is_partner"]
+COLUMNS = [
+    "account_id",
+    "account_name",
+    "display_name",
+    "contact_email",
+    "site",
+    "status",
+    "regions",
+    "is_partner",
+]
 REQUIRED = ["account_id", "display_name"]
 COLUMN_HELP = [
     (
         "account_id",
         "required",
-        "12 digits (dashes and spaces ignored); creates the account or "
-        "updates the one with this id.",
+        "The account id (domain id): 32 hexadecimal characters, case, dashes and spaces "
+        "ignored; creates the account or updates the one with this id. In XLSX, a text cell.",
+    ),
+    (
+        "account_name",
+        "",
+        "The name the customer signs in with, as the cloud spells it (empty: unchanged, or not "
+        "known yet for a new account).",
     ),
     (
         "display_name",
@@ -52,7 +69,8 @@ COLUMN_HELP = [
 ]
 TEMPLATE_ROWS = [
     [
-        "1234-5678-9012",
+        "0c5a2b7e9f1d4c3ab8e6d0f2a4c6e8b1",
+        "acme-retail",
         "Acme Retail",
         "it@acme.example",
         "intl",
@@ -62,9 +80,20 @@ TEMPLATE_ROWS = [
     ],
 ]
 MAX_NAME = 200
+# The columns whose facts `linking.provenance` calls the details; written here, they say
+# "per the staff import of <day>" until another source confirms them.
+DETAIL_COLUMNS = {"account_name", "display_name", "contact_email"}
 TRUE = {"yes", "y", "true", "1"}
 FALSE = {"no", "n", "false", "0"}
-FIELDS = ["display_name", "contact_email", "site", "status", "regions", "is_partner"]
+FIELDS = [
+    "account_name",
+    "display_name",
+    "contact_email",
+    "site",
+    "status",
+    "regions",
+    "is_partner",
+]
 
 
 def _choice(
@@ -92,6 +121,11 @@ def _row_changes(
 ) -> dict:
     """The validated new values of the row's non-empty cells."""
     new: dict = {}
+    account_name, bad_name = identity.parse_account_name(values.get("account_name", ""))
+    if bad_name:
+        reasons.append(reason("LNK-D010", value=visible(values.get("account_name", ""), 80)))
+    elif account_name:
+        new["account_name"] = account_name
     name = values.get("display_name", "")
     if len(name) > MAX_NAME or (not name and current is None):
         reasons.append(reason("LNK-D003", max_length=MAX_NAME))
@@ -113,7 +147,7 @@ def _row_changes(
             reasons.append(
                 reason(
                     "LNK-D009",
-                    account_id=current.formatted_id,
+                    account_id=current.label,
                     current=current.get_site_display(),
                     value=values["site"][:20],
                 )
@@ -179,6 +213,19 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
             "regions"
         ):
             current[account.account_id] = account
+    names = sorted(
+        {identity.normalise_account_name(row.values.get("account_name", "")) for row in table.rows}
+        - {""}
+    )
+    # Which account holds each name of the file now (no query when the file gives none).
+    name_holders: dict[str, str] = {}
+    for chunk in chunks(names):
+        name_holders.update(
+            CustomerAccount.objects.filter(account_name__in=chunk).values_list(
+                "account_name", "account_id"
+            )
+        )
+    first_name: dict[str, int] = {}
     regions_by_site: dict[str, set[str]] = {}
     for code, site in Region.objects.filter(is_active=True).values_list("code", "site"):
         regions_by_site.setdefault(site, set()).add(code)
@@ -191,13 +238,29 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
             reasons.append(
                 reason(
                     "LNK-D002",
-                    account_id=format_account_id(account_id),
+                    account_id=identity.format_account_id(account_id),
                     other_row=first[account_id],
                 )
             )
         elif account_id:
             first[account_id] = row.number
         new = _row_changes(row.values, customer, regions_by_site, reasons) if account_id else {}
+        account_name = new.get("account_name", "")
+        if account_name in first_name:
+            reasons.append(
+                reason("LNK-D011", account_name=account_name, other_row=first_name[account_name])
+            )
+        elif account_name:
+            first_name[account_name] = row.number
+            holder = name_holders.get(account_name)
+            if holder and holder != account_id:
+                reasons.append(
+                    reason(
+                        "LNK-D012",
+                        account_name=account_name,
+                        account_id=identity.format_account_id(holder),
+                    )
+                )
         if reasons:
             action, changed = "invalid", []
         elif customer is None:
@@ -209,6 +272,7 @@ def directory_check_rows(table: tabular.Table) -> list[dict]:
             {
                 "row": row.number,
                 "account_id": account_id or visible(row.values.get("account_id", ""), 40),
+                "account_name": account_name or (customer.account_name if customer else ""),
                 "values": {k: new[k] for k in changed} if action != "invalid" else {},
                 "action": action,
                 "changed": changed,
@@ -257,10 +321,14 @@ def _apply_row(actor: User, imp: DirectoryImport, row: dict) -> str:
         customer = (
             CustomerAccount.objects.select_for_update().filter(account_id=row["account_id"]).first()
         )
+        now = timezone.now()
         if customer is None:
             customer = CustomerAccount(account_id=row["account_id"], **values)
             if status:
                 customer.status = status
+            # A new account is what the file says of it, status included (default active).
+            customer.status_source = customer.details_source = FactSource.STAFF_IMPORT
+            customer.status_confirmed_at = customer.details_confirmed_at = now
             customer._history_user = actor
             customer._change_reason = reason
             customer.save()
@@ -268,11 +336,20 @@ def _apply_row(actor: User, imp: DirectoryImport, row: dict) -> str:
         else:
             for name, value in values.items():
                 setattr(customer, name, value)
+            fields = list(values)
+            if DETAIL_COLUMNS & set(values):
+                customer.details_source = FactSource.STAFF_IMPORT
+                customer.details_confirmed_at = now
+                fields += ["details_source", "details_confirmed_at"]
             if values:
-                _save(customer, actor=actor, reason=reason, fields=list(values))
+                _save(customer, actor=actor, reason=reason, fields=fields)
             if status:
                 customer_set_status(
-                    actor=actor, customer_id=customer.pk, status=status, reason=reason
+                    actor=actor,
+                    customer_id=customer.pk,
+                    status=status,
+                    reason=reason,
+                    source=FactSource.STAFF_IMPORT,
                 )
             outcome = "updated"
         if regions is not None:

@@ -19,6 +19,7 @@ from portal.identifiers import clean_identifier
 COLUMNS = [
     "key",
     "account_id",
+    "account_name",
     "link_types",
     "provisioning_services",
     "provisioning_regions",
@@ -31,15 +32,27 @@ COLUMNS = [
     "note",
     "preset",
 ]
-REQUIRED = ["key", "account_id", "link_types"]
+# The customer is named by its account id or its account name (one of the two columns).
+REQUIRED = ["key", "account_id|account_name", "link_types"]
 COLUMN_HELP = [
     (
         "key",
         "required",
         "Your idempotency key for the row, unique per reseller (e.g. "
-        "INC-1001-123456789012). A key already used never creates a second request.",
+        "INC-1001-contoso-ops). A key already used never creates a second request.",
     ),
-    ("account_id", "required", "The customer account id, 12 digits (dashes and spaces ignored)."),
+    (
+        "account_id",
+        "required, or account_name",
+        "The customer's account id (domain id): 32 hexadecimal characters; case, dashes and "
+        "spaces are ignored. In XLSX, keep it a text cell.",
+    ),
+    (
+        "account_name",
+        "",
+        "The customer's account name (sign-in name), instead of the account id, or beside it "
+        "as a cross-check: a row whose id and name belong to different accounts is refused.",
+    ),
     ("link_types", "required", "billing, provisioning and/or delegation, separated by |."),
     ("provisioning_services", "", "Service codes for provisioning, separated by |, e.g. ECS|OBS."),
     ("provisioning_regions", "", "Region codes for provisioning, separated by |."),
@@ -59,8 +72,9 @@ COLUMN_HELP = [
 ]
 TEMPLATE_ROWS = [
     [
-        "INC-1001-123456789012",
-        "1234-5678-9012",
+        "INC-1001-contoso-ops",
+        "0c5a2b7e-9f1d-4c3a-b8e6-d0f2a4c6e8b1",
+        "contoso-ops",
         "billing",
         "",
         "",
@@ -74,8 +88,9 @@ TEMPLATE_ROWS = [
         "",
     ],
     [
-        "INC-1002-234567890123",
-        "234567890123",
+        "INC-1002-fabrikam-dev",
+        "",
+        "fabrikam-dev",
         "provisioning|delegation",
         "ECS|OBS",
         "ap-southeast-1",
@@ -147,6 +162,7 @@ class ParsedRow:
     number: int
     key: str
     account_id: str
+    account_name: str
     link_types: list[str]
     items: list[ItemSpec]
     consent_days: int | None
@@ -157,6 +173,7 @@ class ParsedRow:
     def as_values(self) -> dict:
         return {
             "account_id": self.account_id,
+            "account_name": self.account_name,
             "link_types": self.link_types,
             "items": [spec.__dict__ for spec in self.items],
             "consent_days": self.consent_days,
@@ -230,7 +247,8 @@ def parse_row(
     return ParsedRow(
         number=row.number,
         key=key,
-        account_id=clean_identifier(values.get("account_id", ""))[:40],
+        account_id=clean_identifier(values.get("account_id", ""))[:80],
+        account_name=clean_identifier(values.get("account_name", ""))[:80],
         link_types=link_types,
         items=items,
         consent_days=consent_days,

@@ -23,10 +23,11 @@ from accounts.permissions import remembered_perms
 from linking.batches.parsing import COLUMNS, REQUIRED, PresetBook, parse_row
 from linking.checks.bulk import DryRunRow, chunks, dry_run_many
 from linking.checks.catalog import remembered_catalog
+from linking.checks.policy import needs_approval
 from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import Batch, BatchRow, LinkRequest
 from linking.services._common import _on_commit, _require_initiator_role, _save
-from linking.services.requests import link_request_create_submitted
+from linking.services.requests import approval_gap, link_request_create_submitted
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import visible
@@ -65,15 +66,21 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
     results = dry_run_many(
         actor=actor,
         reseller=reseller,
-        rows=[DryRunRow(p.account_id, p.items, p.consent_days) for p in parsed],
+        rows=[DryRunRow(p.account_id, p.items, p.consent_days, p.account_name) for p in parsed],
     )
     existing = _existing_keys(reseller, [p.key for p in parsed if p.key])
+    # Whether anybody but the actor can approve is one answer for the whole file (LNK-A004).
+    gap = approval_gap(reseller=reseller, initiator=actor)
     first_by_key: dict[str, int] = {}
     first_by_pair: dict[tuple[str, str], int] = {}
     rows = []
     for p, (customer, check_reasons) in zip(parsed, results, strict=True):
-        row = BatchRow(row_number=p.number, key=p.key, account_id=p.account_id)
-        row.values = p.as_values()
+        # A row that names its customer by name runs with the account id it was found under.
+        account_id = customer.account_id if customer is not None else p.account_id
+        row = BatchRow(
+            row_number=p.number, key=p.key, account_id=(account_id or p.account_name)[:40]
+        )
+        row.values = {**p.as_values(), "account_id": account_id}
         if p.key in existing and p.key not in first_by_key:
             reference = f"LR-{existing[p.key]:06d}"
             reasons = [reason("LNK-B013", key=visible(p.key), reference=reference)]
@@ -91,6 +98,8 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
             else:
                 first_by_key[p.key] = p.number
         reasons += check_reasons
+        if gap is not None and p.items and needs_approval(reseller=reseller, items=p.items):
+            reasons.append(gap)
         if customer is not None:
             # Only a row that will run claims its customer and types against later rows.
             pairs = [(customer.account_id, t) for t in p.link_types]
@@ -102,7 +111,7 @@ def batch_check_rows(*, actor: User, reseller: Reseller, table: tabular.Table) -
                             item=pair[1],
                             other_row=first_by_pair[pair],
                             link_type=type_label(pair[1]),
-                            account_id=customer.formatted_id,
+                            account_id=customer.label,
                         )
                     )
             if not reasons:

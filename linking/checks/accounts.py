@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from accounts.models import Reseller, User
 from accounts.permissions import has_reseller_perm
+from linking import identity
 from linking.checks.reasons import Reason, reason
-from linking.models import (
-    ACCOUNT_ID_RE,
-    CustomerAccount,
-    format_account_id,
-    normalise_account_id,
-)
+from linking.models import CustomerAccount
 from portal.identifiers import visible
 
 
 def parse_account_id(raw_account_id: str) -> tuple[str, list[Reason]]:
     """The normalised account id, or the reasons it is not one (nothing looked up yet)."""
-    account_id = normalise_account_id(raw_account_id)
-    if not account_id:
-        return "", [reason("LNK-V021")]
-    if not ACCOUNT_ID_RE.match(account_id):
-        return "", [reason("LNK-V001", account_id=visible((raw_account_id or "").strip()))]
+    account_id, code = identity.parse_account_id(raw_account_id)
+    if code == identity.BAD_ACCOUNT_ID:
+        return "", [reason(code, account_id=visible((raw_account_id or "").strip()))]
+    if code:
+        return "", [reason(code)]
     return account_id, []
 
 
 def found_reasons(account_id: str, customer: CustomerAccount | None) -> list[Reason]:
     if customer is None:
-        return [reason("LNK-V002", account_id=format_account_id(account_id))]
+        return [reason("LNK-V002", account_id=identity.format_account_id(account_id))]
     return []
 
 
@@ -55,14 +51,18 @@ def check_actor(actor: User, reseller: Reseller, perm: str = "initiate_requests"
 def check_customer(reseller: Reseller, customer: CustomerAccount) -> list[Reason]:
     """What about the account itself blocks any link: state, site, partner flag, contact."""
     reasons = []
-    account_id = customer.formatted_id
+    account_id = customer.label
     status_codes: dict[str, str] = {
         CustomerAccount.Status.FROZEN: "LNK-V003",
         CustomerAccount.Status.IN_ARREARS: "LNK-V004",
         CustomerAccount.Status.DEREGISTERED: "LNK-V005",
     }
     if customer.status in status_codes:
-        reasons.append(reason(status_codes[customer.status], account_id=account_id))
+        # Who says so, and how long ago: a refusal on a fact names its source and age.
+        provenance = customer.status_provenance.words()
+        reasons.append(
+            reason(status_codes[customer.status], account_id=account_id, provenance=provenance)
+        )
     if customer.site != reseller.site:
         reasons.append(
             reason(

@@ -126,7 +126,7 @@ def item_reasons(
         return [reason("LNK-V014")]
     reasons: list[Reason] = []
     allowed = set(reseller.allowed_link_types)
-    account_id = customer.formatted_id if customer else ""
+    account_id = customer.label if customer else ""
     for spec in items:
         label = type_label(spec.link_type)
         if spec.link_type not in allowed:
@@ -209,7 +209,7 @@ def check_customer_for(
             open_items=open_items_qs(reseller).filter(customer=customer),
             exclude_request_id=exclude_request_id,
         )
-        account_id = customer.formatted_id
+        account_id = customer.label
         for link_type in [t for t in LinkType.values if t in link_types]:
             reasons += _existing_reasons(link_type, ctx, account_id)
     return customer, reasons

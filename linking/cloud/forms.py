@@ -9,8 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-DOMAIN_ID_RX = re.compile(r"^[0-9a-f]{32}$")
-ACCOUNT_NAME_RX = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+from linking import identity
+
 ACCESS_KEY_RX = re.compile(r"^[A-Za-z0-9]{16,64}$")
 SECRET_KEY_RX = re.compile(r"^[A-Za-z0-9]{20,64}$")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -85,14 +85,15 @@ class CloudConnectionForm(forms.Form):
             field.widget.attrs.setdefault("class", "form-control")
 
     def clean_partner_domain_id(self) -> str:
-        value = self.cleaned_data["partner_domain_id"].strip().lower()
-        if not DOMAIN_ID_RX.match(value):
+        # A partner account is identified as a customer account is (`linking.identity`).
+        value, refused = identity.parse_account_id(self.cleaned_data["partner_domain_id"])
+        if refused:
             raise ValidationError("An account id is 32 characters of 0-9 and a-f.")
         return value
 
     def clean_partner_account_name(self) -> str:
-        value = self.cleaned_data["partner_account_name"].strip()
-        if not ACCOUNT_NAME_RX.match(value):
+        value, refused = identity.parse_account_name(self.cleaned_data["partner_account_name"])
+        if refused or not value:
             raise ValidationError("Letters, digits, '_', '.' or '-', at most 64.")
         return value
 

@@ -22,6 +22,8 @@ from accounts.models import HistoryNote, Reseller
 # A test still without a result after this long was lost (a broker outage, a dead worker): the
 # page says so, and the button asks again. Above the task's hard time limit.
 TEST_OVERDUE = timedelta(minutes=2)
+# A sync still unfinished after this long died with its worker (above the task's time limit).
+SYNC_OVERDUE = timedelta(minutes=30)
 
 # Fields of the connection that are not history: the encrypted pair, and the last test.
 UNTRACKED_FIELDS = [
@@ -33,6 +35,14 @@ UNTRACKED_FIELDS = [
     "test_code",
     "test_message",
     "test_hint",
+    "sync_status",
+    "sync_started_at",
+    "synced_at",
+    "sync_ok_at",
+    "sync_code",
+    "sync_message",
+    "sync_hint",
+    "sync_summary",
 ]
 
 
@@ -41,6 +51,11 @@ class CloudConnection(HistoryNote, models.Model):
         UNTESTED = "untested", "Not tested"
         TESTING = "testing", "Testing"
         OK = "ok", "Working"
+        FAILED = "failed", "Failed"
+
+    class SyncStatus(models.TextChoices):
+        NEVER = "never", "Never synced"
+        OK = "ok", "Synced"
         FAILED = "failed", "Failed"
 
     reseller = models.OneToOneField(
@@ -84,6 +99,19 @@ class CloudConnection(HistoryNote, models.Model):
     test_message = models.TextField(blank=True)
     test_hint = models.TextField(blank=True)
 
+    # The last sync of the associated customers (`linking.cloud.sync`): an observation, like
+    # the test, so not history. `sync_ok_at` stays at the last success while later runs fail.
+    sync_status = models.CharField(
+        max_length=10, choices=SyncStatus.choices, default=SyncStatus.NEVER
+    )
+    sync_started_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField("last sync", null=True, blank=True)
+    sync_ok_at = models.DateTimeField("last successful sync", null=True, blank=True)
+    sync_code = models.CharField(max_length=20, blank=True)
+    sync_message = models.TextField(blank=True)
+    sync_hint = models.TextField(blank=True)
+    sync_summary = models.JSONField(default=dict, blank=True)
+
     history = HistoricalRecords(excluded_fields=UNTRACKED_FIELDS)
     # Added by simple-history at class creation: saves without writing a history row (used for
     # the untracked test-result and re-encryption writes). A bare annotation for the type checker.
@@ -95,6 +123,10 @@ class CloudConnection(HistoryNote, models.Model):
             models.CheckConstraint(
                 condition=models.Q(test_status__in=["untested", "testing", "ok", "failed"]),
                 name="cloudconnection_test_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sync_status__in=["never", "ok", "failed"]),
+                name="cloudconnection_sync_status_valid",
             ),
         ]
 
@@ -110,9 +142,72 @@ class CloudConnection(HistoryNote, models.Model):
         )
 
     @property
+    def sync_running(self) -> bool:
+        """A sync started after the last one finished (it runs, or its worker died)."""
+        started = self.sync_started_at
+        return started is not None and (self.synced_at is None or started > self.synced_at)
+
+    @property
+    def sync_overdue(self) -> bool:
+        return (
+            self.sync_running
+            and self.sync_started_at is not None
+            and timezone.now() - self.sync_started_at > SYNC_OVERDUE
+        )
+
+    @property
     def endpoints(self) -> dict[str, str]:
         return {
             "bss_endpoint": self.bss_endpoint,
             "iam_endpoint": self.iam_endpoint,
             "ecs_endpoint": self.ecs_endpoint,
         }
+
+
+class CloudAssociation(models.Model):
+    """A customer the cloud reports as associated with a reseller's partner account.
+
+    Written only by the sync (`linking.cloud.sync`), one row per reseller and customer. An
+    association the cloud no longer reports keeps its row with `ended_at` set (and clears it
+    when the cloud reports it again): when it ended is a fact too. `confirmed_at` is the last
+    sync that saw it. Rows are observations of the cloud, rewritten at every sync, so they keep
+    no history of their own; `first_seen_at` and `ended_at` say when it came and went.
+    """
+
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.CASCADE, related_name="cloud_associations"
+    )
+    customer = models.ForeignKey(
+        "linking.CustomerAccount", on_delete=models.CASCADE, related_name="cloud_associations"
+    )
+    # As the cloud sent it ("1", "2", "3"): see linking.cloud.types.ASSOCIATION_LABELS.
+    association_type = models.CharField(max_length=8, blank=True)
+    associated_at = models.DateTimeField("associated on (cloud)", null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField("last confirmed")
+    ended_at = models.DateTimeField("no longer reported since", null=True, blank=True)
+
+    class Meta:
+        app_label = "linking"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "customer"], name="cloudassociation_one_per_customer"
+            ),
+        ]
+        indexes = [
+            # The end of a sync looks for the reseller's current rows it did not confirm.
+            models.Index(fields=["reseller", "confirmed_at"], name="cloudassoc_confirmed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reseller} ↔ {self.customer_id}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def type_label(self) -> str:
+        from linking.cloud.types import association_label
+
+        return association_label(self.association_type) if self.association_type else ""

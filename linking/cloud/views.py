@@ -3,6 +3,7 @@ step-up) and the test button. No page calls the cloud: the test is a task."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,11 @@ def _connection(request: ResellerRequest) -> CloudConnection | None:
 def connection_detail(request: ResellerRequest) -> HttpResponse:
     connection = _connection(request)
     missing = None if connection else PortalError("LNK-N006", reseller=request.reseller.name)
-    context = {"connection": connection, "missing": missing}
+    context = {
+        "connection": connection,
+        "missing": missing,
+        "sync_minutes": settings.PORTAL_CLOUD_SYNC_MINUTES,
+    }
     return render(request, "linking/cloud_connection.html", context)
 
 

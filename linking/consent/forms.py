@@ -34,10 +34,10 @@ class ConsentForm(forms.Form):
         if needs_confirmation:
             self.fields["confirm_account_id"] = IdentifierField(
                 required=False,
-                max_length=40,
-                label="Type your account id to confirm",
+                max_length=80,
+                label="Type your account id (domain id) to confirm",
                 widget=forms.TextInput(
-                    attrs={"class": "form-control", "autocomplete": "off", "inputmode": "numeric"}
+                    attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
                 ),
             )
 

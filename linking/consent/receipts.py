@@ -108,7 +108,8 @@ def _body(reference: str, records: list[ConsentRecord]) -> str:
         f"Reference: {reference}",
         f"Partner: {reseller.name} (partner id {reseller.partner_id})",
         f"Customer account: {customer.display_name} (account id "
-        f"{format_account_id(customer.account_id)})",
+        f"{format_account_id(customer.account_id)}"
+        + (f", account name {customer.account_name})" if customer.account_name else ")"),
     ]
     if first.request is not None:
         lines.append(f"Request: {first.request.reference}")

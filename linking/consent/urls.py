@@ -11,5 +11,10 @@ urlpatterns = [
         consent_views.consent_receipt_download,
         name="receipt-download",
     ),
+    path(
+        "receipt/<str:signed>/agencies.tf",
+        consent_views.consent_receipt_terraform,
+        name="receipt-terraform",
+    ),
     path("<str:token>/", consent_views.consent_page, name="page"),
 ]

@@ -20,10 +20,20 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import LinkType
 from linking import wording
+from linking.cloud.setup_formats import terraform, terraform_filename
 from linking.consent import receipts
 from linking.consent.forms import ConsentForm
 from linking.consent.services import consent_decide, consent_resolve, item_needs_confirmation
-from linking.models import AccessLevel, ConsentRecord, Region, RequestItem, Service
+from linking.consent.setup import has_terraform, receipt_setup
+from linking.models import (
+    AccessLevel,
+    ConsentRecord,
+    LinkRequest,
+    Region,
+    RequestItem,
+    Service,
+)
+from portal.dates import local_day
 from portal.errors import PortalError
 from portal.security import client_ip, token_page_limited
 
@@ -222,6 +232,21 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _receipt_records(reference: str) -> tuple[LinkRequest, list[ConsentRecord]] | None:
+    """The request and the records of a decision's receipt; None when there is none."""
+    if not reference:
+        return None
+    records = list(
+        ConsentRecord.objects.filter(receipt_reference=reference).select_related(
+            "request__reseller", "request__customer"
+        )
+    )
+    # Receipts are signed for decisions on a request only; a withdrawal's has none.
+    if not records or records[0].request is None:
+        return None
+    return records[0].request, records
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET"])
@@ -230,20 +255,11 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
     if limited := rate_limited(request, scope="receipt", token=signed):
         return limited
     reference = _receipt_unsign(signed)
-    if not reference:
+    found = _receipt_records(reference)
+    if found is None:
         return render(request, "consent/consent_receipt_missing.html", status=404)
-    records = list(
-        ConsentRecord.objects.filter(receipt_reference=reference).select_related(
-            "request__reseller", "request__customer"
-        )
-    )
-    if not records:
-        return render(request, "consent/consent_receipt_missing.html", status=404)
+    req, records = found
     first = records[0]
-    req = first.request
-    if req is None:
-        # Receipts are signed for decisions on a request only; a withdrawal's has none.
-        return render(request, "consent/consent_receipt_missing.html", status=404)
     catalog = _catalog()
     rows = [
         {
@@ -261,10 +277,13 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
         }
         for record in records
     ]
+    setup_rows = receipt_setup(req, records, region_names=catalog[1], now=timezone.now())
     return render(
         request,
         "consent/consent_receipt.html",
         {
+            "setup_rows": setup_rows,
+            "has_terraform": has_terraform(setup_rows),
             "reference": reference,
             "signed": signed,
             "req": req,
@@ -294,3 +313,30 @@ def consent_receipt_download(request: HttpRequest, signed: str) -> HttpResponse:
     if receipt is None:
         return render(request, "consent/consent_receipt_missing.html", status=404)
     return receipts.receipt_response(receipt)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def consent_receipt_terraform(request: HttpRequest, signed: str) -> HttpResponse:
+    """The agencies of the receipt's accepted items as a Terraform file, by the same link."""
+    if limited := rate_limited(request, scope="receipt", token=signed):
+        return limited
+    reference = _receipt_unsign(signed)
+    found = _receipt_records(reference)
+    if found is None:
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    req, records = found
+    region_names = dict(Region.objects.values_list("code", "name"))
+    rows = receipt_setup(req, records, region_names=region_names, now=timezone.now())
+    if not has_terraform(rows):
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    text = terraform(
+        [row.setup for row in rows],
+        title=f"Agencies for {req.reseller.name} ({req.reseller.partner_id}), receipt "
+        f"{reference}, made {local_day(timezone.now())}",
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{terraform_filename(reference)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -23,7 +23,7 @@ from linking.models.requests import LinkRequest, Refusal, RequestItem
 
 # isort: split
 # The cloud connection lives in its own module; importing it registers it in this app.
-from linking.cloud.models import CloudConnection
+from linking.cloud.models import CloudAssociation, CloudConnection
 
 __all__ = [
     "ACCOUNT_ID_RE",
@@ -31,6 +31,7 @@ __all__ = [
     "AccessLevel",
     "Batch",
     "BatchRow",
+    "CloudAssociation",
     "CloudConnection",
     "ConsentRecord",
     "CustomerAccount",

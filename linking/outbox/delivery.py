@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import User
 from linking import wording
 from linking.checks.catalog import sensitive_services
-from linking.models import LinkRequest, Notification, Region, Service
+from linking.models import ConsentRecord, LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
 
@@ -218,6 +218,21 @@ def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
     }
 
 
+def _receipt_setup_context(req: LinkRequest, receipt: str, region_names: dict) -> dict:
+    """The cloud-side steps of the accepted items, and the receipt page that has them too."""
+    from linking.consent.setup import receipt_setup
+    from linking.consent.views import receipt_sign
+
+    records = list(ConsentRecord.objects.filter(request=req, receipt_reference=receipt))
+    rows = receipt_setup(req, records, region_names=region_names, now=timezone.now())
+    return {
+        "setup_rows": rows,
+        "receipt_url": absolute_url(reverse("consent:receipt", args=[receipt_sign(receipt)]))
+        if rows
+        else "",
+    }
+
+
 def _superseded(notification: Notification, req: LinkRequest) -> bool:
     """A consent e-mail overtaken by a resend (newer row, or another address) must not go out:
     its fresh token would kill the link the customer was just sent."""
@@ -294,6 +309,7 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
         context["withdrawal_note"] = wording.withdrawal_note(
             reseller_name=req.reseller.name, self_service=bool(context["withdraw_urls"])
         )
+        context.update(_receipt_setup_context(req, context.get("receipt", ""), region_names))
     if notification.link_id:
         context["link"] = notification.link
         context["link_url"] = absolute_url(

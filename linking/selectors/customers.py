@@ -15,20 +15,31 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Reseller
-from linking.models import (
-    CustomerAccount,
-    Link,
-    normalise_account_id,
-)
+from linking.identity import account_id_prefix, normalise_account_name
+from linking.models import CloudAssociation, CustomerAccount, Link
+
+
+def customer_search(text: str, *, by_account_id: bool = True) -> Q:
+    """Customers whose display name contains `text`, whose account name starts with it (both
+    answered by trigram indexes) or, when `text` can be the start of an account id, whose id
+    starts with it (the id's pattern index)."""
+    match = Q(display_name__icontains=text)
+    name = normalise_account_name(text)
+    if name:
+        match |= Q(account_name__istartswith=name)
+    prefix = account_id_prefix(text) if by_account_id else ""
+    if prefix:
+        match |= Q(account_id__startswith=prefix)
+    return match
 
 
 def customers_matching(text: str, *, by_account_id: bool = True) -> QuerySet:
-    """Ids of the customers whose name contains `text` (or whose account id it is), as a
-    subquery the trigram index on the name answers."""
-    match = Q(display_name__icontains=text)
-    if by_account_id:
-        match |= Q(account_id=normalise_account_id(text))
-    return CustomerAccount.objects.filter(match).order_by().values("pk")
+    """Ids of the customers `customer_search` finds, as a subquery."""
+    return (
+        CustomerAccount.objects.filter(customer_search(text, by_account_id=by_account_id))
+        .order_by()
+        .values("pk")
+    )
 
 
 def _link_count(reseller: Reseller, **filters: Any) -> Coalesce:
@@ -53,7 +64,7 @@ def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[Custome
         Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk")))
     )
     if q:
-        qs = qs.filter(Q(display_name__icontains=q) | Q(account_id=normalise_account_id(q)))
+        qs = qs.filter(customer_search(q))
     return qs.annotate(
         live_links=_link_count(reseller, status__in=Link.LIVE_STATUSES),
         all_links=_link_count(reseller),
@@ -64,3 +75,13 @@ def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | Non
     return CustomerAccount.objects.filter(
         Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))), pk=pk
     ).first()
+
+
+def cloud_association_for(
+    *, reseller: Reseller, customer: CustomerAccount | None
+) -> CloudAssociation | None:
+    """The reseller's association with the customer as the last sync saw it, or None (pages
+    read this stored fact; none of them calls the cloud)."""
+    if customer is None:
+        return None
+    return CloudAssociation.objects.filter(reseller=reseller, customer=customer).first()

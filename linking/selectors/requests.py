@@ -173,6 +173,7 @@ REQUEST_ROW_FIELDS = (
     "ticket_reference",
     "created_at",
     "customer__account_id",
+    "customer__account_name",
     "customer__display_name",
     "initiator__username",
     "initiator__first_name",

@@ -263,7 +263,7 @@ def link_request_resend(
     if contact_email:
         directory = req.customer.contact_email
         if not directory or contact_email.lower() != directory.lower():
-            raise PortalError("LNK-R003", email=contact_email, account_id=req.customer.formatted_id)
+            raise PortalError("LNK-R003", email=contact_email, account_id=req.customer.label)
         # The directory's spelling, not the typed one: it is the address of record.
         req.consent_email = directory
         fields.append("consent_email")

@@ -20,7 +20,6 @@ from linking.models import (
     LinkRequest,
     Notification,
     RequestItem,
-    normalise_account_id,
 )
 from linking.selectors.requests import approvers_for_reseller, nobody_else_can_approve
 from linking.services._common import (
@@ -165,7 +164,8 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
     )
     if reasons:
         raise ChecksFailed(reasons)
-    req.account_id_input = normalise_account_id(account_id)
+    assert customer is not None  # found: no reasons
+    req.account_id_input = customer.account_id
     req.customer = customer
     req.wizard_step = max(req.wizard_step, 3)
     _save(
@@ -332,13 +332,14 @@ def link_request_create_submitted(
     customer, reasons = find_customer(account_id)
     if reasons:
         raise ChecksFailed(reasons)
+    assert customer is not None  # found: no reasons
     _check_consent_days(consent_days)
     req = LinkRequest(
         reseller=reseller,
         initiator=actor,
         status=Status.DRAFT,
         batch_key=batch_key,
-        account_id_input=normalise_account_id(account_id),
+        account_id_input=customer.account_id,
         customer=customer,
         wizard_step=4,
         ticket_reference=ticket_reference.strip(),

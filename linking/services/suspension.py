@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Reseller, Role, User
 from linking.models import CustomerAccount, Link, Notification
+from linking.provenance import FactSource
 from linking.services._common import (
     _customer_contact,
     _locked,
@@ -138,7 +139,12 @@ def _lock_live_links(**filters: Any) -> list[Link]:
 
 @transaction.atomic
 def customer_set_status(
-    *, actor: User | None, customer_id: int, status: str, reason: str = ""
+    *,
+    actor: User | None,
+    customer_id: int,
+    status: str,
+    reason: str = "",
+    source: str = FactSource.STAFF,
 ) -> CustomerAccount:
     """Change a customer account's status (platform staff, or the system with actor None).
 
@@ -160,11 +166,15 @@ def customer_set_status(
     reason = (reason or "").strip()
     note = f"{CustomerStatus(old).label.lower()} → {CustomerStatus(status).label.lower()}"
     customer.status = status
+    # `source` says who stands behind the new status (linking.provenance): platform staff,
+    # their import, or the cloud's sync.
+    customer.status_source = source
+    customer.status_confirmed_at = timezone.now()
     _save(
         customer,
         actor=actor,
         reason=f"status {note} by {who}" + (f": {reason}" if reason else ""),
-        fields=["status"],
+        fields=["status", "status_source", "status_confirmed_at"],
     )
     label = CustomerStatus(status).label.lower()
     links = _lock_live_links(customer_id=customer.pk)
@@ -271,7 +281,7 @@ def link_resume(*, actor: User | None, link_id: int, reason: str = "") -> Link:
     if link.customer.status != CustomerStatus.ACTIVE:
         raise PortalError(
             "LNK-P001",
-            account_id=link.customer.formatted_id,
+            account_id=link.customer.label,
             status=link.customer.get_status_display().lower(),
         )
     who = _name(actor) if actor is not None else "the system"

@@ -120,9 +120,9 @@ def _check_visible(link: Link, held: dict[str, set[str]]) -> dict:
         "scope_visible",
         "Your users can see the customer",
         not blind,
-        f"Every role of {link.reseller.name} can see account {link.customer.formatted_id}.",
+        f"Every role of {link.reseller.name} can see account {link.customer.label}.",
         "LNK-Y002",
-        account_id=link.customer.formatted_id,
+        account_id=link.customer.label,
     )
     if blind:
         check["detail"] += f" Roles without access: {_roles_text(blind)}."
@@ -166,9 +166,9 @@ def _check_billing(link: Link, held: dict[str, set[str]]) -> dict:
         "billing",
         "Billing association in place",
         not unbilled and live == [link.pk],
-        f"{link.reseller.name} is the billing partner of account {link.customer.formatted_id}.",
+        f"{link.reseller.name} is the billing partner of account {link.customer.label}.",
         "LNK-Y004",
-        account_id=link.customer.formatted_id,
+        account_id=link.customer.label,
     )
     if unbilled:
         check["detail"] += f" Roles without the billing permission: {_roles_text(unbilled)}."

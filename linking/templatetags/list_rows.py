@@ -51,7 +51,7 @@ def link_row(link) -> SafeString:
     customer = link.customer
     return format_html(
         '<tr>\n    <td><a href="{}">{}</a></td>\n'
-        '    <td><a href="{}">{}</a> <span class="small text-muted">{}</span></td>\n'
+        '    <td><a href="{}">{}</a> <span class="small text-muted" title="{}">{}</span></td>\n'
         "    <td>{}</td>\n    <td>{}</td>\n"
         '    <td class="small" data-verification="{}">{}</td>\n'
         '    <td class="small">{}</td>\n    <td class="small">{}</td>\n'
@@ -60,7 +60,8 @@ def link_row(link) -> SafeString:
         link.reference,
         pk_url_for("linking:customer-detail", link.customer_id),
         customer.display_name,
-        customer.formatted_id,
+        customer.account_id,
+        customer.short_label,
         link.get_link_type_display(),
         link_state_badge(link),
         link.verification_status,
@@ -80,7 +81,7 @@ def customer_row(customer) -> SafeString:
         "    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n  </tr>",
         pk_url_for("linking:customer-detail", customer.pk),
         customer.display_name,
-        customer.formatted_id,
+        customer.label,
         customer.get_site_display(),
         customer.get_status_display(),
         customer.live_links,

@@ -45,9 +45,10 @@ def request_row(req) -> SafeString:
     customer = req.customer
     if customer is not None:
         who = format_html(
-            '{} <span class="text-muted small">{}</span>',
+            '{} <span class="text-muted small" title="{}">{}</span>',
             customer.display_name,
-            customer.formatted_id,
+            customer.account_id,
+            customer.short_label,
         )
     else:
         who = _NOT_CHOSEN

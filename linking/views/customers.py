@@ -10,7 +10,7 @@ from accounts.permissions import ResellerRequest, reseller_required
 from linking import forms
 from linking.consent import receipts
 from linking.permissions import access_customer
-from linking.selectors.customers import customer_list_linked
+from linking.selectors.customers import cloud_association_for, customer_list_linked
 from linking.selectors.links import (
     link_list_for_customer,
 )
@@ -53,6 +53,7 @@ def customer_detail(request: ResellerRequest, pk: int) -> HttpResponse:
         "linking/customer_detail.html",
         {
             "customer": customer,
+            "association": cloud_association_for(reseller=request.reseller, customer=customer),
             "form": form,
             "links": list(links),
             "requests": list(requests),

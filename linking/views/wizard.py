@@ -16,6 +16,7 @@ from linking.checks.items import check_customer_for
 from linking.models import LinkRequest
 from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
+from linking.selectors.customers import cloud_association_for
 from linking.selectors.presets import preset_list_for_reseller
 from linking.services.requests import can_edit, link_request_dry_run
 from linking.views.common import error_reasons, posted
@@ -45,13 +46,19 @@ def _customer_check(request, req: LinkRequest | None, raw: str) -> dict:
         link_types=[item.link_type for item in req.items.all()] if req else [],
         exclude_request_id=req.pk if req else None,
     )
-    return {"customer": customer, "reasons": reasons, "typed": raw.strip(), "draft": req}
+    return {
+        "customer": customer,
+        "association": cloud_association_for(reseller=request.reseller, customer=customer),
+        "reasons": reasons,
+        "typed": raw.strip(),
+        "draft": req,
+    }
 
 
 @require_GET
 @reseller_required("initiate_requests")
 def account_check(request: ResellerRequest) -> HttpResponse:
-    raw = request.GET.get("account_id", "")[:60]
+    raw = request.GET.get("account_id", "")[:80]
     return render(
         request,
         "linking/_account_check.html",

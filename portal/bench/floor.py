@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import render
 
 from linking.models import CustomerAccount, Link, LinkRequest
+from linking.selectors.customers import customer_search
 
 
 def _int(request, name: str) -> int | None:
@@ -86,7 +87,7 @@ def customers_floor(request):
     )
     text = request.GET.get("q", "").strip()
     if text:
-        qs = qs.filter(Q(display_name__icontains=text) | Q(account_id=text))
+        qs = qs.filter(customer_search(text))
     columns = ["id", "display_name", "account_id", "status"]
     page = _slice(request, qs, CustomerAccount, ("display_name", "id")).values_list(*columns)
     return _rows(request, page, columns)

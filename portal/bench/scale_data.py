@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Membership, Reseller, ResellerRoleGroup, Role, Site, User
 from accounts.services import reseller_create
+from linking.identity import ACCOUNT_ID_LENGTH
 from linking.models import (
     CustomerAccount,
     Link,
@@ -254,18 +256,36 @@ def _resellers_and_members(rng, scale: float, tag: str, now: datetime):
     return resellers, members
 
 
+# The generated customers' account ids start with this, then count up (see `new_account_ids`).
+SCALE_ID_PREFIX = "5ca1e000"
+
+
+def new_account_ids(prefix: str, count: int) -> list[tuple[str, str]]:
+    """`count` (account id, account name) pairs not taken yet: ids `prefix` followed by a
+    hexadecimal counter above the highest one with that prefix (one query on the id's index),
+    names `bench-<prefix>-<counter>`. Each generator has its own prefix."""
+    top = CustomerAccount.objects.filter(account_id__startswith=prefix).aggregate(
+        m=Max("account_id")
+    )["m"]
+    width = ACCOUNT_ID_LENGTH - len(prefix)
+    first = int(top[len(prefix) :], 16) + 1 if top else 1
+    if first + count > 16**width:
+        raise ValueError(f"No free account ids left with the prefix {prefix}.")
+    return [(f"{prefix}{n:0{width}x}", f"bench-{prefix}-{n}") for n in range(first, first + count)]
+
+
 def _customers(rng, count: int, regions, now: datetime) -> list[CustomerAccount]:
-    top = CustomerAccount.objects.order_by("-account_id").values_list("account_id", flat=True)
-    first = int(top.first() or 300_000_000_000) + 1
+    identities = new_account_ids(SCALE_ID_PREFIX, count)
     intl = [r for r in regions if r.site == Site.INTERNATIONAL]
     customers = []
-    for i in range(count):
+    for i, (account_id, account_name) in enumerate(identities):
         name = f"{rng.choice(_WORDS_A)} {rng.choice(_WORDS_B)} {rng.choice(_WORDS_C)} {i}"
         customers.append(
             CustomerAccount(
-                account_id=f"{first + i:012d}",
+                account_id=account_id,
+                account_name=account_name,
                 display_name=name,
-                contact_email=f"it-{first + i}@{EMAIL_DOMAIN}",
+                contact_email=f"it-{account_id[-12:]}@{EMAIL_DOMAIN}",
                 site=Site.INTERNATIONAL,
                 status=weighted(rng, _CUSTOMER_STATES),
                 is_partner=rng.random() < 0.005,

@@ -14,8 +14,10 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from accounts.services import membership_add
+from linking.identity import is_account_id, is_account_name
 from linking.models import CustomerAccount, Link, LinkRequest, RequestItem
 from portal.bench import scale_data
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,15 @@ def test_bench_pages_measures_every_page_over_http(tmp_path):
     ]
     assert all(isinstance(r["queries"], int) for r in report["results"] if r["kind"] == "page")
     assert report["load"]["errors"] == 0
+
+
+def test_generated_account_ids_are_valid_and_continue_after_the_last_one():
+    first = scale_data.new_account_ids("5ca1e000", 2)
+    assert first == [
+        ("5ca1e000000000000000000000000001", "bench-5ca1e000-1"),
+        ("5ca1e000000000000000000000000002", "bench-5ca1e000-2"),
+    ]
+    CustomerFactory(account_id=first[1][0], account_name=first[1][1])
+    (after,) = scale_data.new_account_ids("5ca1e000", 1)
+    assert after == ("5ca1e000000000000000000000000003", "bench-5ca1e000-3")
+    assert is_account_id(after[0]) and is_account_name(after[1])

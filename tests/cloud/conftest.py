@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from accounts.models import Reseller, Role, User
+from accounts.services import reseller_create
 from linking.cloud.sandbox.control import SandboxControl
+from tests.conftest import _member
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,3 +81,20 @@ def cloud(sandbox_cloud):
     """The sandbox, emptied before the test."""
     sandbox_cloud.control.reset()
     return sandbox_cloud
+
+
+@dataclass
+class SyncCast:
+    """The part of the named cast a sync needs: two resellers and the first one's admin. The
+    directory starts empty, so every account in it came from the sync under test."""
+
+    reseller: Reseller
+    other: Reseller
+    admin: User
+
+
+@pytest.fixture
+def sync_cast(db) -> SyncCast:
+    reseller = reseller_create(actor=None, partner_id="P-100001", name="Northwind Cloud")
+    other = reseller_create(actor=None, partner_id="P-200002", name="Contoso Partners")
+    return SyncCast(reseller, other, _member(reseller, Role.ADMIN, "admin@northwind.example"))

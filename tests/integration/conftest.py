@@ -41,15 +41,24 @@ def pytest_configure(config):
 CONSENT_URL_RE = re.compile(r"https?://[^\s\"'<>]+?/consent/(?P<token>[^\s\"'<>/]+)/")
 
 
-def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_for(
+    condition,
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    what: str = "condition",
+    detail=None,
+):
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds,
+    with what ``detail()`` says (e.g. a worker's log) to explain the wait."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+            explanation = f"\n{detail()}" if detail is not None else ""
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{explanation}")
         time.sleep(interval)
 
 
@@ -409,6 +418,14 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the worker's log and of its standard error, for a failure message."""
+        stderr = self.logfile.with_suffix(".stderr")
+        err = stderr.read_text(errors="replace") if stderr.exists() else ""
+        return (
+            f"--- {self.name} log:\n{self.log()[-chars:]}\n--- {self.name} stderr:\n{err[-chars:]}"
+        )
 
     def results(self) -> list[str]:
         """What each finished task returned, in order (from the worker's log)."""

@@ -141,7 +141,7 @@ def test_request_approval_consent_by_email_and_active_links(
     expect(page.locator("#account-check-reasons")).to_contain_text("LNK-V003")
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
     screens(page, "wizard-2-frozen")
-    page.get_by_label("Customer account id").fill("123456789012")
+    page.get_by_label("Customer account id").fill("12345678000000000000000000009012")
     expect(page.locator("#account-check-result")).to_contain_text("Acme Retail")
     expect(page.get_by_role("button", name="Next")).to_be_enabled()
     screens(page, "wizard-2-customer")

@@ -39,6 +39,8 @@ CLAIM_SECONDS = 2
 VISIBILITY_SECONDS = 3
 # The most a page may wait on a broker that never answers, all of its publishes together.
 BROKER_WAIT_SECONDS = 1.5
+# A worker process's first task imports the whole portal: on a loaded machine that takes a while.
+WORKER_WAIT_SECONDS = 60
 
 
 def production_transport_options(**overrides) -> dict:
@@ -350,7 +352,12 @@ def test_worker_killed_mid_delivery_the_mail_is_delivered_once_by_another(
         )
         req = submit(cast, make_draft(cast))
         notification = consent_notification(req)
-        wait_for(stuck.is_set, what="the worker to be in the middle of the delivery")
+        wait_for(
+            stuck.is_set,
+            timeout=WORKER_WAIT_SECONDS,
+            what="the worker to be in the middle of the delivery",
+            detail=doomed.tail,
+        )
         notification.refresh_from_db()
         assert notification.status == Status.SENDING
 
@@ -371,7 +378,12 @@ def test_worker_killed_mid_delivery_the_mail_is_delivered_once_by_another(
             notification.refresh_from_db()
             return notification.status == Status.SENT
 
-        wait_for(sent, what="the notification delivered by the second worker")
+        wait_for(
+            sent,
+            timeout=WORKER_WAIT_SECONDS,
+            what="the notification delivered by the second worker",
+            detail=lambda: f"{doomed.tail()}\n{rescuer.tail()}",
+        )
         settle(own_redis, queue, smtp)
 
     assert len(smtp.to(cast.customer.contact_email)) == 1
@@ -415,12 +427,19 @@ def test_two_workers_racing_for_one_notification_send_one_mail(
             worker.wait_ready()
         req = submit(cast, make_draft(cast))  # publishes the delivery once
         notification = consent_notification(req)
-        wait_for(in_data.is_set, what="the first delivery to reach DATA")
+        wait_for(
+            in_data.is_set,
+            timeout=WORKER_WAIT_SECONDS,
+            what="the first delivery to reach DATA",
+            detail=lambda: "\n".join(w.tail() for w in workers),
+        )
         notification_deliver_task.delay(notification.pk)  # and the same delivery again
 
         wait_for(
             lambda: sum(len(w.results()) for w in workers) == 2,
+            timeout=WORKER_WAIT_SECONDS,
             what="both workers to finish their run",
+            detail=lambda: "\n".join(w.tail() for w in workers),
         )
         settle(own_redis, queue, smtp)
 

@@ -117,3 +117,37 @@ def test_the_dashboard_counts_requests_nobody_can_approve_in_two_queries(
         assert 'id="nobody-can-approve"' in page
         expected = 1 + more
         assert f"{expected} request" in page
+
+
+def test_the_batch_dry_run_reports_the_gap_on_rows_that_need_approval(cast):
+    # The dry run says what the run would refuse: a billing row needs a second person, and
+    # the admin who uploads is the only approver left; a read-only delegation needs nobody.
+    from linking import services
+    from linking.batches.parsing import COLUMNS
+    from linking.models import BatchRow
+
+    demote_the_approver(cast)
+    delegation = read_only_delegation(cast)
+    rows = [
+        {"key": "b1", "account_id": cast.customer.account_id, "link_types": "billing"},
+        {
+            "key": "d1",
+            "account_id": cast.customer2.account_id,
+            "link_types": "delegation",
+            "delegation_services": "|".join(delegation.services),
+            "delegation_regions": "|".join(delegation.regions),
+            "delegation_access": delegation.access_level,
+        },
+    ]
+    lines = [",".join(COLUMNS)] + [",".join(row.get(c, "") for c in COLUMNS) for row in rows]
+    batch = services.batch_upload(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        file_name="rows.csv",
+        data=("\n".join(lines) + "\n").encode(),
+    )
+    outcome = {r.key: (r.outcome, r.codes) for r in batch.rows.all()}
+    assert outcome == {
+        "b1": (BatchRow.Outcome.INVALID, "LNK-A004"),
+        "d1": (BatchRow.Outcome.PENDING, ""),
+    }

@@ -12,7 +12,7 @@ from linking.batches.selectors import result_lines
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from portal import tabular
 from portal.errors import PortalError
-from tests.conftest import cast_shared_by_the_module, make_draft, submit
+from tests.conftest import ACME, cast_shared_by_the_module, make_draft, submit
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()
@@ -59,7 +59,12 @@ def test_good_rows_are_checked_and_nothing_is_created_before_confirmation(cast):
         cast,
         csv_bytes(
             delegation("k1", cast.customer.account_id, ticket="INC-1", note="Hello, world"),
-            line("k2", "1000-0000-0001".replace("1000-0000-0001", cast.customer2.formatted_id)),
+            line(
+                "k2",
+                "1000-0000-0000-0000-0000-0000-0000-0001".replace(
+                    "1000-0000-0000-0000-0000-0000-0000-0001", cast.customer2.formatted_id
+                ),
+            ),
         ),
     )
     assert batch.status == Batch.Status.CHECKED
@@ -112,14 +117,20 @@ def test_confirmed_rows_become_requests_through_the_request_services(
 
 
 BAD_ROWS = [
-    ("", "123456789012", "billing", {}, "LNK-B010"),
-    ("x" * 101, "123456789012", "billing", {}, "LNK-B017"),
-    ("b-type", "123456789012", "billing|parking", {}, "LNK-B014"),
-    ("b-days", "123456789012", "delegation", {"delegation_days": "ninety"}, "LNK-B015"),
-    ("b-preset", "123456789012", "billing", {"preset": "Standard"}, "LNK-T001"),
-    ("b-ticket", "123456789012", "billing", {"ticket": "T" * 81}, "LNK-B017"),
+    ("", ACME, "billing", {}, "LNK-B010"),
+    ("x" * 101, ACME, "billing", {}, "LNK-B017"),
+    ("b-type", ACME, "billing|parking", {}, "LNK-B014"),
+    (
+        "b-days",
+        ACME,
+        "delegation",
+        {"delegation_days": "ninety"},
+        "LNK-B015",
+    ),
+    ("b-preset", ACME, "billing", {"preset": "Standard"}, "LNK-T001"),
+    ("b-ticket", ACME, "billing", {"ticket": "T" * 81}, "LNK-B017"),
     ("b-id", "12-34", "billing", {}, "LNK-V001"),
-    ("b-missing", "999999999999", "billing", {}, "LNK-V002"),
+    ("b-missing", "99999999000000000000000000009999", "billing", {}, "LNK-V002"),
     ("b-none", "", "billing", {}, "LNK-V021"),
     ("b-frozen", "frozen", "billing", {}, "LNK-V003"),
     ("b-arrears", "arrears", "billing", {}, "LNK-V004"),
@@ -127,18 +138,24 @@ BAD_ROWS = [
     ("b-site", "cn_customer", "billing", {}, "LNK-V006"),
     ("b-partner", "partner_account", "billing", {}, "LNK-V007"),
     ("b-contact", "no_contact", "billing", {}, "LNK-V020"),
-    ("b-notype", "123456789012", "", {}, "LNK-V014"),
+    ("b-notype", ACME, "", {}, "LNK-V014"),
     (
         "b-svc",
-        "123456789012",
+        ACME,
         "provisioning",
         {"provisioning_regions": "ap-southeast-1"},
         "LNK-V015",
     ),
-    ("b-reg", "123456789012", "provisioning", {"provisioning_services": "ECS"}, "LNK-V016"),
+    (
+        "b-reg",
+        ACME,
+        "provisioning",
+        {"provisioning_services": "ECS"},
+        "LNK-V016",
+    ),
     (
         "b-level",
-        "123456789012",
+        ACME,
         "delegation",
         {
             "delegation_services": "ECS",
@@ -149,7 +166,7 @@ BAD_ROWS = [
     ),
     (
         "b-long",
-        "123456789012",
+        ACME,
         "delegation",
         {
             "delegation_services": "ECS",
@@ -158,7 +175,13 @@ BAD_ROWS = [
         },
         "LNK-V017",
     ),
-    ("b-consent", "123456789012", "billing", {"consent_days": "31"}, "LNK-V022"),
+    (
+        "b-consent",
+        ACME,
+        "billing",
+        {"consent_days": "31"},
+        "LNK-V022",
+    ),
 ]
 
 
@@ -362,7 +385,7 @@ def test_the_bulk_dry_run_gives_the_same_reasons_as_the_wizards(cast):
         ),
         checks.DryRunRow(cast.frozen.account_id, [checks.ItemSpec("billing")], 40),
         checks.DryRunRow("nope", [checks.ItemSpec("provisioning", ["X"], ["cn-north-4"])]),
-        checks.DryRunRow("999999999999", []),
+        checks.DryRunRow("99999999000000000000000000009999", []),
         checks.DryRunRow(cast.cn_customer.account_id, [checks.ItemSpec("billing")]),
     ]
     bulk = checks.dry_run_many(actor=cast.initiator, reseller=cast.reseller, rows=rows)
@@ -499,3 +522,56 @@ def test_presets_cost_one_query_per_file_not_per_row(cast):
 
     queries(1)
     assert queries(3) == queries(30)
+
+
+def test_a_row_may_name_its_customer_by_account_name_instead_of_the_id(cast):
+    batch = upload(
+        cast,
+        csv_bytes(
+            line("by-name", "", account_name="acme-retail"),
+            line("unknown-name", "", account_name="nobody-here"),
+            line("bad-name", "", account_name="acme retail"),
+            line("both-agree", cast.customer2.account_id, account_name=cast.customer2.account_name),
+            line("both-differ", cast.customer2.account_id, account_name="acme-retail"),
+            line("neither", ""),
+        ),
+    )
+    assert outcomes(batch) == {
+        2: (Outcome.PENDING, ""),
+        3: (Outcome.INVALID, "LNK-V024"),
+        4: (Outcome.INVALID, "LNK-V023"),
+        5: (Outcome.PENDING, ""),
+        6: (Outcome.INVALID, "LNK-V025"),
+        7: (Outcome.INVALID, "LNK-V021"),
+    }
+    # The row found by name runs with the id it was found under.
+    row = batch.rows.get(row_number=2)
+    assert (row.account_id, row.values["account_id"]) == (ACME, ACME)
+    batch = run(cast, batch)
+    assert batch.rows.get(row_number=2).request.customer == cast.customer
+
+
+def test_a_file_needs_an_account_id_or_an_account_name_column(cast):
+    with pytest.raises(PortalError) as excinfo:
+        upload(cast, b"key,link_types\nk1,billing\n")
+    assert excinfo.value.code == "LNK-B003"
+    assert "account_id or account_name" in excinfo.value.message
+    names_only = upload(cast, b"key,account_name,link_types\nk1,acme-retail,billing\n")
+    assert outcomes(names_only) == {2: (Outcome.PENDING, "")}
+
+
+def test_the_template_rows_name_customers_in_the_current_format():
+    header = dict(enumerate(COLUMNS))
+    for row in TEMPLATE_ROWS:
+        values = {header[i]: cell for i, cell in enumerate(row)}
+        assert values["account_id"] or values["account_name"]
+        if values["account_id"]:
+            assert checks.parse_account_id(values["account_id"])[1] == []
+
+
+def test_a_row_by_account_name_meets_the_same_checks_as_a_row_by_id(cast):
+    submit(cast, make_draft(cast))  # an open delegation request for the customer
+    by_id = upload(cast, csv_bytes(delegation("by-id", cast.customer.account_id)))
+    by_name = upload(cast, csv_bytes(delegation("by-name", "", account_name="acme-retail")))
+    assert outcomes(by_id)[2] == (Outcome.INVALID, "LNK-V012")
+    assert outcomes(by_name) == outcomes(by_id)

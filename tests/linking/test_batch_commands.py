@@ -6,6 +6,9 @@ from django.core.management import CommandError, call_command
 from linking.models import Batch, CustomerAccount, LinkRequest
 from tests.linking.test_batch import csv_bytes, line
 
+# The account the directory import creates.
+SCRIPTED = "5555" + "1111" + "0" * 23 + "1"
+
 
 def run(*args) -> str:
     from io import StringIO
@@ -82,12 +85,13 @@ def test_batch_command_refusals_are_command_errors(cast, batch_file, tmp_path):
 def test_directory_import_command(cast, tmp_path):
     path = tmp_path / "directory.csv"
     path.write_text(
-        "account_id,display_name,regions\n5555-1111-0001,Scripted Ltd,ap-southeast-1\nbad,X,\n"
+        "account_id,display_name,regions\n"
+        "5555-1111-0000-0000-0000-0000-0000-0001,Scripted Ltd,ap-southeast-1\nbad,X,\n"
     )
     result = tmp_path / "result.csv"
     output = run("directory_import", "--user", cast.staff.email, "--file", str(path), "--dry-run")
     assert "1 to create, 0 to update, 0 unchanged, 1 refused" in output
-    assert not CustomerAccount.objects.filter(account_id="555511110001").exists()
+    assert not CustomerAccount.objects.filter(account_id=SCRIPTED).exists()
     output = run(
         "directory_import",
         "--user",
@@ -98,7 +102,7 @@ def test_directory_import_command(cast, tmp_path):
         str(result),
     )
     assert "1 created, 0 updated" in output
-    assert CustomerAccount.objects.filter(account_id="555511110001").exists()
+    assert CustomerAccount.objects.filter(account_id=SCRIPTED).exists()
     assert "LNK-D001" in result.read_text()
     with pytest.raises(CommandError, match="LNK-V013"):
         run("directory_import", "--user", cast.auditor.email, "--file", str(path))

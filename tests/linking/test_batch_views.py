@@ -65,7 +65,8 @@ def test_the_upload_page_documents_the_columns_and_links_the_template(client, ca
     assert url("batch-template-csv") in page
     template = client.get(url("batch-template-csv"))
     assert template["Content-Type"].startswith("text/csv")
-    assert template.content.decode("utf-8-sig").startswith("key,account_id,link_types,")
+    header = template.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("key,account_id,account_name,link_types,")
 
 
 def test_the_request_list_and_the_nav_link_to_batches(client, cast):

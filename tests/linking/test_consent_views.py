@@ -13,7 +13,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification, RequestItem
 from linking.services._common import TOKEN_SALT
-from tests.conftest import consent_token_for, read_only_delegation
+from tests.conftest import ACME, consent_token_for, read_only_delegation
 from tests.journeys import pending_consent_with_token
 
 BILLING = ItemSpec(link_type="billing")
@@ -61,14 +61,14 @@ def test_it_shows_the_request_in_plain_words_and_decides_nothing(client, cast):
     content = response.content.decode()
     assert "Northwind Cloud" in content
     assert "P-100001" in content
-    assert "Acme Retail" in content and "1234-5678-9012" in content
+    assert "Acme Retail" in content and f"acme-retail ({ACME})" in content
     assert "billing partner" in content
     assert "can create and set up" in content
     assert "read and manage" in content and "30 days" in content and "ending on" in content
     assert "Identity and Access Management (IAM)" in content
     assert "sensitive" in content
     assert "As agreed on the phone." in content
-    assert "Type your account id to confirm" in content
+    assert "Type your account id (domain id) to confirm" in content
     assert 'name="confirm_account_id"' in content
     # No decision is pre-selected: the customer must choose each one.
     assert "checked" not in content
@@ -83,7 +83,7 @@ def test_it_shows_the_request_in_plain_words_and_decides_nothing(client, cast):
 def test_it_asks_no_confirmation_without_manage_over_a_sensitive_service(client, cast):
     _, token = pending_consent_with_token(cast)
     content = client.get(_url(token)).content.decode()
-    assert "Type your account id to confirm" not in content
+    assert "Type your account id (domain id) to confirm" not in content
     assert "Elastic Cloud Server" in content and "read</strong>" in content
 
 
@@ -146,7 +146,7 @@ def test_mixed_decisions_complete_with_the_accepted_items_only(client, cast):
 
 def test_manage_over_iam_with_a_wrong_account_id_is_refused_and_saves_nothing(client, cast):
     req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
-    data = _answers(req, "accept", confirm_account_id="9999-9999-9999")
+    data = _answers(req, "accept", confirm_account_id="9999-9999-0000-0000-0000-0000-0000-9999")
     response = client.post(_url(token), data)
     assert response.status_code == 400
     content = response.content.decode()
@@ -171,7 +171,7 @@ def test_manage_over_iam_without_the_account_id_is_refused(client, cast):
 
 def test_manage_over_iam_with_the_account_id_typed_is_accepted(client, cast):
     req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
-    data = _answers(req, "accept", confirm_account_id="1234-5678-9012")
+    data = _answers(req, "accept", confirm_account_id="1234 5678 0000 0000 0000 0000 0000 9012")
     assert client.post(_url(token), data).status_code == 302
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.COMPLETED

@@ -10,6 +10,7 @@ from linking.models import Link, Notification
 from linking.outbox.delivery import notification_deliver
 from portal.emails import render_email
 from tests.conftest import (
+    ACME,
     cast_shared_by_the_module,
     consent_token_for,
     make_draft,
@@ -54,7 +55,7 @@ def test_the_consent_request_says_who_asks_what_by_when_and_where(cast):
     url = f"http://testserver/consent/{token}/"
     deadline = req.consent_deadline.strftime("%Y-%m-%d %H:%M")
     assert message.to == [cast.customer.contact_email]
-    assert "Northwind Cloud" in message.subject and "1234-5678-9012" in message.subject
+    assert "Northwind Cloud" in message.subject and f"acme-retail ({ACME})" in message.subject
     for body in (message.body, html):
         assert "Northwind Cloud" in body
         assert "P-100001" in body

@@ -13,7 +13,7 @@ from django.utils import timezone
 from linking import exports, services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
-from tests.conftest import cast_shared_by_the_module, login, make_draft, submit
+from tests.conftest import ACME, cast_shared_by_the_module, login, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.journeys import accepted_link
 
@@ -147,7 +147,8 @@ def test_link_export_has_the_ticket_of_the_request_behind_each_link(client, cast
     assert rows[0] == exports.LINK_HEADER
     assert column(rows, "Reference") == [other.reference, link.reference]
     row = dict(zip(rows[0], rows[2], strict=True))
-    assert row["Customer account id"] == "1234-5678-9012"
+    assert row["Customer account id"] == ACME
+    assert row["Customer account name"] == "acme-retail"
     assert row["Type"] == "delegation" and row["Status"] == link.status
     assert row["Services"] == "ECS OBS" and row["Regions"] == "ap-southeast-1"
     assert row["Request"] == link.source_item.request.reference

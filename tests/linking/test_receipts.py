@@ -13,7 +13,7 @@ from linking.checks import ItemSpec
 from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import login
+from tests.conftest import ACME, login
 from tests.journeys import pending_consent
 
 BILLING = ItemSpec(link_type="billing")
@@ -42,7 +42,7 @@ def test_receipt_says_what_was_asked_and_granted_when_and_by_whom(cast):
     record = ConsentRecord.objects.get(receipt_reference=reference)
     assert f"Reference: {reference}" in text
     assert "Partner: Northwind Cloud (partner id P-100001)" in text
-    assert "Customer account: Acme Retail (account id 1234-5678-9012)" in text
+    assert f"Customer account: Acme Retail (account id {ACME}, account name acme-retail)" in text
     assert f"Request: {req.reference}" in text
     assert "Delegated administration" in text or "Delegation" in text
     assert "Services: Elastic Cloud Server (ECS), Object Storage Service (OBS)" in text

@@ -5,7 +5,9 @@ from io import StringIO
 from django.core.management import call_command
 
 from accounts.models import Membership, Reseller, User
+from linking.cloud import demo as cloud_demo
 from linking.demo_data import DEMO_PASSWORD
+from linking.identity import is_account_id, is_account_name
 from linking.models import (
     ConsentRecord,
     CustomerAccount,
@@ -66,3 +68,17 @@ def test_seed_demo_covers_every_state_and_runs_twice_without_adding_rows(db):
     assert Preset.objects.filter(reseller__partner_id="P-100234").count() == 2
     expired = LinkRequest.objects.get(ticket_reference="DEMO-EXPIRED")
     assert expired.history.filter(history_change_reason__contains="deadline").exists()
+
+
+def test_demo_customers_have_the_demo_clouds_account_ids_and_names(db):
+    call_command("seed_demo", stdout=StringIO())
+    for account in cloud_demo.CUSTOMERS:
+        customer = CustomerAccount.objects.get(account_id=account.domain_id)
+        assert (customer.account_name, customer.display_name) == (
+            account.name,
+            account.display_name,
+        )
+    # Every other demo customer has a valid identity of its own, and no two share one.
+    pairs = list(CustomerAccount.objects.values_list("account_id", "account_name"))
+    assert len({i for i, _ in pairs}) == len({n for _, n in pairs}) == len(pairs)
+    assert all(is_account_id(i) and is_account_name(n) for i, n in pairs)

@@ -14,7 +14,7 @@ from linking.selectors.requests import (
     link_request_list_for_reseller,
     request_timeline,
 )
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import ACME, consent_token_for, make_draft, submit
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")
@@ -96,7 +96,11 @@ def test_list_filters_by_whom_it_waits_on(cast, reqs):
 
 
 def test_list_filters_by_customer_id_or_name(cast, reqs):
-    assert listed(cast, customer="1234-5678-9012") == [reqs.admins, reqs.approval, reqs.draft]
+    assert listed(cast, customer=ACME.upper()) == [
+        reqs.admins,
+        reqs.approval,
+        reqs.draft,
+    ]
     assert listed(cast, customer="globex") == [reqs.consent]
     assert listed(cast, customer="Nobody Inc") == []
 
@@ -177,3 +181,11 @@ def test_timeline_shows_who_submitted_approved_and_decided(
     assert [e["when"] for e in entries] == sorted(e["when"] for e in entries)
     approved = next(e for e in entries if e["what"] == "approved: signed")
     assert ("status", "Waiting for approval", "Waiting for the customer") in approved["changes"]
+
+
+def test_list_filters_by_the_start_of_an_account_id_or_name(cast, reqs):
+    mine = [reqs.admins, reqs.approval, reqs.draft]
+    assert listed(cast, customer=ACME[:8].upper()) == mine
+    assert listed(cast, customer="ACME-RET") == mine
+    assert listed(cast, customer=ACME[1:9]) == []  # a prefix, not any part of the id
+    assert listed(cast, customer="-retail") == []  # an account name's start, not any part

@@ -20,7 +20,7 @@ from linking.models import (
     RequestItem,
 )
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, freeze, make_draft, read_only_delegation, submit
+from tests.conftest import ACME, consent_token_for, freeze, make_draft, read_only_delegation, submit
 from tests.journeys import active_link, pending_consent
 
 Status = LinkRequest.Status
@@ -485,10 +485,16 @@ def test_manage_over_a_sensitive_service_needs_the_account_id_typed(cast, captur
         req = pending_consent(cast, [manage_delegation(["ECS", "IAM"])])
         token = consent_token_for(req)
     with pytest.raises(PortalError) as excinfo:
-        decide(req, token, {"delegation": True}, confirm_account_id="1234-5678-9999")
+        decide(
+            req,
+            token,
+            {"delegation": True},
+            confirm_account_id=ACME[:-4] + "9999",
+        )
     assert excinfo.value.code == "LNK-C005"
     with capture():
-        req, _ = decide(req, token, {"delegation": True}, confirm_account_id="1234 5678 9012")
+        spaced = "1234 5678" + " 0000" * 5 + " 9012"
+        req, _ = decide(req, token, {"delegation": True}, confirm_account_id=spaced)
     assert req.status == Status.COMPLETED
 
 

@@ -5,13 +5,21 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin import HistoryAdmin
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
 from linking import services
 from linking.batches import directory
 from linking.checks import ItemSpec
-from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
+from linking.models import (
+    CloudAssociation,
+    ConsentRecord,
+    CustomerAccount,
+    Link,
+    LinkRequest,
+    Notification,
+)
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import (
     build_cast,
@@ -44,7 +52,9 @@ def build_world():
         data=f"key,account_id,link_types\nw1,{cast.customer2.account_id},billing\n".encode(),
     )
     directory.directory_import_upload(
-        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+        actor=cast.staff,
+        file_name="d.csv",
+        data=b"account_id,display_name\n55550000-0000-0000-0000-000000009999,W\n",
     )
     services.preset_create(
         actor=cast.admin,
@@ -53,6 +63,16 @@ def build_world():
         items=[ItemSpec(link_type="billing")],
     )
     save_connection(cast)
+    # As a sync writes it; the sync itself calls the sandbox cloud (tests/cloud/test_sync.py).
+    now = timezone.now()
+    CloudAssociation.objects.create(
+        reseller=cast.reseller,
+        customer=cast.customer,
+        association_type="1",
+        associated_at=now,
+        first_seen_at=now,
+        confirmed_at=now,
+    )
     return cast
 
 
@@ -184,7 +204,9 @@ def test_staff_adds_a_customer_account(client, world):
     response = client.post(
         url(CustomerAccount, "add"),
         {
-            "account_id": "555566667777",
+            # Pasted as the cloud console shows a UUID, in upper case: stored in normal form.
+            "account_id": "55556666-0000-0000-0000-00000000777A",
+            "account_name": "umbrella-corp",
             "display_name": "Umbrella Corp",
             "contact_email": "it@umbrella.example",
             "site": "intl",
@@ -193,10 +215,46 @@ def test_staff_adds_a_customer_account(client, world):
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
-    customer = CustomerAccount.objects.get(account_id="555566667777")
+    customer = CustomerAccount.objects.get(account_id="5555666600000000000000000000777a")
+    assert customer.account_name == "umbrella-corp"
     assert list(customer.regions.all()) == [world.region_a]
     # The row and its regions are two history records, both by the staff member.
     assert {r.history_user for r in customer.history.all()} == {world.staff}
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"account_id": "123456789012"}, "LNK-V001"),
+        ({"account_id": "G" * 32}, "LNK-V001"),
+        ({"account_name": "umbrella corp"}, "LNK-V023"),
+    ],
+)
+def test_staff_adding_a_malformed_account_id_or_name_sees_its_code(client, world, fields, code):
+    client.force_login(world.staff)
+    values = {
+        "account_id": "5555666600000000000000000000777b",
+        "display_name": "Umbrella Corp",
+        "site": "intl",
+        "status": "active",
+        **fields,
+    }
+    response = client.post(url(CustomerAccount, "add"), values)
+    assert response.status_code == 200
+    assert f"({code})" in response.content.decode()
+    assert not CustomerAccount.objects.filter(display_name="Umbrella Corp").exists()
+
+
+def test_staff_finds_a_customer_by_account_name_or_the_start_of_its_id(client, world):
+    client.force_login(world.staff)
+
+    def found(term):
+        page = client.get(url(CustomerAccount, "changelist"), {"q": term})
+        return set(page.context["cl"].queryset.values_list("pk", flat=True))
+
+    assert found("acme-ret") == {world.customer.pk}
+    assert found(world.customer.account_id[:10].upper()) == {world.customer.pk}
+    assert found(world.customer2.account_id) == {world.customer2.pk}
 
 
 def test_staff_adding_a_reseller_creates_its_role_groups(client, world):
@@ -476,3 +534,41 @@ def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(world):
     )
     assert not form.is_valid()
     assert "groups" in form.errors
+
+
+def test_an_id_beyond_any_database_integer_is_an_invalid_choice(rf, world):
+    # SQLite raises OverflowError for such an integer: every many-to-many choice of the admin
+    # forms refuses it as an invalid choice instead (the user's groups and permissions, a
+    # group's permissions, a customer's regions).
+    request = rf.get("/")
+    request.user = world.staff
+    huge = "9" * 40
+    for model, obj, fields in [
+        (User, world.viewer, ["groups", "user_permissions"]),
+        (Group, Group.objects.get(name="auditors"), ["permissions"]),
+        (CustomerAccount, world.customer, ["regions"]),
+    ]:
+        form_class = admin.site._registry[model].get_form(request, obj)
+        for name in fields:
+            form = form_class({name: [huge]}, instance=obj)
+            assert not form.is_valid()
+            assert name in form.errors, (model, name)
+
+
+def hidden_relation_names(model) -> set[str]:
+    return {f.name for f in model._meta.get_fields(include_hidden=True) if f.name.endswith("+")}
+
+
+def test_a_hidden_relation_as_to_field_is_refused_not_a_server_error(client, world):
+    # `?_to_field=` naming a hidden reverse relation (simple-history's many-to-many history
+    # rows point at customers with related_name "+") crashed Django's admin (AttributeError).
+    client.force_login(world.staff)
+    crashed = []
+    for model in admin.site._registry:
+        for name in hidden_relation_names(model) | {"+"}:
+            for page in [url(model, "changelist"), url(model, "add")]:
+                response = client.get(page, {"_to_field": name})
+                if response.status_code >= 500:
+                    crashed.append((page, name, response.status_code))
+    assert crashed == []
+    assert hidden_relation_names(CustomerAccount), "the case this test is about exists"

@@ -147,3 +147,25 @@ def test_an_error_of_the_catalogue_carries_its_stage_message_and_hint():
 def test_a_code_outside_the_catalogue_is_refused_where_it_is_raised():
     with pytest.raises(ValueError, match="LNK-X999"):
         PortalError("LNK-X999", "Something went wrong.")
+
+
+def test_a_method_a_page_does_not_take_is_a_portal_page_with_its_allow_header(client, cast):
+    login(client, cast.initiator)
+    response = client.get(reverse("linking:request-new"))
+    assert response.status_code == 405
+    assert "PRT-P008" in _body(response)
+    assert "does not answer a GET request" in _body(response)
+    assert response["Allow"] == "POST"
+    assert "Content-Security-Policy" in response
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_a_method_the_consent_page_does_not_take_is_a_customer_page_without_the_token(cast):
+    token = pending_consent_with_token(cast)[1]
+    response = Client().generic("BREW", reverse("consent:page", args=[token]))
+    assert response.status_code == 405
+    body = _body(response)
+    assert "PRT-P008" in body
+    assert "does not answer this kind of request" in body
+    assert "BREW" not in body
+    assert token not in body

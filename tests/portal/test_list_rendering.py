@@ -18,7 +18,7 @@ from accounts.permissions import reseller_perms
 from linking import forms
 from portal.rows import local_day, local_moment
 from portal.templatetags.row_urls import pk_url_for
-from tests.conftest import cast_shared_by_the_module
+from tests.conftest import ACME, cast_shared_by_the_module
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()
@@ -212,7 +212,7 @@ def test_request_row_is_its_reference_template(fields):
         ticket_reference=fields.pop("ticket_reference", ""),
     )
     if fields.pop("customer", False):
-        req.customer = CustomerAccount(display_name=NASTY, account_id="123456789012")
+        req.customer = CustomerAccount(display_name=NASTY, account_id=ACME)
     if fields.pop("consent_sent_at", False):
         req.consent_sent_at = now - timedelta(hours=7, minutes=3)
     if fields.pop("expires_at", None):
@@ -264,7 +264,7 @@ def test_link_row_and_badge_are_their_reference_templates(fields, zone):
         revoked_at=now - timedelta(days=9) if fields.pop("revoked", False) else None,
         **fields,
     )
-    link.customer = CustomerAccount(pk=4321, display_name=NASTY, account_id="123456789012")
+    link.customer = CustomerAccount(pk=4321, display_name=NASTY, account_id=ACME)
     with timezone.override(zone):
         assert link_row(link) == reference("link_row.html", link=link)
         badge = reference("link_state_badge.html", link=link)
@@ -276,7 +276,7 @@ def test_link_row_and_badge_are_their_reference_templates(fields, zone):
 @pytest.mark.parametrize(
     ("account_id", "status", "live", "every"),
     [
-        ("123456789012", "active", 0, 1),
+        ("12345678000000000000000000009012", "active", 0, 1),
         ("<odd>", "in_arrears", 2, 12345),
         ("1", "deregistered", 0, 0),
     ],

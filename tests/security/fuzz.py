@@ -63,8 +63,11 @@ NASTY = [
     "ECS",
     "IAM",
     "ap-southeast-1",
-    "123456789012",
-    "1234-5678-9012",
+    "123456789012",  # the former format of an account id
+    "12345678000000000000000000009012",
+    "1234-5678-0000-0000-0000-0000-0000-9012",
+    "0C5A2B7E-9F1D-4C3A-B8E6-D0F2A4C6E8B1",
+    "acme-retail",
     "viewer",
     "admin",
 ]

@@ -30,6 +30,7 @@ from accounts.audit_trail import trail_sources
 from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
 from linking import forms as linking_forms
 from linking import preset_forms
+from linking.admin import CustomerAccountForm
 from linking.batches import forms as batch_forms
 from linking.cloud.forms import CloudConnectionForm
 from linking.consent.forms import ConsentForm
@@ -155,6 +156,8 @@ FORM_BUILDERS = {
         d, presets=[w.a.preset]
     ),
     "linking.cloud.forms.CloudConnectionForm": lambda w, d: CloudConnectionForm(d, has_keys=True),
+    # The directory admin's form: account ids and names as staff paste them.
+    "linking.admin.CustomerAccountForm": lambda w, d: CustomerAccountForm(d),
     # The user admin's form, on a member (who holds a role group the form must keep).
     "accounts.admin.PortalUserChangeForm": lambda w, d: PortalUserChangeForm(
         d, instance=w.a.reseller.memberships.select_related("user").first().user
@@ -388,6 +391,7 @@ _path_text = text.filter(lambda s: s and "/" not in s)
 PATH_PAGES = [
     ("consent:receipt", "signed", _path_text, "anonymous", {}),
     ("consent:receipt-download", "signed", _path_text, "anonymous", {}),
+    ("consent:receipt-terraform", "signed", _path_text, "anonymous", {}),
     ("linking:receipt-download", "reference", _path_text, "viewer", {}),
     ("linking:request-detail", "pk", _digits, "viewer", {}),
     ("linking:link-detail", "pk", _digits, "viewer", {}),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
 from accounts.services import membership_add
 from linking import journeys, services
@@ -17,7 +19,15 @@ from linking.batches import directory
 from linking.checks import ItemSpec
 from linking.cloud.services import cloud_connection_save, default_endpoints
 from linking.consent.views import receipt_sign
-from linking.models import Batch, CustomerAccount, DirectoryImport, Link, LinkRequest, Preset
+from linking.models import (
+    Batch,
+    CloudAssociation,
+    CustomerAccount,
+    DirectoryImport,
+    Link,
+    LinkRequest,
+    Preset,
+)
 from tests.factories import CustomerFactory
 
 READ_ONLY = ItemSpec(
@@ -134,6 +144,16 @@ def build_side(
         secret_key=f"SecretOfTheWorld{reseller.pk:024d}",
         **default_endpoints(),
     )
+    # As a sync writes it; the sync itself calls the sandbox cloud (tests/cloud/test_sync.py).
+    now = timezone.now()
+    CloudAssociation.objects.create(
+        reseller=reseller,
+        customer=link.customer,
+        association_type="1",
+        associated_at=now,
+        first_seen_at=now,
+        confirmed_at=now,
+    )
     side.batch = services.batch_upload(
         actor=initiator,
         reseller=reseller,
@@ -206,7 +226,9 @@ def build_world(cast) -> World:
         actor=None, reseller=cast.other, email=both.email, role="approver", check_actor=False
     )
     a.directory_import = directory.directory_import_upload(
-        actor=cast.staff, file_name="d.csv", data=b"account_id,display_name\n555500009999,W\n"
+        actor=cast.staff,
+        file_name="d.csv",
+        data=b"account_id,display_name\n55550000-0000-0000-0000-000000009999,W\n",
     )
     visitors = [
         Visitor("anonymous", None),

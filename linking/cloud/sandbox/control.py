@@ -53,6 +53,10 @@ class SandboxControl:
         """Returns {domain_id, name, access_key, secret_key}."""
         return self._call("POST", "accounts", {"name": name, **fields})
 
+    def update_account(self, domain_id, **fields):
+        """Change an account's display_name, email, frozen or verified_status."""
+        return self._call("POST", f"accounts/{domain_id}", fields)
+
     def associate(self, partner_domain_id, customer_domain_id, association_type="1"):
         body = {
             "partner_domain_id": partner_domain_id,
@@ -76,6 +80,7 @@ class SandboxControl:
         project_roles=None,
         domain_roles=(),
         duration="FOREVER",
+        description="",
     ):
         body = {
             "customer_domain_id": customer_domain_id,
@@ -84,6 +89,7 @@ class SandboxControl:
             "project_roles": project_roles or {},
             "domain_roles": list(domain_roles),
             "duration": duration,
+            "description": description,
         }
         return self._call("POST", "agencies", body)
 

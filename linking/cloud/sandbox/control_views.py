@@ -76,6 +76,20 @@ def accounts(request, body):
 
 
 @control("POST")
+def account(request, body, domain_id):
+    fields = ("display_name", "email", "frozen", "verified_status")
+    changed = services.update_account(services.account_by_domain(domain_id), **_pick(body, *fields))
+    return JsonResponse(
+        {
+            "domain_id": changed.domain_id,
+            "name": changed.name,
+            "frozen": changed.frozen,
+            "verified_status": changed.verified_status,
+        }
+    )
+
+
+@control("POST")
 def associations(request, body):
     partner = services.account_by_domain(body.get("partner_domain_id"))
     customer = services.account_by_domain(body.get("customer_domain_id"))

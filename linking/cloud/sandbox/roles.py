@@ -2,6 +2,8 @@
 
 import hashlib
 
+from linking.cloud.policies import MANAGE, all_names
+
 REGIONS = (
     "ap-southeast-1",
     "ap-southeast-2",
@@ -9,21 +11,25 @@ REGIONS = (
     "cn-north-4",
     "la-south-2",
     "eu-west-101",
+    # The demo catalog's other regions, so a demo customer can follow the portal's steps.
+    "eu-west-0",
+    "af-south-1",
+    "la-north-2",
+    "cn-east-3",
+    "cn-south-1",
 )
 
 READ, WRITE = "read", "write"
 ALL_SERVICES = "*"
 
-# Role name -> (service, level). A write role also grants reading.
+# Role name -> (service, level). A write role also grants reading. The service roles are the
+# portal's table of system permissions (`linking.cloud.policies`), so the sandbox accepts
+# exactly the names the portal asks a customer to grant.
 ROLES = {
-    "ECS ReadOnlyAccess": ("ecs", READ),
-    "ECS FullAccess": ("ecs", WRITE),
-    "OBS ReadOnlyAccess": ("obs", READ),
-    "OBS Administrator": ("obs", WRITE),
-    "VPC ReadOnlyAccess": ("vpc", READ),
-    "VPC FullAccess": ("vpc", WRITE),
-    "RDS ReadOnlyAccess": ("rds", READ),
-    "RDS FullAccess": ("rds", WRITE),
+    **{
+        name: (service.lower(), WRITE if level == MANAGE else READ)
+        for name, (service, level) in all_names().items()
+    },
     "Tenant Guest": (ALL_SERVICES, READ),
     "Tenant Administrator": (ALL_SERVICES, WRITE),
 }

@@ -87,6 +87,22 @@ def create_account(
     return account, key
 
 
+def update_account(account: Account, **changes) -> Account:
+    """Change what the partner API reports of an account: frozen, verification, e-mail, name."""
+    if "verified_status" in changes and str(changes["verified_status"]) not in VERIFIED_STATUSES:
+        raise SandboxError("verified_status: one of -1, 0, 1, 2, 3.")
+    for name, value in changes.items():
+        if name == "frozen":
+            value = bool(value)
+        elif name in ("verified_status", "email", "display_name"):
+            value = str(value or "")
+        else:
+            raise TypeError(f"unexpected field {name!r}")
+        setattr(account, name, value)
+    account.save()
+    return account
+
+
 def account_by_domain(domain_id) -> Account:
     account = Account.objects.filter(domain_id=str(domain_id)).first()
     if account is None:

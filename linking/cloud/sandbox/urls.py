@@ -16,6 +16,7 @@ urlpatterns = [
     path("_sandbox/health", control.health),
     path("_sandbox/reset", control.reset),
     path("_sandbox/accounts", control.accounts),
+    path("_sandbox/accounts/<str:domain_id>", control.account),
     path("_sandbox/associations", control.associations),
     path("_sandbox/associations/<str:partner>/<str:customer>", control.association),
     path("_sandbox/bulk-customers", control.bulk_customers),

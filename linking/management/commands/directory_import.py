@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 [
                     r["row"],
                     r["account_id"],
+                    r.get("account_name", ""),
                     r["action"],
                     r["outcome"],
                     " ".join(x.get("code", "") for x in r["reasons"]),
@@ -54,7 +55,7 @@ class Command(BaseCommand):
                 ]
                 for r in imp.rows
             )
-            header = ["row", "account_id", "action", "outcome", "codes", "messages"]
+            header = ["row", "account_id", "account_name", "action", "outcome", "codes", "messages"]
             Path(result).write_text(tabular.write_csv(header, lines), encoding="utf-8")
         self.stdout.write(
             f"{imp.reference} {imp.status}: {imp.total_rows} rows, {imp.to_create} to create, "

@@ -22,7 +22,6 @@ from linking.cloud import demo as cloud_demo
 from linking.cloud.models import CloudConnection
 from linking.cloud.services import cloud_connection_save
 from linking.demo_data import (
-    ACCOUNT_ID_BASE,
     CN_REGIONS,
     CUSTOMERS,
     DEMO_PASSWORD,
@@ -30,6 +29,7 @@ from linking.demo_data import (
     REGIONS,
     RESELLERS,
     SERVICES,
+    demo_identity,
     slug,
 )
 from linking.models import CustomerAccount, LinkRequest, Preset, Region, Service
@@ -136,11 +136,12 @@ class Command(BaseCommand):
         regions = {r.code: r for r in Region.objects.all()}
         customers = []
         for n, (name, status, site, is_partner) in enumerate(CUSTOMERS):
-            account_id = f"{ACCOUNT_ID_BASE + 1000 * n + 17 * (n + 3):012d}"
+            account_id, account_name = demo_identity(name)
             customer = CustomerAccount.objects.filter(account_id=account_id).first()
             if customer is None:
                 customer = CustomerAccount(
                     account_id=account_id,
+                    account_name=account_name,
                     display_name=name,
                     contact_email=f"cloud-admin@{slug(name)}.example.com",
                     site=site,

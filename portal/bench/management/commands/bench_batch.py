@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Membership, Reseller, Role, User
 from accounts.services import membership_add, reseller_create
@@ -28,6 +28,7 @@ from linking.models import (
 )
 from portal import tabular
 from portal.bench.management.commands.bench_expiry_sweep import _created
+from portal.bench.scale_data import new_account_ids
 from portal.errors import PortalError
 
 
@@ -153,18 +154,19 @@ def _setup(count: int) -> tuple[Reseller, User, list[CustomerAccount], Service, 
     region, _ = Region.objects.get_or_create(
         code=f"bench-{tag[:6]}", defaults={"name": "Bench", "site": reseller.site}
     )
-    top = CustomerAccount.objects.filter(account_id__startswith="9").aggregate(m=Max("account_id"))
-    first = int(top["m"] or 900_000_000_000) + 1
-    if first + count > 999_999_999_999:
-        raise CommandError("No free account ids left for benchmark customers.")
+    try:
+        identities = new_account_ids("ba7c0000", count)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     customers = _created(
         [
             CustomerAccount(
-                account_id=f"{first + i:012d}",
+                account_id=account_id,
+                account_name=account_name,
                 display_name=f"Benchmark customer {i}",
                 contact_email=f"customer-{tag}-{i}@bench.invalid",
             )
-            for i in range(count)
+            for i, (account_id, account_name) in enumerate(identities)
         ],
         CustomerAccount,
     )

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Reseller, User
 from linking.models import CustomerAccount, LinkRequest, Notification, RequestItem
 from linking.services.sweeps import link_request_expire_overdue
+from portal.bench.scale_data import new_account_ids
 
 SETUP_REASON = "benchmark data"
 CHUNK = 5000
@@ -57,19 +57,20 @@ def create_bench_requests(
     initiator.set_unusable_password()
     initiator._change_reason = SETUP_REASON
     initiator.save()
-    # Account ids of the benchmark live above every existing one starting with 9.
-    top = CustomerAccount.objects.filter(account_id__startswith="9").aggregate(m=Max("account_id"))
-    first = int(top["m"] or 900_000_000_000) + 1
-    if first + count > 999_999_999_999:
-        raise CommandError("No free account ids left for benchmark customers.")
+    # The benchmark's customers have account ids of their own prefix, above every earlier one.
+    try:
+        identities = new_account_ids("e4a10000", count)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     customers = _created(
         [
             CustomerAccount(
-                account_id=f"{first + i:012d}",
+                account_id=account_id,
+                account_name=account_name,
                 display_name=f"Benchmark customer {i}",
                 contact_email=f"customer-{tag}-{i}@{email_domain}",
             )
-            for i in range(count)
+            for i, (account_id, account_name) in enumerate(identities)
         ],
         CustomerAccount,
     )
