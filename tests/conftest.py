@@ -1,7 +1,8 @@
 """The named cast: two resellers, one user per role in the first, an outsider in the second,
 an auditor and staff; a small catalog and customers in every state."""
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, fields
 
 import pytest
 from django.contrib.auth.models import Group
@@ -99,6 +100,64 @@ def _member(reseller, role, email):
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+@contextlib.contextmanager
+def rows_for_the_module(django_db_blocker):
+    """Rows built once for a module's tests: inside the block they are written in a transaction
+    of the module's own, rolled back when the block ends (after the module's last test). Each
+    test runs in a savepoint inside it (pytest-django's `db`), so what a test writes is undone
+    before the next one, as if the rows were its own."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def refresh_cast(cast: Cast) -> Cast:
+    """A cast shared by a module's tests, every member read anew from the database: a test
+    before may have changed one in memory (its rows were rolled back, not the objects), or left
+    caches on it (a user's permissions)."""
+    return Cast(
+        **{
+            member.name: type(obj)._base_manager.get(pk=obj.pk)
+            for member in fields(cast)
+            for obj in [getattr(cast, member.name)]
+        }
+    )
+
+
+def cast_shared_by_the_module():
+    """The `cast` fixture of a module whose tests share one cast (`rows_for_the_module`): built
+    once instead of for each test. Use it as ``_module_cast, cast = cast_shared_by_the_module()``
+    in a module without transactional tests (the live server and other threads would not see the
+    rows) whose tests do not need the cast built at their own time (time travel before it)."""
+
+    @pytest.fixture(scope="module")
+    def _module_cast(django_db_setup, django_db_blocker):
+        with rows_for_the_module(django_db_blocker):
+            with django_db_blocker.unblock():
+                shared = build_cast()
+            yield shared
+
+    @pytest.fixture
+    def cast(_module_cast, db) -> Cast:
+        return refresh_cast(_module_cast)
+
+    return _module_cast, cast
+
+
+def build_cast() -> Cast:
+    """The cast's rows, built through the services (the `cast` fixture; a module's shared
+    fixtures build it once, see tests/security/conftest.py)."""
     reseller = reseller_create(
         actor=None,
         partner_id="P-100001",

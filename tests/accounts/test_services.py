@@ -15,8 +15,12 @@ from accounts.services import (
 )
 from accounts.signals import AUDITORS_GROUP, auditors_group_sync
 from portal.errors import PortalError
+from tests.conftest import cast_shared_by_the_module
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def perms(user, reseller):

@@ -8,10 +8,13 @@ from django.urls import reverse
 from accounts.current import SESSION_KEY
 from accounts.models import Membership, Role
 from accounts.services import membership_add
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cast_shared_by_the_module
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 MEMBERS = reverse("accounts:member-list")
 ADD = reverse("accounts:member-add")

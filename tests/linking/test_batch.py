@@ -12,7 +12,10 @@ from linking.batches.selectors import result_lines
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from portal import tabular
 from portal.errors import PortalError
-from tests.conftest import ACME, make_draft, submit
+from tests.conftest import ACME, cast_shared_by_the_module, make_draft, submit
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Outcome = BatchRow.Outcome
 HEADER = ",".join(COLUMNS)

@@ -2,8 +2,17 @@ from accounts.models import Reseller
 from linking import checks, services
 from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Link
-from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
+from tests.conftest import (
+    cast_shared_by_the_module,
+    consent_token_for,
+    make_draft,
+    read_only_delegation,
+    submit,
+)
 from tests.factories import RegionFactory
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 

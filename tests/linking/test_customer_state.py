@@ -8,9 +8,13 @@ from linking import services
 from linking.models import CustomerAccount, Link, Notification, VerificationRun
 from linking.tasks import link_verify_task
 from portal.errors import PortalError
+from tests.conftest import cast_shared_by_the_module
 from tests.factories import UserFactory
 from tests.journeys import active_link
 from tests.linking.test_revocation import BILLING, fresh
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = Link.Status
 

@@ -9,8 +9,18 @@ from linking.checks import ItemSpec
 from linking.models import Link, Notification
 from linking.outbox.delivery import notification_deliver
 from portal.emails import render_email
-from tests.conftest import ACME, consent_token_for, make_draft, read_only_delegation, submit
+from tests.conftest import (
+    ACME,
+    cast_shared_by_the_module,
+    consent_token_for,
+    make_draft,
+    read_only_delegation,
+    submit,
+)
 from tests.journeys import pending_consent
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 MANAGE_IAM = ItemSpec(
     link_type="delegation",

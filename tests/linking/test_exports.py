@@ -13,11 +13,14 @@ from django.utils import timezone
 from linking import exports, services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
-from tests.conftest import ACME, login, make_draft, submit
+from tests.conftest import ACME, cast_shared_by_the_module, login, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.journeys import accepted_link
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 BILLING = [ItemSpec(link_type="billing")]
 
 

@@ -11,9 +11,12 @@ from linking.models import LinkRequest, Preset
 from linking.services.presets import preset_item_values, preset_resolve
 from linking.services.requests import link_request_dry_run
 from portal.errors import PortalError
-from tests.conftest import login, make_draft
+from tests.conftest import cast_shared_by_the_module, login, make_draft
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def url(name, *args):

@@ -12,10 +12,13 @@ from linking.models import Link, Notification, VerificationRun
 from linking.outbox.delivery import notification_deliver
 from linking.services.amend import can_renew
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, login, make_draft, submit
 from tests.journeys import active_link, pending_consent
 from tests.linking.test_customer_state import has_read, has_view
 from tests.linking.test_revocation import BILLING, fresh
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = Link.Status
 

@@ -17,8 +17,11 @@ from linking.services.verification import verify_retry_delay
 from portal.codes import CODES
 from portal.emails import absolute_url
 from portal.errors import PortalError
-from tests.conftest import login
+from tests.conftest import cast_shared_by_the_module, login
 from tests.journeys import accepted_link, active_link
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["ap-southeast-1"])

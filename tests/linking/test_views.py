@@ -7,9 +7,12 @@ from django.urls import reverse
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
-from tests.conftest import freeze, login, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, freeze, login, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.journeys import accepted, accepted_link
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 BILLING = [ItemSpec(link_type="billing")]

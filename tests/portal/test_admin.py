@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,20 +21,28 @@ from linking.models import (
     Notification,
 )
 from tests.cloud.connection_setup import save_connection
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import (
+    build_cast,
+    consent_token_for,
+    make_draft,
+    refresh_cast,
+    rows_for_the_module,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(cast, django_capture_on_commit_callbacks):
+def build_world():
     """At least one row of every registered model: a request consented and its link active."""
+    cast = build_cast()
+    capture = TestCase.captureOnCommitCallbacks
     req = make_draft(cast)
-    with django_capture_on_commit_callbacks(execute=False):
+    with capture(execute=False):
         req = submit(cast, req)
     token = consent_token_for(req)
     item = req.items.get()
-    with django_capture_on_commit_callbacks(execute=False):
+    with capture(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
     services.link_activate(link_id=Link.objects.get().pk)
     services.batch_upload(
@@ -65,6 +74,26 @@ def world(cast, django_capture_on_commit_callbacks):
         confirmed_at=now,
     )
     return cast
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    # Built once for the module's tests (each runs in a savepoint rolled back after it); a test
+    # that takes `world` must not take `cast` too.
+    with rows_for_the_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build_world()
+        yield world
+
+
+@pytest.fixture
+def world(_module_world, db):
+    return refresh_cast(_module_world)
+
+
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `world` instead of `cast`")
 
 
 def registered():
@@ -216,20 +245,20 @@ def test_staff_adding_a_malformed_account_id_or_name_sees_its_code(client, world
     assert not CustomerAccount.objects.filter(display_name="Umbrella Corp").exists()
 
 
-def test_staff_finds_a_customer_by_account_name_or_the_start_of_its_id(client, world, cast):
+def test_staff_finds_a_customer_by_account_name_or_the_start_of_its_id(client, world):
     client.force_login(world.staff)
 
     def found(term):
         page = client.get(url(CustomerAccount, "changelist"), {"q": term})
         return set(page.context["cl"].queryset.values_list("pk", flat=True))
 
-    assert found("acme-ret") == {cast.customer.pk}
-    assert found(cast.customer.account_id[:10].upper()) == {cast.customer.pk}
-    assert found(cast.customer2.account_id) == {cast.customer2.pk}
+    assert found("acme-ret") == {world.customer.pk}
+    assert found(world.customer.account_id[:10].upper()) == {world.customer.pk}
+    assert found(world.customer2.account_id) == {world.customer2.pk}
 
 
-def test_staff_adding_a_reseller_creates_its_role_groups(client, cast):
-    client.force_login(cast.staff)
+def test_staff_adding_a_reseller_creates_its_role_groups(client, world):
+    client.force_login(world.staff)
     response = client.post(
         url(Reseller, "add"),
         {
@@ -256,7 +285,7 @@ def test_staff_adding_a_reseller_creates_its_role_groups(client, cast):
         "approver",
         "viewer",
     }
-    assert reseller.history.get().history_user == cast.staff
+    assert reseller.history.get().history_user == world.staff
 
 
 def test_staff_cannot_edit_memberships_or_requests_in_the_admin(client, world):
@@ -497,17 +526,27 @@ def test_staff_cannot_change_or_delete_a_role_group_in_the_group_admin(client, w
     assert client.get(url(Group, "change", auditors.pk)).status_code == 200
 
 
-def test_an_id_beyond_any_database_integer_is_an_invalid_choice(rf, cast):
+def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(world):
+    from accounts.admin import PortalUserChangeForm
+
+    form = PortalUserChangeForm(
+        {"username": world.viewer.username, "groups": ["9" * 40]}, instance=world.viewer
+    )
+    assert not form.is_valid()
+    assert "groups" in form.errors
+
+
+def test_an_id_beyond_any_database_integer_is_an_invalid_choice(rf, world):
     # SQLite raises OverflowError for such an integer: every many-to-many choice of the admin
     # forms refuses it as an invalid choice instead (the user's groups and permissions, a
     # group's permissions, a customer's regions).
     request = rf.get("/")
-    request.user = cast.staff
+    request.user = world.staff
     huge = "9" * 40
     for model, obj, fields in [
-        (User, cast.viewer, ["groups", "user_permissions"]),
+        (User, world.viewer, ["groups", "user_permissions"]),
         (Group, Group.objects.get(name="auditors"), ["permissions"]),
-        (CustomerAccount, cast.customer, ["regions"]),
+        (CustomerAccount, world.customer, ["regions"]),
     ]:
         form_class = admin.site._registry[model].get_form(request, obj)
         for name in fields:

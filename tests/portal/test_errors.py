@@ -8,9 +8,12 @@ from django.urls import reverse
 from linking.models import ConsentRecord, LinkRequest
 from portal.codes import CODES
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, login, make_draft, submit
 from tests.journeys import pending_consent_with_token
 from tests.linking.test_consent_views import _answers
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def _body(response) -> str:

@@ -10,8 +10,11 @@ from linking import checks
 from linking.forms import CustomerForm, DetailsForm, ResendForm
 from linking.models import BatchRow, LinkRequest
 from portal.identifiers import clean_identifier, visible
-from tests.conftest import login
+from tests.conftest import cast_shared_by_the_module, login
 from tests.linking.test_batch import csv_bytes, line, outcomes, upload
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 INVISIBLE = ["\u200b", "\ufeff", "\u00a0", "\u2060", "\u200e", " "]
 

@@ -18,7 +18,10 @@ from accounts.permissions import reseller_perms
 from linking import forms
 from portal.rows import local_day, local_moment
 from portal.templatetags.row_urls import pk_url_for
-from tests.conftest import ACME
+from tests.conftest import ACME, cast_shared_by_the_module
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def _same_markup(a: str, b: str) -> bool:

@@ -5,9 +5,13 @@ from django.test import RequestFactory
 
 from linking.models import CustomerAccount
 from portal import pagination
+from tests.conftest import cast_shared_by_the_module
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 ORDER = ("display_name", "id")
 
 

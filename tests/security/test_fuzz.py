@@ -37,7 +37,7 @@ from linking.consent.forms import ConsentForm
 from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
 from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
-from tests.security.world import World, build_world, receipt_link
+from tests.security.world import World, receipt_link
 
 EXAMPLES_RUN: Counter = Counter()
 SECONDS: Counter = Counter()
@@ -68,9 +68,16 @@ def _report() -> None:
 
 
 @pytest.fixture
-def world(cast) -> World:
-    yield build_world(cast)
+def world(shared_world) -> World:
+    # One world for the module (tests/security/conftest.py); every test here is one target,
+    # so test processes share them.
+    yield shared_world
     _report()
+
+
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `world` instead of `cast`")
 
 
 # --- every form of the project ----------------------------------------------------------------
@@ -205,13 +212,9 @@ def _form_property(world, name, build):
     return check
 
 
-def test_every_form_validates_arbitrary_input_without_raising(world):
-    for name, build in FORM_BUILDERS.items():
-        try:
-            _timed(f"form {name}", _form_property(world, name, build))
-        except Exception as exc:
-            exc.add_note(f"form: {name}")
-            raise
+@pytest.mark.parametrize("name", list(FORM_BUILDERS))
+def test_every_form_validates_arbitrary_input_without_raising(world, name):
+    _timed(f"form {name}", _form_property(world, name, FORM_BUILDERS[name]))
 
 
 # --- the customer's pages, by signed links ----------------------------------------------------
@@ -408,19 +411,21 @@ def _client(world, visitor_name):
     return client
 
 
-def _each(targets, prop):
-    """Run the property of every target in one test (the world is built once); a failure
-    names its target."""
-    for target in targets:
-        try:
-            check = prop(*target)
-            _timed(check.target_label, check)
-        except Exception as exc:
-            exc.add_note(f"target: {target[0]}")
-            raise
+def _run(check) -> None:
+    _timed(check.target_label, check)
 
 
-def test_list_pages_answer_any_query_string(world):
+def _ids(targets) -> list[str]:
+    """Test ids: the URL name, with the wizard's step where one name has several."""
+    ids = [
+        f"{t[0]}-step{t[1][1]}" if len(t) > 1 and isinstance(t[1], tuple) else t[0] for t in targets
+    ]
+    assert len(set(ids)) == len(ids), ids
+    return ids
+
+
+@pytest.mark.parametrize(("name", "visitor"), LIST_PAGES, ids=_ids(LIST_PAGES))
+def test_list_pages_answer_any_query_string(world, name, visitor):
     def prop(name, visitor):
         client = _client(world, visitor)
         url = reverse(name)
@@ -438,7 +443,7 @@ def test_list_pages_answer_any_query_string(world):
         check.target_label = f"{name} ?query"
         return check
 
-    _each(LIST_PAGES, prop)
+    _run(prop(name, visitor))
 
 
 def _path_urls(name, arg, fixed, world):
@@ -447,7 +452,8 @@ def _path_urls(name, arg, fixed, world):
     return reverse(name, kwargs=kwargs), str(marker)
 
 
-def test_pages_answer_any_path_argument(world):
+@pytest.mark.parametrize("target", PATH_PAGES, ids=_ids(PATH_PAGES))
+def test_pages_answer_any_path_argument(world, target):
     def prop(name, arg, values, visitor, fixed):
         client = _client(world, visitor)
         template, marker = _path_urls(name, arg, fixed, world)
@@ -465,7 +471,7 @@ def test_pages_answer_any_path_argument(world):
         check.target_label = f"{name} <{arg}>"
         return check
 
-    _each(PATH_PAGES, prop)
+    _run(prop(*target))
 
 
 # --- every form page: arbitrary POST bodies ---------------------------------------------------
@@ -565,7 +571,8 @@ def _post_url(name, target, world):
     return reverse(name, kwargs={"pk": world.a.requests[target].pk})
 
 
-def test_form_pages_answer_any_post_body_and_a_refusal_writes_nothing(world):
+@pytest.mark.parametrize("target", POST_PAGES, ids=_ids(POST_PAGES))
+def test_form_pages_answer_any_post_body_and_a_refusal_writes_nothing(world, target):
     def prop(name, target, visitor, fields):
         client = _client(world, visitor)
         url = _post_url(name, target, world)
@@ -590,7 +597,7 @@ def test_form_pages_answer_any_post_body_and_a_refusal_writes_nothing(world):
         check.target_label = label
         return check
 
-    _each(POST_PAGES, prop)
+    _run(prop(*target))
 
 
 # --- the admin: every registered ModelAdmin's list, its filters and its search ----------------
@@ -622,14 +629,16 @@ def _admin_parameters(client, url) -> tuple[list[str], list[str]]:
     return names, choices
 
 
+# "app.model" of every list of the admin, and the audit trail.
+ADMIN_LISTS = [f"{app}.{model}" for app, model, _ in _admin_targets()] + ["audit trail"]
+
+
+@pytest.mark.parametrize("target", ADMIN_LISTS)
 @pytest.mark.parametrize("visitor", ["staff", "auditor"])
-def test_admin_lists_answer_every_filter_choice_and_any_filter_or_search_value(world, visitor):
+def test_admin_lists_answer_every_filter_choice_and_any_filter_or_search_value(
+    world, visitor, target
+):
     client = _client(world, visitor)
-    targets = [
-        (f"admin {app}.{model}", reverse(f"admin:{app}_{model}_changelist"))
-        for app, model, _ in _admin_targets()
-    ]
-    targets.append(("admin audit trail", reverse("admin:accounts_auditevent_trail")))
     # The audit trail's filter form: its field names are its parameters.
     trail_names = ["start", "end", "actor", "reseller", "model", "kind", "p"]
 
@@ -657,4 +666,9 @@ def test_admin_lists_answer_every_filter_choice_and_any_filter_or_search_value(w
         check.target_label = f"{label} ?query as {visitor}"
         return check
 
-    _each(targets, prop)
+    if target == "audit trail":
+        url = reverse("admin:accounts_auditevent_trail")
+    else:
+        app, model = target.split(".")
+        url = reverse(f"admin:{app}_{model}_changelist")
+    _run(prop(f"admin {target}", url))

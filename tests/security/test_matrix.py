@@ -8,7 +8,7 @@ from django.conf import settings
 
 from tests.security import matrix
 from tests.security.policy import APPROVE, POLICY, POST, reseller
-from tests.security.world import build_world
+from tests.security.world import VISITORS
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +17,11 @@ def _no_throttling(settings):
     # (tested on their own) would answer for the policy. Unknown settings are harmless.
     settings.AXES_ENABLED = False
     settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture
+def cast():
+    pytest.fail("the tests of this module share one cast: take `shared_world` instead of `cast`")
 
 
 def _report(name: str, text: str) -> None:
@@ -47,18 +52,27 @@ def test_the_walk_reads_the_url_configuration():
     assert wizard.kwargs == ("pk", "step")
 
 
-def test_every_visitor_gets_what_the_policy_promises_on_every_url(cast):
-    world = build_world(cast)
+# One test per visitor, so that test processes share the matrix; the world is built once per
+# module (tests/security/conftest.py) and every request runs in a savepoint rolled back.
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_every_visitor_gets_what_the_policy_promises_on_every_url(shared_world, visitor):
+    result = matrix.run_matrix(shared_world, visitors=[visitor])
+    assert not result.violations, "\n".join(result.violations)
+    assert result.endpoints >= 40 and result.requests >= 2 * result.endpoints
+
+
+def test_the_matrix_expects_every_kind_of_answer(shared_world):
+    """What the visitors' tests above expect, all together: each kind of answer is exercised, so
+    the matrix cannot pass by expecting only one."""
     started = time.monotonic()
-    result = matrix.run_matrix(world)
+    result = matrix.run_matrix(shared_world, send=False)
     seconds = time.monotonic() - started
     _report(
         "authorization-matrix.txt",
-        f"{result.size}; {seconds:.1f} s; expected answers {result.by_expectation}",
+        f"{result.size}; worked out in {seconds:.1f} s; expected answers {result.by_expectation}",
     )
     assert not result.violations, "\n".join(result.violations)
     assert result.endpoints >= 40 and result.visitors >= 8
-    # Each kind of answer is exercised, so the matrix cannot pass by expecting only one.
     assert set(result.by_expectation) == {
         matrix.ALLOWED,
         matrix.LOGIN,
@@ -68,11 +82,12 @@ def test_every_visitor_gets_what_the_policy_promises_on_every_url(cast):
     }
 
 
-def test_the_admin_lets_in_only_staff_and_auditors_only_read(cast):
-    world = build_world(cast)
-    result = matrix.admin_matrix(world)
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_the_admin_lets_in_only_staff_and_auditors_only_read(shared_world, visitor):
+    result = matrix.admin_matrix(shared_world, visitors=[visitor])
     _report("admin-matrix.txt", result.size)
     assert not result.violations, "\n".join(result.violations)
+    assert result.endpoints and result.requests == result.endpoints
 
 
 @pytest.fixture
@@ -88,8 +103,8 @@ def test_a_new_url_nobody_classified_fails_the_matrix(rogue_urlconf):
     assert "add one line for it to POLICY" in problems[0]
 
 
-def test_a_view_without_its_checks_is_flagged_by_the_matrix(cast, rogue_urlconf):
-    world = build_world(cast)
+def test_a_view_without_its_checks_is_flagged_by_the_matrix(shared_world, rogue_urlconf):
+    world = shared_world
     policy = {**POLICY, "rogue:request-approve": reseller(APPROVE, POST, obj="request")}
     result = matrix.run_matrix(
         world, urlconf=rogue_urlconf, policy=policy, only=["rogue:request-approve"]

@@ -82,6 +82,18 @@ class World:
     def sides(self) -> list[Side]:
         return [self.a, self.b]
 
+    def refresh(self) -> None:
+        """Read every object of both sides again from the database."""
+        for side in self.sides:
+            objects = [*side.requests.values(), side.link, side.customer, side.membership]
+            objects += [side.preset, side.batch, side.directory_import, side.reseller]
+            for obj in objects:
+                if obj is not None:
+                    obj.refresh_from_db()
+        for visitor in self.visitors:
+            if visitor.user is not None:
+                visitor.user.refresh_from_db()
+
 
 def build_side(
     name: str, *, reseller: Reseller, initiator: User, viewer: User, admin: User, regions
@@ -169,6 +181,22 @@ def _member_visitor(name: str, user: User) -> Visitor:
     )
 
 
+# The visitors of every world, in order (the matrix has a test per visitor).
+VISITORS = [
+    "anonymous",
+    "viewer",
+    "initiator",
+    "approver",
+    "admin",
+    "other-reseller-initiator",
+    "other-reseller-admin",
+    "two-resellers",
+    "auditor",
+    "staff",
+    "no-membership",
+]
+
+
 def build_world(cast) -> World:
     regions = [cast.region_a, cast.region_b]
     # The second reseller needs a viewer of its own so both sides have a membership to aim at.
@@ -220,6 +248,7 @@ def build_world(cast) -> World:
         Visitor("staff", cast.staff),
         Visitor("no-membership", cast.no_member),
     ]
+    assert [v.name for v in visitors] == VISITORS
     return World(a=a, b=b, visitors=visitors)
 
 
