@@ -13,6 +13,9 @@ from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Region, Service
 from tests.factories import CustomerFactory, RegionFactory, ServiceFactory, UserFactory
 
+# The sandbox cloud (`sandbox_cloud`, `cloud`) for every test directory.
+pytest_plugins = ["tests.cloud.sandbox_fixtures"]
+
 PASSWORD = "pass-word-1234"
 
 

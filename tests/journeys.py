@@ -75,3 +75,85 @@ def active_link(cast: Cast, specs=None, *, customer=None, **kwargs) -> Link:
     """The whole journey: submit, approval when needed, consent, activation by the worker."""
     link = accepted_link(cast, specs, customer=customer, **kwargs)
     return services.link_activate(link_id=link.pk)
+
+
+# --- the customer's side in the cloud (the sandbox) ---------------------------------------------
+
+# The sandbox's system roles per service and level (`linking.cloud.sandbox.roles`).
+_ROLES = {
+    ("ECS", "read_only"): "ECS ReadOnlyAccess",
+    ("ECS", "manage"): "ECS FullAccess",
+    ("OBS", "read_only"): "OBS ReadOnlyAccess",
+    ("OBS", "manage"): "OBS Administrator",
+    ("VPC", "read_only"): "VPC ReadOnlyAccess",
+    ("VPC", "manage"): "VPC FullAccess",
+    ("RDS", "read_only"): "RDS ReadOnlyAccess",
+    ("RDS", "manage"): "RDS FullAccess",
+}
+
+
+def connect_reseller(cast: Cast, cloud, reseller=None) -> dict:
+    """A partner account in the sandbox and the reseller's cloud connection to it."""
+    from linking.cloud import services as cloud_services
+
+    reseller = reseller or cast.reseller
+    account = cloud.control.create_account(f"partner-{reseller.pk}", display_name=reseller.name)
+    cloud_services.cloud_connection_save(
+        actor=None,
+        reseller=reseller,
+        check_actor=False,
+        partner_domain_id=account["domain_id"],
+        partner_account_name=account["name"],
+        access_key=account["access_key"],
+        secret_key=account["secret_key"],
+        bss_endpoint=cloud.url,
+        iam_endpoint=cloud.url,
+        ecs_endpoint=cloud.url,
+        invitation_url=f"{cloud.url}/console/invitations/{account['domain_id']}/",
+    )
+    return account
+
+
+def cloud_customer(cloud, customer) -> str:
+    """The customer's account in the sandbox (made once); its domain id."""
+    from linking.cloud.names import customer_domain_id
+    from linking.cloud.sandbox.control import SandboxControlError
+
+    domain_id = customer_domain_id(customer)
+    try:
+        cloud.control.create_account(f"customer-{domain_id[-12:]}", domain_id=domain_id)
+    except SandboxControlError as error:
+        if error.status != 409:
+            raise
+    return domain_id
+
+
+def agency_roles(link: Link, level: str | None = None) -> dict[str, list[str]]:
+    """The project roles the receipt asks for: each consented service at the consented level,
+    in each consented region."""
+    if level is None:
+        writes = link.link_type == "provisioning" or link.access_level == "manage"
+        level = "manage" if writes else "read_only"
+    roles = [_ROLES[(service.upper(), level)] for service in link.services]
+    return dict.fromkeys(link.regions, roles)
+
+
+def complete_cloud_side(
+    cast: Cast, cloud, link: Link, *, roles: dict | None = None, association_type: str = "2"
+) -> None:
+    """What the customer does in the cloud for `link`, done through the sandbox's control API:
+    accept the association (billing) or create the agency trusting the partner account."""
+    from linking.cloud.models import CloudConnection
+    from linking.cloud.names import agency_name_for
+
+    connection = CloudConnection.objects.get(reseller_id=link.reseller_id)
+    domain_id = cloud_customer(cloud, link.customer)
+    if link.link_type == "billing":
+        cloud.control.associate(connection.partner_domain_id, domain_id, association_type)
+        return
+    cloud.control.create_agency(
+        domain_id,
+        agency_name_for(link),
+        connection.partner_account_name,
+        project_roles=agency_roles(link) if roles is None else roles,
+    )

@@ -225,7 +225,13 @@ class Link(HistoryNote, models.Model):
 
 
 class VerificationRun(models.Model):
-    """One run of a link's post-activation checklist; runs are kept, never changed afterwards."""
+    """One run of a link's checklist against the cloud; runs are kept, never changed afterwards.
+
+    Each entry of `checks` is the evidence an auditor asks for: the check's outcome (passed,
+    failed, or unproven when the portal has no probe), its code, stage, message and what to do,
+    its time, and every cloud call it made (operation, where, HTTP status, a short answer, the
+    cloud's error code and request id, and when) — never a key or a token.
+    """
 
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
@@ -247,6 +253,9 @@ class VerificationRun(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
     checks = models.JSONField(default=list, blank=True)
+    # The partner account whose connection made the calls ("" when there was none).
+    partner_domain_id = models.CharField(max_length=32, blank=True)
+    cloud_calls = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,36 +1,36 @@
-"""Verification: the post-activation checklist that proves a link works, and its retries.
+"""Verification: the checklist that proves a link in the cloud, and its retries.
 
-A run checks what the reseller's people can actually do through guardian, not what the link row
-says. Grants may take a moment to propagate, so an automatic run that fails is retried with
-backoff (the task owns the scheduling, `link_verify_retry_in` decides it); only the last failed
-attempt marks the link failing and tells the initiator.
+A run does not read the portal's own rows back: it calls the cloud through the provider layer
+with the reseller's connection (`linking.cloud.proof`) and keeps, per check, what was called,
+the answer and its time. What the customer did in the cloud can take a moment to propagate, so
+an automatic run that fails is retried with backoff (the task owns the scheduling,
+`link_verify_retry_in` decides it); only the last failed attempt marks the link failing and
+tells the initiator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from guardian.core import ObjectPermissionChecker
 
-from accounts.models import LinkType, Membership, Role, User
+from accounts.models import Membership, Role, User
 from accounts.permissions import has_reseller_perm
-from linking.models import (
-    AccessLevel,
-    ConsentRecord,
-    CustomerAccountGroupObjectPermission,
-    Link,
-    Notification,
-    Service,
-    VerificationRun,
-    VerificationStatus,
+from linking.cloud import provider_for
+from linking.cloud.models import CloudConnection
+from linking.cloud.names import agency_name_for, customer_domain_id
+from linking.cloud.proof import (
+    LinkFacts,
+    check_connection_unreadable,
+    check_no_connection,
+    prove_link,
 )
+from linking.cloud.services import cloud_connection_settings
+from linking.models import Link, Notification, VerificationRun, VerificationStatus
 from linking.services._common import _lock_link, _notify, _save, can_link
-from linking.services.links import _OPERATE_ROLES, _VIEW_ROLES
-from portal.codes import CODES
 from portal.errors import PortalError
 
 Trigger = VerificationRun.Trigger
@@ -61,211 +61,51 @@ def link_verify_retry_in(run: VerificationRun | None) -> int | None:
     return verify_retry_delay(run.attempt)
 
 
-def _check(
-    name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params: Any
-) -> dict[str, Any]:
-    entry = CODES[code] if code and not passed else None
-    return {
-        "name": name,
-        "label": label,
-        "passed": passed,
-        "detail": ok_detail if passed or entry is None else entry.render(**params)[0],
-        "code": entry.code if entry else "",
-        "hint": entry.hint if entry else "",
-    }
-
-
-def _roles_text(roles: Iterable[str]) -> str:
-    return ", ".join(Role(role).label.lower() for role in roles)
-
-
-def _group_perms(link: Link) -> dict[str, set[str]]:
-    """What each role group of the reseller holds on the customer, read fresh for this run."""
-    held: dict[str, set[str]] = {role: set() for role in Role}
-    rows = CustomerAccountGroupObjectPermission.objects.filter(
-        content_object_id=link.customer_id,
-        group__reseller_role__reseller_id=link.reseller_id,
-    ).values_list("group__reseller_role__role", "permission__codename")
-    for role, codename in rows:
-        held[role].add(codename)
-    return held
-
-
-def _check_status(link: Link) -> dict:
-    return _check(
-        "status",
-        "Link status is active",
-        link.status == Link.Status.ACTIVE,
-        "The link is active.",
-        "LNK-Y001",
-        status=link.get_status_display().lower(),
-    )
-
-
-def _check_program(link: Link) -> dict:
+def _check_program(link: Link) -> dict[str, Any]:
     refusal = can_link(link.reseller, link_types=[link.link_type])
     return {
         "name": "program",
         "label": "The partner program allows the link",
         "passed": refusal is None,
+        "outcome": "failed" if refusal else "passed",
         "detail": refusal.message if refusal else f"{link.reseller.name}'s program is active.",
         "code": refusal.code if refusal else "",
         "hint": refusal.hint if refusal else "",
+        "stage": refusal.stage if refusal else "",
+        "checked_at": timezone.now().isoformat(),
+        "evidence": [],
     }
 
 
-def _check_visible(link: Link, held: dict[str, set[str]]) -> dict:
-    blind = [role for role in _VIEW_ROLES if "view_customeraccount" not in held[role]]
-    check = _check(
-        "scope_visible",
-        "Your users can see the customer",
-        not blind,
-        f"Every role of {link.reseller.name} can see account {link.customer.formatted_id}.",
-        "LNK-Y002",
-        account_id=link.customer.formatted_id,
-    )
-    if blind:
-        check["detail"] += f" Roles without access: {_roles_text(blind)}."
-    return check
-
-
-def _check_scope(link: Link) -> dict:
-    services = set(
-        Service.objects.filter(code__in=link.services, is_active=True).values_list(
-            "code", flat=True
-        )
-    )
-    regions = set(
-        link.customer.regions.filter(code__in=link.regions, is_active=True).values_list(
-            "code", flat=True
-        )
-    )
-    missing = [f"service {code}" for code in link.services if code not in services]
-    missing += [f"region {code}" for code in link.regions if code not in regions]
-    return _check(
-        "scope_present",
-        "Granted services and regions exist",
-        not missing,
-        f"{len(link.services)} service(s) in the catalog, {len(link.regions)} region(s) "
-        "enabled on the account.",
-        "LNK-Y003",
-        missing=", ".join(missing),
+def link_facts(link: Link) -> LinkFacts:
+    """What the cloud checks of `link` need, as plain values."""
+    return LinkFacts(
+        reference=link.reference,
+        link_type=link.link_type,
+        customer_domain_id=customer_domain_id(link.customer),
+        agency_name=agency_name_for(link),
+        services=tuple(link.services or ()),
+        regions=tuple(link.regions or ()),
+        access_level=link.access_level,
     )
 
 
-def _check_billing(link: Link, held: dict[str, set[str]]) -> dict:
-    unbilled = [role for role in _OPERATE_ROLES if "bill_customeraccount" not in held[role]]
-    live = list(
-        Link.objects.filter(
-            customer_id=link.customer_id,
-            link_type=LinkType.BILLING,
-            status__in=Link.LIVE_STATUSES,
-        ).values_list("pk", flat=True)
-    )
-    check = _check(
-        "billing",
-        "Billing association in place",
-        not unbilled and live == [link.pk],
-        f"{link.reseller.name} is the billing partner of account {link.customer.formatted_id}.",
-        "LNK-Y004",
-        account_id=link.customer.formatted_id,
-    )
-    if unbilled:
-        check["detail"] += f" Roles without the billing permission: {_roles_text(unbilled)}."
-    if live != [link.pk]:
-        check["detail"] += " This link is not the account's live billing link."
-    return check
+def link_checklist(link: Link) -> tuple[list[dict], str]:
+    """Run every check of the link against the cloud, with the reseller's connection; no
+    writes. Returns the checks and the partner account that made the calls ("" for none).
 
-
-def _delegate_probe(link: Link) -> tuple[ObjectPermissionChecker | None, str]:
-    """Who tries the harmless delegated action: an operator of the reseller, as guardian sees
-    them. A superuser is skipped: guardian allows them everything, so a refusal proves nothing."""
-    membership = (
-        Membership.objects.filter(
-            reseller_id=link.reseller_id,
-            role__in=_OPERATE_ROLES,
-            user__is_active=True,
-            user__is_superuser=False,
-        )
-        .select_related("user")
-        .order_by("-role", "id")  # initiators before admins
-        .first()
-    )
-    if membership is not None:
-        who = f"{membership.user.email} ({membership.get_role_display().lower()})"
-        return ObjectPermissionChecker(membership.user), who
-    group = link.reseller.role_groups.filter(role=Role.INITIATOR).select_related("group").first()
-    if group is None:
-        return None, "nobody"
-    return ObjectPermissionChecker(group.group), "the initiator role"
-
-
-def _check_delegation(link: Link) -> dict:
-    # A fresh checker each run: guardian caches what it read, and a retry must see new grants.
-    checker, who = _delegate_probe(link)
-    can_read = checker is not None and checker.has_perm(
-        "linking.delegate_read_customeraccount", link.customer
-    )
-    can_manage = checker is not None and checker.has_perm(
-        "linking.delegate_manage_customeraccount", link.customer
-    )
-    wants_manage = link.access_level == AccessLevel.MANAGE
-    problems = []
-    if not can_read:
-        problems.append(f"{who} cannot read delegated resources")
-    if wants_manage and not can_manage:
-        problems.append(f"{who} cannot manage delegated resources")
-    if not wants_manage and can_manage:
-        problems.append(f"{who} can manage although the link grants read-only access")
-    level = link.get_access_level_display().lower() or "read-only"
-    detail = (
-        f"{who} can manage delegated resources."
-        if wants_manage
-        else f"{who} can read delegated resources; managing them is refused."
-    )
-    return _check(
-        "delegation",
-        f"A delegated action is allowed at the granted level ({level})",
-        not problems,
-        detail,
-        "LNK-Y005",
-        detail="; ".join(problems),
-    )
-
-
-def _check_audit(link: Link) -> dict:
-    missing = []
-    consented = link.source_item_id is not None and (
-        ConsentRecord.objects.filter(
-            item_id=link.source_item_id, decision=ConsentRecord.Decision.ACCEPTED
-        ).exists()
-    )
-    if not consented:
-        missing.append("the customer's consent")
-    if not Link.history.filter(id=link.pk, status=Link.Status.ACTIVE).exists():
-        missing.append("the activation")
-    return _check(
-        "audit_trail",
-        "Audit trail holds the consent and the activation",
-        not missing,
-        "The customer's acceptance and the activation are recorded.",
-        "LNK-Y006",
-        missing=" and ".join(missing),
-    )
-
-
-def link_checklist(link: Link) -> list[dict]:
-    """Run every check that applies to the link's type; no writes."""
-    held = _group_perms(link)
-    checks = [_check_status(link), _check_program(link), _check_visible(link, held)]
-    if link.link_type in (LinkType.PROVISIONING, LinkType.DELEGATION):
-        checks.append(_check_scope(link))
-    if link.link_type == LinkType.BILLING:
-        checks.append(_check_billing(link, held))
-    if link.link_type == LinkType.DELEGATION:
-        checks.append(_check_delegation(link))
-    checks.append(_check_audit(link))
-    return checks
+    Calls the cloud: never inside a transaction (the provider refuses).
+    """
+    checks = [_check_program(link)]
+    connection = CloudConnection.objects.filter(reseller_id=link.reseller_id).first()
+    if connection is None:
+        return [*checks, check_no_connection(link.reseller.name, link.reference)], ""
+    try:
+        settings = cloud_connection_settings(connection)
+    except PortalError as error:  # a stored key pair no configured key reads
+        return [*checks, check_connection_unreadable(error)], connection.partner_domain_id
+    checks += prove_link(provider_for(settings), link_facts(link))
+    return checks, connection.partner_domain_id
 
 
 def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
@@ -315,17 +155,17 @@ def _tell_initiator(link: Link, run: VerificationRun) -> None:
         )
 
 
-@transaction.atomic
 def link_verify(
     *, link_id: int, trigger: str, actor: User | None = None, attempt: int = 1
 ) -> VerificationRun | None:
-    """Run a link's checklist and record the run; anyone in the reseller, or the system.
+    """Prove a link in the cloud and record the run; anyone in the reseller, or the system.
 
-    Sets the link's verification status: passing, verifying (an automatic retry will follow) or
-    failing. The last failed automatic attempt tells the initiator. Returns None when an
-    automatic run finds the link gone or moved on (nothing is recorded then).
+    The cloud is called first, outside any transaction; the run and the link's verification
+    status (passing, verifying while an automatic retry follows, or failing) are then written
+    in one transaction. The last failed automatic attempt tells the initiator. Returns None
+    when an automatic run finds the link gone or moved on (nothing is recorded then).
     """
-    link = _lock_link(link_id)
+    link = Link.objects.select_related("reseller", "customer").filter(pk=link_id).first()
     if link is None:
         return None
     if actor is not None and not has_reseller_perm(
@@ -335,8 +175,38 @@ def link_verify(
     if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
         return None
     started = timezone.now()
-    checks = link_checklist(link)
-    failed_codes = [c["code"] for c in checks if not c["passed"]]
+    checks, partner = link_checklist(link)
+    finished = timezone.now()
+    with transaction.atomic():
+        return _record(
+            link_id,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            attempt=attempt,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
+
+
+def _record(
+    link_id: int,
+    checks: list[dict],
+    *,
+    trigger: str,
+    actor: User | None,
+    attempt: int,
+    partner: str,
+    started: datetime,
+    finished: datetime,
+) -> VerificationRun | None:
+    link = _lock_link(link_id)
+    if link is None:
+        return None
+    if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
+        return None  # moved on while the cloud answered
+    failed_codes = [c["code"] for c in checks if c["outcome"] == "failed"]
     run = VerificationRun.objects.create(
         link=link,
         trigger=trigger,
@@ -344,8 +214,10 @@ def link_verify(
         attempt=attempt,
         outcome=Outcome.FAILED if failed_codes else Outcome.PASSED,
         checks=checks,
+        partner_domain_id=partner,
+        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
         started_at=started,
-        finished_at=timezone.now(),
+        finished_at=finished,
     )
     was = link.verification_status
     if not failed_codes:
