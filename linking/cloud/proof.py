@@ -34,6 +34,7 @@ from linking.cloud.types import (
     association_label,
 )
 from portal.codes import CODES
+from portal.dates import local_moment
 from portal.errors import PortalError
 
 T = TypeVar("T")
@@ -87,6 +88,7 @@ class _Calls:
                     "operation": operation,
                     "where": where,
                     "at": at.isoformat(),
+                    "when": local_moment(at),
                     "status": error.status,
                     "answer": "refused" if isinstance(error, AccessDenied) else "failed",
                     "summary": error.message,
@@ -101,6 +103,7 @@ class _Calls:
                 "operation": operation,
                 "where": where,
                 "at": at.isoformat(),
+                "when": local_moment(at),
                 "status": 200,
                 "answer": "allowed",
                 "summary": summary(value),
@@ -405,8 +408,16 @@ def prove_link(provider: CloudProvider, facts: LinkFacts) -> list[dict[str, Any]
     regions, projects = _regions(provider, facts, creds)
     checks = [agency, regions]
     if projects is None:
+        from linking.cloud.huawei import forget_credentials
+
+        forget_credentials(creds)
         return checks
     checks += [_service(provider, facts, creds, projects, s) for s in facts.services]
     checks.append(_other_regions(provider, facts, creds, projects))
     checks.append(_write(provider, facts, creds, projects))
+    if any(c["outcome"] == FAILED for c in checks):
+        # The next run assumes the agency afresh: the customer's fix shows at once.
+        from linking.cloud.huawei import forget_credentials
+
+        forget_credentials(creds)
     return checks

@@ -10,7 +10,7 @@ tells the initiator.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,13 +30,29 @@ from linking.cloud.proof import (
 )
 from linking.cloud.services import cloud_connection_settings
 from linking.models import Link, Notification, VerificationRun, VerificationStatus
-from linking.services._common import _lock_link, _notify, _save, can_link
+from linking.services._common import (
+    _customer_contact,
+    _lock_link,
+    _move_link,
+    _notify,
+    _reseller_recipients,
+    _save,
+    can_link,
+)
+from portal.dates import local_moment
 from portal.errors import PortalError
+from portal.publish import publish_many_on_commit
 
 Trigger = VerificationRun.Trigger
 Outcome = VerificationRun.Outcome
 # Runs the system starts by itself; only these are retried and only these tell the initiator.
 AUTOMATIC_TRIGGERS = (Trigger.ACTIVATION, Trigger.RETRY, Trigger.RESUME, Trigger.AMEND)
+# Runs that check a link awaiting its setup; they do nothing once it has moved on.
+SETUP_TRIGGERS = (Trigger.SETUP, Trigger.CUSTOMER)
+# While the setup is awaited, a failure of these stages is "not visible yet", not failing.
+WAITING_STAGES = ("propagation", "connection")
+# Minutes between the setup checks: often at first, then less, then hourly.
+SETUP_CHECK_MINUTES = (1, 2, 5, 10, 30)
 
 
 def verify_attempts() -> int:
@@ -50,6 +66,14 @@ def verify_retry_delay(attempt: int) -> int:
     Far below the Redis visibility timeout, so a waiting retry is never handed out twice.
     """
     return int(min(30 * 2 ** max(0, attempt - 1), 600))
+
+
+def setup_check_delay(checks: int) -> timedelta:
+    """The wait after the `checks`-th automatic setup check: 1, 2, 5, 10, 30 minutes, then
+    hourly."""
+    if 1 <= checks <= len(SETUP_CHECK_MINUTES):
+        return timedelta(minutes=SETUP_CHECK_MINUTES[checks - 1])
+    return timedelta(hours=1)
 
 
 def link_verify_retry_in(run: VerificationRun | None) -> int | None:
@@ -111,7 +135,12 @@ def link_checklist(link: Link) -> tuple[list[dict], str]:
 def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
     """An automatic run that nobody needs any more: the link is not live, or (for a retry)
     another run has happened since the attempt this one follows."""
-    if link.status in (Link.Status.REVOKED, Link.Status.EXPIRED, Link.Status.SUSPENDED):
+    if link.status in (
+        Link.Status.REVOKED,
+        Link.Status.EXPIRED,
+        Link.Status.SUSPENDED,
+        Link.Status.SETUP_EXPIRED,
+    ):
         return True
     if can_link(link.reseller, link_types=[link.link_type]) is not None:
         # Its reseller's program stopped it; suspending the link is `reseller_set_status`'s.
@@ -174,6 +203,8 @@ def link_verify(
         raise PortalError("LNK-V013", reseller=link.reseller.name, role="viewer")
     if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
         return None
+    if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
+        return None
     started = timezone.now()
     checks, partner = link_checklist(link)
     finished = timezone.now()
@@ -206,6 +237,18 @@ def _record(
         return None
     if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
         return None  # moved on while the cloud answered
+    if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
+        return None
+    if link.status == Link.Status.AWAITING_SETUP:
+        return _record_setup(
+            link,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
     failed_codes = [c["code"] for c in checks if c["outcome"] == "failed"]
     run = VerificationRun.objects.create(
         link=link,
@@ -240,3 +283,157 @@ def _record(
     ):
         _tell_initiator(link, run)
     return run
+
+
+def _record_setup(
+    link: Link,
+    checks: list[dict],
+    *,
+    trigger: str,
+    actor: User | None,
+    partner: str,
+    started: datetime,
+    finished: datetime,
+) -> VerificationRun:
+    """The run of a locked link awaiting its setup: proven (active, granted), waiting (what
+    fails is still propagating, within the window), failing (the cloud side grants more than
+    consented, or there is no connection), or past the window (setup expired)."""
+    from linking.services.links import link_setup_proven
+
+    failed = [c for c in checks if c["outcome"] == "failed"]
+    waiting = bool(failed) and all(c["stage"] in WAITING_STAGES for c in failed)
+    expired = bool(failed) and link.setup_deadline is not None and finished >= link.setup_deadline
+    if not failed:
+        outcome = Outcome.PASSED
+    elif waiting and not expired:
+        outcome = Outcome.WAITING
+    else:
+        outcome = Outcome.FAILED
+    run = VerificationRun.objects.create(
+        link=link,
+        trigger=trigger,
+        triggered_by=actor,
+        attempt=link.setup_checks + 1,
+        outcome=outcome,
+        checks=checks,
+        partner_domain_id=partner,
+        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
+        started_at=started,
+        finished_at=finished,
+    )
+    link.verified_at = finished
+    codes = ", ".join(c["code"] for c in failed)
+    if not failed:
+        link.verification_status = VerificationStatus.PASSING
+        _save(
+            link,
+            actor=actor,
+            reason=f"setup proven ({len(checks)} checks)",
+            fields=["verification_status", "verified_at"],
+        )
+        link_setup_proven(link, actor=actor)
+        return run
+    if expired:
+        link.verification_status = VerificationStatus.FAILING
+        link.status_reason = f"setup not done by the deadline: {codes}"[:200]
+        link.next_setup_check_at = None
+        _move_link(
+            link,
+            Link.Status.SETUP_EXPIRED,
+            actor=None,
+            reason=f"setup not done in time: {codes}",
+            extra=["verification_status", "verified_at", "status_reason", "next_setup_check_at"],
+        )
+        _tell_setup_expired(link, run)
+        return run
+    link.verification_status = (
+        VerificationStatus.VERIFYING if waiting else VerificationStatus.FAILING
+    )
+    fields = ["verification_status", "verified_at"]
+    if trigger == Trigger.SETUP:
+        link.setup_checks += 1
+        fields.append("setup_checks")
+    # The next automatic check: by the backoff, and at the latest when the window ends.
+    due = finished + setup_check_delay(max(link.setup_checks, 1))
+    assert link.setup_deadline is not None
+    link.next_setup_check_at = min(due, link.setup_deadline)
+    fields.append("next_setup_check_at")
+    word = "waiting" if waiting else "failing"
+    _save(link, actor=actor, reason=f"setup check {word}: {codes}", fields=fields)
+    return run
+
+
+def _tell_setup_expired(link: Link, run: VerificationRun) -> None:
+    """Both sides hear that the link ended unset: the reseller's people and the customer."""
+    failures = [
+        {"label": c["label"], "detail": c["detail"], "code": c["code"]}
+        for c in run.checks
+        if c["outcome"] == "failed"
+    ]
+    deadline = local_moment(link.setup_deadline) if link.setup_deadline else ""
+    for email in _reseller_recipients(link):
+        _notify(
+            Notification.Kind.SETUP_EXPIRED,
+            email,
+            link=link,
+            audience="reseller",
+            deadline=deadline,
+            failures=failures,
+        )
+    if contact := _customer_contact(link):
+        _notify(
+            Notification.Kind.SETUP_EXPIRED,
+            contact,
+            link=link,
+            audience="customer",
+            deadline=deadline,
+            failures=failures,
+        )
+
+
+# A claimed check that has not run within this long (a lost task) is due again.
+SETUP_CHECK_LEASE = timedelta(minutes=5)
+
+
+def link_setup_claim_due(*, limit: int = 500) -> list[int]:
+    """The links awaiting their setup whose next check is due (or whose window has ended),
+    claimed for one check each: their next check moves a lease ahead, so the next sweep does
+    not ask again while this one runs. The beat sweep's only work."""
+    now = timezone.now()
+    with transaction.atomic():
+        links = list(
+            Link.objects.select_for_update(skip_locked=True)
+            .filter(status=Link.Status.AWAITING_SETUP, next_setup_check_at__lte=now)
+            .order_by("next_setup_check_at", "id")
+            .only("id", "next_setup_check_at")[:limit]
+        )
+        for link in links:
+            link.next_setup_check_at = now + SETUP_CHECK_LEASE
+            link.save_without_historical_record(update_fields=["next_setup_check_at"])
+    return [link.pk for link in links]
+
+
+def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
+    """The links of a receipt's accepted items that still wait for the customer's setup."""
+    from linking.models import ConsentRecord
+
+    items = ConsentRecord.objects.filter(
+        receipt_reference=receipt_reference, decision=ConsentRecord.Decision.ACCEPTED
+    ).values("item_id")
+    return list(
+        Link.objects.filter(source_item_id__in=items, status=Link.Status.AWAITING_SETUP)
+        .select_related("reseller")
+        .order_by("id")
+    )
+
+
+def link_setup_check_now(*, receipt_reference: str) -> list[Link]:
+    """The customer says the setup is done (from their receipt): each link of the receipt still
+    awaiting its setup is checked at once by a worker. Writes nothing; returns those links."""
+    from linking.tasks import link_setup_check_task
+
+    links = links_awaiting_setup_of_receipt(receipt_reference)
+    publish_many_on_commit(
+        link_setup_check_task, [(link.pk, Trigger.CUSTOMER.value) for link in links]
+    )
+    return links

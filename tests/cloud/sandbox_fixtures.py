@@ -5,6 +5,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,21 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def sandbox_cloud(tmp_path_factory):
+class _Running:
+    """The session's sandbox process, started on first use (a fixture, or a journey that
+    completes a customer's cloud side) and stopped when the session ends."""
+
+    cloud: SandboxCloud | None = None
+    process: subprocess.Popen | None = None
+    log = None
+
+
+def session_sandbox(directory: Path | None = None) -> SandboxCloud:
+    """The sandbox cloud of this test session, started if it is not running yet."""
+    if _Running.cloud is not None:
+        return _Running.cloud
     port = _free_port()
-    directory = tmp_path_factory.mktemp("sandbox")
+    directory = directory or Path(tempfile.mkdtemp(prefix="sandbox-"))
     token = secrets.token_hex(16)
     env = {
         **os.environ,
@@ -63,14 +75,28 @@ def sandbox_cloud(tmp_path_factory):
                 process.terminate()
                 pytest.fail("The sandbox did not answer within 60 seconds.")
             time.sleep(0.2)
-    yield SandboxCloud(url=url, control=control)
+    _Running.cloud, _Running.process, _Running.log = SandboxCloud(url, control), process, log
+    return _Running.cloud
+
+
+def pytest_unconfigure(config):
+    process = _Running.process
+    if process is None:
+        return
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    log.close()
+    if _Running.log is not None:
+        _Running.log.close()
+    _Running.cloud = _Running.process = _Running.log = None
+
+
+@pytest.fixture(scope="session")
+def sandbox_cloud(tmp_path_factory):
+    return session_sandbox(tmp_path_factory.mktemp("sandbox"))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Link
 from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
 from tests.factories import RegionFactory
+from tests.journeys import activate
 
 BILLING = ItemSpec(link_type="billing")
 
@@ -51,7 +52,7 @@ def make_other_reseller_billing_partner(cast, customer: CustomerAccount) -> Link
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
     link = Link.objects.get(reseller=cast.other, customer=customer, link_type="billing")
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     link.refresh_from_db()
     return link
 

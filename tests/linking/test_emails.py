@@ -10,7 +10,7 @@ from linking.models import Link, Notification
 from linking.outbox.delivery import notification_deliver
 from portal.emails import render_email
 from tests.conftest import consent_token_for, make_draft, read_only_delegation, submit
-from tests.journeys import pending_consent
+from tests.journeys import activate, pending_consent
 
 MANAGE_IAM = ItemSpec(
     link_type="delegation",
@@ -148,7 +148,7 @@ def test_link_active_links_to_the_link(cast):
     token = consent_token_for(req)
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    link = services.link_activate(link_id=Link.objects.get().pk)
+    link = activate(cast, Link.objects.get().pk)
     message, html = _deliver("link_active")
     assert link.reference in message.subject
     for body in (message.body, html):
@@ -207,7 +207,7 @@ def test_e_mails_name_regions_as_the_pages_do(cast, client):
     assert words in client.get(f"/consent/{token}/").content.decode()
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    services.link_activate(link_id=Link.objects.get().pk)
+    activate(cast, Link.objects.get().pk)
     message, html = _deliver("link_active")
     assert words in message.body and words in html
     login(client, cast.viewer)

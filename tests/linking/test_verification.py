@@ -20,7 +20,12 @@ from linking.services.verification import verify_retry_delay
 from portal.codes import CODES
 from portal.errors import PortalError
 from tests.conftest import login
-from tests.journeys import active_link, complete_cloud_side, connect_reseller
+from tests.journeys import (
+    active_link,
+    awaiting_setup_link,
+    complete_cloud_side,
+    connect_reseller,
+)
 
 # OTHER: a region of the cloud the customer did not consent to.
 REGION, SECOND, OTHER = "ap-southeast-1", "eu-west-101", "ap-southeast-2"
@@ -73,14 +78,27 @@ def scheduled(monkeypatch):
 
 @pytest.fixture
 def linked(cast, cloud, capture):
-    """A connected reseller; `linked(spec)` makes an active link of it (cloud side not done)."""
+    """A connected reseller; `linked(spec)` makes an active link of it, proven in the cloud."""
     connect_reseller(cast, cloud)
 
     def make(spec=READ_ONLY, customer=None):
         with capture():
-            return active_link(cast, [spec], customer=customer)
+            link = active_link(cast, [spec], customer=customer, cloud=cloud)
+        assert link.status == Link.Status.ACTIVE
+        return link
 
     return make
+
+
+def change_cloud_side(cast, cloud, link, **changes):
+    """The customer changes their side afterwards (the agency's roles, the association)."""
+    complete_cloud_side(cast, cloud, link, **changes)
+    forget_cached_credentials()
+
+
+def delete_agency(cloud, link):
+    cloud.control.delete_agency(customer_domain_id(link.customer), agency_name_for(link))
+    forget_cached_credentials()
 
 
 def verify(link, trigger=Trigger.MANUAL, actor=None, attempt=1) -> VerificationRun:
@@ -104,7 +122,6 @@ def assert_fails(run, name, code):
 
 def test_read_only_delegation_is_proven_by_calls_to_the_cloud(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link, actor=cast.viewer)
 
@@ -124,7 +141,6 @@ def test_read_only_delegation_is_proven_by_calls_to_the_cloud(cast, cloud, linke
 
 def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link)
 
@@ -160,7 +176,6 @@ def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, clo
 
 def test_billing_is_proven_by_the_association(cast, cloud, linked):
     link = linked(BILLING)
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link)
 
@@ -174,6 +189,8 @@ def test_billing_is_proven_by_the_association(cast, cloud, linked):
 
 def test_billing_without_the_association_fails_with_lnk_g001(cast, cloud, linked):
     link = linked(BILLING)
+    partner = link.reseller.cloud_connection.partner_domain_id
+    cloud.control.dissociate(partner, customer_domain_id(link.customer))
 
     check = assert_fails(verify(link), "association", "LNK-G001")
 
@@ -183,7 +200,7 @@ def test_billing_without_the_association_fails_with_lnk_g001(cast, cloud, linked
 
 def test_billing_associated_for_consultative_sales_fails_with_lnk_g005(cast, cloud, linked):
     link = linked(BILLING)
-    complete_cloud_side(cast, cloud, link, association_type="1")
+    change_cloud_side(cast, cloud, link, association_type="1")
 
     check = assert_fails(verify(link), "association", "LNK-G005")
 
@@ -192,7 +209,6 @@ def test_billing_associated_for_consultative_sales_fails_with_lnk_g005(cast, clo
 
 def test_provisioning_is_allowed_its_dry_run_write(cast, cloud, linked):
     link = linked(PROVISIONING, customer=cast.customer2)
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link)
 
@@ -204,7 +220,6 @@ def test_provisioning_is_allowed_its_dry_run_write(cast, cloud, linked):
 
 def test_manage_delegation_is_allowed_its_dry_run_write(cast, cloud, linked):
     link = linked(MANAGE)
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link)
 
@@ -214,7 +229,7 @@ def test_manage_delegation_is_allowed_its_dry_run_write(cast, cloud, linked):
 
 def test_manage_delegation_with_a_read_only_agency_fails_the_write(cast, cloud, linked):
     link = linked(MANAGE)
-    complete_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
 
     run = verify(link)
 
@@ -231,7 +246,6 @@ def test_a_service_without_a_probe_is_said_so_and_not_counted_as_proven(cast, cl
         duration_days=30,
     )
     link = linked(spec)
-    complete_cloud_side(cast, cloud, link)
 
     run = verify(link)
 
@@ -248,6 +262,7 @@ def test_a_service_without_a_probe_is_said_so_and_not_counted_as_proven(cast, cl
 
 def test_without_the_agency_only_the_agency_check_runs_and_fails(cast, cloud, linked):
     link = linked()
+    delete_agency(cloud, link)
 
     run = verify(link)
 
@@ -266,7 +281,7 @@ def test_a_consented_region_without_roles_fails_with_lnk_g006(cast, cloud, linke
         duration_days=30,
     )
     link = linked(spec)
-    complete_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
 
     check = assert_fails(verify(link), "regions", "LNK-G006")
 
@@ -278,7 +293,7 @@ def test_a_consented_region_without_roles_fails_with_lnk_g006(cast, cloud, linke
 
 def test_a_read_only_link_whose_agency_grants_full_access_fails(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
 
     run = verify(link)
 
@@ -290,7 +305,7 @@ def test_a_read_only_link_whose_agency_grants_full_access_fails(cast, cloud, lin
 
 def test_an_agency_that_works_in_a_region_not_consented_fails(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(
+    change_cloud_side(
         cast,
         cloud,
         link,
@@ -307,7 +322,7 @@ def test_an_agency_that_works_in_a_region_not_consented_fails(cast, cloud, linke
 
 def test_a_region_listed_but_refused_passes_least_privilege(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(
+    change_cloud_side(
         cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"], OTHER: ["OBS ReadOnlyAccess"]}
     )
 
@@ -320,8 +335,8 @@ def test_a_region_listed_but_refused_passes_least_privilege(cast, cloud, linked)
 
 def test_credentials_broadened_by_the_cloud_fail_least_privilege(cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link)
     cloud.control.add_fault("CreateTemporaryAccessKeyByAgency", "broaden", times=1)
+    forget_cached_credentials()  # the next keys are the broadened ones
 
     run = verify(link)
 
@@ -334,7 +349,7 @@ def test_credentials_broadened_by_the_cloud_fail_least_privilege(cast, cloud, li
 
 def test_a_reseller_without_a_cloud_connection_passes_nothing(cast, capture):
     with capture():
-        link = active_link(cast)
+        link = awaiting_setup_link(cast)
 
     run = verify(link)
 
@@ -342,13 +357,15 @@ def test_a_reseller_without_a_cloud_connection_passes_nothing(cast, capture):
     assert [c["name"] for c in run.checks] == ["program", "cloud_connection"]
     assert cast.reseller.name in check["detail"] and link.reference in check["detail"]
     assert (run.partner_domain_id, run.cloud_calls) == ("", 0)
+    link.refresh_from_db()
+    assert (link.status, link.verification_status) == ("awaiting_setup", "failing")
 
 
 def test_verification_inside_a_transaction_is_refused(cast, cloud, linked):
     link = linked()
     with transaction.atomic(), pytest.raises(CloudCallInTransaction):
         verify(link)
-    assert not link.verification_runs.exists()
+    assert link.verification_runs.count() == 1
 
 
 def test_someone_outside_the_reseller_cannot_run_the_checks(cast, capture):
@@ -357,35 +374,36 @@ def test_someone_outside_the_reseller_cannot_run_the_checks(cast, capture):
     with pytest.raises(PortalError) as refused:
         verify(link, actor=cast.outsider)
     assert refused.value.code == "LNK-V013"
-    assert not link.verification_runs.exists()
+    assert link.verification_runs.count() == 1  # the setup check that made it active
 
 
 # --- propagation: retries with backoff ------------------------------------------------------------
 
 
-def test_activation_schedules_the_verification_after_commit(cast, monkeypatch, capture):
+def test_activation_schedules_the_first_setup_check_after_commit(cast, monkeypatch, capture):
     published = []
     monkeypatch.setattr(
         "linking.services.links._on_commit", lambda task, *args: published.append((task, args))
     )
     with capture():
-        link = active_link(cast)
-    assert (tasks.link_verify_task, (link.pk,)) in published
+        link = awaiting_setup_link(cast)
+    assert (tasks.link_setup_check_task, (link.pk,)) in published
 
 
 def test_backoff_doubles_from_30_seconds_up_to_10_minutes():
     assert [verify_retry_delay(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 600]
 
 
-def test_a_setup_that_propagates_late_is_retried_then_passes(cast, cloud, linked, scheduled):
+def test_an_agency_gone_and_back_is_retried_then_passes(cast, cloud, linked, scheduled):
     link = linked()
+    delete_agency(cloud, link)
 
     assert tasks.link_verify_task(link.pk) == "failed"
     link.refresh_from_db()
     assert link.verification_status == "verifying"  # not failing: a retry follows
     assert scheduled == [({"link_id": link.pk, "trigger": "retry", "attempt": 2}, 30)]
 
-    complete_cloud_side(cast, cloud, link)  # the customer's agency takes effect meanwhile
+    change_cloud_side(cast, cloud, link)  # the customer's agency takes effect meanwhile
     assert tasks.link_verify_task(link.pk, "retry", 2) == "passed"
     link.refresh_from_db()
     assert link.verification_status == "passing"
@@ -398,6 +416,7 @@ def test_retries_give_up_after_the_last_attempt_and_tell_the_initiator_once(
 ):
     settings.PORTAL_VERIFY_ATTEMPTS = 2
     link = linked()
+    delete_agency(cloud, link)
 
     tasks.link_verify_task(link.pk)
     tasks.link_verify_task(link.pk, "retry", 2)
@@ -416,8 +435,9 @@ def test_retries_give_up_after_the_last_attempt_and_tell_the_initiator_once(
 
 def test_a_retry_after_a_passing_manual_run_is_skipped(cast, cloud, linked, scheduled):
     link = linked()
+    delete_agency(cloud, link)
     tasks.link_verify_task(link.pk)
-    complete_cloud_side(cast, cloud, link)
+    change_cloud_side(cast, cloud, link)
     verify(link, actor=cast.viewer)
     assert tasks.link_verify_task(link.pk, "retry", 2) == "skipped"
 
@@ -455,17 +475,18 @@ def test_it_asks_a_worker_and_never_calls_the_cloud_itself(client, cast, capture
     with capture():
         link = active_link(cast)
     login(client, cast.viewer)
+    runs = link.verification_runs.count()
     with capture() as callbacks:
         response = client.post(url(link), follow=True)
     assert response.redirect_chain == [(reverse("linking:link-detail", args=[link.pk]), 302)]
     assert len(callbacks) == 1  # the task's publish, after the commit
     assert f"Verification of {link.reference} asked for" in response.content.decode()
-    assert not link.verification_runs.exists()
+    assert link.verification_runs.count() == runs
 
 
 def test_the_page_shows_what_failed_what_to_do_and_the_evidence(client, cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
     verify(link, actor=cast.admin)
     login(client, cast.admin)
 
@@ -479,7 +500,6 @@ def test_the_page_shows_what_failed_what_to_do_and_the_evidence(client, cast, cl
 
 def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, cloud, linked):
     link = linked()
-    complete_cloud_side(cast, cloud, link)
     login(client, cast.viewer)
     target = reverse("linking:link-detail", args=[link.pk])
 
@@ -497,4 +517,5 @@ def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, cloud, linked
     assert queries() == one
     body = client.get(target).content.decode()
     assert body.count("Re-run on demand") == 10
+    assert escape("Waiting for the customer's setup") in body  # the run that proved it
     assert Link.objects.get(pk=link.pk).verification_status == "passing"

@@ -13,6 +13,7 @@ from linking.checks import ItemSpec
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, Notification
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import consent_token_for, make_draft, submit
+from tests.journeys import activate
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def world(cast, django_capture_on_commit_callbacks):
     item = req.items.get()
     with django_capture_on_commit_callbacks(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    services.link_activate(link_id=Link.objects.get().pk)
+    activate(cast, Link.objects.get().pk)
     services.batch_upload(
         actor=cast.initiator,
         reseller=cast.reseller,

@@ -149,6 +149,7 @@ POLICY: dict[str, Rule] = {
     "consent:withdraw": token("withdrawal_token", GET, POST),
     "consent:receipt": token("receipt_signed", GET),
     "consent:receipt-download": token("receipt_signed", GET),
+    "consent:receipt-setup-done": token("receipt_signed", POST),
     # platform staff; auditors are staff who read and change nothing
     "ops:outbox": staff(GET, perm="linking.view_notification"),
     "ops:outbox-requeue": staff(POST, perm="linking.change_notification"),
