@@ -29,6 +29,7 @@ WAITING_ON_CHOICES = [
     ("delivery", "Delivery of the consent e-mail"),
     ("customer", "Customer"),
     ("activation", "Activation"),
+    ("customer setup", "Customer's setup in the cloud"),
 ]
 
 

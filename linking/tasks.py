@@ -15,7 +15,7 @@ from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
 )
-from linking.services.verification import link_verify_retry_in
+from linking.services.verification import link_setup_claim_due, link_verify_retry_in
 from portal.publish import publish_many_now
 
 TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, OSError)
@@ -87,6 +87,21 @@ def link_verify_task(
             countdown=countdown,
         )
     return run.outcome
+
+
+@shared_task
+def link_setup_check_task(link_id: int, trigger: str = "setup") -> str:
+    """Check in the cloud whether the customer's setup of a link is done; active when it is."""
+    run = services.link_verify(link_id=link_id, trigger=trigger)
+    return "skipped" if run is None else run.outcome
+
+
+@shared_task
+def link_setup_sweep_task() -> int:
+    """Ask for the setup checks that are due (1, 2, 5, 10, 30 minutes, then hourly, and once
+    more when the window ends); a check the broker lost is asked again after its lease."""
+    ids = link_setup_claim_due()
+    return publish_many_now(link_setup_check_task, [(pk,) for pk in ids])
 
 
 @shared_task

@@ -504,6 +504,41 @@ _ENTRIES = [
         "Contact platform support with the link reference: a link must be traceable to the "
         "customer's consent.",
     ),
+    Code(
+        "LNK-Y007",
+        VERIFICATION,
+        "No cloud connection to prove the link",
+        "{reseller} has no cloud connection, so nothing of link {reference} can be proven in "
+        "the cloud.",
+        "An admin of your reseller enters the partner account and its access key on the Cloud "
+        "connection page; the checks then run again.",
+    ),
+    Code(
+        "LNK-Y008",
+        VERIFICATION,
+        "Region reachable without consent",
+        "The agency “{agency}” of account {account_id} also works in {regions}, which the "
+        "customer did not consent to.",
+        "The customer removes the agency's permissions from the projects of those regions; "
+        "until then the link is not proven.",
+    ),
+    Code(
+        "LNK-Y009",
+        VERIFICATION,
+        "Agency allows more than consented",
+        "The agency “{agency}” of account {account_id} allows creating servers in {where}, "
+        "although only {level} access was consented.",
+        "The customer replaces the agency's full-access permissions with the read-only ones "
+        "shown on the receipt; until then the link is not proven.",
+    ),
+    Code(
+        "LNK-Y010",
+        VERIFICATION,
+        "No probe for this service",
+        "The portal has no read-only call to prove {service}: access to it is not proven.",
+        "Nothing to do for the link to work; check the service in the cloud console with the "
+        "customer if it matters.",
+    ),
     # --- connection: the reseller's connection to the cloud ---------------------------------
     Code(
         "LNK-N001",
@@ -628,6 +663,23 @@ _ENTRIES = [
         "{account_id} ({operation}).",
         "The portal fetches new credentials and tries again later. If it keeps happening, the "
         "agency was deleted or changed: ask the customer to check it.",
+    ),
+    Code(
+        "LNK-G005",
+        PROPAGATION,
+        "Association of another type",
+        "Account {account_id} is associated with your partner account as {found}, not as "
+        "{expected}.",
+        "Send the customer your resale association invitation and ask them to accept it; a "
+        "changed association can take a few minutes to show.",
+    ),
+    Code(
+        "LNK-G006",
+        PROPAGATION,
+        "Consented region not reachable",
+        "The agency “{agency}” of account {account_id} reaches no project in {regions}.",
+        "The customer gives the agency the consented permissions in the project of each of "
+        "these regions; changes can take a few minutes to take effect.",
     ),
     # --- link lifecycle --------------------------------------------------------------------
     Code(

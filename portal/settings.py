@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PORTAL_CLOUD_SYNC_MINUTES * 60.0,
         "options": {"expires": PORTAL_CLOUD_SYNC_MINUTES * 60 - 10},
     },
+    "link-setup-sweep": {
+        "task": "linking.tasks.link_setup_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------
@@ -382,6 +387,8 @@ PORTAL_OUTBOX_RETRY_MAX_SECONDS = env_int("PORTAL_OUTBOX_RETRY_MAX_SECONDS", 600
 # Resending the consent e-mail: at least this many minutes apart, at most this many times.
 PORTAL_SWEEP_BATCH = env_int("PORTAL_SWEEP_BATCH", 2000)
 PORTAL_VERIFY_ATTEMPTS = env_int("PORTAL_VERIFY_ATTEMPTS", 5)
+# Days the customer has for the cloud-side setup of an accepted link before it ends unset.
+PORTAL_SETUP_WINDOW_DAYS = env_int("PORTAL_SETUP_WINDOW_DAYS", 14)
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 # Uploaded tables (batch linking, directory import): larger files are refused before parsing.

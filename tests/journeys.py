@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import time_machine
+from django.utils import timezone
 
 from linking import journeys, services
 from linking.models import Link, LinkRequest
@@ -71,7 +72,159 @@ def accepted_link(cast: Cast, specs=None, *, customer=None, **kwargs) -> Link:
     return Link.objects.filter(reseller=req.reseller, customer=req.customer).latest("id")
 
 
-def active_link(cast: Cast, specs=None, *, customer=None, **kwargs) -> Link:
-    """The whole journey: submit, approval when needed, consent, activation by the worker."""
+def awaiting_setup_link(cast: Cast, specs=None, *, customer=None, **kwargs) -> Link:
+    """Accepted and activated by the worker: the link waits for the customer's cloud setup
+    (or, when activation refused it, what activation made of it)."""
     link = accepted_link(cast, specs, customer=customer, **kwargs)
     return services.link_activate(link_id=link.pk)
+
+
+def activate(cast: Cast, link_id: int, *, cloud=None) -> Link | None:
+    """What the activation worker makes of an accepted link, then (when it awaits its setup)
+    the customer's setup in the sandbox cloud and the check that proves it."""
+    link = services.link_activate(link_id=link_id)
+    if link is None or link.status != Link.Status.AWAITING_SETUP:
+        return link
+    return prove_setup(cast, link, cloud=cloud)
+
+
+def active_link(cast: Cast, specs=None, *, customer=None, cloud=None, **kwargs) -> Link:
+    """The whole journey: submit, approval when needed, consent, activation by the worker,
+    the customer's setup in the (sandbox) cloud and the check that proves it."""
+    link = awaiting_setup_link(cast, specs, customer=customer, **kwargs)
+    if link is None or link.status != Link.Status.AWAITING_SETUP:
+        return link
+    return prove_setup(cast, link, cloud=cloud)
+
+
+def prove_setup(cast: Cast, link: Link, *, cloud=None, **cloud_side) -> Link:
+    """The customer does their part in the sandbox cloud, and the setup check proves it.
+
+    Tests without the `cloud` fixture use the session's sandbox (started on first use): the
+    reseller gets a connection to it the first time, as a real reseller sets one up.
+    """
+    from linking.cloud.huawei import forget_cached_credentials
+    from tests.cloud.sandbox_fixtures import session_sandbox
+
+    cloud = cloud or session_sandbox()
+    ensure_connection(cast, cloud, link.reseller)
+    complete_cloud_side(cast, cloud, link, **cloud_side)
+    # The keys of an agency replaced just now are not the customer's current ones.
+    forget_cached_credentials()
+    travelling = time_machine.escape_hatch.is_travelling()
+    if travelling:
+        # The SDK signs with the travelled time: the sandbox's clock goes along.
+        cloud.control.set_clock(timezone.now())
+    try:
+        services.link_verify(link_id=link.pk, trigger="setup")
+    finally:
+        if travelling:
+            cloud.control.real_clock()
+            forget_cached_credentials()
+    link.refresh_from_db()
+    return link
+
+
+# --- the customer's side in the cloud (the sandbox) ---------------------------------------------
+
+# The sandbox's system roles per service and level (`linking.cloud.sandbox.roles`).
+_ROLES = {
+    ("ECS", "read_only"): "ECS ReadOnlyAccess",
+    ("ECS", "manage"): "ECS FullAccess",
+    ("OBS", "read_only"): "OBS ReadOnlyAccess",
+    ("OBS", "manage"): "OBS Administrator",
+    ("VPC", "read_only"): "VPC ReadOnlyAccess",
+    ("VPC", "manage"): "VPC FullAccess",
+    ("RDS", "read_only"): "RDS ReadOnlyAccess",
+    ("RDS", "manage"): "RDS FullAccess",
+}
+
+
+def ensure_connection(cast: Cast, cloud, reseller) -> None:
+    """The reseller's connection to this sandbox, made when it has none (or another)."""
+    from linking.cloud.models import CloudConnection
+
+    connection = CloudConnection.objects.filter(reseller=reseller).first()
+    if connection is None or connection.bss_endpoint != cloud.url:
+        connect_reseller(cast, cloud, reseller)
+
+
+def connect_reseller(cast: Cast, cloud, reseller=None) -> dict:
+    """A partner account in the sandbox and the reseller's cloud connection to it."""
+    import secrets
+
+    from linking.cloud import services as cloud_services
+
+    reseller = reseller or cast.reseller
+    # Unique in the session's sandbox, which outlives each test's database.
+    name = f"partner-{reseller.pk}-{secrets.token_hex(4)}"
+    account = cloud.control.create_account(name, display_name=reseller.name)
+    cloud_services.cloud_connection_save(
+        actor=None,
+        reseller=reseller,
+        check_actor=False,
+        partner_domain_id=account["domain_id"],
+        partner_account_name=account["name"],
+        access_key=account["access_key"],
+        secret_key=account["secret_key"],
+        bss_endpoint=cloud.url,
+        iam_endpoint=cloud.url,
+        ecs_endpoint=cloud.url,
+        invitation_url=f"{cloud.url}/console/invitations/{account['domain_id']}/",
+    )
+    return account
+
+
+def cloud_customer(cloud, customer) -> str:
+    """The customer's account in the sandbox (made once); its domain id."""
+    from linking.cloud.names import customer_domain_id
+    from linking.cloud.sandbox.control import SandboxControlError
+
+    domain_id = customer_domain_id(customer)
+    try:
+        cloud.control.create_account(f"customer-{domain_id[-12:]}", domain_id=domain_id)
+    except SandboxControlError as error:
+        if error.status != 409:
+            raise
+    return domain_id
+
+
+def agency_roles(link: Link, level: str | None = None) -> dict[str, list[str]]:
+    """The project roles the receipt asks for: each consented service at the consented level,
+    in each consented region."""
+    if level is None:
+        writes = link.link_type == "provisioning" or link.access_level == "manage"
+        level = "manage" if writes else "read_only"
+    roles = [_ROLES[k] for s in link.services if (k := (s.upper(), level)) in _ROLES]
+    # A service the sandbox has no role for (IAM): read-only guest access in the project.
+    return dict.fromkeys(link.regions, roles or ["Tenant Guest"])
+
+
+def complete_cloud_side(
+    cast: Cast, cloud, link: Link, *, roles: dict | None = None, association_type: str = "2"
+) -> None:
+    """What the customer does in the cloud for `link`, done through the sandbox's control API:
+    accept the association (billing) or create the agency trusting the partner account."""
+    from linking.cloud.models import CloudConnection
+    from linking.cloud.names import agency_name_for
+    from linking.cloud.sandbox.control import SandboxControlError
+
+    connection = CloudConnection.objects.get(reseller_id=link.reseller_id)
+    domain_id = cloud_customer(cloud, link.customer)
+    if link.link_type == "billing":
+        cloud.control.associate(connection.partner_domain_id, domain_id, association_type)
+        return
+    name = agency_name_for(link)
+    project_roles = agency_roles(link) if roles is None else roles
+    try:
+        cloud.control.create_agency(
+            domain_id, name, connection.partner_account_name, project_roles=project_roles
+        )
+    except SandboxControlError as error:
+        if error.status != 409:
+            raise
+        # The session's sandbox keeps agencies of earlier tests: the customer replaces it.
+        cloud.control.delete_agency(domain_id, name)
+        cloud.control.create_agency(
+            domain_id, name, connection.partner_account_name, project_roles=project_roles
+        )

@@ -106,6 +106,12 @@ def forget_cached_credentials() -> None:
         _credentials_cache.clear()
 
 
+def forget_credentials(creds: TemporaryCredentials) -> None:
+    """Drop these temporary keys from the cache: the next call assumes the agency again (a
+    check that failed must see the customer's next change, not keys issued before it)."""
+    _forget(creds)
+
+
 def _cached(key: tuple) -> TemporaryCredentials | None:
     with _credentials_lock:
         creds = _credentials_cache.get(key)

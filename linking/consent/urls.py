@@ -5,6 +5,11 @@ from linking.consent import withdrawal_views
 
 urlpatterns = [
     path("receipt/<str:signed>/", consent_views.consent_receipt, name="receipt"),
+    path(
+        "receipt/<str:signed>/setup-done/",
+        consent_views.consent_setup_done,
+        name="receipt-setup-done",
+    ),
     path("withdraw/<str:token>/", withdrawal_views.withdraw_page, name="withdraw"),
     path(
         "receipt/<str:signed>/download/",

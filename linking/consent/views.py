@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -252,6 +253,8 @@ def _receipt_records(reference: str) -> tuple[LinkRequest, list[ConsentRecord]] 
 @require_http_methods(["GET"])
 def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
     """The customer's receipt: what they decided on each item, by a signed reference."""
+    from linking.services.verification import links_awaiting_setup_of_receipt
+
     if limited := rate_limited(request, scope="receipt", token=signed):
         return limited
     reference = _receipt_unsign(signed)
@@ -293,6 +296,8 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
             "contact_email": first.contact_email,
             "rows": rows,
             # What the receipt e-mail says too: it carries a withdrawal link per accepted item.
+            "awaiting_setup": links_awaiting_setup_of_receipt(reference),
+            "checking": request.GET.get("checking") == "1",
             "withdrawal_note": wording.withdrawal_note(
                 reseller_name=req.reseller.name, self_service=True
             )
@@ -300,6 +305,23 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
             else "",
         },
     )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["POST"])
+def consent_setup_done(request: HttpRequest, signed: str) -> HttpResponse:
+    """The customer says the cloud-side setup is done: the links of the receipt that await it
+    are checked at once. Scoped by the receipt's signed link, CSRF-protected, rate-limited."""
+    from linking.services.verification import link_setup_check_now
+
+    if limited := rate_limited(request, scope="setup-done", token=signed):
+        return limited
+    reference = _receipt_unsign(signed)
+    if not reference:
+        return render(request, "consent/consent_receipt_missing.html", status=404)
+    link_setup_check_now(receipt_reference=reference)
+    return redirect(reverse("consent:receipt", args=[signed]) + "?checking=1")
 
 
 @login_not_required

@@ -2,13 +2,25 @@
 
 A link's states move only through `Link.TRANSITIONS` (`linking.services._common._move_link`):
 
-    activating ──activated──▶ active ──revoke (billing)──▶ revoking ──month end──▶ revoked
-        │                     │   ▲                            │
-        │                     │   └──── resume ─────┐          │ suspend (resume: revoking)
-        │                     │ suspend             │          ▼
-        ├──── suspend ────────┴───────────────▶ suspended ──revoke──▶ revoked
-        └──── revoke ──▶ revoked            active, suspended ──end date──▶ expired
-    active, revoking, suspended, revoked, expired ──a new accepted item──▶ activating
+    activating ──activated──▶ awaiting_setup ──proven in the cloud──▶ active
+        │                        │  │  └── setup window ends ──▶ setup_expired
+        │                        │  └── revoke ──▶ revoked
+        │                        └── suspend ──▶ suspended
+    active ──revoke (billing)──▶ revoking ──month end──▶ revoked
+      │   ▲                            │
+      │   └──── resume ─────┐          │ suspend (resume: revoking)
+      │ suspend             │          ▼
+      └───────────────▶ suspended ──revoke──▶ revoked
+    activating ── suspend, revoke ──▶ suspended, revoked
+    active, suspended ──end date──▶ expired
+    active, awaiting_setup, revoking, suspended, revoked, expired, setup_expired
+        ──a new accepted item──▶ activating
+
+`awaiting_setup`: the customer accepted; the link waits for their cloud-side step (accept the
+association, create the agency). Checks against the cloud run with backoff, and at once when
+the customer says it is done; the first passing run makes the link active and only then are
+the reseller's people granted anything. `setup_expired`: the setup was not done within the
+reseller's window; nothing was granted, and only a new accepted request starts the link again.
 
 `revoking`: revoked, but a billing association is settled per calendar month, so it stays in
 force (and the customer's one billing partner) until `billing_ends_at`; nothing can be done
@@ -17,6 +29,8 @@ the reseller was suspended or closed; access is withdrawn until the cause is gon
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import models
@@ -45,20 +59,43 @@ class Link(HistoryNote, models.Model):
 
     class Status(models.TextChoices):
         ACTIVATING = "activating", "Activating"
+        AWAITING_SETUP = "awaiting_setup", "Awaiting the customer's setup"
         ACTIVE = "active", "Active"
         REVOKING = "revoking", "Revoked, billing runs to the month's end"
         SUSPENDED = "suspended", "Suspended"
         REVOKED = "revoked", "Revoked"
         EXPIRED = "expired", "Expired"
+        SETUP_EXPIRED = "setup_expired", "Setup not done in time"
 
     # Live: the link still holds its place (one per triple, one billing partner per customer).
-    LIVE_STATUSES = (Status.ACTIVATING, Status.ACTIVE, Status.REVOKING, Status.SUSPENDED)
+    LIVE_STATUSES = (
+        Status.ACTIVATING,
+        Status.AWAITING_SETUP,
+        Status.ACTIVE,
+        Status.REVOKING,
+        Status.SUSPENDED,
+    )
     # Granting: the reseller's people hold the link's permissions (`link_sync_grants`).
     GRANTING_STATUSES = (Status.ACTIVE, Status.REVOKING)
     # The only moves a link can make; every service checks its transition against it.
     TRANSITIONS: dict[str, set[str]] = {
         # activating → activating: a newer accepted scope replaces one still being applied.
-        Status.ACTIVATING: {Status.ACTIVATING, Status.ACTIVE, Status.SUSPENDED, Status.REVOKED},
+        # activating → active: only a link that was proven before (a resumed one's amendment).
+        Status.ACTIVATING: {
+            Status.ACTIVATING,
+            Status.AWAITING_SETUP,
+            Status.ACTIVE,
+            Status.SUSPENDED,
+            Status.REVOKED,
+        },
+        # The customer's cloud-side step: proven (active), or not done in time.
+        Status.AWAITING_SETUP: {
+            Status.ACTIVATING,
+            Status.ACTIVE,
+            Status.SETUP_EXPIRED,
+            Status.SUSPENDED,
+            Status.REVOKED,
+        },
         Status.ACTIVE: {
             Status.ACTIVATING,
             Status.REVOKING,
@@ -71,6 +108,7 @@ class Link(HistoryNote, models.Model):
         # suspended → activating: a change of scope the customer accepted before the suspension;
         # its activation checks the customer and the reseller again.
         Status.SUSPENDED: {
+            Status.AWAITING_SETUP,
             Status.ACTIVE,
             Status.REVOKING,
             Status.ACTIVATING,
@@ -79,6 +117,7 @@ class Link(HistoryNote, models.Model):
         },
         Status.REVOKED: {Status.ACTIVATING},
         Status.EXPIRED: {Status.ACTIVATING},
+        Status.SETUP_EXPIRED: {Status.ACTIVATING},
     }
 
     class SuspendedFor(models.TextChoices):
@@ -107,6 +146,11 @@ class Link(HistoryNote, models.Model):
         max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
     )
     verified_at = models.DateTimeField(null=True, blank=True)
+    # The customer's cloud-side setup: done by this moment, or the link ends as setup_expired.
+    setup_deadline = models.DateTimeField(null=True, blank=True)
+    # When the next automatic check of the setup is due, and how many ran (the backoff).
+    next_setup_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    setup_checks = models.PositiveSmallIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -123,7 +167,13 @@ class Link(HistoryNote, models.Model):
     withdrawal_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "withdrawal_token_hash"])
+    # The setup checks' schedule is bookkeeping, not a change a person made or reads back.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "withdrawal_token_hash", "next_setup_check_at"]
+    )
+
+    # Added by simple-history: saves without a history row (the setup checks' schedule).
+    save_without_historical_record: Callable[..., None]
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -136,7 +186,7 @@ class Link(HistoryNote, models.Model):
                 fields=["customer"],
                 condition=Q(
                     link_type="billing",
-                    status__in=["activating", "active", "revoking", "suspended"],
+                    status__in=["activating", "awaiting_setup", "active", "revoking", "suspended"],
                 ),
                 name="one_billing_partner_per_customer",
                 violation_error_code="LNK-V008",
@@ -145,11 +195,13 @@ class Link(HistoryNote, models.Model):
                 condition=Q(
                     status__in=[
                         "activating",
+                        "awaiting_setup",
                         "active",
                         "revoking",
                         "suspended",
                         "revoked",
                         "expired",
+                        "setup_expired",
                     ]
                 ),
                 name="link_status_valid",
@@ -217,6 +269,15 @@ class Link(HistoryNote, models.Model):
         what guardian holds for it, `link_sync_grants` keeps in step."""
         return self.effective_status in self.GRANTING_STATUSES
 
+    @property
+    def waiting_on(self) -> str:
+        """Whose move it is: the customer's cloud-side setup, the activation worker, or nobody."""
+        if self.status == self.Status.AWAITING_SETUP:
+            return "customer"
+        if self.status == self.Status.ACTIVATING:
+            return "activation"
+        return ""
+
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
 
@@ -225,12 +286,20 @@ class Link(HistoryNote, models.Model):
 
 
 class VerificationRun(models.Model):
-    """One run of a link's post-activation checklist; runs are kept, never changed afterwards."""
+    """One run of a link's checklist against the cloud; runs are kept, never changed afterwards.
+
+    Each entry of `checks` is the evidence an auditor asks for: the check's outcome (passed,
+    failed, or unproven when the portal has no probe), its code, stage, message and what to do,
+    its time, and every cloud call it made (operation, where, HTTP status, a short answer, the
+    cloud's error code and request id, and when) — never a key or a token.
+    """
 
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
         PASSED = "passed", "Passed"
         FAILED = "failed", "Failed"
+        # The setup is not visible in the cloud yet (propagation), within its window.
+        WAITING = "waiting", "Waiting for the customer's setup"
 
     class Trigger(models.TextChoices):
         ACTIVATION = "activation", "After activation"
@@ -238,6 +307,8 @@ class VerificationRun(models.Model):
         MANUAL = "manual", "Re-run on demand"
         RESUME = "resume", "After resumption"
         AMEND = "amend", "After a change of scope"
+        SETUP = "setup", "Waiting for the customer's setup"
+        CUSTOMER = "customer", "The customer said the setup is done"
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="verification_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
@@ -247,6 +318,9 @@ class VerificationRun(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
     checks = models.JSONField(default=list, blank=True)
+    # The partner account whose connection made the calls ("" when there was none).
+    partner_domain_id = models.CharField(max_length=32, blank=True)
+    cloud_calls = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -255,7 +329,7 @@ class VerificationRun(models.Model):
         indexes = [models.Index(fields=["link", "-started_at"], name="verification_link_started")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(outcome__in=["running", "passed", "failed"]),
+                condition=Q(outcome__in=["running", "passed", "failed", "waiting"]),
                 name="verification_outcome_valid",
             ),
         ]

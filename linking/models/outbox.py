@@ -33,6 +33,7 @@ class Notification(HistoryNote, models.Model):
         LINK_RESUMED = "link_resumed", "Link resumed"
         PARTNER_SUSPENDED = "partner_suspended", "Link suspended with the partner program"
         VERIFICATION_FAILED = "verification_failed", "Link failing verification"
+        SETUP_EXPIRED = "setup_expired", "Setup not done in time"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -258,7 +258,8 @@ class LinkRequest(HistoryNote, models.Model):
 
     @property
     def waiting_on(self) -> str:
-        """Whose move it is: initiator, approver, delivery, customer, activation, or nobody ("").
+        """Whose move it is: initiator, approver, delivery, customer, activation, customer setup
+        (the customer's step in the cloud after accepting), or nobody ("").
 
         'delivery' is a request whose consent e-mail is not out yet (or was refused).
         'activation' needs the `has_activating_links` annotation of the list selectors; without
@@ -281,7 +282,18 @@ class LinkRequest(HistoryNote, models.Model):
                 ).exists()
                 # Kept as the annotation would be (an instance attribute, not a model field).
                 vars(self)["has_activating_links"] = activating
-            return "activation" if activating else ""
+            if activating:
+                return "activation"
+            # Accepted: the customer's step in the cloud comes before any access.
+            awaiting = getattr(self, "has_links_awaiting_setup", None)
+            if awaiting is None:
+                from linking.models.links import Link
+
+                awaiting = Link.objects.filter(
+                    source_item__request=self, status=Link.Status.AWAITING_SETUP
+                ).exists()
+                vars(self)["has_links_awaiting_setup"] = awaiting
+            return "customer setup" if awaiting else ""
         return ""
 
     @property

@@ -77,6 +77,7 @@ WAITING_ON_STATUS = {
     "delivery": Status.PENDING_CONSENT,
     "customer": Status.PENDING_CONSENT,
     "activation": Status.COMPLETED,
+    "customer setup": Status.COMPLETED,
 }
 
 
@@ -94,9 +95,24 @@ def _activating_links() -> Case:
     )
 
 
+def _links_awaiting_setup() -> Case:
+    # As `_activating_links`: one scalar subquery, for completed rows only.
+    first_waiting = Link.objects.filter(
+        source_item__request=OuterRef("pk"), status=Link.Status.AWAITING_SETUP
+    ).values("pk")[:1]
+    return Case(
+        When(status=Status.COMPLETED, then=IsNull(Subquery(first_waiting), False)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
 def with_waiting_on(qs: QuerySet[LinkRequest]) -> QuerySet[LinkRequest]:
     """Annotate what `LinkRequest.waiting_on` needs, so a list shows it without a query a row."""
-    return qs.annotate(has_activating_links=_activating_links())
+    return qs.annotate(
+        has_activating_links=_activating_links(),
+        has_links_awaiting_setup=_links_awaiting_setup(),
+    )
 
 
 def request_filter_by_waiting_on(
@@ -112,6 +128,11 @@ def request_filter_by_waiting_on(
         return qs.annotate(has_activating_links=_activating_links()).filter(
             has_activating_links=True
         )
+    if waiting_on == "customer setup":
+        return qs.annotate(
+            has_activating_links=_activating_links(),
+            has_links_awaiting_setup=_links_awaiting_setup(),
+        ).filter(has_activating_links=False, has_links_awaiting_setup=True)
     return qs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -19,6 +20,7 @@ from linking.models import (
     LinkRequest,
     Notification,
     RequestItem,
+    VerificationStatus,
 )
 from linking.permissions import live_link_q
 from linking.services._common import _lock_link, _move_link, _notify, _on_commit, _save, can_link
@@ -114,8 +116,9 @@ def link_sync_grants(
 
 @transaction.atomic
 def link_activate(*, link_id: int) -> Link | None:
-    """Apply a link's grants and make it active. The activation task calls it; idempotent."""
-    from linking.tasks import link_verify_task
+    """Start waiting for the customer's cloud-side setup: the link grants nothing until the
+    checks prove it (`link_verify` makes it active). The activation task calls it; idempotent."""
+    from linking.tasks import link_setup_check_task
 
     link = _lock_link(link_id)
     if link is None or link.status != Link.Status.ACTIVATING:
@@ -161,26 +164,63 @@ def link_activate(*, link_id: int) -> Link | None:
             fields=["status_reason"],
         )
         return link
-    link.activated_at = timezone.now()
+    now = timezone.now()
     link.status_reason = ""
+    link.setup_deadline = now + timedelta(days=setup_window_days(link))
+    link.next_setup_check_at = now
+    link.setup_checks = 0
+    link.verification_status = VerificationStatus.UNVERIFIED
     _move_link(
         link,
-        Link.Status.ACTIVE,
+        Link.Status.AWAITING_SETUP,
         actor=None,
-        reason="activated: grants applied",
-        extra=["activated_at", "status_reason"],
+        reason="accepted: waits for the customer's setup in the cloud",
+        extra=[
+            "status_reason",
+            "setup_deadline",
+            "next_setup_check_at",
+            "setup_checks",
+            "verification_status",
+        ],
     )
+    # An amended link grants nothing while its new scope is being set up.
     link_sync_grants(
         actor=None,
         reseller_id=link.reseller_id,
         customer_id=link.customer_id,
+        reason=f"{link.reference} waits for the customer's setup",
+    )
+    _on_commit(link_setup_check_task, link.pk)
+    return link
+
+
+def setup_window_days(link: Link) -> int:
+    """Days the customer has for the cloud-side setup (PORTAL_SETUP_WINDOW_DAYS)."""
+    return settings.PORTAL_SETUP_WINDOW_DAYS
+
+
+def link_setup_proven(link: Link, *, actor: User | None) -> None:
+    """A locked link awaiting its setup, proven in the cloud: active, and only now granted.
+    Called by `link_verify` inside its transaction."""
+    link.activated_at = timezone.now()
+    link.status_reason = ""
+    link.setup_deadline = link.next_setup_check_at = None
+    _move_link(
+        link,
+        Link.Status.ACTIVE,
+        actor=actor,
+        reason="activated: proven in the cloud, grants applied",
+        extra=["activated_at", "status_reason", "setup_deadline", "next_setup_check_at"],
+    )
+    link_sync_grants(
+        actor=actor,
+        reseller_id=link.reseller_id,
+        customer_id=link.customer_id,
         reason=f"{link.reference} activated",
     )
-    _on_commit(link_verify_task, link.pk)
     if link.source_item:
         req = link.source_item.request
         _notify(Notification.Kind.LINK_ACTIVE, req.initiator.email, request=req, link=link)
-    return link
 
 
 def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:

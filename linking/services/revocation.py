@@ -36,7 +36,12 @@ from portal.errors import PortalError
 
 WITHDRAWAL_SALT = "linking.withdrawal.v1"
 # What can still be ended by either side: a revoking link is ended already.
-REVOCABLE = (Link.Status.ACTIVATING, Link.Status.ACTIVE, Link.Status.SUSPENDED)
+REVOCABLE = (
+    Link.Status.ACTIVATING,
+    Link.Status.AWAITING_SETUP,
+    Link.Status.ACTIVE,
+    Link.Status.SUSPENDED,
+)
 
 
 def _hash(nonce: str) -> str:

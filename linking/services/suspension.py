@@ -114,13 +114,18 @@ def link_suspend_locked(
 
 
 def _resume_locked(link: Link, *, actor: User | None, reason: str) -> None:
-    """A locked suspended link back in force: active, or revoking when it was revoked first."""
+    """A locked suspended link back in force: active, or revoking when it was revoked first,
+    or awaiting its setup again when the cloud side was never proven (nothing is granted)."""
     link.status_reason = ""
     link.suspended_for = ""
-    link.activated_at = link.activated_at or timezone.now()
+    if link.setup_deadline is not None:
+        to = Link.Status.AWAITING_SETUP
+    else:
+        to = Link.Status.REVOKING if link.revoked_at else Link.Status.ACTIVE
+        link.activated_at = link.activated_at or timezone.now()
     _move_link(
         link,
-        Link.Status.REVOKING if link.revoked_at else Link.Status.ACTIVE,
+        to,
         actor=actor,
         reason=reason,
         extra=["status_reason", "suspended_for", "activated_at"],

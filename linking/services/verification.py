@@ -1,42 +1,58 @@
-"""Verification: the post-activation checklist that proves a link works, and its retries.
+"""Verification: the checklist that proves a link in the cloud, and its retries.
 
-A run checks what the reseller's people can actually do through guardian, not what the link row
-says. Grants may take a moment to propagate, so an automatic run that fails is retried with
-backoff (the task owns the scheduling, `link_verify_retry_in` decides it); only the last failed
-attempt marks the link failing and tells the initiator.
+A run does not read the portal's own rows back: it calls the cloud through the provider layer
+with the reseller's connection (`linking.cloud.proof`) and keeps, per check, what was called,
+the answer and its time. What the customer did in the cloud can take a moment to propagate, so
+an automatic run that fails is retried with backoff (the task owns the scheduling,
+`link_verify_retry_in` decides it); only the last failed attempt marks the link failing and
+tells the initiator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from guardian.core import ObjectPermissionChecker
 
-from accounts.models import LinkType, Membership, Role, User
+from accounts.models import Membership, Role, User
 from accounts.permissions import has_reseller_perm
-from linking.models import (
-    AccessLevel,
-    ConsentRecord,
-    CustomerAccountGroupObjectPermission,
-    Link,
-    Notification,
-    Service,
-    VerificationRun,
-    VerificationStatus,
+from linking.cloud import provider_for
+from linking.cloud.models import CloudConnection
+from linking.cloud.names import agency_name_for, customer_domain_id
+from linking.cloud.proof import (
+    LinkFacts,
+    check_connection_unreadable,
+    check_no_connection,
+    prove_link,
 )
-from linking.services._common import _lock_link, _notify, _save, can_link
-from linking.services.links import _OPERATE_ROLES, _VIEW_ROLES
-from portal.codes import CODES
+from linking.cloud.services import cloud_connection_settings
+from linking.models import Link, Notification, VerificationRun, VerificationStatus
+from linking.services._common import (
+    _customer_contact,
+    _lock_link,
+    _move_link,
+    _notify,
+    _reseller_recipients,
+    _save,
+    can_link,
+)
+from portal.dates import local_moment
 from portal.errors import PortalError
+from portal.publish import publish_many_on_commit
 
 Trigger = VerificationRun.Trigger
 Outcome = VerificationRun.Outcome
 # Runs the system starts by itself; only these are retried and only these tell the initiator.
 AUTOMATIC_TRIGGERS = (Trigger.ACTIVATION, Trigger.RETRY, Trigger.RESUME, Trigger.AMEND)
+# Runs that check a link awaiting its setup; they do nothing once it has moved on.
+SETUP_TRIGGERS = (Trigger.SETUP, Trigger.CUSTOMER)
+# While the setup is awaited, a failure of these stages is "not visible yet", not failing.
+WAITING_STAGES = ("propagation", "connection")
+# Minutes between the setup checks: often at first, then less, then hourly.
+SETUP_CHECK_MINUTES = (1, 2, 5, 10, 30)
 
 
 def verify_attempts() -> int:
@@ -52,6 +68,14 @@ def verify_retry_delay(attempt: int) -> int:
     return int(min(30 * 2 ** max(0, attempt - 1), 600))
 
 
+def setup_check_delay(checks: int) -> timedelta:
+    """The wait after the `checks`-th automatic setup check: 1, 2, 5, 10, 30 minutes, then
+    hourly."""
+    if 1 <= checks <= len(SETUP_CHECK_MINUTES):
+        return timedelta(minutes=SETUP_CHECK_MINUTES[checks - 1])
+    return timedelta(hours=1)
+
+
 def link_verify_retry_in(run: VerificationRun | None) -> int | None:
     """The countdown of the next automatic attempt after `run`, or None when none is due."""
     if run is None or run.outcome != Outcome.FAILED or run.trigger not in AUTOMATIC_TRIGGERS:
@@ -61,217 +85,62 @@ def link_verify_retry_in(run: VerificationRun | None) -> int | None:
     return verify_retry_delay(run.attempt)
 
 
-def _check(
-    name: str, label: str, passed: bool, ok_detail: str, code: str = "", **params: Any
-) -> dict[str, Any]:
-    entry = CODES[code] if code and not passed else None
-    return {
-        "name": name,
-        "label": label,
-        "passed": passed,
-        "detail": ok_detail if passed or entry is None else entry.render(**params)[0],
-        "code": entry.code if entry else "",
-        "hint": entry.hint if entry else "",
-    }
-
-
-def _roles_text(roles: Iterable[str]) -> str:
-    return ", ".join(Role(role).label.lower() for role in roles)
-
-
-def _group_perms(link: Link) -> dict[str, set[str]]:
-    """What each role group of the reseller holds on the customer, read fresh for this run."""
-    held: dict[str, set[str]] = {role: set() for role in Role}
-    rows = CustomerAccountGroupObjectPermission.objects.filter(
-        content_object_id=link.customer_id,
-        group__reseller_role__reseller_id=link.reseller_id,
-    ).values_list("group__reseller_role__role", "permission__codename")
-    for role, codename in rows:
-        held[role].add(codename)
-    return held
-
-
-def _check_status(link: Link) -> dict:
-    return _check(
-        "status",
-        "Link status is active",
-        link.status == Link.Status.ACTIVE,
-        "The link is active.",
-        "LNK-Y001",
-        status=link.get_status_display().lower(),
-    )
-
-
-def _check_program(link: Link) -> dict:
+def _check_program(link: Link) -> dict[str, Any]:
     refusal = can_link(link.reseller, link_types=[link.link_type])
     return {
         "name": "program",
         "label": "The partner program allows the link",
         "passed": refusal is None,
+        "outcome": "failed" if refusal else "passed",
         "detail": refusal.message if refusal else f"{link.reseller.name}'s program is active.",
         "code": refusal.code if refusal else "",
         "hint": refusal.hint if refusal else "",
+        "stage": refusal.stage if refusal else "",
+        "checked_at": timezone.now().isoformat(),
+        "evidence": [],
     }
 
 
-def _check_visible(link: Link, held: dict[str, set[str]]) -> dict:
-    blind = [role for role in _VIEW_ROLES if "view_customeraccount" not in held[role]]
-    check = _check(
-        "scope_visible",
-        "Your users can see the customer",
-        not blind,
-        f"Every role of {link.reseller.name} can see account {link.customer.label}.",
-        "LNK-Y002",
-        account_id=link.customer.label,
-    )
-    if blind:
-        check["detail"] += f" Roles without access: {_roles_text(blind)}."
-    return check
-
-
-def _check_scope(link: Link) -> dict:
-    services = set(
-        Service.objects.filter(code__in=link.services, is_active=True).values_list(
-            "code", flat=True
-        )
-    )
-    regions = set(
-        link.customer.regions.filter(code__in=link.regions, is_active=True).values_list(
-            "code", flat=True
-        )
-    )
-    missing = [f"service {code}" for code in link.services if code not in services]
-    missing += [f"region {code}" for code in link.regions if code not in regions]
-    return _check(
-        "scope_present",
-        "Granted services and regions exist",
-        not missing,
-        f"{len(link.services)} service(s) in the catalog, {len(link.regions)} region(s) "
-        "enabled on the account.",
-        "LNK-Y003",
-        missing=", ".join(missing),
+def link_facts(link: Link) -> LinkFacts:
+    """What the cloud checks of `link` need, as plain values."""
+    return LinkFacts(
+        reference=link.reference,
+        link_type=link.link_type,
+        customer_domain_id=customer_domain_id(link.customer),
+        agency_name=agency_name_for(link),
+        services=tuple(link.services or ()),
+        regions=tuple(link.regions or ()),
+        access_level=link.access_level,
     )
 
 
-def _check_billing(link: Link, held: dict[str, set[str]]) -> dict:
-    unbilled = [role for role in _OPERATE_ROLES if "bill_customeraccount" not in held[role]]
-    live = list(
-        Link.objects.filter(
-            customer_id=link.customer_id,
-            link_type=LinkType.BILLING,
-            status__in=Link.LIVE_STATUSES,
-        ).values_list("pk", flat=True)
-    )
-    check = _check(
-        "billing",
-        "Billing association in place",
-        not unbilled and live == [link.pk],
-        f"{link.reseller.name} is the billing partner of account {link.customer.label}.",
-        "LNK-Y004",
-        account_id=link.customer.label,
-    )
-    if unbilled:
-        check["detail"] += f" Roles without the billing permission: {_roles_text(unbilled)}."
-    if live != [link.pk]:
-        check["detail"] += " This link is not the account's live billing link."
-    return check
+def link_checklist(link: Link) -> tuple[list[dict], str]:
+    """Run every check of the link against the cloud, with the reseller's connection; no
+    writes. Returns the checks and the partner account that made the calls ("" for none).
 
-
-def _delegate_probe(link: Link) -> tuple[ObjectPermissionChecker | None, str]:
-    """Who tries the harmless delegated action: an operator of the reseller, as guardian sees
-    them. A superuser is skipped: guardian allows them everything, so a refusal proves nothing."""
-    membership = (
-        Membership.objects.filter(
-            reseller_id=link.reseller_id,
-            role__in=_OPERATE_ROLES,
-            user__is_active=True,
-            user__is_superuser=False,
-        )
-        .select_related("user")
-        .order_by("-role", "id")  # initiators before admins
-        .first()
-    )
-    if membership is not None:
-        who = f"{membership.user.email} ({membership.get_role_display().lower()})"
-        return ObjectPermissionChecker(membership.user), who
-    group = link.reseller.role_groups.filter(role=Role.INITIATOR).select_related("group").first()
-    if group is None:
-        return None, "nobody"
-    return ObjectPermissionChecker(group.group), "the initiator role"
-
-
-def _check_delegation(link: Link) -> dict:
-    # A fresh checker each run: guardian caches what it read, and a retry must see new grants.
-    checker, who = _delegate_probe(link)
-    can_read = checker is not None and checker.has_perm(
-        "linking.delegate_read_customeraccount", link.customer
-    )
-    can_manage = checker is not None and checker.has_perm(
-        "linking.delegate_manage_customeraccount", link.customer
-    )
-    wants_manage = link.access_level == AccessLevel.MANAGE
-    problems = []
-    if not can_read:
-        problems.append(f"{who} cannot read delegated resources")
-    if wants_manage and not can_manage:
-        problems.append(f"{who} cannot manage delegated resources")
-    if not wants_manage and can_manage:
-        problems.append(f"{who} can manage although the link grants read-only access")
-    level = link.get_access_level_display().lower() or "read-only"
-    detail = (
-        f"{who} can manage delegated resources."
-        if wants_manage
-        else f"{who} can read delegated resources; managing them is refused."
-    )
-    return _check(
-        "delegation",
-        f"A delegated action is allowed at the granted level ({level})",
-        not problems,
-        detail,
-        "LNK-Y005",
-        detail="; ".join(problems),
-    )
-
-
-def _check_audit(link: Link) -> dict:
-    missing = []
-    consented = link.source_item_id is not None and (
-        ConsentRecord.objects.filter(
-            item_id=link.source_item_id, decision=ConsentRecord.Decision.ACCEPTED
-        ).exists()
-    )
-    if not consented:
-        missing.append("the customer's consent")
-    if not Link.history.filter(id=link.pk, status=Link.Status.ACTIVE).exists():
-        missing.append("the activation")
-    return _check(
-        "audit_trail",
-        "Audit trail holds the consent and the activation",
-        not missing,
-        "The customer's acceptance and the activation are recorded.",
-        "LNK-Y006",
-        missing=" and ".join(missing),
-    )
-
-
-def link_checklist(link: Link) -> list[dict]:
-    """Run every check that applies to the link's type; no writes."""
-    held = _group_perms(link)
-    checks = [_check_status(link), _check_program(link), _check_visible(link, held)]
-    if link.link_type in (LinkType.PROVISIONING, LinkType.DELEGATION):
-        checks.append(_check_scope(link))
-    if link.link_type == LinkType.BILLING:
-        checks.append(_check_billing(link, held))
-    if link.link_type == LinkType.DELEGATION:
-        checks.append(_check_delegation(link))
-    checks.append(_check_audit(link))
-    return checks
+    Calls the cloud: never inside a transaction (the provider refuses).
+    """
+    checks = [_check_program(link)]
+    connection = CloudConnection.objects.filter(reseller_id=link.reseller_id).first()
+    if connection is None:
+        return [*checks, check_no_connection(link.reseller.name, link.reference)], ""
+    try:
+        settings = cloud_connection_settings(connection)
+    except PortalError as error:  # a stored key pair no configured key reads
+        return [*checks, check_connection_unreadable(error)], connection.partner_domain_id
+    checks += prove_link(provider_for(settings), link_facts(link))
+    return checks, connection.partner_domain_id
 
 
 def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
     """An automatic run that nobody needs any more: the link is not live, or (for a retry)
     another run has happened since the attempt this one follows."""
-    if link.status in (Link.Status.REVOKED, Link.Status.EXPIRED, Link.Status.SUSPENDED):
+    if link.status in (
+        Link.Status.REVOKED,
+        Link.Status.EXPIRED,
+        Link.Status.SUSPENDED,
+        Link.Status.SETUP_EXPIRED,
+    ):
         return True
     if can_link(link.reseller, link_types=[link.link_type]) is not None:
         # Its reseller's program stopped it; suspending the link is `reseller_set_status`'s.
@@ -315,17 +184,17 @@ def _tell_initiator(link: Link, run: VerificationRun) -> None:
         )
 
 
-@transaction.atomic
 def link_verify(
     *, link_id: int, trigger: str, actor: User | None = None, attempt: int = 1
 ) -> VerificationRun | None:
-    """Run a link's checklist and record the run; anyone in the reseller, or the system.
+    """Prove a link in the cloud and record the run; anyone in the reseller, or the system.
 
-    Sets the link's verification status: passing, verifying (an automatic retry will follow) or
-    failing. The last failed automatic attempt tells the initiator. Returns None when an
-    automatic run finds the link gone or moved on (nothing is recorded then).
+    The cloud is called first, outside any transaction; the run and the link's verification
+    status (passing, verifying while an automatic retry follows, or failing) are then written
+    in one transaction. The last failed automatic attempt tells the initiator. Returns None
+    when an automatic run finds the link gone or moved on (nothing is recorded then).
     """
-    link = _lock_link(link_id)
+    link = Link.objects.select_related("reseller", "customer").filter(pk=link_id).first()
     if link is None:
         return None
     if actor is not None and not has_reseller_perm(
@@ -334,9 +203,53 @@ def link_verify(
         raise PortalError("LNK-V013", reseller=link.reseller.name, role="viewer")
     if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
         return None
+    if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
+        return None
     started = timezone.now()
-    checks = link_checklist(link)
-    failed_codes = [c["code"] for c in checks if not c["passed"]]
+    checks, partner = link_checklist(link)
+    finished = timezone.now()
+    with transaction.atomic():
+        return _record(
+            link_id,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            attempt=attempt,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
+
+
+def _record(
+    link_id: int,
+    checks: list[dict],
+    *,
+    trigger: str,
+    actor: User | None,
+    attempt: int,
+    partner: str,
+    started: datetime,
+    finished: datetime,
+) -> VerificationRun | None:
+    link = _lock_link(link_id)
+    if link is None:
+        return None
+    if trigger in AUTOMATIC_TRIGGERS and _moved_on(link, trigger, attempt):
+        return None  # moved on while the cloud answered
+    if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
+        return None
+    if link.status == Link.Status.AWAITING_SETUP:
+        return _record_setup(
+            link,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
+    failed_codes = [c["code"] for c in checks if c["outcome"] == "failed"]
     run = VerificationRun.objects.create(
         link=link,
         trigger=trigger,
@@ -344,8 +257,10 @@ def link_verify(
         attempt=attempt,
         outcome=Outcome.FAILED if failed_codes else Outcome.PASSED,
         checks=checks,
+        partner_domain_id=partner,
+        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
         started_at=started,
-        finished_at=timezone.now(),
+        finished_at=finished,
     )
     was = link.verification_status
     if not failed_codes:
@@ -368,3 +283,157 @@ def link_verify(
     ):
         _tell_initiator(link, run)
     return run
+
+
+def _record_setup(
+    link: Link,
+    checks: list[dict],
+    *,
+    trigger: str,
+    actor: User | None,
+    partner: str,
+    started: datetime,
+    finished: datetime,
+) -> VerificationRun:
+    """The run of a locked link awaiting its setup: proven (active, granted), waiting (what
+    fails is still propagating, within the window), failing (the cloud side grants more than
+    consented, or there is no connection), or past the window (setup expired)."""
+    from linking.services.links import link_setup_proven
+
+    failed = [c for c in checks if c["outcome"] == "failed"]
+    waiting = bool(failed) and all(c["stage"] in WAITING_STAGES for c in failed)
+    expired = bool(failed) and link.setup_deadline is not None and finished >= link.setup_deadline
+    if not failed:
+        outcome = Outcome.PASSED
+    elif waiting and not expired:
+        outcome = Outcome.WAITING
+    else:
+        outcome = Outcome.FAILED
+    run = VerificationRun.objects.create(
+        link=link,
+        trigger=trigger,
+        triggered_by=actor,
+        attempt=link.setup_checks + 1,
+        outcome=outcome,
+        checks=checks,
+        partner_domain_id=partner,
+        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
+        started_at=started,
+        finished_at=finished,
+    )
+    link.verified_at = finished
+    codes = ", ".join(c["code"] for c in failed)
+    if not failed:
+        link.verification_status = VerificationStatus.PASSING
+        _save(
+            link,
+            actor=actor,
+            reason=f"setup proven ({len(checks)} checks)",
+            fields=["verification_status", "verified_at"],
+        )
+        link_setup_proven(link, actor=actor)
+        return run
+    if expired:
+        link.verification_status = VerificationStatus.FAILING
+        link.status_reason = f"setup not done by the deadline: {codes}"[:200]
+        link.next_setup_check_at = None
+        _move_link(
+            link,
+            Link.Status.SETUP_EXPIRED,
+            actor=None,
+            reason=f"setup not done in time: {codes}",
+            extra=["verification_status", "verified_at", "status_reason", "next_setup_check_at"],
+        )
+        _tell_setup_expired(link, run)
+        return run
+    link.verification_status = (
+        VerificationStatus.VERIFYING if waiting else VerificationStatus.FAILING
+    )
+    fields = ["verification_status", "verified_at"]
+    if trigger == Trigger.SETUP:
+        link.setup_checks += 1
+        fields.append("setup_checks")
+    # The next automatic check: by the backoff, and at the latest when the window ends.
+    due = finished + setup_check_delay(max(link.setup_checks, 1))
+    assert link.setup_deadline is not None
+    link.next_setup_check_at = min(due, link.setup_deadline)
+    fields.append("next_setup_check_at")
+    word = "waiting" if waiting else "failing"
+    _save(link, actor=actor, reason=f"setup check {word}: {codes}", fields=fields)
+    return run
+
+
+def _tell_setup_expired(link: Link, run: VerificationRun) -> None:
+    """Both sides hear that the link ended unset: the reseller's people and the customer."""
+    failures = [
+        {"label": c["label"], "detail": c["detail"], "code": c["code"]}
+        for c in run.checks
+        if c["outcome"] == "failed"
+    ]
+    deadline = local_moment(link.setup_deadline) if link.setup_deadline else ""
+    for email in _reseller_recipients(link):
+        _notify(
+            Notification.Kind.SETUP_EXPIRED,
+            email,
+            link=link,
+            audience="reseller",
+            deadline=deadline,
+            failures=failures,
+        )
+    if contact := _customer_contact(link):
+        _notify(
+            Notification.Kind.SETUP_EXPIRED,
+            contact,
+            link=link,
+            audience="customer",
+            deadline=deadline,
+            failures=failures,
+        )
+
+
+# A claimed check that has not run within this long (a lost task) is due again.
+SETUP_CHECK_LEASE = timedelta(minutes=5)
+
+
+def link_setup_claim_due(*, limit: int = 500) -> list[int]:
+    """The links awaiting their setup whose next check is due (or whose window has ended),
+    claimed for one check each: their next check moves a lease ahead, so the next sweep does
+    not ask again while this one runs. The beat sweep's only work."""
+    now = timezone.now()
+    with transaction.atomic():
+        links = list(
+            Link.objects.select_for_update(skip_locked=True)
+            .filter(status=Link.Status.AWAITING_SETUP, next_setup_check_at__lte=now)
+            .order_by("next_setup_check_at", "id")
+            .only("id", "next_setup_check_at")[:limit]
+        )
+        for link in links:
+            link.next_setup_check_at = now + SETUP_CHECK_LEASE
+            link.save_without_historical_record(update_fields=["next_setup_check_at"])
+    return [link.pk for link in links]
+
+
+def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
+    """The links of a receipt's accepted items that still wait for the customer's setup."""
+    from linking.models import ConsentRecord
+
+    items = ConsentRecord.objects.filter(
+        receipt_reference=receipt_reference, decision=ConsentRecord.Decision.ACCEPTED
+    ).values("item_id")
+    return list(
+        Link.objects.filter(source_item_id__in=items, status=Link.Status.AWAITING_SETUP)
+        .select_related("reseller")
+        .order_by("id")
+    )
+
+
+def link_setup_check_now(*, receipt_reference: str) -> list[Link]:
+    """The customer says the setup is done (from their receipt): each link of the receipt still
+    awaiting its setup is checked at once by a worker. Writes nothing; returns those links."""
+    from linking.tasks import link_setup_check_task
+
+    links = links_awaiting_setup_of_receipt(receipt_reference)
+    publish_many_on_commit(
+        link_setup_check_task, [(link.pk, Trigger.CUSTOMER.value) for link in links]
+    )
+    return links

@@ -19,6 +19,7 @@ register = template.Library()
 _STATE_CLASSES = {
     "active": "text-bg-success",
     "activating": "text-bg-warning",
+    "awaiting_setup": "text-bg-info",
     "revoking": "text-bg-secondary",
     "suspended": "text-bg-warning",
 }

@@ -4,7 +4,7 @@ the scope of a link or renew it."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +32,7 @@ from linking.views.common import (
     reason_refused,
 )
 from portal.errors import PortalError
+from portal.publish import publish_on_commit
 
 
 def _verification(link: Link) -> dict:
@@ -43,27 +44,18 @@ def _verification(link: Link) -> dict:
 @require_POST
 @reseller_required("view_reseller")
 def link_verify(request: ResellerRequest, pk: int) -> HttpResponse:
+    """Ask a worker to prove the link in the cloud again; pages never wait on the cloud."""
+    from linking.tasks import link_verify_task
+
     link = access_link(reseller=request.reseller, pk=pk)
-    try:
-        run = services.link_verify(
-            link_id=link.pk, trigger=VerificationRun.Trigger.MANUAL, actor=request.user
-        )
-    except PortalError as error:
-        message_error(request, error)
-    else:
-        if run is None:  # the link went away since it was read above
-            raise Http404
-        failed = [check["code"] for check in run.checks if not check["passed"]]
-        if failed:
-            messages.error(
-                request,
-                f"Verification of {link.reference} failed: {', '.join(failed)}. "
-                "The checklist on the link page says what to do.",
-            )
-        else:
-            messages.success(
-                request, f"Verification of {link.reference} passed ({len(run.checks)} checks)."
-            )
+    publish_on_commit(
+        link_verify_task, link.pk, VerificationRun.Trigger.MANUAL.value, 1, request.user.pk
+    )
+    messages.success(
+        request,
+        f"Verification of {link.reference} asked for: the checks call the cloud, and the "
+        "result shows here in a moment.",
+    )
     return redirect("linking:link-detail", pk=link.pk)
 
 

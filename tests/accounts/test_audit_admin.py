@@ -198,7 +198,7 @@ def test_the_export_keeps_to_its_date_range(client, cast, django_capture_on_comm
     assert {r["object"] for r in grants} == {str(cast.customer)}
     links = [r for r in rows if r["model"] == "linking.link"]
     assert {r["reseller"] for r in links} == {"P-100001"}
-    assert any("status: activating → active" in r["changed fields (old → new)"] for r in links)
+    assert any("status: awaiting_setup → active" in r["changed fields (old → new)"] for r in links)
     today = timezone.localdate().isoformat()
     assert not [r for r in export(client, start=today, end=today) if r["model"] == "linking.link"]
     assert Link.objects.count() == 1

@@ -1,86 +1,16 @@
-"""The sandbox cloud as a real subprocess, for tests that call it through the SDK."""
+"""The sandbox cloud's fixtures live in `tests.cloud.sandbox_fixtures` (a plugin of the root
+conftest), so every test directory can use `sandbox_cloud` and `cloud`."""
 
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from accounts.models import Reseller, Role, User
 from accounts.services import reseller_create
-from linking.cloud.sandbox.control import SandboxControl
+from tests.cloud.sandbox_fixtures import SandboxCloud, _free_port
 from tests.conftest import _member
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class SandboxCloud:
-    url: str
-    control: SandboxControl
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def sandbox_cloud(tmp_path_factory):
-    port = _free_port()
-    directory = tmp_path_factory.mktemp("sandbox")
-    token = secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "SANDBOX_DATABASE_URL": f"sqlite:///{directory / 'sandbox.sqlite3'}",
-        "SANDBOX_CONTROL_TOKEN": token,
-        "SANDBOX_SECRET_KEY": secrets.token_hex(32),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = open(directory / "sandbox.log", "w")  # noqa: SIM115 - open for the whole session
-    process = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "linking.cloud.sandbox", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    control = SandboxControl(url, token)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            log.close()
-            pytest.fail(f"The sandbox exited: {(directory / 'sandbox.log').read_text()}")
-        try:
-            control.health()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.terminate()
-                pytest.fail("The sandbox did not answer within 60 seconds.")
-            time.sleep(0.2)
-    yield SandboxCloud(url=url, control=control)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-
-
-@pytest.fixture
-def cloud(sandbox_cloud):
-    """The sandbox, emptied before the test."""
-    sandbox_cloud.control.reset()
-    return sandbox_cloud
+__all__ = ["SandboxCloud", "SyncCast", "_free_port"]
 
 
 @dataclass

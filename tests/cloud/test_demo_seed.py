@@ -15,7 +15,7 @@ from linking.cloud import demo, services
 from linking.cloud.models import CloudConnection
 from linking.cloud.sandbox.control import SandboxControl
 from linking.cloud.tasks import cloud_connection_test_task
-from tests.cloud.conftest import ROOT, _free_port
+from tests.cloud.sandbox_fixtures import ROOT, _free_port
 
 pytestmark = pytest.mark.django_db
 

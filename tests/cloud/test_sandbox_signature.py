@@ -78,6 +78,21 @@ def test_signing_time_far_from_now_is_refused(cloud, minutes):
     assert "X-Sdk-Date" in answer.json()["error_msg"]
 
 
+def test_a_test_travelling_in_time_sets_the_sandbox_clock_and_stays_checked(cloud):
+    partner = cloud.control.create_account("partner-one")
+    travelled = datetime.now(UTC) - timedelta(days=10)
+    path = "/v2/partners/sub-customers/query"
+    assert signed(cloud, partner, "POST", path, when=travelled).status_code == 401
+
+    cloud.control.set_clock(travelled)
+    assert signed(cloud, partner, "POST", path, when=travelled).status_code == 200
+    # As strict as ever around its new time: the real time is now far off.
+    assert signed(cloud, partner, "POST", path, when=datetime.now(UTC)).status_code == 401
+
+    cloud.control.real_clock()
+    assert signed(cloud, partner, "POST", path, when=datetime.now(UTC)).status_code == 200
+
+
 def test_unsigned_and_other_algorithms_are_refused(cloud):
     unsigned = requests.post(cloud.url + "/v2/partners/sub-customers/query", timeout=10)
     assert unsigned.status_code == 401

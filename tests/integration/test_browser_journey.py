@@ -76,12 +76,16 @@ def background(request, transactional_db):
 
     from linking import services
     from linking.outbox.delivery import notification_deliver
+    from tests.journeys import prove_setup
 
     def run_pending_work() -> None:
         for link_id in Link.objects.filter(status=Link.Status.ACTIVATING).values_list(
             "pk", flat=True
         ):
-            services.link_activate(link_id=link_id)
+            link = services.link_activate(link_id=link_id)
+            if link is not None and link.status == Link.Status.AWAITING_SETUP:
+                # The customer's setup in the (sandbox) cloud, and the check that proves it.
+                prove_setup(None, link)
         for notification_id in Notification.objects.filter(
             status=Notification.Status.QUEUED
         ).values_list("pk", flat=True):

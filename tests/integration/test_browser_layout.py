@@ -27,6 +27,7 @@ from linking.models import ConsentRecord, Link
 from tests.conftest import PASSWORD, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.integration.test_browser_journey import browser  # noqa: F401 (fixture)
+from tests.journeys import activate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +57,7 @@ def _linked(cast, customer, specs) -> Link:
         confirm_account_id=customer.account_id,
     )
     link = Link.objects.filter(source_item__request=req).latest("id")
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     link.refresh_from_db()
     return link
 

@@ -17,7 +17,7 @@ from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.services.requests import link_request_dry_run
 from portal.errors import PortalError
 from tests.conftest import login, make_draft, read_only_delegation, submit
-from tests.journeys import accept, active_link
+from tests.journeys import accept, activate, active_link
 
 Status = LinkRequest.Status
 
@@ -253,7 +253,7 @@ def test_widening_needs_the_customers_consent_and_amends_the_same_row(cast, capt
 
     with capture():
         accept(cast, req)
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
     assert Link.objects.count() == 1
     link.refresh_from_db()
     assert link.status == Link.Status.ACTIVE
@@ -283,7 +283,7 @@ def test_widening_to_manage_goes_through_approval_then_consent(cast, capture):
     assert "delegate_manage_customeraccount" not in group_perms(cast, Role.INITIATOR)
     with capture():
         accept(cast, req)
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
     link.refresh_from_db()
     assert link.access_level == "manage"
     assert "delegate_manage_customeraccount" in group_perms(cast, Role.INITIATOR)

@@ -10,6 +10,7 @@ from tests.conftest import (
     submit,
 )
 from tests.factories import RegionFactory
+from tests.journeys import activate
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()
@@ -60,7 +61,7 @@ def make_other_reseller_billing_partner(cast, customer: CustomerAccount) -> Link
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
     link = Link.objects.get(reseller=cast.other, customer=customer, link_type="billing")
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     link.refresh_from_db()
     return link
 

@@ -16,7 +16,7 @@ from linking.models import Link, LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.requests import link_request_dry_run
 from tests.conftest import make_draft, read_only_delegation, submit
-from tests.journeys import accept, active_link, to_the_customer
+from tests.journeys import accept, activate, active_link, to_the_customer
 
 Status = LinkRequest.Status
 EXPIRING = Notification.Kind.LINK_EXPIRING
@@ -108,7 +108,7 @@ def test_expiry_keeps_the_grants_of_the_resellers_other_links(cast, capture):
         req = to_the_customer(cast, submit(cast, make_draft(cast, specs=[spec, read_only(cast)])))
         accept(cast, req)
         for link in Link.objects.all():
-            services.link_activate(link_id=link.pk)
+            activate(cast, link.pk)
     delegation = Link.objects.get(link_type="delegation")
     with capture(), time_machine.travel(delegation.ends_at + timedelta(minutes=1), tick=False):
         assert services.link_expire_due() == 1
@@ -303,7 +303,7 @@ def test_renewal_always_asks_the_customer_and_moves_the_end_only_on_acceptance(c
 
     with capture(), time_machine.travel(renewed_at + timedelta(days=1), tick=False):
         accept(cast, req)
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
     link.refresh_from_db()
     assert Link.objects.count() == 1
     assert link.status == Link.Status.ACTIVE
@@ -332,7 +332,7 @@ def test_an_expired_delegation_can_be_renewed_and_its_access_returns(cast, captu
         assert req.status == Status.PENDING_CONSENT
         assert group_perms(cast, Role.INITIATOR) == set()
         accept(cast, req)
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
         link.refresh_from_db()
         assert link.status == Link.Status.ACTIVE
         assert link.ends_at == later + timedelta(days=90)

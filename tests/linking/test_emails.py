@@ -17,7 +17,7 @@ from tests.conftest import (
     read_only_delegation,
     submit,
 )
-from tests.journeys import pending_consent
+from tests.journeys import activate, pending_consent
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()
@@ -158,7 +158,7 @@ def test_link_active_links_to_the_link(cast):
     token = consent_token_for(req)
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    link = services.link_activate(link_id=Link.objects.get().pk)
+    link = activate(cast, Link.objects.get().pk)
     message, html = _deliver("link_active")
     assert link.reference in message.subject
     for body in (message.body, html):
@@ -217,7 +217,7 @@ def test_e_mails_name_regions_as_the_pages_do(cast, client):
     assert words in client.get(f"/consent/{token}/").content.decode()
     item = req.items.get()
     services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    services.link_activate(link_id=Link.objects.get().pk)
+    activate(cast, Link.objects.get().pk)
     message, html = _deliver("link_active")
     assert words in message.body and words in html
     login(client, cast.viewer)

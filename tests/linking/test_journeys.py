@@ -57,8 +57,9 @@ def test_the_customer_accepts_and_the_worker_activates_every_link(cast):
     assert req.status == Status.COMPLETED and receipt
     links = journeys.activate(req)
     assert sorted(link.link_type for link in links) == ["billing", "delegation"]
+    # The worker's activation grants nothing yet: each link waits for the customer's setup.
     assert set(Link.objects.filter(source_item__request=req).values_list("status", flat=True)) == {
-        Link.Status.ACTIVE
+        Link.Status.AWAITING_SETUP
     }
     # A second activation finds nothing waiting.
     assert journeys.activate(req) == [None, None]

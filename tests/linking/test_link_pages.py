@@ -13,6 +13,7 @@ from django.utils.html import escape
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, VerificationRun, VerificationStatus
+from tests import journeys
 from tests.conftest import login, make_draft
 from tests.factories import CustomerFactory
 from tests.journeys import accepted
@@ -29,7 +30,7 @@ def linked(cast, customer=None, specs=None, *, activate=True) -> Link:
     req = accepted(cast, specs, customer=customer)
     link = Link.objects.filter(source_item__request=req).latest("id")
     if activate:
-        services.link_activate(link_id=link.pk)
+        journeys.activate(cast, link.pk)
     link.refresh_from_db()
     return link
 
@@ -111,8 +112,9 @@ def test_link_page_timeline_says_changes_in_words_without_internal_ids(client, c
     timeline = section(client.get(url("link-detail", link.pk)).content.decode(), "link-timeline")
     req = link.source_item.request
     assert f"accepted in {req.reference}" in timeline
-    assert "Status: Activating → Active" in timeline
-    assert "Verification: Not verified yet → Failing verification" in timeline
+    assert escape("Status: Activating → Awaiting the customer's setup") in timeline
+    assert escape("Status: Awaiting the customer's setup → Active") in timeline
+    assert "Verification: Verified → Failing verification" in timeline
     assert f"Revoked by: — → {escape(str(cast.admin))}" in timeline
     assert "customer left" in timeline
     for raw in ["source_item", "revoked_by", "verification_status", "→ failing", "read_only"]:
@@ -167,12 +169,12 @@ def test_link_page_query_budget_does_not_grow_with_history_or_runs(
     login(client, cast.viewer)
     target = url("link-detail", link.pk)
     history_rows = Link.history.filter(id=link.pk).count
-    assert history_rows() == 2
+    assert history_rows() == 4  # accepted, awaiting its setup, proven, active
     client.get(target)
     with django_assert_num_queries(LINK_PAGE_BUDGET):
         assert client.get(target).status_code == 200
     _add_history_and_runs(link, 10)
-    assert history_rows() == 12
+    assert history_rows() == 14
     with django_assert_num_queries(LINK_PAGE_BUDGET):
         body = client.get(target).content.decode()
     assert body.count("verification failing") == 5
@@ -294,7 +296,7 @@ def test_customer_page_lists_every_link_including_revoked_ones(client, cast):
     assert delegation.reference in links and billing.reference in links
     assert other.reference not in links
     assert 'data-state="revoked"' in links
-    assert "Not verified yet" in links
+    assert "Verified" in links
     record = ConsentRecord.objects.get(item=delegation.source_item)
     assert url("receipt-download", record.receipt_reference) in links
     requests = section(body, "customer-requests")

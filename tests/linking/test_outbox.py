@@ -32,6 +32,7 @@ from linking.services._common import _notify
 from linking.services.revocation import link_withdrawal_resolve
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
+from tests.journeys import activate
 
 Kind = Notification.Kind
 Status = Notification.Status
@@ -230,7 +231,7 @@ def test_a_receipt_sent_again_after_a_crash_keeps_the_first_copys_withdrawal_lin
         token=token, decisions=decisions, ip_address="198.51.100.7", user_agent="pytest"
     )
     for link in Link.objects.filter(source_item__request=consent_request):
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
     receipt = Notification.objects.get(request=consent_request, kind=Kind.CONSENT_RECEIPT)
     mail.outbox.clear()
     deliver_then_crash(receipt)

@@ -9,12 +9,11 @@ from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 
 from accounts.models import ResellerRoleGroup, Role
-from linking import services
 from linking.checks import ItemSpec
 from linking.models import Link
 from linking.permissions import customer_has_perm, link_is_live, live_link_q
 from tests.conftest import make_draft, submit
-from tests.journeys import accept, active_link, to_the_customer
+from tests.journeys import accept, activate, active_link, to_the_customer
 from tests.linking.test_delegation_expiry import fresh, group_perms, read_only
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +34,7 @@ def lapsing(cast, django_capture_on_commit_callbacks):
         )
         accept(cast, req)
         for link in Link.objects.filter(customer=cast.customer):
-            services.link_activate(link_id=link.pk)
+            activate(cast, link.pk)
     return Link.objects.get(customer=cast.customer, link_type="delegation")
 
 

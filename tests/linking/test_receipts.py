@@ -14,7 +14,7 @@ from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, re
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
 from tests.conftest import ACME, login
-from tests.journeys import pending_consent
+from tests.journeys import activate, pending_consent
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])
@@ -124,7 +124,7 @@ def test_unknown_or_overlong_reference_has_no_receipt(cast):
 def test_a_withdrawal_has_a_receipt_too(cast):
     _, _reference = decided(cast)
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
     link, wd_reference = services.link_withdraw(token=token, ip_address="203.0.113.9")
     assert wd_reference.startswith("WD-")
@@ -143,7 +143,7 @@ def test_a_receipt_page_without_its_request_is_not_found(cast, client):
     found there, never a server error."""
     decided(cast)
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     Link.objects.filter(pk=link.pk).update(source_item=None)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
     _, wd_reference = services.link_withdraw(token=token, ip_address="203.0.113.9")

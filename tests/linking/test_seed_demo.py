@@ -57,8 +57,11 @@ def test_seed_demo_covers_every_state_and_runs_twice_without_adding_rows(db):
     assert CustomerAccount.objects.filter(is_partner=True).exists()
     contoso = Reseller.objects.get(partner_id="P-200871")
     billed = Link.objects.get(reseller=contoso, link_type="billing")
-    assert billed.status == Link.Status.ACTIVE
-    assert Link.objects.filter(reseller__partner_id="P-100234", status=Link.Status.ACTIVE).exists()
+    # Demo links wait for the demo customer's setup in the sandbox console.
+    assert billed.status == Link.Status.AWAITING_SETUP
+    assert Link.objects.filter(
+        reseller__partner_id="P-100234", status=Link.Status.AWAITING_SETUP
+    ).exists()
     both = User.objects.get(email="sam.both@partners.example")
     assert Membership.objects.filter(user=both).count() == 2
     auditor = User.objects.get(email="auditor@platform.example")

@@ -21,7 +21,7 @@ from linking.models import (
 )
 from portal.errors import PortalError
 from tests.conftest import ACME, consent_token_for, freeze, make_draft, read_only_delegation, submit
-from tests.journeys import active_link, pending_consent
+from tests.journeys import activate, active_link, pending_consent
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")
@@ -434,11 +434,13 @@ def test_customer_accepts_and_the_worker_activates_the_link(cast, capture):
     assert last_history(link).history_change_reason == f"accepted in {req.reference}"
 
     with capture():
-        services.link_activate(link_id=link.pk)
+        activate(cast, link.pk)
     link.refresh_from_db()
     assert link.status == Link.Status.ACTIVE
     assert link.activated_at is not None
-    assert last_history(link).history_change_reason == "activated: grants applied"
+    assert (
+        last_history(link).history_change_reason == "activated: proven in the cloud, grants applied"
+    )
     active = Notification.objects.get(kind=Notification.Kind.LINK_ACTIVE)
     assert (active.to_email, active.link) == (cast.initiator.email, link)
 
@@ -571,7 +573,7 @@ def test_activation_waits_while_the_account_is_frozen(cast, capture):
         req = pending_consent(cast)
         decide(req, consent_token_for(req), {"delegation": True})
     CustomerAccount.objects.filter(pk=cast.customer.pk).update(status="frozen")
-    link = services.link_activate(link_id=Link.objects.get().pk)
+    link = activate(cast, Link.objects.get().pk)
     assert link.status == Link.Status.ACTIVATING
     assert link.status_reason.startswith("LNK-P001")
     req.refresh_from_db()

@@ -64,9 +64,10 @@ def test_activate_sweep_activates_links_still_waiting(cast, capture):
     with capture():
         assert tasks.link_activate_sweep_task() == 1
     link.refresh_from_db()
-    assert link.status == Link.Status.ACTIVE
+    # Activation grants nothing: the link waits for the customer's setup in the cloud.
+    assert link.status == Link.Status.AWAITING_SETUP
     assert tasks.link_activate_sweep_task() == 0
-    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+    assert not Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).exists()
 
 
 def test_activate_task_activates_its_link(cast, capture):
@@ -77,8 +78,8 @@ def test_activate_task_activates_its_link(cast, capture):
         tasks.link_activate_task(link.pk)
         tasks.link_activate_task(link.pk)
     link.refresh_from_db()
-    assert link.status == Link.Status.ACTIVE
-    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+    assert link.status == Link.Status.AWAITING_SETUP
+    assert link.history.filter(status=Link.Status.AWAITING_SETUP).count() == 1
 
 
 @pytest.mark.skipif(
@@ -128,7 +129,7 @@ def test_activate_task_retries_when_the_link_stays_locked_for_a_moment(cast):
     assert len(failures) == 1 and "lock timeout" in str(failures[0])
     assert result.successful(), result.traceback
     link.refresh_from_db()
-    assert link.status == Link.Status.ACTIVE
+    assert link.status == Link.Status.AWAITING_SETUP
 
 
 def test_deliver_task_sends_a_notification_once(cast, capture):

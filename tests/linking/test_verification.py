@@ -1,38 +1,59 @@
-"""The verification checklist: each check passing and failing, retries with backoff until success
-or until the link is marked failing, the re-run page and the partial's query budget."""
+"""The verification checklist against the sandbox cloud over HTTP (the real SDK): each link type
+proven once the customer did their part in the cloud, each failure with its code and what to do,
+least privilege, the evidence kept per check, retries with backoff, and the re-run page."""
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from guardian.shortcuts import assign_perm, remove_perm
+from django.utils.html import escape
 
-from accounts.models import ResellerRoleGroup, Role
 from linking import services, tasks
 from linking.checks import ItemSpec
+from linking.cloud.huawei import forget_cached_credentials
+from linking.cloud.names import agency_name_for, customer_domain_id
+from linking.cloud.types import CloudCallInTransaction
 from linking.models import Link, Notification, VerificationRun
 from linking.outbox.delivery import notification_deliver
 from linking.services.verification import verify_retry_delay
 from portal.codes import CODES
-from portal.emails import absolute_url
 from portal.errors import PortalError
-from tests.conftest import cast_shared_by_the_module, login
-from tests.journeys import accepted_link, active_link
+from tests.conftest import login
+from tests.journeys import (
+    active_link,
+    awaiting_setup_link,
+    complete_cloud_side,
+    connect_reseller,
+)
 
-# One cast for the module's tests, each in a savepoint rolled back after it.
-_module_cast, cast = cast_shared_by_the_module()
-
+# OTHER: a region of the cloud the customer did not consent to.
+REGION, SECOND, OTHER = "ap-southeast-1", "eu-west-101", "ap-southeast-2"
+READ_ONLY = ItemSpec(
+    link_type="delegation",
+    services=["ECS"],
+    regions=[REGION],
+    access_level="read_only",
+    duration_days=30,
+)
 BILLING = ItemSpec(link_type="billing")
-PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["ap-southeast-1"])
+PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=[REGION])
 MANAGE = ItemSpec(
     link_type="delegation",
     services=["ECS"],
-    regions=["ap-southeast-1"],
+    regions=[REGION],
     access_level="manage",
     duration_days=30,
 )
 Trigger = VerificationRun.Trigger
+CLOUD_CHECKS = ["program", "agency", "regions", "service:ECS", "other_regions", "write"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_credentials():
+    forget_cached_credentials()
+    yield
+    forget_cached_credentials()
 
 
 @pytest.fixture
@@ -55,6 +76,31 @@ def scheduled(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def linked(cast, cloud, capture):
+    """A connected reseller; `linked(spec)` makes an active link of it, proven in the cloud."""
+    connect_reseller(cast, cloud)
+
+    def make(spec=READ_ONLY, customer=None):
+        with capture():
+            link = active_link(cast, [spec], customer=customer, cloud=cloud)
+        assert link.status == Link.Status.ACTIVE
+        return link
+
+    return make
+
+
+def change_cloud_side(cast, cloud, link, **changes):
+    """The customer changes their side afterwards (the agency's roles, the association)."""
+    complete_cloud_side(cast, cloud, link, **changes)
+    forget_cached_credentials()
+
+
+def delete_agency(cloud, link):
+    cloud.control.delete_agency(customer_domain_id(link.customer), agency_name_for(link))
+    forget_cached_credentials()
+
+
 def verify(link, trigger=Trigger.MANUAL, actor=None, attempt=1) -> VerificationRun:
     return services.link_verify(link_id=link.pk, trigger=trigger, actor=actor, attempt=attempt)
 
@@ -63,37 +109,27 @@ def by_name(run) -> dict:
     return {check["name"]: check for check in run.checks}
 
 
-def group(cast, role):
-    return ResellerRoleGroup.objects.get(reseller=cast.reseller, role=role).group
-
-
 def assert_fails(run, name, code):
     check = by_name(run)[name]
-    assert (check["passed"], check["code"], check["hint"]) == (False, code, CODES[code].hint)
+    assert (check["passed"], check["outcome"], check["code"]) == (False, "failed", code)
+    assert (check["hint"], check["stage"]) == (CODES[code].hint, CODES[code].stage)
     assert run.outcome == VerificationRun.Outcome.FAILED
     return check
 
 
-# --- each check passing -----------------------------------------------------------------------
+# --- each link type proven in the cloud -------------------------------------------------------
 
 
-def test_read_only_delegation_passes_every_check(cast, capture):
-    with capture():
-        link = active_link(cast)
-        run = verify(link, actor=cast.viewer)
+def test_read_only_delegation_is_proven_by_calls_to_the_cloud(cast, cloud, linked):
+    link = linked()
+
+    run = verify(link, actor=cast.viewer)
+
     assert run.outcome == VerificationRun.Outcome.PASSED
-    assert [c["name"] for c in run.checks] == [
-        "status",
-        "program",
-        "scope_visible",
-        "scope_present",
-        "delegation",
-        "audit_trail",
-    ]
-    assert all(c["passed"] and c["code"] == "" and c["hint"] == "" for c in run.checks)
-    assert "managing them is refused" in by_name(run)["delegation"]["detail"]
-    assert (run.trigger, run.triggered_by, run.attempt) == ("manual", cast.viewer, 1)
-    assert run.finished_at is not None
+    assert [c["name"] for c in run.checks] == CLOUD_CHECKS
+    assert all(c["passed"] and c["code"] == "" for c in run.checks)
+    checks = by_name(run)
+    assert "refused" in checks["write"]["detail"]
     link.refresh_from_db()
     assert (link.verification_status, link.verified_at) == ("passing", run.finished_at)
     row = link.history.first()
@@ -103,276 +139,310 @@ def test_read_only_delegation_passes_every_check(cast, capture):
     )
 
 
-def test_billing_link_runs_the_billing_check_instead_of_scope_and_delegation(cast, capture):
-    with capture():
-        run = verify(active_link(cast, [BILLING]))
-    assert [c["name"] for c in run.checks] == [
-        "status",
-        "program",
-        "scope_visible",
-        "billing",
-        "audit_trail",
-    ]
-    assert run.outcome == VerificationRun.Outcome.PASSED
+def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, cloud, linked):
+    link = linked()
 
-
-def test_provisioning_link_checks_scope_but_not_billing_or_delegation(cast, capture):
-    with capture():
-        run = verify(active_link(cast, [PROVISIONING], customer=cast.customer2))
-    assert [c["name"] for c in run.checks] == [
-        "status",
-        "program",
-        "scope_visible",
-        "scope_present",
-        "audit_trail",
-    ]
-    assert run.outcome == VerificationRun.Outcome.PASSED
-
-
-def test_manage_delegation_passes_when_an_operator_can_manage(cast, capture):
-    with capture():
-        run = verify(active_link(cast, [MANAGE]))
-    assert run.outcome == VerificationRun.Outcome.PASSED
-    assert "can manage delegated resources" in by_name(run)["delegation"]["detail"]
-
-
-# --- each check failing -----------------------------------------------------------------------
-
-
-def test_link_still_activating_fails_status_visibility_and_activation_trail(cast, capture):
-    with capture():
-        link = accepted_link(cast)
-        cast.customer.status = "frozen"
-        cast.customer.save()
-        services.link_activate(link_id=link.pk)  # waits: the account is frozen
-        run = verify(link)
-    assert (
-        assert_fails(run, "status", "LNK-Y001")["detail"] == "The link is activating, not active."
-    )
-    assert_fails(run, "scope_visible", "LNK-Y002")
-    audit = assert_fails(run, "audit_trail", "LNK-Y006")
-    assert audit["detail"] == "The audit trail lacks the activation."
-    link.refresh_from_db()
-    assert link.verification_status == "failing"
-    assert link.history.first().history_change_reason == (
-        "verification failed: LNK-Y001, LNK-Y002, LNK-Y005, LNK-Y006"
-    )
-
-
-def test_a_role_that_cannot_see_the_customer_fails_visibility(cast, capture):
-    with capture():
-        link = active_link(cast)
-    remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
     run = verify(link)
-    check = assert_fails(run, "scope_visible", "LNK-Y002")
-    assert "Roles without access: viewer." in check["detail"]
-    assert cast.customer.formatted_id in check["detail"]
-    assert [c["name"] for c in run.checks if not c["passed"]] == ["scope_visible"]
 
-
-def test_a_service_withdrawn_from_the_catalog_fails_scope(cast, capture):
-    with capture():
-        link = active_link(cast)
-    cast.obs.is_active = False
-    cast.obs.save()
-    check = assert_fails(verify(link), "scope_present", "LNK-Y003")
-    assert check["detail"] == "Part of the granted scope is missing: service OBS."
-
-
-def test_a_region_removed_from_the_customer_fails_scope(cast, capture):
-    with capture():
-        link = active_link(cast)
-    cast.customer.regions.remove(cast.region_a)
-    check = assert_fails(verify(link), "scope_present", "LNK-Y003")
-    assert check["detail"] == "Part of the granted scope is missing: region ap-southeast-1."
-
-
-def test_billing_permission_missing_fails_billing(cast, capture):
-    with capture():
-        link = active_link(cast, [BILLING])
-    remove_perm("linking.bill_customeraccount", group(cast, Role.INITIATOR), cast.customer)
-    check = assert_fails(verify(link), "billing", "LNK-Y004")
-    assert "Roles without the billing permission: initiator." in check["detail"]
-
-
-def test_read_only_delegation_that_allows_manage_fails(cast, capture):
-    with capture():
-        link = active_link(cast)
-    assign_perm(
-        "linking.delegate_manage_customeraccount", group(cast, Role.INITIATOR), cast.customer
+    connection_row = link.reseller.cloud_connection
+    assert run.partner_domain_id == connection_row.partner_domain_id
+    checks = by_name(run)
+    operations = {
+        name: [(e["operation"], e["answer"]) for e in checks[name]["evidence"]]
+        for name in CLOUD_CHECKS
+    }
+    assert operations == {
+        "program": [],
+        "agency": [("CreateTemporaryAccessKeyByAgency", "allowed")],
+        "regions": [("KeystoneListAuthProjects", "allowed")],
+        "service:ECS": [("ListServersDetails", "allowed")],
+        "other_regions": [],
+        "write": [("CreateServers (dry run)", "refused")],
+    }
+    assert run.cloud_calls == 4
+    refused = checks["write"]["evidence"][0]
+    assert (refused["status"], refused["error_code"], refused["code"]) == (
+        403,
+        "APIGW.0302",
+        "LNK-G003",
     )
-    check = assert_fails(verify(link), "delegation", "LNK-Y005")
-    assert "can manage although the link grants read-only access" in check["detail"]
-    assert cast.initiator.email in check["detail"]
+    assert refused["request_id"] and refused["where"] == f"region {REGION}"
+    assert all(c["checked_at"] for c in run.checks)
+    assert checks["regions"]["evidence"][0]["summary"] == f"projects: {REGION}"
+    stored = str(run.checks)
+    pair = connection_row.credentials_encrypted
+    assert pair not in stored and "securitytoken" not in stored.lower()
 
 
-def test_manage_delegation_without_the_manage_permission_fails(cast, capture):
-    with capture():
-        link = active_link(cast, [MANAGE])
-    for role in (Role.ADMIN, Role.INITIATOR):
-        remove_perm("linking.delegate_manage_customeraccount", group(cast, role), cast.customer)
-    check = assert_fails(verify(link), "delegation", "LNK-Y005")
-    assert "cannot manage delegated resources" in check["detail"]
+def test_billing_is_proven_by_the_association(cast, cloud, linked):
+    link = linked(BILLING)
+
+    run = verify(link)
+
+    assert [c["name"] for c in run.checks] == ["program", "association"]
+    assert run.outcome == "passed"
+    evidence = by_name(run)["association"]["evidence"]
+    assert [(e["operation"], e["summary"]) for e in evidence] == [
+        ("ListSubCustomers", "associated as resale")
+    ]
 
 
-def test_delegation_without_the_read_permission_fails(cast, capture):
-    with capture():
-        link = active_link(cast)
-    for role in (Role.ADMIN, Role.INITIATOR):
-        remove_perm("linking.delegate_read_customeraccount", group(cast, role), cast.customer)
-    check = assert_fails(verify(link), "delegation", "LNK-Y005")
-    assert "cannot read delegated resources" in check["detail"]
+def test_billing_without_the_association_fails_with_lnk_g001(cast, cloud, linked):
+    link = linked(BILLING)
+    partner = link.reseller.cloud_connection.partner_domain_id
+    cloud.control.dissociate(partner, customer_domain_id(link.customer))
+
+    check = assert_fails(verify(link), "association", "LNK-G001")
+
+    assert customer_domain_id(link.customer) in check["detail"]
+    assert check["stage"] == "propagation"
 
 
-def test_a_link_without_a_consented_request_fails_the_audit_trail(cast):
-    # No service makes a link without a request; this is the row such a bug would leave.
-    link = Link(
-        reseller=cast.reseller,
-        customer=cast.customer2,
-        link_type="provisioning",
-        status=Link.Status.ACTIVE,
+def test_billing_associated_for_consultative_sales_fails_with_lnk_g005(cast, cloud, linked):
+    link = linked(BILLING)
+    change_cloud_side(cast, cloud, link, association_type="1")
+
+    check = assert_fails(verify(link), "association", "LNK-G005")
+
+    assert "consultative sales, not as resale" in check["detail"]
+
+
+def test_provisioning_is_allowed_its_dry_run_write(cast, cloud, linked):
+    link = linked(PROVISIONING, customer=cast.customer2)
+
+    run = verify(link)
+
+    assert run.outcome == "passed"
+    write = by_name(run)["write"]
+    assert write["label"] == "A dry-run write is allowed (manage)"
+    assert write["evidence"][0]["answer"] == "allowed"
+
+
+def test_manage_delegation_is_allowed_its_dry_run_write(cast, cloud, linked):
+    link = linked(MANAGE)
+
+    run = verify(link)
+
+    assert run.outcome == "passed"
+    assert "is allowed (dry run, nothing created)" in by_name(run)["write"]["detail"]
+
+
+def test_manage_delegation_with_a_read_only_agency_fails_the_write(cast, cloud, linked):
+    link = linked(MANAGE)
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
+
+    run = verify(link)
+
+    assert_fails(run, "write", "LNK-G003")
+    assert by_name(run)["service:ECS"]["passed"]
+
+
+def test_a_service_without_a_probe_is_said_so_and_not_counted_as_proven(cast, cloud, linked):
+    spec = ItemSpec(
+        link_type="delegation",
+        services=["ECS", "OBS"],
+        regions=[REGION],
+        access_level="read_only",
+        duration_days=30,
+    )
+    link = linked(spec)
+
+    run = verify(link)
+
+    obs = by_name(run)["service:OBS"]
+    assert (obs["passed"], obs["outcome"], obs["code"]) == (False, "unproven", "LNK-Y010")
+    assert obs["detail"] == (
+        "The portal has no read-only call to prove OBS: access to it is not proven."
+    )
+    assert run.outcome == "passed"  # nothing failed; the unproven part stays on the record
+
+
+# --- what the customer has not done (yet) -------------------------------------------------------
+
+
+def test_without_the_agency_only_the_agency_check_runs_and_fails(cast, cloud, linked):
+    link = linked()
+    delete_agency(cloud, link)
+
+    run = verify(link)
+
+    assert [c["name"] for c in run.checks] == ["program", "agency"]
+    check = assert_fails(run, "agency", "LNK-G002")
+    assert agency_name_for(link) in check["detail"]
+    assert check["evidence"][0]["status"] == 404
+
+
+def test_a_consented_region_without_roles_fails_with_lnk_g006(cast, cloud, linked):
+    spec = ItemSpec(
+        link_type="delegation",
         services=["ECS"],
-        regions=["ap-southeast-1"],
+        regions=[REGION, SECOND],
+        access_level="read_only",
+        duration_days=30,
     )
-    link._change_reason = "created by hand"
-    link.save()
-    services.link_sync_grants(
-        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer2.pk, reason="test"
-    )
+    link = linked(spec)
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"]})
+
+    check = assert_fails(verify(link), "regions", "LNK-G006")
+
+    assert SECOND in check["detail"]
+
+
+# --- least privilege ----------------------------------------------------------------------------
+
+
+def test_a_read_only_link_whose_agency_grants_full_access_fails(cast, cloud, linked):
+    link = linked()
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
+
     run = verify(link)
-    check = assert_fails(run, "audit_trail", "LNK-Y006")
-    assert check["detail"] == "The audit trail lacks the customer's consent."
-    assert [c["name"] for c in run.checks if not c["passed"]] == ["audit_trail"]
+
+    check = assert_fails(run, "write", "LNK-Y009")
+    assert "although only read-only access was consented" in check["detail"]
+    assert check["evidence"][0]["answer"] == "allowed"
+    assert by_name(run)["service:ECS"]["passed"]
+
+
+def test_an_agency_that_works_in_a_region_not_consented_fails(cast, cloud, linked):
+    link = linked()
+    change_cloud_side(
+        cast,
+        cloud,
+        link,
+        roles={REGION: ["ECS ReadOnlyAccess"], OTHER: ["ECS ReadOnlyAccess"]},
+    )
+
+    check = assert_fails(verify(link), "other_regions", "LNK-Y008")
+
+    assert OTHER in check["detail"]
+    assert [(e["operation"], e["where"]) for e in check["evidence"]] == [
+        ("ListServersDetails", f"region {OTHER}")
+    ]
+
+
+def test_a_region_listed_but_refused_passes_least_privilege(cast, cloud, linked):
+    link = linked()
+    change_cloud_side(
+        cast, cloud, link, roles={REGION: ["ECS ReadOnlyAccess"], OTHER: ["OBS ReadOnlyAccess"]}
+    )
+
+    run = verify(link)
+
+    other = by_name(run)["other_regions"]
+    assert other["passed"] and other["evidence"][0]["answer"] == "refused"
+    assert run.outcome == "passed"
+
+
+def test_credentials_broadened_by_the_cloud_fail_least_privilege(cast, cloud, linked):
+    link = linked()
+    cloud.control.add_fault("CreateTemporaryAccessKeyByAgency", "broaden", times=1)
+    forget_cached_credentials()  # the next keys are the broadened ones
+
+    run = verify(link)
+
+    assert_fails(run, "other_regions", "LNK-Y008")
+    assert_fails(run, "write", "LNK-Y009")
+
+
+# --- no connection, no transaction ---------------------------------------------------------------
+
+
+def test_a_reseller_without_a_cloud_connection_passes_nothing(cast, capture):
+    with capture():
+        link = awaiting_setup_link(cast)
+
+    run = verify(link)
+
+    check = assert_fails(run, "cloud_connection", "LNK-Y007")
+    assert [c["name"] for c in run.checks] == ["program", "cloud_connection"]
+    assert cast.reseller.name in check["detail"] and link.reference in check["detail"]
+    assert (run.partner_domain_id, run.cloud_calls) == ("", 0)
+    link.refresh_from_db()
+    assert (link.status, link.verification_status) == ("awaiting_setup", "failing")
+
+
+def test_verification_inside_a_transaction_is_refused(cast, cloud, linked):
+    link = linked()
+    with transaction.atomic(), pytest.raises(CloudCallInTransaction):
+        verify(link)
+    assert link.verification_runs.count() == 1
 
 
 def test_someone_outside_the_reseller_cannot_run_the_checks(cast, capture):
     with capture():
         link = active_link(cast)
-    with pytest.raises(PortalError) as error:
+    with pytest.raises(PortalError) as refused:
         verify(link, actor=cast.outsider)
-    assert error.value.code == "LNK-V013"
-    assert not link.verification_runs.exists()
+    assert refused.value.code == "LNK-V013"
+    assert link.verification_runs.count() == 1  # the setup check that made it active
 
 
-# --- after activation, retries ----------------------------------------------------------------
+# --- propagation: retries with backoff ------------------------------------------------------------
 
 
-def test_activation_schedules_the_verification_after_commit(cast, capture, monkeypatch):
+def test_activation_schedules_the_first_setup_check_after_commit(cast, monkeypatch, capture):
     published = []
     monkeypatch.setattr(
-        tasks.link_verify_task, "apply_async", lambda args, **kw: published.append(tuple(args))
+        "linking.services.links._on_commit", lambda task, *args: published.append((task, args))
     )
     with capture():
-        link = accepted_link(cast)
-    with capture() as callbacks:
-        services.link_activate(link_id=link.pk)
-    assert published == []
-    for callback in callbacks:
-        callback()
-    assert published == [(link.pk,)]
+        link = awaiting_setup_link(cast)
+    assert (tasks.link_setup_check_task, (link.pk,)) in published
 
 
 def test_backoff_doubles_from_30_seconds_up_to_10_minutes():
-    assert [verify_retry_delay(n) for n in range(1, 8)] == [
-        30,
-        60,
-        120,
-        240,
-        480,
-        600,
-        600,
-    ]
+    assert [verify_retry_delay(n) for n in range(1, 7)] == [30, 60, 120, 240, 480, 600]
 
 
-def test_a_failed_run_is_retried_with_backoff_then_passes(cast, capture, scheduled):
-    with capture():
-        link = active_link(cast)
-    remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
+def test_an_agency_gone_and_back_is_retried_then_passes(cast, cloud, linked, scheduled):
+    link = linked()
+    delete_agency(cloud, link)
 
     assert tasks.link_verify_task(link.pk) == "failed"
-    assert scheduled == [({"link_id": link.pk, "trigger": "retry", "attempt": 2}, 30)]
     link.refresh_from_db()
-    assert link.verification_status == "verifying"
-    assert link.history.first().history_change_reason == (
-        "verification failed: LNK-Y002 (attempt 1 of 5, retry in 30 s)"
-    )
+    assert link.verification_status == "verifying"  # not failing: a retry follows
+    assert scheduled == [({"link_id": link.pk, "trigger": "retry", "attempt": 2}, 30)]
 
-    assert tasks.link_verify_task(**scheduled[-1][0]) == "failed"
-    assert scheduled[-1] == ({"link_id": link.pk, "trigger": "retry", "attempt": 3}, 60)
-
-    # The grant propagates before the third attempt.
-    services.link_sync_grants(
-        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer.pk, reason="test"
-    )
-    assert tasks.link_verify_task(**scheduled[-1][0]) == "passed"
-    assert len(scheduled) == 2
+    change_cloud_side(cast, cloud, link)  # the customer's agency takes effect meanwhile
+    assert tasks.link_verify_task(link.pk, "retry", 2) == "passed"
     link.refresh_from_db()
     assert link.verification_status == "passing"
-    runs = list(link.verification_runs.order_by("id").values_list("trigger", "attempt", "outcome"))
-    assert runs == [
-        ("activation", 1, "failed"),
-        ("retry", 2, "failed"),
-        ("retry", 3, "passed"),
-    ]
-    assert not Notification.objects.filter(kind="verification_failed").exists()
+    assert len(scheduled) == 1
+    assert not Notification.objects.filter(kind=Notification.Kind.VERIFICATION_FAILED).exists()
 
 
 def test_retries_give_up_after_the_last_attempt_and_tell_the_initiator_once(
-    cast, capture, scheduled, settings
+    cast, cloud, linked, scheduled, settings
 ):
-    settings.PORTAL_VERIFY_ATTEMPTS = 3
-    with capture():
-        link = active_link(cast)
-    remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
+    settings.PORTAL_VERIFY_ATTEMPTS = 2
+    link = linked()
+    delete_agency(cloud, link)
 
-    outcomes = [tasks.link_verify_task(link.pk)]
-    # The worker's part: run each retry the previous run scheduled, until none is.
-    while len(scheduled) == len(outcomes) < 10:
-        outcomes.append(tasks.link_verify_task(**scheduled[-1][0]))
-    assert outcomes == ["failed", "failed", "failed"]
-    assert [countdown for _, countdown in scheduled] == [30, 60]
-    assert link.verification_runs.count() == 3
+    tasks.link_verify_task(link.pk)
+    tasks.link_verify_task(link.pk, "retry", 2)
+
     link.refresh_from_db()
     assert link.verification_status == "failing"
-    assert link.history.first().history_change_reason == "verification failed: LNK-Y002"
+    assert len(scheduled) == 1
     notice = Notification.objects.get(kind=Notification.Kind.VERIFICATION_FAILED)
-    req = link.source_item.request
-    assert (notice.to_email, notice.link, notice.request) == (cast.initiator.email, link, req)
-    assert [f["code"] for f in notice.context["failures"]] == ["LNK-Y002"]
-
-    # A late retry finds a newer run and does nothing; a failing manual run tells nobody again.
-    assert tasks.link_verify_task(link.pk, trigger="retry", attempt=2) == "skipped"
-    assert verify(link, actor=cast.viewer).outcome == "failed"
-    assert Notification.objects.filter(kind="verification_failed").count() == 1
-
+    assert notice.to_email == cast.initiator.email
+    assert [f["code"] for f in notice.context["failures"]] == ["LNK-G002"]
     notification_deliver(notification_id=notice.pk)
-    message = mail.outbox[-1]
-    assert message.to == [cast.initiator.email]
-    assert link.reference in message.subject and "failing verification" in message.subject
-    assert "LNK-Y002" in message.body
-    assert CODES["LNK-Y002"].hint[:40] in message.body
-    assert absolute_url(reverse("linking:link-detail", args=[link.pk])) in message.body
-    html = message.alternatives[0][0]
-    assert "LNK-Y002" in html and reverse("linking:link-detail", args=[link.pk]) in html
+    assert "LNK-G002" in mail.outbox[-1].body
+    tasks.link_verify_task(link.pk, "manual")
+    assert Notification.objects.filter(kind=Notification.Kind.VERIFICATION_FAILED).count() == 1
 
 
-def test_a_retry_after_a_passing_manual_run_is_skipped(cast, capture, scheduled):
-    with capture():
-        link = active_link(cast)
-    remove_perm("linking.view_customeraccount", group(cast, Role.VIEWER), cast.customer)
+def test_a_retry_after_a_passing_manual_run_is_skipped(cast, cloud, linked, scheduled):
+    link = linked()
+    delete_agency(cloud, link)
     tasks.link_verify_task(link.pk)
-    services.link_sync_grants(
-        actor=None, reseller_id=cast.reseller.pk, customer_id=cast.customer.pk, reason="test"
-    )
-    assert verify(link, actor=cast.viewer).outcome == "passed"
-
-    assert tasks.link_verify_task(**scheduled[-1][0]) == "skipped"
-    assert link.verification_runs.count() == 2
-    link.refresh_from_db()
-    assert link.verification_status == "passing"
+    change_cloud_side(cast, cloud, link)
+    verify(link, actor=cast.viewer)
+    assert tasks.link_verify_task(link.pk, "retry", 2) == "skipped"
 
 
-# --- the re-run page --------------------------------------------------------------------------
+# --- the re-run page ------------------------------------------------------------------------------
 
 
 def url(link):
@@ -385,7 +455,6 @@ def test_it_sends_anonymous_to_login(client, cast, capture):
     response = client.post(url(link))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
-    assert not link.verification_runs.exists()
 
 
 def test_it_hides_the_link_from_another_reseller(client, cast, capture):
@@ -393,7 +462,6 @@ def test_it_hides_the_link_from_another_reseller(client, cast, capture):
         link = active_link(cast)
     login(client, cast.outsider)
     assert client.post(url(link)).status_code == 404
-    assert not link.verification_runs.exists()
 
 
 def test_it_accepts_only_post(client, cast, capture):
@@ -401,39 +469,37 @@ def test_it_accepts_only_post(client, cast, capture):
         link = active_link(cast)
     login(client, cast.viewer)
     assert client.get(url(link)).status_code == 405
-    assert not link.verification_runs.exists()
 
 
-def test_it_lets_a_viewer_rerun_the_checks(client, cast, capture):
+def test_it_asks_a_worker_and_never_calls_the_cloud_itself(client, cast, capture):
     with capture():
         link = active_link(cast)
     login(client, cast.viewer)
-    response = client.post(url(link), follow=True)
+    runs = link.verification_runs.count()
+    with capture() as callbacks:
+        response = client.post(url(link), follow=True)
     assert response.redirect_chain == [(reverse("linking:link-detail", args=[link.pk]), 302)]
-    run = link.verification_runs.get()
-    assert (run.trigger, run.triggered_by, run.outcome) == ("manual", cast.viewer, "passed")
-    body = response.content.decode()
-    assert f"Verification of {link.reference} passed (6 checks)." in body
-    assert 'id="verification-checks"' in body
-    assert "Re-run on demand" in body
+    assert len(callbacks) == 1  # the task's publish, after the commit
+    assert f"Verification of {link.reference} asked for" in response.content.decode()
+    assert link.verification_runs.count() == runs
 
 
-def test_it_shows_what_failed_and_what_to_do(client, cast, capture):
-    with capture():
-        link = active_link(cast)
-    cast.obs.is_active = False
-    cast.obs.save()
+def test_the_page_shows_what_failed_what_to_do_and_the_evidence(client, cast, cloud, linked):
+    link = linked()
+    change_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
+    verify(link, actor=cast.admin)
     login(client, cast.admin)
-    body = client.post(url(link), follow=True).content.decode()
-    assert f"Verification of {link.reference} failed: LNK-Y003." in body
-    assert "Part of the granted scope is missing: service OBS." in body
-    assert "Amend the link to the scope that exists" in body
-    assert 'data-check="scope_present" data-passed="no"' in body
+
+    body = client.get(reverse("linking:link-detail", args=[link.pk])).content.decode()
+
+    assert 'data-check="write" data-passed="no"' in body
+    assert "LNK-Y009" in body and escape(CODES["LNK-Y009"].hint) in body
+    assert "<code>CreateServers (dry run)</code>" in body
+    assert "calls to the cloud as partner account" in body
 
 
-def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, capture):
-    with capture():
-        link = active_link(cast)
+def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, cloud, linked):
+    link = linked()
     login(client, cast.viewer)
     target = reverse("linking:link-detail", args=[link.pk])
 
@@ -451,3 +517,5 @@ def test_link_page_costs_the_same_with_1_and_10_runs(client, cast, capture):
     assert queries() == one
     body = client.get(target).content.decode()
     assert body.count("Re-run on demand") == 10
+    assert escape("Waiting for the customer's setup") in body  # the run that proved it
+    assert Link.objects.get(pk=link.pk).verification_status == "passing"

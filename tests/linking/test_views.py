@@ -9,7 +9,7 @@ from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
 from tests.conftest import cast_shared_by_the_module, freeze, login, make_draft, submit
 from tests.factories import CustomerFactory
-from tests.journeys import accepted, accepted_link
+from tests.journeys import accepted, accepted_link, activate
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()
@@ -653,7 +653,7 @@ def test_customer_step_refuses_a_frozen_account_and_holds_next_back(client, cast
 
 
 def test_customer_step_refuses_an_already_linked_account_and_offers_to_amend(client, cast):
-    link = services.link_activate(link_id=linked(cast).pk)
+    link = activate(cast, linked(cast).pk)
     specs = [ItemSpec(link_type="delegation")]
     req = at_customer_step(cast, specs)
     login(client, cast.initiator)

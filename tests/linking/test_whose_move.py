@@ -16,7 +16,7 @@ from linking.outbox.delivery import notification_deliver
 from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
 from tests.conftest import login, make_draft, submit
 from tests.factories import CustomerFactory
-from tests.journeys import accepted, pending_consent_with_token
+from tests.journeys import accepted, pending_consent_with_token, prove_setup
 
 BILLING = [ItemSpec(link_type="billing")]
 
@@ -47,7 +47,8 @@ def moves(cast, django_capture_on_commit_callbacks) -> Moves:
             activation=accepted(cast, customer=_customer(cast)),
             done=accepted(cast, customer=_customer(cast)),
         )
-        journeys.activate(moves.done)
+        for link in journeys.activate(moves.done):
+            prove_setup(cast, link)  # the customer's setup, proven in the (sandbox) cloud
         moves.done.refresh_from_db()
         return moves
 

@@ -29,6 +29,7 @@ from tests.conftest import (
     rows_for_the_module,
     submit,
 )
+from tests.journeys import activate
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def build_world():
     item = req.items.get()
     with capture(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
-    services.link_activate(link_id=Link.objects.get().pk)
+    activate(cast, Link.objects.get().pk)
     services.batch_upload(
         actor=cast.initiator,
         reseller=cast.reseller,

@@ -16,6 +16,7 @@ from linking.checks import ItemSpec
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
 from tests.conftest import login, make_draft, submit
+from tests.journeys import activate
 
 MANAGE = ItemSpec(
     link_type="delegation",
@@ -75,7 +76,7 @@ def pages(cast, django_capture_on_commit_callbacks):
         confirm_account_id=cast.customer.account_id,
     )
     link = Link.objects.get(source_item__request=req)
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)
     with transaction.atomic():
         withdrawal = services.link_issue_withdrawal_token(link_id=link.pk)
     waiting = submit(cast, make_draft(cast, customer=cast.customer2, ticket="INC-2"))

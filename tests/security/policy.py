@@ -150,6 +150,7 @@ POLICY: dict[str, Rule] = {
     "consent:receipt": token("receipt_signed", GET),
     "consent:receipt-download": token("receipt_signed", GET),
     "consent:receipt-terraform": token("receipt_signed", GET),
+    "consent:receipt-setup-done": token("receipt_signed", POST),
     # platform staff; auditors are staff who read and change nothing
     "ops:outbox": staff(GET, perm="linking.view_notification"),
     "ops:outbox-requeue": staff(POST, perm="linking.change_notification"),

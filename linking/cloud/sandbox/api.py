@@ -6,9 +6,9 @@ import time
 
 from django.db.models import F
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from . import clock
 from .models import AccessKey, Fault
 from .signature import SignatureRefused, header, verify
 
@@ -74,7 +74,7 @@ def authenticate(request) -> AccessKey:
     if key.security_token or key.expires_at:
         if header(request, "X-Security-Token") != key.security_token:
             raise ApiError(401, "APIGW.0301", "The security token does not match the access key.")
-        if key.expires_at <= timezone.now():
+        if key.expires_at <= clock.now():
             raise ApiError(401, "APIGW.0307", "The temporary credentials have expired.")
     return key
 

@@ -117,3 +117,10 @@ class SandboxControl:
 
     def clear_faults(self):
         return self._call("DELETE", "faults")
+
+    def set_clock(self, now):
+        """The sandbox's clock reads `now` (an aware datetime) from here on."""
+        return self._call("POST", "clock", {"now": now.isoformat()})
+
+    def real_clock(self):
+        return self._call("DELETE", "clock")

@@ -3,12 +3,13 @@
 import functools
 import hmac
 import json
+from datetime import datetime
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services
+from . import clock, services
 from .models import Account
 from .services import SandboxError
 
@@ -159,3 +160,20 @@ def faults(request, body):
         **_pick(body, "operation", "kind", "times", "seconds", "status"),
     )
     return JsonResponse({"id": fault.pk}, status=201)
+
+
+@control("POST", "DELETE")
+def clock_view(request, body):
+    """Set the sandbox's clock (`{"now": ISO 8601}`) for a test that travels in time, or put
+    the real time back (DELETE)."""
+    if request.method == "DELETE":
+        clock.real_time()
+        return JsonResponse({"now": clock.now().isoformat()})
+    try:
+        moment = datetime.fromisoformat(str(body.get("now", "")))
+    except ValueError:
+        return JsonResponse({"error": "now: an ISO 8601 moment with its offset."}, status=400)
+    if moment.tzinfo is None:
+        return JsonResponse({"error": "now: an ISO 8601 moment with its offset."}, status=400)
+    clock.set_now(moment)
+    return JsonResponse({"now": clock.now().isoformat()})

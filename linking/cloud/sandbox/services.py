@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import clock
 from .models import AccessKey, Account, Agency, Association, Fault, Server
 from .roles import REGIONS, ROLES
 
@@ -37,6 +38,7 @@ class SandboxError(Exception):
 
 
 def reset():
+    clock.real_time()
     with transaction.atomic():
         for model in (AccessKey, Association, Agency, Server, Fault, Account):
             model.objects.all().delete()
@@ -119,7 +121,7 @@ def associate(partner: Account, customer: Account, association_type="1"):
         defaults={"association_type": str(association_type)},
         create_defaults={
             "association_type": str(association_type),
-            "associated_at": timezone.now(),
+            "associated_at": clock.now(),
         },
     )
     return association
@@ -227,7 +229,7 @@ def agency_expired(agency: Agency, now=None) -> bool:
     if agency.duration == "FOREVER":
         return False
     days = 1 if agency.duration == "ONEDAY" else int(agency.duration)
-    return (now or timezone.now()) >= agency.created_at + timedelta(days=days)
+    return (now or clock.now()) >= agency.created_at + timedelta(days=days)
 
 
 def create_server(customer: Account, *, region, name, status="ACTIVE"):
@@ -259,7 +261,7 @@ def issue_temporary_credentials(agency: Agency, *, duration_seconds, broadened):
         account=agency.customer,
         agency=agency,
         security_token=secrets.token_urlsafe(96),
-        expires_at=timezone.now() + timedelta(seconds=duration_seconds),
+        expires_at=clock.now() + timedelta(seconds=duration_seconds),
         broadened=broadened,
     )
 

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
+from . import clock
+
 AUTH_RX = re.compile(
     r"^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$"
 )
@@ -64,7 +66,7 @@ def verify(request, secret_for, now=None) -> str:
         signed_at = datetime.strptime(values["x-sdk-date"], DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise SignatureRefused("X-Sdk-Date is not in the form YYYYMMDDTHHMMSSZ.") from None
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if abs(now - signed_at) > MAX_SKEW:
         raise SignatureRefused("X-Sdk-Date is more than 15 minutes from the server's time.")
     secret = secret_for(access_key)

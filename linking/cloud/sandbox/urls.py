@@ -24,6 +24,7 @@ urlpatterns = [
     path("_sandbox/agencies/<str:customer>/<str:name>", control.agency),
     path("_sandbox/servers", control.servers),
     path("_sandbox/faults", control.faults),
+    path("_sandbox/clock", control.clock_view),
     # Console
     path("console/", console.home, name="console-home"),
     path("console/signin/", console.signin, name="console-signin"),
