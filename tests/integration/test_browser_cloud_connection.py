@@ -10,12 +10,10 @@ import pytest
 
 from linking.cloud import services
 from linking.cloud.models import CloudConnection
-from tests.cloud import conftest as cloud_fixtures
 from tests.integration import test_browser_journey as journey
 from tests.integration.test_browser_journey import log_in, new_page
 
 # The fixtures of the sandbox cloud and of the journey's Chromium, shared with this module.
-sandbox_cloud = cloud_fixtures.sandbox_cloud
 browser = journey.browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,15 +1,19 @@
 """A real Celery worker on Redis delivers the consent e-mail over SMTP; the customer accepts
-through the link in the delivered message; the worker activates the link."""
+through the link in the delivered message, then does the setup in the (sandbox) cloud; the
+worker proves it and the link is active."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
 
 from linking.models import Link, LinkRequest, Notification
+from tests.cloud.sandbox_fixtures import session_sandbox
 from tests.conftest import make_draft, submit
 from tests.integration.conftest import wait_for
+from tests.journeys import complete_cloud_side, ensure_connection
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -42,9 +46,25 @@ def test_consent_mail_goes_through_worker_and_smtp_and_acceptance_activates_the_
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.COMPLETED
 
+    # The worker activates the link: it waits for the customer's setup in the (sandbox) cloud,
+    # which the customer does as the receipt says, then presses "I have done it" there.
+    waiting = wait_for(
+        lambda: Link.objects.filter(
+            customer=cast.customer, status=Link.Status.AWAITING_SETUP
+        ).first(),
+        what="the worker to activate the link for its setup",
+    )
+    cloud = session_sandbox()
+    ensure_connection(cast, cloud, waiting.reseller)
+    complete_cloud_side(cast, cloud, waiting)
+    receipt_page = client.get(response["Location"])
+    done = re.search(r'action="([^"]+/setup-done/)"', receipt_page.text)
+    assert done, "the receipt offers the customer to say the setup is done"
+    assert client.post(done.group(1)).status_code == 302
+
     link = wait_for(
         lambda: Link.objects.filter(customer=cast.customer, status=Link.Status.ACTIVE).first(),
-        what="the worker to activate the link",
+        what="the worker to prove the setup and make the link active",
     )
     assert link.reseller == cast.reseller
     assert cast.initiator.has_perm("linking.delegate_read_customeraccount", cast.customer)

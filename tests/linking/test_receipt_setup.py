@@ -17,7 +17,7 @@ from linking.models import ConsentRecord, Link, Notification
 from linking.outbox.delivery import notification_deliver
 from tests.cloud.connection_setup import DOMAIN_ID, save_connection
 from tests.conftest import consent_token_for, read_only_delegation, submit
-from tests.journeys import accept, pending_consent
+from tests.journeys import accept, activate, pending_consent
 from tests.linking.test_emails import _assert_self_contained
 
 BILLING = ItemSpec(link_type="billing")
@@ -141,8 +141,9 @@ def test_the_receipt_page_reads_a_fixed_number_of_queries(
     _req, _reference, url = _decide_all(
         cast, [BILLING, PROVISIONING, read_only_delegation(cast)], client
     )
-    # Session, records, catalog (2), connection, links, and the rate limiter's none.
-    with django_assert_num_queries(6):
+    # Session, records, catalog (2), connection, links, the links awaiting the customer's
+    # setup ("I have done it"), and the rate limiter's none.
+    with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
 
 
@@ -183,7 +184,7 @@ def test_an_older_receipt_of_an_amended_link_points_to_the_newer_one(
     spec.services = ["ECS"]
     req, _reference, url = _decide_all(cast, [spec], client)
     link = _link(req, "delegation")
-    services.link_activate(link_id=link.pk)
+    activate(cast, link.pk)  # the customer's setup done in the (sandbox) cloud and proven
     with django_capture_on_commit_callbacks(execute=False):
         draft = services.link_amend_start(actor=cast.initiator, link_id=link.pk)
         item = draft.items.get()
