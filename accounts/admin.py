@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from guardian.admin import ReinforcedGuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -95,6 +95,14 @@ class PortalUserChangeForm(UserChangeForm):
         widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
         help_text="Platform groups (auditors). A reseller role is given on the reseller's "
         "members page.",
+    )
+
+    # Declared, so that the form refuses an impossible id on its own as well as in the admin.
+    user_permissions = BoundedModelMultipleChoiceField(
+        queryset=Permission.objects.select_related("content_type"),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("user permissions", is_stacked=False),
+        help_text="Specific permissions for this user.",
     )
 
     def clean_groups(self):

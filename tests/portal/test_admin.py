@@ -554,6 +554,13 @@ def test_an_id_beyond_any_database_integer_is_an_invalid_choice(rf, world):
             form = form_class({name: [huge]}, instance=obj)
             assert not form.is_valid()
             assert name in form.errors, (model, name)
+    # The user form refuses it on its own too, outside the admin.
+    from accounts.admin import PortalUserChangeForm
+
+    for name in ["groups", "user_permissions"]:
+        form = PortalUserChangeForm({name: [huge]}, instance=world.viewer)
+        assert not form.is_valid()
+        assert name in form.errors, name
 
 
 def hidden_relation_names(model) -> set[str]:
