@@ -127,18 +127,6 @@ def prove_setup(cast: Cast, link: Link, *, cloud=None, **cloud_side) -> Link:
 
 # --- the customer's side in the cloud (the sandbox) ---------------------------------------------
 
-# The sandbox's system roles per service and level (`linking.cloud.sandbox.roles`).
-_ROLES = {
-    ("ECS", "read_only"): "ECS ReadOnlyAccess",
-    ("ECS", "manage"): "ECS FullAccess",
-    ("OBS", "read_only"): "OBS ReadOnlyAccess",
-    ("OBS", "manage"): "OBS Administrator",
-    ("VPC", "read_only"): "VPC ReadOnlyAccess",
-    ("VPC", "manage"): "VPC FullAccess",
-    ("RDS", "read_only"): "RDS ReadOnlyAccess",
-    ("RDS", "manage"): "RDS FullAccess",
-}
-
 
 def ensure_connection(cast: Cast, cloud, reseller) -> None:
     """The reseller's connection to this sandbox, made when it has none (or another)."""
@@ -191,12 +179,14 @@ def cloud_customer(cloud, customer) -> str:
 
 def agency_roles(link: Link, level: str | None = None) -> dict[str, list[str]]:
     """The project roles the receipt asks for: each consented service at the consented level,
-    in each consented region."""
+    in each consented region, named by the one permission table."""
+    from linking.cloud.policies import permission_for
+
     if level is None:
         writes = link.link_type == "provisioning" or link.access_level == "manage"
         level = "manage" if writes else "read_only"
-    roles = [_ROLES[k] for s in link.services if (k := (s.upper(), level)) in _ROLES]
-    # A service the sandbox has no role for (IAM): read-only guest access in the project.
+    roles = [found[0] for s in link.services if (found := permission_for(s, level))]
+    # No permission at this level (IAM cannot be managed by an agency): guest access only.
     return dict.fromkeys(link.regions, roles or ["Tenant Guest"])
 
 
