@@ -91,7 +91,7 @@ def register(cast, receiver, events=None, **kwargs):
     return webhook_endpoint_create(
         actor=cast.admin,
         reseller=cast.reseller,
-        url=kwargs.pop("url", receiver.url),
+        url=kwargs.pop("url", None) or receiver.url,
         events=events or list(EVENT_TYPES),
         **kwargs,
     )
