@@ -73,13 +73,35 @@ def test_an_allowed_network_may_be_called_even_over_plain_http(settings):
     assert refused.value.code == "WHK-U002"
 
 
-@pytest.mark.parametrize("url", NOT_PUBLIC[:2] + ["https://10.1.2.3/", "https://localhost/"])
+REFUSED_EVERYWHERE = [
+    "https://127.0.0.1/hooks",
+    "https://10.1.2.3/hooks",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://[::1]/hooks",
+    "https://localhost/hooks",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_EVERYWHERE)
 def test_registration_refuses_an_address_that_is_not_public(cast, settings, url):
     settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = []
     with pytest.raises(PortalError) as refused:
         register(cast, None, url=url)
     assert refused.value.code == "WHK-U002"
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", REFUSED_EVERYWHERE)
+def test_delivery_refuses_an_address_that_is_no_longer_allowed(cast, settings, url):
+    # Registered while the operator allowed every network; by the delivery nothing is allowed
+    # (as a name may, by then, resolve to an internal address).
+    settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = ["0.0.0.0/0", "::/0"]
+    register(cast, None, url=url)
+    (delivery,) = webhook_emit(cast.reseller, "link.active", ("link", 1), {})
+    settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = []
+    assert webhook_deliver(delivery_id=delivery.pk).outcome == "retrying"
+    delivery.refresh_from_db()
+    assert delivery.last_error.startswith("WHK-U002") and delivery.attempts == 1
 
 
 def test_delivery_checks_the_address_again_and_sends_nothing_where_it_is_refused(
