@@ -102,3 +102,19 @@ def test_no_secret_is_kept_in_history_audit_or_deliveries(cast, receiver):
     assert all(bare not in e.reason for e in AuditEvent.objects.all())
     assert all(bare not in d.body for d in WebhookDelivery.objects.all())
     assert bare not in endpoint.secret_encrypted
+
+
+def test_a_finished_batch_is_one_event_with_its_counts(cast, receiver):
+    from tests.factories import CustomerFactory
+    from tests.linking.test_batch import csv_bytes, delegation, upload
+
+    register(cast, receiver, events=["batch.finished"])
+    customer = CustomerFactory(enabled_regions=[cast.region_a, cast.region_b])
+    batch = upload(cast, csv_bytes(delegation("k1", customer.account_id)))
+    services.batch_confirm(actor=cast.initiator, batch_id=batch.pk, enqueue=False)
+    services.batch_run(batch_id=batch.pk)
+    ((event_type, data),) = events()
+    assert event_type == "batch.finished"
+    assert data["reference"] == batch.reference
+    assert (data["created_count"], data["failed_count"]) == (1, 0)
+    assert data["finished_at"].endswith("Z")
