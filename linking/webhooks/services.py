@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -238,17 +239,27 @@ def _body(event_type: str, obj_type: str, obj_id: str, data: dict) -> str:
 
 
 Data = dict[str, Any] | Callable[[], dict[str, Any]]
-Event = tuple[int, str, tuple[str, Any], Data]
+Event = tuple[int, str, "tuple[str, Any] | Model", Data]
+# What an event calls the objects of the portal (`data.object`).
+OBJECT_TYPES = {"LinkRequest": "request", "Link": "link", "Batch": "batch"}
+
+
+def _object(obj: tuple[str, Any] | Model) -> tuple[str, str]:
+    if isinstance(obj, Model):
+        name = type(obj).__name__
+        return OBJECT_TYPES.get(name, name.lower()), str(obj.pk)
+    return obj[0], str(obj[1])
 
 
 def webhook_emit(
-    reseller: Reseller | int, event_type: str, obj: tuple[str, Any], data: Data
+    reseller: Reseller | int, event_type: str, obj: tuple[str, Any] | Model, data: Data
 ) -> list[WebhookDelivery]:
     """Owe `event_type` to every enabled endpoint of the reseller that subscribed to it. Called
     inside the transaction of the change (the outbox): the rows commit with it or not at all,
-    and their deliveries are published after the commit. `obj` is (type, id), e.g.
-    ("link", 42); `data` is the event's JSON data, without secrets, or a function that makes
-    it (called only when an endpoint wants the event: a reseller without one pays one query)."""
+    and their deliveries are published after the commit. `obj` is the object (a Link, a
+    LinkRequest, a Batch) or (type, id), e.g. ("link", 42); `data` is the event's JSON data,
+    without secrets, or a function that makes it (called only when an endpoint wants the
+    event: a reseller without one pays one query)."""
     reseller_id = reseller if isinstance(reseller, int) else reseller.pk
     return webhook_emit_many([(reseller_id, event_type, obj, data)])
 
@@ -277,7 +288,7 @@ def webhook_emit_many(events: list[Event]) -> list[WebhookDelivery]:
         if not endpoints:
             continue
         values = data() if callable(data) else data
-        obj_type, obj_id = obj[0], str(obj[1])
+        obj_type, obj_id = _object(obj)
         event_id = f"msg_{uuid.uuid4().hex}"
         body = _body(event_type, obj_type, obj_id, values)
         rows += [

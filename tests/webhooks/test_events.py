@@ -118,3 +118,11 @@ def test_a_finished_batch_is_one_event_with_its_counts(cast, receiver):
     assert data["reference"] == batch.reference
     assert (data["created_count"], data["failed_count"]) == (1, 0)
     assert data["finished_at"].endswith("Z")
+
+
+def test_an_event_names_a_model_object_by_its_kind(cast, receiver):
+    register(cast, receiver, events=["link.broken"])
+    link = awaiting_setup_link(cast)
+    (delivery,) = webhook_emit(cast.reseller, "link.broken", link, {"reference": link.reference})
+    assert (delivery.object_type, delivery.object_id) == ("link", str(link.pk))
+    assert json.loads(delivery.body)["data"]["object"] == "link"
