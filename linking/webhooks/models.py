@@ -114,6 +114,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         app_label = "linking"
+        verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
