@@ -279,3 +279,23 @@ def test_enabling_an_endpoint_again_restarts_its_failure_clock(cast, receiver):
     endpoint.refresh_from_db()
     assert endpoint.enabled and endpoint.failing_since is None and endpoint.disabled_reason == ""
     assert WebhookEndpoint.history.filter(id=endpoint.pk).count() == 3
+
+
+def test_the_sweep_publishes_what_was_never_sent_and_what_a_dead_worker_held(cast, receiver):
+    from linking.webhooks.tasks import webhook_sweep_task
+
+    register(cast, receiver)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        unpublished, held = emit(cast)[0], emit(cast, obj=("link", 2))[0]
+        # A worker claimed the second one and died before it recorded anything.
+        WebhookDelivery.objects.filter(pk=held.pk).update(status="sending", claimed_at=start)
+        assert webhook_delivery_ids_due() == []  # a fresh row, a live claim: left alone
+        assert webhook_deliver(delivery_id=held.pk).outcome == "skipped"
+        clock.shift(timedelta(minutes=5))
+        assert webhook_delivery_ids_due() == [unpublished.pk, held.pk]
+        assert webhook_sweep_task() == 2
+        assert webhook_deliver(delivery_id=held.pk).outcome == "delivered"
+        assert webhook_deliver(delivery_id=unpublished.pk).outcome == "delivered"
+    held.refresh_from_db()
+    assert held.attempts == 1 and len(receiver.received) == 2
