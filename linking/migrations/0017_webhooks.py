@@ -9,123 +9,277 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_webhooks'),
-        ('linking', '0016_link_awaiting_setup'),
+        ("accounts", "0006_webhooks"),
+        ("linking", "0016_link_awaiting_setup"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalnotification',
-            name='kind',
-            field=models.CharField(choices=[('consent_request', 'Consent request to the customer'), ('consent_receipt', 'Receipt to the customer'), ('approval_needed', 'Approval needed'), ('request_rejected', 'Request rejected'), ('customer_decided', 'Customer decided'), ('link_active', 'Link active'), ('consent_reminder', 'Reminder to the customer'), ('approval_reminder', 'Reminder to the approvers'), ('request_expired', 'Request expired'), ('delivery_failed', 'E-mail could not be delivered'), ('link_revoked', 'Link revoked'), ('link_expiring', 'Link about to expire'), ('link_expired', 'Link expired'), ('link_suspended', 'Link suspended'), ('link_resumed', 'Link resumed'), ('partner_suspended', 'Link suspended with the partner program'), ('verification_failed', 'Link failing verification'), ('setup_expired', 'Setup not done in time'), ('webhook_disabled', 'Webhook endpoint disabled')], max_length=30),
+            model_name="historicalnotification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("consent_request", "Consent request to the customer"),
+                    ("consent_receipt", "Receipt to the customer"),
+                    ("approval_needed", "Approval needed"),
+                    ("request_rejected", "Request rejected"),
+                    ("customer_decided", "Customer decided"),
+                    ("link_active", "Link active"),
+                    ("consent_reminder", "Reminder to the customer"),
+                    ("approval_reminder", "Reminder to the approvers"),
+                    ("request_expired", "Request expired"),
+                    ("delivery_failed", "E-mail could not be delivered"),
+                    ("link_revoked", "Link revoked"),
+                    ("link_expiring", "Link about to expire"),
+                    ("link_expired", "Link expired"),
+                    ("link_suspended", "Link suspended"),
+                    ("link_resumed", "Link resumed"),
+                    ("partner_suspended", "Link suspended with the partner program"),
+                    ("verification_failed", "Link failing verification"),
+                    ("setup_expired", "Setup not done in time"),
+                    ("webhook_disabled", "Webhook endpoint disabled"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('consent_request', 'Consent request to the customer'), ('consent_receipt', 'Receipt to the customer'), ('approval_needed', 'Approval needed'), ('request_rejected', 'Request rejected'), ('customer_decided', 'Customer decided'), ('link_active', 'Link active'), ('consent_reminder', 'Reminder to the customer'), ('approval_reminder', 'Reminder to the approvers'), ('request_expired', 'Request expired'), ('delivery_failed', 'E-mail could not be delivered'), ('link_revoked', 'Link revoked'), ('link_expiring', 'Link about to expire'), ('link_expired', 'Link expired'), ('link_suspended', 'Link suspended'), ('link_resumed', 'Link resumed'), ('partner_suspended', 'Link suspended with the partner program'), ('verification_failed', 'Link failing verification'), ('setup_expired', 'Setup not done in time'), ('webhook_disabled', 'Webhook endpoint disabled')], max_length=30),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("consent_request", "Consent request to the customer"),
+                    ("consent_receipt", "Receipt to the customer"),
+                    ("approval_needed", "Approval needed"),
+                    ("request_rejected", "Request rejected"),
+                    ("customer_decided", "Customer decided"),
+                    ("link_active", "Link active"),
+                    ("consent_reminder", "Reminder to the customer"),
+                    ("approval_reminder", "Reminder to the approvers"),
+                    ("request_expired", "Request expired"),
+                    ("delivery_failed", "E-mail could not be delivered"),
+                    ("link_revoked", "Link revoked"),
+                    ("link_expiring", "Link about to expire"),
+                    ("link_expired", "Link expired"),
+                    ("link_suspended", "Link suspended"),
+                    ("link_resumed", "Link resumed"),
+                    ("partner_suspended", "Link suspended with the partner program"),
+                    ("verification_failed", "Link failing verification"),
+                    ("setup_expired", "Setup not done in time"),
+                    ("webhook_disabled", "Webhook endpoint disabled"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalWebhookEndpoint',
+            name="HistoricalWebhookEndpoint",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('url', models.CharField(max_length=500, verbose_name='address')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('events', models.JSONField(default=list)),
-                ('secret_hint', models.CharField(help_text='Its last four characters, to tell secrets apart.', max_length=8, verbose_name='secret')),
-                ('enabled', models.BooleanField(default=True)),
-                ('disabled_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.reseller')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.CharField(max_length=500, verbose_name="address")),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("events", models.JSONField(default=list)),
+                (
+                    "secret_hint",
+                    models.CharField(
+                        help_text="Its last four characters, to tell secrets apart.",
+                        max_length=8,
+                        verbose_name="secret",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("disabled_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.reseller",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical webhook endpoint',
-                'verbose_name_plural': 'historical webhook endpoints',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical webhook endpoint",
+                "verbose_name_plural": "historical webhook endpoints",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.CharField(max_length=500, verbose_name='address')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('events', models.JSONField(default=list)),
-                ('secret_encrypted', models.TextField(editable=False)),
-                ('secret_hint', models.CharField(help_text='Its last four characters, to tell secrets apart.', max_length=8, verbose_name='secret')),
-                ('enabled', models.BooleanField(default=True)),
-                ('disabled_reason', models.CharField(blank=True, max_length=200)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_endpoints', to='accounts.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.CharField(max_length=500, verbose_name="address")),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("events", models.JSONField(default=list)),
+                ("secret_encrypted", models.TextField(editable=False)),
+                (
+                    "secret_hint",
+                    models.CharField(
+                        help_text="Its last four characters, to tell secrets apart.",
+                        max_length=8,
+                        verbose_name="secret",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("disabled_reason", models.CharField(blank=True, max_length=200)),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_endpoints",
+                        to="accounts.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
             bases=(accounts.models.HistoryNote, models.Model),
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=40)),
-                ('event_type', models.CharField(max_length=40)),
-                ('object_type', models.CharField(max_length=20)),
-                ('object_id', models.CharField(max_length=40)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Sending'), ('retrying', 'Failed, retried automatically'), ('delivered', 'Delivered'), ('failed', 'Failed for good')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('response_excerpt', models.CharField(blank=True, max_length=500)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='linking.webhookendpoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=40)),
+                ("event_type", models.CharField(max_length=40)),
+                ("object_type", models.CharField(max_length=20)),
+                ("object_id", models.CharField(max_length=40)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sending", "Sending"),
+                            ("retrying", "Failed, retried automatically"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed for good"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("response_excerpt", models.CharField(blank=True, max_length=500)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="linking.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='webhookendpoint',
-            index=models.Index(fields=['reseller', 'enabled'], name='webhookendpoint_reseller'),
+            model_name="webhookendpoint",
+            index=models.Index(fields=["reseller", "enabled"], name="webhookendpoint_reseller"),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['endpoint', '-created_at', '-id'], name='webhookdelivery_list'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhookdelivery_list"
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['endpoint', 'object_type', 'object_id', 'id'], name='webhookdelivery_object'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                fields=["endpoint", "object_type", "object_id", "id"], name="webhookdelivery_object"
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='webhookdelivery_due'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due"),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sending', 'retrying', 'delivered', 'failed'])), name='webhookdelivery_status_valid'),
+            model_name="webhookdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "sending", "retrying", "delivered", "failed"])
+                ),
+                name="webhookdelivery_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('endpoint', 'event_id'), name='webhookdelivery_one_per_event'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("endpoint", "event_id"), name="webhookdelivery_one_per_event"
+            ),
         ),
     ]
