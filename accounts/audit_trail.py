@@ -353,6 +353,8 @@ def _event_changes(event: AuditEvent) -> list[dict]:
     if event.action == Action.CLOUD_CONNECTION_CHANGED:
         # Which parts changed is all there is: the access key pair is never written down.
         return [{"field": "cloud connection", "old": None, "new": event.reason}]
+    if event.action == Action.WEBHOOK_ENDPOINT_CHANGED:
+        return [{"field": "webhook endpoint", "old": None, "new": event.reason}]
     granted = event.action == Action.PERMISSION_GRANTED
     perm = event.permission
     return [

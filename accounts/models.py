@@ -254,6 +254,8 @@ class AuditEvent(models.Model):
         # The reseller's cloud connection: its history row never holds the access key pair,
         # so the event records who changed which parts of it.
         CLOUD_CONNECTION_CHANGED = "cloud_connection_changed", "Cloud connection changed"
+        # A webhook endpoint: where the reseller's events go; its secret is never written down.
+        WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint_changed", "Webhook endpoint changed"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -323,6 +325,7 @@ class AuditEvent(models.Model):
                         "group_joined",
                         "group_left",
                         "cloud_connection_changed",
+                        "webhook_endpoint_changed",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -345,7 +348,10 @@ class AuditEvent(models.Model):
         """One line saying what changed, from the snapshots (no query)."""
         if self.action in (self.Action.GROUP_JOINED, self.Action.GROUP_LEFT):
             return f"{self.object_repr} in group {self.group_name}"
-        if self.action == self.Action.CLOUD_CONNECTION_CHANGED:
+        if self.action in (
+            self.Action.CLOUD_CONNECTION_CHANGED,
+            self.Action.WEBHOOK_ENDPOINT_CHANGED,
+        ):
             return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""
         return f"{self.permission} for group {self.group_name}{on}"

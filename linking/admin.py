@@ -328,5 +328,6 @@ class PresetAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     search_fields = ["name", "description", "reseller__partner_id", "reseller__name"]
 
 
-# The cloud connections register their admin in their own module.
-import linking.cloud.admin  # noqa: E402,F401
+# The cloud connections and the webhooks register their admins in their own modules.
+import linking.cloud.admin  # noqa: E402
+import linking.webhooks.admin  # noqa: E402,F401

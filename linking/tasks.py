@@ -146,3 +146,4 @@ def batch_run_task(batch_id: int) -> str:
 
 # Registered with the worker through this module (Celery discovers `linking.tasks`).
 from linking.cloud.tasks import cloud_connection_test_task  # noqa: E402,F401
+from linking.webhooks.tasks import webhook_deliver_task, webhook_sweep_task  # noqa: E402,F401

@@ -56,6 +56,8 @@ VERIFICATION = "verification"
 CONNECTION = "connection"
 # What the customer did in the cloud (association, agency, roles) and the portal cannot see yet.
 PROPAGATION = "propagation"
+# The reseller's webhook endpoints: the addresses events are sent to, and their deliveries.
+WEBHOOK = "webhook"
 # What any page can answer, whatever it does: a bad request, a refused role, a missing page.
 PAGE = "page"
 
@@ -67,6 +69,7 @@ STAGES = [
     PROPAGATION,
     ACTIVATION,
     VERIFICATION,
+    WEBHOOK,
     PAGE,
 ]
 
@@ -1010,6 +1013,61 @@ _ENTRIES = [
         "The password is not correct.",
         "Type the password you log in with. After {limit:wrong attempt} logging in is paused "
         "for {minutes:minute}.",
+    ),
+    # --- webhook: the reseller's endpoints and their deliveries ------------------------------
+    Code(
+        "WHK-U001",
+        WEBHOOK,
+        "Webhook address refused",
+        "{url} is not an address events can be sent to: {why}.",
+        "Enter the full address of your receiver, like https://hooks.example.com/portal, "
+        "without a user name or password in it.",
+    ),
+    Code(
+        "WHK-U002",
+        WEBHOOK,
+        "Webhook address not public",
+        "{host} leads to {address}, which is not a public internet address (loopback, "
+        "private, link-local, multicast, reserved or a cloud metadata address); nothing is "
+        "sent there.",
+        "Give an address your receiver answers at on the public internet. If it lives on your "
+        "own network, ask the portal's operator to allow that network.",
+    ),
+    Code(
+        "WHK-U003",
+        WEBHOOK,
+        "Webhook host not found",
+        "The name {host} could not be resolved to an address.",
+        "Check the spelling of the host name and that its DNS record exists, then try again.",
+    ),
+    Code(
+        "WHK-U004",
+        WEBHOOK,
+        "HTTPS required",
+        "{url} uses plain HTTP; events are sent over HTTPS only, so nobody on the way can read "
+        "them.",
+        "Serve your receiver over HTTPS with a valid certificate and enter its https:// address.",
+    ),
+    Code(
+        "WHK-E001",
+        WEBHOOK,
+        "Webhook endpoint disabled",
+        "The endpoint {url} is disabled; nothing is sent to it.",
+        "Enable the endpoint first, then redeliver the event.",
+    ),
+    Code(
+        "WHK-E002",
+        WEBHOOK,
+        "No event chosen",
+        "An endpoint receives at least one kind of event.",
+        "Tick the events your system needs.",
+    ),
+    Code(
+        "WHK-P001",
+        WEBHOOK,
+        "Not an admin of this reseller",
+        "Only the admins of {reseller} manage its webhook endpoints.",
+        "Ask one of its admins to make the change, or to give you the admin role.",
     ),
     # --- page: the error pages any address can answer ---------------------------------------
     Code(

@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": PORTAL_CLOUD_SYNC_MINUTES * 60.0,
         "options": {"expires": PORTAL_CLOUD_SYNC_MINUTES * 60 - 10},
     },
+    "webhook-sweep": {
+        "task": "linking.webhooks.tasks.webhook_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "link-setup-sweep": {
         "task": "linking.tasks.link_setup_sweep_task",
         "schedule": 60.0,
@@ -405,6 +410,20 @@ if not PORTAL_ENCRYPTION_KEYS and DEBUG:
     PORTAL_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE="]  # development only
 # The sandbox cloud of `make run`; in development a new connection's endpoints default to it.
 SANDBOX_URL = env_str("SANDBOX_URL", "").rstrip("/")
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Networks (CIDR, comma-separated) a webhook may be delivered to although they are not public
+# addresses: an in-house receiver on a private network, the loopback receiver of the tests.
+# Empty in production: only public addresses are ever called (linking/webhooks/addresses.py).
+PORTAL_WEBHOOK_ALLOWED_NETWORKS = env_list("PORTAL_WEBHOOK_ALLOWED_NETWORKS", [])
+# A failed delivery is retried after this many seconds, doubling up to the maximum, for the
+# window; an endpoint whose deliveries fail for the whole window is disabled.
+PORTAL_WEBHOOK_RETRY_SECONDS = env_int("PORTAL_WEBHOOK_RETRY_SECONDS", 30)
+PORTAL_WEBHOOK_RETRY_MAX_SECONDS = env_int("PORTAL_WEBHOOK_RETRY_MAX_SECONDS", 3600)
+PORTAL_WEBHOOK_RETRY_WINDOW_HOURS = env_int("PORTAL_WEBHOOK_RETRY_WINDOW_HOURS", 72)
+# Seconds to connect to a receiver and to wait for its answer: a slow receiver holds a worker.
+PORTAL_WEBHOOK_CONNECT_TIMEOUT = env_int("PORTAL_WEBHOOK_CONNECT_TIMEOUT", 3)
+PORTAL_WEBHOOK_READ_TIMEOUT = env_int("PORTAL_WEBHOOK_READ_TIMEOUT", 10)
 
 # Consent, withdrawal and receipt links carry a token in their path: every record of every
 # logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.

@@ -28,6 +28,7 @@ from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_
 from linking.models import Batch, BatchRow, LinkRequest
 from linking.services._common import _on_commit, _require_initiator_role, _save
 from linking.services.requests import approval_gap, link_request_create_submitted
+from linking.webhooks.services import webhook_emit_batch_finished
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import visible
@@ -342,6 +343,7 @@ def _refresh_counts(
                 reason=reason,
                 extra=[*fields, "finished_at"],
             )
+            webhook_emit_batch_finished(locked)
         else:
             _save(locked, actor=actor, reason=reason, fields=fields)
     return locked

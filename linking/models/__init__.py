@@ -24,6 +24,7 @@ from linking.models.requests import LinkRequest, Refusal, RequestItem
 # isort: split
 # The cloud connection lives in its own module; importing it registers it in this app.
 from linking.cloud.models import CloudAssociation, CloudConnection
+from linking.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACCOUNT_ID_RE",
@@ -48,6 +49,8 @@ __all__ = [
     "Service",
     "VerificationRun",
     "VerificationStatus",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "format_account_id",
     "normalise_account_id",
 ]

@@ -22,6 +22,7 @@ from linking.models import (
     Notification,
     RequestItem,
 )
+from linking.webhooks.services import webhook_emit_link_moved, webhook_emit_request_moved
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit, publish_on_commit
 from portal.schedules import next_reminder
@@ -98,9 +99,12 @@ def _move(
 ) -> None:
     if to not in LinkRequest.TRANSITIONS.get(req.status, set()):
         raise _refuse_state(req, reason)
+    previous = req.status
     req.status = to
     req.status_changed_at = timezone.now()
     _save(req, actor=actor, reason=reason, fields=["status", "status_changed_at", *extra])
+    # The reseller's webhooks hear of it in the same transaction (the outbox).
+    webhook_emit_request_moved(req, previous=previous)
 
 
 def _lock_link(link_id: int) -> Link | None:
@@ -133,9 +137,13 @@ def _move_link(
     """
     if not link.can_move_to(to):
         raise _refuse_link(link, action or f"made {Link.Status(to).label.lower()}")
+    previous = link.status
     link.status = to
     if save:
         _save(link, actor=actor, reason=reason, fields=["status", *extra])
+    # The reseller's webhooks hear of it in the same transaction (the outbox); a link not yet
+    # saved is only ever activating, which makes no event.
+    webhook_emit_link_moved(link, previous=previous)
 
 
 def _set_items_open(

@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from linking.models import LinkRequest, Notification, RequestItem
 from linking.services._common import Status
+from linking.webhooks.services import webhook_emit_requests_moved
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,11 @@ def link_request_expire_locked(requests: Sequence[LinkRequest], *, now: datetime
     if not requests:
         return
     notices = []
+    moves = []
     for req in requests:
         if Status.EXPIRED not in LinkRequest.TRANSITIONS.get(req.status, set()):
             raise ValueError(f"{req.reference} cannot expire from {req.status}")
+        moves.append((req, req.status))
         stage = "approval" if req.status == Status.PENDING_APPROVAL else "consent"
         # simple-history takes an object's own _change_reason before the default one, so each
         # row names the deadline that passed.
@@ -95,6 +98,8 @@ def link_request_expire_locked(requests: Sequence[LinkRequest], *, now: datetime
         default_change_reason=NOTIFICATION_REASON,
         default_date=now,
     )
+    # The resellers' webhooks hear of every expiry: one query for the endpoints of the batch.
+    webhook_emit_requests_moved(moves)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from linking.services._common import (
     _save,
     can_link,
 )
+from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit
@@ -276,12 +277,10 @@ def _record(
             link.verification_status = VerificationStatus.FAILING
     link.verified_at = run.finished_at
     _save(link, actor=actor, reason=reason, fields=["verification_status", "verified_at"])
-    if (
-        link.verification_status == VerificationStatus.FAILING
-        and was != VerificationStatus.FAILING
-        and trigger in AUTOMATIC_TRIGGERS
-    ):
-        _tell_initiator(link, run)
+    if link.verification_status == VerificationStatus.FAILING and was != VerificationStatus.FAILING:
+        webhook_emit_link_failing(link, codes=failed_codes)
+        if trigger in AUTOMATIC_TRIGGERS:
+            _tell_initiator(link, run)
     return run
 
 
@@ -346,9 +345,12 @@ def _record_setup(
         )
         _tell_setup_expired(link, run)
         return run
+    was = link.verification_status
     link.verification_status = (
         VerificationStatus.VERIFYING if waiting else VerificationStatus.FAILING
     )
+    if link.verification_status == VerificationStatus.FAILING and was != VerificationStatus.FAILING:
+        webhook_emit_link_failing(link, codes=[c["code"] for c in failed])
     fields = ["verification_status", "verified_at"]
     if trigger == Trigger.SETUP:
         link.setup_checks += 1

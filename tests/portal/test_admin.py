@@ -3,7 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from linking.models import (
     LinkRequest,
     Notification,
 )
+from linking.webhooks.services import webhook_emit, webhook_endpoint_create
 from tests.cloud.connection_setup import save_connection
 from tests.conftest import (
     build_cast,
@@ -64,6 +65,15 @@ def build_world():
         items=[ItemSpec(link_type="billing")],
     )
     save_connection(cast)
+    # A webhook endpoint (never called here) and one event owed to it.
+    with override_settings(PORTAL_WEBHOOK_ALLOWED_NETWORKS=["192.0.2.0/24"]):
+        webhook_endpoint_create(
+            actor=cast.admin,
+            reseller=cast.reseller,
+            url="http://192.0.2.10/hooks",
+            events=["link.active"],
+        )
+    webhook_emit(cast.reseller, "link.active", ("link", 1), {"reference": "LK-000001"})
     # As a sync writes it; the sync itself calls the sandbox cloud (tests/cloud/test_sync.py).
     now = timezone.now()
     CloudAssociation.objects.create(

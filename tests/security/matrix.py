@@ -39,6 +39,13 @@ TARGETS = {
     "membership": lambda side: [(side.membership, {"pk": side.membership.pk})],
     "preset": lambda side: [(side.preset, {"pk": side.preset.pk})],
     "batch": lambda side: [(side.batch, {"pk": side.batch.pk})],
+    "webhook_endpoint": lambda side: [(side.webhook_endpoint, {"pk": side.webhook_endpoint.pk})],
+    "webhook_delivery": lambda side: [
+        (
+            side.webhook_delivery,
+            {"pk": side.webhook_delivery.endpoint_id, "delivery_pk": side.webhook_delivery.pk},
+        )
+    ],
     # The directory is the platform's, not a reseller's: one import, on the first side.
     "directory_import": lambda side: (
         [(side.directory_import, {"pk": side.directory_import.pk})] if side.directory_import else []

@@ -144,6 +144,14 @@ POLICY: dict[str, Rule] = {
     "cloud:connection-edit": reseller(MANAGE, GET, POST),
     "cloud:connection-test": reseller(MANAGE, POST),
     "cloud:connection-test-status": reseller(MANAGE, GET),
+    # the reseller's webhook endpoints: its admins only; another reseller's endpoint is a 404
+    "webhooks:list": reseller(MANAGE, GET),
+    "webhooks:create": reseller(MANAGE, GET, POST),
+    "webhooks:detail": reseller(MANAGE, GET, obj="webhook_endpoint"),
+    "webhooks:edit": reseller(MANAGE, GET, POST, obj="webhook_endpoint"),
+    "webhooks:set-enabled": reseller(MANAGE, POST, obj="webhook_endpoint"),
+    "webhooks:delete": reseller(MANAGE, GET, POST, obj="webhook_endpoint"),
+    "webhooks:redeliver": reseller(MANAGE, POST, obj="webhook_delivery"),
     # the customer's pages, by signed links
     "consent:page": token("consent_token", GET, POST),
     "consent:withdraw": token("withdrawal_token", GET, POST),

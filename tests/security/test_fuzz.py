@@ -36,6 +36,7 @@ from linking.cloud.forms import CloudConnectionForm
 from linking.consent.forms import ConsentForm
 from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
+from linking.webhooks.forms import EnabledForm, WebhookEndpointForm
 from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
 from tests.security.world import World, receipt_link
 
@@ -156,6 +157,8 @@ FORM_BUILDERS = {
         d, presets=[w.a.preset]
     ),
     "linking.cloud.forms.CloudConnectionForm": lambda w, d: CloudConnectionForm(d, has_keys=True),
+    "linking.webhooks.forms.WebhookEndpointForm": lambda w, d: WebhookEndpointForm(d),
+    "linking.webhooks.forms.EnabledForm": lambda w, d: EnabledForm(d),
     # The directory admin's form: account ids and names as staff paste them.
     "linking.admin.CustomerAccountForm": lambda w, d: CustomerAccountForm(d),
     # The user admin's form, on a member (who holds a role group the form must keep).
@@ -380,6 +383,7 @@ LIST_PAGES = [
     ("ops:outbox", "staff"),
     ("linking:batch-list", "viewer"),
     ("linking:preset-list", "viewer"),
+    ("webhooks:list", "admin"),
     ("linking:request-export", "viewer"),
     ("linking:link-export", "viewer"),
 ]
@@ -400,6 +404,7 @@ PATH_PAGES = [
     ("linking:request-wizard", "step", _digits, "initiator", {"pk": "draft"}),
     ("linking:batch-detail", "pk", _digits, "viewer", {}),
     ("linking:preset-edit", "pk", _digits, "admin", {}),
+    ("webhooks:detail", "pk", _digits, "admin", {}),
 ]
 
 
@@ -553,6 +558,8 @@ POST_PAGES = [
     ("linking:request-preset", "draft", "initiator", ["preset"]),
     ("linking:batch-confirm", "batch", "initiator", []),
     ("linking:batch-retry", "batch", "initiator", []),
+    ("webhooks:edit", "webhook_endpoint", "admin", ["url", "events", "description"]),
+    ("webhooks:set-enabled", "webhook_endpoint", "admin", ["enabled"]),
 ]
 
 
@@ -566,7 +573,7 @@ def _post_url(name, target, world):
         return reverse(name, kwargs={"pk": world.a.link.pk})
     if target == "membership":
         return reverse(name, kwargs={"pk": world.a.membership.pk})
-    if target in ("preset", "batch"):
+    if target in ("preset", "batch", "webhook_endpoint"):
         return reverse(name, kwargs={"pk": getattr(world.a, target).pk})
     return reverse(name, kwargs={"pk": world.a.requests[target].pk})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
@@ -28,6 +29,8 @@ from linking.models import (
     LinkRequest,
     Preset,
 )
+from linking.webhooks.models import WebhookDelivery, WebhookEndpoint
+from linking.webhooks.services import webhook_emit, webhook_endpoint_create
 from tests.factories import CustomerFactory
 
 READ_ONLY = ItemSpec(
@@ -56,6 +59,8 @@ class Side:
     preset: Preset | None = None
     batch: Batch | None = None
     directory_import: DirectoryImport | None = None
+    webhook_endpoint: WebhookEndpoint | None = None
+    webhook_delivery: WebhookDelivery | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class World:
         for side in self.sides:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
+            objects += [side.webhook_endpoint, side.webhook_delivery]
             for obj in objects:
                 if obj is not None:
                     obj.refresh_from_db()
@@ -160,6 +166,18 @@ def build_side(
         file_name="rows.csv",
         data=f"key,account_id,link_types\n{name}-1,{customer().account_id},billing\n".encode(),
     )
+    # A webhook endpoint on a public address (documentation range, never called: no worker)
+    # and one event owed to it, as the services write them.
+    with override_settings(PORTAL_WEBHOOK_ALLOWED_NETWORKS=["192.0.2.0/24"]):
+        side.webhook_endpoint, _secret = webhook_endpoint_create(
+            actor=admin,
+            reseller=reseller,
+            url=f"http://192.0.2.{reseller.pk % 250 + 1}/hooks",
+            events=["request.submitted"],
+        )
+    side.webhook_delivery = webhook_emit(
+        reseller, "request.submitted", ("request", 0), {"reference": f"{name}-HOOK"}
+    )[0]
     for req in side.requests.values():
         req.refresh_from_db()
     assert [r.status for r in side.requests.values()] == [
