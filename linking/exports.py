@@ -23,6 +23,7 @@ from linking.selectors.link_setup import (
     link_state_cells,
     links_of_requests,
 )
+from linking.selectors.link_setup import when as _when
 from linking.selectors.links import link_list_for_reseller
 from linking.selectors.requests import link_request_list_for_reseller
 from portal.tabular import csv_lines, safe_cell  # noqa: F401 (the exports' cell rule)
@@ -67,10 +68,6 @@ LINK_HEADER = [
     "Setup deadline",
     "Last verified",
 ]
-
-
-def _when(value) -> str:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
 def request_filter_form(reseller: Reseller, query: QueryDict) -> forms.RequestFilterForm:

@@ -4,6 +4,7 @@ and the dashboard, read from the link's own columns (no query of its own)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -43,7 +44,7 @@ def link_setup_state(*, status: str, activated_at: Any) -> str:
     return SETUP_NOT_DONE
 
 
-def when(value) -> str:
+def when(value: datetime | None) -> str:
     """A moment as the exports write it: local ISO 8601 to the second, or empty."""
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
