@@ -179,6 +179,7 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     )
     customer.reload()
     expect(customer.locator("#setup-done")).to_contain_text(link.reference)
+    assert _overflow(customer) == ""
     screens(customer, "receipt-sandbox-phone")
 
     # --- The customer's part, in the sandbox console ----------------------------------------
