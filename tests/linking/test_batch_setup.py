@@ -122,3 +122,20 @@ def test_the_exports_carry_each_links_setup_and_verification(client, cast):
         "proven",
         "passing",
     )
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_the_result_file_costs_the_same_queries_for_2_and_12_rows(
+    client, cast, n, django_assert_num_queries
+):
+    customers = [cast.customer, cast.customer2]
+    rows = [line(f"f-{n}-{i}", customers[i % 2].account_id) for i in range(n)]
+    batch = run(cast, upload(cast, csv_bytes(*rows)))
+    login(client, cast.viewer)
+    target = reverse("linking:batch-result-csv", args=[batch.pk])
+    client.get(target)
+    # session, user, membership with role permissions, batch, the rows, and the links of the
+    # rows' requests (one query per chunk of rows)
+    with django_assert_num_queries(6):
+        response = client.get(target)
+    assert len(response.content.decode("utf-8-sig").splitlines()) == n + 1
