@@ -77,7 +77,7 @@ CUSTOMERS = [
     (_CLOUD["acme-retail"].display_name, _A, _I, False),
     (_CLOUD["globex-logistics"].display_name, _A, _I, False),
     (_CLOUD["initech-software"].display_name, _A, _I, False),
-    ("Umbrella Pharmaceuticals", _A, _I, False),
+    (_CLOUD["umbrella-pharma"].display_name, _A, _I, False),
     ("Stark Manufacturing", _A, _I, False),
     ("Wayne Property Holdings", _A, _I, False),
     ("Cyberdyne Robotics", _A, _I, False),

@@ -17,6 +17,13 @@ from django.utils.text import slugify
 from accounts.models import Reseller
 from linking import forms
 from linking.models import Link, LinkRequest
+from linking.selectors.link_setup import (
+    LINK_STATE_HEADER,
+    link_setup_state,
+    link_state_cells,
+    links_of_requests,
+)
+from linking.selectors.link_setup import when as _when
 from linking.selectors.links import link_list_for_reseller
 from linking.selectors.requests import link_request_list_for_reseller
 from portal.tabular import csv_lines, safe_cell  # noqa: F401 (the exports' cell rule)
@@ -38,6 +45,7 @@ REQUEST_HEADER = [
     "Submitted",
     "Decided by the customer",
     "Last status change",
+    *LINK_STATE_HEADER,
 ]
 
 LINK_HEADER = [
@@ -56,11 +64,10 @@ LINK_HEADER = [
     "Revoked",
     "Request",
     "Ticket reference",
+    "Setup",
+    "Setup deadline",
+    "Last verified",
 ]
-
-
-def _when(value) -> str:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
 def request_filter_form(reseller: Reseller, query: QueryDict) -> forms.RequestFilterForm:
@@ -85,29 +92,44 @@ def links_for_export(reseller: Reseller, query: QueryDict):
     )
 
 
+def _chunks(qs) -> Iterator[list]:
+    chunk: list = []
+    for row in qs.iterator(chunk_size=CHUNK_SIZE):
+        chunk.append(row)
+        if len(chunk) == CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def request_rows(qs) -> Iterator[list[str]]:
-    """The header, then one row per request; a query per chunk plus one for the chunk's items."""
+    """The header, then one row per request; a query per chunk, one for the chunk's items and
+    one for the links they made (their setup and verification)."""
     yield REQUEST_HEADER
     req: LinkRequest
-    for req in qs.iterator(chunk_size=CHUNK_SIZE):
-        items = list(req.items.all())
-        decided = [item.decided_at for item in items if item.decided_at]
-        yield [
-            req.reference,
-            req.customer.account_id if req.customer else req.account_id_input,
-            req.customer.account_name if req.customer else "",
-            req.customer.display_name if req.customer else "",
-            " ".join(item.link_type for item in items),
-            req.effective_status,
-            req.waiting_on,
-            req.ticket_reference,
-            req.initiator.email,
-            req.approver.email if req.approver else "",
-            _when(req.created_at),
-            _when(req.submitted_at),
-            _when(max(decided)) if decided else "",
-            _when(req.status_changed_at),
-        ]
+    for chunk in _chunks(qs):
+        links = links_of_requests(req.pk for req in chunk)
+        for req in chunk:
+            items = list(req.items.all())
+            decided = [item.decided_at for item in items if item.decided_at]
+            yield [
+                req.reference,
+                req.customer.account_id if req.customer else req.account_id_input,
+                req.customer.account_name if req.customer else "",
+                req.customer.display_name if req.customer else "",
+                " ".join(item.link_type for item in items),
+                req.effective_status,
+                req.waiting_on,
+                req.ticket_reference,
+                req.initiator.email,
+                req.approver.email if req.approver else "",
+                _when(req.created_at),
+                _when(req.submitted_at),
+                _when(max(decided)) if decided else "",
+                _when(req.status_changed_at),
+                *link_state_cells(links.get(req.pk, [])),
+            ]
 
 
 def link_rows(qs) -> Iterator[list[str]]:
@@ -132,6 +154,9 @@ def link_rows(qs) -> Iterator[list[str]]:
             _when(link.revoked_at),
             source.reference if source else "",
             source.ticket_reference if source else "",
+            link_setup_state(status=link.status, activated_at=link.activated_at),
+            _when(link.setup_deadline),
+            _when(link.verified_at),
         ]
 
 

@@ -20,6 +20,7 @@ from linking.batches.selectors import (
     batch_list_for_reseller,
     batch_rows,
     result_lines,
+    with_links,
 )
 from linking.permissions import access_batch
 from linking.views.common import (
@@ -92,13 +93,15 @@ def batch_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     form = batch_forms.BatchRowFilterForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
     rows = batch_rows(batch=batch, outcome=data.get("outcome") or "")
+    page = list_page(request, rows, ("row_number", "id"))
+    with_links(page.object_list)
     return render(
         request,
         "linking/batch_detail.html",
         {
             "batch": batch,
             "form": form,
-            "page": list_page(request, rows, ("row_number", "id")),
+            "page": page,
             "query": query_without_page(request),
             "can_run": "initiate_requests" in request.reseller_perms,
         },

@@ -91,6 +91,14 @@ CUSTOMERS = (
         domain_id="c1000000000000000000000000000005",
         partner=None,
     ),
+    # Accepted Northwind's billing, provisioning and delegation in the demo data: its links
+    # wait for its part, which it does in the console (the invitation, one agency per link).
+    DemoCustomer(
+        name="umbrella-pharma",
+        display_name="Umbrella Pharmaceuticals",
+        domain_id="c1000000000000000000000000000006",
+        partner=None,
+    ),
 )
 
 

@@ -149,6 +149,13 @@ def _check(
     }
 
 
+def calls_made(checks: list[dict[str, Any]]) -> int:
+    """How many calls to the cloud the checks made: their evidence, each call counted once."""
+    return sum(
+        1 for check in checks for call in check.get("evidence", ()) if not call.get("same_as")
+    )
+
+
 def check_no_connection(reseller: str, reference: str) -> dict[str, Any]:
     """The one check of a link whose reseller has no cloud connection: nothing passes."""
     return _check(
@@ -312,8 +319,10 @@ def _other_regions(
     facts: LinkFacts,
     creds: TemporaryCredentials,
     projects: dict[str, CloudProject],
+    listed: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Least privilege by region: a call where the customer did not consent is refused."""
+    """Least privilege by region: a call where the customer did not consent is refused. When
+    the agency reaches no other project, the call that listed its projects is the evidence."""
     calls = _Calls()
     label = "Regions not consented are refused"
     outside = [p for region, p in sorted(projects.items()) if region not in facts.regions]
@@ -342,6 +351,8 @@ def _other_regions(
         ok = f"Calls in {', '.join(p.name for p in outside)} were refused."
     else:
         ok = "The agency reaches no project outside the consented regions."
+        # The same call as the regions check's, cited, not made (or counted) twice.
+        calls.evidence.extend({**call, "same_as": "regions"} for call in listed or ())
     return _check("other_regions", label, calls, ok=ok)
 
 
@@ -413,7 +424,7 @@ def prove_link(provider: CloudProvider, facts: LinkFacts) -> list[dict[str, Any]
         forget_credentials(creds)
         return checks
     checks += [_service(provider, facts, creds, projects, s) for s in facts.services]
-    checks.append(_other_regions(provider, facts, creds, projects))
+    checks.append(_other_regions(provider, facts, creds, projects, regions["evidence"]))
     checks.append(_write(provider, facts, creds, projects))
     if any(c["outcome"] == FAILED for c in checks):
         # The next run assumes the agency afresh: the customer's fix shows at once.

@@ -55,6 +55,9 @@ class PartnerAccount:
     domain_name: str  # the partner's Huawei Cloud account name (what an agency trusts)
     domain_id: str  # the partner's Huawei Cloud account id
     invitation_url: str  # the customer-association invitation link
+    # The console of the project's sandbox cloud, when the connection's endpoint is that
+    # sandbox (a local run): the customer does the steps there. "" for Huawei Cloud.
+    sandbox_console_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from accounts.models import Reseller
 from linking.cloud.models import CloudConnection
 from linking.cloud.setup import (
@@ -36,7 +38,7 @@ def partner_account(reseller: Reseller) -> PartnerAccount | None:
     """The partner side of the setup from the reseller's connection; None without one."""
     connection = (
         CloudConnection.objects.filter(reseller=reseller)
-        .only("partner_account_name", "partner_domain_id", "invitation_url")
+        .only("partner_account_name", "partner_domain_id", "invitation_url", "iam_endpoint")
         .first()
     )
     if connection is None:
@@ -47,7 +49,18 @@ def partner_account(reseller: Reseller) -> PartnerAccount | None:
         domain_name=connection.partner_account_name,
         domain_id=connection.partner_domain_id,
         invitation_url=connection.invitation_url,
+        sandbox_console_url=sandbox_console_url(connection.iam_endpoint),
     )
+
+
+def sandbox_console_url(iam_endpoint: str) -> str:
+    """The sandbox cloud's console when the connection's IAM endpoint (where agencies live)
+    is the sandbox this installation runs (SANDBOX_URL); "" otherwise, so a customer of the
+    real cloud is never sent to it."""
+    sandbox = settings.SANDBOX_URL
+    if not sandbox or iam_endpoint.rstrip("/") != sandbox:
+        return ""
+    return f"{sandbox}/console/"
 
 
 def _consented(record: ConsentRecord, link: Link | None) -> ConsentedItem:

@@ -56,6 +56,34 @@ def capped_counts(qs: QuerySet, field: str, values: list[str]) -> dict[str, int]
     return dict(zip(values, row, strict=True))
 
 
+# The dashboard lists this many of the links waiting longest for the customer's setup.
+AWAITING_SETUP_SHOWN = 5
+
+
+def links_awaiting_setup(*, reseller: Reseller, waiting: int) -> list[Link]:
+    """The reseller's links waiting longest for the customer's cloud-side setup, nearest
+    deadline first, with their customer: one query, none when `waiting` (their count) is 0."""
+    if not waiting:
+        return []
+    return list(
+        Link.objects.filter(reseller=reseller, status=Link.Status.AWAITING_SETUP)
+        .select_related("customer")
+        .only(
+            "id",
+            "link_type",
+            "status",
+            "starts_at",
+            "setup_deadline",
+            "verification_status",
+            "verified_at",
+            "customer__display_name",
+            "customer__account_name",
+            "customer__account_id",
+        )
+        .order_by("setup_deadline", "id")[:AWAITING_SETUP_SHOWN]
+    )
+
+
 def dashboard_for_reseller(*, reseller: Reseller) -> dict:
     """Counts by status (as seen, overdue counted as expired), oldest pending, recent failures."""
     now = timezone.now()
@@ -102,5 +130,8 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         "failed_notifications": failed_notifications,
         "links": links,
         "nobody_can_approve": requests_nobody_can_approve(reseller=reseller, now=now),
+        "awaiting_setup": links_awaiting_setup(
+            reseller=reseller, waiting=links[Link.Status.AWAITING_SETUP]
+        ),
         "now": now,
     }

@@ -24,6 +24,7 @@ from linking.cloud.models import CloudConnection
 from linking.cloud.names import agency_name_for, customer_domain_id
 from linking.cloud.proof import (
     LinkFacts,
+    calls_made,
     check_connection_unreadable,
     check_no_connection,
     prove_link,
@@ -259,7 +260,7 @@ def _record(
         outcome=Outcome.FAILED if failed_codes else Outcome.PASSED,
         checks=checks,
         partner_domain_id=partner,
-        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
+        cloud_calls=calls_made(checks),
         started_at=started,
         finished_at=finished,
     )
@@ -316,7 +317,7 @@ def _record_setup(
         outcome=outcome,
         checks=checks,
         partner_domain_id=partner,
-        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
+        cloud_calls=calls_made(checks),
         started_at=started,
         finished_at=finished,
     )

@@ -58,7 +58,7 @@ def seeded_sandbox(tmp_path):
 
 def test_both_demo_resellers_reach_the_seeded_sandbox(seeded_sandbox, settings):
     url, outputs = seeded_sandbox
-    assert "15 objects created" in outputs[0] and "0 objects created" in outputs[1]
+    assert "16 objects created" in outputs[0] and "0 objects created" in outputs[1]
     assert demo.CONSOLE_PASSWORD in outputs[0] and "acme-retail" in outputs[0]
     settings.SANDBOX_URL = url
     call_command("seed_demo", stdout=StringIO())

@@ -159,7 +159,10 @@ def test_the_result_downloads_as_csv(client, cast, batch):
     assert f"{batch.reference}-result.csv" in response["Content-Disposition"]
     lines = response.content.decode("utf-8-sig").splitlines()
     request = LinkRequest.objects.get()
-    assert lines[0] == "row,key,account_id,outcome,request,codes,messages"
+    assert lines[0] == (
+        "row,key,account_id,outcome,request,codes,messages,"
+        "links,link_status,setup,verification,last_verified"
+    )
     assert lines[1].startswith(f"2,k1,{cast.customer.account_id},created,{request.reference},")
     assert lines[2].startswith("3,k2,not-an-id,invalid,,LNK-V001,")
 

@@ -85,3 +85,18 @@ def test_demo_customers_have_the_demo_clouds_account_ids_and_names(db):
     pairs = list(CustomerAccount.objects.values_list("account_id", "account_name"))
     assert len({i for i, _ in pairs}) == len({n for _, n in pairs}) == len(pairs)
     assert all(is_account_id(i) and is_account_name(n) for i, n in pairs)
+
+
+def test_every_demo_link_awaiting_setup_can_be_set_up_in_the_sandbox_console(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    waiting = Link.objects.filter(status=Link.Status.AWAITING_SETUP).select_related("customer")
+    assert waiting.count() >= 4  # Contoso's billing; Northwind's billing, provisioning, delegation
+    console = {customer.domain_id: customer.name for customer in cloud_demo.CUSTOMERS}
+    for link in waiting:
+        # The demo customer signs in to the sandbox console to do its part.
+        assert link.customer.account_id in console, link
+        assert f"{link.reference} " in out.getvalue()
+        assert console[link.customer.account_id] in out.getvalue()
+        assert link.setup_deadline is not None and link.verification_status == "unverified"
+    assert "docs/sandbox.md" in out.getvalue()

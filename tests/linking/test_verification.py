@@ -156,9 +156,12 @@ def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, clo
         "agency": [("CreateTemporaryAccessKeyByAgency", "allowed")],
         "regions": [("KeystoneListAuthProjects", "allowed")],
         "service:ECS": [("ListServersDetails", "allowed")],
-        "other_regions": [],
+        # No project outside the consented regions: the listing of the agency's projects is
+        # the evidence, cited from the regions check and not counted as a second call.
+        "other_regions": [("KeystoneListAuthProjects", "allowed")],
         "write": [("CreateServers (dry run)", "refused")],
     }
+    assert checks["other_regions"]["evidence"][0]["same_as"] == "regions"
     assert run.cloud_calls == 4
     refused = checks["write"]["evidence"][0]
     assert (refused["status"], refused["error_code"], refused["code"]) == (

@@ -32,7 +32,7 @@ from linking.demo_data import (
     demo_identity,
     slug,
 )
-from linking.models import CustomerAccount, LinkRequest, Preset, Region, Service
+from linking.models import CustomerAccount, Link, LinkRequest, Preset, Region, Service
 
 
 class Command(BaseCommand):
@@ -434,3 +434,25 @@ class Command(BaseCommand):
         out.write(f"  {'auditor@platform.example':32} auditor (Django admin, read-only)")
         out.write(f"  {'staff@platform.example':32} platform staff (superuser)")
         out.write(f"Password for every demo login: {DEMO_PASSWORD}")
+        self._awaiting_setup_summary()
+
+    def _awaiting_setup_summary(self) -> None:
+        """The demo links waiting for their customer's part, and who does it in the console."""
+        out = self.stdout
+        console = {customer.domain_id: customer.name for customer in cloud_demo.CUSTOMERS}
+        waiting = (
+            Link.objects.filter(status=Link.Status.AWAITING_SETUP)
+            .select_related("reseller", "customer")
+            .order_by("pk")
+        )
+        if waiting:
+            out.write(
+                "Links waiting for the customer's part, done in the sandbox console (login, "
+                f"password {cloud_demo.CONSOLE_PASSWORD}):"
+            )
+        for link in waiting:
+            out.write(
+                f"  {link.reference} {link.get_link_type_display():26} {link.reseller.name:26} "
+                f"{console.get(link.customer.account_id, 'not in the sandbox cloud')}"
+            )
+        out.write("A delegation from request to active, step by step: docs/sandbox.md, Try it.")
