@@ -34,6 +34,7 @@ class Notification(HistoryNote, models.Model):
         PARTNER_SUSPENDED = "partner_suspended", "Link suspended with the partner program"
         VERIFICATION_FAILED = "verification_failed", "Link failing verification"
         SETUP_EXPIRED = "setup_expired", "Setup not done in time"
+        CLEANUP_OVERDUE = "cleanup_overdue", "Cloud side still reachable after the link ended"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
