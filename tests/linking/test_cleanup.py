@@ -36,6 +36,7 @@ READ_ONLY = ItemSpec(
     access_level="read_only",
     duration_days=30,
 )
+PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=[REGION])
 BILLING = ItemSpec(link_type="billing")
 
 
@@ -151,8 +152,9 @@ def test_revoking_removes_the_operators_access_at_once_and_starts_the_cleanup(ca
     assert link.history.first().cleanup_status == "pending"
 
 
-def test_the_customers_revocation_email_names_what_to_delete(cast, live, quiet):
-    link = revoke(cast, live(), quiet)
+@pytest.mark.parametrize("spec", [READ_ONLY, PROVISIONING], ids=["delegation", "provisioning"])
+def test_the_customers_revocation_email_names_what_to_delete(cast, live, quiet, spec):
+    link = revoke(cast, live(spec), quiet)
     agency = agency_name_for(link)
     partner = CloudConnection.objects.get(reseller=cast.reseller).partner_account_name
 
