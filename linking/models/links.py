@@ -28,8 +28,8 @@ with it any more except let it run out. `suspended`: the customer account left `
 the reseller was suspended or closed; access is withdrawn until the cause is gone.
 
 Clean-up is tracked beside the status, not as one: when a link ends (revoked, withdrawn, expired,
-a billing association past its month end) the portal's own access goes at once, and the cloud
-side the customer made (the agency, the association) is checked until it is gone:
+a billing association past its month end, setup expired) the portal's own access goes at once,
+and the cloud side the customer made (the agency, the association) is checked until it is gone:
 
     "" ──link ends──▶ pending ──agency refused / association gone──▶ cleaned_up
                          │  ▲

@@ -311,7 +311,7 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
         )
         context.update(_receipt_setup_context(req, context.get("receipt", ""), region_names))
     if (
-        kind in (Kind.LINK_REVOKED, Kind.LINK_EXPIRED)
+        kind in (Kind.LINK_REVOKED, Kind.LINK_EXPIRED, Kind.SETUP_EXPIRED)
         and context.get("audience") == "customer"
         and notification.link is not None
     ):

@@ -1,8 +1,9 @@
 """Clean-up after a link ends: the cloud side the customer made is checked until it is gone.
 
 Ending a link (revoked, withdrawn by the customer, expired, a billing association past its month
-end) removes the portal's own grants in the same transaction (`link_sync_grants`), and the
-customer is told exactly what to delete (`linking.cloud.setup.derive_cleanup`). What the
+end, a setup not done in time) removes the portal's own grants in the same transaction
+(`link_sync_grants`), and the customer is told exactly what to delete
+(`linking.cloud.setup.derive_cleanup`). What the
 customer made in the cloud does not go by itself: the agency still lets the partner account in
 until the customer deletes it. So the link's clean-up is tracked beside its status:
 
@@ -49,7 +50,7 @@ logger = logging.getLogger(__name__)
 Outcome = VerificationRun.Outcome
 
 # The statuses a link's cloud side is cleaned up from: it ended, nothing grants any more.
-ENDED_STATUSES = (Link.Status.REVOKED, Link.Status.EXPIRED)
+ENDED_STATUSES = (Link.Status.REVOKED, Link.Status.EXPIRED, Link.Status.SETUP_EXPIRED)
 # Clean-up states the sweep still checks.
 CHECKED = (CleanupStatus.PENDING, CleanupStatus.STILL_REACHABLE)
 # Minutes between the first checks: a customer who deletes the agency at once sees it soon.

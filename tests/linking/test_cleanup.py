@@ -25,6 +25,8 @@ from linking.models import Link, Notification, VerificationRun
 from linking.outbox.delivery import notification_deliver
 from linking.services.cleanup import cleanup_check_delay, link_cleanup_claim_due
 from linking.services.revocation import billing_month_end
+from tests.cloud.test_sandbox_console import PASSWORD
+from tests.cloud.test_sandbox_console import Browser as ConsoleBrowser
 from tests.conftest import login
 from tests.journeys import active_link, connect_reseller
 
@@ -177,7 +179,11 @@ def test_the_customers_revocation_email_names_what_to_delete(cast, live, quiet, 
 
 
 def test_cleanup_verified_once_the_customer_deletes_the_agency(cast, cloud, live, quiet):
+    # The customer's account in the sandbox, with a password for its console.
+    domain_id = customer_domain_id(cast.customer)
+    cloud.control.create_account(f"acme-{domain_id[-8:]}", domain_id=domain_id, password=PASSWORD)
     link = revoke(cast, live(), quiet)
+    agency = agency_name_for(link)
 
     assert check(link) == "failed"  # the agency is still in place, within the window
     link.refresh_from_db()
@@ -186,7 +192,12 @@ def test_cleanup_verified_once_the_customer_deletes_the_agency(cast, cloud, live
     [still] = run.checks
     assert (still["code"], still["evidence"][0]["answer"]) == ("LNK-Y020", "allowed")
 
-    delete_agency(cloud, link)  # in the sandbox console's place
+    # The customer follows the e-mail's steps in the sandbox console: the agency by name, Delete.
+    console = ConsoleBrowser(cloud.url)
+    console.sign_in(f"acme-{domain_id[-8:]}")
+    assert agency in console.get("/console/").text
+    deleted = console.post(f"/console/agencies/{agency}/delete/")
+    assert f"Agency {agency} deleted." in deleted.text
     assert check(link) == "passed"
 
     link.refresh_from_db()
@@ -417,3 +428,33 @@ def test_a_new_accepted_request_clears_the_old_cleanup(cast, live, quiet):
         None,
     )
     assert check(link) == "skipped"
+
+
+# --- a setup not done in time ------------------------------------------------------------------
+
+
+def test_a_setup_not_done_in_time_checks_that_nothing_is_left(
+    cast, cloud, quiet, settings, django_capture_on_commit_callbacks
+):
+    from tests.journeys import awaiting_setup_link, complete_cloud_side
+
+    settings.PORTAL_SETUP_WINDOW_DAYS = 0  # the window ends as the link starts waiting
+    connect_reseller(cast, cloud)
+    with quiet():
+        link = awaiting_setup_link(cast, [READ_ONLY])
+    # The customer made the agency, broader than consented: it never proves the link.
+    complete_cloud_side(cast, cloud, link, roles={REGION: ["ECS FullAccess"]})
+    with quiet():
+        assert tasks.link_setup_check_task(link.pk, "setup") == "failed"
+    link.refresh_from_db()
+    assert (link.status, link.cleanup_status) == ("setup_expired", "pending")
+
+    message = deliver(notice(link, Notification.Kind.SETUP_EXPIRED, "customer"))
+    assert "If you created an agency" in message.body
+    assert f'Agency name: "{agency_name_for(link)}"' in message.body
+
+    assert check(link) == "failed"
+    delete_agency(cloud, link)
+    assert check(link) == "passed"
+    link.refresh_from_db()
+    assert link.cleanup_status == "cleaned_up"
