@@ -54,6 +54,7 @@ LINK_HEADER = [
     "Started",
     "Ends",
     "Revoked",
+    "Clean-up",
     "Request",
     "Ticket reference",
 ]
@@ -130,6 +131,7 @@ def link_rows(qs) -> Iterator[list[str]]:
             _when(link.starts_at or link.activated_at),
             _when(link.ends_at),
             _when(link.revoked_at),
+            link.cleanup_status,
             source.reference if source else "",
             source.ticket_reference if source else "",
         ]
