@@ -392,6 +392,7 @@ def test_a_revoked_billing_association_is_checked_after_its_month_end(cast, clou
     assert (link.status, link.cleanup_status) == ("revoking", "")
     message = deliver(notice(link, Notification.Kind.LINK_REVOKED, "customer"))
     assert "Nothing to delete now" in message.body and "Partner account" in message.body
+    assert "What to delete" not in message.body and "terraform" not in message.body
 
     after = billing_month_end(link.revoked_at) + timedelta(minutes=1)
     with time_machine.travel(after, tick=False), quiet():
