@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from linking import services
+from linking.cloud.names import agency_name_for
 from linking.consent.setup import link_cleanup_instructions
 from linking.consent.views import (
     MAX_TOKEN_LENGTH,
@@ -96,6 +97,7 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             "customer": link.customer,
             "scope": scope,
             "effects": link_end_effects(link),
+            "agency_name": agency_name_for(link),
             "form": form,
         },
         status=400 if form.errors else 200,

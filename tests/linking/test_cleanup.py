@@ -178,7 +178,7 @@ def test_the_customers_revocation_email_names_what_to_delete(cast, live, quiet, 
 # --- the checks: cleaned up, still reachable, a cloud that fails ------------------------------
 
 
-def test_cleanup_verified_once_the_customer_deletes_the_agency(cast, cloud, live, quiet):
+def test_cleanup_verified_once_the_customer_deletes_the_agency(client, cast, cloud, live, quiet):
     # The customer's account in the sandbox, with a password for its console.
     domain_id = customer_domain_id(cast.customer)
     cloud.control.create_account(f"acme-{domain_id[-8:]}", domain_id=domain_id, password=PASSWORD)
@@ -215,6 +215,10 @@ def test_cleanup_verified_once_the_customer_deletes_the_agency(cast, cloud, live
     assert any(r.startswith("cleaned up: the agency is gone") for r in reasons)
     assert check(link) == "skipped"
     assert link_cleanup_claim_due() == []
+    login(client, cast.viewer)
+    page = client.get(reverse("linking:link-detail", args=[link.pk])).content.decode()
+    assert 'id="link-cleanup" data-cleanup="cleaned_up"' in page
+    assert "Clean-up in the cloud: Clean-up pending → Cleaned up" in page.replace("&gt;", ">")
 
 
 def test_cleanup_refused_the_agency_left_in_place_is_still_reachable_after_the_window(
@@ -329,6 +333,8 @@ def test_withdrawal_shows_the_customer_what_to_delete_and_the_check_follows(
     ).latest("id")
     assert notification_deliver(notification_id=receipt.pk) == "sent"
     path = re.search(r"http://testserver(/consent/withdraw/[^/\s]+/)", mail.outbox[-1].body)[1]
+    asked = client.get(path).content.decode()
+    assert 'id="withdraw-cleanup"' in asked and agency_name_for(link) in asked
 
     with quiet():
         done = client.post(path, {"confirm": "1"})
