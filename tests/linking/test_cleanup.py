@@ -133,7 +133,9 @@ def notice(link, kind, audience) -> Notification:
 # --- revoke: access goes at once, the customer is told what to delete -------------------------
 
 
-def test_revoking_removes_the_operators_access_at_once_and_starts_the_cleanup(cast, live, quiet):
+def test_revoking_removes_the_operators_access_at_once_and_starts_the_cleanup(
+    client, cast, live, quiet
+):
     link = live()
     assert "delegate_read_customeraccount" in held(cast, Role.INITIATOR)
     assert fresh(cast.initiator).has_perm("linking.delegate_read_customeraccount", cast.customer)
@@ -152,6 +154,10 @@ def test_revoking_removes_the_operators_access_at_once_and_starts_the_cleanup(ca
     assert before <= link.cleanup_started_at <= timezone.now()
     assert link.next_cleanup_check_at == link.cleanup_started_at + timedelta(minutes=1)
     assert link.history.first().cleanup_status == "pending"
+    login(client, cast.viewer)
+    page = client.get(reverse("linking:link-detail", args=[link.pk])).content.decode()
+    assert 'id="link-cleanup" data-cleanup="pending"' in page
+    assert f"delete the agency “{agency_name_for(link)}”" in page
 
 
 @pytest.mark.parametrize("spec", [READ_ONLY, PROVISIONING], ids=["delegation", "provisioning"])
