@@ -206,10 +206,12 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "customer",
         "link_type",
         "status",
+        "cleanup_status",
         "access_level",
         "ends_at",
     ]
-    list_filter = ["status", "link_type", "reseller"]
+    # Auditors find the ended links whose cloud side is still reachable.
+    list_filter = ["status", "cleanup_status", "link_type", "reseller"]
     list_select_related = ["reseller", "customer"]
     search_fields = [
         "customer__account_id",

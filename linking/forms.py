@@ -12,6 +12,7 @@ from accounts.selectors import member_choices_for_reseller
 from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
     AccessLevel,
+    CleanupStatus,
     Link,
     LinkRequest,
     Region,
@@ -101,6 +102,9 @@ class LinkFilterForm(FilterForm):
         required=False, label=f"Delegation ending within {EXPIRING_SOON_DAYS} days"
     )
     failing = forms.BooleanField(required=False, label="Failing verification")
+    cleanup = forms.ChoiceField(
+        required=False, label="Clean-up in the cloud", choices=with_any(CleanupStatus.choices)
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,6 +122,7 @@ class LinkFilterForm(FilterForm):
             "customer": (data.get("customer") or "").strip(),
             "expiring_within_days": EXPIRING_SOON_DAYS if data.get("expiring") else None,
             "failing_only": bool(data.get("failing")),
+            "cleanup": data.get("cleanup") or "",
         }
 
 

@@ -11,6 +11,7 @@ from linking import services
 from linking.batches.services import batch_run
 from linking.outbox import delivery
 from linking.selectors.links import link_ids_waiting_for_activation
+from linking.services.cleanup import link_cleanup_check, link_cleanup_claim_due
 from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
@@ -102,6 +103,21 @@ def link_setup_sweep_task() -> int:
     more when the window ends); a check the broker lost is asked again after its lease."""
     ids = link_setup_claim_due()
     return publish_many_now(link_setup_check_task, [(pk,) for pk in ids])
+
+
+@shared_task
+def link_cleanup_check_task(link_id: int) -> str:
+    """Check in the cloud whether an ended link's agency (or association) is gone."""
+    run = link_cleanup_check(link_id=link_id)
+    return "skipped" if run is None else run.outcome
+
+
+@shared_task
+def link_cleanup_sweep_task() -> int:
+    """Ask for the clean-up checks that are due (1, 5, 15, 60 minutes, then every six hours,
+    once more when the window ends, then daily while still reachable); a bounded batch."""
+    ids = link_cleanup_claim_due()
+    return publish_many_now(link_cleanup_check_task, [(pk,) for pk in ids])
 
 
 @shared_task

@@ -542,6 +542,35 @@ _ENTRIES = [
         "Nothing to do for the link to work; check the service in the cloud console with the "
         "customer if it matters.",
     ),
+    # --- clean-up: the cloud side of a link that ended --------------------------------------
+    Code(
+        "LNK-Y020",
+        VERIFICATION,
+        "Agency still in place",
+        "The agency “{agency}” of account {account_id} can still be assumed by your partner "
+        "account, although link {reference} has ended.",
+        "The customer deletes the agency (the e-mail about the end of the link names it and "
+        "says how); the portal checks again by itself. The portal's own access ended already.",
+    ),
+    Code(
+        "LNK-Y021",
+        VERIFICATION,
+        "Association still reported",
+        "Account {account_id} is still among your partner account's associated customers, "
+        "although the billing of link {reference} has ended.",
+        "End the association in your partner console (or the customer unbinds the partner); "
+        "the portal checks again by itself.",
+    ),
+    Code(
+        "LNK-Y022",
+        VERIFICATION,
+        "Cloud side still reachable",
+        "Link {reference} ended on {ended_on}, and {days:day} later its cloud side can still "
+        "be reached: {detail}",
+        "Ask the customer to do the clean-up steps they were sent (delete the agency; "
+        "terraform destroy if they used the Terraform file). The portal keeps checking daily "
+        "and shows the link cleaned up once it is gone.",
+    ),
     # --- connection: the reseller's connection to the cloud ---------------------------------
     Code(
         "LNK-N001",

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "link-cleanup-sweep": {
+        "task": "linking.tasks.link_cleanup_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------
@@ -394,6 +399,9 @@ PORTAL_SWEEP_BATCH = env_int("PORTAL_SWEEP_BATCH", 2000)
 PORTAL_VERIFY_ATTEMPTS = env_int("PORTAL_VERIFY_ATTEMPTS", 5)
 # Days the customer has for the cloud-side setup of an accepted link before it ends unset.
 PORTAL_SETUP_WINDOW_DAYS = env_int("PORTAL_SETUP_WINDOW_DAYS", 14)
+# Days the customer has to remove the cloud side of an ended link before it shows "still
+# reachable" to the auditors and the reseller's admins are told.
+PORTAL_CLEANUP_WINDOW_DAYS = env_int("PORTAL_CLEANUP_WINDOW_DAYS", 14)
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 # Uploaded tables (batch linking, directory import): larger files are refused before parsing.

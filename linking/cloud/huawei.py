@@ -112,6 +112,14 @@ def forget_credentials(creds: TemporaryCredentials) -> None:
     _forget(creds)
 
 
+def forget_agency_credentials(customer_domain_id: str, agency_name: str) -> None:
+    """Drop every cached key of this agency: the next call asks the cloud whether it may still
+    be assumed (a clean-up check must not read an answer given before the agency was deleted)."""
+    with _credentials_lock:
+        for key in [k for k in _credentials_cache if k[2:] == (customer_domain_id, agency_name)]:
+            del _credentials_cache[key]
+
+
 def _cached(key: tuple) -> TemporaryCredentials | None:
     with _credentials_lock:
         creds = _credentials_cache.get(key)

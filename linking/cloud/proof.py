@@ -30,6 +30,7 @@ from linking.cloud.types import (
     AccessDenied,
     CloudError,
     CloudProject,
+    NotFound,
     TemporaryCredentials,
     association_label,
 )
@@ -432,3 +433,88 @@ def prove_link(provider: CloudProvider, facts: LinkFacts) -> list[dict[str, Any]
 
         forget_credentials(creds)
     return checks
+
+
+# --- clean-up: the cloud side of a link that ended ---------------------------------------------
+
+# What the clean-up check of one ended link found.
+GONE, STILL_THERE, UNKNOWN = "gone", "still_there", "unknown"
+
+
+def cleanup_finding(check: dict[str, Any]) -> str:
+    """Gone (the cloud refused or did not find it), still there, or unknown (the cloud did not
+    answer, throttled, or the partner's own key failed): only a refusal proves a clean-up."""
+    if check["outcome"] == PASSED:
+        return GONE
+    if check["code"] in ("LNK-Y020", "LNK-Y021"):
+        return STILL_THERE
+    return UNKNOWN
+
+
+def prove_cleanup(provider: CloudProvider, facts: LinkFacts) -> dict[str, Any]:
+    """The one clean-up check of an ended link, with the evidence of its call: for an agency,
+    assuming it must be refused; for billing, the customer no longer among the associated
+    customers. Call outside a transaction; credentials it gets are not kept for reuse."""
+    calls = _Calls()
+    if facts.link_type == BILLING:
+        label = "The billing association is no longer reported"
+        customer, error = calls.make(
+            "ListSubCustomers",
+            f"account {facts.customer_domain_id}",
+            lambda: provider.get_sub_customer(facts.customer_domain_id),
+            lambda c: (
+                f"still associated as {association_label(c.association_type)}"
+                if c
+                else "not among the associated customers"
+            ),
+        )
+        if error is not None:
+            return _check("cleanup", label, calls, error=error)
+        if customer is not None:
+            return _check(
+                "cleanup",
+                label,
+                calls,
+                code="LNK-Y021",
+                account_id=facts.customer_domain_id,
+                reference=facts.reference,
+            )
+        ok = f"Account {facts.customer_domain_id} is no longer an associated customer."
+        return _check("cleanup", label, calls, ok=ok)
+
+    from linking.cloud.huawei import forget_agency_credentials
+
+    # Keys issued before the customer deleted the agency would still answer: ask afresh.
+    forget_agency_credentials(facts.customer_domain_id, facts.agency_name)
+    label = f"The agency “{facts.agency_name}” can no longer be assumed"
+    creds, error = calls.make(
+        "CreateTemporaryAccessKeyByAgency",
+        f"agency {facts.agency_name} of account {facts.customer_domain_id}",
+        lambda: provider.assume_agency(
+            customer_domain_id=facts.customer_domain_id, agency_name=facts.agency_name
+        ),
+        lambda c: "temporary credentials issued: the agency is still in place",
+    )
+    if creds is not None:
+        from linking.cloud.huawei import forget_credentials
+
+        forget_credentials(creds)
+        return _check(
+            "cleanup",
+            label,
+            calls,
+            code="LNK-Y020",
+            agency=facts.agency_name,
+            account_id=facts.customer_domain_id,
+            reference=facts.reference,
+        )
+    assert error is not None
+    # Refused or not found: the agency is gone (or no longer trusts the partner account).
+    if isinstance(error, (AccessDenied, NotFound)) and error.code == "LNK-G002":
+        answer = ", ".join(str(p) for p in (error.status, error.error_code) if p) or "refused"
+        ok = (
+            f"Account {facts.customer_domain_id} refused to let your partner account assume "
+            f"the agency ({answer}): it is deleted or no longer trusts your partner account."
+        )
+        return _check("cleanup", label, calls, ok=ok)
+    return _check("cleanup", label, calls, error=error)

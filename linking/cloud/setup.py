@@ -375,3 +375,99 @@ def setup_steps(
         )
     )
     return tuple(steps)
+
+
+# --- what the customer removes when the link ends --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemCleanup:
+    """What is left in the customer's cloud after a link ends, and how to remove it; derived
+    from the same names as the setup (`agency_name`), so it names exactly what was created."""
+
+    link_type: str
+    link_reference: str
+    # Delegation and provisioning: the agency to delete, and the partner account it trusts
+    # ("" when the reseller has no connection to say it).
+    agency_name: str = ""
+    trusted_domain_name: str = ""
+    regions: tuple[str, ...] = ()
+    # Billing: the partner account the association is with, and when the billing ends.
+    partner_domain_name: str = ""
+    billing_ends_at: datetime | None = None
+
+    @property
+    def has_agency(self) -> bool:
+        return bool(self.agency_name)
+
+
+def derive_cleanup(
+    *,
+    link_type: str,
+    link_reference: str,
+    partner_id: str,
+    regions: tuple[str, ...] = (),
+    partner: PartnerAccount | None = None,
+    billing_ends_at: datetime | None = None,
+) -> ItemCleanup:
+    """The clean-up of one ended link. `partner_id` is the reseller's platform id (the agency's
+    name needs nothing else); `partner` adds the trusted account's name when it is known."""
+    domain_name = partner.domain_name if partner else ""
+    if link_type == BILLING:
+        return ItemCleanup(
+            link_type,
+            link_reference,
+            partner_domain_name=domain_name,
+            billing_ends_at=billing_ends_at,
+        )
+    return ItemCleanup(
+        link_type,
+        link_reference,
+        agency_name=agency_name(partner_id, link_reference),
+        trusted_domain_name=domain_name,
+        regions=tuple(regions),
+    )
+
+
+def cleanup_steps(
+    cleanup: ItemCleanup, *, moment: Callable[[datetime], str] = _utc_moment
+) -> tuple[Step, ...]:
+    """The console steps that remove what the link left in the customer's cloud."""
+    if not cleanup.has_agency:
+        ends = moment(cleanup.billing_ends_at) if cleanup.billing_ends_at else "the link's end"
+        partner = cleanup.partner_domain_name or "your partner's account"
+        return (
+            Step(
+                f"Nothing to delete now: the billing association ends with the billing period, "
+                f"at {ends}, and your partner ends it in the cloud.",
+            ),
+            Step(
+                "After that, check in the Huawei Cloud console (Billing Center, partner "
+                "information) that this partner account is no longer associated with your "
+                "account; if it still is, unbind it there or ask your partner to:",
+                (Value("Partner account", partner),),
+            ),
+        )
+    trusted = (
+        (Value("Delegated account", cleanup.trusted_domain_name),)
+        if cleanup.trusted_domain_name
+        else ()
+    )
+    return (
+        Step(
+            "Sign in to the Huawei Cloud console as an administrator of your account. Open "
+            "Identity and Access Management (IAM) and choose Agencies."
+        ),
+        Step(
+            "Find the agency with this name (it trusts your partner's account):",
+            (Value("Agency name", cleanup.agency_name), *trusted),
+        ),
+        Step(
+            "Choose Delete in its row and confirm.",
+            note=(
+                "Your partner's access through the partner portal has ended already; deleting "
+                "the agency ends its access in the cloud too. The partner portal checks that "
+                "the agency is gone."
+            ),
+        ),
+    )

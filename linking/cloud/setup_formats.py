@@ -11,7 +11,7 @@ import re
 import shlex
 from collections.abc import Iterable
 
-from linking.cloud.setup import AgencySetup, ItemSetup
+from linking.cloud.setup import AgencySetup, ItemCleanup, ItemSetup
 
 TERRAFORM_PROVIDER_SOURCE = "huaweicloud/huaweicloud"
 # Where IAM calls go when a setup names no region (IAM is a global service).
@@ -50,9 +50,22 @@ def comment(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
-def _resource_label(setup: ItemSetup) -> str:
-    label = re.sub(r"[^a-z0-9_]+", "_", setup.link_reference.lower()).strip("_")
+def resource_label(link_reference: str) -> str:
+    """The label of a link's agency resource in the Terraform file."""
+    label = re.sub(r"[^a-z0-9_]+", "_", link_reference.lower()).strip("_")
     return f"agency_{label}" if label else "agency"
+
+
+def _resource_label(setup: ItemSetup) -> str:
+    return resource_label(setup.link_reference)
+
+
+AGENCY_RESOURCE = "huaweicloud_identity_agency"
+
+
+def terraform_address(link_reference: str) -> str:
+    """The address of a link's agency in the Terraform file (`terraform destroy -target=`)."""
+    return f"{AGENCY_RESOURCE}.{resource_label(link_reference)}"
 
 
 def _region(agency: AgencySetup) -> str:
@@ -93,7 +106,7 @@ def terraform(setups: Iterable[ItemSetup], *, title: str) -> str:
         lines += [
             "",
             f"# {comment(setup.link_type.capitalize() + ' ' + setup.link_reference)}",
-            f'resource "huaweicloud_identity_agency" "{_resource_label(setup)}" {{',
+            f'resource "{AGENCY_RESOURCE}" "{_resource_label(setup)}" {{',
             f"  name                  = {hcl_string(agency.name)}",
             f"  description           = {hcl_string(agency.description)}",
             f"  delegated_domain_name = {hcl_string(agency.trusted_domain_name)}",
@@ -210,3 +223,47 @@ def cli_commands(setup: ItemSetup) -> str:
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def terraform_cleanup(cleanup: ItemCleanup) -> str:
+    """What a customer who applied the Terraform file runs to remove the link's agency."""
+    if not cleanup.has_agency:
+        return ""
+    address = terraform_address(cleanup.link_reference)
+    return (
+        "# In the folder where you applied the partner portal's Terraform file:\n"
+        f"terraform destroy -target={shlex.quote(address)}\n"
+        "# Or remove its resource block from the file and run: terraform apply\n"
+        "# (terraform destroy alone removes every agency of that file.)\n"
+    )
+
+
+def cli_delete_commands(cleanup: ItemCleanup) -> str:
+    """KooCLI commands deleting the link's agency; "" when the link has none."""
+    if not cleanup.has_agency:
+        return ""
+    region = cleanup.regions[0] if cleanup.regions else DEFAULT_REGION
+    q = shlex.quote
+    return (
+        "\n".join(
+            [
+                f"# Delete agency {comment(cleanup.agency_name)} of "
+                f"{comment(cleanup.link_reference)}: run as an administrator of your account.",
+                "set -eu",
+                "DOMAIN_ID=$("
+                + _hcloud("KeystoneListAuthDomains", region, query="domains[0].id")
+                + ")",
+                "AGENCY_ID=$("
+                + _hcloud(
+                    "ListAgencies",
+                    region,
+                    '--domain_id="$DOMAIN_ID"',
+                    f"--name={q(cleanup.agency_name)}",
+                    query="agencies[0].id",
+                )
+                + ")",
+                _hcloud("DeleteAgency", region, '--agency_id="$AGENCY_ID"'),
+            ]
+        )
+        + "\n"
+    )

@@ -15,13 +15,21 @@ from accounts.models import Reseller
 from linking.cloud.models import CloudConnection
 from linking.cloud.setup import (
     ConsentedItem,
+    ItemCleanup,
     ItemSetup,
     PartnerAccount,
     Step,
+    cleanup_steps,
+    derive_cleanup,
     derive_setup,
     setup_steps,
 )
-from linking.cloud.setup_formats import agency_setups, cli_commands
+from linking.cloud.setup_formats import (
+    agency_setups,
+    cli_commands,
+    cli_delete_commands,
+    terraform_cleanup,
+)
 from linking.models import ConsentRecord, Link, LinkRequest
 from portal.dates import local_moment
 
@@ -116,3 +124,32 @@ def receipt_setup(
 
 def has_terraform(rows: list[SetupRow]) -> bool:
     return bool(agency_setups(row.setup for row in rows))
+
+
+@dataclass(frozen=True)
+class CleanupInstructions:
+    """What the customer deletes in the cloud when a link ends, in every form they may need."""
+
+    cleanup: ItemCleanup
+    steps: tuple[Step, ...]
+    cli: str
+    terraform: str
+
+
+def link_cleanup_instructions(link: Link) -> CleanupInstructions:
+    """The clean-up of an ended `link` (its reseller and its cloud connection: one query), for
+    the customer's e-mail and the withdrawal confirmation page."""
+    cleanup = derive_cleanup(
+        link_type=link.link_type,
+        link_reference=link.reference,
+        partner_id=link.reseller.partner_id,
+        regions=tuple(link.regions or ()),
+        partner=partner_account(link.reseller),
+        billing_ends_at=link.billing_ends_at or link.ends_at,
+    )
+    return CleanupInstructions(
+        cleanup=cleanup,
+        steps=cleanup_steps(cleanup, moment=local_moment),
+        cli=cli_delete_commands(cleanup),
+        terraform=terraform_cleanup(cleanup),
+    )

@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from linking import services
+from linking.cloud.names import agency_name_for
+from linking.consent.setup import link_cleanup_instructions
 from linking.consent.views import (
     MAX_TOKEN_LENGTH,
     _catalog,
@@ -70,7 +72,13 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             )
         except PortalError as exc:
             return _error_page(request, exc)
-        return render(request, "consent/withdraw_done.html", {"link": link, "reference": reference})
+        # Read after the commit: what to delete in the cloud, named as the setup named it.
+        cleanup = link_cleanup_instructions(link)
+        return render(
+            request,
+            "consent/withdraw_done.html",
+            {"link": link, "reference": reference, "cleanup": cleanup},
+        )
     scope = _scope(
         link_type=link.link_type,
         services_codes=link.services,
@@ -89,6 +97,7 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             "customer": link.customer,
             "scope": scope,
             "effects": link_end_effects(link),
+            "agency_name": agency_name_for(link),
             "form": form,
         },
         status=400 if form.errors else 200,

@@ -16,7 +16,7 @@ from linking.models.directory import (
     format_account_id,
     normalise_account_id,
 )
-from linking.models.links import Link, VerificationRun, VerificationStatus
+from linking.models.links import CleanupStatus, Link, VerificationRun, VerificationStatus
 from linking.models.outbox import Notification
 from linking.models.presets import Preset
 from linking.models.requests import LinkRequest, Refusal, RequestItem
@@ -32,6 +32,7 @@ __all__ = [
     "AccessLevel",
     "Batch",
     "BatchRow",
+    "CleanupStatus",
     "CloudAssociation",
     "CloudConnection",
     "ConsentRecord",

@@ -26,6 +26,17 @@ reseller's window; nothing was granted, and only a new accepted request starts t
 force (and the customer's one billing partner) until `billing_ends_at`; nothing can be done
 with it any more except let it run out. `suspended`: the customer account left `active`, or
 the reseller was suspended or closed; access is withdrawn until the cause is gone.
+
+Clean-up is tracked beside the status, not as one: when a link ends (revoked, withdrawn, expired,
+a billing association past its month end, setup expired) the portal's own access goes at once,
+and the cloud side the customer made (the agency, the association) is checked until it is gone:
+
+    "" ──link ends──▶ pending ──agency refused / association gone──▶ cleaned_up
+                         │  ▲
+       window passes,    ▼  │ gone later
+       still reachable  still_reachable
+
+A new accepted request for the same link clears it (`cleanup_status` back to "").
 """
 
 from __future__ import annotations
@@ -49,6 +60,12 @@ class VerificationStatus(models.TextChoices):
     VERIFYING = "verifying", "Verifying"
     PASSING = "passing", "Verified"
     FAILING = "failing", "Failing verification"
+
+
+class CleanupStatus(models.TextChoices):
+    PENDING = "pending", "Clean-up pending"
+    CLEANED_UP = "cleaned_up", "Cleaned up"
+    STILL_REACHABLE = "still_reachable", "Still reachable"
 
 
 class Link(HistoryNote, models.Model):
@@ -164,12 +181,25 @@ class Link(HistoryNote, models.Model):
         null=True, blank=True, help_text="A revoked billing association ends here (month end)."
     )
     expiry_reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # Clean-up of the cloud side after the link ended ("": nothing to clean up, or a live link).
+    cleanup_status = models.CharField(max_length=20, choices=CleanupStatus.choices, blank=True)
+    cleanup_started_at = models.DateTimeField(null=True, blank=True)
+    # Still reachable in the cloud after this moment: the link shows "still reachable".
+    cleanup_deadline = models.DateTimeField(null=True, blank=True)
+    next_cleanup_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cleanup_checks = models.PositiveSmallIntegerField(default=0)
+    cleanup_checked_at = models.DateTimeField(null=True, blank=True)
     withdrawal_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The setup checks' schedule is bookkeeping, not a change a person made or reads back.
+    # The checks' schedules are bookkeeping, not a change a person made or reads back.
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "withdrawal_token_hash", "next_setup_check_at"]
+        excluded_fields=[
+            "updated_at",
+            "withdrawal_token_hash",
+            "next_setup_check_at",
+            "next_cleanup_check_at",
+        ]
     )
 
     # Added by simple-history: saves without a history row (the setup checks' schedule).
@@ -220,6 +250,10 @@ class Link(HistoryNote, models.Model):
                 condition=Q(link_type__in=["billing", "provisioning", "delegation"]),
                 name="link_type_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(cleanup_status__in=["", "pending", "cleaned_up", "still_reachable"]),
+                name="link_cleanup_status_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["reseller", "status", "-created_at"], name="link_reseller_status"),
@@ -231,6 +265,9 @@ class Link(HistoryNote, models.Model):
             ),
             models.Index(
                 fields=["reseller", "link_type", "-created_at"], name="link_reseller_type"
+            ),
+            models.Index(
+                fields=["reseller", "cleanup_status", "-created_at"], name="link_reseller_cleanup"
             ),
         ]
 
@@ -309,6 +346,7 @@ class VerificationRun(models.Model):
         AMEND = "amend", "After a change of scope"
         SETUP = "setup", "Waiting for the customer's setup"
         CUSTOMER = "customer", "The customer said the setup is done"
+        CLEANUP = "cleanup", "Clean-up check after the link ended"
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="verification_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)

@@ -35,6 +35,7 @@ class Notification(HistoryNote, models.Model):
         VERIFICATION_FAILED = "verification_failed", "Link failing verification"
         SETUP_EXPIRED = "setup_expired", "Setup not done in time"
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+        CLEANUP_OVERDUE = "cleanup_overdue", "Cloud side still reachable after the link ended"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -310,6 +310,15 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
             reseller_name=req.reseller.name, self_service=bool(context["withdraw_urls"])
         )
         context.update(_receipt_setup_context(req, context.get("receipt", ""), region_names))
+    if (
+        kind in (Kind.LINK_REVOKED, Kind.LINK_EXPIRED, Kind.SETUP_EXPIRED)
+        and context.get("audience") == "customer"
+        and notification.link is not None
+    ):
+        from linking.consent.setup import link_cleanup_instructions
+
+        # What to delete in the cloud, named exactly as the setup named it.
+        context["cleanup"] = link_cleanup_instructions(notification.link)
     if notification.link_id:
         context["link"] = notification.link
         context["link_url"] = absolute_url(

@@ -55,6 +55,7 @@ def link_list_for_reseller(
     customer: str = "",
     expiring_within_days: int | None = None,
     failing_only: bool = False,
+    cleanup: str = "",
 ) -> QuerySet[Link]:
     """The reseller's links, newest first, filtered as the links list offers."""
     now = timezone.now()
@@ -89,6 +90,8 @@ def link_list_for_reseller(
         )
     if failing_only:
         qs = qs.filter(verification_status=VerificationStatus.FAILING)
+    if cleanup:
+        qs = qs.filter(cleanup_status=cleanup)
     return qs.order_by("-created_at", "-id")
 
 
@@ -131,6 +134,11 @@ _LINK_FIELD_LABELS = {
     "ends_at": "Ends",
     "activated_at": "Activated",
     "revoked_at": "Revoked at",
+    "cleanup_status": "Clean-up in the cloud",
+    "cleanup_started_at": "Clean-up started",
+    "cleanup_deadline": "Clean-up due by",
+    "cleanup_checks": "Clean-up checks",
+    "cleanup_checked_at": "Clean-up last checked",
 }
 
 

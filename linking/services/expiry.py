@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from linking.models import Link, Notification
-from linking.services._common import _lock_link, _move_link, _notify, _save
+from linking.services._common import _customer_contact, _lock_link, _move_link, _notify, _save
+from linking.services.cleanup import link_cleanup_begin
 from linking.services.links import link_sync_grants
 from portal.dates import local_moment
 
@@ -148,7 +149,7 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
             Link.Status.REVOKED,
             actor=None,
             reason=f"billing association ended on {ends_on}",
-            extra=["status_reason"],
+            extra=["status_reason", *link_cleanup_begin(link, now=now)],
         )
         link_sync_grants(
             actor=None,
@@ -163,7 +164,7 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
         Link.Status.EXPIRED,
         actor=None,
         reason=f"delegation ended on {ends_on}",
-        extra=["status_reason"],
+        extra=["status_reason", *link_cleanup_begin(link, now=now)],
     )
     link_sync_grants(
         actor=None,
@@ -173,6 +174,15 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
     )
     for email in _reseller_contacts(link):
         _notify(Notification.Kind.LINK_EXPIRED, email, link=link, ends_on=_human_date(link.ends_at))
+    # The customer hears it too: what they made in the cloud for it is theirs to delete.
+    if contact := _customer_contact(link):
+        _notify(
+            Notification.Kind.LINK_EXPIRED,
+            contact,
+            link=link,
+            audience="customer",
+            ends_on=_human_date(link.ends_at),
+        )
     logger.info("link %s expired (ended %s)", link.reference, ends_on)
     return link
 

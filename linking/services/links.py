@@ -24,6 +24,7 @@ from linking.models import (
 )
 from linking.permissions import live_link_q
 from linking.services._common import _lock_link, _move_link, _notify, _on_commit, _save, can_link
+from linking.services.cleanup import link_cleanup_clear
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,8 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
         # (its history rows keep it).
         link.revoked_at = link.revoked_by = link.billing_ends_at = None
         link.revoke_reason = link.suspended_for = ""
+        # Nothing of the old end is left to clean up: the same agency name serves again.
+        link_cleanup_clear(link)
     link.services = item.services
     link.regions = item.regions
     link.access_level = item.access_level

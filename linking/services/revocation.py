@@ -31,6 +31,7 @@ from linking.services._common import (
     _reseller_recipients,
     _save,
 )
+from linking.services.cleanup import link_cleanup_begin
 from linking.services.links import link_sync_grants
 from portal.errors import PortalError
 
@@ -61,7 +62,8 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
 
     Billing is settled per calendar month, so a billing association stays in force to the end
     of the month (and stays the customer's one billing partner until then); the expiry sweep
-    ends it. Every other kind of access stops now.
+    ends it. Every other kind of access stops now, and its clean-up in the cloud begins: the
+    customer's e-mail says what to delete (`linking.consent.setup.link_cleanup_instructions`).
     """
     now = timezone.now()
     link.revoked_at = now
@@ -90,6 +92,9 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         link.billing_ends_at = None
         link.status_reason = f"revoked by {who}"[:200]
         history_reason = f"revoked by {who}: {reason}"
+        # What the customer made in the cloud is checked until it is gone; a revoking billing
+        # association starts its clean-up at its month end (`link_expire`).
+        fields += link_cleanup_begin(link, now=now)
     _move_link(link, to, actor=actor, reason=history_reason, extra=fields, action="revoked")
     link_sync_grants(
         actor=actor,

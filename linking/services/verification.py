@@ -40,6 +40,7 @@ from linking.services._common import (
     _save,
     can_link,
 )
+from linking.services.cleanup import link_cleanup_begin
 from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
@@ -337,12 +338,20 @@ def _record_setup(
         link.verification_status = VerificationStatus.FAILING
         link.status_reason = f"setup not done by the deadline: {codes}"[:200]
         link.next_setup_check_at = None
+        # Whatever the customer made in the cloud in the meantime is checked until it is gone.
+        cleanup = link_cleanup_begin(link, now=finished)
         _move_link(
             link,
             Link.Status.SETUP_EXPIRED,
             actor=None,
             reason=f"setup not done in time: {codes}",
-            extra=["verification_status", "verified_at", "status_reason", "next_setup_check_at"],
+            extra=[
+                "verification_status",
+                "verified_at",
+                "status_reason",
+                "next_setup_check_at",
+                *cleanup,
+            ],
         )
         _tell_setup_expired(link, run)
         return run

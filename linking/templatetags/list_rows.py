@@ -55,6 +55,7 @@ def link_row(link) -> SafeString:
         '    <td><a href="{}">{}</a> <span class="small text-muted" title="{}">{}</span></td>\n'
         "    <td>{}</td>\n    <td>{}</td>\n"
         '    <td class="small" data-verification="{}">{}</td>\n'
+        '    <td class="small" data-cleanup="{}">{}</td>\n'
         '    <td class="small">{}</td>\n    <td class="small">{}</td>\n'
         '    <td class="small">{}</td>\n  </tr>',
         pk_url_for("linking:link-detail", link.pk),
@@ -67,6 +68,8 @@ def link_row(link) -> SafeString:
         link_state_badge(link),
         link.verification_status,
         link.get_verification_status_display(),
+        link.cleanup_status,
+        link.get_cleanup_status_display() or "—",
         _scope(link),
         local_day(link.starts_at) or "—",
         local_day(link.ends_at) or "no end",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import step_up_response
 from linking import forms, services
+from linking.cloud.names import agency_name_for
 from linking.models import Link, Notification, VerificationRun
 from linking.permissions import access_link
 from linking.selectors.catalog import catalog_names
@@ -94,6 +95,10 @@ def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
             "regions_in_words": [(c, names[1].get(c, c)) for c in link.regions or []],
             "timeline": link_timeline(link=link, names=names),
             "consents": link_consent_records(link=link),
+            # The agency the customer was told to delete (delegation and provisioning).
+            "cleanup_agency": (
+                agency_name_for(link) if link.cleanup_status and link.link_type != "billing" else ""
+            ),
             **_verification(link),
         },
     )

@@ -98,8 +98,14 @@ def test_the_sweep_expires_a_delegation_past_its_end(cast, capture):
         "linking.delegate_read_customeraccount", cast.customer
     )
     assert not fresh(cast.viewer).has_perm("linking.view_customeraccount", cast.customer)
-    [notice] = notices(link, EXPIRED)
+    notice, to_customer = notices(link, EXPIRED)
     assert notice.to_email == cast.initiator.email
+    # The customer hears it too, with what to delete in the cloud (tests/linking/test_cleanup.py).
+    assert (to_customer.to_email, to_customer.context["audience"]) == (
+        cast.customer.contact_email,
+        "customer",
+    )
+    assert link.cleanup_status == "pending"
 
 
 def test_expiry_keeps_the_grants_of_the_resellers_other_links(cast, capture):
@@ -127,7 +133,8 @@ def test_the_expiry_notice_goes_to_the_admins_when_the_initiator_has_left(cast, 
     Membership.objects.filter(user=cast.initiator).delete()
     with capture(), time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         services.link_expire_due()
-    assert [n.to_email for n in notices(link, EXPIRED)] == [cast.admin.email]
+    to_reseller = [n for n in notices(link, EXPIRED) if n.context.get("audience") != "customer"]
+    assert [n.to_email for n in to_reseller] == [cast.admin.email]
 
 
 def test_the_expiry_email_says_when_and_links_to_the_renewal(cast, capture):
@@ -135,7 +142,7 @@ def test_the_expiry_email_says_when_and_links_to_the_renewal(cast, capture):
         link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         services.link_expire_due()
-    [notice] = notices(link, EXPIRED)
+    notice, _to_customer = notices(link, EXPIRED)
     mail.outbox.clear()
     assert notification_deliver(notification_id=notice.pk) == "sent"
     [message] = mail.outbox

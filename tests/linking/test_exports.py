@@ -152,6 +152,7 @@ def test_link_export_has_the_ticket_of_the_request_behind_each_link(client, cast
     assert row["Type"] == "delegation" and row["Status"] == link.status
     assert row["Services"] == "ECS OBS" and row["Regions"] == "ap-southeast-1"
     assert row["Request"] == link.source_item.request.reference
+    assert row["Clean-up"] == ""  # live: nothing to clean up
     assert row["Ticket reference"] == '\'=HYPERLINK("http://evil")'
     filtered = read(client.get(url("link-export"), {"q": "inc-77"}))
     assert column(filtered, "Reference") == [other.reference]

@@ -612,6 +612,38 @@ def test_link_list_query_budget(client, cast, django_assert_num_queries):
     )
 
 
+def revoked_link(cast, customer=None) -> Link:
+    """A link revoked before its setup: its clean-up in the cloud is pending."""
+    link = linked(cast, customer=customer)
+    return services.link_revoke(
+        actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference
+    )
+
+
+def test_link_list_filtered_by_cleanup_query_budget(client, cast, django_assert_num_queries):
+    login(client, cast.viewer)
+    _same_budget_with_3_and_30_rows(
+        client,
+        django_assert_num_queries,
+        lambda: revoked_link(cast, customer=_customers(cast, 1)[0]),
+        url("link-list") + "?cleanup=pending",
+        BUDGETS["link-list"],
+    )
+
+
+def test_link_list_filters_on_the_cleanup_state(client, cast):
+    pending = revoked_link(cast, customer=_customers(cast, 1)[0])
+    live = linked(cast, customer=_customers(cast, 1)[0])
+    login(client, cast.viewer)
+    body = client.get(url("link-list"), {"cleanup": "pending"}).content.decode()
+    assert pending.reference in body and live.reference not in body
+    assert 'data-cleanup="pending">Clean-up pending<' in body
+    body = client.get(url("link-list"), {"cleanup": "still_reachable"}).content.decode()
+    assert pending.reference not in body
+    body = client.get(url("link-list"), {"cleanup": "nope"}).content.decode()
+    assert pending.reference in body and live.reference in body  # a bad value is dropped
+
+
 def test_customer_list_query_budget(client, cast, django_assert_num_queries):
     login(client, cast.viewer)
     _same_budget_with_3_and_30_rows(

@@ -253,6 +253,8 @@ def test_request_row_is_its_reference_template(fields):
         {"link_type": "delegation", "status": "active", "access_level": "manage", "ends": "past"},
         {"link_type": "billing", "status": "revoked", "revoked": True, "ends": "past"},
         {"link_type": "delegation", "status": "expired", "verification_status": "failed"},
+        {"link_type": "delegation", "status": "revoked", "cleanup_status": "still_reachable"},
+        {"link_type": "provisioning", "status": "expired", "cleanup_status": "cleaned_up"},
         {"link_type": "provisioning", "status": "active", "verification_status": "passed"},
     ],
 )

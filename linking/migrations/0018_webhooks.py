@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_webhooks"),
-        ("linking", "0016_link_awaiting_setup"),
+        ("linking", "0017_link_cleanup"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -40,6 +40,7 @@ class Migration(migrations.Migration):
                     ("verification_failed", "Link failing verification"),
                     ("setup_expired", "Setup not done in time"),
                     ("webhook_disabled", "Webhook endpoint disabled"),
+                    ("cleanup_overdue", "Cloud side still reachable after the link ended"),
                 ],
                 max_length=30,
             ),
@@ -68,6 +69,7 @@ class Migration(migrations.Migration):
                     ("verification_failed", "Link failing verification"),
                     ("setup_expired", "Setup not done in time"),
                     ("webhook_disabled", "Webhook endpoint disabled"),
+                    ("cleanup_overdue", "Cloud side still reachable after the link ended"),
                 ],
                 max_length=30,
             ),
