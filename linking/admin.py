@@ -207,9 +207,11 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "link_type",
         "status",
         "access_level",
+        "over_privileged",
         "ends_at",
     ]
-    list_filter = ["status", "link_type", "reseller"]
+    # Auditors find the links whose cloud side grants more than consented (drift).
+    list_filter = ["status", "over_privileged", "link_type", "reseller"]
     list_select_related = ["reseller", "customer"]
     search_fields = [
         "customer__account_id",

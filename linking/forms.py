@@ -101,10 +101,11 @@ class LinkFilterForm(FilterForm):
         required=False, label=f"Delegation ending within {EXPIRING_SOON_DAYS} days"
     )
     failing = forms.BooleanField(required=False, label="Failing verification")
+    over_privileged = forms.BooleanField(required=False, label="Grants more than consented")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("expiring", "failing"):
+        for name in ("expiring", "failing", "over_privileged"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         style_fields(self)
 
@@ -118,6 +119,7 @@ class LinkFilterForm(FilterForm):
             "customer": (data.get("customer") or "").strip(),
             "expiring_within_days": EXPIRING_SOON_DAYS if data.get("expiring") else None,
             "failing_only": bool(data.get("failing")),
+            "over_privileged_only": bool(data.get("over_privileged")),
         }
 
 

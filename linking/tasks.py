@@ -11,6 +11,7 @@ from linking import services
 from linking.batches.services import batch_run
 from linking.outbox import delivery
 from linking.selectors.links import link_ids_waiting_for_activation
+from linking.services.drift import link_reverify_claim_due
 from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
@@ -102,6 +103,21 @@ def link_setup_sweep_task() -> int:
     more when the window ends); a check the broker lost is asked again after its lease."""
     ids = link_setup_claim_due()
     return publish_many_now(link_setup_check_task, [(pk,) for pk in ids])
+
+
+@shared_task
+def link_reverify_task(link_id: int) -> str:
+    """Re-verify an active (or broken) link in the cloud on its schedule (drift)."""
+    run = services.link_verify(link_id=link_id, trigger="schedule")
+    return "skipped" if run is None else run.outcome
+
+
+@shared_task
+def link_reverify_sweep_task() -> int:
+    """Ask for the re-verifications that are due, a bounded batch per run; a run the broker
+    lost is asked again after its lease."""
+    ids = link_reverify_claim_due()
+    return publish_many_now(link_reverify_task, [(pk,) for pk in ids])
 
 
 @shared_task

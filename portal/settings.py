@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "link-reverify-sweep": {
+        "task": "linking.tasks.link_reverify_sweep_task",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------
@@ -389,6 +394,9 @@ PORTAL_SWEEP_BATCH = env_int("PORTAL_SWEEP_BATCH", 2000)
 PORTAL_VERIFY_ATTEMPTS = env_int("PORTAL_VERIFY_ATTEMPTS", 5)
 # Days the customer has for the cloud-side setup of an accepted link before it ends unset.
 PORTAL_SETUP_WINDOW_DAYS = env_int("PORTAL_SETUP_WINDOW_DAYS", 14)
+# Every active link is re-verified in the cloud once per this many hours, at a moment of the
+# period fixed by its id (linking.services.drift), so the calls spread evenly over the day.
+PORTAL_REVERIFY_HOURS = max(1, env_int("PORTAL_REVERIFY_HOURS", 24))
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 # Uploaded tables (batch linking, directory import): larger files are refused before parsing.

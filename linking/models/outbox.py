@@ -34,6 +34,9 @@ class Notification(HistoryNote, models.Model):
         PARTNER_SUSPENDED = "partner_suspended", "Link suspended with the partner program"
         VERIFICATION_FAILED = "verification_failed", "Link failing verification"
         SETUP_EXPIRED = "setup_expired", "Setup not done in time"
+        LINK_BROKEN = "link_broken", "Link broken: the cloud side is gone"
+        LINK_OVER_PRIVILEGED = "link_over_privileged", "Link grants more than consented"
+        BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -55,6 +55,7 @@ def link_list_for_reseller(
     customer: str = "",
     expiring_within_days: int | None = None,
     failing_only: bool = False,
+    over_privileged_only: bool = False,
 ) -> QuerySet[Link]:
     """The reseller's links, newest first, filtered as the links list offers."""
     now = timezone.now()
@@ -89,6 +90,8 @@ def link_list_for_reseller(
         )
     if failing_only:
         qs = qs.filter(verification_status=VerificationStatus.FAILING)
+    if over_privileged_only:
+        qs = qs.filter(over_privileged=True)  # the partial index link_reseller_over_privileged
     return qs.order_by("-created_at", "-id")
 
 

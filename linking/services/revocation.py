@@ -41,6 +41,7 @@ REVOCABLE = (
     Link.Status.AWAITING_SETUP,
     Link.Status.ACTIVE,
     Link.Status.SUSPENDED,
+    Link.Status.BROKEN,
 )
 
 

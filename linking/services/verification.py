@@ -39,6 +39,12 @@ from linking.services._common import (
     _save,
     can_link,
 )
+from linking.services.drift import (
+    DRIFT_STATUSES,
+    is_drift_run,
+    link_drift_expedite,
+    link_drift_record,
+)
 from portal.dates import local_moment
 from portal.errors import PortalError
 from portal.publish import publish_many_on_commit
@@ -156,6 +162,14 @@ def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
     )
 
 
+def _schedule_moved_on(link: Link) -> bool:
+    """A scheduled re-verification nobody needs: the link is neither active nor broken any
+    more, or its reseller's program stopped it (suspending it is `reseller_set_status`'s)."""
+    if link.status not in DRIFT_STATUSES:
+        return True
+    return can_link(link.reseller, link_types=[link.link_type]) is not None
+
+
 def _tell_initiator(link: Link, run: VerificationRun) -> None:
     req = link.source_item.request if link.source_item else None
     if req is not None:
@@ -205,6 +219,8 @@ def link_verify(
         return None
     if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
         return None
+    if trigger == Trigger.SCHEDULE and _schedule_moved_on(link):
+        return None
     started = timezone.now()
     checks, partner = link_checklist(link)
     finished = timezone.now()
@@ -239,6 +255,18 @@ def _record(
         return None  # moved on while the cloud answered
     if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
         return None
+    if trigger == Trigger.SCHEDULE and _schedule_moved_on(link):
+        return None
+    if is_drift_run(link, trigger):
+        return link_drift_record(
+            link,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
     if link.status == Link.Status.AWAITING_SETUP:
         return _record_setup(
             link,
@@ -276,6 +304,8 @@ def _record(
             link.verification_status = VerificationStatus.FAILING
     link.verified_at = run.finished_at
     _save(link, actor=actor, reason=reason, fields=["verification_status", "verified_at"])
+    if failed_codes and link.status == Link.Status.ACTIVE:
+        link_drift_expedite(link, at=finished)
     if (
         link.verification_status == VerificationStatus.FAILING
         and was != VerificationStatus.FAILING
@@ -420,8 +450,12 @@ def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
     items = ConsentRecord.objects.filter(
         receipt_reference=receipt_reference, decision=ConsentRecord.Decision.ACCEPTED
     ).values("item_id")
+    # A broken link is the customer's to set up again, from the same receipt.
     return list(
-        Link.objects.filter(source_item_id__in=items, status=Link.Status.AWAITING_SETUP)
+        Link.objects.filter(
+            source_item_id__in=items,
+            status__in=[Link.Status.AWAITING_SETUP, Link.Status.BROKEN],
+        )
         .select_related("reseller")
         .order_by("id")
     )
@@ -429,10 +463,15 @@ def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
 
 def link_setup_check_now(*, receipt_reference: str) -> list[Link]:
     """The customer says the setup is done (from their receipt): each link of the receipt still
-    awaiting its setup is checked at once by a worker. Writes nothing; returns those links."""
+    awaiting its setup is checked at once by a worker; a broken one first waits for its setup
+    again (`link_reopen_setup`). Returns those links."""
+    from linking.services.drift import link_reopen_setup
     from linking.tasks import link_setup_check_task
 
     links = links_awaiting_setup_of_receipt(receipt_reference)
+    for link in links:
+        if link.status == Link.Status.BROKEN:
+            link_reopen_setup(link_id=link.pk)
     publish_many_on_commit(
         link_setup_check_task, [(link.pk, Trigger.CUSTOMER.value) for link in links]
     )
