@@ -41,7 +41,12 @@ def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
 def _link_lapsed_q(now: datetime) -> Q:
     # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
     return Q(
-        status__in=[Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED],
+        status__in=[
+            Link.Status.ACTIVE,
+            Link.Status.REVOKING,
+            Link.Status.SUSPENDED,
+            Link.Status.BROKEN,
+        ],
         ends_at__lte=now,
     )
 
