@@ -3,10 +3,13 @@ over the day, and on demand. An agency deleted or narrowed breaks the link (afte
 confirm it), a broader one flags it over-privileged, a billing association gone ends the
 billing link, and a cloud outage breaks nothing."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -466,3 +469,37 @@ def test_the_drift_filters_of_the_links_list_keep_its_query_budget(
         with django_assert_num_queries(3 + 2):
             response = client.get(links, query)
         assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_never_claim_the_same_link(cast):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite runs one writer at a time)")
+    now = timezone.now()
+    held_link = _plain_link(
+        cast, status=Link.Status.ACTIVE, next_verification_at=now - timedelta(minutes=2)
+    )
+    free_link = _plain_link(
+        cast, status=Link.Status.ACTIVE, next_verification_at=now - timedelta(minutes=1)
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def another_sweep_holds_the_first():
+        try:
+            with transaction.atomic():
+                Link.objects.select_for_update().get(pk=held_link.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=another_sweep_holds_the_first)
+    other.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        assert link_reverify_claim_due(now=now) == [free_link.pk]
+        assert time.monotonic() - started < 5  # skipped, not waited for
+    finally:
+        release.set()
+        other.join(10)
