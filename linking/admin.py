@@ -208,10 +208,12 @@ class LinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "status",
         "cleanup_status",
         "access_level",
+        "over_privileged",
         "ends_at",
     ]
-    # Auditors find the ended links whose cloud side is still reachable.
-    list_filter = ["status", "cleanup_status", "link_type", "reseller"]
+    # Auditors find the links whose cloud side grants more than consented (drift), and the
+    # ended links whose cloud side is still reachable (clean-up).
+    list_filter = ["status", "over_privileged", "cleanup_status", "link_type", "reseller"]
     list_select_related = ["reseller", "customer"]
     search_fields = [
         "customer__account_id",

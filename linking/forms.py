@@ -105,10 +105,11 @@ class LinkFilterForm(FilterForm):
     cleanup = forms.ChoiceField(
         required=False, label="Clean-up in the cloud", choices=with_any(CleanupStatus.choices)
     )
+    over_privileged = forms.BooleanField(required=False, label="Grants more than consented")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("expiring", "failing"):
+        for name in ("expiring", "failing", "over_privileged"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         style_fields(self)
 
@@ -123,6 +124,7 @@ class LinkFilterForm(FilterForm):
             "expiring_within_days": EXPIRING_SOON_DAYS if data.get("expiring") else None,
             "failing_only": bool(data.get("failing")),
             "cleanup": data.get("cleanup") or "",
+            "over_privileged_only": bool(data.get("over_privileged")),
         }
 
 

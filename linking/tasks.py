@@ -12,6 +12,7 @@ from linking.batches.services import batch_run
 from linking.outbox import delivery
 from linking.selectors.links import link_ids_waiting_for_activation
 from linking.services.cleanup import link_cleanup_check, link_cleanup_claim_due
+from linking.services.drift import link_reverify_claim_due
 from linking.services.reminders import (
     link_request_ids_due_approver_reminder,
     link_request_ids_due_customer_reminder,
@@ -118,6 +119,21 @@ def link_cleanup_sweep_task() -> int:
     once more when the window ends, then daily while still reachable); a bounded batch."""
     ids = link_cleanup_claim_due()
     return publish_many_now(link_cleanup_check_task, [(pk,) for pk in ids])
+
+
+@shared_task
+def link_reverify_task(link_id: int) -> str:
+    """Re-verify an active (or broken) link in the cloud on its schedule (drift)."""
+    run = services.link_verify(link_id=link_id, trigger="schedule")
+    return "skipped" if run is None else run.outcome
+
+
+@shared_task
+def link_reverify_sweep_task() -> int:
+    """Ask for the re-verifications that are due, a bounded batch per run; a run the broker
+    lost is asked again after its lease."""
+    ids = link_reverify_claim_due()
+    return publish_many_now(link_reverify_task, [(pk,) for pk in ids])
 
 
 @shared_task

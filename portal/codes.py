@@ -542,6 +542,34 @@ _ENTRIES = [
         "Nothing to do for the link to work; check the service in the cloud console with the "
         "customer if it matters.",
     ),
+    # --- verification: drift, the scheduled re-verification of an active link ---------------
+    Code(
+        "LNK-Y011",
+        VERIFICATION,
+        "Link broken: the cloud side is gone",
+        "The customer's cloud side of link {reference} no longer answers as consented "
+        "({found}), on {checks} checks in a row; your operators' access through it was removed.",
+        "The customer recreates the agency exactly as the receipt shows and presses “I have "
+        "done it” there; the link then waits for its setup again and is active once proven. "
+        "No new request is needed.",
+    ),
+    Code(
+        "LNK-Y012",
+        VERIFICATION,
+        "Billing association ended in the cloud",
+        "The cloud no longer reports account {account_id} as a resale customer of your partner "
+        "account ({found}), on {checks} checks in a row: billing link {reference} has ended.",
+        "If the customer still wants you as their billing partner, send a new request; they "
+        "accept your association invitation again.",
+    ),
+    Code(
+        "LNK-Y013",
+        VERIFICATION,
+        "Link grants more than consented",
+        "The cloud side of link {reference} allows more than the customer consented: {too_broad}.",
+        "The customer narrows the agency to the roles on the receipt. The link stays active; "
+        "the flag clears at the first check that finds the agency narrowed.",
+    ),
     # --- clean-up: the cloud side of a link that ended --------------------------------------
     Code(
         "LNK-Y020",

@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "link-reverify-sweep": {
+        "task": "linking.tasks.link_reverify_sweep_task",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------
@@ -402,6 +407,9 @@ PORTAL_SETUP_WINDOW_DAYS = env_int("PORTAL_SETUP_WINDOW_DAYS", 14)
 # Days the customer has to remove the cloud side of an ended link before it shows "still
 # reachable" to the auditors and the reseller's admins are told.
 PORTAL_CLEANUP_WINDOW_DAYS = env_int("PORTAL_CLEANUP_WINDOW_DAYS", 14)
+# Every active link is re-verified in the cloud once per this many hours, at a moment of the
+# period fixed by its id (linking.services.drift), so the calls spread evenly over the day.
+PORTAL_REVERIFY_HOURS = max(1, env_int("PORTAL_REVERIFY_HOURS", 24))
 PORTAL_RESEND_COOLDOWN_MINUTES = env_int("PORTAL_RESEND_COOLDOWN_MINUTES", 15)
 PORTAL_RESEND_MAX = env_int("PORTAL_RESEND_MAX", 5)
 # Uploaded tables (batch linking, directory import): larger files are refused before parsing.

@@ -13,14 +13,33 @@ A link's states move only through `Link.TRANSITIONS` (`linking.services._common.
       └───────────────▶ suspended ──revoke──▶ revoked
     activating ── suspend, revoke ──▶ suspended, revoked
     active, suspended ──end date──▶ expired
-    active, awaiting_setup, revoking, suspended, revoked, expired, setup_expired
+    active, awaiting_setup, revoking, suspended, revoked, expired, setup_expired, broken
         ──a new accepted item──▶ activating
+
+Drift (the scheduled re-verification of an active link, `linking.services.drift`):
+
+    active ──the agency deleted or narrowed, seen on several checks in a row──▶ broken
+      │  ▲                                                                     │ │
+      │  └──── proven again (awaiting_setup ──▶ active) ◀── the customer fixed ─┘ │
+      │                                                                          ├ suspend, revoke
+      │                                                                          └ end date
+      └── billing association no longer reported (several checks) ──▶ revoked
+    active ──an unconsented region or a write at read-only answers──▶ active, flagged
+        `over_privileged` (a flag with what is too broad, not a state)
 
 `awaiting_setup`: the customer accepted; the link waits for their cloud-side step (accept the
 association, create the agency). Checks against the cloud run with backoff, and at once when
 the customer says it is done; the first passing run makes the link active and only then are
 the reseller's people granted anything. `setup_expired`: the setup was not done within the
 reseller's window; nothing was granted, and only a new accepted request starts the link again.
+
+`broken`: the customer's cloud side of a proven link is gone or narrower than consented (the
+agency deleted, a consented region or service refused); the reseller's people lose what the
+link granted, and both sides are told. The consent still stands, so the link keeps its place
+and reopens as a new setup (awaiting_setup, a fresh window), never as a new request. A billing
+association the cloud stops reporting cannot be "broken": the customer (or the cloud) ended it,
+so the billing link ends as `revoked` at once (no month to run out: the association is gone),
+with `revoke_reason` saying the cloud ended it and no `revoked_by`.
 
 `revoking`: revoked, but a billing association is settled per calendar month, so it stays in
 force (and the customer's one billing partner) until `billing_ends_at`; nothing can be done
@@ -83,6 +102,7 @@ class Link(HistoryNote, models.Model):
         REVOKED = "revoked", "Revoked"
         EXPIRED = "expired", "Expired"
         SETUP_EXPIRED = "setup_expired", "Setup not done in time"
+        BROKEN = "broken", "Broken: the cloud side is gone"
 
     # Live: the link still holds its place (one per triple, one billing partner per customer).
     LIVE_STATUSES = (
@@ -91,6 +111,7 @@ class Link(HistoryNote, models.Model):
         Status.ACTIVE,
         Status.REVOKING,
         Status.SUSPENDED,
+        Status.BROKEN,
     )
     # Granting: the reseller's people hold the link's permissions (`link_sync_grants`).
     GRANTING_STATUSES = (Status.ACTIVE, Status.REVOKING)
@@ -119,6 +140,7 @@ class Link(HistoryNote, models.Model):
             Status.SUSPENDED,
             Status.REVOKED,
             Status.EXPIRED,
+            Status.BROKEN,
         },
         # revoking → activating: the customer accepted a new request of the same reseller.
         Status.REVOKING: {Status.ACTIVATING, Status.SUSPENDED, Status.REVOKED},
@@ -129,6 +151,15 @@ class Link(HistoryNote, models.Model):
             Status.ACTIVE,
             Status.REVOKING,
             Status.ACTIVATING,
+            Status.REVOKED,
+            Status.EXPIRED,
+            Status.BROKEN,
+        },
+        # broken → awaiting_setup: the customer fixed the cloud side (a new setup, same consent).
+        Status.BROKEN: {
+            Status.AWAITING_SETUP,
+            Status.ACTIVATING,
+            Status.SUSPENDED,
             Status.REVOKED,
             Status.EXPIRED,
         },
@@ -168,6 +199,15 @@ class Link(HistoryNote, models.Model):
     # When the next automatic check of the setup is due, and how many ran (the backoff).
     next_setup_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     setup_checks = models.PositiveSmallIntegerField(default=0)
+    # Drift: when the next scheduled re-verification is due (a slot of the day fixed by the
+    # link's id), and how many runs in a row found the cloud side gone or could not ask it.
+    next_verification_at = models.DateTimeField(null=True, blank=True)
+    drift_failures = models.PositiveSmallIntegerField(default=0)
+    drift_inconclusive = models.PositiveSmallIntegerField(default=0)
+    broken_at = models.DateTimeField(null=True, blank=True)
+    # The cloud side grants more than was consented: the link stays active, flagged, with what.
+    over_privileged = models.BooleanField(default=False)
+    over_privileged_detail = models.CharField(max_length=500, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -199,6 +239,9 @@ class Link(HistoryNote, models.Model):
             "withdrawal_token_hash",
             "next_setup_check_at",
             "next_cleanup_check_at",
+            "next_verification_at",
+            "drift_failures",
+            "drift_inconclusive",
         ]
     )
 
@@ -232,6 +275,7 @@ class Link(HistoryNote, models.Model):
                         "revoked",
                         "expired",
                         "setup_expired",
+                        "broken",
                     ]
                 ),
                 name="link_status_valid",
@@ -269,6 +313,18 @@ class Link(HistoryNote, models.Model):
             models.Index(
                 fields=["reseller", "cleanup_status", "-created_at"], name="link_reseller_cleanup"
             ),
+            # The re-verification sweep's claim: due links in order, only those it checks.
+            models.Index(
+                fields=["next_verification_at"],
+                condition=Q(status__in=["active", "broken"]),
+                name="link_reverify_due",
+            ),
+            # The over-privileged filter of the links list and the dashboard's count.
+            models.Index(
+                fields=["reseller", "-created_at"],
+                condition=Q(over_privileged=True),
+                name="link_reseller_over_privileged",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -282,7 +338,8 @@ class Link(HistoryNote, models.Model):
     def has_ended(self) -> bool:
         """A time-bound link past its end date, even if the expiry sweep has not run yet."""
         return (
-            self.status in (self.Status.ACTIVE, self.Status.REVOKING, self.Status.SUSPENDED)
+            self.status
+            in (self.Status.ACTIVE, self.Status.REVOKING, self.Status.SUSPENDED, self.Status.BROKEN)
             and self.ends_at is not None
             and self.ends_at <= timezone.now()
         )
@@ -308,8 +365,9 @@ class Link(HistoryNote, models.Model):
 
     @property
     def waiting_on(self) -> str:
-        """Whose move it is: the customer's cloud-side setup, the activation worker, or nobody."""
-        if self.status == self.Status.AWAITING_SETUP:
+        """Whose move it is: the customer's cloud-side setup (or its repair), the activation
+        worker, or nobody."""
+        if self.status in (self.Status.AWAITING_SETUP, self.Status.BROKEN):
             return "customer"
         if self.status == self.Status.ACTIVATING:
             return "activation"
@@ -347,6 +405,7 @@ class VerificationRun(models.Model):
         SETUP = "setup", "Waiting for the customer's setup"
         CUSTOMER = "customer", "The customer said the setup is done"
         CLEANUP = "cleanup", "Clean-up check after the link ended"
+        SCHEDULE = "schedule", "Scheduled re-verification"
 
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="verification_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)

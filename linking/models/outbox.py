@@ -36,6 +36,9 @@ class Notification(HistoryNote, models.Model):
         SETUP_EXPIRED = "setup_expired", "Setup not done in time"
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
         CLEANUP_OVERDUE = "cleanup_overdue", "Cloud side still reachable after the link ended"
+        LINK_BROKEN = "link_broken", "Link broken: the cloud side is gone"
+        LINK_OVER_PRIVILEGED = "link_over_privileged", "Link grants more than consented"
+        BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -41,7 +41,12 @@ def link_notice_audiences(*, link: Link, kind: str) -> set[str]:
 def _link_lapsed_q(now: datetime) -> Q:
     # Expired at read time, before the sweep moves it: the rule of `Link.has_ended`.
     return Q(
-        status__in=[Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED],
+        status__in=[
+            Link.Status.ACTIVE,
+            Link.Status.REVOKING,
+            Link.Status.SUSPENDED,
+            Link.Status.BROKEN,
+        ],
         ends_at__lte=now,
     )
 
@@ -56,6 +61,7 @@ def link_list_for_reseller(
     expiring_within_days: int | None = None,
     failing_only: bool = False,
     cleanup: str = "",
+    over_privileged_only: bool = False,
 ) -> QuerySet[Link]:
     """The reseller's links, newest first, filtered as the links list offers."""
     now = timezone.now()
@@ -92,6 +98,8 @@ def link_list_for_reseller(
         qs = qs.filter(verification_status=VerificationStatus.FAILING)
     if cleanup:
         qs = qs.filter(cleanup_status=cleanup)
+    if over_privileged_only:
+        qs = qs.filter(over_privileged=True)  # the partial index link_reseller_over_privileged
     return qs.order_by("-created_at", "-id")
 
 

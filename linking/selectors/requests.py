@@ -328,6 +328,8 @@ def request_item_links(*, req: LinkRequest, items: list[RequestItem]) -> dict[in
         "status",
         "ends_at",
         "revoked_at",
+        "over_privileged",  # the state badge flags it
+        "over_privileged_detail",
     )
     return {accepted[link.link_type]: link for link in links}
 

@@ -19,6 +19,7 @@ from linking.services.decisions import (
     link_request_expire,
     link_request_reject,
 )
+from linking.services.drift import link_reopen_setup
 from linking.services.expiry import (
     link_expire,
     link_expire_due,
@@ -92,6 +93,7 @@ __all__ = [
     "link_issue_withdrawal_token",
     "link_issue_withdrawal_tokens",
     "link_renew_start",
+    "link_reopen_setup",
     "link_request_apply_preset",
     "link_request_approve",
     "link_request_cancel",

@@ -26,7 +26,12 @@ logger = logging.getLogger(__name__)
 # Reminder stages: `expiry_reminders_sent` counts how far the link got (0 → 1 → 2 → 3).
 REMINDER_DAYS = (30, 7, 1)
 # What an end date ends: a revoking billing association too, at its month end.
-_TIME_BOUND = (Link.Status.ACTIVE, Link.Status.REVOKING, Link.Status.SUSPENDED)
+_TIME_BOUND = (
+    Link.Status.ACTIVE,
+    Link.Status.REVOKING,
+    Link.Status.SUSPENDED,
+    Link.Status.BROKEN,
+)
 # What is reminded of its end: nobody needs a reminder of a revocation they made.
 _REMINDED = (Link.Status.ACTIVE, Link.Status.SUSPENDED)
 

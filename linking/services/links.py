@@ -203,15 +203,29 @@ def setup_window_days(link: Link) -> int:
 def link_setup_proven(link: Link, *, actor: User | None) -> None:
     """A locked link awaiting its setup, proven in the cloud: active, and only now granted.
     Called by `link_verify` inside its transaction."""
+    from linking.services.drift import next_reverification_at
+
     link.activated_at = timezone.now()
     link.status_reason = ""
-    link.setup_deadline = link.next_setup_check_at = None
+    link.setup_deadline = link.next_setup_check_at = link.broken_at = None
+    # From now on re-verified on its own slot of the day (drift).
+    link.next_verification_at = next_reverification_at(link.pk, after=link.activated_at)
+    link.drift_failures = link.drift_inconclusive = 0
     _move_link(
         link,
         Link.Status.ACTIVE,
         actor=actor,
         reason="activated: proven in the cloud, grants applied",
-        extra=["activated_at", "status_reason", "setup_deadline", "next_setup_check_at"],
+        extra=[
+            "activated_at",
+            "status_reason",
+            "setup_deadline",
+            "next_setup_check_at",
+            "broken_at",
+            "next_verification_at",
+            "drift_failures",
+            "drift_inconclusive",
+        ],
     )
     link_sync_grants(
         actor=actor,
@@ -245,10 +259,12 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
         _move_link(link, Link.Status.ACTIVATING, actor=None, reason=reason, save=False)
         # The new consent starts the link afresh: an earlier revocation or suspension is over
         # (its history rows keep it).
-        link.revoked_at = link.revoked_by = link.billing_ends_at = None
+        link.revoked_at = link.revoked_by = link.billing_ends_at = link.broken_at = None
         link.revoke_reason = link.suspended_for = ""
         # Nothing of the old end is left to clean up: the same agency name serves again.
         link_cleanup_clear(link)
+        # The new scope is proven afresh: what was too broad for the old one may not be.
+        link.over_privileged, link.over_privileged_detail = False, ""
     link.services = item.services
     link.regions = item.regions
     link.access_level = item.access_level

@@ -42,6 +42,7 @@ REVOCABLE = (
     Link.Status.AWAITING_SETUP,
     Link.Status.ACTIVE,
     Link.Status.SUSPENDED,
+    Link.Status.BROKEN,
 )
 
 

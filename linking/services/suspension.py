@@ -120,6 +120,9 @@ def _resume_locked(link: Link, *, actor: User | None, reason: str) -> None:
     link.suspended_for = ""
     if link.setup_deadline is not None:
         to = Link.Status.AWAITING_SETUP
+    elif link.broken_at is not None:
+        # Suspended while broken: the cloud side is still to be repaired, nothing is granted.
+        to = Link.Status.BROKEN
     else:
         to = Link.Status.REVOKING if link.revoked_at else Link.Status.ACTIVE
         link.activated_at = link.activated_at or timezone.now()

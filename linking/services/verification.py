@@ -41,6 +41,12 @@ from linking.services._common import (
     can_link,
 )
 from linking.services.cleanup import link_cleanup_begin
+from linking.services.drift import (
+    DRIFT_STATUSES,
+    is_drift_run,
+    link_drift_expedite,
+    link_drift_record,
+)
 from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
@@ -159,6 +165,14 @@ def _moved_on(link: Link, trigger: str, attempt: int) -> bool:
     )
 
 
+def _schedule_moved_on(link: Link) -> bool:
+    """A scheduled re-verification nobody needs: the link is neither active nor broken any
+    more, or its reseller's program stopped it (suspending it is `reseller_set_status`'s)."""
+    if link.status not in DRIFT_STATUSES:
+        return True
+    return can_link(link.reseller, link_types=[link.link_type]) is not None
+
+
 def _tell_initiator(link: Link, run: VerificationRun) -> None:
     req = link.source_item.request if link.source_item else None
     if req is not None:
@@ -208,6 +222,8 @@ def link_verify(
         return None
     if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
         return None
+    if trigger == Trigger.SCHEDULE and _schedule_moved_on(link):
+        return None
     started = timezone.now()
     checks, partner = link_checklist(link)
     finished = timezone.now()
@@ -242,6 +258,18 @@ def _record(
         return None  # moved on while the cloud answered
     if trigger in SETUP_TRIGGERS and link.status != Link.Status.AWAITING_SETUP:
         return None
+    if trigger == Trigger.SCHEDULE and _schedule_moved_on(link):
+        return None
+    if is_drift_run(link, trigger):
+        return link_drift_record(
+            link,
+            checks,
+            trigger=trigger,
+            actor=actor,
+            partner=partner,
+            started=started,
+            finished=finished,
+        )
     if link.status == Link.Status.AWAITING_SETUP:
         return _record_setup(
             link,
@@ -283,6 +311,8 @@ def _record(
         webhook_emit_link_failing(link, codes=failed_codes)
         if trigger in AUTOMATIC_TRIGGERS:
             _tell_initiator(link, run)
+    if failed_codes and link.status == Link.Status.ACTIVE:
+        link_drift_expedite(link, at=finished)
     return run
 
 
@@ -432,8 +462,12 @@ def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
     items = ConsentRecord.objects.filter(
         receipt_reference=receipt_reference, decision=ConsentRecord.Decision.ACCEPTED
     ).values("item_id")
+    # A broken link is the customer's to set up again, from the same receipt.
     return list(
-        Link.objects.filter(source_item_id__in=items, status=Link.Status.AWAITING_SETUP)
+        Link.objects.filter(
+            source_item_id__in=items,
+            status__in=[Link.Status.AWAITING_SETUP, Link.Status.BROKEN],
+        )
         .select_related("reseller")
         .order_by("id")
     )
@@ -441,10 +475,15 @@ def links_awaiting_setup_of_receipt(receipt_reference: str) -> list[Link]:
 
 def link_setup_check_now(*, receipt_reference: str) -> list[Link]:
     """The customer says the setup is done (from their receipt): each link of the receipt still
-    awaiting its setup is checked at once by a worker. Writes nothing; returns those links."""
+    awaiting its setup is checked at once by a worker; a broken one first waits for its setup
+    again (`link_reopen_setup`). Returns those links."""
+    from linking.services.drift import link_reopen_setup
     from linking.tasks import link_setup_check_task
 
     links = links_awaiting_setup_of_receipt(receipt_reference)
+    for link in links:
+        if link.status == Link.Status.BROKEN:
+            link_reopen_setup(link_id=link.pk)
     publish_many_on_commit(
         link_setup_check_task, [(link.pk, Trigger.CUSTOMER.value) for link in links]
     )

@@ -22,17 +22,27 @@ _STATE_CLASSES = {
     "awaiting_setup": "text-bg-info",
     "revoking": "text-bg-secondary",
     "suspended": "text-bg-warning",
+    "broken": "text-bg-danger",
 }
 
 
 @register.simple_tag
 def link_state_badge(link) -> SafeString:
     state = link.effective_status
-    return format_html(
+    badge = format_html(
         '<span class="badge {}" data-state="{}">{}</span>',
         _STATE_CLASSES.get(state, "text-bg-dark"),
         state,
         link.get_effective_status_display(),
+    )
+    if not link.over_privileged:
+        return badge
+    # Drift: the cloud side allows more than consented; what, on hover and on the link's page.
+    return format_html(
+        '{} <span class="badge text-bg-warning" data-flag="over_privileged" title="{}">'
+        "Over-privileged</span>",
+        badge,
+        link.over_privileged_detail,
     )
 
 

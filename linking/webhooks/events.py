@@ -37,6 +37,7 @@ REQUEST_EVENTS: dict[tuple[str, str], str] = {
 LINK_EVENTS: dict[str, str] = {
     "awaiting_setup": "link.awaiting_setup",
     "active": "link.active",
+    "broken": "link.broken",
     "revoking": "link.revoked",
     "revoked": "link.revoked",
     "expired": "link.expired",
