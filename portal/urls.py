@@ -13,6 +13,7 @@ urlpatterns = [
     path("consent/", include(("linking.consent.urls", "consent"), namespace="consent")),
     path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
     path("cloud/connection/", include(("linking.cloud.urls", "cloud"), namespace="cloud")),
+    path("api/v1/", include(("linking.api.urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -1,0 +1,450 @@
+"""The endpoints of `/api/v1/`: one operation each, through the pages' selectors, `access_*`
+functions and services. The key's role is checked before the object is looked up (a missing
+role is a 403 even for another reseller's object, as on the pages); another reseller's object
+is a 404.
+
+Step-up: a page asks for the password again before approving a sensitive scope. A key cannot
+type a password; approving is open only to keys with the approver role, and making such a key
+needs the admin's password (the key page is behind the step-up), so a key that approves is
+itself the fresh proof. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from linking import forms, services
+from linking.api import serializers as S
+from linking.api.auth import attributed_to
+from linking.api.errors import reason_entry
+from linking.api.idempotency import idempotent
+from linking.checks.reasons import ItemSpec
+from linking.models import Refusal
+from linking.permissions import access_customer, access_link, access_link_request
+from linking.selectors.customers import customer_list_linked
+from linking.selectors.links import link_list_for_reseller, link_verification_runs
+from linking.selectors.requests import (
+    approval_queue_for_user,
+    link_request_list_for_reseller,
+    request_rows,
+)
+from linking.services.requests import link_request_dry_run
+from portal.codes import CODES
+from portal.errors import PortalError
+from portal.pagination import paginate
+
+VIEW = "view_reseller"
+INITIATE = "initiate_requests"
+APPROVE = "approve_requests"
+
+ERRORS = {
+    400: OpenApiResponse(S.ErrorSerializer, description="Invalid body or parameters"),
+    401: OpenApiResponse(S.ErrorSerializer, description="No key, or a key refused"),
+    403: OpenApiResponse(S.ErrorSerializer, description="The key's role does not allow it"),
+    404: OpenApiResponse(S.ErrorSerializer, description="Not found, or not your reseller's"),
+    405: OpenApiResponse(S.ErrorSerializer, description="Method not allowed"),
+    429: OpenApiResponse(S.ErrorSerializer, description="Rate limit; see Retry-After"),
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(S.ErrorSerializer, description="Wrong state, or idempotency conflict"),
+    415: OpenApiResponse(S.ErrorSerializer, description="Not JSON"),
+    422: OpenApiResponse(S.ErrorSerializer, description="Refused by the rules; every reason"),
+}
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Optional: retrying with the same key and body replays the first answer "
+    "for 24 hours; the same key with another body is refused (API-I001, 409).",
+)
+PAGING = [
+    OpenApiParameter("after", int, description="Continue after this id (from `next`)."),
+    OpenApiParameter("before", int, description="Continue before this id (from `previous`)."),
+    OpenApiParameter("page", int, description="Page number, for the first pages."),
+]
+
+
+def endpoint(methods: list[str], perm: str, *, idempotent_post: bool = False):
+    """An API view: DRF's `api_view`, the key role's permission, history naming the key."""
+
+    def decorator(func):
+        @wraps(func)
+        def inner(request: Request, *args, **kwargs):
+            key = request.auth
+            if perm not in key.perms:
+                error = PortalError("API-K008", prefix=key.prefix, role=key.role)
+                exc = PermissionDenied(error.message)
+                exc.portal_error = error
+                raise exc
+            request.reseller = key.reseller
+            with attributed_to(key):
+                return func(request, *args, **kwargs)
+
+        view = idempotent(inner) if idempotent_post else inner
+        return view
+
+    def finish(func):
+        view = api_view(methods)(decorator(func))
+        return login_not_required(extend_schema(operation_id=func.__name__)(view))
+
+    return finish
+
+
+def _page(request: Request, qs, serializer, ordering=("-created_at", "-id")) -> Response:
+    page = paginate(request._request, qs, ordering=ordering)
+    base = request._request.path
+    other = request.query_params.copy()
+    for name in ("page", "after", "before"):
+        other.pop(name, None)
+    rest = other.urlencode()
+
+    def link(query: str) -> str | None:
+        if not query:
+            return None
+        return f"{base}?{query}" + (f"&{rest}" if rest else "")
+
+    return Response(
+        {
+            "count": page.count,
+            "count_capped": page.count_capped,
+            "next": link(page.next_query),
+            "previous": link(page.previous_query),
+            "results": serializer(page.object_list, many=True).data,
+        }
+    )
+
+
+def _filters(form) -> None:
+    """A filter the list page would quietly drop is a 400 here: a script wants to know."""
+    if form.is_bound and not form.is_valid():
+        raise ValidationError(
+            {
+                name: [e["message"] for e in errors]
+                for name, errors in form.errors.get_json_data().items()
+            }
+        )
+
+
+def _paged(serializer):
+    return S.paged(serializer)
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+@extend_schema(responses={200: S.CodeSerializer(many=True), **ERRORS}, tags=["codes"])
+@endpoint(["GET"], VIEW)
+def code_list(request: Request) -> Response:
+    """Every error code with its stage, cause and fix (the help page's catalogue)."""
+    return Response(S.CodeSerializer(list(CODES.values()), many=True).data)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("q", str, description="Account id or name"), *PAGING],
+    responses={200: _paged(S.CustomerSerializer), **ERRORS},
+    tags=["customers"],
+)
+@endpoint(["GET"], VIEW)
+def customer_list(request: Request) -> Response:
+    """Customers the reseller holds links on, by name."""
+    form = forms.SearchForm(request.query_params or None)
+    _filters(form)
+    data = form.valid_data() if request.query_params else {}
+    qs = customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
+    return _page(request, qs, S.CustomerSerializer, ("display_name", "id"))
+
+
+@extend_schema(responses={200: S.CustomerSerializer, **ERRORS}, tags=["customers"])
+@endpoint(["GET"], VIEW)
+def customer_detail(request: Request, pk: int) -> Response:
+    customer = access_customer(reseller=request.reseller, pk=pk)
+    return Response(S.CustomerSerializer(customer).data)
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, description="A link state"),
+        OpenApiParameter("link_type", str, enum=["billing", "provisioning", "delegation"]),
+        OpenApiParameter("customer", str, description="Customer account id or name"),
+        OpenApiParameter("q", str, description="Reference, customer or ticket"),
+        OpenApiParameter("expiring", bool, description="Delegation ending soon"),
+        OpenApiParameter("failing", bool, description="Failing verification"),
+        *PAGING,
+    ],
+    responses={200: _paged(S.LinkSerializer), **ERRORS},
+    tags=["links"],
+)
+@endpoint(["GET"], VIEW)
+def link_list(request: Request) -> Response:
+    """The reseller's links, newest first, with the links page's filters."""
+    form = forms.LinkFilterForm(request.query_params or None)
+    _filters(form)
+    qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
+    return _page(request, qs, S.LinkSerializer)
+
+
+@extend_schema(responses={200: S.LinkDetailSerializer, **ERRORS}, tags=["links"])
+@endpoint(["GET"], VIEW)
+def link_detail(request: Request, pk: int) -> Response:
+    """A link with its latest verification runs and their evidence."""
+    link = access_link(reseller=request.reseller, pk=pk)
+    link.verification_runs_list = link_verification_runs(link=link)  # type: ignore[attr-defined]
+    data = S.LinkDetailSerializer(link).data
+    return Response(data)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def _request_response(req, http_status=status.HTTP_200_OK) -> Response:
+    req = access_link_request(reseller=req.reseller, pk=req.pk)
+    response = Response(S.RequestDetailSerializer(req).data, status=http_status)
+    if http_status == status.HTTP_201_CREATED:
+        response["Location"] = reverse("api:request-detail", args=[req.pk])
+    return response
+
+
+def _refused(request: Request, req, action: str, error: PortalError) -> None:
+    """As the pages do: the refused attempt, every code, on the request's timeline."""
+    services.refusal_record(actor=request.user, req=req, action=action, error=error)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str),
+        OpenApiParameter("link_type", str, enum=["billing", "provisioning", "delegation"]),
+        OpenApiParameter("waiting_on", str),
+        OpenApiParameter("customer", str),
+        OpenApiParameter("initiator", int),
+        OpenApiParameter("q", str),
+        OpenApiParameter("ticket", str, description="Ticket reference, starts with"),
+        *PAGING,
+    ],
+    methods=["GET"],
+    responses={200: _paged(S.RequestRowSerializer), **ERRORS},
+    tags=["requests"],
+    operation_id="request_list",
+)
+@extend_schema(
+    methods=["POST"],
+    request=S.RequestCreateSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={201: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+    operation_id="request_create",
+)
+@endpoint(["GET", "POST"], VIEW, idempotent_post=True)
+def request_collection(request: Request) -> Response:
+    """GET: the reseller's requests with the list page's filters. POST: a draft with its
+    customer, items and scope in one call (initiator keys); dry-run and submit it next."""
+    if request.method == "POST":
+        return _request_create(request)
+    form = forms.RequestFilterForm(request.query_params or None, reseller=request.reseller)
+    _filters(form)
+    qs = link_request_list_for_reseller(reseller=request.reseller, filters=form.filters())
+    return _page(request, request_rows(qs), S.RequestRowSerializer)
+
+
+def _request_create(request: Request) -> Response:
+    if INITIATE not in request.auth.perms:
+        error = PortalError("API-K008", prefix=request.auth.prefix, role=request.auth.role)
+        exc = PermissionDenied(error.message)
+        exc.portal_error = error
+        raise exc
+    body = S.RequestCreateSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    specs = [ItemSpec(**item) for item in data["items"]]
+    actor = request.user
+    with transaction.atomic():
+        req = services.link_request_create_draft(actor=actor, reseller=request.reseller)
+        services.link_request_set_types(
+            actor=actor, request_id=req.pk, link_types=[s.link_type for s in specs]
+        )
+        services.link_request_set_customer(
+            actor=actor, request_id=req.pk, account_id=data["account_id"]
+        )
+        services.link_request_set_scope(
+            actor=actor, request_id=req.pk, scopes={s.link_type: s for s in specs}
+        )
+        services.link_request_set_details(
+            actor=actor,
+            request_id=req.pk,
+            ticket_reference=data["ticket_reference"],
+            note_to_customer=data["note_to_customer"],
+            consent_days=data["consent_days"] or request.reseller.consent_days,
+        )
+    return _request_response(req, status.HTTP_201_CREATED)
+
+
+@extend_schema(responses={200: S.RequestDetailSerializer, **ERRORS}, tags=["requests"])
+@endpoint(["GET"], VIEW)
+def request_detail(request: Request, pk: int) -> Response:
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    return Response(S.RequestDetailSerializer(req).data)
+
+
+@extend_schema(
+    request=None,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.DryRunSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def request_dry_run(request: Request, pk: int) -> Response:
+    """Every reason the draft could not be submitted now, each with its code; changes nothing."""
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    reasons = link_request_dry_run(actor=request.user, req=req)
+    return Response({"ok": not reasons, "errors": [reason_entry(r) for r in reasons]})
+
+
+def _decision(request: Request, pk: int, action: str, call) -> Response:
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    try:
+        with transaction.atomic():
+            done = call(req)
+    except PortalError as error:
+        _refused(request, req, action, error)
+        raise
+    return _request_response(done)
+
+
+@extend_schema(
+    request=None,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def request_submit(request: Request, pk: int) -> Response:
+    """Submit a draft: every check again (422 with every reason), then approval or consent."""
+    return _decision(
+        request,
+        pk,
+        Refusal.Action.SUBMIT,
+        lambda req: services.link_request_submit(actor=request.user, request_id=req.pk),
+    )
+
+
+def _reason(request: Request) -> str:
+    body = S.ReasonSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data["reason"]
+
+
+@extend_schema(
+    request=S.ReasonSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def request_cancel(request: Request, pk: int) -> Response:
+    reason = _reason(request)
+    return _decision(
+        request,
+        pk,
+        Refusal.Action.CANCEL,
+        lambda req: services.link_request_cancel(
+            actor=request.user, request_id=req.pk, reason=reason
+        ),
+    )
+
+
+@extend_schema(
+    request=S.ResendSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def request_resend(request: Request, pk: int) -> Response:
+    """Send the consent e-mail again with a new link (the old one stops working)."""
+    body = S.ResendSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    return _decision(
+        request,
+        pk,
+        Refusal.Action.RESEND,
+        lambda req: services.link_request_resend(
+            actor=request.user,
+            request_id=req.pk,
+            contact_email=data["contact_email"],
+            extend_days=data["extend_days"],
+        ),
+    )
+
+
+# --- approvals ------------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("q", str), *PAGING],
+    responses={200: _paged(S.RequestRowSerializer), **ERRORS},
+    tags=["approvals"],
+)
+@endpoint(["GET"], VIEW)
+def approval_queue(request: Request) -> Response:
+    """Requests waiting for approval, oldest wait first (the approval queue page)."""
+    form = forms.RequestSearchForm(request.query_params or None)
+    _filters(form)
+    q = (form.valid_data().get("q") or "").strip() if request.query_params else ""
+    qs = request_rows(approval_queue_for_user(reseller=request.reseller, user=request.user, q=q))
+    return _page(request, qs, S.RequestRowSerializer, ("status_changed_at", "id"))
+
+
+@extend_schema(
+    request=S.ReasonSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["approvals"],
+)
+@endpoint(["POST"], APPROVE, idempotent_post=True)
+def request_approve(request: Request, pk: int) -> Response:
+    """Approve (maker-checker: never a request of the key's own holder, LNK-A001)."""
+    reason = _reason(request)
+    return _decision(
+        request,
+        pk,
+        Refusal.Action.APPROVE,
+        lambda req: services.link_request_approve(
+            actor=request.user, request_id=req.pk, reason=reason
+        ),
+    )
+
+
+@extend_schema(
+    request=S.ReasonSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["approvals"],
+)
+@endpoint(["POST"], APPROVE, idempotent_post=True)
+def request_reject(request: Request, pk: int) -> Response:
+    reason = _reason(request)
+    return _decision(
+        request,
+        pk,
+        Refusal.Action.REJECT,
+        lambda req: services.link_request_reject(
+            actor=request.user, request_id=req.pk, reason=reason
+        ),
+    )
