@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,33 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
+from accounts.forms import ApiKeyForm
 from accounts.models import ApiKey
 from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import step_up_response
 from portal.errors import PortalError
 
 MANAGE = "manage_members"
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Name", help_text="What the key is for.")
-    role = forms.ChoiceField(choices=ApiKey.KeyRole.choices, label="Role")
-    expires_on = forms.DateField(
-        required=False,
-        label="Expires on (optional)",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    allowed_networks = forms.CharField(
-        required=False,
-        max_length=2000,
-        label="Allowed client addresses (optional)",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="IP addresses or networks, one a line; empty: any address.",
-    )
-
-    def networks(self) -> list[str]:
-        raw = self.cleaned_data.get("allowed_networks") or ""
-        return [p for p in raw.replace(",", "\n").split() if p]
 
 
 def _render(request: ResellerRequest, *, form=None, new_key: str = "", status: int = 200):

@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "idempotency-purge": {
+        "task": "linking.tasks.idempotency_purge_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------

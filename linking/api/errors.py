@@ -26,7 +26,6 @@ API_PREFIX = "/api/"
 # A refusal by a rule answers 422, except these: another state (409), a missing role (403).
 _STATUS_OF_CODE = {
     "LNK-S001": status.HTTP_409_CONFLICT,
-    "LNK-S002": status.HTTP_403_FORBIDDEN,
     "ACC-M004": status.HTTP_403_FORBIDDEN,
     "PRT-P003": status.HTTP_403_FORBIDDEN,
     "API-K008": status.HTTP_403_FORBIDDEN,

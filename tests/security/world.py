@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
-from accounts.services import membership_add
+from accounts.models import ROLE_PERMISSIONS, ApiKey, Membership, Reseller, User
+from accounts.services import api_key_create, api_key_revoke, membership_add
 from linking import journeys, services
 from linking.batches import directory
 from linking.checks import ItemSpec
@@ -56,6 +56,7 @@ class Side:
     preset: Preset | None = None
     batch: Batch | None = None
     directory_import: DirectoryImport | None = None
+    api_key: ApiKey | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,24 @@ class Visitor:
         return self.user is None
 
 
+@dataclass(frozen=True)
+class ApiVisitor:
+    """A script with an API key: of which reseller, what its role lets it do, and whether the
+    key works at all (a revoked one does not)."""
+
+    name: str
+    key: str
+    reseller: Reseller
+    perms: frozenset[str] = frozenset()
+    valid: bool = True
+
+
 @dataclass
 class World:
     a: Side
     b: Side
     visitors: list[Visitor]
+    api_visitors: list[ApiVisitor] = field(default_factory=list)
 
     @property
     def sides(self) -> list[Side]:
@@ -87,6 +101,7 @@ class World:
         for side in self.sides:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
+            objects += [side.api_key]
             for obj in objects:
                 if obj is not None:
                     obj.refresh_from_db()
@@ -159,6 +174,9 @@ def build_side(
         reseller=reseller,
         file_name="rows.csv",
         data=f"key,account_id,link_types\n{name}-1,{customer().account_id},billing\n".encode(),
+    )
+    side.api_key, _ = api_key_create(
+        actor=admin, reseller=reseller, name=f"{name} CRM", role="initiator"
     )
     for req in side.requests.values():
         req.refresh_from_db()
@@ -249,7 +267,54 @@ def build_world(cast) -> World:
         Visitor("no-membership", cast.no_member),
     ]
     assert [v.name for v in visitors] == VISITORS
-    return World(a=a, b=b, visitors=visitors)
+    return World(a=a, b=b, visitors=visitors, api_visitors=build_api_visitors(cast))
+
+
+# The keys of the API matrix, in order (a test per key).
+API_VISITORS = [
+    "viewer-key",
+    "initiator-key",
+    "approver-key",
+    "other-reseller-initiator-key",
+    "revoked-key",
+    "initiator-key-of-a-viewer",
+]
+
+
+def build_api_visitors(cast) -> list[ApiVisitor]:
+    from accounts.services import membership_set_role
+    from tests.conftest import _member
+
+    def key(name, reseller, actor, role, perms=None, revoked=False):
+        made, whole = api_key_create(actor=actor, reseller=reseller, name=name, role=role)
+        if revoked:
+            api_key_revoke(actor=actor, reseller=reseller, key_id=made.pk)
+        return ApiVisitor(
+            name,
+            whole,
+            reseller,
+            frozenset(ROLE_PERMISSIONS[role] if perms is None else perms),
+            valid=not revoked,
+        )
+
+    # An admin who made an initiator key and is a viewer now: the key can only read.
+    demoted = _member(cast.reseller, "admin", "demoted.admin@partners.example")
+    made = key("initiator-key-of-a-viewer", cast.reseller, demoted, "initiator")
+    membership_set_role(
+        actor=cast.admin,
+        membership_id=Membership.objects.get(user=demoted, reseller=cast.reseller).pk,
+        role="viewer",
+    )
+    visitors = [
+        key("viewer-key", cast.reseller, cast.admin, "viewer"),
+        key("initiator-key", cast.reseller, cast.admin, "initiator"),
+        key("approver-key", cast.reseller, cast.admin, "approver"),
+        key("other-reseller-initiator-key", cast.other, cast.outsider_admin, "initiator"),
+        key("revoked-key", cast.reseller, cast.admin, "viewer", revoked=True),
+        ApiVisitor(made.name, made.key, made.reseller, frozenset(ROLE_PERMISSIONS["viewer"])),
+    ]
+    assert [v.name for v in visitors] == API_VISITORS
+    return visitors
 
 
 def receipt_link(side: Side) -> str:
