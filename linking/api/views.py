@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django import forms as django_forms
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.urls import reverse
@@ -68,20 +69,42 @@ IDEMPOTENCY = OpenApiParameter(
     description="Optional: retrying with the same key and body replays the first answer "
     "for 24 hours; the same key with another body is refused (API-I001, 409).",
 )
+_POSITIVE = {"type": "integer", "minimum": 1, "maximum": 2**62}
 PAGING = [
-    OpenApiParameter("after", int, description="Continue after this id (from `next`)."),
-    OpenApiParameter("before", int, description="Continue before this id (from `previous`)."),
-    OpenApiParameter("page", int, description="Page number, for the first pages."),
+    OpenApiParameter("after", _POSITIVE, description="Continue after this id (from `next`)."),
+    OpenApiParameter("before", _POSITIVE, description="Continue before this id (`previous`)."),
+    OpenApiParameter("page", _POSITIVE, description="Page number, for the first pages."),
 ]
 
 
-def endpoint(methods: list[str], perm: str, *, idempotent_post: bool = False):
-    """An API view: DRF's `api_view`, the key role's permission, history naming the key."""
+PAGE_NAMES = ("page", "after", "before")
+
+
+def _query_checked(request: Request, allowed: tuple[str, ...]) -> None:
+    """An unknown or repeated query parameter is a 400: a misspelt filter must not quietly
+    return the whole list."""
+    wrong = {
+        name: ["Not a parameter of this route."]
+        if name not in allowed
+        else ["Given more than once."]
+        for name in request.query_params
+        if name not in allowed or len(request.query_params.getlist(name)) > 1
+    }
+    if wrong:
+        raise ValidationError(wrong)
+
+
+def endpoint(
+    methods: list[str], perm: str, *, idempotent_post: bool = False, query: tuple[str, ...] = ()
+):
+    """An API view: DRF's `api_view`, the key role's permission, history naming the key, and
+    only the query parameters in `query` (with the paging ones when it lists)."""
 
     def decorator(func):
         @wraps(func)
         def inner(request: Request, *args, **kwargs):
             key = request.auth
+            _query_checked(request, query)
             if perm not in key.perms:
                 error = PortalError("API-K008", prefix=key.prefix, role=key.role)
                 exc = PermissionDenied(error.message)
@@ -101,7 +124,24 @@ def endpoint(methods: list[str], perm: str, *, idempotent_post: bool = False):
     return finish
 
 
+def _paging_checked(request: Request) -> None:
+    """The pages quietly read a bad `page` as the first; a script is told (400)."""
+    wrong = {
+        name: ["A whole number from 1, given once."]
+        for name in ("page", "after", "before")
+        if name in request.query_params
+        and (
+            len(values := request.query_params.getlist(name)) != 1
+            or not (values[0].isascii() and values[0].isdigit())
+            or not 1 <= int(values[0]) <= 2**62
+        )
+    }
+    if wrong:
+        raise ValidationError(wrong)
+
+
 def _page(request: Request, qs, serializer, ordering=("-created_at", "-id")) -> Response:
+    _paging_checked(request)
     page = paginate(request._request, qs, ordering=ordering)
     base = request._request.path
     other = request.query_params.copy()
@@ -127,6 +167,10 @@ def _page(request: Request, qs, serializer, ordering=("-created_at", "-id")) -> 
 
 def _filters(form) -> None:
     """A filter the list page would quietly drop is a 400 here: a script wants to know."""
+    for name, field in form.fields.items():
+        value = form.data.get(name) if form.is_bound else None
+        if isinstance(field, django_forms.BooleanField) and value not in (None, "true", "false"):
+            raise ValidationError({name: ["Either true or false."]})
     if form.is_bound and not form.is_valid():
         raise ValidationError(
             {
@@ -158,7 +202,7 @@ def code_list(request: Request) -> Response:
     responses={200: _paged(S.CustomerSerializer), **ERRORS},
     tags=["customers"],
 )
-@endpoint(["GET"], VIEW)
+@endpoint(["GET"], VIEW, query=("q", *PAGE_NAMES))
 def customer_list(request: Request) -> Response:
     """Customers the reseller holds links on, by name."""
     form = forms.SearchForm(request.query_params or None)
@@ -191,7 +235,11 @@ def customer_detail(request: Request, pk: int) -> Response:
     responses={200: _paged(S.LinkSerializer), **ERRORS},
     tags=["links"],
 )
-@endpoint(["GET"], VIEW)
+@endpoint(
+    ["GET"],
+    VIEW,
+    query=("status", "link_type", "customer", "q", "expiring", "failing", *PAGE_NAMES),
+)
 def link_list(request: Request) -> Response:
     """The reseller's links, newest first, with the links page's filters."""
     form = forms.LinkFilterForm(request.query_params or None)
@@ -250,7 +298,21 @@ def _refused(request: Request, req, action: str, error: PortalError) -> None:
     tags=["requests"],
     operation_id="request_create",
 )
-@endpoint(["GET", "POST"], VIEW, idempotent_post=True)
+@endpoint(
+    ["GET", "POST"],
+    VIEW,
+    idempotent_post=True,
+    query=(
+        "status",
+        "link_type",
+        "waiting_on",
+        "customer",
+        "initiator",
+        "q",
+        "ticket",
+        *PAGE_NAMES,
+    ),
+)
 def request_collection(request: Request) -> Response:
     """GET: the reseller's requests with the list page's filters. POST: a draft with its
     customer, items and scope in one call (initiator keys); dry-run and submit it next."""
@@ -401,7 +463,7 @@ def request_resend(request: Request, pk: int) -> Response:
     responses={200: _paged(S.RequestRowSerializer), **ERRORS},
     tags=["approvals"],
 )
-@endpoint(["GET"], VIEW)
+@endpoint(["GET"], VIEW, query=("q", *PAGE_NAMES))
 def approval_queue(request: Request) -> Response:
     """Requests waiting for approval, oldest wait first (the approval queue page)."""
     form = forms.RequestSearchForm(request.query_params or None)
