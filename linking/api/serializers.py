@@ -105,6 +105,60 @@ class LinkDetailSerializer(LinkSerializer):
     verification_runs = VerificationRunSerializer(many=True, source="verification_runs_list")
 
 
+# --- presets and batches -------------------------------------------------------------------
+
+
+class PresetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    items = serializers.JSONField(help_text="Link types with their scope.")
+    consent_days = serializers.IntegerField(allow_null=True)
+    updated_at = UTCDateTimeField()
+
+
+class ApplyPresetSerializer(serializers.Serializer):
+    preset_id = serializers.IntegerField(min_value=1, max_value=2**62)
+
+
+class BatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    file_name = serializers.CharField()
+    status = serializers.CharField()
+    warnings = serializers.JSONField()
+    total_rows = serializers.IntegerField()
+    valid_rows = serializers.IntegerField()
+    invalid_rows = serializers.IntegerField()
+    existing_rows = serializers.IntegerField()
+    to_run = serializers.IntegerField(help_text="Rows queued in the current run.")
+    processed = serializers.IntegerField(help_text="Rows of the current run done.")
+    percent = serializers.IntegerField(help_text="Progress of the current run.")
+    created_count = serializers.IntegerField()
+    failed_count = serializers.IntegerField()
+    created_at = UTCDateTimeField()
+    confirmed_at = UTCDateTimeField(allow_null=True)
+    finished_at = UTCDateTimeField(allow_null=True)
+
+
+class BatchRowSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField()
+    key = serializers.CharField()
+    account_id = serializers.CharField()
+    outcome = serializers.CharField()
+    request_id = serializers.IntegerField(allow_null=True)
+    errors = ErrorEntrySerializer(many=True, source="reasons", help_text="Every reason of the row.")
+
+
+class BatchUploadSerializer(serializers.Serializer):
+    file_name = serializers.CharField(max_length=200, default="batch.csv")
+    csv = serializers.CharField(
+        max_length=10 * 1024 * 1024,
+        trim_whitespace=False,
+        help_text="The file's text: the batch page's CSV columns (its template shows them).",
+    )
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -196,6 +250,22 @@ class DryRunSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class AmendSerializer(serializers.Serializer):
+    items = ItemSerializer(
+        many=True,
+        required=False,
+        max_length=1,
+        help_text="The new scope (the link's type); without it, the draft keeps the link's.",
+    )
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; told to the customer.")
+    confirm_reference = serializers.CharField(
+        max_length=20, help_text="The link's reference (LK-…), as the page asks to type it."
+    )
 
 
 class ResendSerializer(serializers.Serializer):

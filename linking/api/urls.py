@@ -12,6 +12,9 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
     path("links/", views.link_list, name="link-list"),
     path("links/<int:pk>/", views.link_detail, name="link-detail"),
+    path("links/<int:pk>/amend/", views.link_amend, name="link-amend"),
+    path("links/<int:pk>/renew/", views.link_renew, name="link-renew"),
+    path("links/<int:pk>/revoke/", views.link_revoke, name="link-revoke"),
     path("requests/", views.request_collection, name="request-collection"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/dry-run/", views.request_dry_run, name="request-dry-run"),
@@ -20,7 +23,17 @@ urlpatterns = [
     path("requests/<int:pk>/resend/", views.request_resend, name="request-resend"),
     path("requests/<int:pk>/approve/", views.request_approve, name="request-approve"),
     path("requests/<int:pk>/reject/", views.request_reject, name="request-reject"),
+    path(
+        "requests/<int:pk>/apply-preset/",
+        views.request_apply_preset,
+        name="request-apply-preset",
+    ),
     path("approvals/", views.approval_queue, name="approval-queue"),
+    path("presets/", views.preset_list, name="preset-list"),
+    path("batches/", views.batch_collection, name="batch-collection"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/rows/", views.batch_row_list, name="batch-rows"),
+    path("batches/<int:pk>/confirm/", views.batch_confirm, name="batch-confirm"),
     # The schema and its reading page are public, like the error-code help page.
     path(
         "schema/",

@@ -29,11 +29,21 @@ from linking.api import serializers as S
 from linking.api.auth import attributed_to
 from linking.api.errors import reason_entry
 from linking.api.idempotency import idempotent
+from linking.batches import forms as batch_forms
+from linking.batches import services as batch_services
+from linking.batches.selectors import batch_list_for_reseller, batch_rows
 from linking.checks.reasons import ItemSpec
-from linking.models import Refusal
-from linking.permissions import access_customer, access_link, access_link_request
+from linking.models import BatchRow, Refusal
+from linking.permissions import (
+    access_batch,
+    access_customer,
+    access_link,
+    access_link_request,
+    access_preset,
+)
 from linking.selectors.customers import customer_list_linked
 from linking.selectors.links import link_list_for_reseller, link_verification_runs
+from linking.selectors.presets import preset_list_for_reseller
 from linking.selectors.requests import (
     approval_queue_for_user,
     link_request_list_for_reseller,
@@ -105,11 +115,7 @@ def endpoint(
         def inner(request: Request, *args, **kwargs):
             key = request.auth
             _query_checked(request, query)
-            if perm not in key.perms:
-                error = PortalError("API-K008", prefix=key.prefix, role=key.role)
-                exc = PermissionDenied(error.message)
-                exc.portal_error = error
-                raise exc
+            _require(request, perm)
             request.reseller = key.reseller
             with attributed_to(key):
                 return func(request, *args, **kwargs)
@@ -252,10 +258,77 @@ def link_list(request: Request) -> Response:
 @endpoint(["GET"], VIEW)
 def link_detail(request: Request, pk: int) -> Response:
     """A link with its latest verification runs and their evidence."""
+    return _link_detail(access_link(reseller=request.reseller, pk=pk))
+
+
+def _link_detail(link) -> Response:
+    link.verification_runs_list = link_verification_runs(link=link)
+    return Response(S.LinkDetailSerializer(link).data)
+
+
+def _draft_from_link(request: Request, pk: int, start, scope: list | None = None) -> Response:
     link = access_link(reseller=request.reseller, pk=pk)
-    link.verification_runs_list = link_verification_runs(link=link)  # type: ignore[attr-defined]
-    data = S.LinkDetailSerializer(link).data
-    return Response(data)
+    with transaction.atomic():
+        req = start(actor=request.user, link_id=link.pk)
+        if scope:
+            spec = ItemSpec(**scope[0])
+            services.link_request_set_scope(
+                actor=request.user, request_id=req.pk, scopes={spec.link_type: spec}
+            )
+    return _request_response(req, status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=S.AmendSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={201: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["links"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def link_amend(request: Request, pk: int) -> Response:
+    """Start a change of scope: a draft pre-filled with the link's scope, or with `items`'
+    scope; dry-run and submit it as any draft (a narrowing applies at once)."""
+    access_link(reseller=request.reseller, pk=pk)  # another reseller's: 404 before the body
+    body = S.AmendSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return _draft_from_link(
+        request, pk, services.link_amend_start, body.validated_data.get("items")
+    )
+
+
+@extend_schema(
+    request=None,
+    parameters=[IDEMPOTENCY],
+    responses={201: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["links"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def link_renew(request: Request, pk: int) -> Response:
+    """Start the renewal of a time-bound delegation: a draft with the same scope and duration;
+    it always asks the customer again."""
+    return _draft_from_link(request, pk, services.link_renew_start)
+
+
+@extend_schema(
+    request=S.RevokeSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.LinkDetailSerializer, **WRITE_ERRORS},
+    tags=["links"],
+)
+@endpoint(["POST"], APPROVE, idempotent_post=True)
+def link_revoke(request: Request, pk: int) -> Response:
+    """End a live link on the reseller's side, at once (billing at the month's end). Approver
+    keys, as the page asks approvers and admins (and its step-up: see the module's note)."""
+    link = access_link(reseller=request.reseller, pk=pk)
+    body = S.RevokeSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    services.link_revoke(
+        actor=request.user,
+        link_id=link.pk,
+        reason=body.validated_data["reason"],
+        confirm_reference=body.validated_data["confirm_reference"],
+    )
+    return _link_detail(access_link(reseller=request.reseller, pk=pk))
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -324,12 +397,17 @@ def request_collection(request: Request) -> Response:
     return _page(request, request_rows(qs), S.RequestRowSerializer)
 
 
-def _request_create(request: Request) -> Response:
-    if INITIATE not in request.auth.perms:
+def _require(request: Request, perm: str) -> None:
+    """The key's role must allow `perm` (a 403 with API-K008), for a POST whose GET reads."""
+    if perm not in request.auth.perms:
         error = PortalError("API-K008", prefix=request.auth.prefix, role=request.auth.role)
         exc = PermissionDenied(error.message)
         exc.portal_error = error
         raise exc
+
+
+def _request_create(request: Request) -> Response:
+    _require(request, INITIATE)
     body = S.RequestCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
@@ -383,7 +461,8 @@ def _decision(request: Request, pk: int, action: str, call) -> Response:
         with transaction.atomic():
             done = call(req)
     except PortalError as error:
-        _refused(request, req, action, error)
+        if action:  # the actions the request's timeline keeps refusals of
+            _refused(request, req, action, error)
         raise
     return _request_response(done)
 
@@ -405,7 +484,9 @@ def request_submit(request: Request, pk: int) -> Response:
     )
 
 
-def _reason(request: Request) -> str:
+def _reason(request: Request, pk: int) -> str:
+    # Another reseller's request is a 404 whatever the body holds.
+    access_link_request(reseller=request.reseller, pk=pk)
     body = S.ReasonSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     return body.validated_data["reason"]
@@ -419,7 +500,7 @@ def _reason(request: Request) -> str:
 )
 @endpoint(["POST"], INITIATE, idempotent_post=True)
 def request_cancel(request: Request, pk: int) -> Response:
-    reason = _reason(request)
+    reason = _reason(request, pk)
     return _decision(
         request,
         pk,
@@ -439,6 +520,7 @@ def request_cancel(request: Request, pk: int) -> Response:
 @endpoint(["POST"], INITIATE, idempotent_post=True)
 def request_resend(request: Request, pk: int) -> Response:
     """Send the consent e-mail again with a new link (the old one stops working)."""
+    access_link_request(reseller=request.reseller, pk=pk)
     body = S.ResendSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
@@ -453,6 +535,126 @@ def request_resend(request: Request, pk: int) -> Response:
             extend_days=data["extend_days"],
         ),
     )
+
+
+@extend_schema(
+    request=S.ApplyPresetSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.RequestDetailSerializer, **WRITE_ERRORS},
+    tags=["requests"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def request_apply_preset(request: Request, pk: int) -> Response:
+    """Fill a draft's link types, scope and consent deadline from one of the presets."""
+    req = access_link_request(reseller=request.reseller, pk=pk)
+    body = S.ApplyPresetSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    preset = access_preset(reseller=request.reseller, pk=body.validated_data["preset_id"])
+    return _decision(
+        request,
+        req.pk,
+        "",
+        lambda r: services.link_request_apply_preset(
+            actor=request.user, request_id=r.pk, preset_id=preset.pk
+        ),
+    )
+
+
+# --- presets and batches --------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=PAGING,
+    responses={200: _paged(S.PresetSerializer), **ERRORS},
+    tags=["presets"],
+)
+@endpoint(["GET"], VIEW, query=PAGE_NAMES)
+def preset_list(request: Request) -> Response:
+    """The reseller's presets by name (admins manage them on the presets page)."""
+    qs = preset_list_for_reseller(reseller=request.reseller)
+    return _page(request, qs, S.PresetSerializer, ("name", "id"))
+
+
+@extend_schema(
+    parameters=PAGING,
+    responses={200: _paged(S.BatchSerializer), **ERRORS},
+    tags=["batches"],
+    methods=["GET"],
+    operation_id="batch_list",
+)
+@extend_schema(
+    methods=["POST"],
+    request=S.BatchUploadSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={201: S.BatchSerializer, **WRITE_ERRORS},
+    tags=["batches"],
+    operation_id="batch_upload",
+)
+@endpoint(["GET", "POST"], VIEW, idempotent_post=True, query=PAGE_NAMES)
+def batch_collection(request: Request) -> Response:
+    """GET: the reseller's batches, newest first. POST: upload a batch file (as text); every
+    row is checked at once (the dry-run report is its rows) and nothing is created until it
+    is confirmed (initiator keys)."""
+    if request.method == "POST":
+        _require(request, INITIATE)
+        body = S.BatchUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = batch_services.batch_upload(
+            actor=request.user,
+            reseller=request.reseller,
+            file_name=body.validated_data["file_name"],
+            data=body.validated_data["csv"].encode(),
+        )
+        response = Response(S.BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+        response["Location"] = reverse("api:batch-detail", args=[batch.pk])
+        return response
+    qs = batch_list_for_reseller(reseller=request.reseller)
+    return _page(request, qs, S.BatchSerializer)
+
+
+@extend_schema(responses={200: S.BatchSerializer, **ERRORS}, tags=["batches"])
+@endpoint(["GET"], VIEW)
+def batch_detail(request: Request, pk: int) -> Response:
+    """A batch with its counts and the progress of its run."""
+    batch = access_batch(reseller=request.reseller, pk=pk)
+    return Response(S.BatchSerializer(batch).data)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "outcome", str, enum=[o for o, _ in BatchRow.Outcome.choices], description="Filter"
+        ),
+        *PAGING,
+    ],
+    responses={200: _paged(S.BatchRowSerializer), **ERRORS},
+    tags=["batches"],
+)
+@endpoint(["GET"], VIEW, query=("outcome", *PAGE_NAMES))
+def batch_row_list(request: Request, pk: int) -> Response:
+    """The rows of a batch with every reason of each: the dry-run report before the
+    confirmation, the result after the run."""
+    batch = access_batch(reseller=request.reseller, pk=pk)
+    form = batch_forms.BatchRowFilterForm(request.query_params or None)
+    _filters(form)
+    data = form.valid_data() if request.query_params else {}
+    rows = batch_rows(batch=batch, outcome=data.get("outcome") or "")
+    return _page(request, rows, S.BatchRowSerializer, ("row_number", "id"))
+
+
+@extend_schema(
+    request=None,
+    parameters=[IDEMPOTENCY],
+    responses={200: S.BatchSerializer, **WRITE_ERRORS},
+    tags=["batches"],
+)
+@endpoint(["POST"], INITIATE, idempotent_post=True)
+def batch_confirm(request: Request, pk: int) -> Response:
+    """Run the batch's valid rows: each becomes a submitted request (a worker runs them;
+    follow the progress on the batch)."""
+    batch = access_batch(reseller=request.reseller, pk=pk)
+    batch = batch_services.batch_confirm(actor=request.user, batch_id=batch.pk)
+    return Response(S.BatchSerializer(batch).data)
 
 
 # --- approvals ------------------------------------------------------------------------------
@@ -482,7 +684,7 @@ def approval_queue(request: Request) -> Response:
 @endpoint(["POST"], APPROVE, idempotent_post=True)
 def request_approve(request: Request, pk: int) -> Response:
     """Approve (maker-checker: never a request of the key's own holder, LNK-A001)."""
-    reason = _reason(request)
+    reason = _reason(request, pk)
     return _decision(
         request,
         pk,
@@ -501,7 +703,7 @@ def request_approve(request: Request, pk: int) -> Response:
 )
 @endpoint(["POST"], APPROVE, idempotent_post=True)
 def request_reject(request: Request, pk: int) -> Response:
-    reason = _reason(request)
+    reason = _reason(request, pk)
     return _decision(
         request,
         pk,
