@@ -392,6 +392,7 @@ class ApiKey(HistoryNote, models.Model):
     history = HistoricalRecords(excluded_fields=["hashed_key", "last_used_at"])
 
     class Meta:
+        verbose_name = "API key"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["reseller", "-created_at"], name="apikey_reseller_new")]
         constraints = [
