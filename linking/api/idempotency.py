@@ -57,7 +57,7 @@ def idempotent(view):
     @wraps(view)
     def wrapped(request: Request, *args, **kwargs):
         key = request.headers.get(HEADER)
-        if key is None:
+        if key is None or request.method != "POST":
             return view(request, *args, **kwargs)
         if not _usable(key):
             return portal_error_response(PortalError("API-I002", limit=MAX_KEY_LENGTH))

@@ -74,3 +74,8 @@ def test_an_unusable_key_is_refused(cast, initiator_api):
     response = initiator_api.post("/api/v1/requests/", _body(cast), HTTP_IDEMPOTENCY_KEY="x" * 300)
     assert response.status_code == 400 and response.json()["code"] == "API-I002"
     assert not LinkRequest.objects.exists()
+
+
+def test_a_read_is_never_stored(cast, initiator_api):
+    response = initiator_api.get("/api/v1/requests/", HTTP_IDEMPOTENCY_KEY="read")
+    assert response.status_code == 200 and not IdempotencyRecord.objects.exists()
