@@ -186,6 +186,14 @@ def _filters(form) -> None:
         )
 
 
+def _valid(serializer_class, request: Request) -> dict:
+    """The request's body as `serializer_class` validates it, or a 400 with every field."""
+    body = serializer_class(data=request.data)
+    if not body.is_valid():
+        raise ValidationError(body.errors)
+    return body.validated_data
+
+
 def _paged(serializer):
     return S.paged(serializer)
 
@@ -289,11 +297,8 @@ def link_amend(request: Request, pk: int) -> Response:
     """Start a change of scope: a draft pre-filled with the link's scope, or with `items`'
     scope; dry-run and submit it as any draft (a narrowing applies at once)."""
     access_link(reseller=request.reseller, pk=pk)  # another reseller's: 404 before the body
-    body = S.AmendSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    return _draft_from_link(
-        request, pk, services.link_amend_start, body.validated_data.get("items")
-    )
+    body = _valid(S.AmendSerializer, request)
+    return _draft_from_link(request, pk, services.link_amend_start, body.get("items"))
 
 
 @extend_schema(
@@ -320,13 +325,12 @@ def link_revoke(request: Request, pk: int) -> Response:
     """End a live link on the reseller's side, at once (billing at the month's end). Approver
     keys, as the page asks approvers and admins (and its step-up: see the module's note)."""
     link = access_link(reseller=request.reseller, pk=pk)
-    body = S.RevokeSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
+    body = _valid(S.RevokeSerializer, request)
     services.link_revoke(
         actor=request.user,
         link_id=link.pk,
-        reason=body.validated_data["reason"],
-        confirm_reference=body.validated_data["confirm_reference"],
+        reason=body["reason"],
+        confirm_reference=body["confirm_reference"],
     )
     return _link_detail(access_link(reseller=request.reseller, pk=pk))
 
@@ -408,9 +412,7 @@ def _require(request: Request, perm: str) -> None:
 
 def _request_create(request: Request) -> Response:
     _require(request, INITIATE)
-    body = S.RequestCreateSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = _valid(S.RequestCreateSerializer, request)
     specs = [ItemSpec(**item) for item in data["items"]]
     actor = request.user
     with transaction.atomic():
@@ -487,9 +489,8 @@ def request_submit(request: Request, pk: int) -> Response:
 def _reason(request: Request, pk: int) -> str:
     # Another reseller's request is a 404 whatever the body holds.
     access_link_request(reseller=request.reseller, pk=pk)
-    body = S.ReasonSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data["reason"]
+    body = _valid(S.ReasonSerializer, request)
+    return body["reason"]
 
 
 @extend_schema(
@@ -521,9 +522,7 @@ def request_cancel(request: Request, pk: int) -> Response:
 def request_resend(request: Request, pk: int) -> Response:
     """Send the consent e-mail again with a new link (the old one stops working)."""
     access_link_request(reseller=request.reseller, pk=pk)
-    body = S.ResendSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = _valid(S.ResendSerializer, request)
     return _decision(
         request,
         pk,
@@ -547,9 +546,8 @@ def request_resend(request: Request, pk: int) -> Response:
 def request_apply_preset(request: Request, pk: int) -> Response:
     """Fill a draft's link types, scope and consent deadline from one of the presets."""
     req = access_link_request(reseller=request.reseller, pk=pk)
-    body = S.ApplyPresetSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    preset = access_preset(reseller=request.reseller, pk=body.validated_data["preset_id"])
+    body = _valid(S.ApplyPresetSerializer, request)
+    preset = access_preset(reseller=request.reseller, pk=body["preset_id"])
     return _decision(
         request,
         req.pk,
@@ -597,13 +595,12 @@ def batch_collection(request: Request) -> Response:
     is confirmed (initiator keys)."""
     if request.method == "POST":
         _require(request, INITIATE)
-        body = S.BatchUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = _valid(S.BatchUploadSerializer, request)
         batch = batch_services.batch_upload(
             actor=request.user,
             reseller=request.reseller,
-            file_name=body.validated_data["file_name"],
-            data=body.validated_data["csv"].encode(),
+            file_name=body["file_name"],
+            data=body["csv"].encode(),
         )
         response = Response(S.BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse("api:batch-detail", args=[batch.pk])
