@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
-from accounts.models import Membership, Reseller, ResellerRoleGroup, User
+from accounts.models import ApiKey, Membership, Reseller, ResellerRoleGroup, User
 from portal.admin_lists import BoundedModelMultipleChoiceField, SafeToFieldMixin
 
 if TYPE_CHECKING:
@@ -178,6 +178,31 @@ class MembershipAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["user", "reseller"]
     search_fields = ["user__email", "user__username", "reseller__partner_id", "reseller__name"]
     readonly_fields = ["user", "reseller", "role", "created_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """Read-only: admins of the reseller make and revoke keys on its API keys page (step-up,
+    audit event). The hash of the secret is never shown."""
+
+    list_display = ["prefix", "name", "reseller", "role", "created_by", "revoked_at"]
+    list_filter = ["role", "reseller"]
+    list_select_related = ["reseller", "created_by"]
+    search_fields = ["prefix", "name", "reseller__partner_id", "reseller__name"]
+    exclude = ["hashed_key"]
+    readonly_fields = [
+        "reseller",
+        "name",
+        "prefix",
+        "role",
+        "expires_at",
+        "allowed_networks",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
 
 
 admin.site.unregister(Group)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
-from accounts.models import Role
-from portal.identifiers import IdentifierEmailField, clean_identifier
+from accounts.models import ApiKey, Role
+from portal.identifiers import IdentifierEmailField, IdentifierField, clean_identifier
 
 
 class LoginForm(AuthenticationForm):
@@ -45,3 +45,30 @@ class StepUpForm(forms.Form):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class ApiKeyForm(forms.Form):
+    name = IdentifierField(max_length=100, label="Name", help_text="What the key is for.")
+    role = forms.ChoiceField(choices=ApiKey.KeyRole.choices, label="Role")
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on (optional)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    allowed_networks = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Allowed client addresses (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="IP addresses or networks, one a line; empty: any address.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+        self.fields["role"].widget.attrs["class"] = "form-select"
+
+    def networks(self) -> list[str]:
+        raw = self.cleaned_data.get("allowed_networks") or ""
+        return [p for p in raw.replace(",", "\n").split() if p]

@@ -256,6 +256,9 @@ class AuditEvent(models.Model):
         CLOUD_CONNECTION_CHANGED = "cloud_connection_changed", "Cloud connection changed"
         # A webhook endpoint: where the reseller's events go; its secret is never written down.
         WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint_changed", "Webhook endpoint changed"
+        # An API key acts for the admin who made it, with a role: who made or revoked which.
+        API_KEY_CREATED = "api_key_created", "API key created"
+        API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -326,6 +329,8 @@ class AuditEvent(models.Model):
                         "group_left",
                         "cloud_connection_changed",
                         "webhook_endpoint_changed",
+                        "api_key_created",
+                        "api_key_revoked",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -351,7 +356,80 @@ class AuditEvent(models.Model):
         if self.action in (
             self.Action.CLOUD_CONNECTION_CHANGED,
             self.Action.WEBHOOK_ENDPOINT_CHANGED,
+            self.Action.API_KEY_CREATED,
+            self.Action.API_KEY_REVOKED,
         ):
             return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""
         return f"{self.permission} for group {self.group_name}{on}"
+
+
+class ApiKey(HistoryNote, models.Model):
+    """A reseller's key for `/api/v1/`: it acts for the admin who made it, limited to its role.
+
+    Only the SHA-256 of the secret is stored; the whole key is shown once, when it is made. The
+    prefix is what people see to recognise a key (lists, history, logs). History rows never
+    hold the hash, nor every last use (that is a column updated without history).
+    """
+
+    class KeyRole(models.TextChoices):
+        VIEWER = Role.VIEWER.value, "Viewer"
+        INITIATOR = Role.INITIATOR.value, "Initiator"
+        APPROVER = Role.APPROVER.value, "Approver"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. “CRM sync”.")
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64)
+    role = models.CharField(max_length=20, choices=KeyRole.choices)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    allowed_networks = models.JSONField(
+        default=list, blank=True, help_text="IP addresses or networks; empty: any address."
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["hashed_key", "last_used_at"])
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reseller", "-created_at"], name="apikey_reseller_new")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["viewer", "initiator", "approver"]),
+                name="apikey_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} “{self.name}”"
+
+    def is_active_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST of the API sent with an `Idempotency-Key`, per API key.
+
+    Written in the same transaction as the service's change, so a retried call finds either
+    nothing (the first one rolled back: it runs again) or the change and its answer together.
+    Records older than a day are ignored and purged (`idempotency_purge_task`).
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_sha256 = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    response_location = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_answer_per_key"),
+        ]

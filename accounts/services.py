@@ -8,14 +8,20 @@ with the membership and with an audit event (`accounts.checks` reports any disag
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import secrets
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 
 from accounts.models import (
+    ApiKey,
     AuditEvent,
     Membership,
     Reseller,
@@ -235,3 +241,126 @@ def membership_remove(*, actor: User, membership_id: int) -> None:
         ]
     )
     membership.delete()
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+# `prt_<prefix>_<secret>`: the prefix names the key where people see it, the secret is 43
+# URL-safe characters (256 bits), so an unsalted SHA-256 of it cannot be guessed back.
+API_KEY_SCHEME = "prt"
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_split(raw: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a key as sent, or None when it is not shaped like one."""
+    scheme, _, rest = raw.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if scheme != API_KEY_SCHEME or len(prefix) != 8 or not 20 <= len(secret) <= 100:
+        return None
+    return prefix, secret
+
+
+def _key_event(*, actor: User, key: ApiKey, action: str, reason: str) -> AuditEvent:
+    return AuditEvent(
+        actor=actor,
+        action=action,
+        content_type=ContentType.objects.get_for_model(ApiKey),
+        object_id=str(key.pk),
+        object_repr=str(key)[:200],
+        reseller=key.reseller,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    actor: User,
+    reseller: Reseller,
+    name: str,
+    role: str,
+    expires_at: datetime | None = None,
+    allowed_networks: list[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """Make a key for the reseller; returns it with the whole key, which is never stored and
+    never shown again. Reseller admins (the page asks for the step-up first)."""
+    _require_admin(actor=actor, reseller=reseller)
+    if role not in ApiKey.KeyRole.values:
+        raise ValueError(role)
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise PortalError("API-K007", when=expires_at.strftime("%Y-%m-%d %H:%M UTC"))
+    networks = api_key_networks(allowed_networks or [])
+    while True:
+        prefix = secrets.token_hex(4)
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        reseller=reseller,
+        name=name.strip(),
+        prefix=prefix,
+        hashed_key=api_key_hash(secret),
+        role=role,
+        expires_at=expires_at,
+        allowed_networks=networks,
+        created_by=actor,
+        created_at=now,
+    )
+    key._history_user = actor
+    key._change_reason = f"API key created with the role {role}"
+    key.save()
+    audit_events_record(
+        [
+            _key_event(
+                actor=actor,
+                key=key,
+                action=AuditEvent.Action.API_KEY_CREATED,
+                reason=f"role {role}"
+                + (f", expires {expires_at:%Y-%m-%d}" if expires_at else "")
+                + (f", from {', '.join(networks)}" if networks else ""),
+            )
+        ]
+    )
+    return key, f"{API_KEY_SCHEME}_{prefix}_{secret}"
+
+
+def api_key_networks(values: list[str]) -> list[str]:
+    """The allowed addresses of a key, normalised (`203.0.113.7/32`), or API-K006."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+        except ValueError:
+            raise PortalError("API-K006", value=value[:60]) from None
+    return sorted(set(networks))
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: User, reseller: Reseller, key_id: int) -> ApiKey:
+    """Revoke a key at once: its next call is refused. Reseller admins (after the step-up).
+    Revoking a revoked key changes nothing."""
+    _require_admin(actor=actor, reseller=reseller)
+    key = (
+        ApiKey.objects.select_for_update()
+        .select_related("reseller")
+        .get(pk=key_id, reseller=reseller)
+    )
+    if key.revoked_at is not None:
+        return key
+    key.revoked_at = timezone.now()
+    key.revoked_by = actor
+    key._history_user = actor
+    key._change_reason = "API key revoked"
+    key.save(update_fields=["revoked_at", "revoked_by"])
+    audit_events_record(
+        [
+            _key_event(
+                actor=actor, key=key, action=AuditEvent.Action.API_KEY_REVOKED, reason="revoked"
+            )
+        ]
+    )
+    return key

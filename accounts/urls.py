@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import key_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -21,4 +21,7 @@ urlpatterns = [
     path("members/add/", views.member_add, name="member-add"),
     path("members/<int:pk>/role/", views.member_set_role, name="member-role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("api-keys/", key_views.api_key_list, name="api-key-list"),
+    path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
+    path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),
 ]

@@ -176,6 +176,14 @@ def batch_run_task(batch_id: int) -> str:
     return f"{batch.created_count} created, {batch.failed_count} failed"
 
 
+@shared_task
+def idempotency_purge_task() -> int:
+    """Delete the API's idempotency records older than a day (their keys are free again)."""
+    from linking.api.idempotency import idempotency_purge
+
+    return idempotency_purge()
+
+
 # Registered with the worker through this module (Celery discovers `linking.tasks`).
 from linking.cloud.tasks import cloud_connection_test_task  # noqa: E402,F401
 from linking.webhooks.tasks import webhook_deliver_task, webhook_sweep_task  # noqa: E402,F401

@@ -1126,6 +1126,101 @@ _ENTRIES = [
         "Only the admins of {reseller} manage its webhook endpoints.",
         "Ask one of its admins to make the change, or to give you the admin role.",
     ),
+    # --- the API: keys, idempotency, rate limits, request bodies ---------------------------
+    Code(
+        "API-K001",
+        PAGE,
+        "API key missing or not valid",
+        "The request carries no API key, or one the portal does not know.",
+        "Send the key as `Authorization: Bearer <key>`, exactly as it was shown when it was "
+        "made. A lost key cannot be shown again: an admin of your reseller makes a new one on "
+        "the API keys page.",
+    ),
+    Code(
+        "API-K002",
+        PAGE,
+        "API key revoked",
+        "The API key {prefix} was revoked on {when}.",
+        "Ask an admin of your reseller for a new key on the API keys page.",
+    ),
+    Code(
+        "API-K003",
+        PAGE,
+        "API key expired",
+        "The API key {prefix} expired on {when}.",
+        "Ask an admin of your reseller for a new key on the API keys page.",
+    ),
+    Code(
+        "API-K004",
+        PAGE,
+        "Address not allowed for this key",
+        "The API key {prefix} may be used only from its allowed addresses, and {address} is "
+        "not one of them.",
+        "Call from an allowed address, or ask an admin of your reseller to add this one to a "
+        "new key.",
+    ),
+    Code(
+        "API-K005",
+        PAGE,
+        "Key holder no longer a member",
+        "The person who made the API key {prefix} no longer works for {reseller} in a role "
+        "that can use it.",
+        "Keys act for the admin who made them: ask a current admin of your reseller for a new key.",
+    ),
+    Code(
+        "API-K006",
+        VALIDATION,
+        "Not a valid list of addresses",
+        "“{value}” is not an IP address or network.",
+        "Write one address or network per line or separated by commas, e.g. 203.0.113.7 or "
+        "198.51.100.0/24.",
+    ),
+    Code(
+        "API-K007",
+        VALIDATION,
+        "Expiry in the past",
+        "A key cannot expire before it is made ({when}).",
+        "Choose a date after today, or leave the expiry empty for a key that lasts until it "
+        "is revoked.",
+    ),
+    Code(
+        "API-K008",
+        PAGE,
+        "Key role does not allow this",
+        "The API key {prefix} has the role {role}, which does not allow this call.",
+        "Use a key with the role the call needs (initiator to start and send requests, "
+        "approver to decide them), or ask an admin of your reseller for one.",
+    ),
+    Code(
+        "API-I001",
+        PAGE,
+        "Idempotency key reused with another request",
+        "The Idempotency-Key {key} was used before, within 24 hours, for a different request.",
+        "Send a new Idempotency-Key for a new request; repeat a key only to retry exactly the "
+        "same call (same address and body).",
+    ),
+    Code(
+        "API-I002",
+        PAGE,
+        "Idempotency key not usable",
+        "The Idempotency-Key header must be 1 to {limit} visible ASCII characters.",
+        "Send a random value, e.g. a UUID, once per operation you want done once.",
+    ),
+    Code(
+        "API-R001",
+        PAGE,
+        "Too many API calls",
+        "The API key {prefix} made more than {limit} calls in a minute.",
+        "Wait {seconds} seconds (the Retry-After header says so too), then go on more slowly.",
+    ),
+    Code(
+        "API-V001",
+        VALIDATION,
+        "Request body or parameters not valid",
+        "{count} field(s) of the request are not valid: each is listed in errors.",
+        "Correct the fields named in errors (the schema at /api/v1/schema/ describes each), "
+        "then send the call again.",
+    ),
     # --- page: the error pages any address can answer ---------------------------------------
     Code(
         "PRT-P001",

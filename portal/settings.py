@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "bootstrap",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "accounts",
     "linking",
@@ -303,6 +306,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
         "options": {"expires": 110},
     },
+    "idempotency-purge": {
+        "task": "linking.tasks.idempotency_purge_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 # --- Sessions, cookies, security ------------------------------------------------------------
@@ -387,6 +395,32 @@ PORTAL_CONSENT_RATE_PER_ADDRESS = env_str("PORTAL_CONSENT_RATE_PER_ADDRESS", "60
 PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
+
+# --- The API (/api/v1/) -------------------------------------------------------------------
+# Calls per API key: "<count>/<seconds>", counted in the cache (Redis); over it, 429.
+PORTAL_API_RATE = env_str("PORTAL_API_RATE", "120/60")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["linking.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "linking.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Partner Portal API",
+    "DESCRIPTION": "Link customer accounts from a script: the portal's requests, approvals, "
+    "links and customers. Errors carry the portal's codes (see /api/v1/codes/).",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Portal ---------------------------------------------------------------------------------
 PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)

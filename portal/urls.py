@@ -14,6 +14,7 @@ urlpatterns = [
     path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
     path("cloud/connection/", include(("linking.cloud.urls", "cloud"), namespace="cloud")),
     path("webhooks/", include(("linking.webhooks.urls", "webhooks"), namespace="webhooks")),
+    path("api/v1/", include(("linking.api.urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -51,7 +51,11 @@ def _customer_page(request) -> bool:
 
 
 def error_page(request, error: PortalError, status: int) -> HttpResponse:
-    """The portal's page for a refused or failed request."""
+    """The portal's page for a refused or failed request; under /api/ the API's JSON shape."""
+    from linking.api.errors import api_error_page, is_api
+
+    if is_api(request):
+        return api_error_page(error, status)
     base = "consent/base.html" if _customer_page(request) else "base.html"
     return render(
         request,

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.admin import HistoryAdmin
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
+from accounts.services import api_key_create
 from linking import services
 from linking.batches import directory
 from linking.checks import ItemSpec
@@ -74,6 +75,7 @@ def build_world():
             events=["link.active"],
         )
     webhook_emit(cast.reseller, "link.active", ("link", 1), {"reference": "LK-000001"})
+    api_key_create(actor=cast.admin, reseller=cast.reseller, name="CRM", role="viewer")
     # As a sync writes it; the sync itself calls the sandbox cloud (tests/cloud/test_sync.py).
     now = timezone.now()
     CloudAssociation.objects.create(

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.current import SESSION_KEY
 from accounts.signals import AUDITORS_GROUP
 from tests.security import policy as P
-from tests.security.world import Side, Visitor, World, receipt_link
+from tests.security.world import ApiVisitor, Side, Visitor, World, receipt_link
 
 METHODS = (P.GET, P.POST)
 
@@ -54,6 +54,7 @@ TARGETS = {
     "consent_token": lambda side: [(None, {"token": side.consent_token})],
     "withdrawal_token": lambda side: [(None, {"token": side.withdrawal_token})],
     "receipt_signed": lambda side: [(None, {"signed": receipt_link(side)})],
+    "api_key": lambda side: [(side.api_key, {"pk": side.api_key.pk})],
 }
 
 # Expected answers.
@@ -62,6 +63,7 @@ ALLOWED = "allowed"
 FORBIDDEN = 403
 NOT_FOUND = 404
 NOT_ALLOWED = 405
+UNAUTHORIZED = 401
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def expect(rule: P.Rule, visitor: Visitor, side: Side | None, obj, method: str):
     """The answer the policy promises this visitor for this object and method."""
     if rule.access in (P.PUBLIC, P.TOKEN):
         return ALLOWED if method in rule.methods else NOT_ALLOWED
+    if rule.access == P.API:
+        # The API reads no session: a page's visitor, signed in or not, has no key.
+        return UNAUTHORIZED
     if visitor.is_anonymous:
         return LOGIN
     if method not in rule.methods:
@@ -321,6 +326,72 @@ def run_matrix(
                         result.violations.append(
                             f"{ep.name} {method} {url}{what} as {visitor.name}: "
                             f"expected {expected}, got {got}"
+                        )
+    return result
+
+
+# --- the API, per key ------------------------------------------------------------------------
+
+
+def expect_api(rule: P.Rule, visitor: ApiVisitor, side: Side | None, method: str):
+    """The answer the policy promises a script holding `visitor`'s key."""
+    if not visitor.valid:
+        return UNAUTHORIZED
+    if method not in rule.methods:
+        return NOT_ALLOWED
+    if rule.perm_for(method) not in visitor.perms:
+        return FORBIDDEN
+    if side is not None and side.reseller != visitor.reseller:
+        return NOT_FOUND
+    return ALLOWED
+
+
+def run_api_matrix(world: World, *, visitors: Iterable[str] | None = None) -> Result:
+    """Every API route × every key of the world × GET and POST, with both resellers' objects."""
+    endpoints = [
+        ep
+        for ep in walk_urls()
+        if (rule := P.rule_for(ep.name)) is not None and rule.access == P.API
+    ]
+    chosen = world.api_visitors
+    if visitors is not None:
+        chosen = [v for v in chosen if v.name in set(visitors)]
+    result = Result(endpoints=len(endpoints), visitors=len(chosen), unit="API routes")
+    for visitor in chosen:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {visitor.key}")
+        for ep in endpoints:
+            rule = P.rule_for(ep.name)
+            assert rule is not None
+            for side, _obj, kwargs in _targets(rule, world):
+                url = reverse(ep.name, kwargs=kwargs)
+                for method in METHODS:
+                    expected = expect_api(rule, visitor, side, method)
+                    key = str(expected)
+                    result.by_expectation[key] = result.by_expectation.get(key, 0) + 1
+                    result.requests += 1
+                    try:
+                        with transaction.atomic():
+                            try:
+                                if method == P.POST:
+                                    response = client.post(url, {}, content_type="application/json")
+                                else:
+                                    response = client.get(url)
+                            finally:
+                                transaction.set_rollback(True)
+                    except Exception as exc:
+                        result.violations.append(
+                            f"{ep.name} {method} {url} with {visitor.name}: raised {exc!r}"
+                        )
+                        continue
+                    status = response.status_code
+                    if expected == ALLOWED:
+                        ok = status < 500 and status not in (401, 403, 404, 405)
+                    else:
+                        ok = status == expected
+                    if not ok or not response["Content-Type"].startswith("application/json"):
+                        result.violations.append(
+                            f"{ep.name} {method} {url} with {visitor.name}: expected {expected}, "
+                            f"got {status} {response['Content-Type']}"
                         )
     return result
 

@@ -13,6 +13,10 @@ Classify a new URL by adding one line to POLICY under its qualified name (`names
   found the object; `only_if` names an extra object rule of OBJECT_RULES.
 - `staff(GET, perm="app.codename")`: platform staff (is_staff) holding the model permission.
 - `elsewhere("why")`: not walked here, and the table says why and what walks it instead.
+- `api("approve_requests", POST, obj="request")`: an endpoint of `/api/v1/`, reached only with
+  an API key (`Authorization: Bearer`): every visitor of the pages gets a 401, a key whose role
+  (within its maker's) lacks the permission a 403, another reseller's object a 404.
+  `post_perm` is the permission a POST needs when it differs from the GET's.
 
 The methods are the ones the view answers; any other method is a 405 for a signed-in user.
 The object kinds are those of `tests.security.matrix.TARGETS`; URL arguments that no object fills
@@ -30,6 +34,7 @@ LOGIN = "login"
 RESELLER = "reseller"
 STAFF = "staff"
 ELSEWHERE = "elsewhere"
+API = "api"
 
 GET = "GET"
 POST = "POST"
@@ -45,6 +50,10 @@ class Rule:
     only_if: str = ""
     lands_on_login: bool = False
     why: str = ""
+    post_perm: str = ""
+
+    def perm_for(self, method: str) -> str:
+        return self.post_perm if method == POST and self.post_perm else self.perm
 
 
 def public(*methods: str) -> Rule:
@@ -65,6 +74,10 @@ def reseller(perm: str, *methods: str, obj: str = "", obj_perm: str = "", only_i
 
 def staff(*methods: str, perm: str, obj: str = "") -> Rule:
     return Rule(STAFF, methods, perm=perm, obj=obj)
+
+
+def api(perm: str, *methods: str, obj: str = "", post_perm: str = "") -> Rule:
+    return Rule(API, methods, perm=perm, obj=obj, post_perm=post_perm)
 
 
 def elsewhere(why: str) -> Rule:
@@ -98,6 +111,10 @@ POLICY: dict[str, Rule] = {
     "accounts:member-add": reseller(MANAGE, POST),
     "accounts:member-role": reseller(VIEW, POST, obj="membership", obj_perm=MANAGE),
     "accounts:member-remove": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
+    # API keys: their admins only
+    "accounts:api-key-list": reseller(MANAGE, GET),
+    "accounts:api-key-create": reseller(MANAGE, POST),
+    "accounts:api-key-revoke": reseller(MANAGE, GET, POST, obj="api_key"),
     # linking: requests
     "linking:request-list": reseller(VIEW, GET),
     "linking:request-new": reseller(INITIATE, POST),
@@ -171,6 +188,33 @@ POLICY: dict[str, Rule] = {
     "ops:directory-import-confirm": staff(
         POST, perm="linking.add_customeraccount", obj="directory_import"
     ),
+    # the API: keys only (tests/security/test_api_matrix.py walks them per key role)
+    "api:code-list": api(VIEW, GET),
+    "api:customer-list": api(VIEW, GET),
+    "api:customer-detail": api(VIEW, GET, obj="customer"),
+    "api:link-list": api(VIEW, GET),
+    "api:link-detail": api(VIEW, GET, obj="link"),
+    "api:link-amend": api(INITIATE, POST, obj="link"),
+    "api:link-renew": api(INITIATE, POST, obj="link"),
+    "api:link-revoke": api(APPROVE, POST, obj="link"),
+    "api:request-collection": api(VIEW, GET, POST, post_perm=INITIATE),
+    "api:request-detail": api(VIEW, GET, obj="request"),
+    "api:request-dry-run": api(INITIATE, POST, obj="request"),
+    "api:request-submit": api(INITIATE, POST, obj="request"),
+    "api:request-cancel": api(INITIATE, POST, obj="request"),
+    "api:request-resend": api(INITIATE, POST, obj="request"),
+    "api:request-approve": api(APPROVE, POST, obj="request"),
+    "api:request-reject": api(APPROVE, POST, obj="request"),
+    "api:request-apply-preset": api(INITIATE, POST, obj="request"),
+    "api:approval-queue": api(VIEW, GET),
+    "api:preset-list": api(VIEW, GET),
+    "api:batch-collection": api(VIEW, GET, POST, post_perm=INITIATE),
+    "api:batch-detail": api(VIEW, GET, obj="batch"),
+    "api:batch-rows": api(VIEW, GET, obj="batch"),
+    "api:batch-confirm": api(INITIATE, POST, obj="batch"),
+    # The API's schema and its documentation page are public, like the error-code page.
+    "api:schema": public(GET),
+    "api:docs": public(GET),
     # the Django admin guards itself (staff only, model permissions); it has hundreds of
     # generated URLs, walked per registered model by `admin_matrix` instead.
     "admin:*": elsewhere("the Django admin: walked per registered model by admin_matrix"),

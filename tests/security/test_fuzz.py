@@ -27,7 +27,14 @@ from hypothesis import strategies as st
 from accounts.admin import PortalUserChangeForm
 from accounts.audit_admin import TrailFilterForm
 from accounts.audit_trail import trail_sources
-from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
+from accounts.forms import (
+    ApiKeyForm,
+    LoginForm,
+    MemberAddForm,
+    MemberRoleForm,
+    StepUpForm,
+    SwitchResellerForm,
+)
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.admin import CustomerAccountForm
@@ -119,6 +126,7 @@ def _consent_items(world):
 # Form -> how a page builds it from posted data (the arguments the view passes).
 FORM_BUILDERS = {
     "accounts.forms.MemberAddForm": lambda w, d: MemberAddForm(d),
+    "accounts.forms.ApiKeyForm": lambda w, d: ApiKeyForm(d),
     "accounts.forms.LoginForm": lambda w, d: LoginForm(
         RequestFactory().post("/accounts/login/"), data=d
     ),

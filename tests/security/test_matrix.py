@@ -79,6 +79,8 @@ def test_the_matrix_expects_every_kind_of_answer(shared_world):
         str(matrix.FORBIDDEN),
         str(matrix.NOT_FOUND),
         str(matrix.NOT_ALLOWED),
+        # The API's routes: a page's visitor has no key.
+        str(matrix.UNAUTHORIZED),
     }
 
 

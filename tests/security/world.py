@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import ROLE_PERMISSIONS, Membership, Reseller, User
-from accounts.services import membership_add
+from accounts.models import ROLE_PERMISSIONS, ApiKey, Membership, Reseller, User
+from accounts.services import api_key_create, api_key_revoke, membership_add
 from linking import journeys, services
 from linking.batches import directory
 from linking.checks import ItemSpec
@@ -61,6 +61,7 @@ class Side:
     directory_import: DirectoryImport | None = None
     webhook_endpoint: WebhookEndpoint | None = None
     webhook_delivery: WebhookDelivery | None = None
+    api_key: ApiKey | None = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,24 @@ class Visitor:
         return self.user is None
 
 
+@dataclass(frozen=True)
+class ApiVisitor:
+    """A script with an API key: of which reseller, what its role lets it do, and whether the
+    key works at all (a revoked one does not)."""
+
+    name: str
+    key: str
+    reseller: Reseller
+    perms: frozenset[str] = frozenset()
+    valid: bool = True
+
+
 @dataclass
 class World:
     a: Side
     b: Side
     visitors: list[Visitor]
+    api_visitors: list[ApiVisitor] = field(default_factory=list)
 
     @property
     def sides(self) -> list[Side]:
@@ -93,6 +107,7 @@ class World:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
             objects += [side.webhook_endpoint, side.webhook_delivery]
+            objects += [side.api_key]
             for obj in objects:
                 if obj is not None:
                     obj.refresh_from_db()
@@ -178,6 +193,9 @@ def build_side(
     side.webhook_delivery = webhook_emit(
         reseller, "request.submitted", ("request", 0), {"reference": f"{name}-HOOK"}
     )[0]
+    side.api_key, _ = api_key_create(
+        actor=admin, reseller=reseller, name=f"{name} CRM", role="initiator"
+    )
     for req in side.requests.values():
         req.refresh_from_db()
     assert [r.status for r in side.requests.values()] == [
@@ -267,7 +285,54 @@ def build_world(cast) -> World:
         Visitor("no-membership", cast.no_member),
     ]
     assert [v.name for v in visitors] == VISITORS
-    return World(a=a, b=b, visitors=visitors)
+    return World(a=a, b=b, visitors=visitors, api_visitors=build_api_visitors(cast))
+
+
+# The keys of the API matrix, in order (a test per key).
+API_VISITORS = [
+    "viewer-key",
+    "initiator-key",
+    "approver-key",
+    "other-reseller-initiator-key",
+    "revoked-key",
+    "initiator-key-of-a-viewer",
+]
+
+
+def build_api_visitors(cast) -> list[ApiVisitor]:
+    from accounts.services import membership_set_role
+    from tests.conftest import _member
+
+    def key(name, reseller, actor, role, perms=None, revoked=False):
+        made, whole = api_key_create(actor=actor, reseller=reseller, name=name, role=role)
+        if revoked:
+            api_key_revoke(actor=actor, reseller=reseller, key_id=made.pk)
+        return ApiVisitor(
+            name,
+            whole,
+            reseller,
+            frozenset(ROLE_PERMISSIONS[role] if perms is None else perms),
+            valid=not revoked,
+        )
+
+    # An admin who made an initiator key and is a viewer now: the key can only read.
+    demoted = _member(cast.reseller, "admin", "demoted.admin@partners.example")
+    made = key("initiator-key-of-a-viewer", cast.reseller, demoted, "initiator")
+    membership_set_role(
+        actor=cast.admin,
+        membership_id=Membership.objects.get(user=demoted, reseller=cast.reseller).pk,
+        role="viewer",
+    )
+    visitors = [
+        key("viewer-key", cast.reseller, cast.admin, "viewer"),
+        key("initiator-key", cast.reseller, cast.admin, "initiator"),
+        key("approver-key", cast.reseller, cast.admin, "approver"),
+        key("other-reseller-initiator-key", cast.other, cast.outsider_admin, "initiator"),
+        key("revoked-key", cast.reseller, cast.admin, "viewer", revoked=True),
+        ApiVisitor(made.name, made.key, made.reseller, frozenset(ROLE_PERMISSIONS["viewer"])),
+    ]
+    assert [v.name for v in visitors] == API_VISITORS
+    return visitors
 
 
 def receipt_link(side: Side) -> str:
