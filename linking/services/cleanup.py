@@ -35,6 +35,7 @@ from linking.cloud.models import CloudConnection
 from linking.cloud.proof import (
     GONE,
     STILL_THERE,
+    calls_made,
     check_connection_unreadable,
     check_no_connection,
     cleanup_finding,
@@ -171,7 +172,7 @@ def _record(
         outcome=Outcome.PASSED if finding == GONE else Outcome.FAILED,
         checks=[check],
         partner_domain_id=partner,
-        cloud_calls=len(check.get("evidence", ())),
+        cloud_calls=calls_made([check]),
         started_at=started,
         finished_at=finished,
     )

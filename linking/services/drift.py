@@ -43,6 +43,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from linking.cloud.proof import calls_made
 from linking.models import Link, Notification, VerificationRun, VerificationStatus
 from linking.services._common import (
     _customer_contact,
@@ -193,7 +194,7 @@ def link_drift_record(
         else VerificationRun.Outcome.FAILED,
         checks=checks,
         partner_domain_id=partner,
-        cloud_calls=sum(len(c.get("evidence", ())) for c in checks),
+        cloud_calls=calls_made(checks),
         started_at=started,
         finished_at=finished,
     )

@@ -42,6 +42,7 @@ COMMANDS = dict.fromkeys(
         "bench_consent_delivery",
         "bench_expiry_sweep",
         "bench_pages",
+        "bench_reverify",
         "generate_scale_data",
     ),
     "portal.bench",
