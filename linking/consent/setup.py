@@ -122,6 +122,13 @@ def receipt_setup(
     return rows
 
 
+def receipt_sandbox_console(rows: list[SetupRow]) -> str:
+    """The sandbox console the receipt (page and e-mail alike) sends the customer to; "" when
+    the reseller's connection is Huawei Cloud or there is nothing to set up."""
+    partner = rows[0].setup.partner if rows else None
+    return partner.sandbox_console_url if partner is not None else ""
+
+
 def has_terraform(rows: list[SetupRow]) -> bool:
     return bool(agency_setups(row.setup for row in rows))
 

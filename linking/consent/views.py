@@ -25,7 +25,7 @@ from linking.cloud.setup_formats import terraform, terraform_filename
 from linking.consent import receipts
 from linking.consent.forms import ConsentForm
 from linking.consent.services import consent_decide, consent_resolve, item_needs_confirmation
-from linking.consent.setup import has_terraform, receipt_setup
+from linking.consent.setup import has_terraform, receipt_sandbox_console, receipt_setup
 from linking.models import (
     AccessLevel,
     ConsentRecord,
@@ -287,6 +287,7 @@ def consent_receipt(request: HttpRequest, signed: str) -> HttpResponse:
         {
             "setup_rows": setup_rows,
             "has_terraform": has_terraform(setup_rows),
+            "sandbox_console": receipt_sandbox_console(setup_rows),
             "reference": reference,
             "signed": signed,
             "req": req,

@@ -220,13 +220,14 @@ def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
 
 def _receipt_setup_context(req: LinkRequest, receipt: str, region_names: dict) -> dict:
     """The cloud-side steps of the accepted items, and the receipt page that has them too."""
-    from linking.consent.setup import receipt_setup
+    from linking.consent.setup import receipt_sandbox_console, receipt_setup
     from linking.consent.views import receipt_sign
 
     records = list(ConsentRecord.objects.filter(request=req, receipt_reference=receipt))
     rows = receipt_setup(req, records, region_names=region_names, now=timezone.now())
     return {
         "setup_rows": rows,
+        "sandbox_console": receipt_sandbox_console(rows),
         "receipt_url": absolute_url(reverse("consent:receipt", args=[receipt_sign(receipt)]))
         if rows
         else "",

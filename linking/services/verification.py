@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, User
 from accounts.permissions import has_reseller_perm
+from linking.checks.reasons import type_label
 from linking.cloud import provider_for
 from linking.cloud.models import CloudConnection
 from linking.cloud.names import agency_name_for, customer_domain_id
@@ -95,18 +96,44 @@ def link_verify_retry_in(run: VerificationRun | None) -> int | None:
 
 
 def _check_program(link: Link) -> dict[str, Any]:
-    refusal = can_link(link.reseller, link_types=[link.link_type])
+    """The portal's own rule, no call to the cloud: its record names the rule and what it read
+    (the reseller's program and its link types) as its evidence, never counted as a call."""
+    reseller = link.reseller
+    refusal = can_link(reseller, link_types=[link.link_type])
+    at = timezone.now()
+    allowed = ", ".join(type_label(t) for t in reseller.allowed_link_types) or "none"
     return {
         "name": "program",
         "label": "The partner program allows the link",
         "passed": refusal is None,
         "outcome": "failed" if refusal else "passed",
-        "detail": refusal.message if refusal else f"{link.reseller.name}'s program is active.",
+        "detail": refusal.message
+        if refusal
+        else (
+            f"{reseller.name}'s program is active and allows {type_label(link.link_type)} links."
+        ),
         "code": refusal.code if refusal else "",
         "hint": refusal.hint if refusal else "",
         "stage": refusal.stage if refusal else "",
-        "checked_at": timezone.now().isoformat(),
+        "checked_at": at.isoformat(),
         "evidence": [],
+        "rule": {
+            "source": "portal",
+            "statement": (
+                "The portal's own rule, no call to the cloud: the reseller's partner program "
+                "must be active and allow the link's type."
+            ),
+            "read": [
+                {
+                    "what": f"Partner program of {reseller.name} ({reseller.partner_id})",
+                    "value": reseller.get_status_display().lower(),
+                },
+                {"what": "Link types the program allows", "value": allowed},
+                {"what": f"Type of {link.reference}", "value": type_label(link.link_type)},
+            ],
+            "at": at.isoformat(),
+            "when": local_moment(at),
+        },
     }
 
 

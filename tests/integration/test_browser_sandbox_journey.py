@@ -220,6 +220,9 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     ]
     assert run.cloud_calls == calls_made(run.checks) >= len(cloud_checks) - 1
     assert any(agency in str(check["evidence"]) for check in cloud_checks)
+    # The program check is backed by the portal's rule and what it read, not by a call.
+    [program] = [check for check in run.checks if check["name"] == "program"]
+    assert program["rule"]["source"] == "portal" and program["rule"]["read"]
 
     # --- The initiator sees it active, with the evidence ------------------------------------
     page = new_page(browser, live_server.url)
@@ -230,7 +233,8 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     expect(checks).to_have_count(len(run.checks))
     expect(page.locator('#verification-checks [data-passed="no"]')).to_have_count(0)
     expect(page.locator("#verification-checks .verification-evidence")).to_have_count(
-        len(cloud_checks)
+        len(run.checks)
     )
+    expect(page.locator('#verification-checks [data-source="portal"]')).to_have_count(1)
     screens(page, "link-active-with-evidence")
     page.context.close()

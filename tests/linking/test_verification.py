@@ -177,6 +177,49 @@ def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, clo
     assert pair not in stored and "securitytoken" not in stored.lower()
 
 
+def test_the_program_check_records_the_portal_rule_and_what_it_read(client, cast, cloud, linked):
+    cast.reseller.allow_provisioning = False
+    cast.reseller.save(update_fields=["allow_provisioning"])
+    link = linked()
+
+    run = verify(link)
+
+    program = by_name(run)["program"]
+    assert program["passed"] and program["evidence"] == []  # no call to the cloud
+    rule = program["rule"]
+    assert rule["source"] == "portal" and "no call to the cloud" in rule["statement"]
+    assert rule["read"] == [
+        {"what": "Partner program of Northwind Cloud (P-100001)", "value": "active"},
+        {
+            "what": "Link types the program allows",
+            "value": "billing association, delegated administration",
+        },
+        {"what": f"Type of {link.reference}", "value": "delegated administration"},
+    ]
+    assert rule["at"] and rule["when"]
+    # The rule is evidence, not a call: the counts are the cloud's calls alone.
+    assert run.cloud_calls == 4
+    login(client, cast.viewer)
+    body = client.get(reverse("linking:link-detail", args=[link.pk])).content.decode()
+    assert body.count('class="small verification-evidence"') == len(run.checks)
+    assert "Evidence: the portal's own rule, no call to the cloud" in body
+    assert "allows: <strong>billing association, delegated administration</strong>" in body
+
+
+def test_a_program_that_no_longer_allows_the_link_type_says_what_it_read(cast, cloud, linked):
+    link = linked()
+    cast.reseller.allow_delegation = False
+    cast.reseller.save(update_fields=["allow_delegation"])
+
+    run = verify(link)
+
+    program = assert_fails(run, "program", "LNK-P004")
+    assert {
+        "what": "Link types the program allows",
+        "value": "billing association, service provisioning",
+    } in (program["rule"]["read"])
+
+
 def test_billing_is_proven_by_the_association(cast, cloud, linked):
     link = linked(BILLING)
 
