@@ -13,9 +13,13 @@ from pathlib import Path
 
 from django.test import Client
 from django.urls import reverse
+from standardwebhooks import Webhook
 
 from linking.models import Link, LinkRequest
+from linking.webhooks.delivery import webhook_deliver
+from linking.webhooks.models import WebhookDelivery
 from tests import journeys
+from tests.webhooks.conftest import receiver, register  # noqa: F401 (the receiver fixture)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 START, END = "<!-- walkthrough: start -->", "<!-- walkthrough: end -->"
@@ -80,8 +84,14 @@ def _key_from_page(client: Client, role: str, name: str) -> str:
     return response.content.decode().split('<code class="user-select-all">')[1].split("</code>")[0]
 
 
-def test_a_script_onboards_a_customer_end_to_end(cast, second_admin):
+def test_a_script_onboards_a_customer_end_to_end(
+    cast,
+    second_admin,
+    receiver,  # noqa: F811 (the fixture)
+):
     script = Script()
+    # The CRM is told each step by a webhook (its receiver on loopback).
+    _endpoint, secret = register(cast, receiver)
     admin, other_admin = Client(), Client()
     admin.force_login(cast.admin)
     other_admin.force_login(second_admin)
@@ -194,6 +204,18 @@ def test_a_script_onboards_a_customer_end_to_end(cast, second_admin):
         second_admin,
     }
     _check_document(script.document())
+
+    # Each step reached the CRM's receiver, signed, in order.
+    for delivery in WebhookDelivery.objects.order_by("id"):
+        webhook_deliver(delivery_id=delivery.pk)
+    told = [Webhook(secret).verify(got.body, got.headers) for got in receiver.received]
+    assert [(event["type"], event["data"]["reference"]) for event in told] == [
+        ("request.submitted", req.reference),
+        ("request.approved", req.reference),
+        ("request.customer_decided", req.reference),
+        ("link.awaiting_setup", link.reference),
+        ("link.active", link.reference),
+    ]
 
 
 def _check_document(generated: str) -> None:
