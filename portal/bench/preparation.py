@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
-from accounts.models import Membership, Reseller, Role, User
-from accounts.services import membership_add
+from accounts.models import ApiKey, Membership, Reseller, Role, User
+from accounts.services import api_key_create, membership_add
 from linking import services
 from linking.checks import ItemSpec
 from linking.models import CustomerAccount, Link, LinkRequest, RequestItem
@@ -32,6 +32,7 @@ class Plan:
     password: str
     pages: list[tuple[str, str, str | None]]  # name, path, floor path
     drafts: list[int]
+    api_key: str  # a viewer key of the operator, for the API's lists (`/api/` paths)
 
 
 def _bench_member(reseller: Reseller, role: str, password: str) -> User:
@@ -177,6 +178,13 @@ def prepare(*, reseller: Reseller | None, actions: int) -> Plan:
             f"{_floor('customers')}?r={rid}&{q}",
         ),
     ]
+    # The API's lists, each beside the same floor as its page.
+    pages += [
+        ("api: requests", reverse("api:request-collection"), f"{floor}?r={rid}"),
+        ("api: approvals", reverse("api:approval-queue"), f"{_floor('approvals')}?r={rid}"),
+        ("api: links", reverse("api:link-list"), f"{_floor('links')}?r={rid}"),
+        ("api: customers", reverse("api:customer-list"), f"{_floor('customers')}?r={rid}"),
+    ]
     if sample_request:
         pages.append(
             ("request detail", reverse("linking:request-detail", args=[sample_request]), None)
@@ -187,6 +195,9 @@ def prepare(*, reseller: Reseller | None, actions: int) -> Plan:
             ("customer page", reverse("linking:customer-detail", args=[sample_link[1]]), None)
         )
     drafts = _drafts(reseller, operator, actions)
+    _key, api_key = api_key_create(
+        actor=operator, reseller=reseller, name="Benchmark", role=ApiKey.KeyRole.VIEWER
+    )
     return Plan(
         reseller=reseller,
         operator=operator,
@@ -194,4 +205,5 @@ def prepare(*, reseller: Reseller | None, actions: int) -> Plan:
         password=password,
         pages=pages,
         drafts=drafts,
+        api_key=api_key,
     )

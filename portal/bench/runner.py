@@ -96,14 +96,17 @@ class Result:
 class Client:
     """One browser: a cookie jar over http.client (gunicorn closes after each response)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, api_key: str = ""):
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.api_key = api_key  # sent as the bearer of `/api/` paths, which take no cookie
 
     def request(self, method: str, path: str, data: dict | None = None) -> tuple[Sample, bytes]:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
         headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "bench_pages"}
-        if self.cookies:
+        if path.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        elif self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if data is not None:
@@ -189,6 +192,8 @@ def server_env() -> dict[str, str]:
     # warm-up would otherwise be refused (429) by the default 60 per 10 minutes.
     env.setdefault("PORTAL_CONSENT_RATE_PER_ADDRESS", "100000/600")
     env.setdefault("PORTAL_CONSENT_RATE_PER_LINK", "100000/600")
+    # Likewise the API key's limit (120 a minute by default) against the API's timed lists.
+    env.setdefault("PORTAL_API_RATE", "100000/60")
     return env
 
 
@@ -401,7 +406,7 @@ def run(
     }
     results: list[Result] = []
     with Server(workers, log_path) as server:
-        client = Client(server.port)
+        client = Client(server.port, api_key=plan.api_key)
         client.login(plan.operator.username, plan.password)
         for name, path, floor_path in plan.pages:
             if floor_path:

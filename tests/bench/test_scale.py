@@ -156,6 +156,9 @@ def test_bench_pages_measures_every_page_over_http(tmp_path):
     report = json.loads(output.read_text())
     results = {r["name"]: r for r in report["results"]}
     assert results["requests: deep page"]["floor"]["statuses"] == [200]
+    # The API's lists are timed beside the floors of their pages, with a key.
+    for name in ("api: requests", "api: approvals", "api: links", "api: customers"):
+        assert results[name]["statuses"] == [200] and results[name]["floor"]["statuses"] == [200]
     assert results["action: submit"]["statuses"] == [302]
     assert results["action: approve"]["statuses"] == [302]
     assert results["action: customer accept"]["statuses"] == [302]
