@@ -22,13 +22,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linking.centre.selectors import centre_overview
-from linking.centre.services import customer_code_request, customer_sign_in, normalise_email
+from linking.centre.services import (
+    accounts_of_contact,
+    customer_code_request,
+    customer_request_open,
+    customer_sign_in,
+    normalise_email,
+)
 from linking.cloud.names import agency_name_for
-from linking.consent.services import consent_issue_token
 from linking.consent.setup import link_cleanup_instructions
 from linking.consent.views import _catalog, _scope, _user_agent
 from linking.consent.withdrawal_views import WithdrawForm
-from linking.models import LinkRequest
 from linking.services.revocation import (
     REVOCABLE,
     customer_link_get,
@@ -68,6 +72,8 @@ def customer_of(request: HttpRequest) -> dict | None:
     if not data or time.time() - float(data.get("seen", 0)) > idle:
         request.session.pop(SESSION_KEY, None)
         return None
+    # An account whose contact address changed since the sign-in is no longer shown.
+    data["accounts"] = accounts_of_contact(data["email"], among=data.get("accounts", []))
     data["seen"] = time.time()
     request.session[SESSION_KEY] = signing.dumps(data, salt=_SALT)
     return data
@@ -234,10 +240,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_of(request)
     if customer is None:
         return _signed_out(request)
-    req = LinkRequest.objects.filter(pk=pk, customer_id__in=customer["accounts"]).first()
-    if req is None:
-        raise Http404
-    token = consent_issue_token(request_id=req.pk)
+    try:
+        token = customer_request_open(account_ids=customer["accounts"], request_id=pk)
+    except PortalError:
+        raise Http404 from None
     if token is None:
         return render(
             request, "consent/consent_error.html", {"error": PortalError("LNK-C003")}, status=410

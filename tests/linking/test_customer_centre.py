@@ -5,6 +5,7 @@ import logging
 import re
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.core import mail
 from django.test import override_settings
@@ -302,3 +303,19 @@ def test_a_waiting_request_is_decided_through_the_consent_page(
     assert response.status_code == 302 and response.url.startswith("/consent/")
     assert client.get(response.url).status_code == 200
     assert req.status == LinkRequest.Status.PENDING_CONSENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_read_and_decide_works_outside_a_test_transaction(client, cast):
+    # A real request has no surrounding transaction: the token is minted under a row lock.
+    req = pending_consent(cast)
+    signed_in_for_real(client, cast.customer.contact_email)
+    response = client.post(reverse("customer:decide", args=[req.pk]))
+    assert response.status_code == 302 and response.url.startswith("/consent/")
+    assert client.get(response.url).status_code == 200
+
+
+def signed_in_for_real(client, email) -> None:
+    client.post(SIGN_IN, {"email": email})
+    response = client.post(CODE, {"code": deliver_codes()})
+    assert response.url == HOME
