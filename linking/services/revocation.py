@@ -210,7 +210,13 @@ def link_withdraw(
 ) -> tuple[Link, str]:
     """The customer ends a link from the receipt e-mail. Returns the link and the WD reference."""
     link = link_withdrawal_resolve(token, lock=True)
-    return _withdraw(link, ip_address=ip_address, user_agent=user_agent, via="")
+    return _withdraw(
+        link,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        via="",
+        confirmed_by=ConsentRecord.ConfirmedBy.EMAIL_LINK,
+    )
 
 
 def customer_link_get(*, account_ids: list[int], link_id: int, lock: bool = False) -> Link:
@@ -245,10 +251,13 @@ def link_withdraw_in_centre(
         ip_address=ip_address,
         user_agent=user_agent,
         via=f" in the customer centre as {contact_email}",
+        confirmed_by=ConsentRecord.ConfirmedBy.CENTRE,
     )
 
 
-def _withdraw(link: Link, *, ip_address: str | None, user_agent: str, via: str) -> tuple[Link, str]:
+def _withdraw(
+    link: Link, *, ip_address: str | None, user_agent: str, via: str, confirmed_by: str
+) -> tuple[Link, str]:
     contact = _customer_contact(link)
     reference = f"WD-{link.pk:06d}-{secrets.token_hex(3).upper()}"
     ConsentRecord.objects.create(
@@ -267,6 +276,7 @@ def _withdraw(link: Link, *, ip_address: str | None, user_agent: str, via: str) 
         ip_address=ip_address,
         user_agent=(user_agent or "")[:300],
         receipt_reference=reference,
+        confirmed_by=confirmed_by,
     )
     _revoke(
         link,

@@ -212,7 +212,10 @@ def test_a_contact_sees_both_resellers_of_both_accounts_and_nothing_else(
     assert "Northwind Cloud" in page and "Contoso Partners" in page
     assert f'id="link-{stranger.pk}"' not in page
     assert reverse("customer:decide", args=[waiting.pk]) in page
-    receipt = ConsentRecord.objects.filter(item=mine.source_item).get().receipt_reference
+    accepted = ConsentRecord.objects.filter(item=mine.source_item).get()
+    # A read-only delegation of ordinary services needs nothing beyond the e-mailed link.
+    assert accepted.confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK
+    receipt = accepted.receipt_reference
     assert receipt in page
     # The receipt link opens the receipt download.
     href = re.search(r'href="(/consent/receipt/[^"]+/download/)"', page).group(1)
@@ -286,6 +289,7 @@ def test_withdrawal_from_the_centre_is_the_withdrawal_links_withdrawal(
     record = ConsentRecord.objects.get(decision="withdrawn")
     assert record.link == link and record.contact_email == email
     assert record.receipt_reference.startswith("WD-")
+    assert record.confirmed_by == ConsentRecord.ConfirmedBy.CENTRE
     assert Notification.objects.filter(link=link, kind="link_revoked").count() >= 2
     history = link.history.latest("history_date")
     assert history.history_user is None and "by the customer" in history.history_change_reason
@@ -319,3 +323,20 @@ def signed_in_for_real(client, email) -> None:
     client.post(SIGN_IN, {"email": email})
     response = client.post(CODE, {"code": deliver_codes()})
     assert response.url == HOME
+
+
+def test_a_manage_acceptance_records_the_typed_account_id(cast, django_capture_on_commit_callbacks):
+    from linking.checks import ItemSpec
+
+    # Manage access to a sensitive service: the consent page asks for the account id.
+    manage = ItemSpec(
+        link_type="delegation",
+        services=["ECS", "IAM"],
+        regions=["ap-southeast-1"],
+        access_level="manage",
+        duration_days=30,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        link = accepted_link(cast, specs=[manage])
+    record = ConsentRecord.objects.get(item=link.source_item)
+    assert record.confirmed_by == ConsentRecord.ConfirmedBy.ACCOUNT_ID
