@@ -1071,6 +1071,39 @@ _ENTRIES = [
         "Type the password you log in with. After {limit:wrong attempt} logging in is paused "
         "for {minutes:minute}.",
     ),
+    # --- customer centre: the customer's sign-in with a code e-mailed to the contact address --
+    Code(
+        "CUS-S001",
+        CONSENT,
+        "Too many sign-in codes",
+        "Too many sign-in codes were asked for this address or from your network in a short "
+        "time; no new code was sent.",
+        "Use the code in the most recent e-mail, or wait {minutes:minute} and ask again.",
+    ),
+    Code(
+        "CUS-S002",
+        CONSENT,
+        "Code not accepted",
+        "This code is wrong, has expired (codes last 10 minutes) or was used already.",
+        "Type the six digits of the most recent e-mail, or ask for a new code. After "
+        "{limit:wrong attempt} signing in is paused for {minutes:minute}.",
+    ),
+    Code(
+        "CUS-S003",
+        CONSENT,
+        "Too many wrong codes",
+        "Signing in is paused for this address from your network after {limit:wrong attempt}.",
+        "Wait {minutes:minute}, then ask for a new code. If you did not make these attempts, "
+        "nothing was shown to anybody: your accounts are safe.",
+    ),
+    Code(
+        "CUS-S004",
+        CONSENT,
+        "Signed out",
+        "You are not signed in to the customer centre, or you were signed out after "
+        "{minutes:minute} without activity.",
+        "Enter your contact e-mail address to get a new sign-in code.",
+    ),
     # --- webhook: the reseller's endpoints and their deliveries ------------------------------
     Code(
         "WHK-U001",

@@ -393,6 +393,12 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
 # address and per link (token). Rates are "<count>/<seconds>".
 PORTAL_CONSENT_RATE_PER_ADDRESS = env_str("PORTAL_CONSENT_RATE_PER_ADDRESS", "60/600")
 PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
+# The customer centre's sign-in codes: requests for a code per contact address and per client
+# address ("<count>/<seconds>"); how long a signed-in customer may stay idle. Wrong codes count
+# toward the same lockout as operators' passwords (PORTAL_LOGIN_FAILURE_LIMIT, ..._COOLOFF_...).
+PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS", "3/600")
+PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT", "20/600")
+PORTAL_CUSTOMER_IDLE_MINUTES = env_int("PORTAL_CUSTOMER_IDLE_MINUTES", 15)
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include(("portal.page_urls", "portal"), namespace="portal")),
     path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("", include(("linking.urls", "linking"), namespace="linking")),
+    path("customer/", include(("linking.centre.urls", "customer"), namespace="customer")),
     path("consent/", include(("linking.consent.urls", "consent"), namespace="consent")),
     path("ops/", include(("linking.ops_urls", "ops"), namespace="ops")),
     path("cloud/connection/", include(("linking.cloud.urls", "cloud"), namespace="cloud")),

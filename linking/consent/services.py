@@ -122,14 +122,13 @@ def consent_decide(
     # A request waiting for consent is submitted, so it has its customer (a constraint).
     assert req.customer is not None
     sensitive = sensitive_services()
+    confirmed_by = ConsentRecord.ConfirmedBy.EMAIL_LINK
     for item in items:
         accepted, _ = decisions[item.pk]
-        if (
-            accepted
-            and item_needs_confirmation(item, sensitive)
-            and normalise_account_id(confirm_account_id) != req.customer.account_id
-        ):
-            raise PortalError("LNK-C005")
+        if accepted and item_needs_confirmation(item, sensitive):
+            if normalise_account_id(confirm_account_id) != req.customer.account_id:
+                raise PortalError("LNK-C005")
+            confirmed_by = ConsentRecord.ConfirmedBy.ACCOUNT_ID
     # The reseller may have been suspended, or a type taken out of its program, since the
     # request was sent: nothing it can no longer hold is accepted (declining stays possible).
     accepting = [item.link_type for item in items if decisions[item.pk][0]]
@@ -167,6 +166,7 @@ def consent_decide(
             ip_address=ip_address,
             user_agent=(user_agent or "")[:300],
             receipt_reference=receipt,
+            confirmed_by=confirmed_by,
             created_at=now,
         )
         if accepted:

@@ -7,6 +7,7 @@ request's state machine is drawn in `linking.models.requests`, the link's in
 
 from linking.models.batches import BATCH_KEY_MAX, Batch, BatchRow, DirectoryImport
 from linking.models.catalog import AccessLevel, Region, Service
+from linking.models.centre import CustomerSignInCode
 from linking.models.consent import ConsentRecord
 from linking.models.directory import (
     ACCOUNT_ID_RE,
@@ -39,6 +40,7 @@ __all__ = [
     "CustomerAccount",
     "CustomerAccountGroupObjectPermission",
     "CustomerAccountUserObjectPermission",
+    "CustomerSignInCode",
     "DirectoryImport",
     "Link",
     "LinkRequest",

@@ -20,6 +20,12 @@ class ConsentRecord(models.Model):
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class ConfirmedBy(models.TextChoices):
+        # How the person deciding showed they speak for the account, beyond holding the link.
+        EMAIL_LINK = "email_link", "The e-mailed link only"
+        ACCOUNT_ID = "account_id", "The e-mailed link and the account id typed"
+        CENTRE = "centre", "Signed in to the customer centre with an e-mailed code"
+
     request = models.ForeignKey(
         LinkRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
     )
@@ -38,6 +44,8 @@ class ConsentRecord(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     text_version = models.CharField(max_length=40, default=TEXT_VERSION)
     receipt_reference = models.CharField(max_length=40, db_index=True)
+    # Blank on records written before it was kept.
+    confirmed_by = models.CharField(max_length=20, choices=ConfirmedBy.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -292,6 +292,15 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
             req.consent_deadline if stage == "consent" else req.approval_deadline
         )
         context["new_request_url"] = absolute_url(reverse("linking:request-list"))
+    elif kind == Kind.CUSTOMER_CODE:
+        from linking.centre.services import customer_code_for_delivery
+
+        # Derived here, never stored: a code expired or spent before delivery is not sent.
+        sign_in_code = customer_code_for_delivery(notification)
+        if sign_in_code is None:
+            return None
+        context["code"] = sign_in_code
+        context["centre_url"] = absolute_url(reverse("customer:code"))
     elif kind == Kind.DELIVERY_FAILED:
         code = CODES.get(context.get("code", ""))
         if code is not None:

@@ -210,6 +210,54 @@ def link_withdraw(
 ) -> tuple[Link, str]:
     """The customer ends a link from the receipt e-mail. Returns the link and the WD reference."""
     link = link_withdrawal_resolve(token, lock=True)
+    return _withdraw(
+        link,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        via="",
+        confirmed_by=ConsentRecord.ConfirmedBy.EMAIL_LINK,
+    )
+
+
+def customer_link_get(*, account_ids: list[int], link_id: int, lock: bool = False) -> Link:
+    """A link of one of the signed-in customer's accounts, or LNK-C001 (the page's 404) for
+    any other link, whoever's it is."""
+    qs = Link.objects.select_related("reseller", "customer", "source_item__request")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    link = qs.filter(pk=link_id, customer_id__in=account_ids).first()
+    if link is None:
+        raise PortalError("LNK-C001")
+    return link
+
+
+@transaction.atomic
+def link_withdraw_in_centre(
+    *,
+    contact_email: str,
+    account_ids: list[int],
+    link_id: int,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> tuple[Link, str]:
+    """The customer signed in to the centre ends a link of one of their accounts: the same
+    record, history and e-mails as the withdrawal link. LNK-C001 for another account's link,
+    LNK-C003 for a link already ended."""
+    link = customer_link_get(account_ids=account_ids, link_id=link_id, lock=True)
+    if link.effective_status not in REVOCABLE:
+        raise PortalError("LNK-C003")
+    return _withdraw(
+        link,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        via=f" in the customer centre as {contact_email}",
+        confirmed_by=ConsentRecord.ConfirmedBy.CENTRE,
+    )
+
+
+def _withdraw(
+    link: Link, *, ip_address: str | None, user_agent: str, via: str, confirmed_by: str
+) -> tuple[Link, str]:
     contact = _customer_contact(link)
     reference = f"WD-{link.pk:06d}-{secrets.token_hex(3).upper()}"
     ConsentRecord.objects.create(
@@ -223,16 +271,17 @@ def link_withdraw(
             "access_level": link.access_level,
             "ends_at": link.ends_at.isoformat() if link.ends_at else None,
         },
-        reason="withdrawn by the customer",
+        reason=f"withdrawn by the customer{via}",
         contact_email=contact,
         ip_address=ip_address,
         user_agent=(user_agent or "")[:300],
         receipt_reference=reference,
+        confirmed_by=confirmed_by,
     )
     _revoke(
         link,
         actor=None,
-        reason=f"withdrawn by the customer ({contact})",
+        reason=f"withdrawn by the customer ({contact}){via}",
         who=f"the customer ({contact})",
     )
     return link, reference

@@ -170,6 +170,20 @@ POLICY: dict[str, Rule] = {
     "webhooks:delete": reseller(MANAGE, GET, POST, obj="webhook_endpoint"),
     "webhooks:redeliver": reseller(MANAGE, POST, obj="webhook_delivery"),
     # the customer's pages, by signed links
+    # customer centre: no portal login; sign-in pages answer everybody alike
+    "customer:sign-in": public(GET, POST),
+    "customer:code": public(GET, POST),
+    "customer:sign-out": public(POST),
+    "customer:home": elsewhere(
+        "a customer session (code sign-in), not a portal login: every visitor kind without one "
+        "reads CUS-S004; walked in tests/linking/test_customer_centre.py"
+    ),
+    "customer:withdraw": elsewhere(
+        "a customer session; another account's link is a 404: test_customer_centre.py"
+    ),
+    "customer:decide": elsewhere(
+        "a customer session; another account's request is a 404: test_customer_centre.py"
+    ),
     "consent:page": token("consent_token", GET, POST),
     "consent:withdraw": token("withdrawal_token", GET, POST),
     "consent:receipt": token("receipt_signed", GET),

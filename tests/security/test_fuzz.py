@@ -39,6 +39,7 @@ from linking import forms as linking_forms
 from linking import preset_forms
 from linking.admin import CustomerAccountForm
 from linking.batches import forms as batch_forms
+from linking.centre import views as centre_views
 from linking.cloud.forms import CloudConnectionForm
 from linking.consent.forms import ConsentForm
 from linking.consent.withdrawal_views import WithdrawForm
@@ -150,6 +151,8 @@ FORM_BUILDERS = {
         d, items=_consent_items(w), needs_confirmation=True
     ),
     "linking.consent.withdrawal_views.WithdrawForm": lambda w, d: WithdrawForm(d),
+    "linking.centre.views.EmailForm": lambda w, d: centre_views.EmailForm(d),
+    "linking.centre.views.CodeForm": lambda w, d: centre_views.CodeForm(d),
     "accounts.forms.StepUpForm": lambda w, d: StepUpForm(d),
     "accounts.audit_admin.TrailFilterForm": lambda w, d: TrailFilterForm(
         d, sources=trail_sources(), require_dates=True
