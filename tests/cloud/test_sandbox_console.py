@@ -87,6 +87,20 @@ def test_accepting_an_invitation_associates_the_customer(people):
     assert "already associated" in browser.get(invitation).text
 
 
+def test_an_invitation_link_without_a_type_is_for_resale(people):
+    """The portal gives the customer the plain link; a billing link needs a resale association."""
+    cloud, partner, customer = people
+    browser = Browser(cloud.url)
+    browser.sign_in("acme")
+    invitation = f"/console/invitations/{partner['domain_id']}/"
+    assert re.search(r'id="invitation-type">resale<', browser.get(invitation).text)
+
+    browser.post(invitation)
+
+    [info] = _page(sdk_clients.bss(cloud.url, partner)).customer_infos
+    assert (info.customer_id, info.association_type) == (customer["domain_id"], "2")
+
+
 def test_unknown_partner_invitation_is_404(people):
     cloud, _, _ = people
     browser = Browser(cloud.url)

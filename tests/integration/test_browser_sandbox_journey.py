@@ -1,12 +1,15 @@
-"""The newcomer's journey of `make run`, whole, in a real headless Chromium: an initiator asks for
-a delegation, an approver approves, a real worker e-mails the customer, who accepts on a phone,
-follows the receipt to the sandbox cloud's console, creates the agency there with the values the
-receipt gives, presses "I have done it", and the link becomes active, every check of its proof
-backed by a call to the cloud that was recorded."""
+"""The newcomer's journey of `make run`, whole, in a real headless Chromium, for each link type:
+an initiator asks, an approver approves, a real worker e-mails the customer, who accepts on a
+phone, follows the receipt to the sandbox cloud's console and does their part there with the
+values the receipt gives (accepts the partner's association invitation for billing; creates the
+agency for delegation and provisioning), presses "I have done it", and the link becomes active,
+every check of its proof backed by a call to the cloud that was recorded."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,9 +37,20 @@ CONSOLE_PASSWORD = "customer-console-pass-1"
 REGION = "ap-southeast-1"
 
 
+@dataclass(frozen=True)
+class Journey:
+    link_type: str
+    label: str  # the link type's box in the wizard's first step
+    fill_scope: Callable  # the wizard's scope step
+    step_up: bool  # approving asks the approver's password again
+    customers_part: Callable  # in the console; returns what the proof's evidence must name
+    cloud_checks: frozenset[str]
+
+
 @pytest.fixture
-def screens():
-    return Screens(Path(django_settings.BASE_DIR) / "var" / "screenshots" / "sandbox-journey")
+def screens(journey):
+    directory = Path(django_settings.BASE_DIR) / "var" / "screenshots" / "sandbox-journey"
+    return Screens(directory / journey.link_type)
 
 
 def _phone(browser, base_url: str):  # noqa: F811
@@ -50,21 +64,35 @@ def _receipt_value(page, label: str) -> str:
     return page.locator(f'#cloud-setup code.setup-text[aria-label="{label}"]').inner_text().strip()
 
 
-def _initiator_asks_for_a_managing_delegation(page, cast) -> None:
-    from playwright.sync_api import expect
-
-    log_in(page, cast.initiator)
-    page.get_by_role("button", name="New request").click()
-    page.get_by_label("Delegated administration").check()
-    page.get_by_role("button", name="Next").click()
-    page.get_by_label("Customer account id").fill(cast.customer.account_id)
-    expect(page.locator("#account-check-result")).to_contain_text(cast.customer.display_name)
-    page.get_by_role("button", name="Next").click()
+def _managing_delegation(page) -> None:
     scope = page.locator("#scope-delegation")
     scope.get_by_label("Elastic Cloud Server (ECS)").check()
     scope.get_by_label(f"AP-Singapore ({REGION})").check()
     scope.get_by_label("Manage", exact=True).check()
     scope.get_by_label("Duration (days)").fill("90")
+
+
+def _provisioning_of_ecs(page) -> None:
+    scope = page.locator("#scope-provisioning")
+    scope.get_by_label("Elastic Cloud Server (ECS)").check()
+    scope.get_by_label(f"AP-Singapore ({REGION})").check()
+
+
+def _no_scope(page) -> None:
+    """A billing association has none."""
+
+
+def _initiator_asks(page, cast, journey: Journey) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, cast.initiator)
+    page.get_by_role("button", name="New request").click()
+    page.get_by_label(journey.label).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Customer account id").fill(cast.customer.account_id)
+    expect(page.locator("#account-check-result")).to_contain_text(cast.customer.display_name)
+    page.get_by_role("button", name="Next").click()
+    journey.fill_scope(page)
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Ticket reference").fill("INC-5150")
     page.get_by_role("button", name="Save details").click()
@@ -74,19 +102,47 @@ def _initiator_asks_for_a_managing_delegation(page, cast) -> None:
     log_out(page)
 
 
-def _approver_approves(page, cast, req, settings) -> None:
+def _approver_approves(page, cast, req, settings, step_up: bool) -> None:
     from playwright.sync_api import expect
 
-    # A managing delegation asks the approver's password again.
+    # A managing delegation asks the approver's password again; billing and ECS do not.
     settings.PORTAL_STEP_UP_MINUTES = 0
     log_in(page, cast.approver)
     page.goto(f"/requests/{req.pk}/")
     page.get_by_label("Comment (optional)").fill("Matches INC-5150.")
     page.get_by_role("button", name="Approve").click()
-    page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_role("button", name=f"Confirm and approve {req.reference}").click()
+    if step_up:
+        page.get_by_label("Your password").fill(PASSWORD)
+        page.get_by_role("button", name=f"Confirm and approve {req.reference}").click()
     expect(page.get_by_role("alert").filter(has_text="was approved")).to_be_visible()
     log_out(page)
+
+
+def _sign_in_to_the_console(page, cloud: SandboxCloud, cast) -> None:
+    """The console asks the customer to sign in first, then opens the page they followed."""
+    page.wait_for_url(re.compile(re.escape(cloud.url) + r"/console/signin/.*"))
+    page.get_by_label("Account name").fill(cast.customer.account_name)
+    page.get_by_label("Password").fill(CONSOLE_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _customer_accepts_the_invitation_in_the_console(page, cloud: SandboxCloud, cast, screens):
+    """From the receipt: its invitation link, opened in the console, the partner checked."""
+    from playwright.sync_api import expect
+
+    invitation = _receipt_value(page, "Invitation link")
+    partner = _receipt_value(page, "Partner account")
+    expect(page.locator("#sandbox-console")).to_be_visible()
+    page.goto(invitation)
+    _sign_in_to_the_console(page, cloud, cast)
+    page.wait_for_url(invitation)
+    expect(page.locator("#invitation-partner")).to_contain_text(partner)
+    expect(page.locator("#invitation-type")).to_have_text("resale")
+    assert _overflow(page) == ""
+    screens(page, "console-invitation-phone")
+    page.get_by_role("button", name="Accept the invitation").click()
+    expect(page.locator(".messages")).to_contain_text(f"You are now associated with {partner}.")
+    return cast.customer.account_id
 
 
 def _customer_creates_the_agency_in_the_console(page, cloud: SandboxCloud, cast, screens):
@@ -104,12 +160,7 @@ def _customer_creates_the_agency_in_the_console(page, cloud: SandboxCloud, cast,
     assert permissions == ["ECS FullAccess"]
     expect(page.locator("#sandbox-console")).to_be_visible()
     page.get_by_role("link", name="Create this agency in the sandbox console").click()
-
-    # The console asks the customer to sign in first, then opens the agency form.
-    page.wait_for_url(re.compile(re.escape(cloud.url) + r"/console/signin/.*"))
-    page.get_by_label("Account name").fill(cast.customer.account_name)
-    page.get_by_label("Password").fill(CONSOLE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in_to_the_console(page, cloud, cast)
     page.wait_for_url(f"{cloud.url}/console/agencies/new/")
     assert _overflow(page) == ""
     page.get_by_label("Agency name").fill(name)
@@ -129,7 +180,38 @@ def _customer_creates_the_agency_in_the_console(page, cloud: SandboxCloud, cast,
     return name
 
 
-def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_console(
+AGENCY_CHECKS = frozenset({"agency", "regions", "service:ECS", "write"})
+JOURNEYS = [
+    Journey(
+        "delegation",
+        "Delegated administration",
+        _managing_delegation,
+        step_up=True,
+        customers_part=_customer_creates_the_agency_in_the_console,
+        cloud_checks=AGENCY_CHECKS,
+    ),
+    Journey(
+        "provisioning",
+        "Service provisioning",
+        _provisioning_of_ecs,
+        step_up=False,
+        customers_part=_customer_creates_the_agency_in_the_console,
+        cloud_checks=AGENCY_CHECKS,
+    ),
+    Journey(
+        "billing",
+        "Billing association",
+        _no_scope,
+        step_up=False,
+        customers_part=_customer_accepts_the_invitation_in_the_console,
+        cloud_checks=frozenset({"association"}),
+    ),
+]
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=[j.link_type for j in JOURNEYS])
+def test_a_newcomer_takes_a_link_to_active_with_their_part_done_in_the_console(
+    journey,
     browser,  # noqa: F811
     live_server,
     settings,
@@ -154,10 +236,10 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
 
     # --- The initiator asks, the approver approves ------------------------------------------
     page = new_page(browser, live_server.url)
-    _initiator_asks_for_a_managing_delegation(page, cast)
+    _initiator_asks(page, cast, journey)
     req = LinkRequest.objects.get(initiator=cast.initiator, ticket_reference="INC-5150")
     assert req.status == LinkRequest.Status.PENDING_APPROVAL
-    _approver_approves(page, cast, req, settings)
+    _approver_approves(page, cast, req, settings, journey.step_up)
     page.context.close()
 
     # --- The worker e-mails the customer, who accepts on a phone ----------------------------
@@ -172,6 +254,7 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     expect(customer.get_by_role("heading", level=1)).to_contain_text("decision is recorded")
     receipt_url = customer.url
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
+    assert link.link_type == journey.link_type
     # The worker activates the link: it waits for the customer's part, granting nothing.
     wait_for(
         lambda: Link.objects.filter(pk=link.pk, status=Link.Status.AWAITING_SETUP).exists(),
@@ -183,7 +266,7 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     screens(customer, "receipt-sandbox-phone")
 
     # --- The customer's part, in the sandbox console ----------------------------------------
-    agency = _customer_creates_the_agency_in_the_console(customer, cloud, cast, screens)
+    named = journey.customers_part(customer, cloud, cast, screens)
     link.refresh_from_db()
     assert link.status == Link.Status.AWAITING_SETUP  # nothing is taken on trust
 
@@ -214,12 +297,12 @@ def test_a_newcomer_takes_a_delegation_to_active_with_the_agency_made_in_the_con
     assert run.checks and all(check["outcome"] == "passed" for check in run.checks)
     # The partner program is the portal's own rule; every other check is the cloud's answer.
     cloud_checks = [check for check in run.checks if check["name"] != "program"]
-    assert {c["name"] for c in cloud_checks} >= {"agency", "regions", "service:ECS", "write"}
+    assert {c["name"] for c in cloud_checks} >= journey.cloud_checks
     assert all(check["evidence"] for check in cloud_checks), [
         check["name"] for check in cloud_checks if not check["evidence"]
     ]
     assert run.cloud_calls == calls_made(run.checks) >= len(cloud_checks) - 1
-    assert any(agency in str(check["evidence"]) for check in cloud_checks)
+    assert any(named in str(check["evidence"]) for check in cloud_checks)
     # The program check is backed by the portal's rule and what it read, not by a call.
     [program] = [check for check in run.checks if check["name"] == "program"]
     assert program["rule"]["source"] == "portal" and program["rule"]["read"]

@@ -18,6 +18,10 @@ from .roles import REGIONS, project_id
 from .services import SandboxError
 
 SESSION_KEY = "sandbox_account_id"
+# The association types the cloud knows, as its console words them (2 and 3 both resale: the
+# API reference and the SDK disagree on the code).
+ASSOCIATION_TYPES = {"1": "consultative sales", "2": "resale", "3": "resale"}
+RESALE = "2"
 
 
 def signed_in(view):
@@ -77,15 +81,22 @@ def invitation(request, partner_domain_id):
     partner = Account.objects.filter(domain_id=partner_domain_id).first()
     if partner is None or partner.pk == request.account.pk:
         raise Http404("No such partner")
-    association_type = request.GET.get("type", "1")
-    if association_type not in ("1", "2", "3"):
-        association_type = "1"
+    # A partner's invitation link is for a resale association unless it says otherwise: the
+    # partner pays the cloud and bills the customer, which a billing link expects.
+    association_type = request.GET.get("type", RESALE)
+    if association_type not in ASSOCIATION_TYPES:
+        association_type = RESALE
     existing = Association.objects.filter(partner=partner, customer=request.account).first()
     if request.method == "POST" and existing is None:
         services.associate(partner, request.account, association_type)
         messages.success(request, f"You are now associated with {partner.name}.")
         return redirect("console-home")
-    context = {"partner": partner, "existing": existing, "association_type": association_type}
+    context = {
+        "partner": partner,
+        "existing": existing,
+        "association_type": association_type,
+        "association_label": ASSOCIATION_TYPES[association_type],
+    }
     return render(request, "sandbox/invitation.html", context)
 
 
