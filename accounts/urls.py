@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import activity_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -21,4 +21,8 @@ urlpatterns = [
     path("members/add/", views.member_add, name="member-add"),
     path("members/<int:pk>/role/", views.member_set_role, name="member-role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/change/", views.settings_update, name="settings-update"),
+    path("activity/", activity_views.activity_list, name="activity"),
+    path("activity/export.csv", activity_views.activity_csv, name="activity-csv"),
 ]

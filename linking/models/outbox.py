@@ -39,6 +39,7 @@ class Notification(HistoryNote, models.Model):
         LINK_BROKEN = "link_broken", "Link broken: the cloud side is gone"
         LINK_OVER_PRIVILEGED = "link_over_privileged", "Link grants more than consented"
         BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
+        SETTINGS_CHANGED = "settings_changed", "Reseller settings changed"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

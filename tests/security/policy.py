@@ -98,6 +98,10 @@ POLICY: dict[str, Rule] = {
     "accounts:member-add": reseller(MANAGE, POST),
     "accounts:member-role": reseller(VIEW, POST, obj="membership", obj_perm=MANAGE),
     "accounts:member-remove": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
+    "accounts:settings": reseller(VIEW, GET),
+    "accounts:settings-update": reseller(MANAGE, POST),
+    "accounts:activity": reseller(VIEW, GET),
+    "accounts:activity-csv": reseller(VIEW, GET),
     # linking: requests
     "linking:request-list": reseller(VIEW, GET),
     "linking:request-new": reseller(INITIATE, POST),
