@@ -86,13 +86,13 @@ def _sources(reseller: Reseller) -> dict[str, QuerySet]:
 
     def history(qs: QuerySet, label) -> QuerySet:
         return qs.values(
-            when=F("history_date"),
-            row_id=F("history_id"),
-            actor_id=F("history_user_id"),
-            object_id=Cast("id", CharField()),
-            label=label,
-            change=F("history_type"),
-            reason=F("history_change_reason"),
+            at=F("history_date"),
+            rid=F("history_id"),
+            who=F("history_user_id"),
+            oid=Cast("id", CharField()),
+            what=label,
+            op=F("history_type"),
+            why=F("history_change_reason"),
         )
 
     return {
@@ -105,13 +105,13 @@ def _sources(reseller: Reseller) -> dict[str, QuerySet]:
         "connection": history(CloudConnection.history.filter(reseller_id=reseller.pk), Value("")),
         "webhook": history(WebhookEndpoint.history.filter(reseller_id=reseller.pk), F("url")),
         "access": AuditEvent.objects.filter(reseller_id=reseller.pk).values(
-            when=F("created_at"),
-            row_id=F("id"),
-            actor_id=F("actor_id"),
-            object_id=F("object_id"),
-            label=F("object_repr"),
-            change=F("action"),
-            reason=F("reason"),
+            at=F("created_at"),
+            rid=F("id"),
+            who=F("actor_id"),
+            oid=F("object_id"),
+            what=F("object_repr"),
+            op=F("action"),
+            why=F("reason"),
         ),
     }
 
@@ -158,9 +158,18 @@ def _filtered(reseller: Reseller, filters: Filters, cursor: Cursor | None, limit
 
 
 def _rows(kind: str, rows) -> Iterator[dict]:
+    # The aliases differ from every column name (the ORM refuses an alias that shadows one).
     for row in rows:
-        row["kind"] = kind
-        yield row
+        yield {
+            "when": row["at"],
+            "kind": kind,
+            "row_id": row["rid"],
+            "actor_id": row["who"],
+            "object_id": row["oid"],
+            "label": row["what"],
+            "change": row["op"],
+            "reason": row["why"],
+        }
 
 
 def _key(row: dict) -> tuple:
