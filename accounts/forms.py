@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 
-from accounts.models import ApiKey, Role
+from accounts.models import ApiKey, Reseller, Role
 from portal.identifiers import IdentifierEmailField, IdentifierField, clean_identifier
 
 
@@ -72,3 +72,50 @@ class ApiKeyForm(forms.Form):
     def networks(self) -> list[str]:
         raw = self.cleaned_data.get("allowed_networks") or ""
         return [p for p in raw.replace(",", "\n").split() if p]
+
+
+class ResellerSettingsForm(forms.Form):
+    """The Settings page: each value in its type; the ranges are checked by the rules of
+    accounts.governance, so the page and the service refuse with the same codes."""
+
+    approval_policy = forms.ChoiceField(choices=Reseller.ApprovalPolicy.choices)
+    approval_days = forms.IntegerField()
+    approval_reminder_hours = forms.IntegerField()
+    consent_days = forms.IntegerField()
+    consent_reminders = forms.CharField(required=False, max_length=200)
+    setup_window_days = forms.IntegerField()
+    delegation_days = forms.IntegerField()
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        from accounts.governance import SETTING_NAMES, settings_problems
+
+        data = super().clean() or {}
+        values = {name: data[name] for name in SETTING_NAMES if name in data}
+        for name, error in settings_problems(values).items():
+            self.add_error(name, error.as_text())
+        return data
+
+
+class ActivityFilterForm(forms.Form):
+    """The activity log's filters: a date range (days, inclusive), a person, an object kind and
+    a kind of change; anything not understood is ignored, never an error page."""
+
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    person = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    kind = forms.ChoiceField(required=False)
+    change = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
+        from accounts.activity import CHANGES, KINDS
+
+        super().__init__(*args, **kwargs)
+        for name, choices in (
+            ("person", people),
+            ("kind", list(KINDS.items())),
+            ("change", list(CHANGES.items())),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "—"), *choices]

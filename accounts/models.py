@@ -55,6 +55,13 @@ def validate_reminder_schedule(value: str) -> None:
         raise ValidationError(str(exc), code="invalid") from exc
 
 
+def default_setup_window_days() -> int:
+    """A new reseller's setup window: the platform's (PORTAL_SETUP_WINDOW_DAYS)."""
+    from django.conf import settings
+
+    return settings.PORTAL_SETUP_WINDOW_DAYS
+
+
 class Site(models.TextChoices):
     INTERNATIONAL = "intl", "International"
     CHINA = "cn", "China"
@@ -113,6 +120,15 @@ class Reseller(HistoryNote, models.Model):
     approval_reminder_hours = models.PositiveSmallIntegerField(
         default=24, help_text="Remind the approvers after a request has waited this many hours."
     )
+    # Were platform-wide (PORTAL_SETUP_WINDOW_DAYS, a fixed 90 days); the reseller's admins own
+    # them now, starting from the platform's values (accounts.governance).
+    setup_window_days = models.PositiveSmallIntegerField(
+        default=default_setup_window_days,
+        help_text="Days a customer has, after accepting, for the cloud-side setup.",
+    )
+    delegation_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Duration a new delegation item starts with, in days."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -147,6 +163,14 @@ class Reseller(HistoryNote, models.Model):
             models.CheckConstraint(
                 condition=models.Q(approval_reminder_hours__gte=1),
                 name="reseller_approval_reminder_hours_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(setup_window_days__gte=1, setup_window_days__lte=60),
+                name="reseller_setup_window_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delegation_days__gte=1, delegation_days__lte=730),
+                name="reseller_delegation_days_range",
             ),
         ]
 

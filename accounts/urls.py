@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import key_views, views
+from accounts import activity_views, key_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -24,4 +24,8 @@ urlpatterns = [
     path("api-keys/", key_views.api_key_list, name="api-key-list"),
     path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/change/", views.settings_update, name="settings-update"),
+    path("activity/", activity_views.activity_list, name="activity"),
+    path("activity/export.csv", activity_views.activity_csv, name="activity-csv"),
 ]

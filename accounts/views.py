@@ -12,12 +12,20 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import governance, selectors, services
 from accounts.current import SESSION_KEY, get_memberships
-from accounts.forms import LoginForm, MemberAddForm, MemberRoleForm, StepUpForm, SwitchResellerForm
-from accounts.models import Membership, Role
+from accounts.forms import (
+    LoginForm,
+    MemberAddForm,
+    MemberRoleForm,
+    ResellerSettingsForm,
+    StepUpForm,
+    SwitchResellerForm,
+)
+from accounts.models import LinkType, Membership, Role
 from accounts.permissions import ResellerRequest, access_membership, reseller_required
 from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response
 from portal.errors import PortalError
@@ -232,3 +240,61 @@ def member_remove(request: ResellerRequest, pk: int) -> HttpResponse:
         return redirect("accounts:member-list")
     messages.success(request, f"{membership.user.email} was removed from {request.reseller.name}.")
     return redirect("accounts:member-list")
+
+
+# --- settings: the governance the reseller's admins own --------------------------------------
+
+
+def _render_settings(
+    request: ResellerRequest, *, form: ResellerSettingsForm | None = None, status=200
+):
+    reseller = request.reseller
+    can_change = MANAGE in request.reseller_perms
+    if form is None:
+        form = ResellerSettingsForm(
+            initial={name: getattr(reseller, name) for name in governance.SETTING_NAMES}
+        )
+    rows = [(spec, form[spec.name]) for spec in governance.SETTINGS]
+    context = {
+        "form": form,
+        "rows": rows,
+        "can_change": can_change,
+        "link_types": [
+            (label, value in reseller.allowed_link_types) for value, label in LinkType.choices
+        ],
+    }
+    return render(request, "accounts/settings.html", context, status=status)
+
+
+@require_GET
+@reseller_required("view_reseller")
+def settings_page(request: ResellerRequest) -> HttpResponse:
+    return _render_settings(request)
+
+
+@require_POST
+@reseller_required(MANAGE)
+def settings_update(request: ResellerRequest) -> HttpResponse:
+    if stepped := step_up_response(
+        request, back_to=reverse("accounts:settings"), doing=gettext("change the settings")
+    ):
+        return stepped
+    form = ResellerSettingsForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, form=form, status=400)
+    values = {name: form.cleaned_data[name] for name in governance.SETTING_NAMES}
+    try:
+        governance.reseller_settings_update(
+            actor=request.user,
+            reseller_id=request.reseller.pk,
+            values=values,
+            reason=form.cleaned_data["reason"],
+        )
+    except PortalError as error:
+        form.add_error(None, error.as_text())
+        return _render_settings(request, form=form, status=400)
+    messages.success(
+        request,
+        gettext("The settings were changed; they apply to requests started from now on."),
+    )
+    return redirect("accounts:settings")

@@ -1037,6 +1037,50 @@ _ENTRIES = [
         "Only admins of {reseller} can manage members.",
         "Ask an admin of your reseller.",
     ),
+    # --- governance: the settings the reseller's admins own ----------------------------------
+    Code(
+        "ACC-G001",
+        VALIDATION,
+        "Missing admin role",
+        "Only admins of {reseller} can change its settings.",
+        "Ask an admin of your reseller; you can read the settings meanwhile.",
+    ),
+    Code(
+        "ACC-G002",
+        VALIDATION,
+        "Setting out of range",
+        "{setting} must be between {low} and {high}; {value} is not.",
+        "Choose a value within the range shown beside the setting.",
+    ),
+    Code(
+        "ACC-G003",
+        VALIDATION,
+        "Reminder schedule not understood",
+        "{setting}: {why}",
+        "Write the times comma-separated, as a share of the window (50%) or a time before the "
+        "deadline (1d, 4h); leave it empty for no reminders.",
+    ),
+    Code(
+        "ACC-G004",
+        VALIDATION,
+        "Reason missing",
+        "A change of the settings needs a reason.",
+        "Say in a sentence why: your colleagues read it in the e-mail and the activity log.",
+    ),
+    Code(
+        "ACC-G005",
+        VALIDATION,
+        "Nothing changed",
+        "The settings you sent are the ones already in force.",
+        "Change at least one value, or leave the page.",
+    ),
+    Code(
+        "ACC-G006",
+        VALIDATION,
+        "Unknown approval policy",
+        "{value} is not an approval policy.",
+        "Choose one of the policies listed.",
+    ),
     # --- security: lockout, rate limits, step-up -------------------------------------------
     Code(
         "ACC-S001",

@@ -40,6 +40,7 @@ class Notification(HistoryNote, models.Model):
         LINK_OVER_PRIVILEGED = "link_over_privileged", "Link grants more than consented"
         BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
         CUSTOMER_CODE = "customer_code", "Sign-in code to the customer"
+        SETTINGS_CHANGED = "settings_changed", "Reseller settings changed"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -112,6 +112,13 @@ class LinkRequest(HistoryNote, models.Model):
     consent_days = models.PositiveSmallIntegerField(default=7)
     consent_deadline = models.DateTimeField(null=True, blank=True)
     approval_deadline = models.DateTimeField(null=True, blank=True)
+    # The reseller's settings as they were when the request was started: a change on the
+    # Settings page applies to new requests only. Empty on requests started before the settings
+    # were kept here; those read the reseller's (linking.checks.policy is the one reader).
+    approval_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    consent_reminders = models.CharField(max_length=60, null=True, blank=True)
+    approval_reminder_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    setup_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
     next_reminder_at = models.DateTimeField(null=True, blank=True)
     consent_sent_at = models.DateTimeField(null=True, blank=True)
     last_resent_at = models.DateTimeField(null=True, blank=True)

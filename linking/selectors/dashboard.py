@@ -18,8 +18,8 @@ from linking.models import (
     Notification,
 )
 from linking.selectors.requests import (
+    approval_staffing,
     request_filter_by_waiting_on,
-    requests_nobody_can_approve,
     with_waiting_on,
 )
 
@@ -133,6 +133,7 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         also={"over_privileged": links_qs.filter(over_privileged=True)},
     )
     capped |= {f"link-{status}" for status, n in links.items() if n > DASHBOARD_COUNT_CAP}
+    approvers, nobody_can_approve = approval_staffing(reseller=reseller, now=now)
     return {
         "counts": counts,
         "capped": capped,
@@ -142,7 +143,11 @@ def dashboard_for_reseller(*, reseller: Reseller) -> dict:
         "failures": failures,
         "failed_notifications": failed_notifications,
         "links": links,
-        "nobody_can_approve": requests_nobody_can_approve(reseller=reseller, now=now),
+        "nobody_can_approve": nobody_can_approve,
+        # The policy sends requests to a second person, but fewer than two members can approve:
+        # the one approver cannot approve their own requests (maker-checker).
+        "approvers_short": approvers < 2
+        and reseller.approval_policy != Reseller.ApprovalPolicy.NEVER,
         "awaiting_setup": links_awaiting_setup(
             reseller=reseller, waiting=links[Link.Status.AWAITING_SETUP]
         ),

@@ -296,18 +296,24 @@ def requests_nobody_can_approve(*, reseller: Reseller, now: datetime | None = No
     """How many requests wait for an approval nobody else can give: none when the reseller has
     two approvers, those of the only approver when it has one, all when it has none. Two
     queries at most, whatever the number of requests."""
+    return approval_staffing(reseller=reseller, now=now)[1]
+
+
+def approval_staffing(*, reseller: Reseller, now: datetime | None = None) -> tuple[int, int]:
+    """(how many members can approve, capped at 2; how many requests wait for an approval
+    nobody else can give). Two queries at most, whatever the number of rows."""
     now = now or timezone.now()
     approver_ids = list(
         approvers_for_reseller(reseller=reseller).values_list("user_id", flat=True)[:2]
     )
     if len(approver_ids) >= 2:
-        return 0
+        return 2, 0
     waiting = LinkRequest.objects.filter(reseller=reseller, status=Status.PENDING_APPROVAL).exclude(
         _overdue_q(now)
     )
     if approver_ids:
         waiting = waiting.filter(initiator_id=approver_ids[0])
-    return waiting.count()
+    return len(approver_ids), waiting.count()
 
 
 def request_item_links(*, req: LinkRequest, items: list[RequestItem]) -> dict[int, Link]:

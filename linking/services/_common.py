@@ -15,6 +15,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership, Reseller, Role, User
 from accounts.permissions import has_reseller_perm
+from linking.checks.policy import request_consent_reminders
 from linking.checks.reasons import type_label
 from linking.models import (
     Link,
@@ -286,7 +287,7 @@ def _enter_consent(
     req.consent_deadline = now + timedelta(days=req.consent_days)
     req.consent_email = req.customer.contact_email
     req.next_reminder_at = next_reminder(
-        req.reseller.consent_reminders, start=now, end=req.consent_deadline, now=now
+        request_consent_reminders(req), start=now, end=req.consent_deadline, now=now
     )
     _move(
         req,

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import LinkType, User
+from linking.checks.policy import request_settings_snapshot
 from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS
 from linking.models import AccessLevel, Link, LinkRequest, RequestItem, VerificationRun
 from linking.services._common import (
@@ -62,8 +63,8 @@ def _start_draft(
         account_id_input=link.customer.account_id,
         purpose=purpose,
         amends_link=link,
-        consent_days=link.reseller.consent_days,
         status=Status.DRAFT,
+        **request_settings_snapshot(link.reseller),
         # The link fixes the type and the customer: the wizard opens at the scope.
         wizard_step=3,
     )

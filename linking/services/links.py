@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -196,8 +195,10 @@ def link_activate(*, link_id: int) -> Link | None:
 
 
 def setup_window_days(link: Link) -> int:
-    """Days the customer has for the cloud-side setup (PORTAL_SETUP_WINDOW_DAYS)."""
-    return settings.PORTAL_SETUP_WINDOW_DAYS
+    """Days the customer has for the cloud-side setup (the reseller's setting, as kept)."""
+    from linking.checks.policy import link_setup_window_days
+
+    return link_setup_window_days(link)
 
 
 def link_setup_proven(link: Link, *, actor: User | None) -> None:

@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.permissions import has_reseller_perm
+from linking.checks.policy import request_approval_reminder_hours, request_consent_reminders
 from linking.models import LinkRequest, Notification
 from linking.services._common import (
     Status,
@@ -47,7 +49,7 @@ def consent_next_reminder_at(req: LinkRequest, *, now: datetime) -> datetime | N
         return None
     try:
         return next_reminder(
-            req.reseller.consent_reminders,
+            request_consent_reminders(req),
             start=req.status_changed_at,
             end=req.consent_deadline,
             now=now,
@@ -64,7 +66,7 @@ def _remaining_reminders(req: LinkRequest, *, now: datetime) -> int:
         return 0
     try:
         times = reminder_times(
-            req.reseller.consent_reminders, start=req.status_changed_at, end=req.consent_deadline
+            request_consent_reminders(req), start=req.status_changed_at, end=req.consent_deadline
         )
     except ValueError:
         return 0
@@ -147,7 +149,7 @@ def link_request_ids_due_approver_reminder(*, now: datetime | None = None) -> li
         .values_list(
             "pk",
             "status_changed_at",
-            "reseller__approval_reminder_hours",
+            Coalesce("approval_reminder_hours", "reseller__approval_reminder_hours"),
             "approval_reminders_sent",
         )
     )
@@ -167,7 +169,7 @@ def link_request_remind_approvers(*, request_id: int) -> LinkRequest | None:
     if req.status != Status.PENDING_APPROVAL or req.is_overdue:
         return None
     due_at = _approval_reminder_due_at(
-        req.status_changed_at, req.reseller.approval_reminder_hours, req.approval_reminders_sent
+        req.status_changed_at, request_approval_reminder_hours(req), req.approval_reminders_sent
     )
     if due_at > now:
         return None

@@ -13,7 +13,13 @@ from accounts.models import LinkType, Reseller, User
 from accounts.permissions import has_reseller_perm
 from linking.checks.accounts import find_customer
 from linking.checks.items import check_customer_for, dry_run
-from linking.checks.policy import check_consent_days, needs_approval
+from linking.checks.policy import (
+    check_consent_days,
+    default_delegation_days,
+    needs_approval,
+    request_approval_days,
+    request_settings_snapshot,
+)
 from linking.checks.reasons import ChecksFailed, ItemSpec, Reason, reason, type_label
 from linking.models import (
     AccessLevel,
@@ -53,8 +59,8 @@ def link_request_create_draft(
     req = LinkRequest(
         reseller=reseller,
         initiator=actor,
-        consent_days=reseller.consent_days,
         status=Status.DRAFT,
+        **request_settings_snapshot(reseller),
         batch_key=batch_key,
     )
     req._history_user = actor
@@ -102,7 +108,9 @@ def _new_item(req: LinkRequest, link_type: str) -> RequestItem:
         customer=req.customer,
         link_type=link_type,
         access_level=AccessLevel.READ_ONLY if link_type == LinkType.DELEGATION else "",
-        duration_days=90 if link_type == LinkType.DELEGATION else None,
+        duration_days=(
+            default_delegation_days(req.reseller) if link_type == LinkType.DELEGATION else None
+        ),
     )
 
 
@@ -386,7 +394,7 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
     if narrowing:
         return amend_apply_narrowing(actor=actor, req=req)
     if approval_needed:
-        req.approval_deadline = req.submitted_at + timedelta(days=req.reseller.approval_days)
+        req.approval_deadline = req.submitted_at + timedelta(days=request_approval_days(req))
         _move(
             req,
             Status.PENDING_APPROVAL,

@@ -285,6 +285,8 @@ def test_staff_adding_a_reseller_creates_its_role_groups(client, world):
             "consent_reminders": "50%,1d",
             "approval_days": "7",
             "approval_reminder_hours": "24",
+            "setup_window_days": "14",
+            "delegation_days": "90",
             "status": "active",
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",

@@ -115,6 +115,10 @@ POLICY: dict[str, Rule] = {
     "accounts:api-key-list": reseller(MANAGE, GET),
     "accounts:api-key-create": reseller(MANAGE, POST),
     "accounts:api-key-revoke": reseller(MANAGE, GET, POST, obj="api_key"),
+    "accounts:settings": reseller(VIEW, GET),
+    "accounts:settings-update": reseller(MANAGE, POST),
+    "accounts:activity": reseller(VIEW, GET),
+    "accounts:activity-csv": reseller(VIEW, GET),
     # linking: requests
     "linking:request-list": reseller(VIEW, GET),
     "linking:request-new": reseller(INITIATE, POST),

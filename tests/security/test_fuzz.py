@@ -24,14 +24,17 @@ from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from accounts.activity import activity_people
 from accounts.admin import PortalUserChangeForm
 from accounts.audit_admin import TrailFilterForm
 from accounts.audit_trail import trail_sources
 from accounts.forms import (
+    ActivityFilterForm,
     ApiKeyForm,
     LoginForm,
     MemberAddForm,
     MemberRoleForm,
+    ResellerSettingsForm,
     StepUpForm,
     SwitchResellerForm,
 )
@@ -132,6 +135,10 @@ FORM_BUILDERS = {
         RequestFactory().post("/accounts/login/"), data=d
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
+    "accounts.forms.ResellerSettingsForm": lambda w, d: ResellerSettingsForm(d),
+    "accounts.forms.ActivityFilterForm": lambda w, d: ActivityFilterForm(
+        d, people=activity_people(reseller=w.a.reseller)
+    ),
     "accounts.forms.SwitchResellerForm": lambda w, d: SwitchResellerForm(d),
     "linking.forms.FilterForm": lambda w, d: linking_forms.FilterForm(d),
     "linking.forms.RequestFilterForm": lambda w, d: linking_forms.RequestFilterForm(
