@@ -16,7 +16,6 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,14 +28,12 @@ from linking.centre.services import (
     customer_sign_in,
     normalise_email,
 )
-from linking.cloud.names import agency_name_for
 from linking.consent.setup import link_cleanup_instructions
-from linking.consent.views import _catalog, _scope, _user_agent
-from linking.consent.withdrawal_views import WithdrawForm
+from linking.consent.views import _user_agent
+from linking.consent.withdrawal_views import WithdrawForm, render_withdraw_form
 from linking.services.revocation import (
     REVOCABLE,
     customer_link_get,
-    link_end_effects,
     link_withdraw_in_centre,
 )
 from portal.errors import PortalError
@@ -207,29 +204,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if link.effective_status not in REVOCABLE:
         error = PortalError("LNK-C003")
         return render(request, "consent/consent_error.html", {"error": error}, status=410)
-    scope = _scope(
-        link_type=link.link_type,
-        services_codes=link.services,
-        regions=link.regions,
-        access_level=link.access_level,
-        duration_days=None,
-        start=timezone.now(),
-        catalog=_catalog(),
-    )
-    return render(
-        request,
-        "consent/withdraw_page.html",
-        {
-            "link": link,
-            "reseller": link.reseller,
-            "customer": link.customer,
-            "scope": scope,
-            "effects": link_end_effects(link),
-            "agency_name": agency_name_for(link),
-            "form": form,
-        },
-        status=400 if form.errors else 200,
-    )
+    return render_withdraw_form(request, link, form)
 
 
 @login_not_required

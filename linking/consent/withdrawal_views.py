@@ -49,6 +49,34 @@ def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
     )
 
 
+def render_withdraw_form(request: HttpRequest, link, form: forms.Form) -> HttpResponse:
+    """The withdrawal page of `link`: its scope, what ending it does, the agency the customer
+    deletes afterwards, and the form (the e-mailed link's page and the customer centre's)."""
+    scope = _scope(
+        link_type=link.link_type,
+        services_codes=link.services,
+        regions=link.regions,
+        access_level=link.access_level,
+        duration_days=None,
+        start=timezone.now(),
+        catalog=_catalog(),
+    )
+    return render(
+        request,
+        "consent/withdraw_page.html",
+        {
+            "link": link,
+            "reseller": link.reseller,
+            "customer": link.customer,
+            "scope": scope,
+            "effects": link_end_effects(link),
+            "agency_name": agency_name_for(link),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -79,26 +107,4 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
             "consent/withdraw_done.html",
             {"link": link, "reference": reference, "cleanup": cleanup},
         )
-    scope = _scope(
-        link_type=link.link_type,
-        services_codes=link.services,
-        regions=link.regions,
-        access_level=link.access_level,
-        duration_days=None,
-        start=timezone.now(),
-        catalog=_catalog(),
-    )
-    return render(
-        request,
-        "consent/withdraw_page.html",
-        {
-            "link": link,
-            "reseller": link.reseller,
-            "customer": link.customer,
-            "scope": scope,
-            "effects": link_end_effects(link),
-            "agency_name": agency_name_for(link),
-            "form": form,
-        },
-        status=400 if form.errors else 200,
-    )
+    return render_withdraw_form(request, link, form)
