@@ -27,11 +27,14 @@ READ_ONLY = ItemSpec(
 )
 
 
-def test_the_beat_sweep_has_a_worker_prove_the_cleanup(cast, cloud, celery_worker_redis):
+def test_the_beat_sweep_has_a_worker_prove_the_cleanup(cast, cloud, request):
     forget_cached_credentials()
     connect_reseller(cast, cloud)
     link = active_link(cast, [READ_ONLY], cloud=cloud)
     assert link.status == Link.Status.ACTIVE
+    # The worker starts once the link is proven, so it cannot race the journey's own steps
+    # (the activation the journey runs itself would otherwise find the worker's done).
+    request.getfixturevalue("celery_worker_redis")
     services.link_revoke(
         actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference
     )
