@@ -337,7 +337,7 @@ def _load(plan: Plan, port: int, clients: int, per_client: int) -> dict:
     paths = [path for _, path, _ in plan.pages]
     sessions = []
     for _ in range(clients):
-        c = Client(port)
+        c = Client(port, api_key=plan.api_key)
         c.login(plan.operator.username, plan.password)
         sessions.append(c)
     samples: list[Sample] = []
