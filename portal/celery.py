@@ -2,9 +2,16 @@
 
 import logging
 import os
+import time
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    task_postrun,
+    task_prerun,
+)
 
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
@@ -23,6 +30,26 @@ install_record_redaction()
 @after_setup_task_logger.connect
 def _redact_celery_handlers(logger: logging.Logger, **kwargs) -> None:
     add_filter_to_handlers(logger)
+
+
+# The start of each task run in this process, by task id, for the task metrics.
+_task_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _time_task(task_id: str | None = None, **kwargs) -> None:
+    if task_id:
+        _task_started[task_id] = time.perf_counter()
+
+
+@task_postrun.connect
+def _observe_task(task_id=None, task=None, retval=None, state=None, **kwargs) -> None:
+    started = _task_started.pop(task_id, None) if task_id else None
+    if started is None or task is None:
+        return
+    from portal.metrics import observe_task
+
+    observe_task(task.name, state or "", time.perf_counter() - started, retval)
 
 
 def warm_broker(celery_app: Celery = app) -> bool:
