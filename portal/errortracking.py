@@ -52,7 +52,7 @@ def _redact_all(value: Any) -> Any:
     return value
 
 
-def before_send(event: dict, hint: dict) -> dict | None:
+def before_send(event: Any, hint: dict[str, Any]) -> Any:
     """Drop what a request's body, cookies and headers could carry; tag the request id; redact
     the tokens of every text left (the address, the message, the breadcrumbs, the frames)."""
     request = event.get("request")

@@ -3,7 +3,7 @@ web process does once, whom it believes about the scheme, and what its logs may 
 
 import logging
 
-from portal.env import behind_proxy
+from portal.env import behind_proxy, metrics_multiprocess
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
 # The master and every worker it forks: no record of gunicorn's access or error log carries a
@@ -43,3 +43,11 @@ def post_worker_init(worker) -> None:
     from portal.celery import warm_broker
 
     warm_broker()
+
+
+def child_exit(server, worker) -> None:
+    """A web process that ended leaves its live gauges out of /metrics (multiprocess mode)."""
+    if metrics_multiprocess():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

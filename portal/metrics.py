@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 from typing import Any
 
 from django.conf import settings
@@ -256,7 +255,7 @@ def _allowed(request: HttpRequest) -> bool:
 def registry() -> CollectorRegistry:
     """A fresh registry per scrape: every process's files under multiprocess mode, else this
     process's own metrics; plus the state read from the database."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.PORTAL_METRICS_MULTIPROCESS:
         reg = CollectorRegistry()
         multiprocess.MultiProcessCollector(reg)
     else:

@@ -11,7 +11,14 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
-from portal.env import behind_proxy, env_bool, env_int, env_list, env_str
+from portal.env import (
+    behind_proxy,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    metrics_multiprocess,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
@@ -565,7 +572,9 @@ DJANGO_GUID = {
     "VALIDATE_GUID": True,
     "RETURN_HEADER": True,
     "EXPOSE_HEADER": False,
-    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    # Workers and beat keep Celery's own handlers (its --logfile); portal.celery gives them the
+    # portal's format and filters.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=False, log_parent=True)],
 }
 
 # --- Metrics and readiness ----------------------------------------------------------------------
@@ -574,6 +583,9 @@ DJANGO_GUID = {
 PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN")
 PORTAL_METRICS_ALLOWED_NETWORKS = env_list("PORTAL_METRICS_ALLOWED_NETWORKS", [])
 PORTAL_METRICS_CACHE_SECONDS = env_int("PORTAL_METRICS_CACHE_SECONDS", 15)
+# PROMETHEUS_MULTIPROC_DIR (exported by the start script, before any import): every process of
+# the host writes its metrics there, /metrics adds them up.
+PORTAL_METRICS_MULTIPROCESS = metrics_multiprocess()
 PORTAL_READY_TIMEOUT = env_int("PORTAL_READY_TIMEOUT_MS", 1000) / 1000
 
 # --- Error reporting, optional ------------------------------------------------------------------

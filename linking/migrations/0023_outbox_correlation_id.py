@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('linking', '0022_governance'),
+        ("linking", "0022_governance"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalnotification',
-            name='correlation_id',
-            field=models.CharField(blank=True, default=portal.logconfig.current_request_id, max_length=64),
+            model_name="historicalnotification",
+            name="correlation_id",
+            field=models.CharField(
+                blank=True, default=portal.logconfig.current_request_id, max_length=64
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='correlation_id',
-            field=models.CharField(blank=True, default=portal.logconfig.current_request_id, max_length=64),
+            model_name="notification",
+            name="correlation_id",
+            field=models.CharField(
+                blank=True, default=portal.logconfig.current_request_id, max_length=64
+            ),
         ),
     ]

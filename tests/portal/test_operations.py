@@ -166,7 +166,7 @@ def test_the_state_costs_the_same_queries_at_two_sizes(cast, django_assert_max_n
 
     with django_assert_max_num_queries(6):
         _state()
-    for n in range(3):
+    for _ in range(3):
         customer = CustomerFactory(enabled_regions=[cast.region_a, cast.region_b])
         submit(cast, make_draft(cast, customer=customer, specs=[read_only_delegation(cast)]))
     with django_assert_max_num_queries(6):

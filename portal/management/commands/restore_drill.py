@@ -152,12 +152,13 @@ def _row_counts(db: dict, name: str) -> dict[str, int]:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
             ).fetchall()
         ]
-        return {
-            table: conn.execute(
+        counts = {}
+        for table in tables:
+            row = conn.execute(
                 sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-            ).fetchone()[0]
-            for table in tables
-        }
+            ).fetchone()
+            counts[table] = row[0] if row else 0
+        return counts
 
 
 def _run(args: list[str], env: dict[str, str], *, quiet: bool = False) -> None:
