@@ -20,6 +20,13 @@ else:
     secure_scheme_headers = {}
 
 
+# The access log names each request by the id the portal returned (X-Request-ID), as the
+# portal's own log lines do.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
+
+
 def _redact_gunicorn_handlers() -> None:
     # Hooks rather than a logger class of our own, which would turn off gunicorn's switch to its
     # statsd logger when statsd_host is set.

@@ -282,6 +282,9 @@ def test_one_request_id_in_the_web_log_the_worker_log_and_the_outbox(
     assert delivery, lines
     assert delivery[0]["request_id"] == request_id
     assert delivery[0]["task_id"]  # written by the worker, inside the task
+    # And the page's own line: the move it made, with the same id and no task.
+    web = [line for line in lines if line["message"].startswith(f"request {req.reference}: ")]
+    assert web and web[0]["request_id"] == request_id and web[0]["task_id"] == ""
 
 
 # --- Sentry, scrubbed ----------------------------------------------------------------------------
