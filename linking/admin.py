@@ -273,7 +273,8 @@ class NotificationAdmin(BoundedDateHierarchyMixin, ReadOnlyAdminMixin, HistoryAd
     list_display = ["kind", "to_email", "status", "attempts", "request", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["request", "link"]
-    search_fields = ["to_email", "subject", "request__ticket_reference"]
+    # A request id from a log line finds the e-mails that request wrote.
+    search_fields = ["to_email", "subject", "request__ticket_reference", "=correlation_id"]
     date_hierarchy = "created_at"
 
 

@@ -2,11 +2,24 @@
 
 import logging
 import os
+import time
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+)
 
-from portal.logconfig import add_filter_to_handlers, install_record_redaction
+from portal.logconfig import (
+    ContextFilter,
+    JsonFormatter,
+    add_filter_to_handlers,
+    install_record_redaction,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -22,7 +35,47 @@ install_record_redaction()
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def _redact_celery_handlers(logger: logging.Logger, **kwargs) -> None:
+    """Celery's handlers (console or --logfile) redact tokens, carry the request id, user,
+    reseller and task id, and write JSON lines where the settings ask for them."""
+    from django.conf import settings
+
     add_filter_to_handlers(logger)
+    for handler in logger.handlers:
+        if not any(isinstance(f, ContextFilter) for f in handler.filters):
+            handler.addFilter(ContextFilter())
+        if settings.PORTAL_LOG_FORMAT == "json":
+            handler.setFormatter(JsonFormatter())
+
+
+# The start of each task run in this process, by task id, for the task metrics.
+_task_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _time_task(task_id: str | None = None, **kwargs) -> None:
+    if task_id:
+        _task_started[task_id] = time.perf_counter()
+
+
+@task_postrun.connect
+def _observe_task(task_id=None, task=None, retval=None, state=None, **kwargs) -> None:
+    started = _task_started.pop(task_id, None) if task_id else None
+    if started is None or task is None:
+        return
+    from portal.metrics import observe_task
+
+    observe_task(task.name, state or "", time.perf_counter() - started, retval)
+
+
+@worker_process_shutdown.connect
+def _forget_process_metrics(pid: int | None = None, **kwargs) -> None:
+    """A worker child that ended leaves its live gauges out of /metrics (multiprocess mode)."""
+    from django.conf import settings
+
+    if settings.PORTAL_METRICS_MULTIPROCESS:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())
 
 
 def warm_broker(celery_app: Celery = app) -> bool:

@@ -41,3 +41,9 @@ def behind_proxy() -> bool:
     X-Forwarded-For, and clients cannot reach the portal around it. Django (the scheme, the
     client's address) and gunicorn (whom it believes about the scheme) both follow it."""
     return env_bool("DJANGO_BEHIND_PROXY", False)
+
+
+def metrics_multiprocess() -> bool:
+    """PROMETHEUS_MULTIPROC_DIR: the processes of one host write their metrics to files there
+    (prometheus-client reads it itself when imported) and /metrics adds them up."""
+    return bool(env_str("PROMETHEUS_MULTIPROC_DIR"))

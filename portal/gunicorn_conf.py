@@ -3,7 +3,7 @@ web process does once, whom it believes about the scheme, and what its logs may 
 
 import logging
 
-from portal.env import behind_proxy
+from portal.env import behind_proxy, metrics_multiprocess
 from portal.logconfig import add_filter_to_handlers, install_record_redaction
 
 # The master and every worker it forks: no record of gunicorn's access or error log carries a
@@ -18,6 +18,13 @@ if behind_proxy():
 else:
     forwarded_allow_ips = ""
     secure_scheme_headers = {}
+
+
+# The access log names each request by the id the portal returned (X-Request-ID), as the
+# portal's own log lines do.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
 
 
 def _redact_gunicorn_handlers() -> None:
@@ -43,3 +50,11 @@ def post_worker_init(worker) -> None:
     from portal.celery import warm_broker
 
     warm_broker()
+
+
+def child_exit(server, worker) -> None:
+    """A web process that ended leaves its live gauges out of /metrics (multiprocess mode)."""
+    if metrics_multiprocess():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

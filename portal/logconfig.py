@@ -13,7 +13,11 @@ import logging
 import logging.config
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 # The path segment after /consent/, /consent/withdraw/ or /consent/receipt/ is a bearer secret.
 _TOKEN_PATH = re.compile(r"(/consent/(?:withdraw/|receipt/)?)(?!withdraw/|receipt/)[^/\s?#\"']+")
@@ -103,3 +107,92 @@ def _configured_loggers() -> list[logging.Logger]:
     return [
         logger for logger in list(manager.loggerDict.values()) if isinstance(logger, logging.Logger)
     ]
+
+
+# --- context of each line: request id, user, reseller, task ---------------------------------------
+
+_current_request: ContextVar[Any] = ContextVar("portal_log_request", default=None)
+
+
+class RequestLogContextMiddleware:
+    """Remember the request for the log lines made while it is served (its user and reseller)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
+
+
+def _user_and_reseller() -> tuple[str, str]:
+    # Only what the request has already loaded: a log line never costs a query.
+    request = _current_request.get()
+    if request is None:
+        return "", ""
+    user = getattr(request, "user", None)
+    wrapped = getattr(user, "_wrapped", user)
+    user_id = getattr(wrapped, "pk", None) if wrapped is not None else None
+    membership = getattr(request, "_portal_membership", None)
+    reseller = getattr(membership, "reseller_id", None)
+    return (str(user_id) if user_id else "", str(reseller) if reseller else "")
+
+
+def _task_id() -> str:
+    try:
+        from celery import current_task
+    except ImportError:  # pragma: no cover - Celery is a dependency
+        return ""
+    request = getattr(current_task, "request", None) if current_task else None
+    return getattr(request, "id", None) or ""
+
+
+def current_request_id() -> str:
+    """The id of the request (or of the task, carried from the request that published it)."""
+    try:
+        from django_guid import get_guid
+
+        return get_guid() or ""
+    except Exception:  # robust: outside Django's setup
+        return ""
+
+
+class ContextFilter(logging.Filter):
+    """Give each record the request id (web and the tasks it published), the user and reseller of
+    the request, and the Celery task id, so one id finds a request's lines everywhere."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        user_id, reseller = _user_and_reseller()
+        record.request_id = current_request_id()
+        record.user_id = user_id
+        record.reseller = reseller
+        record.task_id = _task_id()
+        return True
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """One JSON object per line: time (ISO 8601, UTC), level, logger, message and the context;
+    the whole line is redacted once more, so no field of any record can carry a token."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "fmt",
+            "%(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(reseller)s "
+            "%(task_id)s",
+        )
+        kwargs.setdefault(
+            "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "error"}
+        )
+        kwargs.setdefault("timestamp", "time")
+        # Objects some loggers attach (Django's request, gunicorn's) are not log data.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request", "server_time", "data"])
+        super().__init__(*args, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        for name in ("request_id", "user_id", "reseller", "task_id"):
+            if not hasattr(record, name):
+                setattr(record, name, "")
+        return redact(super().format(record))

@@ -5,6 +5,7 @@ portal's error page instead of Django's empty 405."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from portal.errors import PortalError
@@ -67,3 +68,16 @@ class NotAllowedPageMiddleware:
 
 # Named in the message as sent; any other method word is not echoed back.
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
+class TrustedRequestIdMiddleware:
+    """X-Request-ID names a request only when the portal's own proxy sets it: from anyone else the
+    header is dropped, and the request gets an id of its own (django-guid, next in the chain)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.PORTAL_BEHIND_PROXY:
+            request.META.pop("HTTP_X_REQUEST_ID", None)
+        return self.get_response(request)

@@ -9,8 +9,16 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
-from portal.env import behind_proxy, env_bool, env_int, env_list, env_str
+from portal.env import (
+    behind_proxy,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    metrics_multiprocess,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
@@ -50,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_guid",
     "portal",
     "accounts",
     "linking",
@@ -60,6 +69,11 @@ if DEBUG:
     INSTALLED_APPS.append("portal.bench")
 
 MIDDLEWARE = [
+    # First: a request id for every log line of the request (X-Request-ID only from the proxy),
+    # then the request metrics around everything else.
+    "portal.middleware.TrustedRequestIdMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +93,9 @@ MIDDLEWARE = [
     "portal.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Inside every other: the user and reseller of the request, for its log lines.
+    "portal.logconfig.RequestLogContextMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -114,6 +131,11 @@ else:
             "NAME": VAR_DIR / "portal.sqlite3",
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that cannot be reached fails a request (and /readyz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("PORTAL_DB_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: IMMEDIATE avoids "database is locked" on lock upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -251,6 +273,15 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# With Redis, beat keeps its schedule there under a lock (RedBeat): start as many beats as you
+# like, one publishes and the others wait to take over. Without Redis, one beat with a file.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = env_str("PORTAL_REDBEAT_KEY_PREFIX", "portal:redbeat")
+    # A beat that died holds the lock this long; a waiting beat looks every max interval.
+    CELERY_REDBEAT_LOCK_TIMEOUT = env_int("PORTAL_REDBEAT_LOCK_SECONDS", 30)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # How often every connected reseller's associated customers are read from the cloud, and
 # after how long a fact the cloud confirmed reads "may be out of date" (linking.provenance).
 PORTAL_CLOUD_SYNC_MINUTES = max(1, env_int("PORTAL_CLOUD_SYNC_MINUTES", 60))
@@ -332,6 +363,8 @@ PORTAL_BEHIND_PROXY = behind_proxy()
 if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # The probes and the scraper call the process directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -488,17 +521,28 @@ PORTAL_WEBHOOK_READ_TIMEOUT = env_int("PORTAL_WEBHOOK_READ_TIMEOUT", 10)
 
 # Consent, withdrawal and receipt links carry a token in their path: every record of every
 # logger is redacted where it is made (portal/logconfig.py), and each handler filters it again.
+# One JSON object per line in production (time, level, logger, message, request id, user,
+# reseller, task id); plain text in development. PORTAL_LOG_FORMAT=json|plain overrides.
+PORTAL_LOG_FORMAT = env_str("PORTAL_LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING_CONFIG = "portal.logconfig.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "portal.logconfig.RedactTokensFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {"()": "portal.logconfig.JsonFormatter"},
+    },
+    "filters": {
+        "redact_tokens": {"()": "portal.logconfig.RedactTokensFilter"},
+        "context": {"()": "portal.logconfig.ContextFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "formatter": "json" if PORTAL_LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_tokens", "context"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
@@ -518,3 +562,37 @@ LOGGING = {
         },
     },
 }
+
+# --- Request ids --------------------------------------------------------------------------------
+# Every request has an id (django-guid): taken from X-Request-ID only behind the portal's proxy
+# (portal.middleware.TrustedRequestIdMiddleware drops it otherwise), returned in the response,
+# carried into every task the request publishes and into the outbox rows it writes.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+    # Workers and beat keep Celery's own handlers (its --logfile); portal.celery gives them the
+    # portal's format and filters.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=False, log_parent=True)],
+}
+
+# --- Metrics and readiness ----------------------------------------------------------------------
+# /metrics answers a scraper holding this bearer token, or one from these networks (CIDR,
+# comma-separated); with neither set it answers nobody. /readyz's parts each get this budget.
+PORTAL_METRICS_TOKEN = env_str("PORTAL_METRICS_TOKEN")
+PORTAL_METRICS_ALLOWED_NETWORKS = env_list("PORTAL_METRICS_ALLOWED_NETWORKS", [])
+PORTAL_METRICS_CACHE_SECONDS = env_int("PORTAL_METRICS_CACHE_SECONDS", 15)
+# PROMETHEUS_MULTIPROC_DIR (exported by the start script, before any import): every process of
+# the host writes its metrics there, /metrics adds them up.
+PORTAL_METRICS_MULTIPROCESS = metrics_multiprocess()
+PORTAL_READY_TIMEOUT = env_int("PORTAL_READY_TIMEOUT_MS", 1000) / 1000
+
+# --- Error reporting, optional ------------------------------------------------------------------
+# With SENTRY_DSN set, errors of web processes and workers go to Sentry, scrubbed of personal
+# data, tokens and secrets (portal/errortracking.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from portal.errortracking import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

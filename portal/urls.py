@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.metrics import metrics_page
 
 admin.site.site_header = "Partner Portal administration"
 admin.site.site_title = "Partner Portal admin"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/v1/", include(("linking.api.urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_page, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]
 

@@ -1,15 +1,17 @@
 """The dashboard, the error-code help page, health and the error pages."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import ResellerRequest, reseller_required
 from linking.selectors.dashboard import dashboard_for_reseller
 from portal.codes import codes_by_stage
 from portal.errors import PortalError
+from portal.health import failing_parts
 
 
 @require_GET
@@ -35,7 +37,20 @@ def favicon(request):
 @require_GET
 @login_not_required
 def healthz(request):
+    """Liveness: the process answers. No I/O, so a slow database never restarts a web process."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@login_not_required
+@never_cache
+def readyz(request):
+    """Readiness: 200 when the database (migrated), Redis and the var directory serve; else 503
+    with the failing parts named, and nothing more (see `portal.health`)."""
+    failing = failing_parts()
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ok"})
 
 
 # --- error pages: a code, a plain message and what to do, never the address echoed (a consent

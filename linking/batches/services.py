@@ -32,6 +32,7 @@ from linking.webhooks.services import webhook_emit_batch_finished
 from portal import tabular
 from portal.errors import PortalError
 from portal.identifiers import visible
+from portal.metrics import count_batch_rows
 
 logger = logging.getLogger(__name__)
 
@@ -271,6 +272,7 @@ def _record(
     row.codes = _codes(list(reasons))
     row.attempts += 1
     row.save(update_fields=["outcome", "request", "reasons", "codes", "attempts"])
+    count_batch_rows(outcome)
 
 
 def _taken(reseller: Reseller, key: str) -> int | None:

@@ -9,6 +9,7 @@ the SDK or `requests` can raise into the typed failures of `linking.cloud.types`
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -60,6 +61,7 @@ from linking.cloud.types import (
     Throttled,
     Unreachable,
 )
+from portal.metrics import observe_cloud_call
 
 T = TypeVar("T")
 
@@ -220,6 +222,16 @@ def _sub_customer(info) -> SubCustomer:
     )
 
 
+# How a call ended, for the cloud-call metric (portal.metrics): a label per kind of answer.
+_CALL_OUTCOMES = {
+    Unreachable: "unreachable",
+    Throttled: "throttled",
+    CredentialsRefused: "denied",
+    AccessDenied: "denied",
+    NotFound: "not_found",
+}
+
+
 class HuaweiCloudProvider:
     """One reseller's connection to Huawei Cloud (or to the sandbox, by its endpoints)."""
 
@@ -286,12 +298,22 @@ class HuaweiCloudProvider:
             except (SdkException, requests.RequestException) as exc:
                 raise _translate(exc, operation, params) from exc
 
-        return call_with_retry(
-            attempt,
-            operation=operation,
-            max_attempts=self.settings.max_attempts,
-            max_total_seconds=self.settings.max_total_seconds,
-        )
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = call_with_retry(
+                attempt,
+                operation=operation,
+                max_attempts=self.settings.max_attempts,
+                max_total_seconds=self.settings.max_total_seconds,
+            )
+            outcome = "ok"
+            return result
+        except CloudError as exc:
+            outcome = _CALL_OUTCOMES.get(type(exc), "failed")
+            raise
+        finally:
+            observe_cloud_call("huaweicloud", operation, outcome, time.perf_counter() - started)
 
     def _with_agency(self, operation: str, creds: TemporaryCredentials, fn: Callable[[], T], **p):
         params = {"account_id": creds.customer_domain_id, "agency": creds.agency_name, **p}

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from accounts.models import HistoryNote
 from linking.models.links import Link
 from linking.models.requests import LinkRequest
+from portal.logconfig import current_request_id
 
 
 class Notification(HistoryNote, models.Model):
@@ -67,6 +68,9 @@ class Notification(HistoryNote, models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The id of the request (or task) that wrote the row: the same id is in the log lines of the
+    # page, of the delivery and of the cloud calls (portal.logconfig), so one search finds all.
+    correlation_id = models.CharField(max_length=64, blank=True, default=current_request_id)
     history = HistoricalRecords()
 
     class Meta:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django_guid import set_guid
 
 from accounts.models import User
 from linking import wording
@@ -32,6 +33,7 @@ from linking.checks.catalog import sensitive_services
 from linking.models import ConsentRecord, LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
+from portal.metrics import count_email_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,7 @@ def _finish(notification: Notification, status: str, *, error: str = "", subject
         update.append("sent_at")
     notification._change_reason = status if not error else f"{status}: {error[:200]}"
     notification.save(update_fields=update)
+    count_email_delivery(status)
 
 
 def _retry_later(notification: Notification, error: str) -> TemporaryDeliveryError:
@@ -121,6 +124,7 @@ def _retry_later(notification: Notification, error: str) -> TemporaryDeliveryErr
     notification.last_error = error[:300]
     notification._change_reason = f"retrying in {delay} s: {error[:200]}"
     notification.save(update_fields=["status", "last_error", "next_attempt_at"])
+    count_email_delivery(Status.RETRYING)
     return TemporaryDeliveryError(error, retry_in=delay)
 
 
@@ -342,6 +346,10 @@ def notification_deliver(*, notification_id: int) -> str:
     notification = _claim(notification_id)
     if notification is None:
         return "skipped"
+    if notification.correlation_id:
+        # The delivery's log lines carry the id of the request that wrote the row, also when a
+        # sweep (with an id of its own) published the delivery.
+        set_guid(notification.correlation_id)
     try:
         with transaction.atomic():
             message = _build(notification)

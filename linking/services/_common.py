@@ -106,6 +106,8 @@ def _move(
     _save(req, actor=actor, reason=reason, fields=["status", "status_changed_at", *extra])
     # The reseller's webhooks hear of it in the same transaction (the outbox).
     webhook_emit_request_moved(req, previous=previous)
+    # One line per move: with the request id of the page or task that made it (portal.logconfig).
+    logger.info("request %s: %s -> %s", req.reference, previous, to)
 
 
 def _lock_link(link_id: int) -> Link | None:

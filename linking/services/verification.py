@@ -51,6 +51,7 @@ from linking.services.drift import (
 from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
+from portal.metrics import count_verification
 from portal.publish import publish_many_on_commit
 
 Trigger = VerificationRun.Trigger
@@ -320,6 +321,7 @@ def _record(
         started_at=started,
         finished_at=finished,
     )
+    count_verification(run.trigger, run.outcome)
     was = link.verification_status
     if not failed_codes:
         link.verification_status = VerificationStatus.PASSING
@@ -379,6 +381,7 @@ def _record_setup(
         started_at=started,
         finished_at=finished,
     )
+    count_verification(run.trigger, run.outcome)
     link.verified_at = finished
     codes = ", ".join(c["code"] for c in failed)
     if not failed:

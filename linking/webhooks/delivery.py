@@ -39,6 +39,7 @@ from linking.webhooks.models import BODY_EXCERPT_CHARS, WebhookDelivery, Webhook
 from linking.webhooks.services import endpoint_secret
 from portal.emails import absolute_url
 from portal.errors import PortalError
+from portal.metrics import count_webhook_delivery
 from portal.publish import publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -314,6 +315,7 @@ def _record(delivery_id: int, attempt: Attempt) -> Result:
             _disable(endpoint, since.strftime("%Y-%m-%d %H:%M UTC"))
         if not delivery.is_open and (following := _next_of_same_object(delivery)):
             publish_on_commit(webhook_deliver_task, following)
+    count_webhook_delivery(delivery.status)
     return Result(delivery.status, retry_in)
 
 

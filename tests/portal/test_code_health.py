@@ -68,7 +68,11 @@ def test_middleware_in_the_settings_each_do_something():
         call = ast.parse(inspect.getsource(cls.__call__).strip()).body[0]
         only_passes_on = ast.unparse(call.body[-1]) == "return self.get_response(request)" and (
             len(call.body) == 1
-            or (len(call.body) == 2 and isinstance(call.body[0].value, ast.Constant))
+            or (
+                len(call.body) == 2
+                and isinstance(call.body[0], ast.Expr)
+                and isinstance(call.body[0].value, ast.Constant)
+            )
         )
         if only_passes_on and not hooks:
             passing_on.append(dotted)

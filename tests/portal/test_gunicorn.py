@@ -103,23 +103,36 @@ def gunicorn(tmp_path, settings):
                 server.process.wait(timeout=10)
 
 
+# A page like any other: plain HTTP to it is redirected to HTTPS (the probes are not, below).
+PAGE = "/accounts/login/"
+
+
 def test_without_the_proxy_setting_a_forwarded_https_header_from_loopback_is_not_believed(
     gunicorn,
 ):
     server = gunicorn(DJANGO_BEHIND_PROXY="0")
     # Plain HTTP is redirected to HTTPS; a local process claiming HTTPS is redirected all the same.
-    assert server.request("GET", "/healthz") == 301
+    assert server.request("GET", PAGE) == 301
     for header in ("X-Forwarded-Proto", "X-Forwarded-Ssl", "X-Forwarded-Protocol"):
         value = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"}.get(header, "ssl")
-        assert server.request("GET", "/healthz", {header: value}) == 301, header
+        assert server.request("GET", PAGE, {header: value}) == 301, header
+
+
+def test_the_probes_answer_over_plain_http(gunicorn):
+    # The orchestrator and the scraper call the process itself, without TLS.
+    server = gunicorn(DJANGO_BEHIND_PROXY="0")
+    assert server.request("GET", PAGE) == 301
+    assert server.request("GET", "/healthz") == 200
+    assert server.request("GET", "/readyz") in (200, 503)
+    assert server.request("GET", "/metrics") == 404
 
 
 def test_behind_the_proxy_only_its_forwarded_proto_header_is_believed(gunicorn):
     server = gunicorn(DJANGO_BEHIND_PROXY="1")
-    assert server.request("GET", "/healthz", {"X-Forwarded-Proto": "https"}) == 200
-    assert server.request("GET", "/healthz", {"X-Forwarded-Proto": "http"}) == 301
+    assert server.request("GET", PAGE, {"X-Forwarded-Proto": "https"}) == 200
+    assert server.request("GET", PAGE, {"X-Forwarded-Proto": "http"}) == 301
     # A header the proxy does not set (nor strip) is not a way around it.
-    assert server.request("GET", "/healthz", {"X-Forwarded-Ssl": "on"}) == 301
+    assert server.request("GET", PAGE, {"X-Forwarded-Ssl": "on"}) == 301
 
 
 def test_gunicorn_logs_no_token(gunicorn):

@@ -92,6 +92,10 @@ MANAGE = "manage_members"
 POLICY: dict[str, Rule] = {
     # portal
     "healthz": public(GET),
+    "readyz": public(GET),
+    "metrics": elsewhere(
+        "a scraper's bearer token or allowed network, no login: tests/portal/test_operations.py"
+    ),
     "favicon": public(GET),
     "portal:dashboard": reseller(VIEW, GET),
     "portal:error-codes": public(GET),
