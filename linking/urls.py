@@ -1,7 +1,7 @@
 from django.urls import path
 
 from linking.batches import views as batch_views
-from linking.views import customers, links, requests, wizard
+from linking.views import customers, funnel, links, requests, wizard
 from linking.views import exports as export_views
 from linking.views import presets as preset_views
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("links/<int:pk>/verify/", links.link_verify, name="link-verify"),
     path("links/<int:pk>/revoke/", links.link_revoke, name="link-revoke"),
     path("customers/", customers.customer_list, name="customer-list"),
+    path("funnel/", funnel.funnel_page, name="funnel"),
+    path("funnel/export.csv", funnel.funnel_csv, name="funnel-csv"),
     path("requests/export.csv", export_views.request_export, name="request-export"),
     path("links/export.csv", export_views.link_export, name="link-export"),
     path("requests/<int:pk>/preset/", preset_views.request_apply_preset, name="request-preset"),

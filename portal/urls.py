@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from linking.views.funnel import admin_funnel_page
 from portal import views
 from portal.metrics import metrics_page
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("cloud/connection/", include(("linking.cloud.urls", "cloud"), namespace="cloud")),
     path("webhooks/", include(("linking.webhooks.urls", "webhooks"), namespace="webhooks")),
     path("api/v1/", include(("linking.api.urls", "api"), namespace="api")),
+    path("admin/linking/funnel/", admin_funnel_page, name="admin-funnel"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -302,6 +302,7 @@ class Link(HistoryNote, models.Model):
         indexes = [
             models.Index(fields=["reseller", "status", "-created_at"], name="link_reseller_status"),
             models.Index(fields=["reseller", "-created_at"], name="link_reseller_created"),
+            models.Index(fields=["created_at"], name="link_created"),
             models.Index(fields=["reseller", "ends_at"], name="link_reseller_ends"),
             models.Index(fields=["status", "ends_at"], name="link_status_ends"),
             models.Index(
@@ -423,7 +424,11 @@ class VerificationRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["link", "-started_at"], name="verification_link_started")]
+        indexes = [
+            models.Index(fields=["link", "-started_at"], name="verification_link_started"),
+            # The funnel's period of runs.
+            models.Index(fields=["started_at"], name="verification_started"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=["running", "passed", "failed", "waiting"]),

@@ -179,6 +179,9 @@ class LinkRequest(HistoryNote, models.Model):
                 name="req_reseller_status_created",
             ),
             models.Index(fields=["reseller", "-created_at"], name="req_reseller_created"),
+            # The funnel's period: by reseller, and across resellers in the admin.
+            models.Index(fields=["reseller", "submitted_at"], name="req_reseller_submitted"),
+            models.Index(fields=["submitted_at"], name="req_submitted"),
             models.Index(fields=["reseller", "ticket_reference"], name="req_reseller_ticket"),
             models.Index(fields=["status", "consent_deadline"], name="req_status_deadline"),
             models.Index(fields=["status", "approval_deadline"], name="req_status_appr_deadline"),
@@ -427,6 +430,8 @@ class Refusal(models.Model):
         indexes = [
             models.Index(fields=["code", "created_at"], name="refusal_code_created"),
             models.Index(fields=["request", "created_at"], name="refusal_request_created"),
+            models.Index(fields=["reseller", "created_at"], name="refusal_reseller_created"),
+            models.Index(fields=["created_at"], name="refusal_created"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -123,6 +123,9 @@ POLICY: dict[str, Rule] = {
     "accounts:settings-update": reseller(MANAGE, POST),
     "accounts:activity": reseller(VIEW, GET),
     "accounts:activity-csv": reseller(VIEW, GET),
+    "linking:funnel": reseller(VIEW, GET),
+    "linking:funnel-csv": reseller(VIEW, GET),
+    "admin-funnel": staff(GET, perm="linking.view_linkrequest"),
     # linking: requests
     "linking:request-list": reseller(VIEW, GET),
     "linking:request-new": reseller(INITIATE, POST),
