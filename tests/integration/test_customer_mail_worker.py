@@ -28,10 +28,12 @@ READ_ONLY = ItemSpec(
 )
 
 
-def test_the_worker_mails_the_customer_the_reminder_before_the_end(cast, smtp_server, request):
+def test_the_worker_mails_the_customer_the_reminder_before_the_end(cast, request):
     link = active_link(cast, [READ_ONLY])
     assert link.status == Link.Status.ACTIVE
-    # The worker starts once the link is proven, so it cannot race the journey's own steps.
+    # The worker and the SMTP server start once the link is proven, so they cannot race the
+    # journey's own steps (which deliver its e-mails themselves).
+    smtp_server = request.getfixturevalue("smtp_server")
     request.getfixturevalue("celery_worker_redis")
     now = timezone.now()
     # A delegation that began a month ago and ends in a little under a week.
