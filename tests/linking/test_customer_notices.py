@@ -89,6 +89,9 @@ def test_an_end_by_the_reseller_is_one_e_mail_to_the_customer(cast, capture):
     assert notice.context["reason"] == "contract over"
     message = deliver(notice)
     assert "has ended" in message.subject and "contract over" in message.body
+    # Where they see what is left: the customer centre, in both parts.
+    assert reverse("customer:home") + "\n" in message.body
+    assert absolute_url(reverse("customer:home")) in message.alternatives[0][0]
 
 
 def test_a_withdrawal_is_one_e_mail_to_the_customer(cast, capture, client):
