@@ -144,7 +144,7 @@ def link_expire_sweep_task() -> int:
 
 @shared_task
 def link_expiry_remind_sweep_task() -> int:
-    """Remind resellers of links ending in 30, 7 and 1 days; each stage once."""
+    """Remind resellers and customers of links ending in 30, 7 and 1 days; each stage once."""
     return services.link_expiry_remind_due()
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from linking.consent.views import _catalog, _scope, receipt_sign
+from linking.consent.receipts import MAX_REFERENCE_LENGTH, Receipt, receipt_build
+from linking.consent.views import _catalog, _scope
 from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest
 from linking.services.revocation import REVOCABLE
 
@@ -64,11 +65,27 @@ def centre_overview(*, account_ids: list[int]) -> list[dict]:
                     catalog=catalog,
                 ),
                 "revocable": REVOCABLE,
-                "records": [
-                    {"record": r, "receipt": receipt_sign(r.receipt_reference)} for r in own
-                ],
+                "records": own,
             }
         )
     for req in waiting:
         accounts[req.customer_id]["waiting"].append(req)  # type: ignore[index]
     return list(accounts.values())
+
+
+def customer_receipt_get(*, account_ids: list[int], reference: str) -> Receipt | None:
+    """The receipt `reference` when it is about one of the signed-in customer's accounts (a
+    decision on its request or a withdrawal of its link); None otherwise, whoever's it is."""
+    if not reference or len(reference) > MAX_REFERENCE_LENGTH or not reference.isprintable():
+        return None
+    records = list(
+        ConsentRecord.objects.filter(receipt_reference=reference)
+        .filter(Q(request__customer_id__in=account_ids) | Q(link__customer_id__in=account_ids))
+        .select_related(
+            "request__reseller", "request__customer", "link__reseller", "link__customer"
+        )
+        .order_by("created_at", "id")
+    )
+    if not records:
+        return None
+    return receipt_build(reference, records)

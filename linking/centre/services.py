@@ -17,8 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from linking.consent.services import consent_issue_token
-from linking.models import CustomerAccount, CustomerSignInCode, LinkRequest, Notification
+from linking.models import CustomerAccount, CustomerSignInCode, Notification
 from linking.services._common import _notify
 from portal.errors import PortalError
 from portal.security import hit, parse_rate
@@ -165,13 +164,3 @@ def customer_sign_in(*, email: str, code: str, client: str) -> list[int]:
     if isinstance(result, PortalError):
         raise result
     return result
-
-
-@transaction.atomic
-def customer_request_open(*, account_ids: list[int], request_id: int) -> str | None:
-    """A fresh consent token for a request waiting for one of the signed-in customer's accounts
-    (the e-mailed link dies, as after a resend); None when it waits no more. LNK-C001 for
-    another account's request."""
-    if not LinkRequest.objects.filter(pk=request_id, customer_id__in=account_ids).exists():
-        raise PortalError("LNK-C001")
-    return consent_issue_token(request_id=request_id)

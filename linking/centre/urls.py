@@ -9,4 +9,5 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign-out"),
     path("links/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("requests/<int:pk>/decide/", views.decide, name="decide"),
+    path("receipts/<str:reference>/download/", views.receipt_download, name="receipt-download"),
 ]

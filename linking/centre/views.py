@@ -1,4 +1,4 @@
-"""The customer centre's pages: sign in with a code, the overview, withdraw, decide.
+"""The customer centre's pages: sign in with a code, the overview, withdraw, decide, receipts.
 
 A customer is not a portal user: the session holds, under its own key, a signed record of the
 contact address and the account ids it proved, with the time of its last request. Operator
@@ -12,6 +12,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,16 +21,22 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from linking.centre.selectors import centre_overview
+from linking.centre.selectors import centre_overview, customer_receipt_get
 from linking.centre.services import (
     accounts_of_contact,
     customer_code_request,
-    customer_request_open,
     customer_sign_in,
     normalise_email,
 )
+from linking.consent import receipts
+from linking.consent.forms import ConsentForm
+from linking.consent.services import (
+    consent_decide_in_centre,
+    consent_refuse_closed,
+    customer_request_get,
+)
 from linking.consent.setup import link_cleanup_instructions
-from linking.consent.views import _user_agent
+from linking.consent.views import _user_agent, consent_form_page
 from linking.consent.withdrawal_views import WithdrawForm, render_withdraw_form
 from linking.services.revocation import (
     REVOCABLE,
@@ -54,6 +61,13 @@ class CodeForm(forms.Form):
 
 def _client(request: HttpRequest) -> str:
     return client_ip(request) or "unknown"
+
+
+def customer_session_start(session: SessionBase, *, email: str, accounts: list[int]) -> None:
+    """Sign the contact `email` in for `accounts` in `session` (after a good code)."""
+    session[SESSION_KEY] = signing.dumps(
+        {"email": email, "accounts": accounts, "seen": time.time()}, salt=_SALT
+    )
 
 
 def customer_of(request: HttpRequest) -> dict | None:
@@ -124,9 +138,7 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         else:
             request.session.cycle_key()  # no session fixation across the sign-in
             request.session.pop(PENDING_KEY, None)
-            request.session[SESSION_KEY] = signing.dumps(
-                {"email": email, "accounts": accounts, "seen": time.time()}, salt=_SALT
-            )
+            customer_session_start(request.session, email=email, accounts=accounts)
             return redirect("customer:home")
     status = 200
     if error is not None:
@@ -208,19 +220,49 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_not_required
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Open the consent page of a request waiting for the customer, with a fresh link (the
-    e-mailed one stops working, as after a resend)."""
+    """A request waiting for one of the customer's accounts, decided here: the consent page's
+    form and rules, recorded as decided in the centre (the e-mailed link stops working)."""
     customer = customer_of(request)
     if customer is None:
         return _signed_out(request)
     try:
-        token = customer_request_open(account_ids=customer["accounts"], request_id=pk)
-    except PortalError:
-        raise Http404 from None
-    if token is None:
-        return render(
-            request, "consent/consent_error.html", {"error": PortalError("LNK-C003")}, status=410
+        req = customer_request_get(account_ids=customer["accounts"], request_id=pk)
+        consent_refuse_closed(req)
+    except PortalError as exc:
+        if exc.code == "LNK-C001":
+            raise Http404 from None
+        return render(request, "consent/consent_error.html", {"error": exc}, status=410)
+
+    def decide_here(form: ConsentForm) -> str:
+        _, receipt = consent_decide_in_centre(
+            contact_email=customer["email"],
+            account_ids=customer["accounts"],
+            request_id=req.pk,
+            decisions=form.decisions(),
+            confirm_account_id=form.confirm_account_id(),
+            ip_address=client_ip(request),
+            user_agent=_user_agent(request),
         )
-    return redirect("consent:page", token=token)
+        return receipt
+
+    return consent_form_page(
+        request, req, decide=decide_here, extra={"centre_url": reverse("customer:home")}
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET"])
+def receipt_download(request: HttpRequest, reference: str) -> HttpResponse:
+    """A receipt (decision or withdrawal) of one of the customer's accounts, as the same text
+    file the receipt link gives; another account's receipt is a 404."""
+    customer = customer_of(request)
+    if customer is None:
+        return _signed_out(request)
+    receipt = customer_receipt_get(account_ids=customer["accounts"], reference=reference)
+    if receipt is None:
+        raise Http404
+    return receipts.receipt_response(receipt)

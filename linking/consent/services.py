@@ -78,6 +78,15 @@ def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
     req = qs.filter(pk=request_id).first()
     if req is None:
         raise PortalError("LNK-C001")
+    consent_refuse_closed(req)
+    if not constant_time_compare(req.consent_token_hash, _hash(nonce)):
+        raise PortalError("LNK-C003")
+    return req
+
+
+def consent_refuse_closed(req: LinkRequest) -> None:
+    """Raise why `req` takes no decision any more (cancelled, expired, decided, moved on); the
+    consent link and the customer centre both ask it."""
     if req.status == Status.CANCELLED:
         raise PortalError("LNK-C004")
     if req.effective_status == Status.EXPIRED:
@@ -86,11 +95,8 @@ def consent_resolve(token: str, *, lock: bool = False) -> LinkRequest:
         # A second submit from a stale tab, or an older link of a request decided since: the
         # visitor must learn that a decision was recorded, not only that the link is used.
         raise PortalError("LNK-C008", request_id=req.pk)
-    if req.status != Status.PENDING_CONSENT or not constant_time_compare(
-        req.consent_token_hash, _hash(nonce)
-    ):
+    if req.status != Status.PENDING_CONSENT:
         raise PortalError("LNK-C003")
-    return req
 
 
 def item_needs_confirmation(item: RequestItem, sensitive_codes: set[str] | frozenset[str]) -> bool:
@@ -116,19 +122,83 @@ def consent_decide(
 ) -> tuple[LinkRequest, str]:
     """The customer's decision on each item, by the consent link. Returns the receipt reference."""
     req = consent_resolve(token, lock=True)
+    return _decide(
+        req,
+        decisions=decisions,
+        confirm_account_id=confirm_account_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        via="",
+        confirmed_by=ConsentRecord.ConfirmedBy.EMAIL_LINK,
+    )
+
+
+def customer_request_get(
+    *, account_ids: list[int], request_id: int, lock: bool = False
+) -> LinkRequest:
+    """A request of one of the signed-in customer's accounts, or LNK-C001 (the page's 404) for
+    any other request, whoever's it is."""
+    qs = LinkRequest.objects.select_related("reseller", "customer", "initiator")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    req = qs.filter(pk=request_id, customer_id__in=account_ids).first()
+    if req is None:
+        raise PortalError("LNK-C001")
+    return req
+
+
+@transaction.atomic
+def consent_decide_in_centre(
+    *,
+    contact_email: str,
+    account_ids: list[int],
+    request_id: int,
+    decisions: dict[int, tuple[bool, str]],
+    confirm_account_id: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> tuple[LinkRequest, str]:
+    """The customer signed in to the centre decides a request waiting for one of their
+    accounts: the same rules, records, history and e-mails as by the consent link, and the
+    e-mailed link stops working. LNK-C001 for another account's request."""
+    req = customer_request_get(account_ids=account_ids, request_id=request_id, lock=True)
+    consent_refuse_closed(req)
+    return _decide(
+        req,
+        decisions=decisions,
+        confirm_account_id=confirm_account_id,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        via=f" in the customer centre as {contact_email}",
+        confirmed_by=ConsentRecord.ConfirmedBy.CENTRE,
+    )
+
+
+def _decide(
+    req: LinkRequest,
+    *,
+    decisions: dict[int, tuple[bool, str]],
+    confirm_account_id: str,
+    ip_address: str | None,
+    user_agent: str,
+    via: str,
+    confirmed_by: str,
+) -> tuple[LinkRequest, str]:
     items = list(req.items.all())
     if any(item.pk not in decisions for item in items):
         raise PortalError("LNK-C006")
     # A request waiting for consent is submitted, so it has its customer (a constraint).
     assert req.customer is not None
     sensitive = sensitive_services()
-    confirmed_by = ConsentRecord.ConfirmedBy.EMAIL_LINK
     for item in items:
         accepted, _ = decisions[item.pk]
         if accepted and item_needs_confirmation(item, sensitive):
+            # The same rule in the centre: a session may be 15 idle minutes old, the typed
+            # account id is asked at the moment of the grant.
             if normalise_account_id(confirm_account_id) != req.customer.account_id:
                 raise PortalError("LNK-C005")
-            confirmed_by = ConsentRecord.ConfirmedBy.ACCOUNT_ID
+            if confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK:
+                confirmed_by = ConsentRecord.ConfirmedBy.ACCOUNT_ID
     # The reseller may have been suspended, or a type taken out of its program, since the
     # request was sent: nothing it can no longer hold is accepted (declining stays possible).
     accepting = [item.link_type for item in items if decisions[item.pk][0]]
@@ -136,7 +206,7 @@ def consent_decide(
         raise refusal
     now = timezone.now()
     receipt = _receipt_reference(req)
-    who = f"customer contact {req.consent_email}"
+    who = f"customer contact {req.consent_email}{via}"
     accepted_items = []
     for item in items:
         accepted, decline_reason = decisions[item.pk]

@@ -7,6 +7,7 @@ reason and nothing about any request, so a guessed or forwarded link leaks nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -164,6 +165,30 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
         req = consent_resolve(token)
     except PortalError as exc:
         return _error_page(request, exc)
+
+    def decide(form: ConsentForm) -> str:
+        _, receipt = consent_decide(
+            token=token,
+            decisions=form.decisions(),
+            confirm_account_id=form.confirm_account_id(),
+            ip_address=_client_ip(request),
+            user_agent=_user_agent(request),
+        )
+        return receipt
+
+    return consent_form_page(request, req, decide=decide)
+
+
+def consent_form_page(
+    request: HttpRequest,
+    req: LinkRequest,
+    *,
+    decide: Callable[[ConsentForm], str],
+    extra: dict | None = None,
+) -> HttpResponse:
+    """What is asked and the decision form of a request waiting for the customer; on a valid
+    POST, `decide(form)` records the decision (the consent link's or the centre's service) and
+    the customer is sent to the receipt. The consent link's page and the centre's."""
     items = list(req.items.all())
     catalog = _catalog()
     sensitive = {code for code, svc in catalog[0].items() if svc.sensitive}
@@ -175,13 +200,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             decisions = form.decisions()
             try:
-                _, receipt = consent_decide(
-                    token=token,
-                    decisions=decisions,
-                    confirm_account_id=form.confirm_account_id(),
-                    ip_address=_client_ip(request),
-                    user_agent=_user_agent(request),
-                )
+                receipt = decide(form)
             except PortalError as exc:
                 if exc.code not in _FORM_ERRORS:
                     return _error_page(request, exc)
@@ -228,6 +247,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
             "form_error": form_error,
             "needs_confirmation": needs_confirmation,
             "any_sensitive": any(r["scope"]["has_sensitive"] for r in rows),
+            **(extra or {}),
         },
         status=400 if form_error or form.errors else 200,
     )

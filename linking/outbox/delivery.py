@@ -338,6 +338,14 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
         context["link_url"] = absolute_url(
             reverse("linking:link-detail", args=[notification.link_id])
         )
+        if context.get("audience") == "customer":
+            # The customer has no portal login: their links go to the customer centre, where a
+            # code sent to this address signs them in; withdrawing asks for it too, so a
+            # forwarded e-mail ends nothing.
+            context["centre_url"] = absolute_url(reverse("customer:home"))
+            context["centre_withdraw_url"] = absolute_url(
+                reverse("customer:withdraw", args=[notification.link_id])
+            )
     return build_message(kind.replace("_", "-"), notification.to_email, context)
 
 

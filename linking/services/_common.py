@@ -30,6 +30,9 @@ from portal.schedules import next_reminder
 
 logger = logging.getLogger(__name__)
 
+# The kind of a customer's e-mail about a link's move and its details (`_move_link`).
+CustomerNotice = tuple[str, dict[str, Any]]
+
 TOKEN_SALT = "linking.consent.v1"  # noqa: S105 (a signing salt, not a secret)
 Status = LinkRequest.Status
 
@@ -133,10 +136,15 @@ def _move_link(
     extra: Sequence[str] = (),
     action: str = "",
     save: bool = True,
+    customer_notice: CustomerNotice | None = None,
 ) -> None:
     """The one place a link's status changes: checked against `Link.TRANSITIONS`.
 
     `save=False`: the caller saves the whole row itself (a link being created or upserted).
+    `customer_notice`: the e-mail (kind and details) that tells the account's contact of this
+    move, written here in the same transaction: one move, at most one e-mail to the customer.
+    Which moves tell the customer is in docs/customer-centre.md; suspension and resumption
+    tell them per cause (`linking.services.suspension`).
     """
     if not link.can_move_to(to):
         raise _refuse_link(link, action or f"made {Link.Status(to).label.lower()}")
@@ -147,6 +155,9 @@ def _move_link(
     # The reseller's webhooks hear of it in the same transaction (the outbox); a link not yet
     # saved is only ever activating, which makes no event.
     webhook_emit_link_moved(link, previous=previous)
+    if customer_notice is not None and (contact := _customer_contact(link)):
+        kind, context = customer_notice
+        _notify(kind, contact, link=link, audience="customer", **context)
 
 
 def _set_items_open(

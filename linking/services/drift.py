@@ -317,6 +317,12 @@ def _tell_both(kind: str, link: Link, *, reseller_emails: list[str], **context) 
         _notify(kind, contact, link=link, audience="customer", **context)
 
 
+def _tell_reseller(kind: str, link: Link, emails: list[str], context: dict) -> None:
+    # The customer's copy of a move is written by `_move_link`.
+    for email in emails:
+        _notify(kind, email, link=link, audience="reseller", **context)
+
+
 def link_break(
     link: Link, *, run: VerificationRun, drift: Drift, actor: User | None = None
 ) -> None:
@@ -335,11 +341,13 @@ def link_break(
     # Still checked once a period: the customer may repair it without saying so.
     link.next_verification_at = next_reverification_at(link.pk, after=link.broken_at)
     link.drift_failures = 0
+    context = {"message": message, "failures": _failures(run)}
     _move_link(
         link,
         Link.Status.BROKEN,
         actor=actor,
         reason=f"broken: {drift.found}",
+        customer_notice=(Notification.Kind.LINK_BROKEN, context),
         extra=[
             "broken_at",
             "verification_status",
@@ -357,13 +365,7 @@ def link_break(
         customer_id=link.customer_id,
         reason=f"{link.reference} broken: the cloud side is gone",
     )
-    _tell_both(
-        Notification.Kind.LINK_BROKEN,
-        link,
-        reseller_emails=_reseller_recipients(link),
-        message=message,
-        failures=_failures(run),
-    )
+    _tell_reseller(Notification.Kind.LINK_BROKEN, link, _reseller_recipients(link), context)
 
 
 def link_billing_lost(
@@ -388,11 +390,13 @@ def link_billing_lost(
     link.verification_status = VerificationStatus.FAILING
     link.next_verification_at = None
     link.drift_failures = 0
+    context = {"message": message, "failures": _failures(run)}
     _move_link(
         link,
         Link.Status.REVOKED,
         actor=actor,
         reason="billing association ended in the cloud",
+        customer_notice=(Notification.Kind.BILLING_LOST, context),
         extra=[
             "revoked_at",
             "billing_ends_at",
@@ -411,13 +415,7 @@ def link_billing_lost(
         customer_id=link.customer_id,
         reason=f"{link.reference} billing association ended in the cloud",
     )
-    _tell_both(
-        Notification.Kind.BILLING_LOST,
-        link,
-        reseller_emails=_reseller_recipients(link),
-        message=message,
-        failures=_failures(run),
-    )
+    _tell_reseller(Notification.Kind.BILLING_LOST, link, _reseller_recipients(link), context)
 
 
 def link_flag_over_privileged(

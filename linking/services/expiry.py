@@ -85,8 +85,9 @@ def due_reminder_stage(link: Link, now: datetime) -> int:
 
 @transaction.atomic
 def link_expiry_remind(*, link_id: int, now: datetime | None = None) -> Link | None:
-    """Remind the reseller that a link ends soon: the latest due stage, once. The sweep calls
-    it; a no-op when nothing is due (already reminded, ended, renewed)."""
+    """Remind the reseller and the customer's contact that a link ends soon: the latest due
+    stage, once. The sweep calls it; a no-op when nothing is due (already reminded, ended,
+    renewed)."""
     now = now or timezone.now()
     link = _lock_link(link_id)
     if link is None or link.status not in _REMINDED or link.revoked_at or link.ends_at is None:
@@ -111,6 +112,18 @@ def link_expiry_remind(*, link_id: int, now: datetime | None = None) -> Link | N
             Notification.Kind.LINK_EXPIRING,
             email,
             link=link,
+            stage=stage,
+            days_left=days_left,
+            ends_on=_human_date(link.ends_at),
+        )
+    # The customer hears of the same stage, once, with the same counter: a rerun of the sweep
+    # finds the stage sent and writes nothing for either side.
+    if contact := _customer_contact(link):
+        _notify(
+            Notification.Kind.LINK_EXPIRING,
+            contact,
+            link=link,
+            audience="customer",
             stage=stage,
             days_left=days_left,
             ends_on=_human_date(link.ends_at),
@@ -164,12 +177,14 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
         )
         return link
     link.status_reason = f"Delegation ended on {ends_on}."
+    # The customer hears it too: what they made in the cloud for it is theirs to delete.
     _move_link(
         link,
         Link.Status.EXPIRED,
         actor=None,
         reason=f"delegation ended on {ends_on}",
         extra=["status_reason", *link_cleanup_begin(link, now=now)],
+        customer_notice=(Notification.Kind.LINK_EXPIRED, {"ends_on": _human_date(link.ends_at)}),
     )
     link_sync_grants(
         actor=None,
@@ -179,15 +194,6 @@ def link_expire(*, link_id: int, now: datetime | None = None) -> Link | None:
     )
     for email in _reseller_contacts(link):
         _notify(Notification.Kind.LINK_EXPIRED, email, link=link, ends_on=_human_date(link.ends_at))
-    # The customer hears it too: what they made in the cloud for it is theirs to delete.
-    if contact := _customer_contact(link):
-        _notify(
-            Notification.Kind.LINK_EXPIRED,
-            contact,
-            link=link,
-            audience="customer",
-            ends_on=_human_date(link.ends_at),
-        )
     logger.info("link %s expired (ended %s)", link.reference, ends_on)
     return link
 

@@ -217,6 +217,8 @@ def link_setup_proven(link: Link, *, actor: User | None) -> None:
         Link.Status.ACTIVE,
         actor=actor,
         reason="activated: proven in the cloud, grants applied",
+        # The customer learns that what they set up works, and where to see or end it.
+        customer_notice=(Notification.Kind.LINK_ACTIVE, {}),
         extra=[
             "activated_at",
             "status_reason",

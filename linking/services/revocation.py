@@ -96,17 +96,22 @@ def _revoke(link: Link, *, actor: User | None, reason: str, who: str) -> Link:
         # What the customer made in the cloud is checked until it is gone; a revoking billing
         # association starts its clean-up at its month end (`link_expire`).
         fields += link_cleanup_begin(link, now=now)
-    _move_link(link, to, actor=actor, reason=history_reason, extra=fields, action="revoked")
+    kind = Notification.Kind.LINK_REVOKED
+    _move_link(
+        link,
+        to,
+        actor=actor,
+        reason=history_reason,
+        extra=fields,
+        action="revoked",
+        customer_notice=(kind, {"who": who, "reason": reason}),
+    )
     link_sync_grants(
         actor=actor,
         reseller_id=link.reseller_id,
         customer_id=link.customer_id,
         reason=f"{link.reference} {history_reason}",
     )
-    kind = Notification.Kind.LINK_REVOKED
-    contact = _customer_contact(link)
-    if contact:
-        _notify(kind, contact, link=link, audience="customer", who=who, reason=reason)
     for email in _reseller_recipients(link):
         _notify(kind, email, link=link, audience="reseller", who=who, reason=reason)
     return link

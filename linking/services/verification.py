@@ -33,7 +33,6 @@ from linking.cloud.proof import (
 from linking.cloud.services import cloud_connection_settings
 from linking.models import Link, Notification, VerificationRun, VerificationStatus
 from linking.services._common import (
-    _customer_contact,
     _lock_link,
     _move_link,
     _notify,
@@ -400,6 +399,7 @@ def _record_setup(
         link.next_setup_check_at = None
         # Whatever the customer made in the cloud in the meantime is checked until it is gone.
         cleanup = link_cleanup_begin(link, now=finished)
+        notice = _setup_expired_notice(link, run)
         _move_link(
             link,
             Link.Status.SETUP_EXPIRED,
@@ -412,8 +412,12 @@ def _record_setup(
                 "next_setup_check_at",
                 *cleanup,
             ],
+            customer_notice=(Notification.Kind.SETUP_EXPIRED, notice),
         )
-        _tell_setup_expired(link, run)
+        for email in _reseller_recipients(link):
+            _notify(
+                Notification.Kind.SETUP_EXPIRED, email, link=link, audience="reseller", **notice
+            )
         return run
     was = link.verification_status
     link.verification_status = (
@@ -435,32 +439,15 @@ def _record_setup(
     return run
 
 
-def _tell_setup_expired(link: Link, run: VerificationRun) -> None:
-    """Both sides hear that the link ended unset: the reseller's people and the customer."""
+def _setup_expired_notice(link: Link, run: VerificationRun) -> dict:
+    """What both sides read when the link ended unset: the deadline and the failed checks."""
     failures = [
         {"label": c["label"], "detail": c["detail"], "code": c["code"]}
         for c in run.checks
         if c["outcome"] == "failed"
     ]
     deadline = local_moment(link.setup_deadline) if link.setup_deadline else ""
-    for email in _reseller_recipients(link):
-        _notify(
-            Notification.Kind.SETUP_EXPIRED,
-            email,
-            link=link,
-            audience="reseller",
-            deadline=deadline,
-            failures=failures,
-        )
-    if contact := _customer_contact(link):
-        _notify(
-            Notification.Kind.SETUP_EXPIRED,
-            contact,
-            link=link,
-            audience="customer",
-            deadline=deadline,
-            failures=failures,
-        )
+    return {"deadline": deadline, "failures": failures}
 
 
 # A claimed check that has not run within this long (a lost task) is due again.

@@ -77,6 +77,12 @@ def test_consent_mail_goes_through_worker_and_smtp_and_acceptance_activates_the_
     assert decided.envelope_to == [cast.initiator.email]
     active = smtp_server.wait_for_notification(kind=Notification.Kind.LINK_ACTIVE, request=req)
     assert active.envelope_to == [cast.initiator.email]
+    # The customer hears that their setup works, with the way to their customer centre.
+    to_customer = smtp_server.wait_for_message(
+        to=cast.customer.contact_email,
+        subject=f"{cast.reseller.name} now has the access you consented to ({link.reference})",
+    )
+    assert f"/customer/links/{link.pk}/withdraw/" in to_customer.text
 
     # The link in the e-mail is spent once the customer has decided.
     assert client.get(path).status_code == 410

@@ -217,9 +217,10 @@ def test_a_contact_sees_both_resellers_of_both_accounts_and_nothing_else(
     assert accepted.confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK
     receipt = accepted.receipt_reference
     assert receipt in page
-    # The receipt link opens the receipt download.
-    href = re.search(r'href="(/consent/receipt/[^"]+/download/)"', page).group(1)
-    assert client.get(href).status_code == 200
+    # The receipt link opens the receipt download, in the centre.
+    href = re.search(r'href="(/customer/receipts/[^"]+/download/)"', page).group(1)
+    download = client.get(href)
+    assert download.status_code == 200 and receipt in download.content.decode()
 
 
 def test_another_accounts_link_or_request_is_not_found(
@@ -233,7 +234,11 @@ def test_another_accounts_link_or_request_is_not_found(
     assert client.get(reverse("customer:withdraw", args=[stranger.pk])).status_code == 404
     response = client.post(reverse("customer:withdraw", args=[stranger.pk]), {"confirm": "1"})
     assert response.status_code == 404
+    assert client.get(reverse("customer:decide", args=[req.pk])).status_code == 404
     assert client.post(reverse("customer:decide", args=[req.pk])).status_code == 404
+    receipt = ConsentRecord.objects.filter(item=stranger.source_item).get().receipt_reference
+    url = reverse("customer:receipt-download", args=[receipt])
+    assert client.get(url).status_code == 404
     stranger.refresh_from_db()
     assert stranger.status != Link.Status.REVOKED
 
@@ -299,26 +304,121 @@ def test_withdrawal_from_the_centre_is_the_withdrawal_links_withdrawal(
     assert client.post(url, {"confirm": "1"}).status_code == 410
 
 
-def test_a_waiting_request_is_decided_through_the_consent_page(
+def test_a_waiting_request_is_decided_in_the_centre_as_the_customer(
     client, cast, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         req = pending_consent(cast)
+    item = req.items.get()
     signed_in(client, cast.customer.contact_email, django_capture_on_commit_callbacks)
-    response = client.post(reverse("customer:decide", args=[req.pk]))
-    assert response.status_code == 302 and response.url.startswith("/consent/")
-    assert client.get(response.url).status_code == 200
+    url = reverse("customer:decide", args=[req.pk])
+    page = client.get(url)
+    # The consent page's form, inside the centre: nothing is decided on a GET.
+    assert page.status_code == 200 and f'name="decision_{item.pk}"' in page.content.decode()
+    assert b'id="back-to-centre"' in page.content
+    req.refresh_from_db()
     assert req.status == LinkRequest.Status.PENDING_CONSENT
+    # The same rule as the consent link: every item needs an answer.
+    assert client.post(url, {}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url, {f"decision_{item.pk}": "accept"})
+    assert done.status_code == 302 and done.url.startswith("/consent/receipt/")
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.COMPLETED and req.consent_token_hash == ""
+    email = cast.customer.contact_email
+    record = ConsentRecord.objects.get(item=item)
+    assert record.confirmed_by == ConsentRecord.ConfirmedBy.CENTRE
+    assert record.contact_email == email
+    # The history names the customer and where they acted; no portal user did it.
+    last = req.history.latest("history_date")
+    assert last.history_user is None
+    assert last.history_change_reason == (
+        f"customer accepted (customer contact {email} in the customer centre as {email})"
+    )
+    item_row = item.history.latest("history_date")
+    assert item_row.history_user is None and "in the customer centre as" in (
+        item_row.history_change_reason
+    )
+    kinds = set(Notification.objects.filter(request=req).values_list("kind", flat=True))
+    assert {"consent_receipt", "customer_decided"} <= kinds
+    # Decided: the page says so instead of offering the form again.
+    assert client.get(url).status_code == 410
+
+
+def test_manage_access_to_a_sensitive_service_asks_the_account_id_in_the_centre_too(
+    client, cast, django_capture_on_commit_callbacks
+):
+    from linking.checks import ItemSpec
+
+    manage = ItemSpec(
+        link_type="delegation",
+        services=["ECS", "IAM"],
+        regions=["ap-southeast-1"],
+        access_level="manage",
+        duration_days=30,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        req = pending_consent(cast, specs=[manage])
+    item = req.items.get()
+    signed_in(client, cast.customer.contact_email, django_capture_on_commit_callbacks)
+    url = reverse("customer:decide", args=[req.pk])
+    refused = client.post(url, {f"decision_{item.pk}": "accept", "confirm_account_id": "x"})
+    assert refused.status_code == 400 and b"LNK-C005" in refused.content
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            url,
+            {f"decision_{item.pk}": "accept", "confirm_account_id": cast.customer.account_id},
+        )
+    assert done.status_code == 302
+    assert ConsentRecord.objects.get(item=item).confirmed_by == ConsentRecord.ConfirmedBy.CENTRE
+
+
+def test_deciding_in_the_centre_kills_the_e_mailed_link(
+    client, cast, django_capture_on_commit_callbacks
+):
+    from linking.consent.services import consent_issue_token
+
+    with django_capture_on_commit_callbacks(execute=True):
+        req = pending_consent(cast)
+    token = consent_issue_token(request_id=req.pk)
+    item = req.items.get()
+    signed_in(client, cast.customer.contact_email, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("customer:decide", args=[req.pk]), {f"decision_{item.pk}": "decline"})
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.DECLINED
+    assert client.get(reverse("consent:page", args=[token])).status_code == 410
 
 
 @pytest.mark.django_db(transaction=True)
-def test_read_and_decide_works_outside_a_test_transaction(client, cast):
-    # A real request has no surrounding transaction: the token is minted under a row lock.
+def test_deciding_in_the_centre_works_outside_a_test_transaction(client, cast):
+    # A real request has no surrounding transaction: the decision runs under a row lock.
     req = pending_consent(cast)
+    item = req.items.get()
     signed_in_for_real(client, cast.customer.contact_email)
-    response = client.post(reverse("customer:decide", args=[req.pk]))
-    assert response.status_code == 302 and response.url.startswith("/consent/")
-    assert client.get(response.url).status_code == 200
+    url = reverse("customer:decide", args=[req.pk])
+    assert client.get(url).status_code == 200
+    done = client.post(url, {f"decision_{item.pk}": "decline", f"reason_{item.pk}": "not now"})
+    assert done.status_code == 302
+    req.refresh_from_db()
+    assert req.status == LinkRequest.Status.DECLINED
+
+
+def test_a_withdrawal_receipt_downloads_from_the_centre(
+    client, cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        link = accepted_link(cast)
+    signed_in(client, cast.customer.contact_email, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("customer:withdraw", args=[link.pk]), {"confirm": "1"})
+    reference = ConsentRecord.objects.get(decision="withdrawn").receipt_reference
+    page = client.get(HOME).content.decode()
+    url = reverse("customer:receipt-download", args=[reference])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and reference in response.content.decode()
+    assert "Withdrawn" in response.content.decode()
 
 
 def signed_in_for_real(client, email) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 from guardian.shortcuts import get_perms
 
 from accounts.models import Reseller, ResellerRoleGroup, Role, User
@@ -15,6 +16,7 @@ from linking.checks.reasons import ChecksFailed
 from linking.models import Link, LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.requests import link_request_dry_run
+from portal.emails import absolute_url
 from tests.conftest import make_draft, read_only_delegation, submit
 from tests.journeys import accept, activate, active_link, to_the_customer
 
@@ -56,8 +58,14 @@ def fresh(user) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def notices(link, kind) -> list[Notification]:
-    return list(Notification.objects.filter(link=link, kind=kind).order_by("id"))
+def notices(link, kind, audience="reseller") -> list[Notification]:
+    """The link's notices of `kind` to one side: the reseller's carry no audience or say so."""
+    rows = Notification.objects.filter(link=link, kind=kind).order_by("id")
+    if audience == "customer":
+        return [n for n in rows if n.context.get("audience") == "customer"]
+    if audience == "reseller":
+        return [n for n in rows if n.context.get("audience") != "customer"]
+    return list(rows)
 
 
 def renew(cast, link, actor=None) -> LinkRequest:
@@ -98,7 +106,8 @@ def test_the_sweep_expires_a_delegation_past_its_end(cast, capture):
         "linking.delegate_read_customeraccount", cast.customer
     )
     assert not fresh(cast.viewer).has_perm("linking.view_customeraccount", cast.customer)
-    notice, to_customer = notices(link, EXPIRED)
+    [notice] = notices(link, EXPIRED)
+    [to_customer] = notices(link, EXPIRED, audience="customer")
     assert notice.to_email == cast.initiator.email
     # The customer hears it too, with what to delete in the cloud (tests/linking/test_cleanup.py).
     assert (to_customer.to_email, to_customer.context["audience"]) == (
@@ -142,7 +151,7 @@ def test_the_expiry_email_says_when_and_links_to_the_renewal(cast, capture):
         link = active_link(cast, [read_only(cast)])
     with capture(), time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
         services.link_expire_due()
-    notice, _to_customer = notices(link, EXPIRED)
+    [notice] = notices(link, EXPIRED)
     mail.outbox.clear()
     assert notification_deliver(notification_id=notice.pk) == "sent"
     [message] = mail.outbox
@@ -224,6 +233,11 @@ def test_reminders_go_out_30_7_and_1_days_before_the_end_once_each(cast, capture
     assert link.history.first().history_change_reason.startswith(
         f"reminded: ends on {end:%Y-%m-%d}"
     )
+    # The customer's contact gets each stage once too, counted by the same flag: the reruns
+    # above wrote nothing for either side.
+    to_customer = notices(link, EXPIRING, "customer")
+    assert [n.context["stage"] for n in to_customer] == [1, 2, 3]
+    assert {n.to_email for n in to_customer} == {cast.customer.contact_email}
 
 
 def test_a_late_sweep_sends_only_the_latest_due_reminder(cast, capture):
@@ -236,6 +250,7 @@ def test_a_late_sweep_sends_only_the_latest_due_reminder(cast, capture):
     assert reminder.context["stage"] == 3
     link.refresh_from_db()
     assert link.expiry_reminders_sent == 3
+    assert [n.context["stage"] for n in notices(link, EXPIRING, "customer")] == [3]
 
 
 def test_a_short_delegation_gets_no_reminder_from_before_it_started(cast, capture):
@@ -246,6 +261,7 @@ def test_a_short_delegation_gets_no_reminder_from_before_it_started(cast, captur
     with capture(), time_machine.travel(link.ends_at - timedelta(days=7), tick=False):
         assert services.link_expiry_remind_due() == 1
     assert [n.context["stage"] for n in notices(link, EXPIRING)] == [2]
+    assert [n.context["stage"] for n in notices(link, EXPIRING, "customer")] == [2]
 
 
 def test_the_reminder_email_gives_the_end_date_and_the_way_to_renew(cast, capture):
@@ -261,6 +277,53 @@ def test_the_reminder_email_gives_the_end_date_and_the_way_to_renew(cast, captur
     assert reminder.context["ends_on"] in message.body
     assert "renew" in message.body.lower()
     assert f"/links/{link.pk}/" in message.body
+
+
+def test_the_customer_reminder_says_when_what_and_how_to_end_it_sooner(cast, capture):
+    with capture():
+        link = active_link(cast, [read_only(cast)])
+    with capture(), time_machine.travel(link.ends_at - timedelta(days=7), tick=False):
+        services.link_expiry_remind_due()
+        [reminder] = notices(link, EXPIRING, "customer")
+        mail.outbox.clear()
+        assert notification_deliver(notification_id=reminder.pk) == "sent"
+    [message] = mail.outbox
+    assert message.to == [cast.customer.contact_email]
+    assert message.subject == (
+        f"Access of {cast.reseller.name} to your cloud account ends in 7 days ({link.reference})"
+    )
+    body = message.body
+    assert reminder.context["ends_on"] in body and "in 7 days" in body
+    assert cast.customer.label in body and cast.reseller.partner_id in body
+    assert "renewal request, which you can accept or decline" in body
+    # The centre and the centre's withdrawal of this link; never an operator's page.
+    assert f"/customer/links/{link.pk}/withdraw/" in body
+    assert reverse("customer:home") + "\n" in body
+    assert absolute_url(reverse("linking:link-detail", args=[link.pk])) not in body
+    html = message.alternatives[0][0]
+    assert f"/customer/links/{link.pk}/withdraw/" in html and "End it sooner" in html
+
+
+def test_the_customer_is_reminded_at_the_directory_contact_address(cast, capture):
+    with capture():
+        link = active_link(cast, [read_only(cast)])
+    cast.customer.contact_email = "new-contact@example.com"
+    cast.customer.save(update_fields=["contact_email"])
+    with capture(), time_machine.travel(link.ends_at - timedelta(days=1), tick=False):
+        assert services.link_expiry_remind_due() == 1
+    [reminder] = notices(link, EXPIRING, "customer")
+    assert reminder.to_email == "new-contact@example.com"
+
+
+def test_a_revoked_link_reminds_nobody(cast, capture):
+    with capture():
+        link = active_link(cast, [read_only(cast)])
+        services.link_revoke(
+            actor=cast.approver, link_id=link.pk, reason="done", confirm_reference=link.reference
+        )
+    with capture(), time_machine.travel(link.ends_at - timedelta(days=1), tick=False):
+        assert services.link_expiry_remind_due() == 0
+    assert notices(link, EXPIRING, "all") == []
 
 
 def test_the_reminder_task_sends_due_reminders(cast, capture):

@@ -101,8 +101,11 @@ def test_a_link_grants_nothing_until_the_customers_setup_is_proven(cast, cloud, 
     assert (link.status, link.verification_status) == ("active", "passing")
     assert link.activated_at is not None and link.setup_deadline is None
     assert "view_customeraccount" in held(cast)
-    notice = Notification.objects.get(kind="link_active")
+    notice = Notification.objects.get(kind="link_active", request__isnull=False)
     assert (notice.link_id, notice.to_email) == (link.pk, cast.initiator.email)
+    # The customer hears that their setup works, once (tests/linking/test_customer_notices.py).
+    to_customer = Notification.objects.get(kind="link_active", context__audience="customer")
+    assert (to_customer.link_id, to_customer.to_email) == (link.pk, link.customer.contact_email)
     reasons = list(link.history.values_list("history_change_reason", flat=True))
     assert "activated: proven in the cloud, grants applied" in reasons
     assert "accepted: waits for the customer's setup in the cloud" in reasons

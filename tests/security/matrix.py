@@ -64,6 +64,8 @@ FORBIDDEN = 403
 NOT_FOUND = 404
 NOT_ALLOWED = 405
 UNAUTHORIZED = 401
+# The customer centre's answer to a visitor without a customer session: its sign-in page.
+CENTRE_SIGN_IN = "centre sign-in"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,14 @@ def expect(rule: P.Rule, visitor: Visitor, side: Side | None, obj, method: str):
     if rule.access == P.API:
         # The API reads no session: a page's visitor, signed in or not, has no key.
         return UNAUTHORIZED
+    if rule.access == P.CUSTOMER:
+        if method not in rule.methods:
+            return NOT_ALLOWED
+        if not visitor.is_customer:
+            return CENTRE_SIGN_IN
+        if side is not None and side.name != visitor.customer_side:
+            return NOT_FOUND
+        return ALLOWED
     if visitor.is_anonymous:
         return LOGIN
     if method not in rule.methods:
@@ -191,6 +201,8 @@ def judge(expected, response, login_paths, *, lands_on_login: bool = False) -> s
     to_login = status == 302 and location.split("?")[0] in login_paths
     if expected == LOGIN:
         ok = to_login
+    elif expected == CENTRE_SIGN_IN:
+        ok = status == 200 and b"CUS-S004" in response.content
     elif expected == ALLOWED:
         ok = status < 500 and status not in (403, 404, 405) and (lands_on_login or not to_login)
     else:
@@ -210,6 +222,16 @@ class _Browser:
         self._remember()
 
     def _login(self) -> None:
+        if self.visitor.is_customer:
+            from linking.centre.views import customer_session_start
+
+            session = self.client.session
+            customer_session_start(
+                session,
+                email=self.visitor.customer_email,
+                accounts=list(self.visitor.customer_accounts),
+            )
+            session.save()
         if self.visitor.user is not None:
             self.client.force_login(self.visitor.user)
         if self.visitor.reseller is not None:
@@ -221,6 +243,9 @@ class _Browser:
     def send(self, method: str, url: str):
         # Each request runs in a savepoint that is rolled back, so a POST changes nothing for
         # the next visitor; the views' own atomic blocks nest inside it.
+        if self.visitor.is_customer:
+            # Signing out (or a rolled-back session row) ends the customer's session.
+            self._login()
         try:
             with transaction.atomic():
                 try:

@@ -12,6 +12,10 @@ Classify a new URL by adding one line to POLICY under its qualified name (`names
   other reseller's object is a 404. `obj_perm` is a permission the view checks only after it
   found the object; `only_if` names an extra object rule of OBJECT_RULES.
 - `staff(GET, perm="app.codename")`: platform staff (is_staff) holding the model permission.
+- `customer(GET, POST, obj="link")`: the customer centre, no portal login: a visitor signed in
+  to the centre (an e-mailed code) for the object's account gets it, another account's object
+  is a 404; every visitor without a customer session (anonymous, operators, staff) reads the
+  centre's sign-in page (CUS-S004), and a customer is nobody on the operators' pages.
 - `elsewhere("why")`: not walked here, and the table says why and what walks it instead.
 - `api("approve_requests", POST, obj="request")`: an endpoint of `/api/v1/`, reached only with
   an API key (`Authorization: Bearer`): every visitor of the pages gets a 401, a key whose role
@@ -34,6 +38,7 @@ LOGIN = "login"
 RESELLER = "reseller"
 STAFF = "staff"
 ELSEWHERE = "elsewhere"
+CUSTOMER = "customer"
 API = "api"
 
 GET = "GET"
@@ -78,6 +83,10 @@ def staff(*methods: str, perm: str, obj: str = "") -> Rule:
 
 def api(perm: str, *methods: str, obj: str = "", post_perm: str = "") -> Rule:
     return Rule(API, methods, perm=perm, obj=obj, post_perm=post_perm)
+
+
+def customer(*methods: str, obj: str = "") -> Rule:
+    return Rule(CUSTOMER, methods, obj=obj)
 
 
 def elsewhere(why: str) -> Rule:
@@ -185,16 +194,10 @@ POLICY: dict[str, Rule] = {
     "customer:sign-in": public(GET, POST),
     "customer:code": public(GET, POST),
     "customer:sign-out": public(POST),
-    "customer:home": elsewhere(
-        "a customer session (code sign-in), not a portal login: every visitor kind without one "
-        "reads CUS-S004; walked in tests/linking/test_customer_centre.py"
-    ),
-    "customer:withdraw": elsewhere(
-        "a customer session; another account's link is a 404: test_customer_centre.py"
-    ),
-    "customer:decide": elsewhere(
-        "a customer session; another account's request is a 404: test_customer_centre.py"
-    ),
+    "customer:home": customer(GET),
+    "customer:withdraw": customer(GET, POST, obj="link"),
+    "customer:decide": customer(GET, POST, obj="request"),
+    "customer:receipt-download": customer(GET, obj="receipt_reference"),
     "consent:page": token("consent_token", GET, POST),
     "consent:withdraw": token("withdrawal_token", GET, POST),
     "consent:receipt": token("receipt_signed", GET),

@@ -81,6 +81,8 @@ def test_the_matrix_expects_every_kind_of_answer(shared_world):
         str(matrix.NOT_ALLOWED),
         # The API's routes: a page's visitor has no key.
         str(matrix.UNAUTHORIZED),
+        # The customer centre, to every visitor without a customer session.
+        matrix.CENTRE_SIGN_IN,
     }
 
 

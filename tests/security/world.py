@@ -72,10 +72,19 @@ class Visitor:
     user: User | None
     reseller: Reseller | None = None
     perms: frozenset[str] = frozenset()
+    # A customer signed in to the customer centre: no portal user, the contact address, the
+    # accounts it proved and the side those accounts are linked to.
+    customer_email: str = ""
+    customer_accounts: tuple[int, ...] = ()
+    customer_side: str = ""
 
     @property
     def is_anonymous(self) -> bool:
         return self.user is None
+
+    @property
+    def is_customer(self) -> bool:
+        return bool(self.customer_email)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,8 @@ def build_side(
     side = Side(name=name, reseller=reseller)
 
     def customer():
-        return CustomerFactory(enabled_regions=regions)
+        # One contact for every account of the side: the customer visitor signs in as it.
+        return CustomerFactory(enabled_regions=regions, contact_email=contact_of(name))
 
     def draft(spec, ticket):
         return journeys.draft(
@@ -207,6 +217,22 @@ def build_side(
     return side
 
 
+def contact_of(side_name: str) -> str:
+    return f"contact-{side_name.lower()}@customer.example"
+
+
+def _customer_visitor(name: str, side: Side) -> Visitor:
+    email = contact_of(side.name)
+    accounts = CustomerAccount.objects.filter(contact_email=email).order_by("pk")
+    return Visitor(
+        name=name,
+        user=None,
+        customer_email=email,
+        customer_accounts=tuple(accounts.values_list("pk", flat=True)),
+        customer_side=side.name,
+    )
+
+
 def _member_visitor(name: str, user: User) -> Visitor:
     membership = Membership.objects.select_related("reseller").get(user=user)
     return Visitor(
@@ -230,6 +256,7 @@ VISITORS = [
     "auditor",
     "staff",
     "no-membership",
+    "customer-of-a",
 ]
 
 
@@ -283,6 +310,7 @@ def build_world(cast) -> World:
         Visitor("auditor", cast.auditor),
         Visitor("staff", cast.staff),
         Visitor("no-membership", cast.no_member),
+        _customer_visitor("customer-of-a", a),
     ]
     assert [v.name for v in visitors] == VISITORS
     return World(a=a, b=b, visitors=visitors, api_visitors=build_api_visitors(cast))
