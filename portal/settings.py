@@ -550,6 +550,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Failures and lockouts are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
+        # "a request id was generated" for every request is noise too.
+        "django_guid": {"level": "WARNING"},
         # The cloud SDK's loggers do not propagate: each is given the handler by name. At INFO
         # they write one line per call (method, address, status, request id).
         **{
