@@ -109,7 +109,7 @@ class SessionActivityMiddleware:
                 logout(request)
                 error = PortalError("ACC-T001", minutes=settings.PORTAL_SESSION_IDLE_MINUTES)
                 messages.info(request, error.as_text())
-            elif not isinstance(seen, (int, float)) or not 0 <= now - seen < SEEN_EVERY_SECONDS:
+            elif not isinstance(seen, (int, float)) or now - seen >= SEEN_EVERY_SECONDS:
                 _record_activity(request)
         return self.get_response(request)
 
