@@ -25,3 +25,11 @@ class AccountsConfig(AppConfig):
         from accounts.stepup import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.step_up_login")
+
+        from accounts.sessions import on_user_logged_in as record_session
+
+        user_logged_in.connect(record_session, dispatch_uid="accounts.session_login")
+
+        from accounts.invitations import on_user_logged_in as tell_invitations
+
+        user_logged_in.connect(tell_invitations, dispatch_uid="accounts.invitations_login")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UsernameField
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Reseller, Role
 from portal.identifiers import IdentifierEmailField, IdentifierField, clean_identifier
@@ -119,3 +120,25 @@ class ActivityFilterForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = [("", "—"), *choices]
+
+
+class InviteForm(forms.Form):
+    email = IdentifierEmailField(label=_("E-mail address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class InvitationPasswordForm(SetPasswordForm):
+    """A new person's name and password, the password checked against the password policy
+    (AUTH_PASSWORD_VALIDATORS) for the user about to be made; saving is the service's."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")

@@ -29,6 +29,7 @@ from accounts.models import (
     Role,
     User,
 )
+from accounts.sessions import end_sessions
 from portal.errors import PortalError
 
 
@@ -133,9 +134,16 @@ def _admins_left(*, reseller: Reseller, excluding: Membership) -> int:
 
 @transaction.atomic
 def membership_add(
-    *, actor: User | None, reseller: Reseller, email: str, role: str, check_actor: bool = True
+    *,
+    actor: User | None,
+    reseller: Reseller,
+    email: str,
+    role: str,
+    check_actor: bool = True,
+    reason: str = "",
 ) -> Membership:
-    """Add an existing user, found by e-mail, to the reseller in a role. Reseller admins."""
+    """Add an existing user, found by e-mail, to the reseller in a role. Reseller admins, and
+    an invited person accepting (accounts.invitations, `check_actor=False`)."""
     if check_actor:
         _require_admin(actor=actor, reseller=reseller)
     user = User.objects.filter(email__iexact=email.strip()).first()
@@ -145,7 +153,7 @@ def membership_add(
         raise PortalError("ACC-M002", email=user.email, reseller=reseller.name)
     membership = Membership(user=user, reseller=reseller, role=role)
     membership._history_user = actor
-    membership._change_reason = f"added as {role}"
+    membership._change_reason = reason or f"added as {role}"
     membership.save()
     group = _role_group(reseller=reseller, role=role)
     user.groups.add(group)
@@ -206,6 +214,8 @@ def membership_set_role(*, actor: User, membership_id: int, role: str) -> Member
             for joined, group in [(False, old_group), (True, new_group)]
         ]
     )
+    # What the person may do changed: every open page of theirs signs in again.
+    end_sessions(membership.user, reason=reason)
     return membership
 
 
@@ -241,6 +251,32 @@ def membership_remove(*, actor: User, membership_id: int) -> None:
         ]
     )
     membership.delete()
+    end_sessions(membership.user, reason="removed from a reseller")
+
+
+@transaction.atomic
+def member_sessions_end(*, actor: User, membership_id: int) -> int:
+    """End every session of a member (a lost laptop, a departure in progress): they sign in
+    again. Reseller admins, after the step-up; recorded as an audit event. Returns how many."""
+    membership = Membership.objects.select_related("user", "reseller").get(pk=membership_id)
+    _require_admin(actor=actor, reseller=membership.reseller)
+    count = end_sessions(membership.user, reason=f"ended by {actor.pk}")
+    user = membership.user
+    audit_events_record(
+        [
+            AuditEvent(
+                actor=actor,
+                action=AuditEvent.Action.SESSIONS_ENDED,
+                user=user,
+                content_type=ContentType.objects.get_for_model(User),
+                object_id=str(user.pk),
+                object_repr=str(user)[:200],
+                reseller=membership.reseller,
+                reason=f"{count} session(s) ended by an admin",
+            )
+        ]
+    )
+    return count
 
 
 # --- API keys -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import activity_views, key_views, views
+from accounts import activity_views, invitation_views, key_views, session_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -21,6 +21,27 @@ urlpatterns = [
     path("members/add/", views.member_add, name="member-add"),
     path("members/<int:pk>/role/", views.member_set_role, name="member-role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("members/invite/", invitation_views.invitation_create, name="invitation-create"),
+    path(
+        "members/invitations/<int:pk>/resend/",
+        invitation_views.invitation_resend,
+        name="invitation-resend",
+    ),
+    path(
+        "members/invitations/<int:pk>/revoke/",
+        invitation_views.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path(
+        "members/<int:pk>/sessions/end/",
+        session_views.member_sessions_end,
+        name="member-sessions-end",
+    ),
+    path("invitations/", invitation_views.my_invitations, name="my-invitations"),
+    path("invitations/<str:token>/", invitation_views.invitation_open, name="invitation-open"),
+    path("sessions/", session_views.session_list, name="session-list"),
+    path("sessions/end/", session_views.session_end, name="session-end"),
+    path("sessions/end-others/", session_views.session_end_others, name="session-end-others"),
     path("api-keys/", key_views.api_key_list, name="api-key-list"),
     path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import governance, selectors, services
 from accounts.current import SESSION_KEY, get_memberships
 from accounts.forms import (
+    InviteForm,
     LoginForm,
     MemberAddForm,
     MemberRoleForm,
@@ -25,8 +27,10 @@ from accounts.forms import (
     StepUpForm,
     SwitchResellerForm,
 )
-from accounts.models import LinkType, Membership, Role
+from accounts.invitations import invitation_list_pending
+from accounts.models import LinkType, Membership, Role, privileged_roles
 from accounts.permissions import ResellerRequest, access_membership, reseller_required
+from accounts.sessions import end_sessions
 from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response
 from portal.errors import PortalError
 
@@ -43,7 +47,28 @@ login_view = login_not_required(
 )
 # Django's LogoutView accepts POST only, so a prefetched link cannot log anyone out.
 logout_view = auth_views.LogoutView.as_view()
-password_change = auth_views.PasswordChangeView.as_view(
+
+
+class _PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # This session stays signed in (Django gave it a new key); every other one ends.
+        end_sessions(
+            form.user,
+            except_session_key=self.request.session.session_key,
+            reason="password changed",
+        )
+        return response
+
+
+class _PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        end_sessions(form.user, reason="password reset")
+        return response
+
+
+password_change = _PasswordChangeView.as_view(
     template_name="accounts/password_change.html",
     success_url=reverse_lazy("accounts:password-change-done"),
 )
@@ -54,7 +79,7 @@ password_reset_done = login_not_required(
     auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html")
 )
 password_reset_confirm = login_not_required(
-    auth_views.PasswordResetConfirmView.as_view(
+    _PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password-reset-complete"),
     )
@@ -145,7 +170,13 @@ def switch_reseller(request: HttpRequest) -> HttpResponse:
 # --- members ---------------------------------------------------------------------------------
 
 
-def _render_members(request: ResellerRequest, *, add_form: MemberAddForm | None = None, status=200):
+def _render_members(
+    request: ResellerRequest,
+    *,
+    add_form: MemberAddForm | None = None,
+    invite_form: InviteForm | None = None,
+    status=200,
+):
     can_manage = MANAGE in request.reseller_perms
     members = list(selectors.membership_list_for_reseller(reseller=request.reseller))
     context = {
@@ -153,6 +184,11 @@ def _render_members(request: ResellerRequest, *, add_form: MemberAddForm | None 
         "can_manage": can_manage,
         "add_form": (add_form or MemberAddForm()) if can_manage else None,
         "roles": Role.choices,
+        "invite_form": (invite_form or InviteForm()) if can_manage else None,
+        "invitations": (
+            list(invitation_list_pending(reseller=request.reseller)) if can_manage else []
+        ),
+        "now": timezone.now(),
     }
     return render(request, "accounts/member_list.html", context, status=status)
 
@@ -166,12 +202,15 @@ def member_list(request: ResellerRequest) -> HttpResponse:
 @require_POST
 @reseller_required(MANAGE)
 def member_add(request: ResellerRequest) -> HttpResponse:
-    # Adding a member widens who can act for the reseller, as raising a role does.
-    if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
-        return stepped
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         return _render_members(request, add_form=form, status=400)
+    # A member who can approve or administer widens who can act for the reseller: the same
+    # rule as an invitation (privileged_roles).
+    if form.cleaned_data["role"] in privileged_roles() and (
+        stepped := step_up_response(request, back_to=reverse("accounts:member-list"))
+    ):
+        return stepped
     try:
         membership = services.membership_add(
             actor=request.user,

@@ -184,6 +184,14 @@ def idempotency_purge_task() -> int:
     return idempotency_purge()
 
 
+@shared_task
+def session_cleanup_task() -> int:
+    """Delete expired and idle sign-in sessions (accounts.sessions)."""
+    from accounts.sessions import session_cleanup
+
+    return session_cleanup()
+
+
 # Registered with the worker through this module (Celery discovers `linking.tasks`).
 from linking.cloud.tasks import cloud_connection_test_task  # noqa: E402,F401
 from linking.webhooks.tasks import webhook_deliver_task, webhook_sweep_task  # noqa: E402,F401

@@ -1037,6 +1037,83 @@ _ENTRIES = [
         "Only admins of {reseller} can manage members.",
         "Ask an admin of your reseller.",
     ),
+    # --- invitations: a reseller's admin invites a person by e-mail ---------------------------
+    Code(
+        "ACC-I001",
+        VALIDATION,
+        "Invitation link not valid",
+        "This invitation link is not valid: it was mistyped, or a newer invitation e-mail "
+        "replaced it.",
+        "Open the link in the most recent invitation e-mail, or ask the admin who invited you "
+        "to send it again.",
+    ),
+    Code(
+        "ACC-I002",
+        VALIDATION,
+        "Invitation expired",
+        "This invitation to {reseller} expired on {when}.",
+        "Ask an admin of {reseller} to send the invitation again; the new e-mail has a fresh link.",
+    ),
+    Code(
+        "ACC-I003",
+        VALIDATION,
+        "Invitation revoked",
+        "This invitation to {reseller} was withdrawn by its admins.",
+        "If you expected to join, ask an admin of {reseller}.",
+    ),
+    Code(
+        "ACC-I004",
+        VALIDATION,
+        "Invitation already used",
+        "This invitation to {reseller} was already accepted; a link works once.",
+        "Log in with your e-mail address and password. If you did not accept it, tell an admin "
+        "of {reseller} at once.",
+    ),
+    Code(
+        "ACC-I005",
+        VALIDATION,
+        "Signed in as someone else",
+        "This invitation is for another e-mail address than the one you are signed in with "
+        "({email}).",
+        "Log out, then open the link again and sign in as the invited person.",
+    ),
+    Code(
+        "ACC-I006",
+        VALIDATION,
+        "Already invited",
+        "{email} already has a pending invitation to {reseller}.",
+        "Resend or revoke that invitation in the list of pending invitations.",
+    ),
+    Code(
+        "ACC-I007",
+        VALIDATION,
+        "Invitation no longer pending",
+        "The invitation of {email} is {status}; it cannot be changed any more.",
+        "Invite the person again if they should still join.",
+    ),
+    Code(
+        "ACC-I008",
+        VALIDATION,
+        "Account needs an e-mail sign-in",
+        "A portal account with the address {email} already exists.",
+        "Log in with it to accept the invitation, or reset its password with “Forgot your "
+        "password?” on the login page.",
+    ),
+    # --- sessions ---------------------------------------------------------------------------
+    Code(
+        "ACC-T001",
+        VALIDATION,
+        "Signed out after inactivity",
+        "You were signed out after {minutes:minute} without activity.",
+        "Log in again; then you continue where you were.",
+    ),
+    Code(
+        "ACC-T002",
+        VALIDATION,
+        "Session not found",
+        "That session has ended already or is not yours.",
+        "Reload the list of your sessions.",
+    ),
     # --- governance: the settings the reseller's admins own ----------------------------------
     Code(
         "ACC-G001",

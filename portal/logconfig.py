@@ -1,5 +1,5 @@
 """Logging of every process of the portal (web, worker, beat, commands, gunicorn): the tokens of
-consent, withdrawal and receipt links never reach a log.
+consent, withdrawal, receipt and invitation links never reach a log.
 
 A token travels in the path of its page, and any logger may write a path: Django's request and
 CSRF loggers, the development server, gunicorn's access and error logs, a library's warning.
@@ -21,11 +21,15 @@ from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 # The path segment after /consent/, /consent/withdraw/ or /consent/receipt/ is a bearer secret.
 _TOKEN_PATH = re.compile(r"(/consent/(?:withdraw/|receipt/)?)(?!withdraw/|receipt/)[^/\s?#\"']+")
+# So is an invitation's token, in its path or in a login page's `next` (quoted or not).
+_INVITATION_TOKEN = re.compile(
+    r"(/accounts/invitations/|%2Faccounts%2Finvitations%2F)[0-9a-f]{64}", re.I
+)
 _FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    return _TOKEN_PATH.sub(r"\1[redacted]", text)
+    return _INVITATION_TOKEN.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", text))
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:

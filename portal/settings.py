@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends an idle session before any view runs (the login check then asks to log in) and
+    # says why in a message.
+    "accounts.sessions.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -287,6 +290,11 @@ if REDIS_URL:
 PORTAL_CLOUD_SYNC_MINUTES = max(1, env_int("PORTAL_CLOUD_SYNC_MINUTES", 60))
 PORTAL_CLOUD_FACTS_STALE_HOURS = max(1, env_int("PORTAL_CLOUD_FACTS_STALE_HOURS", 24))
 CELERY_BEAT_SCHEDULE = {
+    "session-cleanup": {
+        "task": "linking.tasks.session_cleanup_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "outbox-sweep": {
         "task": "linking.tasks.notification_sweep_task",
         "schedule": 60.0,
@@ -351,6 +359,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Sessions, cookies, security ------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, with the person, browser, address and last use of each, so people
+# can see and end their sessions (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
+# An operator's session ends after this many minutes without a request (the customer centre
+# has PORTAL_CUSTOMER_IDLE_MINUTES).
+PORTAL_SESSION_IDLE_MINUTES = max(1, env_int("PORTAL_SESSION_IDLE_MINUTES", 30))
+# How long a reseller's invitation link stays valid.
+PORTAL_INVITATION_DAYS = max(1, env_int("PORTAL_INVITATION_DAYS", 7))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"

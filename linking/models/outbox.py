@@ -42,6 +42,7 @@ class Notification(HistoryNote, models.Model):
         BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
         CUSTOMER_CODE = "customer_code", "Sign-in code to the customer"
         SETTINGS_CHANGED = "settings_changed", "Reseller settings changed"
+        MEMBER_INVITATION = "member_invitation", "Invitation to join a reseller"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -305,6 +305,19 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
             return None
         context["code"] = sign_in_code
         context["centre_url"] = absolute_url(reverse("customer:code"))
+    elif kind == Kind.MEMBER_INVITATION:
+        from accounts.invitations import invitation_token_for_delivery
+        from accounts.models import Invitation, Role
+
+        # Derived here, never stored: an invitation resent, revoked or used is not sent.
+        token = invitation_token_for_delivery(notification)
+        if token is None:
+            return None
+        invitation = Invitation.objects.get(notification_id=notification.pk)
+        context["invitation_url"] = absolute_url(reverse("accounts:invitation-open", args=[token]))
+        context["role_label"] = Role(invitation.role).label
+        context["expires_at"] = invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        context["has_account"] = User.objects.filter(email__iexact=invitation.email).exists()
     elif kind == Kind.DELIVERY_FAILED:
         code = CODES.get(context.get("code", ""))
         if code is not None:

@@ -142,7 +142,9 @@ def test_adding_a_member_right_after_login_needs_no_step_up(client, cast):
     assert Membership.objects.get(user=cast.no_member).role == Role.ADMIN
 
 
-@pytest.mark.parametrize("role", ["admin", "viewer"])
+# A role that can approve or administer (accounts.models.privileged_roles); adding a viewer or an
+# initiator needs no step-up (tests/accounts/test_invitations.py).
+@pytest.mark.parametrize("role", ["admin", "approver"])
 def test_adding_a_member_after_the_window_is_sent_to_step_up_and_adds_nothing(client, cast, role):
     password_login(client, cast.admin)
     with later():

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from accounts.models import PortalSession as Session
 from linking.cloud.models import CloudConnection
 from linking.cloud.tasks import cloud_connection_test_task
 from tests.accounts.test_step_up import password_login, step_up_target

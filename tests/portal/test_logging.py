@@ -162,3 +162,13 @@ def test_a_celery_process_logs_no_token(tmp_path, settings):
     written = logfile.read_text()
     assert written.count("[redacted]") == 3, written
     assert "celery-token" not in written
+
+
+def test_redact_hides_invitation_tokens_in_paths_and_login_next():
+    token = "ab" * 32
+    assert redact(f"GET /accounts/invitations/{token}/") == (
+        "GET /accounts/invitations/[redacted]/"
+    )
+    quoted = f"/accounts/login/?next=%2Faccounts%2Finvitations%2F{token}%2F"
+    assert token not in redact(quoted)
+    assert redact("/accounts/invitations/") == "/accounts/invitations/"

@@ -55,6 +55,7 @@ TARGETS = {
     "withdrawal_token": lambda side: [(None, {"token": side.withdrawal_token})],
     "receipt_signed": lambda side: [(None, {"signed": receipt_link(side)})],
     "api_key": lambda side: [(side.api_key, {"pk": side.api_key.pk})],
+    "invitation": lambda side: [(side.invitation, {"pk": side.invitation.pk})],
 }
 
 # Expected answers.

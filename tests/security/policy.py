@@ -125,6 +125,16 @@ POLICY: dict[str, Rule] = {
     "accounts:member-role": reseller(VIEW, POST, obj="membership", obj_perm=MANAGE),
     "accounts:member-remove": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
     # API keys: their admins only
+    "accounts:invitation-create": reseller(MANAGE, POST),
+    "accounts:invitation-resend": reseller(MANAGE, GET, POST, obj="invitation"),
+    "accounts:invitation-revoke": reseller(MANAGE, GET, POST, obj="invitation"),
+    "accounts:member-sessions-end": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
+    # The invited person: no login needed (a new person has none); the token decides.
+    "accounts:invitation-open": public(GET, POST),
+    "accounts:my-invitations": login(GET, POST),
+    "accounts:session-list": login(GET),
+    "accounts:session-end": login(POST),
+    "accounts:session-end-others": login(POST),
     "accounts:api-key-list": reseller(MANAGE, GET),
     "accounts:api-key-create": reseller(MANAGE, POST),
     "accounts:api-key-revoke": reseller(MANAGE, GET, POST, obj="api_key"),

@@ -31,6 +31,8 @@ from accounts.audit_trail import trail_sources
 from accounts.forms import (
     ActivityFilterForm,
     ApiKeyForm,
+    InvitationPasswordForm,
+    InviteForm,
     LoginForm,
     MemberAddForm,
     MemberRoleForm,
@@ -38,6 +40,7 @@ from accounts.forms import (
     StepUpForm,
     SwitchResellerForm,
 )
+from accounts.models import User
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.admin import CustomerAccountForm
@@ -130,6 +133,11 @@ def _consent_items(world):
 # Form -> how a page builds it from posted data (the arguments the view passes).
 FORM_BUILDERS = {
     "accounts.forms.MemberAddForm": lambda w, d: MemberAddForm(d),
+    "accounts.forms.InviteForm": lambda w, d: InviteForm(d),
+    # A new person's password, checked against the policy for the user about to be made.
+    "accounts.forms.InvitationPasswordForm": lambda w, d: InvitationPasswordForm(
+        User(username="new@example.com", email="new@example.com"), d
+    ),
     "accounts.forms.ApiKeyForm": lambda w, d: ApiKeyForm(d),
     "accounts.forms.LoginForm": lambda w, d: LoginForm(
         RequestFactory().post("/accounts/login/"), data=d
@@ -563,6 +571,7 @@ POST_PAGES = [
     ("linking:link-revoke", "link", "approver", ["reason", "confirm_reference"]),
     ("linking:link-verify", "link", "viewer", []),
     ("accounts:member-add", None, "admin", ["email", "role"]),
+    ("accounts:invitation-create", None, "admin", ["email", "role"]),
     ("accounts:member-role", "membership", "admin", ["role"]),
     ("accounts:member-remove", "membership", "admin", []),
     ("accounts:switch-reseller", None, "viewer", ["reseller"]),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import ROLE_PERMISSIONS, ApiKey, Membership, Reseller, User
+from accounts.invitations import invitation_create
+from accounts.models import ROLE_PERMISSIONS, ApiKey, Invitation, Membership, Reseller, User
 from accounts.services import api_key_create, api_key_revoke, membership_add
 from linking import journeys, services
 from linking.batches import directory
@@ -62,6 +63,7 @@ class Side:
     webhook_endpoint: WebhookEndpoint | None = None
     webhook_delivery: WebhookDelivery | None = None
     api_key: ApiKey | None = None
+    invitation: Invitation | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class World:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
             objects += [side.webhook_endpoint, side.webhook_delivery]
-            objects += [side.api_key]
+            objects += [side.api_key, side.invitation]
             for obj in objects:
                 if obj is not None:
                     obj.refresh_from_db()
@@ -162,6 +164,9 @@ def build_side(
     side.customer = link.customer
     side.withdrawal_token = services.link_issue_withdrawal_token(link_id=link.pk)
     side.membership = Membership.objects.get(reseller=reseller, user=viewer)
+    side.invitation = invitation_create(
+        actor=admin, reseller=reseller, email=f"invited-{name}@example.com", role="viewer"
+    )
     side.preset = services.preset_create(
         actor=admin, reseller=reseller, name=f"{name} read-only", items=[READ_ONLY]
     )
