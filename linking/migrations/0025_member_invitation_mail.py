@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("linking", "0022_governance"),
+        ("linking", "0024_funnel_indexes"),
     ]
 
     operations = [

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "linking.cloud.sandbox.middleware.request_id",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The console speaks the portal's languages, chosen by the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -69,6 +71,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# The console's words are in the portal's catalogue.
+LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 
 LOGGING = {
     "version": 1,
