@@ -266,6 +266,12 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
     context["region_names"] = region_names
     if req is not None:
         context.update(_request_context(req, region_names))
+    # A message made from an error code is written again in the recipient's language.
+    message_code = CODES.get(context.get("message_code", ""))
+    if message_code is not None:
+        context["message"], context["hint"] = message_code.render(
+            **context.get("message_params", {})
+        )
     kind = notification.kind
     now = timezone.now()
     if kind in CONSENT_KINDS:

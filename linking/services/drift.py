@@ -325,9 +325,12 @@ def link_break(
     from linking.services.links import link_sync_grants
     from portal.codes import CODES
 
-    message, _ = CODES["LNK-Y011"].render(
-        reference=link.reference, found=drift.found, checks=link.drift_failures
-    )
+    broken_params = {
+        "reference": link.reference,
+        "found": drift.found,
+        "checks": link.drift_failures,
+    }
+    message, _ = CODES["LNK-Y011"].render(**broken_params)
     link.broken_at = timezone.now()
     link.verification_status = VerificationStatus.FAILING
     link.status_reason = f"LNK-Y011: {drift.found}"[:200]
@@ -362,6 +365,8 @@ def link_break(
         link,
         reseller_emails=_reseller_recipients(link),
         message=message,
+        message_code="LNK-Y011",
+        message_params=broken_params,
         failures=_failures(run),
     )
 
@@ -374,12 +379,13 @@ def link_billing_lost(
     from linking.services.links import link_sync_grants
     from portal.codes import CODES
 
-    message, _ = CODES["LNK-Y012"].render(
-        reference=link.reference,
-        account_id=link.customer.account_id,
-        found=drift.found,
-        checks=link.drift_failures,
-    )
+    lost_params = {
+        "reference": link.reference,
+        "account_id": link.customer.account_id,
+        "found": drift.found,
+        "checks": link.drift_failures,
+    }
+    message, _ = CODES["LNK-Y012"].render(**lost_params)
     now = timezone.now()
     link.revoked_at = link.billing_ends_at = now
     link.revoked_by = None
@@ -416,6 +422,8 @@ def link_billing_lost(
         link,
         reseller_emails=_reseller_recipients(link),
         message=message,
+        message_code="LNK-Y012",
+        message_params=lost_params,
         failures=_failures(run),
     )
 
@@ -448,6 +456,8 @@ def link_flag_over_privileged(
         reseller_emails=_reseller_admins(link.reseller_id),
         message=message,
         hint=hint,
+        message_code="LNK-Y013",
+        message_params={"reference": link.reference, "too_broad": too_broad},
     )
 
 
