@@ -19,6 +19,15 @@ SWITCH = reverse("portal:language-set")
 CHINESE = "zh-hans"
 
 
+@pytest.fixture(autouse=True)
+def _english_around_each_test():
+    # LocaleMiddleware leaves the last request's language active in the thread: a Chinese
+    # request here must not make a later test (of any module) run in Chinese.
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 def _language_of(response) -> str:
     return response["Content-Language"]
 
