@@ -20,7 +20,7 @@ COVERAGE ?=
 # The virtualenv is (re)installed only when the content of pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help venv install run test chromium lint format migrations-check clean var-dirs
+.PHONY: help venv install run test chromium lint format migrations-check messages clean var-dirs
 
 help:
 	@echo "make run               migrate, seed demo data, run web + worker + beat + sandbox cloud"
@@ -29,6 +29,7 @@ help:
 	@echo "make lint              ruff check, ruff format --check and mypy"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail if a model change has no migration"
+	@echo "make messages          extract the translatable strings into django.po and compile django.mo"
 	@echo "make install           create $(VENV) and install the dependencies of pyproject.toml"
 	@echo "make clean             remove var/ and $(VENV)"
 
@@ -113,3 +114,9 @@ migrations-check: install
 
 clean:
 	rm -rf var $(VENV) build *.egg-info
+
+# The Simplified Chinese catalogue: new strings of the code into django.po (translate them
+# there), then django.mo, which the portal reads and which is committed. Needs GNU gettext.
+messages: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=node_modules

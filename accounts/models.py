@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -31,6 +33,9 @@ class HistoryNote:
 
 class User(HistoryNote, AbstractUser):
     email = models.EmailField("e-mail address", unique=True)
+    # The language of the person's pages and e-mails; blank follows the browser's (pages) and
+    # the portal's default, English (e-mails).
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -69,9 +74,9 @@ class Site(models.TextChoices):
 
 
 class LinkType(models.TextChoices):
-    BILLING = "billing", "Billing association"
-    PROVISIONING = "provisioning", "Service provisioning"
-    DELEGATION = "delegation", "Delegated administration"
+    BILLING = "billing", _("Billing association")
+    PROVISIONING = "provisioning", _("Service provisioning")
+    DELEGATION = "delegation", _("Delegated administration")
 
 
 class Reseller(HistoryNote, models.Model):

@@ -400,3 +400,16 @@ def api_key_revoke(*, actor: User, reseller: Reseller, key_id: int) -> ApiKey:
         ]
     )
     return key
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> User:
+    """The signed-in user chooses the language of their pages and e-mails ("" follows the
+    browser); a repeat of the same choice changes nothing."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.language != language:
+        user.language = language
+        user._history_user = actor
+        user._change_reason = "Language chosen"
+        user.save(update_fields=["language"])
+    return user

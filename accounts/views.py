@@ -156,14 +156,17 @@ def step_up(request: HttpRequest) -> HttpResponse:
 def switch_reseller(request: HttpRequest) -> HttpResponse:
     form = SwitchResellerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of your resellers.")
+        messages.error(request, gettext("Choose one of your resellers."))
         return redirect("portal:dashboard")
     reseller_id = form.cleaned_data["reseller"]
     membership = next((m for m in get_memberships(request) if m.reseller_id == reseller_id), None)
     if membership is None:
         raise Http404("You are not a member of this reseller.")
     request.session[SESSION_KEY] = reseller_id
-    messages.success(request, f"You are now working for {membership.reseller.name}.")
+    messages.success(
+        request,
+        gettext("You are now working for %(reseller)s.") % {"reseller": membership.reseller.name},
+    )
     return redirect("portal:dashboard")
 
 
@@ -222,7 +225,9 @@ def member_add(request: ResellerRequest) -> HttpResponse:
         form.add_error(None, error.as_text())
         return _render_members(request, add_form=form, status=400)
     messages.success(
-        request, f"{membership.user.email} was added as {membership.get_role_display()}."
+        request,
+        gettext("%(email)s was added as %(role)s.")
+        % {"email": membership.user.email, "role": membership.get_role_display()},
     )
     return redirect("accounts:member-list")
 
@@ -241,7 +246,10 @@ def member_set_role(request: ResellerRequest, pk: int) -> HttpResponse:
         return stepped
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Choose a valid role for {membership.user.email}.")
+        messages.error(
+            request,
+            gettext("Choose a valid role for %(email)s.") % {"email": membership.user.email},
+        )
         return redirect("accounts:member-list")
     try:
         membership = services.membership_set_role(
@@ -253,7 +261,11 @@ def member_set_role(request: ResellerRequest, pk: int) -> HttpResponse:
     except PortalError as error:
         messages.error(request, error.as_text())
         return redirect("accounts:member-list")
-    messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    messages.success(
+        request,
+        gettext("%(email)s is now %(role)s.")
+        % {"email": membership.user.email, "role": membership.get_role_display()},
+    )
     return redirect("accounts:member-list")
 
 
@@ -277,7 +289,11 @@ def member_remove(request: ResellerRequest, pk: int) -> HttpResponse:
     except PortalError as error:
         messages.error(request, error.as_text())
         return redirect("accounts:member-list")
-    messages.success(request, f"{membership.user.email} was removed from {request.reseller.name}.")
+    messages.success(
+        request,
+        gettext("%(email)s was removed from %(reseller)s.")
+        % {"email": membership.user.email, "reseller": request.reseller.name},
+    )
     return redirect("accounts:member-list")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 
@@ -25,23 +26,25 @@ def decision_outcome(decisions: Iterable[str]) -> str:
     decisions = list(decisions)
     accepted = decisions.count("accepted")
     if decisions and accepted == len(decisions):
-        return "accepted"
+        return _("accepted")
     if accepted == 0:
-        return "declined"
+        return _("declined")
     # "1 of 2 items": the noun follows the total.
     of_total = ngettext("%(n)d of %(total)d item", "%(n)d of %(total)d items", len(decisions))
-    return f"partly accepted ({of_total % {'n': accepted, 'total': len(decisions)}})"
+    return _("partly accepted (%(items)s)") % {
+        "items": of_total % {"n": accepted, "total": len(decisions)}
+    }
 
 
 def withdrawal_note(*, reseller_name: str, self_service: bool) -> str:
     """How the customer withdraws an accepted consent later: the receipt page and the receipt
     e-mail say the same. `self_service`: the receipt e-mail carries a withdrawal link."""
     if self_service:
-        return (
+        return _(
             "You can withdraw your consent at any time with the withdrawal link of each "
             "accepted item in the receipt e-mail; it shows what stops working before you confirm."
         )
-    return (
-        f"To withdraw access later, contact {reseller_name} or platform support and quote the "
+    return _(
+        "To withdraw access later, contact %(reseller)s or platform support and quote the "
         "receipt number."
-    )
+    ) % {"reseller": reseller_name}

@@ -1,6 +1,6 @@
 """Dates and times as the portal writes them everywhere, for Python code (row tags, services
 writing a date into a message). Templates get the same through `{{ value|date }}` and
-`{{ value|date:"DATETIME_FORMAT" }}`; the formats themselves are in `portal/formats/en`.
+`{{ value|date:"DATETIME_FORMAT" }}`; the formats themselves are in `portal/formats/<language>`.
 
 A list page writes two dates per row; Django's `date_format` parses the format string on every
 call, which cost more than the rest of a row. The format is parsed once here into the fields
@@ -24,6 +24,8 @@ _FIELDS: dict[str, Callable[[datetime], str]] = {
     "Y": lambda d: f"{d.year:04d}",
     "m": lambda d: f"{d.month:02d}",
     "d": lambda d: f"{d.day:02d}",
+    "n": lambda d: str(d.month),
+    "j": lambda d: str(d.day),
     "H": lambda d: f"{d.hour:02d}",
     "i": lambda d: f"{d.minute:02d}",
     "s": lambda d: f"{d.second:02d}",
@@ -34,7 +36,8 @@ _FIELDS: dict[str, Callable[[datetime], str]] = {
 
 @cache
 def _writer(fmt: str) -> Callable[[datetime], str]:
-    if any(c.isalpha() and c not in _FIELDS for c in fmt) or "\\" in fmt:
+    # Only ASCII letters are fields for Django; "年" in a Chinese format is written as it is.
+    if any(c.isascii() and c.isalpha() and c not in _FIELDS for c in fmt) or "\\" in fmt:
         return lambda value: dateformat.format(value, fmt)
     parts = [_FIELDS.get(c, c) for c in fmt]
     return lambda value: "".join(p if isinstance(p, str) else p(value) for p in parts)

@@ -5,4 +5,5 @@ from portal import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("help/error-codes/", views.error_codes, name="error-codes"),
+    path("language/", views.language_set, name="language-set"),
 ]

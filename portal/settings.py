@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "portal.middleware.RefuseUnstorableInputMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After authentication: the operator's or customer contact's stored language wins.
+    "portal.languages.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends an idle session before any view runs (the login check then asks to log in) and
     # says why in a message.
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "accounts.context_processors.reseller",
             ],
         },

@@ -5,7 +5,8 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonRespons
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from accounts.permissions import ResellerRequest, reseller_required
 from linking.selectors.dashboard import dashboard_for_reseller
@@ -25,6 +26,18 @@ def dashboard(request: ResellerRequest) -> HttpResponse:
 @login_not_required
 def error_codes(request):
     return render(request, "portal/error_codes.html", {"stages": codes_by_stage()})
+
+
+@require_POST
+@login_not_required
+def language_set(request):
+    """The language switch of every page: Django's `set_language` (a cookie, then back to the
+    page), and the choice stored for the signed-in operator or customer contact."""
+    from portal.languages import language_remember
+
+    response = set_language(request)
+    language_remember(request, request.POST.get("language", ""))
+    return response
 
 
 @require_GET

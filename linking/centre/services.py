@@ -43,6 +43,37 @@ def accounts_of_contact(email: str, among: list[int] | None = None) -> list[int]
     return list(qs.order_by("id").values_list("id", flat=True))
 
 
+def contact_language_of(account_ids: list[int]) -> str:
+    """The language the contact of these accounts chose (the oldest account's first), or ""."""
+    return (
+        CustomerAccount.objects.filter(pk__in=account_ids)
+        .exclude(contact_language="")
+        .order_by("id")
+        .values_list("contact_language", flat=True)
+        .first()
+        or ""
+    )
+
+
+@transaction.atomic
+def contact_set_language(*, email: str, account_ids: list[int], language: str) -> int:
+    """A contact signed in to the customer centre chooses the language of their e-mails,
+    receipts and pages, for every account of theirs they proved; returns how many changed."""
+    changed = 0
+    accounts = CustomerAccount.objects.select_for_update().filter(
+        pk__in=account_ids, contact_email__iexact=email
+    )
+    for account in accounts.order_by("id"):
+        if account.contact_language == language:
+            continue
+        account.contact_language = language
+        account._history_user = None
+        account._change_reason = "Language chosen by the customer's contact"
+        account.save(update_fields=["contact_language"])
+        changed += 1
+    return changed
+
+
 def _code_for(code_id: int, notification_id: int) -> str:
     digest = salted_hmac(_CODE_SALT, f"{notification_id}:{code_id}", algorithm="sha256")
     return f"{int(digest.hexdigest(), 16) % 1_000_000:06d}"

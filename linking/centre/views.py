@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from linking.centre.selectors import centre_overview, customer_receipt_get
 from linking.centre.services import (
     accounts_of_contact,
+    contact_language_of,
     customer_code_request,
     customer_sign_in,
     normalise_email,
@@ -44,6 +45,7 @@ from linking.services.revocation import (
     link_withdraw_in_centre,
 )
 from portal.errors import PortalError
+from portal.languages import CUSTOMER_LANGUAGE_KEY
 from portal.security import client_ip
 
 SESSION_KEY = "customer_centre"
@@ -82,6 +84,7 @@ def customer_of(request: HttpRequest) -> dict | None:
     idle = settings.PORTAL_CUSTOMER_IDLE_MINUTES * 60
     if not data or time.time() - float(data.get("seen", 0)) > idle:
         request.session.pop(SESSION_KEY, None)
+        request.session.pop(CUSTOMER_LANGUAGE_KEY, None)
         return None
     # An account whose contact address changed since the sign-in is no longer shown.
     data["accounts"] = accounts_of_contact(data["email"], among=data.get("accounts", []))
@@ -139,6 +142,10 @@ def enter_code(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()  # no session fixation across the sign-in
             request.session.pop(PENDING_KEY, None)
             customer_session_start(request.session, email=email, accounts=accounts)
+            # The contact's stored language is theirs on every device from now on.
+            language = contact_language_of(accounts)
+            if language:
+                request.session[CUSTOMER_LANGUAGE_KEY] = language
             return redirect("customer:home")
     status = 200
     if error is not None:
@@ -156,6 +163,7 @@ def enter_code(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     """End the customer's session; an operator signed in on the same browser stays signed in."""
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(CUSTOMER_LANGUAGE_KEY, None)
     request.session.pop(PENDING_KEY, None)
     return redirect("customer:sign-in")
 

@@ -58,7 +58,7 @@ class ItemSpec:
 
     def get_link_type_display(self) -> str:
         try:
-            return LinkType(self.link_type).label
+            return str(LinkType(self.link_type).label)
         except ValueError:
             return self.link_type
 

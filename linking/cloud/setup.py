@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from linking.cloud.policies import MANAGE, READ_ONLY, Scope, permission_for
 
 BILLING, PROVISIONING, DELEGATION = "billing", "provisioning", "delegation"
@@ -248,23 +251,24 @@ class Step:
     note: str = ""
 
 
+# Written in the reader's language when a step is made (receipt page, e-mail).
 MISSING_WORDS = {
-    NO_CONNECTION: (
+    NO_CONNECTION: gettext_lazy(
         "Your partner has not connected its Huawei Cloud account to the partner portal yet, "
         "so the values of this step are not known. Your partner will send them; nothing is "
         "needed from you until then."
     ),
-    NO_INVITATION: (
+    NO_INVITATION: gettext_lazy(
         "Your partner has not given its association invitation link yet. Your partner will "
         "send it; nothing is needed from you until then."
     ),
-    NO_LINK: "This part could not be put in place. Your partner will contact you.",
-    LINK_ENDED: "This access has ended: there is nothing to set up.",
-    SUPERSEDED: (
+    NO_LINK: gettext_lazy("This part could not be put in place. Your partner will contact you."),
+    LINK_ENDED: gettext_lazy("This access has ended: there is nothing to set up."),
+    SUPERSEDED: gettext_lazy(
         "A later decision changed this access: follow the steps on the receipt of that "
         "decision instead."
     ),
-    NOTHING_GRANTABLE: (
+    NOTHING_GRANTABLE: gettext_lazy(
         "None of the consented services can be granted through an agency. Your partner "
         "will contact you."
     ),
@@ -282,20 +286,20 @@ def _utc_moment(moment: datetime) -> str:
 
 def _duration_note(duration: AgencyDuration, moment: Callable[[datetime], str]) -> str:
     if duration.value == FOREVER:
-        return "The access has no end date, so the agency has none either."
+        return _("The access has no end date, so the agency has none either.")
     ends = moment(duration.link_ends_at) if duration.link_ends_at else ""
     if duration.outlasts_link:
-        return (
-            f"The access ends at {ends}, in less than a day. ONEDAY is the shortest validity "
+        return _(
+            "The access ends at %(ends)s, in less than a day. ONEDAY is the shortest validity "
             "Huawei Cloud offers, so the agency lasts a few hours longer: delete it after "
-            f"{ends} if you wish. Your partner's access through the portal ends at {ends}."
-        )
-    return (
-        f"The access ends at {ends}. An agency's validity counts in whole days from its "
-        f"creation, so {duration.value} days created today ends no later than the access. "
-        "Created on a later day, use the number of whole days left until then (this page "
-        "always shows today's number)."
-    )
+            "%(ends)s if you wish. Your partner's access through the portal ends at %(ends)s."
+        ) % {"ends": ends}
+    return _(
+        "The access ends at %(ends)s. An agency's validity counts in whole days from its "
+        "creation, so %(days)s days created today ends no later than the access. Created on "
+        "a later day, use the number of whole days left until then (this page always shows "
+        "today's number)."
+    ) % {"ends": ends, "days": duration.value}
 
 
 def setup_steps(
@@ -307,20 +311,24 @@ def setup_steps(
     """The numbered steps of one item in Huawei Cloud's console, in the customer's words;
     `moment` writes a date and time (the portal's `local_moment`)."""
     if setup.missing:
-        return (Step(title=MISSING_WORDS[setup.missing[0]]),)
+        return (Step(title=str(MISSING_WORDS[setup.missing[0]])),)
     if setup.billing is not None:
         billing = setup.billing
         return (
             Step(
-                "Sign in to the Huawei Cloud console with your account (the account named "
-                "on this receipt), then open the partner's invitation link.",
-                (Value("Invitation link", billing.invitation_url),),
+                _(
+                    "Sign in to the Huawei Cloud console with your account (the account named "
+                    "on this receipt), then open the partner's invitation link."
+                ),
+                (Value(_("Invitation link"), billing.invitation_url),),
             ),
             Step(
-                "Check that the partner is the one below and that the association type is "
-                "resale (the partner pays Huawei Cloud and bills you), then accept the "
-                "invitation.",
-                (Value("Partner account", billing.partner_domain_name),),
+                _(
+                    "Check that the partner is the one below and that the association type is "
+                    "resale (the partner pays Huawei Cloud and bills you), then accept the "
+                    "invitation."
+                ),
+                (Value(_("Partner account"), billing.partner_domain_name),),
             ),
         )
     agency = setup.agency
@@ -328,47 +336,60 @@ def setup_steps(
         return ()
     steps = [
         Step(
-            "Sign in to the Huawei Cloud console as an administrator of your account. Open "
-            "Identity and Access Management (IAM), choose Agencies, then Create Agency."
+            _(
+                "Sign in to the Huawei Cloud console as an administrator of your account. Open "
+                "Identity and Access Management (IAM), choose Agencies, then Create Agency."
+            )
         ),
-        Step("Agency name:", (Value("Agency name", agency.name),)),
+        Step(_("Agency name:"), (Value(_("Agency name"), agency.name),)),
         Step(
-            "Agency type: Account. Delegated account (your partner's account name):",
-            (Value("Delegated account", agency.trusted_domain_name),),
+            _("Agency type: Account. Delegated account (your partner's account name):"),
+            (Value(_("Delegated account"), agency.trusted_domain_name),),
         ),
         Step(
-            "Validity period:",
-            (Value("Validity period", agency.duration.value),),
+            _("Validity period:"),
+            (Value(_("Validity period"), agency.duration.value),),
             note=_duration_note(agency.duration, moment),
         ),
-        Step("Description:", (Value("Description", agency.description),)),
+        Step(_("Description:"), (Value(_("Description"), agency.description),)),
     ]
     if agency.project_roles:
         for project in agency.project_roles:
             steps.append(
                 Step(
-                    f"Permissions in the region {_region_label(project.project, region_names)}"
-                    f": choose Region-specific projects, the project {project.project}, "
-                    "and these system permissions:",
-                    tuple(Value("Permission", role) for role in project.roles),
+                    _(
+                        "Permissions in the region %(region)s: choose Region-specific projects, "
+                        "the project %(project)s, and these system permissions:"
+                    )
+                    % {
+                        "region": _region_label(project.project, region_names),
+                        "project": project.project,
+                    },
+                    tuple(Value(_("Permission"), role) for role in project.roles),
                 )
             )
     if agency.domain_roles:
         steps.append(
             Step(
-                "Permissions for global services: choose Global services and these system "
-                "permissions:",
-                tuple(Value("Permission", role) for role in agency.domain_roles),
+                _(
+                    "Permissions for global services: choose Global services and these system "
+                    "permissions:"
+                ),
+                tuple(Value(_("Permission"), role) for role in agency.domain_roles),
             )
         )
     steps.append(
         Step(
-            "Grant nothing else, and save the agency. The partner portal checks the agency "
-            "and tells your partner when the access works.",
+            _(
+                "Grant nothing else, and save the agency. The partner portal checks the agency "
+                "and tells your partner when the access works."
+            ),
             note=(
-                "Not granted, because no system permission gives exactly what you consented "
-                f"to: {', '.join(agency.not_grantable)}. Your partner will ask you for those "
-                "changes."
+                _(
+                    "Not granted, because no system permission gives exactly what you consented "
+                    "to: %(services)s. Your partner will ask you for those changes."
+                )
+                % {"services": ", ".join(agency.not_grantable)}
                 if agency.not_grantable
                 else ""
             ),
@@ -434,37 +455,44 @@ def cleanup_steps(
 ) -> tuple[Step, ...]:
     """The console steps that remove what the link left in the customer's cloud."""
     if not cleanup.has_agency:
-        ends = moment(cleanup.billing_ends_at) if cleanup.billing_ends_at else "the link's end"
-        partner = cleanup.partner_domain_name or "your partner's account"
+        ends = moment(cleanup.billing_ends_at) if cleanup.billing_ends_at else _("the link's end")
+        partner = cleanup.partner_domain_name or _("your partner's account")
         return (
             Step(
-                f"Nothing to delete now: the billing association ends with the billing period, "
-                f"at {ends}, and your partner ends it in the cloud.",
+                _(
+                    "Nothing to delete now: the billing association ends with the billing "
+                    "period, at %(ends)s, and your partner ends it in the cloud."
+                )
+                % {"ends": ends},
             ),
             Step(
-                "After that, check in the Huawei Cloud console (Billing Center, partner "
-                "information) that this partner account is no longer associated with your "
-                "account; if it still is, unbind it there or ask your partner to:",
-                (Value("Partner account", partner),),
+                _(
+                    "After that, check in the Huawei Cloud console (Billing Center, partner "
+                    "information) that this partner account is no longer associated with your "
+                    "account; if it still is, unbind it there or ask your partner to:"
+                ),
+                (Value(_("Partner account"), partner),),
             ),
         )
     trusted = (
-        (Value("Delegated account", cleanup.trusted_domain_name),)
+        (Value(_("Delegated account"), cleanup.trusted_domain_name),)
         if cleanup.trusted_domain_name
         else ()
     )
     return (
         Step(
-            "Sign in to the Huawei Cloud console as an administrator of your account. Open "
-            "Identity and Access Management (IAM) and choose Agencies."
+            _(
+                "Sign in to the Huawei Cloud console as an administrator of your account. Open "
+                "Identity and Access Management (IAM) and choose Agencies."
+            )
         ),
         Step(
-            "Find the agency with this name (it trusts your partner's account):",
-            (Value("Agency name", cleanup.agency_name), *trusted),
+            _("Find the agency with this name (it trusts your partner's account):"),
+            (Value(_("Agency name"), cleanup.agency_name), *trusted),
         ),
         Step(
-            "Choose Delete in its row and confirm.",
-            note=(
+            _("Choose Delete in its row and confirm."),
+            note=_(
                 "Your partner's access through the partner portal has ended already; deleting "
                 "the agency ends its access in the cloud too. The partner portal checks that "
                 "the agency is gone."

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -60,7 +61,9 @@ def connection_test(request: ResellerRequest) -> HttpResponse:
     if request.htmx:
         context = {"connection": connection}
         return render(request, "linking/_cloud_connection_test.html", context)
-    messages.info(request, "The connection is being tested; the result shows here shortly.")
+    messages.info(
+        request, gettext("The connection is being tested; the result shows here shortly.")
+    )
     return redirect("cloud:connection")
 
 
@@ -101,7 +104,8 @@ def connection_edit(request: ResellerRequest) -> HttpResponse:
         form.add_error(None, error.as_text())
         return _render_form(request, form, connection, status=400)
     messages.success(
-        request, "The cloud connection was saved. Test it to see that the cloud accepts it."
+        request,
+        gettext("The cloud connection was saved. Test it to see that the cloud accepts it."),
     )
     return redirect("cloud:connection")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from linking.models import RequestItem
 from portal.identifiers import IdentifierField
@@ -20,22 +21,22 @@ class ConsentForm(forms.Form):
         for item in items:
             # required=False: a missing answer is the service's LNK-C006, shown on the form.
             self.fields[f"decision_{item.pk}"] = forms.ChoiceField(
-                choices=[(ACCEPT, "Accept"), (DECLINE, "Decline")],
+                choices=[(ACCEPT, _("Accept")), (DECLINE, _("Decline"))],
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 required=False,
-                label="Your decision",
+                label=_("Your decision"),
             )
             self.fields[f"reason_{item.pk}"] = forms.CharField(
                 required=False,
                 max_length=2000,
-                label="Reason for declining (optional)",
+                label=_("Reason for declining (optional)"),
                 widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             )
         if needs_confirmation:
             self.fields["confirm_account_id"] = IdentifierField(
                 required=False,
                 max_length=80,
-                label="Type your account id (domain id) to confirm",
+                label=_("Type your account id (domain id) to confirm"),
                 widget=forms.TextInput(
                     attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
                 ),

@@ -13,8 +13,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import LinkType, Reseller
 from linking.models import (
@@ -25,13 +29,14 @@ from linking.models import (
     format_account_id,
 )
 
+# Machine-read by receipt_verify: the same in every language.
 HASH_PREFIX = "Content hash: sha256:"
 MAX_REFERENCE_LENGTH = 40
 
-_DECISION_WORDS: dict[str, str] = {
-    ConsentRecord.Decision.ACCEPTED: "Accepted: granted as asked.",
-    ConsentRecord.Decision.DECLINED: "Declined: nothing granted.",
-    ConsentRecord.Decision.WITHDRAWN: "Withdrawn: the access granted earlier ends.",
+_DECISION_WORDS: dict[str, object] = {
+    ConsentRecord.Decision.ACCEPTED: gettext_lazy("Accepted: granted as asked."),
+    ConsentRecord.Decision.DECLINED: gettext_lazy("Declined: nothing granted."),
+    ConsentRecord.Decision.WITHDRAWN: gettext_lazy("Withdrawn: the access granted earlier ends."),
 }
 
 
@@ -68,26 +73,28 @@ def _utc(moment: datetime) -> str:
 
 
 def _names(codes: list[str], names: dict[str, str]) -> str:
-    return ", ".join(f"{names[c]} ({c})" if c in names else c for c in codes) or "none"
+    return ", ".join(f"{names[c]} ({c})" if c in names else c for c in codes) or _("none")
 
 
 def _scope_lines(record: ConsentRecord, service_names: dict, region_names: dict) -> list[str]:
     scope = record.scope or {}
     if record.link_type == LinkType.BILLING:
-        return ["   Scope: the partner becomes the billing partner of the account."]
+        return ["   " + _("Scope: the partner becomes the billing partner of the account.")]
     lines = [
-        f"   Services: {_names(scope.get('services') or [], service_names)}",
-        f"   Regions: {_names(scope.get('regions') or [], region_names)}",
+        "   " + _("Services: %s") % _names(scope.get("services") or [], service_names),
+        "   " + _("Regions: %s") % _names(scope.get("regions") or [], region_names),
     ]
     level = scope.get("access_level") or ""
     if level:
         label = AccessLevel(level).label if level in AccessLevel.values else level
-        lines.append(f"   Access level: {label}")
+        lines.append("   " + _("Access level: %s") % label)
     days = scope.get("duration_days")
     if days:
-        lines.append(f"   Duration: {days} day{'s' if days != 1 else ''}")
+        duration = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        lines.append("   " + _("Duration: %s") % duration)
     if scope.get("ends_at"):
-        lines.append(f"   Ends at (UTC): {_utc(datetime.fromisoformat(scope['ends_at']))}")
+        ends_at = _utc(datetime.fromisoformat(scope["ends_at"]))
+        lines.append("   " + _("Ends at (UTC): %s") % ends_at)
     return lines
 
 
@@ -103,25 +110,31 @@ def _body(reference: str, records: list[ConsentRecord]) -> str:
     service_names = dict(Service.objects.filter(code__in=codes).values_list("code", "name"))
     region_names = dict(Region.objects.filter(code__in=region_codes).values_list("code", "name"))
     withdrawal = first.decision == ConsentRecord.Decision.WITHDRAWN
+    account = {
+        "name": customer.display_name,
+        "id": format_account_id(customer.account_id),
+        "account_name": customer.account_name,
+    }
     lines = [
-        "Consent receipt" if not withdrawal else "Receipt of a withdrawal of consent",
-        f"Reference: {reference}",
-        f"Partner: {reseller.name} (partner id {reseller.partner_id})",
-        f"Customer account: {customer.display_name} (account id "
-        f"{format_account_id(customer.account_id)}"
-        + (f", account name {customer.account_name})" if customer.account_name else ")"),
+        _("Consent receipt") if not withdrawal else _("Receipt of a withdrawal of consent"),
+        _("Reference: %s") % reference,
+        _("Partner: %(name)s (partner id %(partner_id)s)")
+        % {"name": reseller.name, "partner_id": reseller.partner_id},
+        _("Customer account: %(name)s (account id %(id)s, account name %(account_name)s)") % account
+        if customer.account_name
+        else _("Customer account: %(name)s (account id %(id)s)") % account,
     ]
     if first.request is not None:
-        lines.append(f"Request: {first.request.reference}")
+        lines.append(_("Request: %s") % first.request.reference)
     if first.link is not None:
-        lines.append(f"Link: {first.link.reference}")
+        lines.append(_("Link: %s") % first.link.reference)
     lines += [
-        f"Decided at (UTC): {_utc(first.created_at)}",
-        f"Decided by: {first.contact_email}",
-        f"Network address: {first.ip_address or 'not recorded'}",
-        f"Consent text version: {first.text_version}",
+        _("Decided at (UTC): %s") % _utc(first.created_at),
+        _("Decided by: %s") % first.contact_email,
+        _("Network address: %s") % (first.ip_address or _("not recorded")),
+        _("Consent text version: %s") % first.text_version,
         "",
-        "What was asked and decided:",
+        _("What was asked and decided:"),
     ]
     for number, record in enumerate(records, start=1):
         type_label = (
@@ -131,12 +144,15 @@ def _body(reference: str, records: list[ConsentRecord]) -> str:
         )
         lines.append(f"{number}. {type_label}")
         lines += _scope_lines(record, service_names, region_names)
-        lines.append(f"   Decision: {_DECISION_WORDS.get(record.decision, record.decision)}")
+        decision = str(
+            _DECISION_WORDS.get(ConsentRecord.Decision(record.decision), record.decision)
+        )
+        lines.append("   " + _("Decision: %s") % decision)
         if record.reason:
             # One line per line of the reason, so a newline in it cannot forge a field.
-            lines += [f"   Reason: {part}" for part in record.reason.splitlines() or [""]]
+            lines += ["   " + _("Reason: %s") % part for part in record.reason.splitlines() or [""]]
         if _utc(record.created_at) != _utc(first.created_at):
-            lines.append(f"   Recorded at (UTC): {_utc(record.created_at)}")
+            lines.append("   " + _("Recorded at (UTC): %s") % _utc(record.created_at))
     return "\n".join(lines) + "\n"
 
 
@@ -159,8 +175,15 @@ def receipt_for(reference: str, *, reseller: Reseller | None = None) -> Receipt 
 
 
 def receipt_build(reference: str, records: list[ConsentRecord]) -> Receipt:
-    """The receipt of the given rows of one decision, oldest first; two catalog queries."""
-    body = _body(reference, records)
+    """The receipt of the given rows of one decision, oldest first; two catalog queries.
+
+    Written in the customer contact's language, for the customer and the reseller alike: the
+    same bytes, so the same content hash, whoever downloads it."""
+    holder = records[0].request or records[0].link
+    customer = holder.customer if holder is not None else None
+    language = (customer.contact_language if customer is not None else "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        body = _body(reference, records)
     return Receipt(
         reference=reference, body=body, content_hash=content_hash(body), records=tuple(records)
     )

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -36,7 +37,7 @@ _ERROR_STATUS = {"LNK-C001": 404, "LNK-C003": 410}
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         required=True,
-        error_messages={"required": "Tick the box to confirm that you want to end this link."},
+        error_messages={"required": _("Tick the box to confirm that you want to end this link.")},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import HistoryNote, Site
@@ -40,5 +41,5 @@ class Service(HistoryNote, models.Model):
 
 
 class AccessLevel(models.TextChoices):
-    READ_ONLY = "read_only", "Read-only"
-    MANAGE = "manage", "Manage"
+    READ_ONLY = "read_only", _("Read-only")
+    MANAGE = "manage", _("Manage")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -57,6 +58,10 @@ class CustomerAccount(HistoryNote, models.Model):
     )
     display_name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)
+    # The contact's language for e-mails, receipts and the customer centre; blank is English.
+    contact_language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
     site = models.CharField(max_length=10, choices=Site.choices, default=Site.INTERNATIONAL)
     regions = models.ManyToManyField(Region, blank=True, related_name="customers")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)

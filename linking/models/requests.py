@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import HistoryNote, LinkType, Reseller
@@ -315,7 +316,7 @@ class LinkRequest(HistoryNote, models.Model):
             return ", ".join(item.get_link_type_display() for item in self.items.all())
         # The annotation is a comma-joined string aggregate, NULL for a request without items.
         assert codes is None or isinstance(codes, str)
-        return ", ".join(_LINK_TYPE_LABELS.get(c, c) for c in (codes or "").split(",") if c)
+        return ", ".join(str(_LINK_TYPE_LABELS.get(c, c)) for c in (codes or "").split(",") if c)
 
     @property
     def waiting_since(self):
@@ -327,9 +328,9 @@ class LinkRequest(HistoryNote, models.Model):
 
 class RequestItem(HistoryNote, models.Model):
     class Decision(models.TextChoices):
-        PENDING = "pending", "Not decided"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Not decided")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     request = models.ForeignKey(LinkRequest, on_delete=models.CASCADE, related_name="items")
     # Copies of the request's reseller and customer, so the database can hold "one open request

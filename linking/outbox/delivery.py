@@ -24,7 +24,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_guid import set_guid
 
 from accounts.models import User
@@ -33,6 +33,7 @@ from linking.checks.catalog import sensitive_services
 from linking.models import ConsentRecord, LinkRequest, Notification, Region, Service
 from portal.codes import CODES
 from portal.emails import absolute_url, build_message
+from portal.languages import recipient_language
 from portal.metrics import count_email_delivery
 
 logger = logging.getLogger(__name__)
@@ -206,8 +207,10 @@ def _request_context(req: LinkRequest, region_names: dict[str, str]) -> dict:
                     wording.regions_in_words(item.regions, region_names)
                 ),
                 "access_level": item.get_access_level_display() if item.access_level else "",
+                "access_level_code": item.access_level,
                 "duration_days": item.duration_days,
                 "decision": item.get_decision_display(),
+                "decision_code": item.decision,
                 "decline_reason": item.decline_reason,
             }
         )
@@ -267,6 +270,12 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
     context["region_names"] = region_names
     if req is not None:
         context.update(_request_context(req, region_names))
+    # A message made from an error code is written again in the recipient's language.
+    message_code = CODES.get(context.get("message_code", ""))
+    if message_code is not None:
+        context["message"], context["hint"] = message_code.render(
+            **context.get("message_params", {})
+        )
     kind = notification.kind
     now = timezone.now()
     if kind in CONSENT_KINDS:
@@ -362,6 +371,13 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
     return build_message(kind.replace("_", "-"), notification.to_email, context)
 
 
+def _language_of(notification: Notification) -> str:
+    """The language the recipient reads: the operator's, or the customer contact's."""
+    holder = notification.request or notification.link
+    customer = holder.customer if holder is not None else None
+    return recipient_language(email=notification.to_email, customer=customer)
+
+
 def notification_deliver(*, notification_id: int) -> str:
     """Claim, render and send one notification. Safe to run twice: one claim, one message."""
     notification = _claim(notification_id)
@@ -371,8 +387,10 @@ def notification_deliver(*, notification_id: int) -> str:
         # The delivery's log lines carry the id of the request that wrote the row, also when a
         # sweep (with an id of its own) published the delivery.
         set_guid(notification.correlation_id)
+    # Subject, bodies and every sentence put into the context speak the recipient's language.
+    language = _language_of(notification)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), translation.override(language):
             message = _build(notification)
             if message is None:
                 # Not a failure: the request moved on before its e-mail went out.

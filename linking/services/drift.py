@@ -331,9 +331,12 @@ def link_break(
     from linking.services.links import link_sync_grants
     from portal.codes import CODES
 
-    message, _ = CODES["LNK-Y011"].render(
-        reference=link.reference, found=drift.found, checks=link.drift_failures
-    )
+    broken_params = {
+        "reference": link.reference,
+        "found": drift.found,
+        "checks": link.drift_failures,
+    }
+    message, _ = CODES["LNK-Y011"].render(**broken_params)
     link.broken_at = timezone.now()
     link.verification_status = VerificationStatus.FAILING
     link.status_reason = f"LNK-Y011: {drift.found}"[:200]
@@ -341,7 +344,12 @@ def link_break(
     # Still checked once a period: the customer may repair it without saying so.
     link.next_verification_at = next_reverification_at(link.pk, after=link.broken_at)
     link.drift_failures = 0
-    context = {"message": message, "failures": _failures(run)}
+    context = {
+        "message": message,
+        "message_code": "LNK-Y011",
+        "message_params": broken_params,
+        "failures": _failures(run),
+    }
     _move_link(
         link,
         Link.Status.BROKEN,
@@ -376,12 +384,13 @@ def link_billing_lost(
     from linking.services.links import link_sync_grants
     from portal.codes import CODES
 
-    message, _ = CODES["LNK-Y012"].render(
-        reference=link.reference,
-        account_id=link.customer.account_id,
-        found=drift.found,
-        checks=link.drift_failures,
-    )
+    lost_params = {
+        "reference": link.reference,
+        "account_id": link.customer.account_id,
+        "found": drift.found,
+        "checks": link.drift_failures,
+    }
+    message, _ = CODES["LNK-Y012"].render(**lost_params)
     now = timezone.now()
     link.revoked_at = link.billing_ends_at = now
     link.revoked_by = None
@@ -390,7 +399,12 @@ def link_billing_lost(
     link.verification_status = VerificationStatus.FAILING
     link.next_verification_at = None
     link.drift_failures = 0
-    context = {"message": message, "failures": _failures(run)}
+    context = {
+        "message": message,
+        "message_code": "LNK-Y012",
+        "message_params": lost_params,
+        "failures": _failures(run),
+    }
     _move_link(
         link,
         Link.Status.REVOKED,
@@ -446,6 +460,8 @@ def link_flag_over_privileged(
         reseller_emails=_reseller_admins(link.reseller_id),
         message=message,
         hint=hint,
+        message_code="LNK-Y013",
+        message_params={"reference": link.reference, "too_broad": too_broad},
     )
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import ResellerRequest, reseller_required
@@ -54,8 +55,11 @@ def link_verify(request: ResellerRequest, pk: int) -> HttpResponse:
     )
     messages.success(
         request,
-        f"Verification of {link.reference} asked for: the checks call the cloud, and the "
-        "result shows here in a moment.",
+        gettext(
+            "Verification of %(ref)s asked for: the checks call the cloud, and the result "
+            "shows here in a moment."
+        )
+        % {"ref": link.reference},
     )
     return redirect("linking:link-detail", pk=link.pk)
 

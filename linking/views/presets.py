@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import ResellerRequest, reseller_required
@@ -91,7 +92,9 @@ def _preset_form(request, preset=None):
                     if reason.code in ("LNK-T002", "LNK-T004"):
                         form.add_error("name", f"{reason.message} ({reason.code})")
             else:
-                messages.success(request, f"Preset “{saved.name}” saved.")
+                messages.success(
+                    request, gettext("Preset “%(name)s” saved.") % {"name": saved.name}
+                )
                 return redirect("linking:preset-list")
     return render(
         request,
@@ -130,7 +133,7 @@ def preset_delete(request: ResellerRequest, pk: int) -> HttpResponse:
         except PortalError as error:
             message_error(request, error)
         else:
-            messages.success(request, f"Preset “{preset.name}” deleted.")
+            messages.success(request, gettext("Preset “%(name)s” deleted.") % {"name": preset.name})
         return redirect("linking:preset-list")
     return render(
         request,
@@ -147,7 +150,7 @@ def request_apply_preset(request: ResellerRequest, pk: int) -> HttpResponse:
     presets = preset_list_for_reseller(reseller=request.reseller)
     form = preset_forms.ApplyPresetForm(request.POST, presets=presets)
     if not form.is_valid():
-        messages.error(request, "Choose one of the presets offered.")
+        messages.error(request, gettext("Choose one of the presets offered."))
         return redirect("linking:request-wizard", pk=req.pk, step=1)
     try:
         req = services.link_request_apply_preset(
@@ -158,6 +161,7 @@ def request_apply_preset(request: ResellerRequest, pk: int) -> HttpResponse:
         return redirect("linking:request-wizard", pk=req.pk, step=1)
     messages.info(
         request,
-        f"{req.reference} was filled from the preset; every field can still be changed.",
+        gettext("%(ref)s was filled from the preset; every field can still be changed.")
+        % {"ref": req.reference},
     )
     return redirect("linking:request-wizard", pk=req.pk, step=3 if req.customer_id else 2)

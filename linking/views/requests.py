@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import ResellerRequest, reseller_required
@@ -125,7 +125,8 @@ def request_submit(request: ResellerRequest, pk: int) -> HttpResponse:
         _refused(request, req, Refusal.Action.SUBMIT, error)
         messages.error(
             request,
-            f"{req.reference} was not submitted: "
+            gettext("%(ref)s was not submitted:") % {"ref": req.reference}
+            + " "
             + ngettext("%(n)d check failed.", "%(n)d checks failed.", len(error.reasons))
             % {"n": len(error.reasons)}
             + " Fix them below and submit again.",
@@ -135,7 +136,9 @@ def request_submit(request: ResellerRequest, pk: int) -> HttpResponse:
         _refused(request, req, Refusal.Action.SUBMIT, error)
         message_error(request, error)
         return _detail(req)
-    messages.success(request, _outcome_message(req, f"{req.reference} was submitted"))
+    messages.success(
+        request, _outcome_message(req, gettext("%(ref)s was submitted") % {"ref": req.reference})
+    )
     return _detail(req)
 
 
@@ -144,19 +147,28 @@ def _outcome_message(req: LinkRequest, done: str) -> str:
     narrowing applied at once asks nobody; a request waiting for approval asks the approvers;
     only a request waiting for the customer has asked the customer."""
     if req.status == Status.COMPLETED and req.amends_link is not None:
-        return (
-            f"{done}: the narrower scope of {req.amends_link.reference} applies now. Narrowing "
-            "needs no consent, so the customer was not asked."
-        )
+        return gettext(
+            "%(done)s: the narrower scope of %(link)s applies now. Narrowing needs no consent, "
+            "so the customer was not asked."
+        ) % {"done": done, "link": req.amends_link.reference}
     if req.status == Status.PENDING_APPROVAL:
         count = notification_count(request=req, kind=Notification.Kind.APPROVAL_NEEDED)
         asked = ngettext(
             "%(n)d approver has been e-mailed", "%(n)d approvers have been e-mailed", count
         ) % {"n": count}
-        return f"{done} and waits for approval; {asked}."
+        return gettext("%(done)s and waits for approval; %(asked)s.") % {
+            "done": done,
+            "asked": asked,
+        }
     if req.status == Status.PENDING_CONSENT:
-        return f"{done}; the consent e-mail to {req.consent_email} is on its way."
-    return f"{done}; it is now {req.get_status_display().lower()}."
+        return gettext("%(done)s; the consent e-mail to %(email)s is on its way.") % {
+            "done": done,
+            "email": req.consent_email,
+        }
+    return gettext("%(done)s; it is now %(status)s.") % {
+        "done": done,
+        "status": req.get_status_display().lower(),
+    }
 
 
 def _decision_reason(request: ResellerRequest) -> str | None:
@@ -191,7 +203,9 @@ def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
         _refused(request, req, Refusal.Action.APPROVE, error)
         message_error(request, error)
     else:
-        messages.success(request, _outcome_message(req, f"{req.reference} was approved"))
+        messages.success(
+            request, _outcome_message(req, gettext("%(ref)s was approved") % {"ref": req.reference})
+        )
     return _detail(req)
 
 
@@ -208,7 +222,10 @@ def request_reject(request: ResellerRequest, pk: int) -> HttpResponse:
         _refused(request, req, Refusal.Action.REJECT, error)
         message_error(request, error)
     else:
-        messages.success(request, f"{req.reference} rejected; the initiator will be told.")
+        messages.success(
+            request,
+            gettext("%(ref)s rejected; the initiator will be told.") % {"ref": req.reference},
+        )
     return _detail(req)
 
 
@@ -240,10 +257,14 @@ def request_cancel(request: ResellerRequest, pk: int) -> HttpResponse:
 
 def _cancelled_message(req: LinkRequest, *, was: str) -> str:
     if was == Status.PENDING_CONSENT:
-        return f"{req.reference} was cancelled; the link in the consent e-mail no longer works."
+        return gettext("%(ref)s was cancelled; the link in the consent e-mail no longer works.") % {
+            "ref": req.reference
+        }
     if was == Status.PENDING_APPROVAL:
-        return f"{req.reference} was cancelled; approvers no longer see it."
-    return f"{req.reference} was cancelled."
+        return gettext("%(ref)s was cancelled; approvers no longer see it.") % {
+            "ref": req.reference
+        }
+    return gettext("%(ref)s was cancelled.") % {"ref": req.reference}
 
 
 @require_POST
@@ -270,8 +291,11 @@ def request_resend(request: ResellerRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"The consent e-mail of {req.reference} is being resent to {req.consent_email}; "
-            "the link in earlier e-mails no longer works.",
+            gettext(
+                "The consent e-mail of %(ref)s is being resent to %(email)s; the link in "
+                "earlier e-mails no longer works."
+            )
+            % {"ref": req.reference, "email": req.consent_email},
         )
     return _detail(req)
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import LinkType
@@ -91,7 +92,10 @@ def request_wizard(request: ResellerRequest, pk: int, step: int) -> HttpResponse
         raise Http404("No such step.")
     refusal = can_edit(req, actor=request.user, perms=request.reseller_perms)
     if refusal is not None and refusal.code == "LNK-S001":
-        messages.info(request, f"{req.reference} is no longer a draft; it cannot be edited.")
+        messages.info(
+            request,
+            gettext("%(ref)s is no longer a draft; it cannot be edited.") % {"ref": req.reference},
+        )
         return redirect("linking:request-detail", pk=req.pk)
     if refusal is not None:
         # Only the person who started a draft edits it (LNK-S002).
@@ -193,7 +197,7 @@ def _step_review(request, req: LinkRequest):
         except PortalError as error:
             form.add_error("consent_days" if error.code == "LNK-V022" else None, error.as_text())
         else:
-            messages.success(request, "Details saved. Review the checks, then submit.")
+            messages.success(request, gettext("Details saved. Review the checks, then submit."))
             return redirect("linking:request-wizard", pk=req.pk, step=4)
     return render(
         request,

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -126,7 +127,7 @@ def endpoint_edit(request: ResellerRequest, pk: int) -> HttpResponse:
     except PortalError as error:
         form.add_error(None, error.as_text())
         return _render_form(request, form, endpoint, status=400)
-    messages.success(request, "The webhook endpoint was saved.")
+    messages.success(request, gettext("The webhook endpoint was saved."))
     return redirect("webhooks:detail", endpoint.pk)
 
 
@@ -136,16 +137,18 @@ def endpoint_set_enabled(request: ResellerRequest, pk: int) -> HttpResponse:
     endpoint = access_webhook_endpoint(reseller=request.reseller, pk=pk)
     form = EnabledForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose to enable or to disable the endpoint.")
+        messages.error(request, gettext("Choose to enable or to disable the endpoint."))
         return redirect("webhooks:detail", endpoint.pk)
     enabled = form.cleaned_data["enabled"]
     services.webhook_endpoint_set_enabled(
         actor=request.user, reseller=request.reseller, endpoint_id=endpoint.pk, enabled=enabled
     )
     if enabled:
-        messages.success(request, "The endpoint is enabled; events still owed are sent now.")
+        messages.success(
+            request, gettext("The endpoint is enabled; events still owed are sent now.")
+        )
     else:
-        messages.success(request, "The endpoint is disabled; nothing is sent to it.")
+        messages.success(request, gettext("The endpoint is disabled; nothing is sent to it."))
     return redirect("webhooks:detail", endpoint.pk)
 
 
@@ -158,7 +161,9 @@ def endpoint_delete(request: ResellerRequest, pk: int) -> HttpResponse:
     services.webhook_endpoint_delete(
         actor=request.user, reseller=request.reseller, endpoint_id=endpoint.pk
     )
-    messages.success(request, f"The webhook endpoint {endpoint.url} was deleted.")
+    messages.success(
+        request, gettext("The webhook endpoint %(url)s was deleted.") % {"url": endpoint.url}
+    )
     return redirect("webhooks:list")
 
 
@@ -175,5 +180,5 @@ def delivery_redeliver(request: ResellerRequest, pk: int, delivery_pk: int) -> H
     except PortalError as error:
         messages.error(request, error.as_text())
     else:
-        messages.success(request, "The event is sent again now.")
+        messages.success(request, gettext("The event is sent again now."))
     return redirect("webhooks:detail", endpoint.pk)

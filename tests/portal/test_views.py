@@ -88,7 +88,7 @@ def test_error_codes_page_lists_every_code_with_an_anchor(client, db):
     assert codes
     for code in codes:
         assert f'id="{code.code}"' in body
-        assert code.title in body
+        assert str(code.title) in body
     assert "Cause" in body and "Fix" in body
 
 

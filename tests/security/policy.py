@@ -108,6 +108,7 @@ POLICY: dict[str, Rule] = {
     "favicon": public(GET),
     "portal:dashboard": reseller(VIEW, GET),
     "portal:error-codes": public(GET),
+    "portal:language-set": public(POST),
     # accounts
     "accounts:login": public(GET, POST),
     "accounts:logout": login(POST, lands_on_login=True),
