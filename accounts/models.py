@@ -283,6 +283,8 @@ class AuditEvent(models.Model):
         # An API key acts for the admin who made it, with a role: who made or revoked which.
         API_KEY_CREATED = "api_key_created", "API key created"
         API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+        # The reseller's identity provider (single sign-on); its client secret is never written.
+        SSO_PROVIDER_CHANGED = "sso_provider_changed", "Single sign-on provider changed"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -355,6 +357,7 @@ class AuditEvent(models.Model):
                         "webhook_endpoint_changed",
                         "api_key_created",
                         "api_key_revoked",
+                        "sso_provider_changed",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -382,6 +385,7 @@ class AuditEvent(models.Model):
             self.Action.WEBHOOK_ENDPOINT_CHANGED,
             self.Action.API_KEY_CREATED,
             self.Action.API_KEY_REVOKED,
+            self.Action.SSO_PROVIDER_CHANGED,
         ):
             return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""

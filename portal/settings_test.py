@@ -58,3 +58,6 @@ CACHES["default"]["KEY_PREFIX"] = f"portal-test-{TEST_WORKER}" if TEST_WORKER el
 # rate-limit tests set the rates they exercise.
 PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"
 PORTAL_CONSENT_RATE_PER_LINK = "1000/600"
+
+# The test OpenID provider listens on plain http on loopback.
+PORTAL_SSO_ALLOW_HTTP = True
