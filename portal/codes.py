@@ -1152,7 +1152,7 @@ _ENTRIES = [
     Code(
         "ACC-O005",
         VALIDATION,
-        "Address outside the reseller's domains",
+        "Address outside the reseller’s domains",
         "The identity provider signed in {email}, an address outside the e-mail domains of "
         "{reseller}.",
         "Sign in at the provider with your address at your company, or ask your reseller's "

@@ -91,17 +91,19 @@ def sso_start(request: HttpRequest) -> HttpResponse:
                 "started": time.time(),
             }
             request.session[FLOW_KEY] = flow
-            return redirect(
-                oidc.authorization_url(
-                    endpoint=provider.authorization_endpoint,
-                    client_id=provider.client_id,
-                    redirect_uri=redirect_uri(),
-                    state=state,
-                    nonce=nonce,
-                    code_verifier=verifier,
-                    login_hint=email,
-                )
+            # A page, not a redirect: the form's Content-Security-Policy (form-action 'self')
+            # forbids a form submission that ends at another origin, so the browser goes on
+            # to the provider by navigating from this page.
+            authorize = oidc.authorization_url(
+                endpoint=provider.authorization_endpoint,
+                client_id=provider.client_id,
+                redirect_uri=redirect_uri(),
+                state=state,
+                nonce=nonce,
+                code_verifier=verifier,
+                login_hint=email,
             )
+            return render(request, "sso/redirect.html", {"authorize_url": authorize})
     status = 400 if request.method == "POST" else 200
     return render(
         request,
