@@ -328,3 +328,17 @@ def test_changing_the_provider_needs_a_fresh_password(client, cast, openid_provi
 def test_other_roles_cannot_change_the_provider(client, cast):
     client.force_login(cast.viewer)
     assert client.get(reverse("sso:provider-edit")).status_code == 403
+
+
+def test_the_callback_code_and_state_never_reach_a_log(client, cast, openid_provider, caplog):
+    caplog.set_level(logging.DEBUG)
+    configure(cast, openid_provider)
+    location = sign_in_at_provider(_start(client), "admin")
+    query = parse_qs(urlsplit(location).query)
+    logging.getLogger("django.server").info('"GET %s HTTP/1.1" 302 0', location)
+    assert _come_back(client, location).status_code == 302
+    # A replay: refused, logged by Django's request logger with its path.
+    _come_back(client, location)
+    assert caplog.text
+    for secret in (query["code"][0], query["state"][0], CLIENT_SECRET):
+        assert secret not in caplog.text
