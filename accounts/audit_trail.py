@@ -355,6 +355,9 @@ def _event_changes(event: AuditEvent) -> list[dict]:
         return [{"field": "cloud connection", "old": None, "new": event.reason}]
     if event.action == Action.WEBHOOK_ENDPOINT_CHANGED:
         return [{"field": "webhook endpoint", "old": None, "new": event.reason}]
+    if event.action == Action.SSO_PROVIDER_CHANGED:
+        # The client secret is never written down: which parts changed is all there is.
+        return [{"field": "single sign-on provider", "old": None, "new": event.reason}]
     granted = event.action == Action.PERMISSION_GRANTED
     perm = event.permission
     return [

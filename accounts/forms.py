@@ -22,6 +22,14 @@ class LoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         return clean_identifier(self.cleaned_data.get("username"))
 
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # A reseller that requires single sign-on refuses its members' passwords.
+        from sso.services import password_login_refusal
+
+        if refusal := password_login_refusal(user):
+            raise forms.ValidationError(refusal.as_text(), code=refusal.code)
+
 
 class MemberAddForm(forms.Form):
     email = IdentifierEmailField(label="E-mail address", max_length=254)

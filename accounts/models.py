@@ -291,6 +291,8 @@ class AuditEvent(models.Model):
         API_KEY_REVOKED = "api_key_revoked", "API key revoked"
         # A reseller's admin ended a member's sign-in sessions (the sessions hold no history).
         SESSIONS_ENDED = "sessions_ended", "Sessions ended"
+        # The reseller's identity provider (single sign-on); its client secret is never written.
+        SSO_PROVIDER_CHANGED = "sso_provider_changed", "Single sign-on provider changed"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -364,6 +366,7 @@ class AuditEvent(models.Model):
                         "api_key_created",
                         "api_key_revoked",
                         "sessions_ended",
+                        "sso_provider_changed",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -392,6 +395,7 @@ class AuditEvent(models.Model):
             self.Action.API_KEY_CREATED,
             self.Action.API_KEY_REVOKED,
             self.Action.SESSIONS_ENDED,
+            self.Action.SSO_PROVIDER_CHANGED,
         ):
             return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""

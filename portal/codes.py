@@ -1353,6 +1353,116 @@ _ENTRIES = [
             "for {minutes:minute}."
         ),
     ),
+    # --- single sign-on: a reseller's identity provider (OpenID Connect) ---------------------
+    Code(
+        "ACC-O001",
+        VALIDATION,
+        "No single sign-on for this address",
+        "No reseller signs in addresses at {domain} through its own identity provider.",
+        "Check the address, or log in with your password. Your reseller's admin sets up single "
+        "sign-on under Settings → Single sign-on.",
+    ),
+    Code(
+        "ACC-O002",
+        VALIDATION,
+        "Identity provider unreachable",
+        "The identity provider {issuer} could not be used: {why}.",
+        "Check the issuer URL (the provider's discovery document is at "
+        "/.well-known/openid-configuration under it) and try again in a moment.",
+    ),
+    Code(
+        "ACC-O003",
+        VALIDATION,
+        "Wrong issuer",
+        "The identity provider presents itself as {got}, not as the issuer {expected} the "
+        "portal was given.",
+        "Ask your reseller's admin to copy the issuer URL exactly as the provider publishes it "
+        "(its discovery document's “issuer”).",
+    ),
+    Code(
+        "ACC-O004",
+        VALIDATION,
+        "Sign-in token not valid",
+        "The identity provider's answer could not be trusted: {why}.",
+        "Start the sign-in again. If it happens again, tell your reseller's admin the error "
+        "code and the time: the provider's keys or the client id may have changed.",
+    ),
+    Code(
+        "ACC-O005",
+        VALIDATION,
+        "Address outside the reseller’s domains",
+        "The identity provider signed in {email}, an address outside the e-mail domains of "
+        "{reseller}.",
+        "Sign in at the provider with your address at your company, or ask your reseller's "
+        "admin to add the domain to the single sign-on settings.",
+    ),
+    Code(
+        "ACC-O006",
+        VALIDATION,
+        "E-mail address not verified",
+        "The identity provider has not verified the e-mail address {email}.",
+        "Verify your address with your company's identity provider (or ask its "
+        "administrator), then sign in again.",
+    ),
+    Code(
+        "ACC-O007",
+        VALIDATION,
+        "Not a member",
+        "{email} is not an active member of {reseller}.",
+        "Ask an admin of {reseller} to add you as a member (or to invite you), then sign in again.",
+    ),
+    Code(
+        "ACC-O008",
+        VALIDATION,
+        "Sign-in refused by the identity provider",
+        "Your company's identity provider did not sign you in ({error}).",
+        "Your account there may be disabled or not allowed to use the portal: ask your "
+        "company's administrator. You can start the sign-in again.",
+    ),
+    Code(
+        "ACC-O009",
+        VALIDATION,
+        "Sign-in expired",
+        "This sign-in was not started in this browser, was already used, or took too long.",
+        "Start the sign-in again from the login page, in one browser window.",
+    ),
+    Code(
+        "ACC-O010",
+        VALIDATION,
+        "Single sign-on required",
+        "{reseller} requires its members to sign in through the company's identity provider; "
+        "passwords are not accepted.",
+        "Use “Sign in with your company” on the login page and enter your work e-mail address.",
+    ),
+    Code(
+        "ACC-O011",
+        VALIDATION,
+        "Domain used by another reseller",
+        "The e-mail domain {domain} already signs in through another reseller's provider.",
+        "Remove it from the list. If your company owns it, ask platform support.",
+    ),
+    Code(
+        "ACC-O012",
+        VALIDATION,
+        "Missing admin role",
+        "Only admins of {reseller} can change its single sign-on.",
+        "Ask an admin of your reseller.",
+    ),
+    Code(
+        "ACC-O013",
+        VALIDATION,
+        "Client secret missing",
+        "A new identity provider needs its client secret.",
+        "Paste the client secret the provider gave the portal's client; it is stored encrypted "
+        "and never shown again.",
+    ),
+    Code(
+        "ACC-O014",
+        VALIDATION,
+        "Not an e-mail domain",
+        "“{domain}” is not an e-mail domain.",
+        "Write domains such as example.com, one per line or comma-separated; at least one.",
+    ),
     # --- customer centre: the customer's sign-in with a code e-mailed to the contact address --
     Code(
         "CUS-S001",

@@ -1,5 +1,6 @@
 """Logging of every process of the portal (web, worker, beat, commands, gunicorn): the tokens of
-consent, withdrawal, receipt and invitation links never reach a log.
+consent, withdrawal, receipt and invitation links, and the codes and tokens of single sign-on,
+never reach a log.
 
 A token travels in the path of its page, and any logger may write a path: Django's request and
 CSRF loggers, the development server, gunicorn's access and error logs, a library's warning.
@@ -25,11 +26,20 @@ _TOKEN_PATH = re.compile(r"(/consent/(?:withdraw/|receipt/)?)(?!withdraw/|receip
 _INVITATION_TOKEN = re.compile(
     r"(/accounts/invitations/|%2Faccounts%2Finvitations%2F)[0-9a-f]{64}", re.I
 )
+# The OAuth values of single sign-on that travel in a query string or a form (the callback's
+# code and state, a token, the PKCE verifier, the client secret).
+_OAUTH_PARAM = re.compile(
+    r"((?:^|[?&\s])(?:code|state|nonce|id_token|access_token|refresh_token|code_verifier"
+    r"|client_secret)=)[^&\s\"'#]+"
+)
 _FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    return _INVITATION_TOKEN.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", text))
+    return _OAUTH_PARAM.sub(
+        r"\1[redacted]",
+        _INVITATION_TOKEN.sub(r"\1[redacted]", _TOKEN_PATH.sub(r"\1[redacted]", text)),
+    )
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "linking",
+    "sso",
 ]
 # The benchmark tooling (scale data, bench_* commands, floor views) is for development and the
 # benchmark settings (portal.bench.settings) only: production never installs it.
@@ -458,6 +459,15 @@ PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_CL
 PORTAL_CUSTOMER_IDLE_MINUTES = env_int("PORTAL_CUSTOMER_IDLE_MINUTES", 15)
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
+
+# Single sign-on through a reseller's OpenID provider (docs/sso.md): every call to a provider
+# waits at most this many seconds; its signing keys are kept this long; plain http issuers are
+# refused unless allowed (development and tests on loopback only).
+PORTAL_SSO_HTTP_TIMEOUT = env_int("PORTAL_SSO_HTTP_TIMEOUT", 5)
+PORTAL_SSO_JWKS_CACHE_SECONDS = env_int("PORTAL_SSO_JWKS_CACHE_SECONDS", 300)
+PORTAL_SSO_ALLOW_HTTP = env_bool("PORTAL_SSO_ALLOW_HTTP", DEBUG)
+# A sign-in started at the provider must come back within this many minutes.
+PORTAL_SSO_FLOW_MINUTES = env_int("PORTAL_SSO_FLOW_MINUTES", 10)
 
 # --- The API (/api/v1/) -------------------------------------------------------------------
 # Calls per API key: "<count>/<seconds>", counted in the cache (Redis); over it, 429.

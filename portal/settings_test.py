@@ -61,3 +61,6 @@ PORTAL_CONSENT_RATE_PER_LINK = "1000/600"
 # Many tests travel days ahead in time with a signed-in client; the idle timeout's own tests
 # set the idle time they exercise.
 PORTAL_SESSION_IDLE_MINUTES = 60 * 24 * 365
+
+# The test OpenID provider listens on plain http on loopback.
+PORTAL_SSO_ALLOW_HTTP = True

@@ -10,6 +10,7 @@ admin.site.site_title = "Partner Portal admin"
 
 urlpatterns = [
     path("", include(("portal.page_urls", "portal"), namespace="portal")),
+    path("accounts/sso/", include(("sso.urls", "sso"), namespace="sso")),
     path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path("", include(("linking.urls", "linking"), namespace="linking")),
     path("customer/", include(("linking.centre.urls", "customer"), namespace="customer")),

@@ -192,6 +192,12 @@ POLICY: dict[str, Rule] = {
     "cloud:connection-edit": reseller(MANAGE, GET, POST),
     "cloud:connection-test": reseller(MANAGE, POST),
     "cloud:connection-test-status": reseller(MANAGE, GET),
+    # single sign-on: the sign-in answers everybody alike; the provider's settings are the
+    # admins' (no id: always the current reseller's)
+    "sso:start": public(GET, POST),
+    "sso:callback": public(GET),
+    "sso:provider": reseller(MANAGE, GET),
+    "sso:provider-edit": reseller(MANAGE, GET, POST),
     # the reseller's webhook endpoints: its admins only; another reseller's endpoint is a 404
     "webhooks:list": reseller(MANAGE, GET),
     "webhooks:create": reseller(MANAGE, GET, POST),
