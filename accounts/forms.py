@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Reseller, Role
 from portal.identifiers import IdentifierEmailField, IdentifierField, clean_identifier
@@ -85,6 +86,7 @@ class ResellerSettingsForm(forms.Form):
     consent_reminders = forms.CharField(required=False, max_length=200)
     setup_window_days = forms.IntegerField()
     delegation_days = forms.IntegerField()
+    require_mfa = forms.BooleanField(required=False)
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
@@ -119,3 +121,39 @@ class ActivityFilterForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = [("", "—"), *choices]
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from an authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=64,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "class": "form-control",
+                "spellcheck": "false",
+            }
+        ),
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
+
+
+class TotpAddForm(forms.Form):
+    name = IdentifierField(
+        label=_("Name of the app or phone"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "Phone"}),
+    )
+    code = forms.CharField(
+        label=_("The 6-digit code the app shows now"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "form-control"}
+        ),
+    )

@@ -58,3 +58,7 @@ CACHES["default"]["KEY_PREFIX"] = f"portal-test-{TEST_WORKER}" if TEST_WORKER el
 # rate-limit tests set the rates they exercise.
 PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"
 PORTAL_CONSENT_RATE_PER_LINK = "1000/600"
+# Passkeys in the browser tests: the live server answers on http://localhost:<port>, which the
+# browser tests set as the origin; an IP address cannot be a relying party.
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost"]

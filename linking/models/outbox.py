@@ -41,6 +41,7 @@ class Notification(HistoryNote, models.Model):
         BILLING_LOST = "billing_lost", "Billing association ended in the cloud"
         CUSTOMER_CODE = "customer_code", "Sign-in code to the customer"
         SETTINGS_CHANGED = "settings_changed", "Reseller settings changed"
+        MFA_RESET = "mfa_reset", "Second factors reset by an admin"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
