@@ -48,7 +48,7 @@ class SecondFactorMiddleware:
         user = getattr(request, "user", None)
         if user is not None:
             # Lazily, like Django's own user: a page that never looks at the user costs nothing.
-            request.user = SimpleLazyObject(functools.partial(self._install, request, user))
+            request.user = SimpleLazyObject(functools.partial(self._install, request, user))  # type: ignore[assignment]
         return self.get_response(request)
 
     @staticmethod

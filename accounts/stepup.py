@@ -205,7 +205,7 @@ def step_up_response(
         from accounts import mfa
         from accounts.forms import SecondFactorCodeForm, StepUpForm
 
-        if request.user.is_authenticated and mfa.is_locked(request, request.user):  # type: ignore[arg-type]
+        if request.user.is_authenticated and mfa.is_locked(request, request.user):
             from accounts.views import locked_out
 
             return locked_out(request)
