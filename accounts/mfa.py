@@ -162,6 +162,8 @@ def mark_verified(request: HttpRequest, device: Any) -> None:
     from accounts.stepup import mark_password_entered
     from portal.security import client_ip
 
+    # A new session key with the new level of trust, as at the password (session fixation).
+    request.session.cycle_key()
     otp_login(request, device)
     request.session.pop(OPTIONAL_CHECKED_KEY, None)
     mark_password_entered(request)

@@ -15,6 +15,7 @@ from tests.integration import test_browser_journey as journey
 from tests.integration.test_browser_journey import log_out, new_page
 
 browser = journey.browser
+screens = journey.screens
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +59,7 @@ def password_step(page, user) -> None:
 
 
 def test_an_admin_enrols_a_passkey_signs_in_and_steps_up_with_it(
-    browser, live_server, passkeys, cast, settings
+    browser, live_server, passkeys, cast, settings, screens
 ):
     from playwright.sync_api import expect
 
@@ -68,12 +69,14 @@ def test_an_admin_enrols_a_passkey_signs_in_and_steps_up_with_it(
     # The password, then the guided enrolment: nothing else is reachable before it.
     password_step(page, cast.admin)
     expect(page.locator("#mfa-setup-needed")).to_contain_text("ACC-F001")
+    screens(page, "mfa-setup")
     page.goto("/accounts/members/")
     expect(page).to_have_url(re.compile(r".*/accounts/mfa/\?next=.*members.*"))
 
     page.get_by_role("button", name="Add a passkey or security key").click()
     page.wait_for_url(re.compile(r".*/accounts/mfa/recovery/shown/.*"))
     expect(page.locator(".recovery-code")).to_have_count(10)
+    screens(page, "mfa-recovery-codes")
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
     assert len(credentials["credentials"]) == 1
     page.get_by_role("link", name="I have kept them: continue").click()
@@ -83,6 +86,7 @@ def test_an_admin_enrols_a_passkey_signs_in_and_steps_up_with_it(
     # The next sign-in: the password, then the passkey.
     password_step(page, cast.admin)
     expect(page).to_have_url(re.compile(r".*/accounts/mfa/verify/.*"))
+    screens(page, "mfa-verify")
     page.get_by_role("button", name="Use a passkey or security key").click()
     page.wait_for_url(re.compile(r"^(?!.*/accounts/mfa/).*$"))
     expect(page.locator("#account-menu")).to_be_visible()
@@ -97,6 +101,7 @@ def test_an_admin_enrols_a_passkey_signs_in_and_steps_up_with_it(
     settings.PORTAL_STEP_UP_MINUTES = 5
     page.get_by_role("button", name="Use a passkey or security key").click()
     expect(page.locator("#step-up-resume")).to_contain_text("Confirmed")
+    screens(page, "mfa-step-up-confirmed")
     page.locator("#step-up-form button[type=submit]").click()
     expect(page.get_by_role("alert").filter(has_text="is now Initiator")).to_be_visible()
     viewer.refresh_from_db()
