@@ -208,6 +208,18 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 admin.site.unregister(Group)
 
 
+def _otp_models() -> list:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import (
+        WebAuthnAttestation,
+        WebAuthnCredential,
+        WebAuthnUserHandle,
+    )
+
+    return [TOTPDevice, StaticDevice, WebAuthnCredential, WebAuthnAttestation, WebAuthnUserHandle]
+
+
 @admin.register(Group)
 class GroupAdmin(SafeToFieldMixin, DjangoGroupAdmin):
     """Platform groups (auditors) as Django has them; a reseller's role group is read-only:
@@ -234,3 +246,10 @@ class ResellerRoleGroupAdmin(SafeToFieldMixin, ReadOnlyAdminMixin, admin.ModelAd
 
 # The audit pages register themselves; imported here so the admin's autodiscovery finds them.
 from accounts import audit_admin  # noqa: E402,F401
+
+# Second factors are not shown in the admin: an authenticator app's key and a recovery code are
+# secrets, and a person's factors change only through their own page or an admin's reset
+# (accounts.mfa), which end the sessions and are audited. Staff reset with `mfa_reset`.
+for _otp_model in _otp_models():
+    if admin.site.is_registered(_otp_model):
+        admin.site.unregister(_otp_model)

@@ -358,6 +358,16 @@ def _event_changes(event: AuditEvent) -> list[dict]:
     if event.action == Action.SSO_PROVIDER_CHANGED:
         # The client secret is never written down: which parts changed is all there is.
         return [{"field": "single sign-on provider", "old": None, "new": event.reason}]
+    if event.action in (Action.MFA_FACTOR_ADDED, Action.MFA_FACTOR_REMOVED, Action.MFA_RESET):
+        # Which kind of factor and its name; never a key or a code.
+        removed = event.action != Action.MFA_FACTOR_ADDED
+        return [
+            {
+                "field": "second factors",
+                "old": event.reason if removed else None,
+                "new": None if removed else event.reason,
+            }
+        ]
     granted = event.action == Action.PERMISSION_GRANTED
     perm = event.permission
     return [

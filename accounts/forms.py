@@ -94,6 +94,7 @@ class ResellerSettingsForm(forms.Form):
     consent_reminders = forms.CharField(required=False, max_length=200)
     setup_window_days = forms.IntegerField()
     delegation_days = forms.IntegerField()
+    require_mfa = forms.BooleanField(required=False)
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
@@ -150,3 +151,39 @@ class InvitationPasswordForm(SetPasswordForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control")
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from an authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=64,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "class": "form-control",
+                "spellcheck": "false",
+            }
+        ),
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
+
+
+class TotpAddForm(forms.Form):
+    name = IdentifierField(
+        label=_("Name of the app or phone"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "Phone"}),
+    )
+    code = forms.CharField(
+        label=_("The 6-digit code the app shows now"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "form-control"}
+        ),
+    )

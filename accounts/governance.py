@@ -84,6 +84,15 @@ SETTINGS: tuple[Setting, ...] = (
         730,
         _("days"),
     ),
+    Setting(
+        "require_mfa",
+        _("Second factor for every member"),
+        _(
+            "Every member signs in with a second factor (authenticator app or passkey), not only "
+            "admins and approvers, who always do. Applies at once: members without one set it "
+            "up at their next page."
+        ),
+    ),
 )
 SETTING_NAMES = tuple(s.name for s in SETTINGS)
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -99,6 +108,9 @@ def settings_problems(values: dict[str, Any]) -> dict[str, PortalError]:
         if name == "approval_policy":
             if value not in Reseller.ApprovalPolicy.values:
                 problems[name] = PortalError("ACC-G006", value=value)
+        elif name == "require_mfa":
+            if not isinstance(value, bool):
+                problems[name] = PortalError("ACC-G003", setting=str(spec.label), why="on or off.")
         elif name == "consent_reminders":
             try:
                 parse_reminder_schedule(value or "")
@@ -124,6 +136,8 @@ def settings_problems(values: dict[str, Any]) -> dict[str, PortalError]:
 def _display(reseller: Reseller, name: str) -> str:
     if name == "approval_policy":
         return str(reseller.get_approval_policy_display())
+    if name == "require_mfa":
+        return str(_("on") if reseller.require_mfa else _("off"))
     value = getattr(reseller, name)
     return f"“{value}”" if name == "consent_reminders" else str(value)
 

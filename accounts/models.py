@@ -135,6 +135,11 @@ class Reseller(HistoryNote, models.Model):
     delegation_days = models.PositiveSmallIntegerField(
         default=90, help_text="Duration a new delegation item starts with, in days."
     )
+    # Admins, approvers, staff and auditors always need a second factor (accounts.mfa); with
+    # this on, every member of the reseller does.
+    require_mfa = models.BooleanField(
+        default=False, help_text="Every member must sign in with a second factor."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -293,6 +298,10 @@ class AuditEvent(models.Model):
         SESSIONS_ENDED = "sessions_ended", "Sessions ended"
         # The reseller's identity provider (single sign-on); its client secret is never written.
         SSO_PROVIDER_CHANGED = "sso_provider_changed", "Single sign-on provider changed"
+        # Second factors: which kind was added or removed, never a secret or a code.
+        MFA_FACTOR_ADDED = "mfa_factor_added", "Second factor added"
+        MFA_FACTOR_REMOVED = "mfa_factor_removed", "Second factor removed"
+        MFA_RESET = "mfa_reset", "Second factors reset by an admin"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -367,6 +376,9 @@ class AuditEvent(models.Model):
                         "api_key_revoked",
                         "sessions_ended",
                         "sso_provider_changed",
+                        "mfa_factor_added",
+                        "mfa_factor_removed",
+                        "mfa_reset",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -396,6 +408,9 @@ class AuditEvent(models.Model):
             self.Action.API_KEY_REVOKED,
             self.Action.SESSIONS_ENDED,
             self.Action.SSO_PROVIDER_CHANGED,
+            self.Action.MFA_FACTOR_ADDED,
+            self.Action.MFA_FACTOR_REMOVED,
+            self.Action.MFA_RESET,
         ):
             return f"{self.object_repr}: {self.reason}"
         on = f" on {self.object_repr}" if self.object_repr else ""

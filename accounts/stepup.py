@@ -1,5 +1,10 @@
 """Step-up: sensitive actions ask for the password again when it was entered too long ago.
 
+A person with a second factor is asked for the factor instead (a code from the authenticator
+app, a recovery code, or a passkey), never for the password: the session already proved the
+password, and a factor is what someone who has taken over a session or learnt a password lacks
+(docs/mfa.md).
+
 The session remembers when the password was last entered: at login (every login of the portal
 is a password login) and at the step-up page. A sensitive action checks that time; when it is
 older than PORTAL_STEP_UP_MINUTES the action is not done and the user is sent to the step-up
@@ -34,8 +39,10 @@ SESSION_KEY = "portal_password_at"
 RESUME_KEY = "portal_step_up_resume"
 # The password field an action's own POST carries when it comes from the step-up page.
 PASSWORD_FIELD = "step_up_password"  # noqa: S105 (a field name, not a password)
-# Fields never kept: the old CSRF token (the page adds a fresh one) and any password.
-_NOT_KEPT = {"csrfmiddlewaretoken", PASSWORD_FIELD, "password"}
+# The same for a second factor's code.
+CODE_FIELD = "step_up_code"
+# Fields never kept: the old CSRF token (the page adds a fresh one), any password or code.
+_NOT_KEPT = {"csrfmiddlewaretoken", PASSWORD_FIELD, CODE_FIELD, "password", "code"}
 # A form larger than this is not kept (the person fills it in again): sessions stay small.
 MAX_KEPT_CHARS = 20_000
 
@@ -123,8 +130,15 @@ def render_step_up(
     kept: dict | None = None,
     fields: list | None = None,
 ) -> HttpResponse:
-    """The step-up page: the password alone, or the password with the kept action's fields
-    posted to the action itself."""
+    """The step-up page: the password (or the second factor) alone, or with the kept action's
+    fields posted to the action itself."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from accounts import mfa
+
+    uses_factor = mfa.has_factor(request.user)
+    token = (kept or {}).get("token")
+    back_here = f"{reverse('accounts:step-up')}?{urlencode({'next': next_url, 'resume': token})}"
     return render(
         request,
         "accounts/step_up.html",
@@ -135,10 +149,34 @@ def render_step_up(
             "kept": kept,
             "fields": fields if fields is not None else (kept or {}).get("fields", []),
             "password_field": PASSWORD_FIELD,
+            "code_field": CODE_FIELD,
+            "uses_factor": uses_factor,
+            "has_passkey": uses_factor
+            and WebAuthnCredential.objects.filter(user_id=request.user.pk, confirmed=True).exists(),
+            # A passkey is checked by its own endpoint: then back here, to carry out the action.
+            "passkey_next": back_here if token else next_url,
+            "confirmed": bool(kept) and password_is_fresh(request),
             "minutes": settings.PORTAL_STEP_UP_MINUTES,
         },
         status=400 if error else 200,
     )
+
+
+def confirm_identity(request: HttpRequest, *, password: str | None, code: str | None):
+    """Check what the step-up asked for: the second factor of a person who has one (a wrong
+    code counts toward the lockout), else the password. None when right."""
+    from accounts import mfa
+
+    if mfa.has_factor(request.user):
+        if code is None:
+            # A password sent from a page made before the factor was added is not enough.
+            return PortalError(
+                "ACC-F002",
+                limit=settings.AXES_FAILURE_LIMIT,
+                minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            )
+        return mfa.verify_code(request, code)
+    return confirm_password(request, password or "")
 
 
 def step_up_response(
@@ -155,22 +193,32 @@ def step_up_response(
         if not on_get or password_is_fresh(request):
             return None
         return step_up_redirect(request, back_to)
-    if PASSWORD_FIELD in request.POST:
+    if PASSWORD_FIELD in request.POST or CODE_FIELD in request.POST:
         # Kept out of error reports like any password field, beside the view's own. The attribute
         # Django's `sensitive_post_parameters` decorator sets, which the request's stub does not
         # declare.
         marked = getattr(request, "sensitive_post_parameters", None) or []
         if marked != "__ALL__":
-            request.sensitive_post_parameters = [*marked, PASSWORD_FIELD]  # type: ignore[attr-defined]
+            request.sensitive_post_parameters = [*marked, PASSWORD_FIELD, CODE_FIELD]  # type: ignore[attr-defined]
         if password_is_fresh(request):
             return None
-        from accounts.forms import StepUpForm
+        from accounts import mfa
+        from accounts.forms import SecondFactorCodeForm, StepUpForm
 
-        form = StepUpForm({"password": request.POST.get(PASSWORD_FIELD, "")})
-        error = confirm_password(request, request.POST.get(PASSWORD_FIELD, ""))
+        if request.user.is_authenticated and mfa.is_locked(request, request.user):
+            from accounts.views import locked_out
+
+            return locked_out(request)
+        code = request.POST.get(CODE_FIELD)
+        error = confirm_identity(request, password=request.POST.get(PASSWORD_FIELD), code=code)
         if error is None:
             request.session.pop(RESUME_KEY, None)
             return None
+        form = (
+            SecondFactorCodeForm({"code": ""})
+            if mfa.has_factor(request.user)
+            else StepUpForm({"password": ""})
+        )
         fields = [[name, values] for name, values in request.POST.lists() if name not in _NOT_KEPT]
         kept = {"action": request.path, "back_to": back_to, "doing": doing}
         return render_step_up(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import activity_views, invitation_views, key_views, session_views, views
+from accounts import activity_views, invitation_views, key_views, mfa_views, session_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -16,6 +16,12 @@ urlpatterns = [
     ),
     path("password/reset/complete/", views.password_reset_complete, name="password-reset-complete"),
     path("step-up/", views.step_up, name="step-up"),
+    path("mfa/", mfa_views.factors, name="mfa"),
+    path("mfa/verify/", mfa_views.verify, name="mfa-verify"),
+    path("mfa/app/", mfa_views.totp_add, name="mfa-totp-add"),
+    path("mfa/recovery/", mfa_views.recovery_new, name="mfa-recovery-new"),
+    path("mfa/recovery/shown/", mfa_views.recovery_shown, name="mfa-recovery-shown"),
+    path("mfa/<str:kind>/<int:pk>/remove/", mfa_views.factor_remove, name="mfa-remove"),
     path("switch/", views.switch_reseller, name="switch-reseller"),
     path("members/", views.member_list, name="member-list"),
     path("members/add/", views.member_add, name="member-add"),
@@ -42,6 +48,7 @@ urlpatterns = [
     path("sessions/", session_views.session_list, name="session-list"),
     path("sessions/end/", session_views.session_end, name="session-end"),
     path("sessions/end-others/", session_views.session_end_others, name="session-end-others"),
+    path("members/<int:pk>/mfa-reset/", mfa_views.member_reset, name="member-mfa-reset"),
     path("api-keys/", key_views.api_key_list, name="api-key-list"),
     path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),

@@ -31,7 +31,7 @@ from accounts.invitations import invitation_list_pending
 from accounts.models import LinkType, Membership, Role, privileged_roles
 from accounts.permissions import ResellerRequest, access_membership, reseller_required
 from accounts.sessions import end_sessions
-from accounts.stepup import confirm_password, kept_post, render_step_up, step_up_response
+from accounts.stepup import kept_post, render_step_up, step_up_response
 from portal.errors import PortalError
 
 MANAGE = "manage_members"
@@ -132,18 +132,31 @@ def _safe_next(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def step_up(request: HttpRequest) -> HttpResponse:
-    """Ask for the password again before a sensitive action, then go back to `next`.
+    """Ask for the password (or, for a person with one, the second factor) again before a
+    sensitive action, then go back to `next`.
 
-    With `resume` (a refused POST kept in the session), the page posts the password and the
-    kept fields to the action itself, which then goes ahead. The password goes through
-    authenticate(), so a wrong one counts towards the login lockout.
+    With `resume` (a refused POST kept in the session), the page posts the password or code
+    and the kept fields to the action itself, which then goes ahead. A wrong password or code
+    counts towards the login lockout.
     """
+    from accounts import mfa
+    from accounts.forms import SecondFactorCodeForm
+    from accounts.stepup import confirm_identity
+
     next_url = _safe_next(request)
     kept = kept_post(request, request.GET.get("resume", ""))
-    form = StepUpForm(request.POST if request.method == "POST" else None)
+    uses_factor = mfa.has_factor(request.user)
+    data = request.POST if request.method == "POST" else None
+    form = SecondFactorCodeForm(data) if uses_factor else StepUpForm(data)
     error = None
     if request.method == "POST" and form.is_valid():
-        error = confirm_password(request, form.cleaned_data["password"])
+        if mfa.is_locked(request, request.user):  # type: ignore[arg-type]
+            return locked_out(request)
+        error = confirm_identity(
+            request,
+            password=form.cleaned_data.get("password"),
+            code=form.cleaned_data.get("code"),
+        )
         if error is None:
             return redirect(next_url)
     return render_step_up(request, next_url=next_url, form=form, error=error, kept=kept)

@@ -1463,6 +1463,75 @@ _ENTRIES = [
         "“{domain}” is not an e-mail domain.",
         "Write domains such as example.com, one per line or comma-separated; at least one.",
     ),
+    # --- second factors: authenticator apps, passkeys and security keys, recovery codes -----
+    Code(
+        "ACC-F001",
+        VALIDATION,
+        "Second factor needed",
+        "Your role requires signing in with a second factor, and you have none yet.",
+        "Add an authenticator app or a passkey on this page; you reach the portal once one is "
+        "set up. Keep the recovery codes shown then somewhere safe.",
+    ),
+    Code(
+        "ACC-F002",
+        VALIDATION,
+        "Wrong code",
+        "The code is not right, was already used, or came too soon after a wrong one.",
+        "Type the code your authenticator app shows now (or an unused recovery code); after a "
+        "wrong code wait a few seconds. After {limit:wrong attempt} signing in is paused for "
+        "{minutes:minute}.",
+    ),
+    Code(
+        "ACC-F003",
+        APPROVAL,
+        "Second factor needed to approve",
+        "Approving needs a second factor (an authenticator app or a passkey), and you have none.",
+        "Add one on your sign-in security page, then approve again.",
+    ),
+    Code(
+        "ACC-F004",
+        VALIDATION,
+        "Last second factor",
+        "This is your last second factor, and your role requires one.",
+        "Add another authenticator app or passkey first, then remove this one.",
+    ),
+    Code(
+        "ACC-F005",
+        VALIDATION,
+        "Code from the new app not right",
+        "The code does not match the key shown; the authenticator app was not added.",
+        "Scan the code again (or type the key), check that the phone's clock is right, and type "
+        "the 6 digits the app shows now.",
+    ),
+    Code(
+        "ACC-F006",
+        VALIDATION,
+        "No such second factor",
+        "This second factor does not exist any more.",
+        "Reload your sign-in security page.",
+    ),
+    Code(
+        "ACC-F007",
+        VALIDATION,
+        "Not an admin",
+        "Only an admin of {reseller} may reset a member's second factors.",
+        "Ask an admin of your reseller.",
+    ),
+    Code(
+        "ACC-F008",
+        VALIDATION,
+        "Not for your own factors",
+        "Admins reset other members' second factors, not their own.",
+        "Change your own factors on your sign-in security page, or ask another admin.",
+    ),
+    Code(
+        "ACC-F009",
+        VALIDATION,
+        "Passkey not accepted",
+        "The passkey or security key could not be verified.",
+        "Try again with a passkey or key added to your account, or type a code instead. Failed "
+        "attempts count toward the sign-in pause.",
+    ),
     # --- customer centre: the customer's sign-in with a code e-mailed to the contact address --
     Code(
         "CUS-S001",

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.operations import (
-    AddIndexConcurrently as PostgresAddIndexConcurrently,
-)
 from django.db import models
-from django.db.migrations.operations import AddIndex
 
 
 class CoveringIndex(models.Index):
@@ -52,19 +48,3 @@ class CoveringIndex(models.Index):
         if self.condition is not None:
             extra["condition"] = self.condition
         return extra
-
-
-class AddIndexConcurrently(PostgresAddIndexConcurrently):
-    """`AddIndexConcurrently` on PostgreSQL (no lock on the table's writes while it builds);
-    a plain index elsewhere (SQLite, the embedded default, has no concurrent build). Its
-    migration needs `atomic = False`, as PostgreSQL's operation asks."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

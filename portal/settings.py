@@ -6,6 +6,7 @@ Every value has a safe development default except the secret key, which producti
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_guid",
+    # Second factors (accounts.mfa): authenticator apps, recovery codes, passkeys and keys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "portal",
     "accounts",
     "linking",
@@ -87,6 +93,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # After authentication: the operator's or customer contact's stored language wins.
     "portal.languages.PreferredLanguageMiddleware",
+    # After the login check: a signed-in person with a second factor (or whose role needs one)
+    # reaches the portal's pages, and the admin, only once the factor is entered.
+    "accounts.mfa_middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends an idle session before any view runs (the login check then asks to log in) and
     # says why in a message.
@@ -468,6 +477,29 @@ PORTAL_SSO_JWKS_CACHE_SECONDS = env_int("PORTAL_SSO_JWKS_CACHE_SECONDS", 300)
 PORTAL_SSO_ALLOW_HTTP = env_bool("PORTAL_SSO_ALLOW_HTTP", DEBUG)
 # A sign-in started at the provider must come back within this many minutes.
 PORTAL_SSO_FLOW_MINUTES = env_int("PORTAL_SSO_FLOW_MINUTES", 10)
+# --- Second factors (accounts.mfa, docs/mfa.md) -----------------------------------------------
+# Always on: not an environment variable, so no deployment can turn the requirement off. Only
+# tests of what people without a factor see (the password step-up) switch it off.
+PORTAL_MFA_ENFORCE = True
+# The name people see in their authenticator app and passkey prompt.
+PORTAL_MFA_ISSUER = env_str("PORTAL_MFA_ISSUER", "Partner Portal")
+OTP_TOTP_ISSUER = PORTAL_MFA_ISSUER
+# How many recovery codes a new set has (each is single use).
+PORTAL_MFA_RECOVERY_CODES = env_int("PORTAL_MFA_RECOVERY_CODES", 10)
+# A session without a factor whose holder needs none is asked again after this long, so a raised
+# role or a reseller's new rule reaches signed-in people without a query on every page.
+PORTAL_MFA_RECHECK_SECONDS = env_int("PORTAL_MFA_RECHECK_SECONDS", 60)
+# WebAuthn (passkeys, security keys): the relying party is the portal's host name; a passkey
+# works only on that host and its subdomains, so changing it means every passkey is enrolled
+# again. The origins are those the browser reports (scheme, host and port of PORTAL_BASE_URL).
+_BASE = urlsplit(PORTAL_BASE_URL)
+OTP_WEBAUTHN_RP_ID = env_str("PORTAL_WEBAUTHN_RP_ID", _BASE.hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = PORTAL_MFA_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "PORTAL_WEBAUTHN_ORIGINS", [f"{_BASE.scheme}://{_BASE.netloc}"]
+)
+# Every sign-in starts with the password (counted by the lockout); a passkey is the second step.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # --- The API (/api/v1/) -------------------------------------------------------------------
 # Calls per API key: "<count>/<seconds>", counted in the cache (Redis); over it, 429.

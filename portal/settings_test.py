@@ -64,3 +64,7 @@ PORTAL_SESSION_IDLE_MINUTES = 60 * 24 * 365
 
 # The test OpenID provider listens on plain http on loopback.
 PORTAL_SSO_ALLOW_HTTP = True
+# Passkeys in the browser tests: the live server answers on http://localhost:<port>, which the
+# browser tests set as the origin; an IP address cannot be a relying party.
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost"]

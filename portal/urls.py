@@ -12,6 +12,10 @@ urlpatterns = [
     path("", include(("portal.page_urls", "portal"), namespace="portal")),
     path("accounts/sso/", include(("sso.urls", "sso"), namespace="sso")),
     path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
+    path(
+        "accounts/mfa/webauthn/",
+        include(("accounts.mfa_urls", "otp_webauthn"), namespace="otp_webauthn"),
+    ),
     path("", include(("linking.urls", "linking"), namespace="linking")),
     path("customer/", include(("linking.centre.urls", "customer"), namespace="customer")),
     path("consent/", include(("linking.consent.urls", "consent"), namespace="consent")),

@@ -60,6 +60,33 @@ def _portal_app_stays_current():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(request):
+    """`client.force_login(user)` stands for a finished sign-in: password *and* second factor
+    (the session holds the device entered, see tests/mfa_helpers.py). Logins through the
+    login page are untouched: they take the real second step. Tests of the second step itself
+    that force a login without it are marked `real_mfa`."""
+    if request.node.get_closest_marker("real_mfa"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    def verified(sender, request=None, user=None, **kwargs):
+        # force_login logs in through a bare request (no path); a page's login has one.
+        if request is None or getattr(request, "path", "") or user is None:
+            return
+        from accounts.mfa import mfa_required
+        from tests.mfa_helpers import mark_session_verified
+
+        mark_session_verified(request.session, user, with_app=mfa_required(user))
+
+    user_logged_in.connect(verified, dispatch_uid="tests.force_login_verified")
+    try:
+        yield
+    finally:
+        user_logged_in.disconnect(dispatch_uid="tests.force_login_verified")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     _delete_cache_keys()
     yield

@@ -8,6 +8,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.migration_ops import AddConstraintNotValid
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -168,7 +170,7 @@ class Migration(migrations.Migration):
                 max_length=30,
             ),
         ),
-        migrations.AddConstraint(
+        AddConstraintNotValid(
             model_name="auditevent",
             constraint=models.CheckConstraint(
                 condition=models.Q(

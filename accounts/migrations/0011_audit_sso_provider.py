@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from portal.migration_ops import AddConstraintNotValid
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -34,7 +36,7 @@ class Migration(migrations.Migration):
                 max_length=30,
             ),
         ),
-        migrations.AddConstraint(
+        AddConstraintNotValid(
             model_name="auditevent",
             constraint=models.CheckConstraint(
                 condition=models.Q(

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from portal.indexes import AddIndexConcurrently
+from portal.migration_ops import AddIndexConcurrently
 
 
 class Migration(migrations.Migration):

@@ -43,6 +43,7 @@ class Notification(HistoryNote, models.Model):
         CUSTOMER_CODE = "customer_code", "Sign-in code to the customer"
         SETTINGS_CHANGED = "settings_changed", "Reseller settings changed"
         MEMBER_INVITATION = "member_invitation", "Invitation to join a reseller"
+        MFA_RESET = "mfa_reset", "Second factors reset by an admin"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

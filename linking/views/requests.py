@@ -6,13 +6,17 @@ a `PortalError` into a form error or a message. Writes happen only in the servic
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.mfa import approve_refusal
 from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import password_is_fresh, step_up_response
 from linking import forms, services
@@ -185,6 +189,22 @@ def _decision_reason(request: ResellerRequest) -> str | None:
 @reseller_required("approve_requests")
 def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
     req = access_link_request(reseller=request.reseller, pk=pk)
+    # A person approves only with a second factor; an API key is a factor of its own (the API's
+    # approve does not ask), see docs/mfa.md.
+    if refusal := approve_refusal(request.user):
+        _refused(request, req, Refusal.Action.APPROVE, refusal)
+        messages.error(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                refusal.as_text(),
+                reverse("accounts:mfa")
+                + "?"
+                + urlencode({"next": reverse("linking:request-detail", args=[req.pk])}),
+                gettext("Set up a second factor"),
+            ),
+        )
+        return _detail(req)
     items = [ItemSpec.from_item(item) for item in req.items.all()]
     if needs_step_up(items=items) and (
         stepped := step_up_response(

@@ -19,6 +19,14 @@ from tests.journeys import active_link
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _people_without_a_second_factor(settings):
+    # The password step-up of people who have no second factor; with one, the step-up asks the
+    # factor (tests/accounts/test_mfa.py).
+    settings.PORTAL_MFA_ENFORCE = False
+
+
 STEP_UP = reverse("accounts:step-up")
 MANAGE = ItemSpec(
     link_type="delegation",

@@ -127,11 +127,31 @@ def new_page(browser, base_url: str):
 
 
 def log_in(page, user) -> None:
+    """Sign in as a person does: the password, then (for whoever must have one) the code of
+    the user's authenticator app on the second-step page."""
+    from accounts.mfa import has_factor, mfa_required
+    from tests.mfa_helpers import authenticator, totp_code
+
+    second_step = mfa_required(user) or has_factor(user)
+    if second_step:
+        authenticator(user)
     page.goto("/accounts/login/")
     page.get_by_label("E-mail address").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+    if second_step:
+        page.wait_for_url(re.compile(r".*/accounts/mfa/verify/.*"))
+        page.get_by_label("Code").fill(totp_code(user))
+        page.get_by_role("button", name="Verify").click()
+        page.wait_for_url(re.compile(r"^(?!.*/accounts/mfa/verify/).*$"))
+
+
+def confirm_step_up(page, user) -> None:
+    """The step-up of a person with an authenticator app: the app's code."""
+    from tests.mfa_helpers import totp_code
+
+    page.get_by_label("Code").fill(totp_code(user))
 
 
 def log_out(page) -> None:
@@ -207,10 +227,10 @@ def test_request_approval_consent_by_email_and_active_links(
     queue.get_by_role("link", name="Review").click()
     page.get_by_label("Comment (optional)").fill("Matches INC-4711.")
     page.get_by_role("button", name="Approve").click()
-    # The step-up keeps the approval and its comment: one password, and it is done.
+    # The step-up keeps the approval and its comment: one code, and it is done.
     expect(page.locator("#step-up-resume")).to_contain_text(f"approve {req.reference}")
     screens(page, "step-up")
-    page.get_by_label("Your password").fill(PASSWORD)
+    confirm_step_up(page, cast.approver)
     page.get_by_role("button", name=f"Confirm and approve {req.reference}").click()
     expect(page.get_by_role("alert").filter(has_text="was approved")).to_be_visible()
     screens(page, "request-approved")

@@ -24,7 +24,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import PASSWORD, make_draft, submit
+from tests.conftest import make_draft, submit
 from tests.factories import CustomerFactory
 from tests.integration.test_browser_journey import browser  # noqa: F401 (fixture)
 from tests.journeys import activate
@@ -188,11 +188,9 @@ def portal_pages(cast):
 
 
 def _sign_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+    from tests.integration.test_browser_journey import log_in
+
+    log_in(page, user)
 
 
 def _overflow(page) -> str:

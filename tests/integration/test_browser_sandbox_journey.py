@@ -18,12 +18,12 @@ from django.conf import settings as django_settings
 from linking.cloud.proof import calls_made
 from linking.models import Link, LinkRequest, Notification, VerificationRun
 from tests.cloud.sandbox_fixtures import SandboxCloud
-from tests.conftest import PASSWORD
 from tests.integration.conftest import wait_for
 from tests.integration.test_browser_journey import (  # noqa: F401 (fixture)
     TIMEOUT_MS,
     Screens,
     browser,
+    confirm_step_up,
     log_in,
     log_out,
     new_page,
@@ -112,7 +112,7 @@ def _approver_approves(page, cast, req, settings, step_up: bool) -> None:
     page.get_by_label("Comment (optional)").fill("Matches INC-5150.")
     page.get_by_role("button", name="Approve").click()
     if step_up:
-        page.get_by_label("Your password").fill(PASSWORD)
+        confirm_step_up(page, cast.approver)
         page.get_by_role("button", name=f"Confirm and approve {req.reference}").click()
     expect(page.get_by_role("alert").filter(has_text="was approved")).to_be_visible()
     log_out(page)

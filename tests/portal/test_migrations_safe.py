@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 # Every migration up to these was written before the rule, against small tables, and has run in
 # every deployment: it is not re-judged.
-BASELINE = {"accounts": 8, "linking": 23}
+BASELINE = {"accounts": 8, "linking": 22}
 
 # The tables whose rows grow with the resellers' customers, requests, links and events.
 LARGE_TABLES = {

@@ -122,6 +122,21 @@ POLICY: dict[str, Rule] = {
     "accounts:member-list": reseller(VIEW, GET),
     # Step-up: any signed-in user confirms their own password.
     "accounts:step-up": login(GET, POST),
+    "accounts:mfa": login(GET),
+    "accounts:mfa-verify": login(GET, POST),
+    "accounts:mfa-totp-add": login(POST),
+    "accounts:mfa-recovery-new": login(POST),
+    "accounts:mfa-recovery-shown": login(GET),
+    "accounts:mfa-remove": elsewhere(
+        "one's own factor by kind and id: another person's is 'no such factor' (ACC-F006); "
+        "tests/accounts/test_mfa.py"
+    ),
+    "accounts:member-mfa-reset": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),
+    "otp_webauthn:credential-registration-begin": login(POST),
+    "otp_webauthn:credential-registration-complete": login(POST),
+    "otp_webauthn:credential-authentication-begin": login(POST),
+    "otp_webauthn:credential-authentication-complete": login(POST),
+    "otp_webauthn:js-i18n-catalog": login(GET),
     "accounts:member-add": reseller(MANAGE, POST),
     "accounts:member-role": reseller(VIEW, POST, obj="membership", obj_perm=MANAGE),
     "accounts:member-remove": reseller(VIEW, GET, POST, obj="membership", obj_perm=MANAGE),

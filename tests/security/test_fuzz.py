@@ -37,8 +37,10 @@ from accounts.forms import (
     MemberAddForm,
     MemberRoleForm,
     ResellerSettingsForm,
+    SecondFactorCodeForm,
     StepUpForm,
     SwitchResellerForm,
+    TotpAddForm,
 )
 from accounts.models import User
 from linking import forms as linking_forms
@@ -169,6 +171,8 @@ FORM_BUILDERS = {
     "linking.centre.views.EmailForm": lambda w, d: centre_views.EmailForm(d),
     "linking.centre.views.CodeForm": lambda w, d: centre_views.CodeForm(d),
     "accounts.forms.StepUpForm": lambda w, d: StepUpForm(d),
+    "accounts.forms.SecondFactorCodeForm": lambda w, d: SecondFactorCodeForm(d),
+    "accounts.forms.TotpAddForm": lambda w, d: TotpAddForm(d),
     "accounts.audit_admin.TrailFilterForm": lambda w, d: TrailFilterForm(
         d, sources=trail_sources(), require_dates=True
     ),
@@ -580,6 +584,8 @@ POST_PAGES = [
     ("accounts:password-reset", None, "anonymous", ["email"]),
     ("ops:outbox-requeue", None, "staff", ["id", "all"]),
     ("accounts:step-up", None, "viewer", ["password", "next"]),
+    ("accounts:mfa-verify", None, "viewer", ["code", "next"]),
+    ("accounts:mfa-totp-add", None, "viewer", ["name", "code", "next"]),
     ("linking:preset-create", None, "admin", ["name", "description", "link_types", "consent_days"]),
     ("linking:preset-edit", "preset", "admin", ["name", "description", "link_types"]),
     ("linking:request-preset", "draft", "initiator", ["preset"]),
