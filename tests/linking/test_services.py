@@ -441,8 +441,11 @@ def test_customer_accepts_and_the_worker_activates_the_link(cast, capture):
     assert (
         last_history(link).history_change_reason == "activated: proven in the cloud, grants applied"
     )
-    active = Notification.objects.get(kind=Notification.Kind.LINK_ACTIVE)
-    assert (active.to_email, active.link) == (cast.initiator.email, link)
+    # The initiator and the customer are both told, once each.
+    active = Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE, link=link)
+    assert sorted(active.values_list("to_email", "context__audience")) == sorted(
+        [(cast.initiator.email, None), (cast.customer.contact_email, "customer")]
+    )
 
 
 def test_customer_declines_everything(cast, capture):

@@ -107,6 +107,8 @@ def _new_migrations() -> list[tuple[str, str]]:
     )
 
 
+# Outside a transaction: the SQL of a concurrent index cannot even be written inside one.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the locks are PostgreSQL's")
 def test_no_new_migration_locks_a_large_table(capsys):
     problems = []
