@@ -3,6 +3,7 @@
 Every value has a safe development default except the secret key, which production must provide.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -404,6 +405,23 @@ PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
 PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS", "3/600")
 PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT", "20/600")
 PORTAL_CUSTOMER_IDLE_MINUTES = env_int("PORTAL_CUSTOMER_IDLE_MINUTES", 15)
+# Which decisions taken from an e-mailed link ask for a code sent to the account's contact
+# address at that moment: "manage" (accepting manage access), "sensitive" (accepting a
+# sensitive service), "withdraw" (ending a link). A comma list; empty or "none" for none.
+CONSENT_CODE_CHOICES = ("manage", "sensitive", "withdraw")
+_consent_code_for = os.environ.get("PORTAL_CONSENT_CODE_FOR")
+PORTAL_CONSENT_CODE_FOR = (
+    list(CONSENT_CODE_CHOICES)
+    if _consent_code_for is None
+    else [p.strip().lower() for p in _consent_code_for.split(",") if p.strip()]
+)
+if PORTAL_CONSENT_CODE_FOR == ["none"]:
+    PORTAL_CONSENT_CODE_FOR = []
+if unknown := set(PORTAL_CONSENT_CODE_FOR) - set(CONSENT_CODE_CHOICES):
+    raise ImproperlyConfigured(
+        f"PORTAL_CONSENT_CODE_FOR takes {', '.join(CONSENT_CODE_CHOICES)} or none; "
+        f"got {', '.join(sorted(unknown))}"
+    )
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 

@@ -58,3 +58,5 @@ CACHES["default"]["KEY_PREFIX"] = f"portal-test-{TEST_WORKER}" if TEST_WORKER el
 # rate-limit tests set the rates they exercise.
 PORTAL_CONSENT_RATE_PER_ADDRESS = "1000/600"
 PORTAL_CONSENT_RATE_PER_LINK = "1000/600"
+# Journeys confirm many decisions of one customer with e-mailed codes; the rate tests set theirs.
+PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS = "1000/600"

@@ -24,7 +24,12 @@ from linking import wording
 from linking.cloud.setup_formats import terraform, terraform_filename
 from linking.consent import receipts
 from linking.consent.forms import ConsentForm
-from linking.consent.services import consent_decide, consent_resolve, item_needs_confirmation
+from linking.consent.services import (
+    consent_code_send,
+    consent_decide,
+    consent_resolve,
+    item_needs_confirmation,
+)
 from linking.consent.setup import has_terraform, receipt_sandbox_console, receipt_setup
 from linking.models import (
     AccessLevel,
@@ -54,7 +59,9 @@ _ERROR_STATUS = {
 # The receipts this browser's decisions produced, by request: a stale tab of the same browser
 # is shown its receipt. Another browser holding the link only reads that a decision exists.
 _SESSION_RECEIPTS = "consent_receipts"
-_FORM_ERRORS = {"LNK-C005", "LNK-C006"}
+_FORM_ERRORS = {"LNK-C006"}
+# A decision that needs a code and did not get a good one: the page stays, choices kept.
+CODE_ERRORS = {"CUS-C001", "CUS-C002", "CUS-C003", "CUS-C004"}
 
 
 def receipt_sign(receipt_reference: str) -> str:
@@ -140,6 +147,34 @@ def _client_ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+def _code_client(request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def centre_accounts_of(request: HttpRequest) -> list[int] | None:
+    """The account ids this browser is signed in to the customer centre for, or None."""
+    from linking.centre.views import customer_of
+
+    customer = customer_of(request)
+    return customer["accounts"] if customer else None
+
+
+def _code_box(*, purpose: str, centre_confirmed: bool, sent_to: str, error) -> dict:
+    """What the "confirm with a code" box of the consent and withdrawal pages shows."""
+    return {
+        "code_purpose": purpose,
+        "centre_confirmed": centre_confirmed,
+        "code_sent_to": sent_to,
+        "code_error": error,
+    }
+
+
+def _code_status(error: PortalError | None) -> int | None:
+    if error is None:
+        return None
+    return 429 if error.code in ("CUS-C003", "CUS-C004") else 400
+
+
 def rate_limited(request: HttpRequest, *, scope: str, token: str) -> HttpResponse | None:
     """The 429 page when the address or the token is over its rate; it names nothing."""
     if not token_page_limited(request, scope=scope, token=token):
@@ -168,28 +203,39 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     catalog = _catalog()
     sensitive = {code for code, svc in catalog[0].items() if svc.sensitive}
     needs_confirmation = any(item_needs_confirmation(i, sensitive) for i in items)
+    centre_accounts = centre_accounts_of(request)
     form_error: PortalError | None = None
+    code_error: PortalError | None = None
+    code_sent_to = ""
     missing: set[int] = set()
     if request.method == "POST":
         form = ConsentForm(request.POST, items=items, needs_confirmation=needs_confirmation)
-        if form.is_valid():
+        if needs_confirmation and "send_code" in request.POST:
+            form.is_valid()  # the page shows the choices made so far, unchanged
+            try:
+                code_sent_to = consent_code_send(token=token, client=_code_client(request))
+            except PortalError as exc:
+                code_error = exc
+        elif form.is_valid():
             decisions = form.decisions()
             try:
                 _, receipt = consent_decide(
                     token=token,
                     decisions=decisions,
-                    confirm_account_id=form.confirm_account_id(),
+                    code=form.code(),
+                    client=_code_client(request),
+                    centre_accounts=centre_accounts,
                     ip_address=_client_ip(request),
                     user_agent=_user_agent(request),
                 )
             except PortalError as exc:
-                if exc.code not in _FORM_ERRORS:
+                if exc.code in CODE_ERRORS:
+                    code_error = exc
+                elif exc.code not in _FORM_ERRORS:
                     return _error_page(request, exc)
-                form_error = exc
-                if exc.code == "LNK-C006":
-                    missing = {i.pk for i in items if i.pk not in decisions}
                 else:
-                    form.add_error("confirm_account_id", exc.message)
+                    form_error = exc
+                    missing = {i.pk for i in items if i.pk not in decisions}
             else:
                 signed = receipt_sign(receipt)
                 _remember_receipt(request, req.pk, signed)
@@ -228,8 +274,14 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
             "form_error": form_error,
             "needs_confirmation": needs_confirmation,
             "any_sensitive": any(r["scope"]["has_sensitive"] for r in rows),
+            **_code_box(
+                purpose="consent",
+                centre_confirmed=bool(centre_accounts and req.customer_id in centre_accounts),
+                sent_to=code_sent_to,
+                error=code_error,
+            ),
         },
-        status=400 if form_error or form.errors else 200,
+        status=_code_status(code_error) or (400 if form_error or form.errors else 200),
     )
 
 
