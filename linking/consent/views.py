@@ -1,6 +1,8 @@
 """The customer's consent pages: reached by a signed link in an e-mail, no portal login.
 
-A GET only shows what is asked; the decision is a POST through `consent_decide`.
+A GET only shows what is asked; the decision is a POST through `consent_decide`. Accepting
+manage access or a sensitive service also needs a code e-mailed to the contact address (a POST
+with `send_code` asks for it, keeping the choices made so far on the page).
 A link that does not open a request (unknown, tampered, expired, used, withdrawn) shows the
 reason and nothing about any request, so a guessed or forwarded link leaks nothing.
 """

@@ -1,8 +1,10 @@
 """The customer's withdrawal page: reached by the signed link in the receipt e-mail, no login.
 
 A GET shows what ending the link stops; only a confirmed POST ends it, through
-`services.link_withdraw`. A link that does not open a live link (unknown, tampered, used, or the
-link already ended) shows the reason and nothing about any link.
+`services.link_withdraw`, with the code e-mailed to the contact address when
+`PORTAL_CONSENT_CODE_FOR` names "withdraw" (a POST with `send_code` asks for it). A link
+that does not open a live link (unknown, tampered, used, or the link already ended) shows the
+reason and nothing about any link.
 """
 
 from __future__ import annotations
@@ -114,7 +116,6 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
     code_error: PortalError | None = None
     code_sent_to = ""
     if request.method == "POST" and needs_code and "send_code" in request.POST:
-        form = WithdrawForm(request.POST)
         form.errors.clear()  # asking for a code is not yet withdrawing: no "tick the box"
         try:
             code_sent_to = link_withdraw_code_send(token=token, client=_code_client(request))
