@@ -3,7 +3,6 @@
 Every value has a safe development default except the secret key, which production must provide.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import behind_proxy, env_bool, env_int, env_list, env_str
+from portal.env import behind_proxy, env_bool, env_choices, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
@@ -409,19 +408,9 @@ PORTAL_CUSTOMER_IDLE_MINUTES = env_int("PORTAL_CUSTOMER_IDLE_MINUTES", 15)
 # address at that moment: "manage" (accepting manage access), "sensitive" (accepting a
 # sensitive service), "withdraw" (ending a link). A comma list; empty or "none" for none.
 CONSENT_CODE_CHOICES = ("manage", "sensitive", "withdraw")
-_consent_code_for = os.environ.get("PORTAL_CONSENT_CODE_FOR")
-PORTAL_CONSENT_CODE_FOR = (
-    list(CONSENT_CODE_CHOICES)
-    if _consent_code_for is None
-    else [p.strip().lower() for p in _consent_code_for.split(",") if p.strip()]
+PORTAL_CONSENT_CODE_FOR = env_choices(
+    "PORTAL_CONSENT_CODE_FOR", CONSENT_CODE_CHOICES, list(CONSENT_CODE_CHOICES)
 )
-if PORTAL_CONSENT_CODE_FOR == ["none"]:
-    PORTAL_CONSENT_CODE_FOR = []
-if unknown := set(PORTAL_CONSENT_CODE_FOR) - set(CONSENT_CODE_CHOICES):
-    raise ImproperlyConfigured(
-        f"PORTAL_CONSENT_CODE_FOR takes {', '.join(CONSENT_CODE_CHOICES)} or none; "
-        f"got {', '.join(sorted(unknown))}"
-    )
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 

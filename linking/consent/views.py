@@ -213,7 +213,7 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         form = ConsentForm(request.POST, items=items, needs_confirmation=needs_confirmation)
         if needs_confirmation and "send_code" in request.POST:
-            form.is_valid()  # the page shows the choices made so far, unchanged
+            # Nothing is decided; the bound form shows the choices made so far, unchanged.
             try:
                 code_sent_to = consent_code_send(token=token, client=_code_client(request))
             except PortalError as exc:
