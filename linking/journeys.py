@@ -64,20 +64,62 @@ def to_the_customer(req: LinkRequest, *, approver: User, reason: str = "") -> Li
     return req
 
 
+def emailed_code(*, purpose: str, subject_id: int) -> str:
+    """The code of the newest code e-mail for `purpose` and `subject_id`, read from the message
+    the outbox worker would send (the code is in no row, only in the e-mail)."""
+    import re
+
+    from linking.models import CustomerSignInCode, Notification
+    from linking.outbox.delivery import _build
+
+    row = CustomerSignInCode.objects.filter(purpose=purpose, subject_id=subject_id).latest("id")
+    notification = Notification.objects.filter(
+        kind=Notification.Kind.CUSTOMER_CODE, context__code_id=row.pk
+    ).get()
+    message = _build(notification)
+    assert message is not None, "the code expired or was used before it was read"
+    found = re.search(r"^\s+(\d{6})$", str(message.body), re.M)
+    assert found is not None
+    return found.group(1)
+
+
 def decide_all(
     req: LinkRequest,
     *,
     accept: bool,
     reason: str = "",
     token: str | None = None,
+    code: str | None = None,
     **evidence,
 ) -> tuple[LinkRequest, str]:
     """The customer's same answer to every item, through the consent service with `token` (or
-    one issued now); `evidence` as the consent page sends it. Returns the request and the
-    receipt reference."""
+    one issued now); `evidence` as the consent page sends it. Where the decision needs a code
+    and `code` is None, the customer asks for one and types the one e-mailed. Returns the
+    request and the receipt reference."""
+    from linking.consent.services import consent_code_send, consent_needs_code
+
     token = token or services.consent_issue_token(request_id=req.pk)
     decisions = {item.pk: (accept, "" if accept else reason) for item in req.items.all()}
-    return services.consent_decide(token=token, decisions=decisions, **evidence)
+    if code is None and consent_needs_code(req, decisions):
+        consent_code_send(token=token, client=evidence.get("client") or "journey")
+        code = emailed_code(purpose="consent", subject_id=req.pk)
+    return services.consent_decide(token=token, decisions=decisions, code=code or "", **evidence)
+
+
+def withdraw(token: str, *, code: str | None = None, **evidence) -> tuple[Link, str]:
+    """The customer ends a link from the withdrawal link of the receipt e-mail, asking for and
+    typing the e-mailed code where it is needed. Returns the link and the WD reference."""
+    from linking.services.revocation import (
+        link_withdraw_code_send,
+        link_withdrawal_resolve,
+        withdrawal_needs_code,
+    )
+
+    if code is None and withdrawal_needs_code():
+        link = link_withdrawal_resolve(token)
+        link_withdraw_code_send(token=token, client=evidence.get("client") or "journey")
+        code = emailed_code(purpose="withdraw", subject_id=link.pk)
+    return services.link_withdraw(token=token, code=code or "", **evidence)
 
 
 def activate(req: LinkRequest) -> list[Link | None]:

@@ -1573,6 +1573,43 @@ _ENTRIES = [
         ),
         _("Enter your contact e-mail address to get a new sign-in code."),
     ),
+    # --- consent and withdrawal links: a code e-mailed to the contact address confirms ---------
+    Code(
+        "CUS-C001",
+        CONSENT,
+        "Confirm with a code",
+        "Holding the e-mailed link is not enough for this decision: accepting manage access or "
+        "a sensitive service, or withdrawing a link, needs a code sent to the account's "
+        "contact address now.",
+        "Press “Send me a code”, then type the six digits of the e-mail. Your choices stay "
+        "on the page.",
+    ),
+    Code(
+        "CUS-C002",
+        CONSENT,
+        "Code not accepted",
+        "This code is wrong, has expired (codes last 10 minutes) or was used already. "
+        "Nothing was decided.",
+        "Type the six digits of the most recent e-mail, or ask for a new code; your choices "
+        "stay on the page. After {limit:wrong attempt} codes are refused for {minutes:minute}.",
+    ),
+    Code(
+        "CUS-C003",
+        CONSENT,
+        "Too many wrong codes",
+        "Codes are refused for this address from your network after {limit:wrong attempt}. "
+        "Nothing was decided.",
+        "Wait {minutes:minute}, then ask for a new code. If you did not make these attempts, "
+        "nothing was decided for you.",
+    ),
+    Code(
+        "CUS-C004",
+        CONSENT,
+        "Too many codes asked",
+        "Too many codes were asked for this address or from your network in a short time; no "
+        "new code was sent.",
+        "Use the code in the most recent e-mail, or wait {minutes:minute} and ask again.",
+    ),
     # --- webhook: the reseller's endpoints and their deliveries ------------------------------
     Code(
         "WHK-U001",

@@ -36,6 +36,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def env_choices(name: str, choices: tuple[str, ...], default: list[str]) -> list[str]:
+    """A comma list of some of `choices`: unset is `default`, empty or "none" is none; any other
+    value stops the start instead of being ignored."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = os.environ.get(name)
+    if value is None:
+        return list(default)
+    parts = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if parts == ["none"]:
+        return []
+    if unknown := sorted(set(parts) - set(choices)):
+        raise ImproperlyConfigured(
+            f"{name} takes {', '.join(choices)} or none; got {', '.join(unknown)}"
+        )
+    return parts
+
+
 def behind_proxy() -> bool:
     """DJANGO_BEHIND_PROXY: a TLS-terminating proxy in front sets X-Forwarded-Proto and
     X-Forwarded-For, and clients cannot reach the portal around it. Django (the scheme, the

@@ -15,6 +15,7 @@ from django_guid.integrations import CeleryIntegration
 from portal.env import (
     behind_proxy,
     env_bool,
+    env_choices,
     env_int,
     env_list,
     env_str,
@@ -466,6 +467,13 @@ PORTAL_CONSENT_RATE_PER_LINK = env_str("PORTAL_CONSENT_RATE_PER_LINK", "30/600")
 PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS", "3/600")
 PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT = env_str("PORTAL_CUSTOMER_CODE_RATE_PER_CLIENT", "20/600")
 PORTAL_CUSTOMER_IDLE_MINUTES = env_int("PORTAL_CUSTOMER_IDLE_MINUTES", 15)
+# Which decisions taken from an e-mailed link ask for a code sent to the account's contact
+# address at that moment: "manage" (accepting manage access), "sensitive" (accepting a
+# sensitive service), "withdraw" (ending a link). A comma list; empty or "none" for none.
+CONSENT_CODE_CHOICES = ("manage", "sensitive", "withdraw")
+PORTAL_CONSENT_CODE_FOR = env_choices(
+    "PORTAL_CONSENT_CODE_FOR", CONSENT_CODE_CHOICES, list(CONSENT_CODE_CHOICES)
+)
 # Sensitive actions ask for the password again when it was entered longer ago than this.
 PORTAL_STEP_UP_MINUTES = env_int("PORTAL_STEP_UP_MINUTES", 5)
 

@@ -68,3 +68,5 @@ PORTAL_SSO_ALLOW_HTTP = True
 # browser tests set as the origin; an IP address cannot be a relying party.
 OTP_WEBAUTHN_RP_ID = "localhost"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost"]
+# Journeys confirm many decisions of one customer with e-mailed codes; the rate tests set theirs.
+PORTAL_CUSTOMER_CODE_RATE_PER_ADDRESS = "1000/600"

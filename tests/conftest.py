@@ -298,6 +298,54 @@ def consent_token_for(req) -> str:
     return body[start:].split("/", 1)[0]
 
 
+def emailed_code() -> str:
+    """Deliver the queued code e-mails the way the worker does; the code of the last one, read
+    from the e-mail as the customer reads it."""
+    import re
+
+    from django.core import mail
+
+    from linking.models import Notification
+    from linking.outbox.delivery import notification_deliver
+
+    for n in Notification.objects.filter(kind="customer_code", status="queued").order_by("id"):
+        notification_deliver(notification_id=n.pk)
+    return re.search(r"^\s+(\d{6})$", mail.outbox[-1].body, re.M).group(1)
+
+
+def consent_code_for(req, token: str, *, accept: bool = True) -> str:
+    """The code the customer asks for on the consent page of `token` and reads in the e-mail;
+    "" when accepting (or declining) every item of `req` needs none."""
+    from linking.consent.services import consent_code_send, consent_needs_code
+
+    decisions = {item.pk: (accept, "") for item in req.items.all()}
+    if not consent_needs_code(req, decisions):
+        return ""
+    consent_code_send(token=token, client="127.0.0.1")
+    return emailed_code()
+
+
+def withdrawal_code_for(token: str) -> str:
+    """The code the customer asks for on the withdrawal page of `token` (or its path) and reads
+    in the e-mail; "" when withdrawing needs none."""
+    from linking.services.revocation import link_withdraw_code_send, withdrawal_needs_code
+
+    if token.startswith("/consent/withdraw/"):
+        token = token.split("/")[3]
+    if not withdrawal_needs_code():
+        return ""
+    link_withdraw_code_send(token=token, client="127.0.0.1")
+    return emailed_code()
+
+
+def code_from_page(client, path: str, data: dict | None = None) -> str:
+    """The customer presses "Send me a code" on the consent or withdrawal page at `path` (with
+    the choices made so far) and reads the code in the e-mail the worker delivers."""
+    response = client.post(path, {**(data or {}), "send_code": "1"})
+    assert response.status_code == 200, response.content.decode()[:500]
+    return emailed_code()
+
+
 def login(client, user):
     client.force_login(user)
     return client

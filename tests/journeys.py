@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from linking import journeys, services
 from linking.models import Link, LinkRequest
-from tests.conftest import Cast, consent_token_for, make_draft
+from tests.conftest import Cast, consent_code_for, consent_token_for, make_draft
 
 
 def to_the_customer(cast: Cast, req: LinkRequest) -> LinkRequest:
@@ -22,10 +22,9 @@ def to_the_customer(cast: Cast, req: LinkRequest) -> LinkRequest:
 
 def accept(cast: Cast, req: LinkRequest) -> LinkRequest:
     """The customer accepts every item of `req`, from the delivered consent e-mail, typing the
-    account id where the page asks for it."""
-    req, _ = journeys.decide_all(
-        req, accept=True, token=consent_token_for(req), confirm_account_id=req.customer.account_id
-    )
+    code e-mailed to the contact address where the page asks for one."""
+    token = consent_token_for(req)
+    req, _ = journeys.decide_all(req, accept=True, token=token, code=consent_code_for(req, token))
     return req
 
 
@@ -61,7 +60,7 @@ def waiting_for_customer(cast: Cast, start: datetime | None = None, **kwargs) ->
 
 
 def accepted(cast: Cast, specs=None, *, customer=None, **kwargs) -> LinkRequest:
-    """The customer accepted every item (typing the account id where the page asks for it);
+    """The customer accepted every item (typing the e-mailed code where the page asks for one);
     its links wait for the activation worker."""
     return accept(cast, pending_consent(cast, specs, customer=customer, **kwargs))
 

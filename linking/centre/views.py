@@ -250,14 +250,17 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             account_ids=customer["accounts"],
             request_id=req.pk,
             decisions=form.decisions(),
-            confirm_account_id=form.confirm_account_id(),
             ip_address=client_ip(request),
             user_agent=_user_agent(request),
         )
         return receipt
 
     return consent_form_page(
-        request, req, decide=decide_here, extra={"centre_url": reverse("customer:home")}
+        request,
+        req,
+        decide=decide_here,
+        centre_confirmed=True,
+        extra={"centre_url": reverse("customer:home")},
     )
 
 

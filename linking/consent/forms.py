@@ -6,7 +6,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from linking.models import RequestItem
-from portal.identifiers import IdentifierField
 
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -33,14 +32,8 @@ class ConsentForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
             )
         if needs_confirmation:
-            self.fields["confirm_account_id"] = IdentifierField(
-                required=False,
-                max_length=80,
-                label=_("Type your account id (domain id) to confirm"),
-                widget=forms.TextInput(
-                    attrs={"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
-                ),
-            )
+            # Normalised here; whether it is needed and right is the service's to say.
+            self.fields["code"] = forms.CharField(required=False, max_length=20, strip=True)
 
     def decision_field(self, item: RequestItem) -> forms.BoundField:
         return self[f"decision_{item.pk}"]
@@ -58,5 +51,5 @@ class ConsentForm(forms.Form):
                 decided[item.pk] = (choice == ACCEPT, reason)
         return decided
 
-    def confirm_account_id(self) -> str:
-        return self.cleaned_data.get("confirm_account_id") or ""
+    def code(self) -> str:
+        return self.cleaned_data.get("code") or ""

@@ -7,20 +7,21 @@ import logging
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import LinkType
+from linking.centre.codes import decision_code_send, decision_confirm
 from linking.checks.catalog import sensitive_services
 from linking.models import (
     AccessLevel,
     ConsentRecord,
+    CustomerSignInCode,
     LinkRequest,
     Notification,
     RequestItem,
-    normalise_account_id,
 )
 from linking.services._common import (
     TOKEN_SALT,
@@ -99,11 +100,31 @@ def consent_refuse_closed(req: LinkRequest) -> None:
         raise PortalError("LNK-C003")
 
 
-def item_needs_confirmation(item: RequestItem, sensitive_codes: set[str] | frozenset[str]) -> bool:
-    return (
-        item.link_type == LinkType.DELEGATION
-        and item.access_level == AccessLevel.MANAGE
-        and bool(set(item.services) & sensitive_codes)
+def item_needs_confirmation(
+    item: RequestItem,
+    sensitive_codes: set[str] | frozenset[str],
+    needs: list[str] | None = None,
+) -> bool:
+    """Accepting `item` from the e-mailed link needs a code sent to the contact address now
+    (`PORTAL_CONSENT_CODE_FOR`: manage access, a sensitive service). The page shows it; the
+    service refuses without it."""
+    needs = settings.PORTAL_CONSENT_CODE_FOR if needs is None else needs
+    return ("manage" in needs and item.access_level == AccessLevel.MANAGE) or (
+        "sensitive" in needs and bool(set(item.services) & sensitive_codes)
+    )
+
+
+def consent_code_send(*, token: str, client: str) -> str:
+    """E-mail a code confirming a decision on the request of `token` to its account's contact
+    address now; anyone holding the link may ask. Returns the address masked; CUS-C004 over
+    the rates."""
+    req = consent_resolve(token)
+    assert req.customer is not None
+    return decision_code_send(
+        contact_email=req.customer.contact_email,
+        client=client,
+        purpose=CustomerSignInCode.Purpose.CONSENT,
+        subject_id=req.pk,
     )
 
 
@@ -111,25 +132,77 @@ def _receipt_reference(req: LinkRequest) -> str:
     return f"RC-{req.pk:06d}-{secrets.token_hex(3).upper()}"
 
 
-@transaction.atomic
+def consent_needs_code(req: LinkRequest, decisions: dict[int, tuple[bool, str]]) -> bool:
+    """These decisions on `req` accept something `item_needs_confirmation` names (LNK-C006
+    when an item has no decision)."""
+    return _confirmation(req, decisions)
+
+
+def _confirmation(req: LinkRequest, decisions: dict[int, tuple[bool, str]]) -> bool:
+    items = list(req.items.all())
+    if any(item.pk not in decisions for item in items):
+        raise PortalError("LNK-C006")
+    sensitive = sensitive_services()
+    return any(decisions[item.pk][0] and item_needs_confirmation(item, sensitive) for item in items)
+
+
 def consent_decide(
     *,
     token: str,
     decisions: dict[int, tuple[bool, str]],
-    confirm_account_id: str = "",
+    code: str = "",
+    client: str = "",
+    centre_accounts: list[int] | None = None,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> tuple[LinkRequest, str]:
-    """The customer's decision on each item, by the consent link. Returns the receipt reference."""
+    """The customer's decision on each item, by the consent link. Returns the receipt reference.
+
+    Accepting what `item_needs_confirmation` names also needs `code` (e-mailed by
+    `consent_code_send`) or a customer centre session for the account (`centre_accounts`):
+    CUS-C001 without either, CUS-C002/CUS-C003 for a refused code.
+    """
+    req = consent_resolve(token)
+    assert req.customer is not None
+    confirmed_by: str = ConsentRecord.ConfirmedBy.EMAIL_LINK
+    if _confirmation(req, decisions):
+        # Checked, and a wrong code counted, before the decision's transaction: a refusal
+        # must not roll back the attempt it counts.
+        confirmed_by = decision_confirm(
+            contact_email=req.customer.contact_email,
+            customer_id=req.customer.pk,
+            purpose=CustomerSignInCode.Purpose.CONSENT,
+            subject_id=req.pk,
+            code=code,
+            client=client,
+            centre_accounts=centre_accounts,
+        )
+    return _consent_record(
+        token=token,
+        decisions=decisions,
+        confirmed_by=confirmed_by,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+
+
+@transaction.atomic
+def _consent_record(
+    *,
+    token: str,
+    decisions: dict[int, tuple[bool, str]],
+    confirmed_by: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> tuple[LinkRequest, str]:
     req = consent_resolve(token, lock=True)
     return _decide(
         req,
         decisions=decisions,
-        confirm_account_id=confirm_account_id,
         ip_address=ip_address,
         user_agent=user_agent,
         via="",
-        confirmed_by=ConsentRecord.ConfirmedBy.EMAIL_LINK,
+        confirmed_by=confirmed_by,
     )
 
 
@@ -154,19 +227,18 @@ def consent_decide_in_centre(
     account_ids: list[int],
     request_id: int,
     decisions: dict[int, tuple[bool, str]],
-    confirm_account_id: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> tuple[LinkRequest, str]:
     """The customer signed in to the centre decides a request waiting for one of their
     accounts: the same rules, records, history and e-mails as by the consent link, and the
-    e-mailed link stops working. LNK-C001 for another account's request."""
+    e-mailed link stops working; the signed-in session confirms the customer, as a code would.
+    LNK-C001 for another account's request."""
     req = customer_request_get(account_ids=account_ids, request_id=request_id, lock=True)
     consent_refuse_closed(req)
     return _decide(
         req,
         decisions=decisions,
-        confirm_account_id=confirm_account_id,
         ip_address=ip_address,
         user_agent=user_agent,
         via=f" in the customer centre as {contact_email}",
@@ -178,27 +250,16 @@ def _decide(
     req: LinkRequest,
     *,
     decisions: dict[int, tuple[bool, str]],
-    confirm_account_id: str,
     ip_address: str | None,
     user_agent: str,
     via: str,
     confirmed_by: str,
 ) -> tuple[LinkRequest, str]:
     items = list(req.items.all())
-    if any(item.pk not in decisions for item in items):
-        raise PortalError("LNK-C006")
     # A request waiting for consent is submitted, so it has its customer (a constraint).
     assert req.customer is not None
-    sensitive = sensitive_services()
-    for item in items:
-        accepted, _ = decisions[item.pk]
-        if accepted and item_needs_confirmation(item, sensitive):
-            # The same rule in the centre: a session may be 15 idle minutes old, the typed
-            # account id is asked at the moment of the grant.
-            if normalise_account_id(confirm_account_id) != req.customer.account_id:
-                raise PortalError("LNK-C005")
-            if confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK:
-                confirmed_by = ConsentRecord.ConfirmedBy.ACCOUNT_ID
+    if _confirmation(req, decisions) and confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK:
+        raise PortalError("CUS-C001")
     # The reseller may have been suspended, or a type taken out of its program, since the
     # request was sent: nothing it can no longer hold is accepted (declining stays possible).
     accepting = [item.link_type for item in items if decisions[item.pk][0]]

@@ -1,6 +1,8 @@
 """The customer's consent pages: reached by a signed link in an e-mail, no portal login.
 
-A GET only shows what is asked; the decision is a POST through `consent_decide`.
+A GET only shows what is asked; the decision is a POST through `consent_decide`. Accepting
+manage access or a sensitive service also needs a code e-mailed to the contact address (a POST
+with `send_code` asks for it, keeping the choices made so far on the page).
 A link that does not open a request (unknown, tampered, expired, used, withdrawn) shows the
 reason and nothing about any request, so a guessed or forwarded link leaks nothing.
 """
@@ -25,7 +27,12 @@ from linking import wording
 from linking.cloud.setup_formats import terraform, terraform_filename
 from linking.consent import receipts
 from linking.consent.forms import ConsentForm
-from linking.consent.services import consent_decide, consent_resolve, item_needs_confirmation
+from linking.consent.services import (
+    consent_code_send,
+    consent_decide,
+    consent_resolve,
+    item_needs_confirmation,
+)
 from linking.consent.setup import has_terraform, receipt_sandbox_console, receipt_setup
 from linking.models import (
     AccessLevel,
@@ -55,7 +62,9 @@ _ERROR_STATUS = {
 # The receipts this browser's decisions produced, by request: a stale tab of the same browser
 # is shown its receipt. Another browser holding the link only reads that a decision exists.
 _SESSION_RECEIPTS = "consent_receipts"
-_FORM_ERRORS = {"LNK-C005", "LNK-C006"}
+_FORM_ERRORS = {"LNK-C006"}
+# A decision that needs a code and did not get a good one: the page stays, choices kept.
+CODE_ERRORS = {"CUS-C001", "CUS-C002", "CUS-C003", "CUS-C004"}
 
 
 def receipt_sign(receipt_reference: str) -> str:
@@ -141,6 +150,34 @@ def _client_ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+def _code_client(request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def centre_accounts_of(request: HttpRequest) -> list[int] | None:
+    """The account ids this browser is signed in to the customer centre for, or None."""
+    from linking.centre.views import customer_of
+
+    customer = customer_of(request)
+    return customer["accounts"] if customer else None
+
+
+def _code_box(*, purpose: str, centre_confirmed: bool, sent_to: str, error) -> dict:
+    """What the "confirm with a code" box of the consent and withdrawal pages shows."""
+    return {
+        "code_purpose": purpose,
+        "centre_confirmed": centre_confirmed,
+        "code_sent_to": sent_to,
+        "code_error": error,
+    }
+
+
+def _code_status(error: PortalError | None) -> int | None:
+    if error is None:
+        return None
+    return 429 if error.code in ("CUS-C003", "CUS-C004") else 400
+
+
 def rate_limited(request: HttpRequest, *, scope: str, token: str) -> HttpResponse | None:
     """The 429 page when the address or the token is over its rate; it names nothing."""
     if not token_page_limited(request, scope=scope, token=token):
@@ -166,17 +203,27 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
     except PortalError as exc:
         return _error_page(request, exc)
 
+    centre_accounts = centre_accounts_of(request)
+
     def decide(form: ConsentForm) -> str:
         _, receipt = consent_decide(
             token=token,
             decisions=form.decisions(),
-            confirm_account_id=form.confirm_account_id(),
+            code=form.code(),
+            client=_code_client(request),
+            centre_accounts=centre_accounts,
             ip_address=_client_ip(request),
             user_agent=_user_agent(request),
         )
         return receipt
 
-    return consent_form_page(request, req, decide=decide)
+    return consent_form_page(
+        request,
+        req,
+        decide=decide,
+        send_code=lambda: consent_code_send(token=token, client=_code_client(request)),
+        centre_confirmed=bool(centre_accounts and req.customer_id in centre_accounts),
+    )
 
 
 def consent_form_page(
@@ -184,31 +231,43 @@ def consent_form_page(
     req: LinkRequest,
     *,
     decide: Callable[[ConsentForm], str],
+    send_code: Callable[[], str] | None = None,
+    centre_confirmed: bool = False,
     extra: dict | None = None,
 ) -> HttpResponse:
     """What is asked and the decision form of a request waiting for the customer; on a valid
     POST, `decide(form)` records the decision (the consent link's or the centre's service) and
-    the customer is sent to the receipt. The consent link's page and the centre's."""
+    the customer is sent to the receipt. The consent link's page and the centre's: by the link,
+    accepting what needs it asks for a code `send_code` e-mails; in the centre (or by the link
+    with a centre session for the account) the session confirms the customer."""
     items = list(req.items.all())
     catalog = _catalog()
     sensitive = {code for code, svc in catalog[0].items() if svc.sensitive}
     needs_confirmation = any(item_needs_confirmation(i, sensitive) for i in items)
     form_error: PortalError | None = None
+    code_error: PortalError | None = None
+    code_sent_to = ""
     missing: set[int] = set()
     if request.method == "POST":
         form = ConsentForm(request.POST, items=items, needs_confirmation=needs_confirmation)
-        if form.is_valid():
+        if needs_confirmation and send_code is not None and "send_code" in request.POST:
+            # Nothing is decided; the bound form shows the choices made so far, unchanged.
+            try:
+                code_sent_to = send_code()
+            except PortalError as exc:
+                code_error = exc
+        elif form.is_valid():
             decisions = form.decisions()
             try:
                 receipt = decide(form)
             except PortalError as exc:
-                if exc.code not in _FORM_ERRORS:
+                if exc.code in CODE_ERRORS:
+                    code_error = exc
+                elif exc.code not in _FORM_ERRORS:
                     return _error_page(request, exc)
-                form_error = exc
-                if exc.code == "LNK-C006":
-                    missing = {i.pk for i in items if i.pk not in decisions}
                 else:
-                    form.add_error("confirm_account_id", exc.message)
+                    form_error = exc
+                    missing = {i.pk for i in items if i.pk not in decisions}
             else:
                 signed = receipt_sign(receipt)
                 _remember_receipt(request, req.pk, signed)
@@ -247,9 +306,15 @@ def consent_form_page(
             "form_error": form_error,
             "needs_confirmation": needs_confirmation,
             "any_sensitive": any(r["scope"]["has_sensitive"] for r in rows),
+            **_code_box(
+                purpose="consent",
+                centre_confirmed=centre_confirmed,
+                sent_to=code_sent_to,
+                error=code_error,
+            ),
             **(extra or {}),
         },
-        status=400 if form_error or form.errors else 200,
+        status=_code_status(code_error) or (400 if form_error or form.errors else 200),
     )
 
 

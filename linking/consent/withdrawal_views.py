@@ -1,8 +1,10 @@
 """The customer's withdrawal page: reached by the signed link in the receipt e-mail, no login.
 
 A GET shows what ending the link stops; only a confirmed POST ends it, through
-`services.link_withdraw`. A link that does not open a live link (unknown, tampered, used, or the
-link already ended) shows the reason and nothing about any link.
+`services.link_withdraw`, with the code e-mailed to the contact address when
+`PORTAL_CONSENT_CODE_FOR` names "withdraw" (a POST with `send_code` asks for it). A link
+that does not open a live link (unknown, tampered, used, or the link already ended) shows the
+reason and nothing about any link.
 """
 
 from __future__ import annotations
@@ -20,14 +22,24 @@ from linking import services
 from linking.cloud.names import agency_name_for
 from linking.consent.setup import link_cleanup_instructions
 from linking.consent.views import (
+    CODE_ERRORS,
     MAX_TOKEN_LENGTH,
     _catalog,
     _client_ip,
+    _code_box,
+    _code_client,
+    _code_status,
     _scope,
     _user_agent,
+    centre_accounts_of,
     rate_limited,
 )
-from linking.services.revocation import link_end_effects, link_withdrawal_resolve
+from linking.services.revocation import (
+    link_end_effects,
+    link_withdraw_code_send,
+    link_withdrawal_resolve,
+    withdrawal_needs_code,
+)
 from portal.errors import PortalError
 
 # Unknown or tampered links are "not found"; used ones, or a link already ended, are "gone".
@@ -50,7 +62,14 @@ def _error_page(request: HttpRequest, exc: PortalError) -> HttpResponse:
     )
 
 
-def render_withdraw_form(request: HttpRequest, link, form: forms.Form) -> HttpResponse:
+def render_withdraw_form(
+    request: HttpRequest,
+    link,
+    form: forms.Form,
+    *,
+    code_box: dict | None = None,
+    status: int | None = None,
+) -> HttpResponse:
     """The withdrawal page of `link`: its scope, what ending it does, the agency the customer
     deletes afterwards, and the form (the e-mailed link's page and the customer centre's)."""
     scope = _scope(
@@ -73,8 +92,9 @@ def render_withdraw_form(request: HttpRequest, link, form: forms.Form) -> HttpRe
             "effects": link_end_effects(link),
             "agency_name": agency_name_for(link),
             "form": form,
+            **(code_box or {}),
         },
-        status=400 if form.errors else 200,
+        status=status or (400 if form.errors else 200),
     )
 
 
@@ -92,20 +112,46 @@ def withdraw_page(request: HttpRequest, token: str) -> HttpResponse:
     except PortalError as exc:
         return _error_page(request, exc)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    needs_code = withdrawal_needs_code()
+    centre_accounts = centre_accounts_of(request)
+    code_error: PortalError | None = None
+    code_sent_to = ""
+    if request.method == "POST" and needs_code and "send_code" in request.POST:
+        form.errors.clear()  # asking for a code is not yet withdrawing: no "tick the box"
+        try:
+            code_sent_to = link_withdraw_code_send(token=token, client=_code_client(request))
+        except PortalError as exc:
+            code_error = exc
+    elif request.method == "POST" and form.is_valid():
         try:
             link, reference = services.link_withdraw(
                 token=token,
+                code=request.POST.get("code", "")[:20],
+                client=_code_client(request),
+                centre_accounts=centre_accounts,
                 ip_address=_client_ip(request),
                 user_agent=_user_agent(request),
             )
         except PortalError as exc:
-            return _error_page(request, exc)
-        # Read after the commit: what to delete in the cloud, named as the setup named it.
-        cleanup = link_cleanup_instructions(link)
-        return render(
-            request,
-            "consent/withdraw_done.html",
-            {"link": link, "reference": reference, "cleanup": cleanup},
+            if exc.code not in CODE_ERRORS:
+                return _error_page(request, exc)
+            code_error = exc
+        else:
+            # Read after the commit: what to delete in the cloud, named as the setup named it.
+            cleanup = link_cleanup_instructions(link)
+            return render(
+                request,
+                "consent/withdraw_done.html",
+                {"link": link, "reference": reference, "cleanup": cleanup},
+            )
+    code_box = None
+    if needs_code:
+        code_box = _code_box(
+            purpose="withdraw",
+            centre_confirmed=bool(centre_accounts and link.customer_id in centre_accounts),
+            sent_to=code_sent_to,
+            error=code_error,
         )
-    return render_withdraw_form(request, link, form)
+    return render_withdraw_form(
+        request, link, form, code_box=code_box, status=_code_status(code_error)
+    )

@@ -1,9 +1,11 @@
-"""The customer centre's sign-in codes: one row per code e-mailed to a contact address."""
+"""Codes e-mailed to a customer's contact address: one row per code, for signing in to the
+customer centre or for confirming a decision taken from an e-mailed link."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomerSignInCode(models.Model):
@@ -14,7 +16,15 @@ class CustomerSignInCode(models.Model):
     objects they change (consent records, link history).
     """
 
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", _("Sign in to the customer centre")
+        CONSENT = "consent", _("Confirm a decision on a request")
+        WITHDRAW = "withdraw", _("Confirm the withdrawal of a link")
+
     email = models.EmailField()
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.SIGN_IN)
+    # The request (consent) or the link (withdraw) the code confirms; none for signing in.
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     code_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -25,6 +35,12 @@ class CustomerSignInCode(models.Model):
         indexes = [
             models.Index(fields=["email", "-created_at"], name="customer_code_email_created"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=["sign_in", "consent", "withdraw"]),
+                name="customer_code_purpose_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"sign-in code {self.pk} ({'used' if self.used_at else 'open'})"
+        return f"{self.purpose} code {self.pk} ({'used' if self.used_at else 'open'})"

@@ -25,6 +25,7 @@ class ConsentRecord(models.Model):
         EMAIL_LINK = "email_link", "The e-mailed link only"
         ACCOUNT_ID = "account_id", "The e-mailed link and the account id typed"
         CENTRE = "centre", "Signed in to the customer centre with an e-mailed code"
+        EMAIL_CODE = "email_code", "The e-mailed link and a code sent to the contact address"
 
     request = models.ForeignKey(
         LinkRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"

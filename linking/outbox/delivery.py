@@ -306,14 +306,18 @@ def _build(notification: Notification) -> EmailMultiAlternatives | None:
         )
         context["new_request_url"] = absolute_url(reverse("linking:request-list"))
     elif kind == Kind.CUSTOMER_CODE:
-        from linking.centre.services import customer_code_for_delivery
+        from linking.centre.codes import code_for_delivery, decision_code_context
 
         # Derived here, never stored: a code expired or spent before delivery is not sent.
-        sign_in_code = customer_code_for_delivery(notification)
+        sign_in_code = code_for_delivery(notification)
         if sign_in_code is None:
             return None
         context["code"] = sign_in_code
         context["centre_url"] = absolute_url(reverse("customer:code"))
+        if context.get("purpose", "sign_in") != "sign_in":
+            # A code confirming a decision on a link: its own words, naming the partner.
+            context.update(decision_code_context(notification))
+            return build_message("decision-code", notification.to_email, context)
     elif kind == Kind.MEMBER_INVITATION:
         from accounts.invitations import invitation_token_for_delivery
         from accounts.models import Invitation, Role

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, time
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
@@ -209,18 +210,72 @@ def link_withdrawal_resolve(token: str, *, lock: bool = False) -> Link:
     return link
 
 
-@transaction.atomic
+def withdrawal_needs_code() -> bool:
+    """Withdrawing from the e-mailed link needs a code sent to the contact address now
+    (`PORTAL_CONSENT_CODE_FOR`); the page shows it, `link_withdraw` refuses without it."""
+    return "withdraw" in settings.PORTAL_CONSENT_CODE_FOR
+
+
+def link_withdraw_code_send(*, token: str, client: str) -> str:
+    """E-mail a code confirming the withdrawal of the link of `token` to its account's contact
+    address now; anyone holding the link may ask. Returns the address masked; CUS-C004 over
+    the rates."""
+    from linking.centre.codes import Purpose, decision_code_send
+
+    link = link_withdrawal_resolve(token)
+    return decision_code_send(
+        contact_email=link.customer.contact_email,
+        client=client,
+        purpose=Purpose.WITHDRAW,
+        subject_id=link.pk,
+    )
+
+
 def link_withdraw(
-    *, token: str, ip_address: str | None = None, user_agent: str = ""
+    *,
+    token: str,
+    code: str = "",
+    client: str = "",
+    centre_accounts: list[int] | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
 ) -> tuple[Link, str]:
-    """The customer ends a link from the receipt e-mail. Returns the link and the WD reference."""
+    """The customer ends a link from the receipt e-mail. Returns the link and the WD reference.
+
+    When `withdrawal_needs_code`, it also needs `code` (e-mailed by `link_withdraw_code_send`)
+    or a customer centre session for the account: CUS-C001 without either, CUS-C002/CUS-C003
+    for a refused code.
+    """
+    from linking.centre.codes import Purpose, decision_confirm
+
+    confirmed_by: str = ConsentRecord.ConfirmedBy.EMAIL_LINK
+    if withdrawal_needs_code():
+        link = link_withdrawal_resolve(token)
+        # Checked, and a wrong code counted, before the withdrawal's transaction.
+        confirmed_by = decision_confirm(
+            contact_email=link.customer.contact_email,
+            customer_id=link.customer_id,
+            purpose=Purpose.WITHDRAW,
+            subject_id=link.pk,
+            code=code,
+            client=client,
+            centre_accounts=centre_accounts,
+        )
+    return _link_withdraw(
+        token=token, confirmed_by=confirmed_by, ip_address=ip_address, user_agent=user_agent
+    )
+
+
+@transaction.atomic
+def _link_withdraw(
+    *, token: str, confirmed_by: str, ip_address: str | None, user_agent: str
+) -> tuple[Link, str]:
     link = link_withdrawal_resolve(token, lock=True)
+    if withdrawal_needs_code() and confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_LINK:
+        raise PortalError("CUS-C001")
+    via = " (signed in to the customer centre)" if confirmed_by == "centre" else ""
     return _withdraw(
-        link,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        via="",
-        confirmed_by=ConsentRecord.ConfirmedBy.EMAIL_LINK,
+        link, ip_address=ip_address, user_agent=user_agent, via=via, confirmed_by=confirmed_by
     )
 
 

@@ -152,6 +152,25 @@ class SmtpServer:
         )
 
 
+def type_emailed_code(page, smtp_server: SmtpServer, *, to: str, background=None) -> str:
+    """On a consent or withdrawal page: press "Send me a code", read the code in the e-mail the
+    worker sends over SMTP to `to`, and type it. Returns the code."""
+    before = len(smtp_server.to(to))
+    page.get_by_role("button", name="Send me a code").click()
+    page.get_by_text("We sent a code to").wait_for()
+    if background is not None:
+        background()
+
+    def newest_code_email():
+        fresh = [m for m in smtp_server.to(to)[before:] if "code" in m.subject]
+        return fresh[-1] if fresh else None
+
+    message = wait_for(newest_code_email, what=f"a code e-mail to {to}")
+    code = re.search(r"\s(\d{6})\s", message.text).group(1)
+    page.get_by_label("Six-digit code from the e-mail").fill(code)
+    return code
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from accounts.services import membership_add, reseller_create
-from linking import services
+from linking import journeys, services
 from linking.checks import ItemSpec
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
@@ -51,11 +51,8 @@ def _linked(cast, customer, specs) -> Link:
         req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
     with transaction.atomic():
         token = services.consent_issue_token(request_id=req.pk)
-    services.consent_decide(
-        token=token,
-        decisions={i.pk: (True, "") for i in req.items.all()},
-        confirm_account_id=customer.account_id,
-    )
+    # The customer types the code e-mailed to the contact address where one is needed.
+    journeys.decide_all(req, accept=True, token=token)
     link = Link.objects.filter(source_item__request=req).latest("id")
     activate(cast, link.pk)
     link.refresh_from_db()

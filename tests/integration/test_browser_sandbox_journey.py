@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from linking.cloud.proof import calls_made
 from linking.models import Link, LinkRequest, Notification, VerificationRun
 from tests.cloud.sandbox_fixtures import SandboxCloud
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import type_emailed_code, wait_for
 from tests.integration.test_browser_journey import (  # noqa: F401 (fixture)
     TIMEOUT_MS,
     Screens,
@@ -247,9 +247,9 @@ def test_a_newcomer_takes_a_link_to_active_with_their_part_done_in_the_console(
     customer = _phone(browser, live_server.url)
     customer.goto(mail.consent_url())
     customer.get_by_role("radio", name="Accept").check()
-    confirm = customer.locator("#id_confirm_account_id")
-    if confirm.count():
-        confirm.fill(cast.customer.account_id)
+    if customer.locator("#confirm-code").count():
+        # Manage access or a sensitive service: a code e-mailed to the contact address now.
+        type_emailed_code(customer, smtp_server, to=cast.customer.contact_email)
     customer.get_by_role("button", name="Confirm my decisions").click()
     expect(customer.get_by_role("heading", level=1)).to_contain_text("decision is recorded")
     receipt_url = customer.url

@@ -29,7 +29,7 @@ from linking.services.revocation import billing_month_end
 from linking.webhooks.models import WebhookDelivery
 from tests.cloud.test_sandbox_console import PASSWORD
 from tests.cloud.test_sandbox_console import Browser as ConsoleBrowser
-from tests.conftest import login
+from tests.conftest import code_from_page, login
 from tests.journeys import active_link, connect_reseller
 from tests.webhooks.conftest import receiver, register  # noqa: F401 (the receiver fixture)
 
@@ -358,8 +358,9 @@ def test_withdrawal_shows_the_customer_what_to_delete_and_the_check_follows(
     asked = client.get(path).content.decode()
     assert 'id="withdraw-cleanup"' in asked and agency_name_for(link) in asked
 
+    code = code_from_page(client, path)
     with quiet():
-        done = client.post(path, {"confirm": "1"})
+        done = client.post(path, {"confirm": "1", "code": code})
 
     assert done.status_code == 200
     page = done.content.decode()

@@ -14,6 +14,7 @@ from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification
 from linking.services import revocation
 from portal.errors import PortalError
+from tests.conftest import withdrawal_code_for
 from tests.journeys import active_link
 from tests.linking.test_revocation import deliver_receipt
 
@@ -101,9 +102,12 @@ def test_two_revokes_at_once_leave_one_revoke(cast, slow_revoke):
 def test_customer_withdrawing_while_the_reseller_revokes_leaves_one_outcome(cast, slow_revoke):
     link = active_link(cast)
     token = deliver_receipt(link).rstrip("/").rsplit("/", 1)[1]
+    code = withdrawal_code_for(token)
 
     def withdraw():
-        return services.link_withdraw(token=token, ip_address="203.0.113.9", user_agent="t")
+        return services.link_withdraw(
+            token=token, code=code, ip_address="203.0.113.9", user_agent="t"
+        )
 
     results = run_in_threads(withdraw, revoke_call(cast, link, cast.approver, "ended"))
     codes = sorted(r[0] for r in results)
@@ -126,6 +130,7 @@ def test_customer_withdrawing_while_the_reseller_revokes_leaves_one_outcome(cast
 def test_customer_withdrawing_while_the_reseller_amends_leaves_one_outcome(cast, slow_revoke):
     link = active_link(cast)
     token = deliver_receipt(link).rstrip("/").rsplit("/", 1)[1]
+    code = withdrawal_code_for(token)
     req = services.link_amend_start(actor=cast.initiator, link_id=link.pk)
     item = req.items.get()
     narrower = ItemSpec(
@@ -140,7 +145,9 @@ def test_customer_withdrawing_while_the_reseller_amends_leaves_one_outcome(cast,
     )
 
     def withdraw():
-        return services.link_withdraw(token=token, ip_address="203.0.113.9", user_agent="t")
+        return services.link_withdraw(
+            token=token, code=code, ip_address="203.0.113.9", user_agent="t"
+        )
 
     def amend():
         # Submit only once the customer's withdrawal holds the link row.

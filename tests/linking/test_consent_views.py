@@ -13,7 +13,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification, RequestItem
 from linking.services._common import TOKEN_SALT
-from tests.conftest import ACME, consent_token_for, read_only_delegation
+from tests.conftest import ACME, code_from_page, consent_token_for, read_only_delegation
 from tests.journeys import pending_consent_with_token
 
 BILLING = ItemSpec(link_type="billing")
@@ -68,8 +68,8 @@ def test_it_shows_the_request_in_plain_words_and_decides_nothing(client, cast):
     assert "Identity and Access Management (IAM)" in content
     assert "sensitive" in content
     assert "As agreed on the phone." in content
-    assert "Type your account id (domain id) to confirm" in content
-    assert 'name="confirm_account_id"' in content
+    assert "Send me a code" in content
+    assert 'name="code"' in content
     # No decision is pre-selected: the customer must choose each one.
     assert "checked" not in content
     req.refresh_from_db()
@@ -144,14 +144,14 @@ def test_mixed_decisions_complete_with_the_accepted_items_only(client, cast):
     assert list(Link.objects.values_list("link_type", flat=True)) == ["delegation"]
 
 
-def test_manage_over_iam_with_a_wrong_account_id_is_refused_and_saves_nothing(client, cast):
+def test_manage_over_iam_with_a_wrong_code_is_refused_and_saves_nothing(client, cast):
     req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
-    data = _answers(req, "accept", confirm_account_id="9999-9999-0000-0000-0000-0000-0000-9999")
-    response = client.post(_url(token), data)
+    code = code_from_page(client, _url(token), _answers(req, "accept"))
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = client.post(_url(token), _answers(req, "accept", code=wrong))
     assert response.status_code == 400
     content = response.content.decode()
-    assert "LNK-C005" in content
-    assert "does not match" in content
+    assert "CUS-C002" in content
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.PENDING_CONSENT
     assert req.items.get().decision == RequestItem.Decision.PENDING
@@ -162,17 +162,17 @@ def test_manage_over_iam_with_a_wrong_account_id_is_refused_and_saves_nothing(cl
     assert client.get(_url(token)).status_code == 200
 
 
-def test_manage_over_iam_without_the_account_id_is_refused(client, cast):
+def test_manage_over_iam_without_a_code_is_refused(client, cast):
     req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
     response = client.post(_url(token), _answers(req, "accept"))
-    assert "LNK-C005" in response.content.decode()
+    assert "CUS-C001" in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
-def test_manage_over_iam_with_the_account_id_typed_is_accepted(client, cast):
+def test_manage_over_iam_with_the_emailed_code_is_accepted(client, cast):
     req, token = pending_consent_with_token(cast, specs=[MANAGE_IAM])
-    data = _answers(req, "accept", confirm_account_id="1234 5678 0000 0000 0000 0000 0000 9012")
-    assert client.post(_url(token), data).status_code == 302
+    code = code_from_page(client, _url(token), _answers(req, "accept"))
+    assert client.post(_url(token), _answers(req, "accept", code=code)).status_code == 302
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.COMPLETED
     link = Link.objects.get()

@@ -427,10 +427,10 @@ def signed_in_for_real(client, email) -> None:
     assert response.url == HOME
 
 
-def test_a_manage_acceptance_records_the_typed_account_id(cast, django_capture_on_commit_callbacks):
+def test_a_manage_acceptance_records_the_emailed_code(cast, django_capture_on_commit_callbacks):
     from linking.checks import ItemSpec
 
-    # Manage access to a sensitive service: the consent page asks for the account id.
+    # Manage access to a sensitive service: the consent page asks for an e-mailed code.
     manage = ItemSpec(
         link_type="delegation",
         services=["ECS", "IAM"],
@@ -441,4 +441,4 @@ def test_a_manage_acceptance_records_the_typed_account_id(cast, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         link = accepted_link(cast, specs=[manage])
     record = ConsentRecord.objects.get(item=link.source_item)
-    assert record.confirmed_by == ConsentRecord.ConfirmedBy.ACCOUNT_ID
+    assert record.confirmed_by == ConsentRecord.ConfirmedBy.EMAIL_CODE

@@ -14,7 +14,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, VerificationRun, VerificationStatus
 from tests import journeys
-from tests.conftest import login, make_draft
+from tests.conftest import login, make_draft, withdrawal_code_for
 from tests.factories import CustomerFactory
 from tests.journeys import accepted
 
@@ -94,7 +94,7 @@ def test_link_page_lists_its_consent_records_with_receipt_downloads(client, cast
     link = linked(cast)
     record = ConsentRecord.objects.get(item=link.source_item)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
-    _, wd_reference = services.link_withdraw(token=token)
+    _, wd_reference = services.link_withdraw(token=token, code=withdrawal_code_for(token))
     login(client, cast.viewer)
     consents = section(client.get(url("link-detail", link.pk)).content.decode(), "link-consents")
     assert url("receipt-download", record.receipt_reference) in consents

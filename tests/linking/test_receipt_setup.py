@@ -16,7 +16,13 @@ from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link, Notification
 from linking.outbox.delivery import notification_deliver
 from tests.cloud.connection_setup import DOMAIN_ID, save_connection
-from tests.conftest import consent_token_for, read_only_delegation, submit
+from tests.conftest import (
+    code_from_page,
+    consent_code_for,
+    consent_token_for,
+    read_only_delegation,
+    submit,
+)
 from tests.journeys import accept, activate, pending_consent
 from tests.linking.test_emails import _assert_self_contained
 
@@ -31,7 +37,8 @@ def _decide_all(cast, specs, client):
     req = pending_consent(cast, specs)
     token = consent_token_for(req)
     data = {f"decision_{item.pk}": "accept" for item in req.items.all()}
-    data["confirm_account_id"] = req.customer.account_id
+    if consent_code_for(req, token):
+        data["code"] = code_from_page(client, reverse("consent:page", args=[token]), data)
     response = client.post(reverse("consent:page", args=[token]), data)
     assert response.status_code == 302, response.content.decode()
     reference = ConsentRecord.objects.filter(request=req).first().receipt_reference

@@ -13,7 +13,7 @@ from linking.checks import ItemSpec
 from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import ACME, login
+from tests.conftest import ACME, login, withdrawal_code_for
 from tests.journeys import activate, pending_consent
 
 BILLING = ItemSpec(link_type="billing")
@@ -126,7 +126,9 @@ def test_a_withdrawal_has_a_receipt_too(cast):
     link = Link.objects.get(reseller=cast.reseller, customer=cast.customer)
     activate(cast, link.pk)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
-    link, wd_reference = services.link_withdraw(token=token, ip_address="203.0.113.9")
+    link, wd_reference = services.link_withdraw(
+        token=token, code=withdrawal_code_for(token), ip_address="203.0.113.9"
+    )
     assert wd_reference.startswith("WD-")
     receipt = receipt_for(wd_reference, reseller=cast.reseller)
     assert "Receipt of a withdrawal of consent" in receipt.text
@@ -146,7 +148,9 @@ def test_a_receipt_page_without_its_request_is_not_found(cast, client):
     activate(cast, link.pk)
     Link.objects.filter(pk=link.pk).update(source_item=None)
     token = services.link_issue_withdrawal_token(link_id=link.pk)
-    _, wd_reference = services.link_withdraw(token=token, ip_address="203.0.113.9")
+    _, wd_reference = services.link_withdraw(
+        token=token, code=withdrawal_code_for(token), ip_address="203.0.113.9"
+    )
     response = client.get(reverse("consent:receipt", args=[receipt_sign(wd_reference)]))
     assert response.status_code == 404
 

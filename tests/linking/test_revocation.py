@@ -17,7 +17,7 @@ from linking.models import ConsentRecord, Link, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.revocation import billing_month_end, can_revoke
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import code_from_page, consent_token_for, login, make_draft, submit
 from tests.journeys import active_link
 
 BILLING = ItemSpec(link_type="billing")
@@ -371,8 +371,9 @@ def test_customer_withdraws_through_the_emailed_link(client, cast, run_on_commit
     assert unconfirmed.status_code == 400
     assert Link.objects.get(pk=link.pk).status == Link.Status.ACTIVE
 
+    code = code_from_page(client, path, {"confirm": "1"})
     with run_on_commit():
-        done = client.post(path, {"confirm": "1"}, HTTP_USER_AGENT="Mail client")
+        done = client.post(path, {"confirm": "1", "code": code}, HTTP_USER_AGENT="Mail client")
     assert done.status_code == 200
     link.refresh_from_db()
     assert link.status == REVOKED
@@ -464,8 +465,9 @@ def test_customer_withdrawing_billing_sees_the_month_end(client, cast, run_on_co
         link = active_link(cast, [BILLING])
     path = deliver_receipt(link)
     assert "2026-11-30" in client.get(path).content.decode()
+    code = code_from_page(client, path, {"confirm": "1"})
     with run_on_commit():
-        done = client.post(path, {"confirm": "1"})
+        done = client.post(path, {"confirm": "1", "code": code})
     assert "2026-11-30" in done.content.decode()
     link.refresh_from_db()
     assert link.billing_ends_at == datetime(

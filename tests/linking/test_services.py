@@ -10,7 +10,7 @@ from accounts.services import membership_set_role
 from linking import services
 from linking.checks import ItemSpec
 from linking.checks.reasons import ChecksFailed
-from linking.consent.services import consent_resolve
+from linking.consent.services import consent_code_send, consent_needs_code, consent_resolve
 from linking.models import (
     ConsentRecord,
     CustomerAccount,
@@ -20,7 +20,15 @@ from linking.models import (
     RequestItem,
 )
 from portal.errors import PortalError
-from tests.conftest import ACME, consent_token_for, freeze, make_draft, read_only_delegation, submit
+from tests.conftest import (
+    consent_code_for,
+    consent_token_for,
+    emailed_code,
+    freeze,
+    make_draft,
+    read_only_delegation,
+    submit,
+)
 from tests.journeys import activate, active_link, pending_consent
 
 Status = LinkRequest.Status
@@ -59,6 +67,10 @@ def decide(req, token, accept: dict[str, bool], **kwargs):
         item.pk: (accept[item.link_type], "" if accept[item.link_type] else "Not now")
         for item in req.items.all()
     }
+    if "code" not in kwargs and consent_needs_code(req, decisions):
+        # The customer asks for the code on the page and types the one e-mailed.
+        consent_code_send(token=token, client="127.0.0.1")
+        kwargs["code"] = emailed_code()
     return services.consent_decide(token=token, decisions=decisions, **kwargs)
 
 
@@ -485,21 +497,15 @@ def test_customer_must_decide_every_item(cast, capture):
     assert not ConsentRecord.objects.exists()
 
 
-def test_manage_over_a_sensitive_service_needs_the_account_id_typed(cast, capture):
+def test_manage_over_a_sensitive_service_needs_the_emailed_code(cast, capture):
     with capture():
         req = pending_consent(cast, [manage_delegation(["ECS", "IAM"])])
         token = consent_token_for(req)
     with pytest.raises(PortalError) as excinfo:
-        decide(
-            req,
-            token,
-            {"delegation": True},
-            confirm_account_id=ACME[:-4] + "9999",
-        )
-    assert excinfo.value.code == "LNK-C005"
+        decide(req, token, {"delegation": True}, code="123456")
+    assert excinfo.value.code == "CUS-C002"
     with capture():
-        spaced = "1234 5678" + " 0000" * 5 + " 9012"
-        req, _ = decide(req, token, {"delegation": True}, confirm_account_id=spaced)
+        req, _ = decide(req, token, {"delegation": True}, code=consent_code_for(req, token))
     assert req.status == Status.COMPLETED
 
 

@@ -16,7 +16,7 @@ from linking import services
 from linking.models import Link, LinkRequest, Notification
 from linking.services._common import TOKEN_SALT
 from portal.views import server_error
-from tests.conftest import login, make_draft, submit
+from tests.conftest import login, make_draft, submit, withdrawal_code_for
 from tests.journeys import pending_consent_with_token
 from tests.linking.test_consent_views import _answers, _assert_reveals_nothing
 
@@ -144,7 +144,8 @@ def test_no_token_reaches_the_log(client, cast, caplog):
     client.get(consent_url(token + "x"))
     link = Link.objects.get(reseller=cast.reseller, customer=req.customer)
     withdrawal = services.link_issue_withdrawal_token(link_id=link.pk)
-    client.post(reverse("consent:withdraw", args=[withdrawal]), {"confirm": "on"})
+    code = withdrawal_code_for(withdrawal)
+    client.post(reverse("consent:withdraw", args=[withdrawal]), {"confirm": "on", "code": code})
     client.get(reverse("consent:withdraw", args=[withdrawal]))  # used: 410
     messages = [record.getMessage() for record in caplog.records]
     assert any("/consent/[redacted]/" in m for m in messages)

@@ -15,7 +15,7 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import login, make_draft, submit
+from tests.conftest import consent_code_for, login, make_draft, submit
 from tests.journeys import activate
 
 MANAGE = ItemSpec(
@@ -73,7 +73,7 @@ def pages(cast, django_capture_on_commit_callbacks):
     services.consent_decide(
         token=token,
         decisions={item.pk: (True, "") for item in req.items.all()},
-        confirm_account_id=cast.customer.account_id,
+        code=consent_code_for(req, token),
     )
     link = Link.objects.get(source_item__request=req)
     activate(cast, link.pk)

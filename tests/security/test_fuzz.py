@@ -235,7 +235,7 @@ def _form_property(world, name, build):
         if hasattr(form, "valid_data"):
             form.valid_data()
         if valid:
-            for method in ("scopes", "decisions", "confirm_account_id"):
+            for method in ("scopes", "decisions", "code"):
                 if hasattr(form, method):
                     getattr(form, method)()
         # What passes a form reaches the database; PostgreSQL refuses NUL in text.
@@ -298,7 +298,7 @@ def test_consent_page_answers_any_token_and_body_all_or_nothing(world):
     other_tokens = [world.b.consent_token, world.a.withdrawal_token, receipt_link(world.a)]
     items = list(reqs[0].items.all())
     names = [f"decision_{i.pk}" for i in items] + [f"reason_{i.pk}" for i in items]
-    names.append("confirm_account_id")
+    names.extend(["code", "send_code"])
     client = Client()
 
     @FUZZ
@@ -355,7 +355,7 @@ def test_withdrawal_page_answers_any_token_and_body_all_or_nothing(world):
     @given(
         token=st.one_of(_mutations(world.a.withdrawal_token), st.sampled_from(other_tokens)),
         method=st.sampled_from(["GET", "POST"]),
-        data=bodies(["confirm"]),
+        data=bodies(["confirm", "code", "send_code"]),
         agent=text,
     )
     @example(token=world.a.withdrawal_token, method="POST", data={"confirm": "on"}, agent="\x00")

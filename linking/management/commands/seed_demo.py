@@ -177,7 +177,6 @@ class Command(BaseCommand):
             req,
             accept=accept,
             reason=reason,
-            confirm_account_id=req.customer.account_id,
             ip_address="192.0.2.10",
             user_agent="seed_demo",
         )
