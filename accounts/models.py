@@ -457,3 +457,7 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["api_key", "key"], name="one_answer_per_key"),
         ]
+
+
+# Teams live in their own module; imported here so Django finds the models of the app.
+from accounts.team_models import Team, TeamMember  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import activity_views, key_views, views
+from accounts import activity_views, key_views, team_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -21,6 +21,17 @@ urlpatterns = [
     path("members/add/", views.member_add, name="member-add"),
     path("members/<int:pk>/role/", views.member_set_role, name="member-role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("teams/", team_views.team_list, name="team-list"),
+    path("teams/new/", team_views.team_create, name="team-create"),
+    path("teams/<int:pk>/", team_views.team_detail, name="team-detail"),
+    path("teams/<int:pk>/rename/", team_views.team_rename, name="team-rename"),
+    path("teams/<int:pk>/members/add/", team_views.team_member_add, name="team-member-add"),
+    path(
+        "teams/<int:pk>/members/<int:user_pk>/remove/",
+        team_views.team_member_remove,
+        name="team-member-remove",
+    ),
+    path("teams/<int:pk>/delete/", team_views.team_delete, name="team-delete"),
     path("api-keys/", key_views.api_key_list, name="api-key-list"),
     path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),

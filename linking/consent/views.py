@@ -34,6 +34,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from linking.services.links import TEAM_LINK_TYPES
 from portal.dates import local_day
 from portal.errors import PortalError
 from portal.security import client_ip, token_page_limited
@@ -228,6 +229,8 @@ def consent_page(request: HttpRequest, token: str) -> HttpResponse:
             "form_error": form_error,
             "needs_confirmation": needs_confirmation,
             "any_sensitive": any(r["scope"]["has_sensitive"] for r in rows),
+            "takes_teams": any(item.link_type in TEAM_LINK_TYPES for item in items),
+            "teams": list(req.teams.prefetch_related("members__user")),
         },
         status=400 if form_error or form.errors else 200,
     )

@@ -190,10 +190,19 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
 
 @transaction.atomic
 def link_request_set_scope(
-    *, actor: User, request_id: int, scopes: dict[str, ItemSpec]
+    *,
+    actor: User,
+    request_id: int,
+    scopes: dict[str, ItemSpec],
+    team_ids: list[int] | None = None,
 ) -> LinkRequest:
-    """Step 3: services, regions, access level and duration of each item."""
+    """Step 3: services, regions, access level and duration of each item, and (when given)
+    the teams its delegation and provisioning links go to (empty: the operators)."""
+    from linking.services.teams import request_apply_teams
+
     req = _lock_draft(actor, request_id)
+    if team_ids is not None:
+        request_apply_teams(actor=actor, req=req, team_ids=team_ids)
     for item in req.items.all():
         spec = scopes.get(item.link_type)
         if spec is None:

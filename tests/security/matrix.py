@@ -55,6 +55,10 @@ TARGETS = {
     "withdrawal_token": lambda side: [(None, {"token": side.withdrawal_token})],
     "receipt_signed": lambda side: [(None, {"signed": receipt_link(side)})],
     "api_key": lambda side: [(side.api_key, {"pk": side.api_key.pk})],
+    "team": lambda side: [(side.team, {"pk": side.team.pk})],
+    "team_member": lambda side: [
+        (side.team, {"pk": side.team.pk, "user_pk": side.team_member.user_id})
+    ],
 }
 
 # Expected answers.

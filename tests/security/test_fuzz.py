@@ -38,6 +38,7 @@ from accounts.forms import (
     StepUpForm,
     SwitchResellerForm,
 )
+from accounts.team_views import TeamMemberForm, TeamNameForm
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.admin import CustomerAccountForm
@@ -135,6 +136,8 @@ FORM_BUILDERS = {
         RequestFactory().post("/accounts/login/"), data=d
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
+    "accounts.team_views.TeamNameForm": lambda w, d: TeamNameForm(d),
+    "accounts.team_views.TeamMemberForm": lambda w, d: TeamMemberForm(d),
     "accounts.forms.ResellerSettingsForm": lambda w, d: ResellerSettingsForm(d),
     "accounts.forms.ActivityFilterForm": lambda w, d: ActivityFilterForm(
         d, people=activity_people(reseller=w.a.reseller)

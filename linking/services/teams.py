@@ -1,0 +1,81 @@
+"""The teams a request gives its delegation and provisioning links to, and how a change of
+teams compares with a link's (for a change of scope).
+
+No team chosen is the operators: the reseller's role groups hold the link's grants, as before
+teams existed. Teams chosen: only their members act on the customer through the link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from accounts.models import Role, Team, TeamMember, User
+from linking.models import Link, LinkRequest
+from linking.services._common import _save
+from linking.services.links import TEAM_LINK_TYPES
+from portal.errors import PortalError
+
+
+def request_takes_teams(req: LinkRequest) -> bool:
+    """Whether any item of the request is of a type whose access can go to teams."""
+    return req.items.filter(link_type__in=TEAM_LINK_TYPES).exists()
+
+
+def _teams_of(reseller_id: int, team_ids: Iterable[int], reseller_name: str) -> list[Team]:
+    wanted = sorted({int(pk) for pk in team_ids})
+    found = list(Team.objects.filter(reseller_id=reseller_id, pk__in=wanted).order_by("pk"))
+    missing = sorted(set(wanted) - {t.pk for t in found})
+    if missing:
+        raise PortalError("ACC-T005", reseller=reseller_name, team=str(missing[0]))
+    return found
+
+
+@transaction.atomic
+def link_request_set_teams(*, actor: User, request_id: int, team_ids: Iterable[int]) -> LinkRequest:
+    """Choose the teams of a draft (none: the operators). Initiators and admins, on a draft."""
+    from linking.services.requests import _lock_draft
+
+    req = _lock_draft(actor, request_id)
+    return request_apply_teams(actor=actor, req=req, team_ids=team_ids)
+
+
+def request_apply_teams(*, actor: User, req: LinkRequest, team_ids: Iterable[int]) -> LinkRequest:
+    """Set the teams of a locked draft; the caller checked the actor may edit it."""
+    teams = _teams_of(req.reseller_id, team_ids, req.reseller.name)
+    if teams and not request_takes_teams(req):
+        teams = []  # a billing association is the reseller's: it has no teams to choose
+    before = sorted(req.teams.values_list("pk", flat=True))
+    if before == [t.pk for t in teams]:
+        return req
+    req.teams.set(teams)
+    names = ", ".join(t.name for t in teams) or "the operators"
+    _save(req, actor=actor, reason=f"access goes to {names}", fields=["wizard_step"])
+    return req
+
+
+def teams_change(link: Link, req: LinkRequest) -> str:
+    """How a request's teams compare with its link's: "same", "narrower" or "wider".
+
+    No team is everyone of the operators, so choosing teams on an operators' link narrows; going
+    back to the operators, or adding a team, widens (new people can act)."""
+    old = set(link.teams.values_list("pk", flat=True))
+    new = set(req.teams.values_list("pk", flat=True))
+    if old == new:
+        return "same"
+    if not old:
+        # From the operators to teams: narrower only if every member of the teams already
+        # acted through the link (an admin or initiator); a viewer in a team would gain.
+        outside = (
+            TeamMember.objects.filter(team_id__in=new)
+            .exclude(
+                user__memberships__reseller_id=link.reseller_id,
+                user__memberships__role__in=[Role.ADMIN, Role.INITIATOR],
+            )
+            .exists()
+        )
+        return "wider" if outside else "narrower"
+    if not new or not new <= old:
+        return "wider"
+    return "narrower"
