@@ -41,6 +41,7 @@ from linking.services._common import (
     _set_items_open,
 )
 from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
+from linking.services.teams import amend_widens_teams
 from portal.errors import PortalError
 
 logger = logging.getLogger(__name__)
@@ -386,7 +387,9 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
-    approval_needed = not narrowing and needs_approval(reseller=req.reseller, items=specs)
+    approval_needed = not narrowing and (
+        needs_approval(reseller=req.reseller, items=specs) or amend_widens_teams(req)
+    )
     approvers: list[User] = []
     if approval_needed:
         # Read once: who is e-mailed below, and whether anybody can approve at all (LNK-A004).

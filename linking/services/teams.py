@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from accounts.models import Role, Team, TeamMember, User
+from accounts.models import Reseller, Role, Team, TeamMember, User
 from linking.models import Link, LinkRequest
 from linking.services._common import _save
 from linking.services.links import TEAM_LINK_TYPES
@@ -79,3 +79,14 @@ def teams_change(link: Link, req: LinkRequest) -> str:
     if not new or not new <= old:
         return "wider"
     return "narrower"
+
+
+def amend_widens_teams(req: LinkRequest) -> bool:
+    """A change of scope that lets more (or other) people act on the customer: it goes to an
+    approver whatever the scope, unless the reseller's policy asks no approval at all."""
+    if req.purpose != LinkRequest.Purpose.AMEND or req.amends_link_id is None:
+        return False
+    if req.reseller.approval_policy == Reseller.ApprovalPolicy.NEVER:
+        return False
+    link = Link.objects.get(pk=req.amends_link_id)
+    return teams_change(link, req) == "wider"
