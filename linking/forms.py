@@ -305,6 +305,6 @@ class TeamsForm(forms.Form):
 
     def __init__(self, *args, reseller, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["teams"].choices = [
-            (team.pk, team.name) for team in Team.objects.filter(reseller=reseller)
-        ]
+        field = cast(forms.TypedMultipleChoiceField, self.fields["teams"])
+        field.choices = [(team.pk, team.name) for team in Team.objects.filter(reseller=reseller)]
+        self.has_teams = bool(field.choices)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -70,7 +72,7 @@ def team_detail_context(*, team: Team, history_limit: int = 50) -> dict:
     }
 
 
-def _history_line(row) -> dict:
+def _history_line(row: Any) -> dict:
     kind = row.history_type
     if hasattr(row, "team_id"):
         what = {

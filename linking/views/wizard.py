@@ -162,7 +162,7 @@ def _step_scope(request, req: LinkRequest):
             reseller=request.reseller,
             initial={"teams": list(req.teams.values_list("pk", flat=True))},
         )
-        if not teams_form.fields["teams"].choices:
+        if not teams_form.has_teams:
             teams_form = None
     if (
         request.method == "POST"
