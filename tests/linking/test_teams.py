@@ -193,3 +193,26 @@ def test_verification_fails_when_someone_outside_the_teams_holds_the_access(
     checks, _ = link_checklist(link)
     check = next(c for c in checks if c["name"] == "who_acts")
     assert not check["passed"] and check["code"] == "ACC-T007"
+
+
+def test_the_wizard_sets_the_teams_on_the_scope_step(client, cast, ops):
+    draft = make_draft(cast)
+    login(client, cast.initiator)
+    url = reverse("linking:request-wizard", args=[draft.pk, 3])
+    page = client.get(url)
+    assert b'id="scope-teams"' in page.content
+    item = draft.items.get()
+    response = client.post(
+        url,
+        {
+            f"{item.link_type}-services": item.services,
+            f"{item.link_type}-regions": item.regions,
+            f"{item.link_type}-access_level": item.access_level,
+            f"{item.link_type}-duration_days": item.duration_days,
+            "teams": [ops.pk],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(draft.teams.all()) == [ops]
+    review = client.get(reverse("linking:request-wizard", args=[draft.pk, 4]))
+    assert b'id="review-teams"' in review.content and b"Cloud ops" in review.content
