@@ -8,13 +8,16 @@ teams existed. Teams chosen: only their members act on the customer through the 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Reseller, Role, Team, TeamMember, User
-from linking.models import Link, LinkRequest
+from linking.models import CustomerAccountGroupObjectPermission, Link, LinkRequest
 from linking.services._common import _save
-from linking.services.links import TEAM_LINK_TYPES
+from linking.services.links import TEAM_LINK_TYPES, _reseller_groups, link_grants
+from portal.dates import local_moment
 from portal.errors import PortalError
 
 
@@ -90,3 +93,62 @@ def amend_widens_teams(req: LinkRequest) -> bool:
         return False
     link = Link.objects.get(pk=req.amends_link_id)
     return teams_change(link, req) == "wider"
+
+
+def check_who_acts(link: Link) -> dict[str, Any]:
+    """The portal's own rule, no call to the cloud: the link's permissions on the customer are
+    held by the link's teams only (the operators' role groups when it names none). Its record
+    reads the members of those teams, not everyone in the reseller."""
+    at = timezone.now()
+    teams = list(link.teams.prefetch_related("members__user").order_by("name", "id"))
+    groups = _reseller_groups(link.reseller_id)
+    if teams:
+        expected = {team.group_id for team in teams}
+        read = [
+            {
+                "what": f"Members of the team {team.name}",
+                "value": ", ".join(m.user.email for m in team.members.all()) or "nobody",
+            }
+            for team in teams
+        ]
+        names = ", ".join(team.name for team in teams)
+    else:
+        expected = {g for g, (kind, _, _) in groups.items() if kind == "role"}
+        read = [{"what": "Teams of the link", "value": "none: the operators"}]
+        names = "the operators"
+    holders = set(
+        CustomerAccountGroupObjectPermission.objects.filter(
+            content_object_id=link.customer_id,
+            group_id__in=list(groups),
+            permission__codename__in=link_grants(link),
+        ).values_list("group_id", flat=True)
+    )
+    outside = sorted(groups[g][1] for g in holders - expected)
+    refusal = (
+        PortalError("ACC-T007", holders=", ".join(outside), reference=link.reference, teams=names)
+        if outside
+        else None
+    )
+    return {
+        "name": "who_acts",
+        "label": "Only the link's teams hold its access",
+        "passed": refusal is None,
+        "outcome": "failed" if refusal else "passed",
+        "detail": refusal.message if refusal else f"Access of {link.reference} goes to {names}.",
+        "code": refusal.code if refusal else "",
+        "hint": refusal.hint if refusal else "",
+        "stage": refusal.stage if refusal else "",
+        "checked_at": at.isoformat(),
+        "evidence": [],
+        "rule": {
+            "source": "portal",
+            "statement": (
+                "The portal's own rule, no call to the cloud: the link's permissions on the "
+                "customer account are held by the members of its teams (the operators when it "
+                "names none), and by nobody else of the reseller."
+            ),
+            "read": read,
+            "at": at.isoformat(),
+            "when": local_moment(at),
+        },
+    }

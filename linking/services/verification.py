@@ -31,13 +31,7 @@ from linking.cloud.proof import (
     prove_link,
 )
 from linking.cloud.services import cloud_connection_settings
-from linking.models import (
-    CustomerAccountGroupObjectPermission,
-    Link,
-    Notification,
-    VerificationRun,
-    VerificationStatus,
-)
+from linking.models import Link, Notification, VerificationRun, VerificationStatus
 from linking.services._common import (
     _customer_contact,
     _lock_link,
@@ -55,6 +49,7 @@ from linking.services.drift import (
     link_drift_record,
 )
 from linking.services.links import TEAM_LINK_TYPES
+from linking.services.teams import check_who_acts
 from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
@@ -144,67 +139,6 @@ def _check_program(link: Link) -> dict[str, Any]:
     }
 
 
-def _check_who_acts(link: Link) -> dict[str, Any]:
-    """The portal's own rule, no call to the cloud: the link's permissions on the customer are
-    held by the link's teams only (the operators' role groups when it names none). Its record
-    reads the members of those teams, not everyone in the reseller."""
-    from linking.services.links import _reseller_groups, link_grants
-
-    at = timezone.now()
-    teams = list(link.teams.prefetch_related("members__user").order_by("name", "id"))
-    groups = _reseller_groups(link.reseller_id)
-    if teams:
-        expected = {team.group_id for team in teams}
-        read = [
-            {
-                "what": f"Members of the team {team.name}",
-                "value": ", ".join(m.user.email for m in team.members.all()) or "nobody",
-            }
-            for team in teams
-        ]
-        names = ", ".join(team.name for team in teams)
-    else:
-        expected = {g for g, (kind, _, _) in groups.items() if kind == "role"}
-        read = [{"what": "Teams of the link", "value": "none: the operators"}]
-        names = "the operators"
-    holders = set(
-        CustomerAccountGroupObjectPermission.objects.filter(
-            content_object_id=link.customer_id,
-            group_id__in=list(groups),
-            permission__codename__in=link_grants(link),
-        ).values_list("group_id", flat=True)
-    )
-    outside = sorted(groups[g][1] for g in holders - expected)
-    refusal = (
-        PortalError("ACC-T007", holders=", ".join(outside), reference=link.reference, teams=names)
-        if outside
-        else None
-    )
-    return {
-        "name": "who_acts",
-        "label": "Only the link's teams hold its access",
-        "passed": refusal is None,
-        "outcome": "failed" if refusal else "passed",
-        "detail": refusal.message if refusal else f"Access of {link.reference} goes to {names}.",
-        "code": refusal.code if refusal else "",
-        "hint": refusal.hint if refusal else "",
-        "stage": refusal.stage if refusal else "",
-        "checked_at": at.isoformat(),
-        "evidence": [],
-        "rule": {
-            "source": "portal",
-            "statement": (
-                "The portal's own rule, no call to the cloud: the link's permissions on the "
-                "customer account are held by the members of its teams (the operators when it "
-                "names none), and by nobody else of the reseller."
-            ),
-            "read": read,
-            "at": at.isoformat(),
-            "when": local_moment(at),
-        },
-    }
-
-
 def link_facts(link: Link) -> LinkFacts:
     """What the cloud checks of `link` need, as plain values."""
     return LinkFacts(
@@ -226,7 +160,7 @@ def link_checklist(link: Link) -> tuple[list[dict], str]:
     """
     checks = [_check_program(link)]
     if link.link_type in TEAM_LINK_TYPES:
-        checks.append(_check_who_acts(link))
+        checks.append(check_who_acts(link))
     connection = CloudConnection.objects.filter(reseller_id=link.reseller_id).first()
     if connection is None:
         return [*checks, check_no_connection(link.reseller.name, link.reference)], ""
