@@ -154,6 +154,7 @@ FORM_BUILDERS = {
     "linking.forms.ScopeForm": lambda w, d: linking_forms.ScopeForm(
         d, items=_draft_items(w), reseller=w.a.reseller
     ),
+    "linking.forms.TeamsForm": lambda w, d: linking_forms.TeamsForm(d, reseller=w.a.reseller),
     "linking.forms.DetailsForm": lambda w, d: linking_forms.DetailsForm(d),
     "linking.forms.ReasonForm": lambda w, d: linking_forms.ReasonForm(d),
     "linking.forms.ResendForm": lambda w, d: linking_forms.ResendForm(d),
