@@ -583,3 +583,7 @@ class PortalSession(AbstractBaseSession):
         from accounts.sessions import SessionStore
 
         return SessionStore
+
+
+# Teams live in their own module; imported here so Django finds the models of the app.
+from accounts.team_models import Team, TeamMember  # noqa: E402, F401

@@ -234,6 +234,9 @@ def membership_remove(*, actor: User, membership_id: int) -> None:
         raise PortalError(
             "ACC-M003", email=membership.user.email, reseller=membership.reseller.name
         )
+    from accounts.teams import team_members_drop
+
+    team_members_drop(actor=actor, reseller=membership.reseller, user=membership.user)
     group = _role_group(reseller=membership.reseller, role=membership.role)
     membership.user.groups.remove(group)
     membership._history_user = actor

@@ -38,7 +38,7 @@ def session_end(request: HttpRequest) -> HttpResponse:
     if len(chosen) != 64 or not end_sessions(
         request.user, reason="ended by its owner", only=chosen
     ):
-        messages.error(request, PortalError("ACC-T002").as_text())
+        messages.error(request, PortalError("ACC-X002").as_text())
     else:
         messages.success(request, _("The session was ended; it has to sign in again."))
     return redirect("accounts:session-list")

@@ -107,7 +107,7 @@ class SessionActivityMiddleware:
             idle = settings.PORTAL_SESSION_IDLE_MINUTES * 60
             if isinstance(seen, (int, float)) and now - seen > idle:
                 logout(request)
-                error = PortalError("ACC-T001", minutes=settings.PORTAL_SESSION_IDLE_MINUTES)
+                error = PortalError("ACC-X001", minutes=settings.PORTAL_SESSION_IDLE_MINUTES)
                 messages.info(request, error.as_text())
             elif not isinstance(seen, (int, float)) or now - seen >= SEEN_EVERY_SECONDS:
                 _record_activity(request)

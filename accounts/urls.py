@@ -1,6 +1,14 @@
 from django.urls import path
 
-from accounts import activity_views, invitation_views, key_views, mfa_views, session_views, views
+from accounts import (
+    activity_views,
+    invitation_views,
+    key_views,
+    mfa_views,
+    session_views,
+    team_views,
+    views,
+)
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -49,6 +57,17 @@ urlpatterns = [
     path("sessions/end/", session_views.session_end, name="session-end"),
     path("sessions/end-others/", session_views.session_end_others, name="session-end-others"),
     path("members/<int:pk>/mfa-reset/", mfa_views.member_reset, name="member-mfa-reset"),
+    path("teams/", team_views.team_list, name="team-list"),
+    path("teams/new/", team_views.team_create, name="team-create"),
+    path("teams/<int:pk>/", team_views.team_detail, name="team-detail"),
+    path("teams/<int:pk>/rename/", team_views.team_rename, name="team-rename"),
+    path("teams/<int:pk>/members/add/", team_views.team_member_add, name="team-member-add"),
+    path(
+        "teams/<int:pk>/members/<int:user_pk>/remove/",
+        team_views.team_member_remove,
+        name="team-member-remove",
+    ),
+    path("teams/<int:pk>/delete/", team_views.team_delete, name="team-delete"),
     path("api-keys/", key_views.api_key_list, name="api-key-list"),
     path("api-keys/new/", key_views.api_key_create, name="api-key-create"),
     path("api-keys/<int:pk>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
+from django.db.models import Q
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -85,12 +86,13 @@ def requests_for_export(reseller: Reseller, query: QueryDict):
     return link_request_list_for_reseller(reseller=reseller, filters=form.filters())
 
 
-def links_for_export(reseller: Reseller, query: QueryDict):
-    """The link list's queryset for this query string (the page's filters, all pages)."""
+def links_for_export(reseller: Reseller, query: QueryDict, visible: Q | None = None):
+    """The link list's queryset for this query string (the page's filters, all pages; with
+    `visible`, the links the reader's teams let them see, as on the page)."""
     form = link_filter_form(query)
-    return link_list_for_reseller(reseller=reseller, **form.filters()).select_related(
-        "source_item__request"
-    )
+    return link_list_for_reseller(
+        reseller=reseller, visible=visible, **form.filters()
+    ).select_related("source_item__request")
 
 
 def _chunks(qs) -> Iterator[list]:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import LinkType, Reseller
+from accounts.models import LinkType, Reseller, Team
 from accounts.selectors import member_choices_for_reseller
 from linking.checks.reasons import MAX_DELEGATION_DAYS, MIN_DELEGATION_DAYS, ItemSpec
 from linking.models import (
@@ -288,3 +289,22 @@ class ResendForm(forms.Form):
     extend_days = forms.IntegerField(
         label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
     )
+
+
+class TeamsForm(forms.Form):
+    """Who may act on the customer through the request's delegation and provisioning links:
+    the chosen teams, or none for the operators (admins and initiators), as before teams."""
+
+    teams = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Teams that act on the customer"),
+        help_text=_("None chosen: the operators (admins and initiators), as before teams."),
+    )
+
+    def __init__(self, *args, reseller, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedMultipleChoiceField, self.fields["teams"])
+        field.choices = [(team.pk, team.name) for team in Team.objects.filter(reseller=reseller)]
+        self.has_teams = bool(field.choices)

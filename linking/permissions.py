@@ -12,19 +12,20 @@ done.
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from guardian.backends import ObjectPermissionBackend
 from guardian.core import ObjectPermissionChecker
 
-from accounts.models import Membership, Reseller, ResellerRoleGroup, User
+from accounts.models import Membership, Reseller, ResellerRoleGroup, Team, User
 from linking.batches.selectors import batch_get_for_reseller
 from linking.models import CustomerAccount, Link, LinkRequest, Preset
 from linking.selectors.customers import customer_get_linked
 from linking.selectors.links import link_get_for_reseller
 from linking.selectors.presets import preset_get_for_reseller
 from linking.selectors.requests import link_request_get_for_reseller
+from linking.selectors.teams import link_visible_q
 
 # What links grant on a customer account (linking.services.links.link_grants, and view for
 # every role); any other permission on an account is guardian's answer alone.
@@ -54,30 +55,42 @@ def link_is_live(link: Link) -> bool:
     return link.is_granting
 
 
-def _holder_roles(holder: User | Group, customer: CustomerAccount) -> list[tuple[int, str]]:
-    """(reseller id, role) through which `holder` may hold grants on the customer: a role
-    group's own, or an active user's memberships of resellers with a live link on it."""
+def _holder_groups(holder: User | Group, customer: CustomerAccount) -> dict[int, set[int]]:
+    """{reseller id: group ids} through which `holder` may hold grants on the customer: a
+    role or team group's own, or an active user's role group (from the membership) and team
+    groups in each reseller with a live link on it that the user is still a member of."""
     if isinstance(holder, Group):
-        return list(
-            ResellerRoleGroup.objects.filter(group=holder).values_list("reseller_id", "role")
-        )
+        rows = list(
+            ResellerRoleGroup.objects.filter(group=holder).values_list("reseller_id", "group_id")
+        ) + list(Team.objects.filter(group=holder).values_list("reseller_id", "group_id"))
+        return {reseller_id: {group_id} for reseller_id, group_id in rows}
     if not holder.is_active:
-        return []
+        return {}
     live = Link.objects.filter(live_link_q(), customer=customer).values("reseller_id")
-    return list(
-        Membership.objects.filter(user=holder, reseller_id__in=live)
-        .order_by()
-        .values_list("reseller_id", "role")
-    )
+    groups: dict[int, set[int]] = {}
+    memberships = Membership.objects.filter(user=holder, reseller_id__in=live).order_by()
+    for reseller_id, group_id in ResellerRoleGroup.objects.filter(
+        reseller_id__in=memberships.values("reseller_id"),
+        role__in=memberships.filter(reseller_id=OuterRef("reseller_id")).values("role"),
+    ).values_list("reseller_id", "group_id"):
+        groups.setdefault(reseller_id, set()).add(group_id)
+    for reseller_id, group_id in Team.objects.filter(
+        members__user=holder, reseller_id__in=memberships.values("reseller_id")
+    ).values_list("reseller_id", "group_id"):
+        groups.setdefault(reseller_id, set()).add(group_id)
+    return groups
 
 
 def customer_live_perms(holder: User | Group, customer: CustomerAccount) -> set[str]:
-    """The codenames that live links grant `holder` on the customer, through its roles."""
+    """The codenames that live links grant `holder` on the customer, through its role and
+    team groups."""
     from linking.services.links import _desired_grants
 
     perms: set[str] = set()
-    for reseller_id, role in _holder_roles(holder, customer):
-        perms |= _desired_grants(reseller_id, customer.pk)[role]
+    for reseller_id, group_ids in _holder_groups(holder, customer).items():
+        desired = _desired_grants(reseller_id, customer.pk)
+        for group_id in group_ids:
+            perms |= desired.get(group_id, set())
     return perms
 
 
@@ -116,6 +129,17 @@ class LiveLinkObjectPermissionBackend(ObjectPermissionBackend):
         return {p for p in perms if p not in LINK_GRANTED_CODENAMES or p in live}
 
 
+def seen_by(request) -> dict:
+    """The reader of a page or API call, as `access_link`/`access_customer` and the list
+    selectors take it: the user and what their role (or key) may do."""
+    return {"user": request.user, "perms": getattr(request, "reseller_perms", set())}
+
+
+def visible_to(request) -> Q:
+    """`link_visible_q` for the reader of `request`."""
+    return link_visible_q(**seen_by(request))
+
+
 def access_link_request(*, reseller: Reseller, pk: int) -> LinkRequest:
     req = link_request_get_for_reseller(reseller=reseller, pk=pk)
     if req is None:
@@ -123,15 +147,26 @@ def access_link_request(*, reseller: Reseller, pk: int) -> LinkRequest:
     return req
 
 
-def access_link(*, reseller: Reseller, pk: int) -> Link:
-    link = link_get_for_reseller(reseller=reseller, pk=pk)
+def access_link(
+    *, reseller: Reseller, pk: int, user: User | None = None, perms: set[str] | None = None
+) -> Link:
+    """The reseller's link `pk`; with `user`, only one whose teams let the user see it (a
+    member outside a team-scoped link's teams meets a 404, as for another reseller's)."""
+    link = link_get_for_reseller(
+        reseller=reseller, pk=pk, visible=link_visible_q(user=user, perms=perms)
+    )
     if link is None:
         raise Http404("No such link.")
     return link
 
 
-def access_customer(*, reseller: Reseller, pk: int) -> CustomerAccount:
-    customer = customer_get_linked(reseller=reseller, pk=pk)
+def access_customer(
+    *, reseller: Reseller, pk: int, user: User | None = None, perms: set[str] | None = None
+) -> CustomerAccount:
+    """A customer the reseller holds a link on; with `user`, a link the user may see."""
+    customer = customer_get_linked(
+        reseller=reseller, pk=pk, visible=link_visible_q(user=user, perms=perms)
+    )
     if customer is None:
         raise Http404("No such customer.")
     return customer

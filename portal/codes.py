@@ -1249,18 +1249,70 @@ _ENTRIES = [
     ),
     # --- sessions ---------------------------------------------------------------------------
     Code(
-        "ACC-T001",
+        "ACC-X001",
         VALIDATION,
         "Signed out after inactivity",
         "You were signed out after {minutes:minute} without activity.",
         "Log in again; then you continue where you were.",
     ),
     Code(
-        "ACC-T002",
+        "ACC-X002",
         VALIDATION,
         "Session not found",
         "That session has ended already or is not yours.",
         "Reload the list of your sessions.",
+    ),
+    # --- teams: named groups of members that a link's access can go to ---------------------
+    Code(
+        "ACC-T001",
+        VALIDATION,
+        "Team name taken",
+        "{reseller} already has a team named {name}.",
+        "Choose another name, or add the people to the team that exists.",
+    ),
+    Code(
+        "ACC-T002",
+        VALIDATION,
+        "Not a member",
+        "{email} is not a member of {reseller}, so they cannot join one of its teams.",
+        "Add them as a member on the members page first.",
+    ),
+    Code(
+        "ACC-T003",
+        VALIDATION,
+        "Already in the team",
+        "{email} is already in the team {team}.",
+        "Nothing to do; the member list of the team shows who is in it.",
+    ),
+    Code(
+        "ACC-T004",
+        VALIDATION,
+        "Team in use",
+        "The team {team} still has access to {count} live link(s) or open request(s).",
+        "Change the teams of those links or requests first (a change of scope), then delete it.",
+    ),
+    Code(
+        "ACC-T005",
+        VALIDATION,
+        "No such team",
+        "{reseller} has no team {team}.",
+        "Choose one of the teams on the teams page, or none for the operators.",
+    ),
+    Code(
+        "ACC-T006",
+        VALIDATION,
+        "Not in the team",
+        "{email} is not in the team {team}.",
+        "Nothing to do; reload the team's page to see who is in it.",
+    ),
+    Code(
+        "ACC-T007",
+        VERIFICATION,
+        "Access outside the link's teams",
+        "{holders} hold(s) the access of link {reference} on the customer, but the link names "
+        "only {teams}.",
+        "Verify the link again: the portal puts its grants back on the link's teams; if this "
+        "stays, tell platform staff.",
     ),
     # --- governance: the settings the reseller's admins own ----------------------------------
     Code(

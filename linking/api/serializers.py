@@ -67,6 +67,11 @@ class CustomerSerializer(serializers.Serializer):
 # --- links ----------------------------------------------------------------------------------
 
 
+class TeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class LinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
@@ -82,6 +87,11 @@ class LinkSerializer(serializers.Serializer):
     starts_at = UTCDateTimeField(allow_null=True)
     ends_at = UTCDateTimeField(allow_null=True)
     created_at = UTCDateTimeField()
+    teams = TeamSerializer(
+        many=True,
+        source="teams.all",
+        help_text="Who acts on the customer through the link; empty: the operators.",
+    )
 
 
 class VerificationRunSerializer(serializers.Serializer):
@@ -229,6 +239,11 @@ class RequestDetailSerializer(RequestRowSerializer):
     submitted_at = UTCDateTimeField(allow_null=True)
     failure_code = serializers.CharField()
     items = ItemOutSerializer(many=True, source="items.all")
+    teams = TeamSerializer(
+        many=True,
+        source="teams.all",
+        help_text="The teams the delegation and provisioning links go to; empty: the operators.",
+    )
 
 
 class RequestCreateSerializer(serializers.Serializer):
@@ -241,6 +256,13 @@ class RequestCreateSerializer(serializers.Serializer):
         max_length=2000, required=False, default="", allow_blank=True
     )
     consent_days = serializers.IntegerField(required=False, default=None, allow_null=True)
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=50,
+        help_text="Ids of the reseller's teams (GET /teams/) the delegation and provisioning "
+        "links go to; empty or absent: the operators.",
+    )
 
 
 class DryRunSerializer(serializers.Serializer):
@@ -258,6 +280,13 @@ class AmendSerializer(serializers.Serializer):
         required=False,
         max_length=1,
         help_text="The new scope (the link's type); without it, the draft keeps the link's.",
+    )
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=50,
+        help_text="Ids of the reseller's teams (GET /teams/) the delegation and provisioning "
+        "links go to; empty: the operators; absent: the link's teams.",
     )
 
 

@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("approvals/", views.approval_queue, name="approval-queue"),
     path("presets/", views.preset_list, name="preset-list"),
+    path("teams/", views.team_list, name="team-list"),
     path("batches/", views.batch_collection, name="batch-collection"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/rows/", views.batch_row_list, name="batch-rows"),

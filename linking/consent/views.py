@@ -42,6 +42,7 @@ from linking.models import (
     RequestItem,
     Service,
 )
+from linking.services.links import TEAM_LINK_TYPES
 from portal.dates import local_day
 from portal.errors import PortalError
 from portal.security import client_ip, token_page_limited
@@ -313,6 +314,8 @@ def consent_form_page(
                 error=code_error,
             ),
             **(extra or {}),
+            "takes_teams": any(item.link_type in TEAM_LINK_TYPES for item in items),
+            "teams": list(req.teams.prefetch_related("members__user")),
         },
         status=_code_status(code_error) or (400 if form_error or form.errors else 200),
     )

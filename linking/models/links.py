@@ -230,6 +230,9 @@ class Link(HistoryNote, models.Model):
     cleanup_checks = models.PositiveSmallIntegerField(default=0)
     cleanup_checked_at = models.DateTimeField(null=True, blank=True)
     withdrawal_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Who may act on the customer through this link: these teams, or (none) the reseller's
+    # role groups as every link did before teams. Billing links name none.
+    teams = models.ManyToManyField("accounts.Team", blank=True, related_name="links")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The checks' schedules are bookkeeping, not a change a person made or reads back.

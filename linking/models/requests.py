@@ -110,6 +110,9 @@ class LinkRequest(HistoryNote, models.Model):
     decision_reason = models.TextField(blank=True)
     ticket_reference = models.CharField(max_length=80, blank=True)
     note_to_customer = models.TextField(blank=True, max_length=2000)
+    # The teams the request's delegation and provisioning links go to; none: the operators
+    # (the reseller's role groups), as before teams existed.
+    teams = models.ManyToManyField("accounts.Team", blank=True, related_name="requests")
     consent_days = models.PositiveSmallIntegerField(default=7)
     consent_deadline = models.DateTimeField(null=True, blank=True)
     approval_deadline = models.DateTimeField(null=True, blank=True)

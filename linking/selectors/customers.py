@@ -53,7 +53,9 @@ def _link_count(reseller: Reseller, **filters: Any) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[CustomerAccount]:
+def customer_list_linked(
+    *, reseller: Reseller, q: str = "", visible: Q | None = None
+) -> QuerySet[CustomerAccount]:
     """Customers on which the reseller holds at least one link, with the count of live ones.
 
     A semi-join, not a join with DISTINCT: the directory is read in name order and each row
@@ -61,7 +63,7 @@ def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[Custome
     computed for the rows shown only.
     """
     qs = CustomerAccount.objects.filter(
-        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk")))
+        Exists(Link.objects.filter(visible or Q(), reseller=reseller, customer=OuterRef("pk")))
     )
     if q:
         qs = qs.filter(customer_search(q))
@@ -71,9 +73,12 @@ def customer_list_linked(*, reseller: Reseller, q: str = "") -> QuerySet[Custome
     ).order_by("display_name", "id")
 
 
-def customer_get_linked(*, reseller: Reseller, pk: int) -> CustomerAccount | None:
+def customer_get_linked(
+    *, reseller: Reseller, pk: int, visible: Q | None = None
+) -> CustomerAccount | None:
     return CustomerAccount.objects.filter(
-        Exists(Link.objects.filter(reseller=reseller, customer=OuterRef("pk"))), pk=pk
+        Exists(Link.objects.filter(visible or Q(), reseller=reseller, customer=OuterRef("pk"))),
+        pk=pk,
     ).first()
 
 

@@ -62,10 +62,12 @@ def link_list_for_reseller(
     failing_only: bool = False,
     cleanup: str = "",
     over_privileged_only: bool = False,
+    visible: Q | None = None,
 ) -> QuerySet[Link]:
-    """The reseller's links, newest first, filtered as the links list offers."""
+    """The reseller's links, newest first, filtered as the links list offers (and, with
+    `visible`, to the links whose teams let the reader see them)."""
     now = timezone.now()
-    qs = Link.objects.filter(reseller=reseller).select_related("customer")
+    qs = Link.objects.filter(visible or Q(), reseller=reseller).select_related("customer")
     # A revoked billing association past its month end reads as revoked, any other as expired.
     if status == Link.Status.EXPIRED:
         qs = qs.filter(Q(status=status) | (_link_lapsed_q(now) & Q(revoked_at__isnull=True)))
@@ -103,9 +105,9 @@ def link_list_for_reseller(
     return qs.order_by("-created_at", "-id")
 
 
-def link_get_for_reseller(*, reseller: Reseller, pk: int) -> Link | None:
+def link_get_for_reseller(*, reseller: Reseller, pk: int, visible: Q | None = None) -> Link | None:
     link = (
-        Link.objects.filter(reseller=reseller, pk=pk)
+        Link.objects.filter(visible or Q(), reseller=reseller, pk=pk)
         .select_related("customer", "source_item__request", "revoked_by")
         .first()
     )
@@ -224,14 +226,16 @@ def link_consent_records(*, link: Link) -> list[ConsentRecord]:
     return list(by_item.union(by_link).order_by("created_at", "id"))
 
 
-def link_list_for_customer(*, reseller: Reseller, customer: CustomerAccount) -> QuerySet[Link]:
+def link_list_for_customer(
+    *, reseller: Reseller, customer: CustomerAccount, visible: Q | None = None
+) -> QuerySet[Link]:
     """Every link of the reseller on the customer, whatever its state, with the receipt
     reference of the decision that last shaped it."""
     receipt = ConsentRecord.objects.filter(item_id=OuterRef("source_item_id")).values(
         "receipt_reference"
     )[:1]
     return (
-        Link.objects.filter(reseller=reseller, customer=customer)
+        Link.objects.filter(visible or Q(), reseller=reseller, customer=customer)
         .select_related("customer", "source_item__request")
         .annotate(receipt_reference=Subquery(receipt))
         .order_by("-created_at", "-id")

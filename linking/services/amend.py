@@ -28,6 +28,7 @@ from linking.services._common import (
     can_link,
 )
 from linking.services.links import link_sync_grants
+from linking.services.teams import teams_change
 from portal.errors import PortalError
 
 Purpose = LinkRequest.Purpose
@@ -85,6 +86,7 @@ def _start_draft(
     item._history_user = actor
     item._change_reason = f"pre-filled from {link.reference}"
     item.save()
+    req.teams.set(list(link.teams.all()))
     return req
 
 
@@ -217,10 +219,11 @@ def amend_check_on_submit(req: LinkRequest) -> bool:
     items = list(req.items.all())
     if len(items) != 1 or items[0].link_type != link.link_type:
         raise _refuse_link(link, f"amended by {req.reference} (its link type differs)")
-    change = scope_change(link, items[0])
-    if change == "same":
+    changes = {scope_change(link, items[0]), teams_change(link, req)}
+    if changes == {"same"}:
         raise PortalError("LNK-L003")
-    return change == "narrower"
+    # Who may act is part of the scope: more people (or other ones) need approval and consent.
+    return "wider" not in changes
 
 
 def amend_apply_narrowing(*, actor: User, req: LinkRequest) -> LinkRequest:
@@ -246,6 +249,7 @@ def amend_apply_narrowing(*, actor: User, req: LinkRequest) -> LinkRequest:
         reason=f"scope narrowed by {req.reference}",
         fields=["services", "regions", "access_level", "ends_at"],
     )
+    link.teams.set(list(req.teams.all()))
     link_sync_grants(
         actor=actor,
         reseller_id=link.reseller_id,

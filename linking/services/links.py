@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from accounts.models import LinkType, ResellerRoleGroup, Role, User
+from accounts.models import LinkType, Role, Team, User
 from accounts.services import audit_events_record, audit_permission_event
 from linking.models import (
     AccessLevel,
@@ -47,62 +49,112 @@ def link_grants(link: Link) -> list[str]:
     return grants
 
 
-def _desired_grants(reseller_id: int, customer_id: int) -> dict[str, set[str]]:
-    """What each role group of the reseller should hold on the customer: the union of the
-    grants of its granting links (active, and a revoked billing association until month end)."""
-    desired: dict[str, set[str]] = {role: set() for role in Role}
+# Link types whose access can go to named teams; a billing association is the reseller's.
+TEAM_LINK_TYPES = (LinkType.DELEGATION, LinkType.PROVISIONING)
+
+
+def _reseller_groups(reseller_id: int) -> dict[int, tuple[str, str, Group]]:
+    """{group id: ("role", role, group) or ("team", team name, group)} of every group of the
+    reseller that links may grant to: its four role groups and one group per team. One query."""
+    groups: dict[int, tuple[str, str, Group]] = {}
+    for group in (
+        Group.objects.filter(
+            Q(reseller_role__reseller_id=reseller_id) | Q(team__reseller_id=reseller_id)
+        )
+        .select_related("reseller_role", "team")
+        .order_by("id")
+    ):
+        role = getattr(group, "reseller_role", None)
+        if role is not None:
+            groups[group.pk] = ("role", role.role, group)
+        else:
+            groups[group.pk] = ("team", group.team.name, group)
+    return groups
+
+
+def _desired_grants(
+    reseller_id: int, customer_id: int, groups: dict[int, tuple[str, str, Group]] | None = None
+) -> dict[int, set[str]]:
+    """What each group of the reseller should hold on the customer ({group id: codenames}):
+    the union of the grants of its granting links (active, and a revoked billing association
+    until month end). A link that names teams grants to their groups only; one that names none
+    grants to the role groups (view to every role, the link's own to admins and initiators)."""
+    groups = _reseller_groups(reseller_id) if groups is None else groups
+    role_groups = {name: g for g, (kind, name, _) in groups.items() if kind == "role"}
+    desired: dict[int, set[str]] = {group_id: set() for group_id in groups}
     # A delegation past its end date grants nothing, even before the sweep marks it expired.
-    for link in Link.objects.filter(
+    links = Link.objects.filter(
         live_link_q(), reseller_id=reseller_id, customer_id=customer_id
-    ).only("link_type", "access_level"):
+    ).only("link_type", "access_level")
+    if len(role_groups) < len(groups):
+        # The reseller has teams: read which of them each link names (one more query).
+        links = links.prefetch_related(
+            Prefetch("teams", queryset=Team.objects.only("id", "group_id"))
+        )
+    for link in links:
+        teams = (
+            list(link.teams.all())
+            if link.link_type in TEAM_LINK_TYPES and len(role_groups) < len(groups)
+            else []
+        )
+        if teams:
+            for team in teams:
+                desired.setdefault(team.group_id, set()).update(
+                    {"view_customeraccount", *link_grants(link)}
+                )
+            continue
         for role in _VIEW_ROLES:
-            desired[role].add("view_customeraccount")
+            if role in role_groups:
+                desired[role_groups[role]].add("view_customeraccount")
         for perm in link_grants(link):
             for role in _OPERATE_ROLES:
-                desired[role].add(perm)
+                if role in role_groups:
+                    desired[role_groups[role]].add(perm)
     return desired
 
 
 def link_sync_grants(
     *, actor: User | None, reseller_id: int, customer_id: int, reason: str
 ) -> dict[str, tuple[set, set]]:
-    """Make the reseller's role groups hold exactly what its active links on the customer give.
+    """Make the reseller's role groups and team groups hold exactly what its active links on
+    the customer give.
 
-    Every lifecycle step (activate, amend, revoke, expire, suspend, resume) ends here, so a
-    permission never outlives the link that granted it, and each grant or removal is an audit
-    event with the actor (None: the system) and the reason of the step, written in one INSERT.
-    Returns {role: (added, removed)}. Call inside the transaction that changes the links.
+    Every lifecycle step (activate, amend, revoke, expire, suspend, resume, a change of teams)
+    ends here, so a permission never outlives the link that granted it, and each grant or
+    removal is an audit event with the actor (None: the system) and the reason of the step,
+    written in one INSERT. Returns {role or "team:<name>": (added, removed)}. Call inside the
+    transaction that changes the links.
     """
-    desired = _desired_grants(reseller_id, customer_id)
-    role_groups = ResellerRoleGroup.objects.filter(reseller_id=reseller_id).select_related("group")
+    groups = _reseller_groups(reseller_id)
+    desired = _desired_grants(reseller_id, customer_id, groups)
     held: dict[int, set[str]] = {}
     for row in CustomerAccountGroupObjectPermission.objects.filter(
-        content_object_id=customer_id, group__reseller_role__reseller_id=reseller_id
+        content_object_id=customer_id, group_id__in=list(groups)
     ).values_list("group_id", "permission__codename"):
         held.setdefault(row[0], set()).add(row[1])
     customer = CustomerAccount.objects.get(pk=customer_id)
+    touched = [g for g in groups if desired.get(g, set()) != held.get(g, set())]
     changes = {}
     events = []
-    for role_group in role_groups:
-        have = held.get(role_group.group_id, set())
-        want = desired[role_group.role]
+    for group_id in touched:
+        kind, name, group = groups[group_id]
+        have, want = held.get(group_id, set()), desired.get(group_id, set())
         added, removed = want - have, have - want
         for perm in sorted(added):
-            assign_perm(f"linking.{perm}", role_group.group, customer)
+            assign_perm(f"linking.{perm}", group, customer)
         if removed:
             CustomerAccountGroupObjectPermission.objects.filter(
                 content_object_id=customer_id,
-                group_id=role_group.group_id,
+                group_id=group_id,
                 permission__codename__in=removed,
             ).delete()
-        if added or removed:
-            changes[role_group.role] = (added, removed)
+        changes[name if kind == "role" else f"team:{name}"] = (added, removed)
         events += [
             audit_permission_event(
                 actor=actor,
                 granted=granted,
                 perm=f"linking.{perm}",
-                group=role_group.group,
+                group=group,
                 obj=customer,
                 reseller_id=reseller_id,
                 reason=reason,
@@ -112,6 +164,21 @@ def link_sync_grants(
         ]
     audit_events_record(events)
     return changes
+
+
+def link_sync_grants_for_team(*, actor: User | None, team_id: int, reason: str) -> None:
+    """Sync the grants of every customer on which a link names the team (a link's teams
+    changed, or the team is going). Inside the caller's transaction."""
+    rows = (
+        Link.objects.filter(teams__id=team_id)
+        .values_list("reseller_id", "customer_id")
+        .distinct()
+        .order_by("customer_id")
+    )
+    for reseller_id, customer_id in rows:
+        link_sync_grants(
+            actor=actor, reseller_id=reseller_id, customer_id=customer_id, reason=reason
+        )
 
 
 @transaction.atomic
@@ -292,5 +359,7 @@ def _link_upsert_from_item(req: LinkRequest, item: RequestItem) -> Link:
             fields=["failure_stage", "failure_code"],
         )
         return link
+    # The request's teams (none: the operators) are who may act through the link from now on.
+    link.teams.set(list(req.teams.all()) if item.link_type in TEAM_LINK_TYPES else [])
     _on_commit(link_activate_task, link.pk)
     return link

@@ -41,6 +41,7 @@ from linking.services._common import (
     _set_items_open,
 )
 from linking.services.amend import amend_apply_narrowing, amend_check_on_submit
+from linking.services.teams import amend_widens_teams
 from portal.errors import PortalError
 
 logger = logging.getLogger(__name__)
@@ -190,10 +191,19 @@ def link_request_set_customer(*, actor: User, request_id: int, account_id: str) 
 
 @transaction.atomic
 def link_request_set_scope(
-    *, actor: User, request_id: int, scopes: dict[str, ItemSpec]
+    *,
+    actor: User,
+    request_id: int,
+    scopes: dict[str, ItemSpec],
+    team_ids: list[int] | None = None,
 ) -> LinkRequest:
-    """Step 3: services, regions, access level and duration of each item."""
+    """Step 3: services, regions, access level and duration of each item, and (when given)
+    the teams its delegation and provisioning links go to (empty: the operators)."""
+    from linking.services.teams import request_apply_teams
+
     req = _lock_draft(actor, request_id)
+    if team_ids is not None:
+        request_apply_teams(actor=actor, req=req, team_ids=team_ids)
     for item in req.items.all():
         spec = scopes.get(item.link_type)
         if spec is None:
@@ -377,7 +387,9 @@ def _submit(*, actor: User, req: LinkRequest, items: list[RequestItem]) -> LinkR
         raise ChecksFailed(reasons)
     # A change of scope that only narrows applies at once; nothing changed is refused (LNK-L003).
     narrowing = amend_check_on_submit(req)
-    approval_needed = not narrowing and needs_approval(reseller=req.reseller, items=specs)
+    approval_needed = not narrowing and (
+        needs_approval(reseller=req.reseller, items=specs) or amend_widens_teams(req)
+    )
     approvers: list[User] = []
     if approval_needed:
         # Read once: who is e-mailed below, and whether anybody can approve at all (LNK-A004).

@@ -47,6 +47,8 @@ from linking.services.drift import (
     link_drift_expedite,
     link_drift_record,
 )
+from linking.services.links import TEAM_LINK_TYPES
+from linking.services.teams import check_who_acts
 from linking.webhooks.services import webhook_emit_link_failing
 from portal.dates import local_moment
 from portal.errors import PortalError
@@ -157,6 +159,8 @@ def link_checklist(link: Link) -> tuple[list[dict], str]:
     Calls the cloud: never inside a transaction (the provider refuses).
     """
     checks = [_check_program(link)]
+    if link.link_type in TEAM_LINK_TYPES:
+        checks.append(check_who_acts(link))
     connection = CloudConnection.objects.filter(reseller_id=link.reseller_id).first()
     if connection is None:
         return [*checks, check_no_connection(link.reseller.name, link.reference)], ""

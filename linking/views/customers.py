@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from accounts.permissions import ResellerRequest, reseller_required
 from linking import forms
 from linking.consent import receipts
-from linking.permissions import access_customer
+from linking.permissions import access_customer, seen_by, visible_to
 from linking.selectors.customers import cloud_association_for, customer_list_linked
 from linking.selectors.links import (
     link_list_for_customer,
@@ -26,7 +26,9 @@ from linking.views.common import list_page, query_without_page
 def customer_list(request: ResellerRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     data = form.valid_data() if request.GET else {}
-    qs = customer_list_linked(reseller=request.reseller, q=(data.get("q") or "").strip())
+    qs = customer_list_linked(
+        reseller=request.reseller, q=(data.get("q") or "").strip(), visible=visible_to(request)
+    )
     return render(
         request,
         "linking/customer_list.html",
@@ -41,8 +43,10 @@ def customer_list(request: ResellerRequest) -> HttpResponse:
 @require_GET
 @reseller_required("view_reseller")
 def customer_detail(request: ResellerRequest, pk: int) -> HttpResponse:
-    customer = access_customer(reseller=request.reseller, pk=pk)
-    links = link_list_for_customer(reseller=request.reseller, customer=customer)
+    customer = access_customer(reseller=request.reseller, pk=pk, **seen_by(request))
+    links = link_list_for_customer(
+        reseller=request.reseller, customer=customer, visible=visible_to(request)
+    )
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
     requests = link_request_list_for_reseller(

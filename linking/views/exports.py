@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import ResellerRequest, reseller_required
 from linking import exports
+from linking.permissions import visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def request_export(request: ResellerRequest) -> StreamingHttpResponse:
 def link_export(request: ResellerRequest) -> StreamingHttpResponse:
     """Every link the list shows for this query string (all pages), as CSV. Read-only."""
     _log(request, "links")
-    qs = exports.links_for_export(request.reseller, request.GET)
+    qs = exports.links_for_export(request.reseller, request.GET, visible_to(request))
     return exports.csv_response(
         exports.link_rows(qs), exports.export_filename("links", request.reseller)
     )

@@ -15,7 +15,7 @@ from accounts.stepup import step_up_response
 from linking import forms, services
 from linking.cloud.names import agency_name_for
 from linking.models import Link, Notification, VerificationRun
-from linking.permissions import access_link
+from linking.permissions import access_link, seen_by, visible_to
 from linking.selectors.catalog import catalog_names
 from linking.selectors.links import (
     link_consent_records,
@@ -49,7 +49,7 @@ def link_verify(request: ResellerRequest, pk: int) -> HttpResponse:
     """Ask a worker to prove the link in the cloud again; pages never wait on the cloud."""
     from linking.tasks import link_verify_task
 
-    link = access_link(reseller=request.reseller, pk=pk)
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     publish_on_commit(
         link_verify_task, link.pk, VerificationRun.Trigger.MANUAL.value, 1, request.user.pk
     )
@@ -69,7 +69,9 @@ def link_verify(request: ResellerRequest, pk: int) -> HttpResponse:
 def link_list(request: ResellerRequest) -> HttpResponse:
     form = forms.LinkFilterForm(request.GET or None)
     # The export reads the same query string the same way.
-    qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
+    qs = link_list_for_reseller(
+        reseller=request.reseller, visible=visible_to(request), **form.filters()
+    )
     return render(
         request,
         "linking/link_list.html",
@@ -80,7 +82,7 @@ def link_list(request: ResellerRequest) -> HttpResponse:
 @require_GET
 @reseller_required("view_reseller")
 def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
-    link = access_link(reseller=request.reseller, pk=pk)
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     names = catalog_names()
     # Read-time expiry: the page must not say active past the end.
     state = link.effective_status
@@ -90,6 +92,7 @@ def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
         "linking/link_detail.html",
         {
             "link": link,
+            "link_teams": list(link.teams.all()) if link.link_type != "billing" else [],
             "state": state,
             "state_label": link.get_effective_status_display(),
             "can_revoke": can_revoke(link, actor=request.user, perms=perms) is None,
@@ -111,7 +114,7 @@ def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @reseller_required("approve_requests")
 def link_revoke(request: ResellerRequest, pk: int) -> HttpResponse:
-    link = access_link(reseller=request.reseller, pk=pk)
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     if refusal := can_revoke(link, actor=request.user, perms=request.reseller_perms):
         message_error(request, refusal)
         return redirect("linking:link-detail", pk=link.pk)
@@ -171,7 +174,7 @@ def _revoked_message(link: Link) -> str:
 
 
 def _link_draft(request, pk: int, start, what: str):
-    link = access_link(reseller=request.reseller, pk=pk)
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     try:
         req = start(actor=request.user, link_id=link.pk)
     except PortalError as error:

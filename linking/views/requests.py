@@ -35,6 +35,7 @@ from linking.selectors.requests import (
     request_timeline,
 )
 from linking.services.decisions import can_cancel, can_decide
+from linking.services.links import TEAM_LINK_TYPES
 from linking.services.requests import approval_gap, can_edit
 from linking.views.common import (
     list_page,
@@ -102,6 +103,8 @@ def request_detail(request: ResellerRequest, pk: int) -> HttpResponse:
         {
             "req": req,
             "items": items,
+            "takes_teams": any(item.link_type in TEAM_LINK_TYPES for item in items),
+            "request_teams": list(req.teams.all()),
             "timeline": request_timeline(req=req),
             "region_names": region_names(),
             "consents": consent_records_for_request(req=req),

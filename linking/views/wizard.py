@@ -19,6 +19,7 @@ from linking.permissions import access_link_request
 from linking.selectors.catalog import region_names
 from linking.selectors.customers import cloud_association_for
 from linking.selectors.presets import preset_list_for_reseller
+from linking.services.links import TEAM_LINK_TYPES
 from linking.services.requests import can_edit, link_request_dry_run
 from linking.views.common import error_reasons, posted
 from portal.errors import PortalError
@@ -157,10 +158,27 @@ def _step_customer(request, req: LinkRequest):
 def _step_scope(request, req: LinkRequest):
     items = list(req.items.all())
     form = forms.ScopeForm(posted(request), items=items, reseller=request.reseller)
-    if request.method == "POST" and form.is_valid():
+    # Teams are offered when the reseller has some and an item can go to them.
+    teams_form = None
+    if any(item.link_type in TEAM_LINK_TYPES for item in items):
+        teams_form = forms.TeamsForm(
+            posted(request),
+            reseller=request.reseller,
+            initial={"teams": list(req.teams.values_list("pk", flat=True))},
+        )
+        if not teams_form.has_teams:
+            teams_form = None
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (teams_form is None or teams_form.is_valid())
+    ):
         try:
             services.link_request_set_scope(
-                actor=request.user, request_id=req.pk, scopes=form.scopes()
+                actor=request.user,
+                request_id=req.pk,
+                scopes=form.scopes(),
+                team_ids=teams_form.cleaned_data["teams"] if teams_form else None,
             )
         except PortalError as error:
             form.add_error(None, error.as_text())
@@ -174,6 +192,7 @@ def _step_scope(request, req: LinkRequest):
             req,
             3,
             form=form,
+            teams_form=teams_form,
             enabled_regions=enabled,
             has_billing=any(item.link_type == LinkType.BILLING for item in items),
         ),
@@ -206,7 +225,9 @@ def _step_review(request, req: LinkRequest):
             req,
             4,
             form=form,
-            items=list(req.items.all()),
+            items=(items := list(req.items.all())),
+            takes_teams=any(item.link_type in TEAM_LINK_TYPES for item in items),
+            request_teams=list(req.teams.all()),
             region_names=region_names(),
             reasons=link_request_dry_run(actor=request.user, req=req),
         ),

@@ -76,7 +76,7 @@ def test_ending_someone_elses_session_is_refused(cast):
         {"session": key_hash(theirs.session.session_key)},
         follow=True,
     )
-    assert b"ACC-T002" in response.content
+    assert b"ACC-X002" in response.content
     assert is_signed_in(theirs)
 
 
@@ -120,7 +120,7 @@ def test_an_idle_session_ends_and_the_login_page_says_why(cast):
     with time_machine.travel(timezone.now() + timedelta(minutes=81), tick=False):
         response = client.get(DASHBOARD, follow=True)
     assert response.redirect_chain[-1][0].startswith(LOGIN)
-    assert b"ACC-T001" in response.content
+    assert b"ACC-X001" in response.content
     assert not PortalSession.objects.filter(user_id=cast.initiator.pk).exists()
 
 

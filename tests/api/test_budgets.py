@@ -35,9 +35,10 @@ def _waiting_for_approval(cast, n):
 
 
 # Per list: what fills it, the query string, and its budget: the key (1), its maker's role (1),
-# then the list's own queries (the capped count and the page, plus what its filters read).
+# then the list's own queries (the capped count and the page, plus what its filters read; the
+# links' teams are one more).
 LISTS = {
-    "links": (_links, "/api/v1/links/?link_type=delegation&customer=Ltd", 2 + 1 + 2),
+    "links": (_links, "/api/v1/links/?link_type=delegation&customer=Ltd", 2 + 1 + 2 + 1),
     "customers": (_links, "/api/v1/customers/?q=Ltd", 2 + 2),
     "requests": (_drafts, "/api/v1/requests/?status=draft", 2 + 2 + 1),
     "approvals": (_waiting_for_approval, "/api/v1/approvals/", 2 + 2),

@@ -158,8 +158,9 @@ def _add_history_and_runs(link: Link, n: int) -> None:
 
 # Session, user, and the membership with the role's user and group permissions (3); the
 # link with its customer, request and revoker (1); the catalog names (2); the history (1) and
-# the requests of its items (1); the consent records (1); the verification runs (1).
-LINK_PAGE_BUDGET = 3 + 1 + 2 + 1 + 1 + 1 + 1
+# the requests of its items (1); the consent records (1); the verification runs (1); the
+# teams it names (1).
+LINK_PAGE_BUDGET = 3 + 1 + 2 + 1 + 1 + 1 + 1 + 1
 
 
 def test_link_page_query_budget_does_not_grow_with_history_or_runs(

@@ -46,7 +46,7 @@ MANAGE = ItemSpec(
     duration_days=30,
 )
 Trigger = VerificationRun.Trigger
-CLOUD_CHECKS = ["program", "agency", "regions", "service:ECS", "other_regions", "write"]
+CLOUD_CHECKS = ["program", "who_acts", "agency", "regions", "service:ECS", "other_regions", "write"]
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +135,7 @@ def test_read_only_delegation_is_proven_by_calls_to_the_cloud(cast, cloud, linke
     row = link.history.first()
     assert (row.history_user, row.history_change_reason) == (
         cast.viewer,
-        "verification passed (6 checks)",
+        "verification passed (7 checks)",
     )
 
 
@@ -153,6 +153,7 @@ def test_every_check_keeps_its_calls_answers_and_times_without_secrets(cast, clo
     }
     assert operations == {
         "program": [],
+        "who_acts": [],
         "agency": [("CreateTemporaryAccessKeyByAgency", "allowed")],
         "regions": [("KeystoneListAuthProjects", "allowed")],
         "service:ECS": [("ListServersDetails", "allowed")],
@@ -312,7 +313,7 @@ def test_without_the_agency_only_the_agency_check_runs_and_fails(cast, cloud, li
 
     run = verify(link)
 
-    assert [c["name"] for c in run.checks] == ["program", "agency"]
+    assert [c["name"] for c in run.checks] == ["program", "who_acts", "agency"]
     check = assert_fails(run, "agency", "LNK-G002")
     assert agency_name_for(link) in check["detail"]
     assert check["evidence"][0]["status"] == 404
@@ -400,7 +401,7 @@ def test_a_reseller_without_a_cloud_connection_passes_nothing(cast, capture):
     run = verify(link)
 
     check = assert_fails(run, "cloud_connection", "LNK-Y007")
-    assert [c["name"] for c in run.checks] == ["program", "cloud_connection"]
+    assert [c["name"] for c in run.checks] == ["program", "who_acts", "cloud_connection"]
     assert cast.reseller.name in check["detail"] and link.reference in check["detail"]
     assert (run.partner_domain_id, run.cloud_calls) == ("", 0)
     link.refresh_from_db()

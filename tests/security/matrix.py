@@ -56,6 +56,10 @@ TARGETS = {
     "receipt_signed": lambda side: [(None, {"signed": receipt_link(side)})],
     "api_key": lambda side: [(side.api_key, {"pk": side.api_key.pk})],
     "invitation": lambda side: [(side.invitation, {"pk": side.invitation.pk})],
+    "team": lambda side: [(side.team, {"pk": side.team.pk})],
+    "team_member": lambda side: [
+        (side.team, {"pk": side.team.pk, "user_pk": side.team_member.user_id})
+    ],
 }
 
 # Expected answers.

@@ -43,6 +43,7 @@ from accounts.forms import (
     TotpAddForm,
 )
 from accounts.models import User
+from accounts.team_views import TeamMemberForm, TeamNameForm
 from linking import forms as linking_forms
 from linking import preset_forms
 from linking.admin import CustomerAccountForm
@@ -145,6 +146,8 @@ FORM_BUILDERS = {
         RequestFactory().post("/accounts/login/"), data=d
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
+    "accounts.team_views.TeamNameForm": lambda w, d: TeamNameForm(d),
+    "accounts.team_views.TeamMemberForm": lambda w, d: TeamMemberForm(d),
     "accounts.forms.ResellerSettingsForm": lambda w, d: ResellerSettingsForm(d),
     "accounts.forms.ActivityFilterForm": lambda w, d: ActivityFilterForm(
         d, people=activity_people(reseller=w.a.reseller)
@@ -161,6 +164,7 @@ FORM_BUILDERS = {
     "linking.forms.ScopeForm": lambda w, d: linking_forms.ScopeForm(
         d, items=_draft_items(w), reseller=w.a.reseller
     ),
+    "linking.forms.TeamsForm": lambda w, d: linking_forms.TeamsForm(d, reseller=w.a.reseller),
     "linking.forms.DetailsForm": lambda w, d: linking_forms.DetailsForm(d),
     "linking.forms.ReasonForm": lambda w, d: linking_forms.ReasonForm(d),
     "linking.forms.ResendForm": lambda w, d: linking_forms.ResendForm(d),

@@ -14,8 +14,18 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.invitations import invitation_create
-from accounts.models import ROLE_PERMISSIONS, ApiKey, Invitation, Membership, Reseller, User
+from accounts.models import (
+    ROLE_PERMISSIONS,
+    ApiKey,
+    Invitation,
+    Membership,
+    Reseller,
+    Team,
+    TeamMember,
+    User,
+)
 from accounts.services import api_key_create, api_key_revoke, membership_add
+from accounts.teams import team_create, team_member_add
 from linking import journeys, services
 from linking.batches import directory
 from linking.checks import ItemSpec
@@ -64,6 +74,8 @@ class Side:
     webhook_delivery: WebhookDelivery | None = None
     api_key: ApiKey | None = None
     invitation: Invitation | None = None
+    team: Team | None = None
+    team_member: TeamMember | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,7 @@ class World:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
             objects += [side.webhook_endpoint, side.webhook_delivery]
-            objects += [side.api_key, side.invitation]
+            objects += [side.api_key, side.invitation, side.team]
             for obj in objects:
                 if obj is not None:
                     obj.refresh_from_db()
@@ -210,6 +222,10 @@ def build_side(
     )[0]
     side.api_key, _ = api_key_create(
         actor=admin, reseller=reseller, name=f"{name} CRM", role="initiator"
+    )
+    side.team = team_create(actor=admin, reseller=reseller, name=f"{name} operations")
+    side.team_member = team_member_add(
+        actor=admin, reseller=reseller, team_id=side.team.pk, user_id=viewer.pk
     )
     for req in side.requests.values():
         req.refresh_from_db()

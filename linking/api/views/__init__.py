@@ -16,7 +16,7 @@ from linking.api.views.batches import (
     batch_row_list,
     preset_list,
 )
-from linking.api.views.catalogue import code_list, customer_detail, customer_list
+from linking.api.views.catalogue import code_list, customer_detail, customer_list, team_list
 from linking.api.views.links import link_amend, link_detail, link_list, link_renew, link_revoke
 from linking.api.views.requests import (
     approval_queue,
@@ -55,4 +55,5 @@ __all__ = [
     "request_reject",
     "request_resend",
     "request_submit",
+    "team_list",
 ]

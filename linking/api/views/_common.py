@@ -85,6 +85,7 @@ def endpoint(
             _query_checked(request, query)
             _require(request, perm)
             request.reseller = key.reseller
+            request.reseller_perms = key.perms
             with attributed_to(key):
                 return func(request, *args, **kwargs)
 

@@ -29,6 +29,8 @@ from linking.api.views._common import (
 from linking.checks.reasons import ItemSpec
 from linking.permissions import (
     access_link,
+    seen_by,
+    visible_to,
 )
 from linking.selectors.links import link_list_for_reseller, link_verification_runs
 
@@ -57,7 +59,9 @@ def link_list(request: Request) -> Response:
     """The reseller's links, newest first, with the links page's filters."""
     form = forms.LinkFilterForm(request.query_params or None)
     _filters(form)
-    qs = link_list_for_reseller(reseller=request.reseller, **form.filters())
+    qs = link_list_for_reseller(
+        reseller=request.reseller, visible=visible_to(request), **form.filters()
+    ).prefetch_related("teams")
     return _page(request, qs, S.LinkSerializer)
 
 
@@ -65,7 +69,7 @@ def link_list(request: Request) -> Response:
 @endpoint(["GET"], VIEW)
 def link_detail(request: Request, pk: int) -> Response:
     """A link with its latest verification runs and their evidence."""
-    return _link_detail(access_link(reseller=request.reseller, pk=pk))
+    return _link_detail(access_link(reseller=request.reseller, pk=pk, **seen_by(request)))
 
 
 def _link_detail(link) -> Response:
@@ -73,14 +77,19 @@ def _link_detail(link) -> Response:
     return Response(S.LinkDetailSerializer(link).data)
 
 
-def _draft_from_link(request: Request, pk: int, start, scope: list | None = None) -> Response:
-    link = access_link(reseller=request.reseller, pk=pk)
+def _draft_from_link(
+    request: Request, pk: int, start, scope: list | None = None, teams: list | None = None
+) -> Response:
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     with transaction.atomic():
         req = start(actor=request.user, link_id=link.pk)
-        if scope:
-            spec = ItemSpec(**scope[0])
+        if scope or teams is not None:
+            specs = [ItemSpec(**item) for item in scope or []]
             services.link_request_set_scope(
-                actor=request.user, request_id=req.pk, scopes={spec.link_type: spec}
+                actor=request.user,
+                request_id=req.pk,
+                scopes={spec.link_type: spec for spec in specs},
+                team_ids=teams,
             )
     return _request_response(req, status.HTTP_201_CREATED)
 
@@ -95,9 +104,12 @@ def _draft_from_link(request: Request, pk: int, start, scope: list | None = None
 def link_amend(request: Request, pk: int) -> Response:
     """Start a change of scope: a draft pre-filled with the link's scope, or with `items`'
     scope; dry-run and submit it as any draft (a narrowing applies at once)."""
-    access_link(reseller=request.reseller, pk=pk)  # another reseller's: 404 before the body
+    # Another reseller's (or a team's the caller is outside of): 404 before the body.
+    access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     body = _valid(S.AmendSerializer, request)
-    return _draft_from_link(request, pk, services.link_amend_start, body.get("items"))
+    return _draft_from_link(
+        request, pk, services.link_amend_start, body.get("items"), body.get("teams")
+    )
 
 
 @extend_schema(
@@ -123,7 +135,7 @@ def link_renew(request: Request, pk: int) -> Response:
 def link_revoke(request: Request, pk: int) -> Response:
     """End a live link on the reseller's side, at once (billing at the month's end). Approver
     keys, as the page asks approvers and admins (and its step-up: see the module's note)."""
-    link = access_link(reseller=request.reseller, pk=pk)
+    link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     body = _valid(S.RevokeSerializer, request)
     services.link_revoke(
         actor=request.user,
@@ -131,4 +143,4 @@ def link_revoke(request: Request, pk: int) -> Response:
         reason=body["reason"],
         confirm_reference=body["confirm_reference"],
     )
-    return _link_detail(access_link(reseller=request.reseller, pk=pk))
+    return _link_detail(access_link(reseller=request.reseller, pk=pk, **seen_by(request)))

@@ -115,7 +115,10 @@ def _request_create(request: Request) -> Response:
             actor=actor, request_id=req.pk, account_id=data["account_id"]
         )
         services.link_request_set_scope(
-            actor=actor, request_id=req.pk, scopes={s.link_type: s for s in specs}
+            actor=actor,
+            request_id=req.pk,
+            scopes={s.link_type: s for s in specs},
+            team_ids=data.get("teams") or [],
         )
         services.link_request_set_details(
             actor=actor,
