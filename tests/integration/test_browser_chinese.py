@@ -58,7 +58,7 @@ def test_a_chinese_customer_withdraws_from_the_centre_in_chinese(
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     page.get_by_role("heading", name="登录您的客户中心").wait_for()
     page.locator("#id_email").fill(email)
-    page.get_by_role("button", name="通过邮件发送验证码").click()
+    page.get_by_role("button", name="发送验证码到我的邮箱").click()
     page.wait_for_url(re.compile(r".*/customer/sign-in/code/$"))
     page.get_by_role("heading", name="输入您邮件中的验证码").wait_for()
     background()

@@ -87,7 +87,7 @@ def test_the_customer_centre_and_its_withdrawal_are_in_chinese(
     with django_capture_on_commit_callbacks(execute=True):
         link = accepted_link(cast, specs=[PROVISIONING])
     sign_in = client.get(reverse("customer:sign-in"), **ZH).content.decode()
-    assert "登录您的客户中心" in sign_in and "通过邮件发送验证码" in sign_in
+    assert "登录您的客户中心" in sign_in and "发送验证码到我的邮箱" in sign_in
     signed_in(client, cast.customer.contact_email, django_capture_on_commit_callbacks)
     home = client.get(reverse("customer:home"), **ZH).content.decode()
     assert "您的合作伙伴" in home and "撤回" in home
