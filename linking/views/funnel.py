@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Reseller
 from accounts.permissions import ResellerRequest, reseller_required
 from linking.exports import csv_response, export_filename
+from linking.outbox.views import staff_required
 from linking.selectors.funnel import Funnel, Period, funnel
 from portal.codes import CODES
 
@@ -130,11 +129,9 @@ def funnel_csv(request: ResellerRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-@staff_member_required
+@staff_required("linking.view_linkrequest")
 def admin_funnel_page(request: HttpRequest) -> HttpResponse:
     """The funnel across resellers (or of one), for platform staff and auditors."""
-    if not request.user.has_perm("linking.view_linkrequest"):
-        raise PermissionDenied
     form = FunnelPeriodForm(request.GET)
     reseller_id = form.cleaned_data.get("reseller") if form.is_valid() else None
     reseller = Reseller.objects.filter(pk=reseller_id).first() if reseller_id else None
