@@ -110,7 +110,7 @@ def link_scope_for_customer(
     *, user: User, customer: CustomerAccount, links: list[Link]
 ) -> list[LinkScope]:
     """The scope of each live link of `links` (the reseller's links on the customer) that
-    `user` may see; three queries and the permission checks, whatever the number of blocks."""
+    `user` may see; two queries and the permission checks, whatever the number of blocks."""
     visible = links_in_view(user=user, customer=customer, links=links)
     if not visible:
         return []
