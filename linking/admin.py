@@ -18,6 +18,7 @@ from linking.models import (
     DirectoryImport,
     Link,
     LinkRequest,
+    LinkScopeSnapshot,
     Notification,
     Preset,
     Region,
@@ -266,6 +267,16 @@ class ConsentRecordAdmin(
     list_select_related = ["request", "item"]
     search_fields = ["receipt_reference", "contact_email", "request__ticket_reference"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LinkScopeSnapshot)
+class LinkScopeSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What each live link reached when last read (linking.services.scope); workers write it."""
+
+    list_display = ["link", "service", "region", "count", "error_code", "drift", "read_at"]
+    list_filter = ["service", "drift"]
+    list_select_related = ["link"]
+    search_fields = ["link__reference", "=region", "=error_code"]
 
 
 @admin.register(Notification)

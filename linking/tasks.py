@@ -137,6 +137,26 @@ def link_reverify_sweep_task() -> int:
 
 
 @shared_task
+def link_scope_read_task(link_id: int) -> str:
+    """Read in the cloud what a live link reaches (through its own agency, or the partner
+    APIs for billing) and store it for the customer page."""
+    from linking.services.scope import link_scope_read
+
+    snapshots = link_scope_read(link_id=link_id)
+    return "skipped" if snapshots is None else f"{len(snapshots)} blocks"
+
+
+@shared_task
+def link_scope_sweep_task() -> int:
+    """Ask for the scope reads that are due, a bounded batch per run; a read the broker lost
+    is asked again after its lease."""
+    from linking.services.scope import link_scope_claim_due
+
+    ids = link_scope_claim_due()
+    return publish_many_now(link_scope_read_task, [(pk,) for pk in ids])
+
+
+@shared_task
 def link_expire_sweep_task() -> int:
     """Expire time-bound links whose end date has passed (reads treat them as expired already)."""
     return services.link_expire_due()

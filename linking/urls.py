@@ -34,6 +34,11 @@ urlpatterns = [
     path("presets/<int:pk>/edit/", preset_views.preset_edit, name="preset-edit"),
     path("presets/<int:pk>/delete/", preset_views.preset_delete, name="preset-delete"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path(
+        "customers/<int:pk>/scope/refresh/",
+        customers.customer_scope_refresh,
+        name="customer-scope-refresh",
+    ),
     path("batches/", batch_views.batch_list, name="batch-list"),
     path("batches/upload/", batch_views.batch_upload, name="batch-upload"),
     path("batches/template.csv", batch_views.batch_template_csv, name="batch-template-csv"),

@@ -811,6 +811,15 @@ _ENTRIES = [
             "happening, tell platform support the time of the sync."
         ),
     ),
+    Code(
+        "LNK-N012",
+        CONNECTION,
+        "No cloud connection to read the link's scope",
+        "{reseller} has no cloud connection, so what link {reference} reaches cannot be read "
+        "in the cloud.",
+        "An admin of your reseller enters the partner account and its access key on the Cloud "
+        "connection page; then press Refresh, or wait for the next read.",
+    ),
     # --- propagation: what the customer did in the cloud, not visible yet --------------------
     Code(
         "LNK-G001",

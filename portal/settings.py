@@ -303,6 +303,8 @@ if REDIS_URL:
 # after how long a fact the cloud confirmed reads "may be out of date" (linking.provenance).
 PORTAL_CLOUD_SYNC_MINUTES = max(1, env_int("PORTAL_CLOUD_SYNC_MINUTES", 60))
 PORTAL_CLOUD_FACTS_STALE_HOURS = max(1, env_int("PORTAL_CLOUD_FACTS_STALE_HOURS", 24))
+# How often what each live link reaches in the cloud is read again (linking.services.scope).
+PORTAL_SCOPE_REFRESH_MINUTES = max(5, env_int("PORTAL_SCOPE_REFRESH_MINUTES", 360))
 CELERY_BEAT_SCHEDULE = {
     "session-cleanup": {
         "task": "linking.tasks.session_cleanup_task",
@@ -361,6 +363,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "link-reverify-sweep": {
         "task": "linking.tasks.link_reverify_sweep_task",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
+    "link-scope-sweep": {
+        "task": "linking.tasks.link_scope_sweep_task",
         "schedule": 120.0,
         "options": {"expires": 110},
     },

@@ -12,12 +12,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import requests
 from django.utils import timezone
-from huaweicloudsdkbssintl.v2 import BssintlClient, ListSubCustomersRequest, QuerySubCustomerListReq
+from huaweicloudsdkbssintl.v2 import (
+    BssintlClient,
+    ListSubCustomersRequest,
+    QuerySubCustomerListReq,
+    ShowSubCustomerBudgetRequest,
+)
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
 from huaweicloudsdkcore.exceptions.exceptions import (
@@ -53,8 +59,11 @@ from linking.cloud.types import (
     CloudError,
     CloudFailure,
     CloudProject,
+    CloudServer,
     CredentialsRefused,
+    CustomerBudget,
     NotFound,
+    ServerPage,
     SubCustomer,
     SubCustomerPage,
     TemporaryCredentials,
@@ -79,12 +88,14 @@ ASSUME_AGENCY = "CreateTemporaryAccessKeyByAgency"
 LIST_PROJECTS = "KeystoneListAuthProjects"
 LIST_SERVERS = "ListServersDetails"
 CREATE_SERVERS = "CreateServers"
+SHOW_BUDGET = "ShowSubCustomerBudget"
 
 # Which catalogue entry explains a refusal, by operation and HTTP status. The partner's own
 # keys make the first two calls, so a refused key or a missing permission is the connection's;
 # the temporary keys of an agency make the others, so a refusal there is the customer's side.
 _REFUSALS = {
     LIST_SUB_CUSTOMERS: {401: "LNK-N003", 403: "LNK-N004"},
+    SHOW_BUDGET: {401: "LNK-N003", 403: "LNK-N004"},
     ASSUME_AGENCY: {401: "LNK-N003", 403: "LNK-G002", 404: "LNK-G002"},
     LIST_PROJECTS: {401: "LNK-G004", 403: "LNK-G003", 404: "LNK-G003"},
     LIST_SERVERS: {401: "LNK-G004", 403: "LNK-G003", 404: "LNK-G003"},
@@ -219,6 +230,24 @@ def _sub_customer(info) -> SubCustomer:
         frozen=bool(info.is_frozen),
         verified_status="" if info.verified_status is None else str(info.verified_status),
         contact_email=info.email or "",
+    )
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if value is not None else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+    return amount if amount.is_finite() else Decimal(0)
+
+
+def _server(server) -> CloudServer:
+    flavor = server.flavor
+    return CloudServer(
+        id=server.id or "",
+        name=server.name or "",
+        status=server.status or "",
+        flavor=(flavor.name or flavor.id or "") if flavor is not None else "",
     )
 
 
@@ -362,6 +391,20 @@ class HuaweiCloudProvider:
         # The filter was not applied (more rows than one customer): look through them all.
         return next((c for c in self.iter_sub_customers() if c.domain_id == domain_id), None)
 
+    def get_customer_budget(self, domain_id: str) -> CustomerBudget:
+        request = ShowSubCustomerBudgetRequest(customer_id=domain_id)
+        response = self._call(
+            SHOW_BUDGET,
+            lambda: self.bss.show_sub_customer_budget(request),
+            account_id=domain_id,
+        )
+        return CustomerBudget(
+            amount=_money(response.budget_amount),
+            used=_money(response.used_amount),
+            currency=response.currency or "",
+            budget_type=response.budget_type or "",
+        )
+
     # --- a customer's agency ------------------------------------------------------------------
 
     def assume_agency(
@@ -450,6 +493,21 @@ class HuaweiCloudProvider:
         call = self._ecs(creds, project_id, region, lambda c: c.list_servers_details(request))
         response = self._with_agency(LIST_SERVERS, creds, call, where=_where(project_id, region))
         return [server.to_dict() for server in response.servers or []]
+
+    def list_servers_page(
+        self,
+        creds: TemporaryCredentials,
+        *,
+        project_id: str,
+        region: str | None = None,
+        limit: int = 20,
+    ) -> ServerPage:
+        request = ListServersDetailsRequest(limit=limit, offset=1)
+        call = self._ecs(creds, project_id, region, lambda c: c.list_servers_details(request))
+        response = self._with_agency(LIST_SERVERS, creds, call, where=_where(project_id, region))
+        items = tuple(_server(server) for server in (response.servers or [])[:limit])
+        total = response.count if response.count is not None else len(items)
+        return ServerPage(items=items, total=max(total, len(items)))
 
     def dry_run_create_server(
         self, creds: TemporaryCredentials, *, project_id: str, region: str | None = None

@@ -31,6 +31,7 @@ from linking.cloud.types import (
     CloudError,
     CloudProject,
     NotFound,
+    SubCustomer,
     TemporaryCredentials,
     association_label,
 )
@@ -178,6 +179,15 @@ def check_connection_unreadable(error: PortalError) -> dict[str, Any]:
 
 
 def _association(provider: CloudProvider, facts: LinkFacts) -> dict[str, Any]:
+    return association_read(provider, facts)[0]
+
+
+def association_read(
+    provider: CloudProvider, facts: LinkFacts
+) -> tuple[dict[str, Any], SubCustomer | None]:
+    """The billing check (the customer associated as resale), and the association as the
+    cloud reported it (None when it did not). Verification, drift and the scope read of a
+    billing link all judge the association here."""
     calls = _Calls()
     label = "The customer is associated with the partner account"
     customer, error = calls.make(
@@ -191,12 +201,12 @@ def _association(provider: CloudProvider, facts: LinkFacts) -> dict[str, Any]:
         ),
     )
     if error is not None:
-        return _check("association", label, calls, error=error)
+        return _check("association", label, calls, error=error), None
     if customer is None:
         account_id = facts.customer_domain_id
-        return _check("association", label, calls, code="LNK-G001", account_id=account_id)
+        return _check("association", label, calls, code="LNK-G001", account_id=account_id), None
     if customer.association_type not in RESALE_ASSOCIATIONS:
-        return _check(
+        check = _check(
             "association",
             label,
             calls,
@@ -205,12 +215,9 @@ def _association(provider: CloudProvider, facts: LinkFacts) -> dict[str, Any]:
             found=association_label(customer.association_type),
             expected="resale",
         )
-    return _check(
-        "association",
-        label,
-        calls,
-        ok=f"Account {facts.customer_domain_id} is associated as a resale customer.",
-    )
+        return check, customer
+    ok = f"Account {facts.customer_domain_id} is associated as a resale customer."
+    return _check("association", label, calls, ok=ok), customer
 
 
 # --- delegation and provisioning -------------------------------------------------------------

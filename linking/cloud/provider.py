@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from linking.cloud.types import CloudProject, SubCustomer, SubCustomerPage, TemporaryCredentials
+from linking.cloud.types import (
+    CloudProject,
+    CustomerBudget,
+    ServerPage,
+    SubCustomer,
+    SubCustomerPage,
+    TemporaryCredentials,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,10 @@ class CloudProvider(Protocol):
     def get_sub_customer(self, domain_id: str) -> SubCustomer | None:
         """The associated customer with this account id, or None when it is not associated."""
 
+    def get_customer_budget(self, domain_id: str) -> CustomerBudget:
+        """An associated customer's budget this month and how much of it is used; raises
+        `AccessDenied` (LNK-G001) when the customer is not associated with the partner."""
+
     def assume_agency(
         self, *, customer_domain_id: str, agency_name: str, duration_seconds: int = 900
     ) -> TemporaryCredentials:
@@ -68,6 +79,16 @@ class CloudProvider(Protocol):
         offset: int = 1,
     ) -> list[dict]:
         """A named read-only call: the servers of a project (`offset` is a page from 1)."""
+
+    def list_servers_page(
+        self,
+        creds: TemporaryCredentials,
+        *,
+        project_id: str,
+        region: str | None = None,
+        limit: int = 20,
+    ) -> ServerPage:
+        """The first `limit` servers of a project and how many there are in all."""
 
     def dry_run_create_server(
         self, creds: TemporaryCredentials, *, project_id: str, region: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from portal.codes import CODES
 from portal.errors import PortalError
@@ -67,6 +68,39 @@ class TemporaryCredentials:
     expires_at: datetime
     customer_domain_id: str
     agency_name: str
+
+
+@dataclass(frozen=True)
+class CloudServer:
+    """One ECS server as a read through an agency reports it."""
+
+    id: str
+    name: str
+    status: str
+    flavor: str
+
+
+@dataclass(frozen=True)
+class ServerPage:
+    """A first page of a project's servers, and how many the cloud says there are in all."""
+
+    items: tuple[CloudServer, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class CustomerBudget:
+    """What the partner API reports of an associated customer's money this month: the
+    budget the partner gives it, how much of it is used (the month's spend), the currency."""
+
+    amount: Decimal
+    used: Decimal
+    currency: str
+    budget_type: str
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.used
 
 
 @dataclass(frozen=True)

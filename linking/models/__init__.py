@@ -21,6 +21,7 @@ from linking.models.links import CleanupStatus, Link, VerificationRun, Verificat
 from linking.models.outbox import Notification
 from linking.models.presets import Preset
 from linking.models.requests import LinkRequest, Refusal, RequestItem
+from linking.models.scope import LinkScopeSchedule, LinkScopeSnapshot
 
 # isort: split
 # The cloud connection lives in its own module; importing it registers it in this app.
@@ -44,6 +45,8 @@ __all__ = [
     "DirectoryImport",
     "Link",
     "LinkRequest",
+    "LinkScopeSchedule",
+    "LinkScopeSnapshot",
     "Notification",
     "Preset",
     "Refusal",

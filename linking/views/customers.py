@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import ResellerRequest, reseller_required
 from linking import forms
@@ -18,6 +20,7 @@ from linking.selectors.requests import (
     RequestFilters,
     link_request_list_for_reseller,
 )
+from linking.selectors.scope import link_scope_for_customer
 from linking.views.common import list_page, query_without_page
 
 
@@ -44,8 +47,10 @@ def customer_list(request: ResellerRequest) -> HttpResponse:
 @reseller_required("view_reseller")
 def customer_detail(request: ResellerRequest, pk: int) -> HttpResponse:
     customer = access_customer(reseller=request.reseller, pk=pk, **seen_by(request))
-    links = link_list_for_customer(
-        reseller=request.reseller, customer=customer, visible=visible_to(request)
+    links = list(
+        link_list_for_customer(
+            reseller=request.reseller, customer=customer, visible=visible_to(request)
+        )
     )
     form = forms.RequestSearchForm(request.GET or None)
     q = (form.valid_data().get("q") or "").strip() if request.GET else ""
@@ -59,10 +64,32 @@ def customer_detail(request: ResellerRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "association": cloud_association_for(reseller=request.reseller, customer=customer),
             "form": form,
-            "links": list(links),
+            "links": links,
+            "scopes": link_scope_for_customer(user=request.user, customer=customer, links=links),
             "requests": list(requests),
         },
     )
+
+
+@require_POST
+@reseller_required("view_reseller")
+def customer_scope_refresh(request: ResellerRequest, pk: int) -> HttpResponse:
+    """Ask a worker to read again what the user's visible links on the customer reach; the
+    page never waits on the cloud."""
+    from linking.services.scope import link_scope_request_refresh
+
+    customer = access_customer(reseller=request.reseller, pk=pk, **seen_by(request))
+    asked = link_scope_request_refresh(
+        actor=request.user, reseller=request.reseller, customer=customer
+    )
+    if asked:
+        messages.success(
+            request,
+            _("A fresh read of what your links reach was asked for; it shows here in a moment."),
+        )
+    else:
+        messages.info(request, _("Nothing to read again just now."))
+    return redirect("linking:customer-detail", pk=customer.pk)
 
 
 @require_GET

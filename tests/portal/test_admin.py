@@ -19,6 +19,7 @@ from linking.models import (
     CustomerAccount,
     Link,
     LinkRequest,
+    LinkScopeSnapshot,
     Notification,
 )
 from linking.webhooks.services import webhook_emit, webhook_endpoint_create
@@ -48,6 +49,15 @@ def build_world():
     with capture(execute=False):
         services.consent_decide(token=token, decisions={item.pk: (True, "")})
     activate(cast, Link.objects.get().pk)
+    # As a scope read writes it; the read itself calls the sandbox (tests/linking/test_scope.py).
+    LinkScopeSnapshot.objects.create(
+        link=Link.objects.get(),
+        service="ECS",
+        region="ap-southeast-1",
+        items=[{"id": "s-1", "name": "web-1", "status": "ACTIVE", "flavor": "s6.small.1"}],
+        count=1,
+        read_at=timezone.now(),
+    )
     services.batch_upload(
         actor=cast.initiator,
         reseller=cast.reseller,

@@ -208,6 +208,7 @@ POLICY: dict[str, Rule] = {
     "linking:link-revoke": reseller(APPROVE, GET, POST, obj="link"),
     "linking:customer-list": reseller(VIEW, GET),
     "linking:customer-detail": reseller(VIEW, GET, obj="customer"),
+    "linking:customer-scope-refresh": reseller(VIEW, POST, obj="customer"),
     "linking:receipt-download": reseller(VIEW, GET, obj="receipt_reference"),
     # the reseller's own cloud connection: its admins only (no id: always the current reseller's)
     "cloud:connection": reseller(MANAGE, GET),

@@ -65,6 +65,16 @@ class SandboxControl:
         }
         return self._call("POST", "associations", body)
 
+    def set_budget(self, partner_domain_id, customer_domain_id, **values):
+        """Set what the partner API reports of an associated customer's budget this month:
+        any of budget_amount, used_amount, currency."""
+        body = {
+            "partner_domain_id": partner_domain_id,
+            "customer_domain_id": customer_domain_id,
+            **values,
+        }
+        return self._call("POST", "budgets", body)
+
     def dissociate(self, partner_domain_id, customer_domain_id):
         return self._call("DELETE", f"associations/{partner_domain_id}/{customer_domain_id}")
 
@@ -96,13 +106,15 @@ class SandboxControl:
     def delete_agency(self, customer_domain_id, name):
         return self._call("DELETE", f"agencies/{customer_domain_id}/{quote(name, safe='')}")
 
-    def create_server(self, customer_domain_id, region, name, status="ACTIVE"):
+    def create_server(self, customer_domain_id, region, name, status="ACTIVE", flavor=None):
         body = {
             "customer_domain_id": customer_domain_id,
             "region": region,
             "name": name,
             "status": status,
         }
+        if flavor:
+            body["flavor"] = flavor
         return self._call("POST", "servers", body)
 
     def add_fault(self, operation, kind, times=1, seconds=0, status=503):

@@ -98,6 +98,22 @@ def associations(request, body):
     return JsonResponse({"association_type": association.association_type}, status=201)
 
 
+@control("POST")
+def budgets(request, body):
+    association = services.set_budget(
+        services.account_by_domain(body.get("partner_domain_id")),
+        services.account_by_domain(body.get("customer_domain_id")),
+        **_pick(body, "budget_amount", "used_amount", "currency"),
+    )
+    return JsonResponse(
+        {
+            "budget_amount": str(association.budget_amount),
+            "used_amount": str(association.used_amount),
+            "currency": association.currency,
+        }
+    )
+
+
 @control("DELETE")
 def association(request, body, partner, customer):
     deleted = services.dissociate(
@@ -147,6 +163,7 @@ def servers(request, body):
         region=body.get("region"),
         name=body.get("name"),
         status=body.get("status", "ACTIVE"),
+        flavor=body.get("flavor", "s6.small.1"),
     )
     return JsonResponse({"id": server.server_id}, status=201)
 

@@ -44,6 +44,13 @@ def seed_demo() -> int:
         if customer.partner and new:
             # Only with the account: a demo customer who later leaves the partner stays gone.
             services.associate(partners[customer.partner], account, "1")
+            # A month of plausible spend: a little per server, within a round budget.
+            services.set_budget(
+                partners[customer.partner],
+                account,
+                budget_amount=2000,
+                used_amount=12.35 + 41.6 * len(customer.servers),
+            )
             created += 1
         for region, name in customer.servers:
             if not Server.objects.filter(account=account, name=name).exists():

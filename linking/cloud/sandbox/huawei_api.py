@@ -67,6 +67,30 @@ def list_sub_customers(request):
     return JsonResponse({"count": associations.count(), "customer_infos": infos})
 
 
+@signed_api("ShowSubCustomerBudget", FLAT)
+def sub_customer_budget(request):
+    """The partner's view of one associated customer's money this month: the budget it gives
+    the customer and how much of it is used. A customer not associated is refused as BSS
+    refuses it (CBC.5004)."""
+    customer_id = request.GET.get("customer_id") or ""
+    if not customer_id:
+        raise ApiError(400, "CBC.0100", "customer_id is required.")
+    association = Association.objects.filter(
+        partner_id=request.credential.account_id, customer__domain_id=customer_id
+    ).first()
+    if association is None:
+        raise ApiError(403, "CBC.5004", "You have no right to perform this operation.")
+    return JsonResponse(
+        {
+            "budget_amount": float(association.budget_amount),
+            "used_amount": float(association.used_amount),
+            "measure_id": 1,
+            "currency": association.currency,
+            "budget_type": "MONTHLY",
+        }
+    )
+
+
 # --- IAM: CreateTemporaryAccessKeyByAgency, KeystoneListAuthProjects ---------------------------
 
 
@@ -192,6 +216,7 @@ def _server(server, project):
         "metadata": {},
         "addresses": {},
         "OS-EXT-AZ:availability_zone": f"{server.region}a",
+        "flavor": {"id": server.flavor, "name": server.flavor, "vcpus": "1", "ram": "1024"},
     }
 
 

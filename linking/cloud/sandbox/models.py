@@ -59,6 +59,11 @@ class Association(models.Model):
     customer = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="partners")
     association_type = models.CharField(max_length=8, default="1")
     associated_at = models.DateTimeField()
+    # What the partner API reports of the customer's money (ShowSubCustomerBudget): the
+    # budget the partner gives the customer this month and how much of it is used.
+    budget_amount = models.DecimalField(max_digits=14, decimal_places=2, default=1000)
+    used_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="USD")
 
     class Meta:
         constraints = [
@@ -94,6 +99,7 @@ class Server(models.Model):
     server_id = models.CharField(max_length=36, unique=True, default=new_server_id)
     name = models.CharField(max_length=64)
     status = models.CharField(max_length=16, default="ACTIVE")
+    flavor = models.CharField(max_length=32, default="s6.small.1")
     created_at = models.DateTimeField(auto_now_add=True)
 
 

@@ -3,6 +3,7 @@
 import re
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -127,6 +128,26 @@ def associate(partner: Account, customer: Account, association_type="1"):
     return association
 
 
+def set_budget(partner: Account, customer: Account, **values) -> Association:
+    """What the partner API reports of an associated customer's budget and its use."""
+    association = Association.objects.filter(partner=partner, customer=customer).first()
+    if association is None:
+        raise SandboxError("The customer is not associated with this partner.", 404)
+    for name in ("budget_amount", "used_amount"):
+        if name in values:
+            try:
+                amount = Decimal(str(values[name]))
+            except ArithmeticError:
+                raise SandboxError(f"{name} must be a number.") from None
+            if not amount.is_finite() or amount < 0:
+                raise SandboxError(f"{name} must be a number, 0 or more.")
+            setattr(association, name, amount.quantize(Decimal("0.01")))
+    if "currency" in values:
+        association.currency = str(values["currency"])[:3]
+    association.save()
+    return association
+
+
 def dissociate(partner: Account, customer: Account) -> int:
     deleted, _ = Association.objects.filter(partner=partner, customer=customer).delete()
     return deleted
@@ -232,12 +253,14 @@ def agency_expired(agency: Agency, now=None) -> bool:
     return (now or clock.now()) >= agency.created_at + timedelta(days=days)
 
 
-def create_server(customer: Account, *, region, name, status="ACTIVE"):
+def create_server(customer: Account, *, region, name, status="ACTIVE", flavor="s6.small.1"):
     if region not in REGIONS:
         raise SandboxError(f"Unknown region {region!r}.")
     if not isinstance(name, str) or not name:
         raise SandboxError("name is required.")
-    return Server.objects.create(account=customer, region=region, name=name, status=str(status))
+    return Server.objects.create(
+        account=customer, region=region, name=name, status=str(status), flavor=str(flavor)[:32]
+    )
 
 
 def add_fault(*, operation, kind, times=1, seconds=0, status=503):

@@ -8,6 +8,7 @@ from . import huawei_api as api
 urlpatterns = [
     # Huawei Cloud API (one sandbox host answers as BSS, IAM and ECS endpoints)
     path("v2/partners/sub-customers/query", api.list_sub_customers),
+    path("v2/partners/sub-customers/budget", api.sub_customer_budget),
     path("v3.0/OS-CREDENTIAL/securitytokens", api.create_security_token),
     path("v3/auth/projects", api.auth_projects),
     path("v1/<str:project>/cloudservers/detail", api.list_servers),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("_sandbox/accounts/<str:domain_id>", control.account),
     path("_sandbox/associations", control.associations),
     path("_sandbox/associations/<str:partner>/<str:customer>", control.association),
+    path("_sandbox/budgets", control.budgets),
     path("_sandbox/bulk-customers", control.bulk_customers),
     path("_sandbox/agencies", control.agencies),
     path("_sandbox/agencies/<str:customer>/<str:name>", control.agency),
