@@ -106,6 +106,14 @@ def customer_has_perm(holder: User | Group, perm: str, customer: CustomerAccount
     return codename in customer_live_perms(holder, customer)
 
 
+def customer_perms_held(holder: User | Group, customer: CustomerAccount) -> set[str]:
+    """Every codename `holder` holds on the customer account, by `customer_has_perm`'s rule,
+    read at once: a page that asks about several permissions costs the same queries as one."""
+    held = set(ObjectPermissionChecker(holder).get_perms(customer))
+    live = customer_live_perms(holder, customer)
+    return {c for c in held if c not in LINK_GRANTED_CODENAMES or c in live}
+
+
 class LiveLinkObjectPermissionBackend(ObjectPermissionBackend):
     """guardian's object permission backend, answering through `customer_has_perm` for
     customer accounts: `user.has_perm(perm, account)` never says yes for a lapsed link."""

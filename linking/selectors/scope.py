@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from accounts.models import LinkType, User
 from linking.models import CustomerAccount, Link, LinkScopeSchedule, LinkScopeSnapshot
 from linking.models.scope import BILLING_BLOCK
-from linking.permissions import customer_has_perm
+from linking.permissions import customer_perms_held
 
 # The services whose resources the provider layer can list, by catalogue code.
 LISTABLE_SERVICES = ("ECS",)
@@ -45,17 +45,15 @@ def unlisted_services(link: Link) -> list[str]:
 def links_in_view(*, user: User, customer: CustomerAccount, links: list[Link]) -> list[Link]:
     """The live links of `links` whose access `user` holds on the customer (the object
     permission the link grants, through a role or a team): the only ones whose scope they see."""
-    held: dict[str, bool] = {}
-    visible = []
-    for link in links:
-        if link.link_type not in SCOPE_LINK_TYPES or not link.is_granting:
-            continue
-        perm = LINK_PERMISSION[link.link_type]
-        if perm not in held:
-            held[perm] = customer_has_perm(user, perm, customer)
-        if held[perm]:
-            visible.append(link)
-    return visible
+    # Every permission at once (the same queries whichever links the customer has).
+    held = customer_perms_held(user, customer)
+    return [
+        link
+        for link in links
+        if link.link_type in SCOPE_LINK_TYPES
+        and link.is_granting
+        and LINK_PERMISSION[link.link_type].split(".", 1)[-1] in held
+    ]
 
 
 def _money(value: str | None) -> Decimal | None:

@@ -92,7 +92,8 @@ def link_detail(request: ResellerRequest, pk: int) -> HttpResponse:
         "linking/link_detail.html",
         {
             "link": link,
-            "link_teams": list(link.teams.all()) if link.link_type != "billing" else [],
+            # Read for every link (a billing link names none), so every link page costs the same.
+            "link_teams": list(link.teams.all()),
             "state": state,
             "state_label": link.get_effective_status_display(),
             "can_revoke": can_revoke(link, actor=request.user, perms=perms) is None,

@@ -6,7 +6,7 @@ submit, and the pages to time, each with its floor.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,6 +33,9 @@ class Plan:
     pages: list[tuple[str, str, str | None]]  # name, path, floor path
     drafts: list[int]
     api_key: str  # a viewer key of the operator, for the API's lists (`/api/` paths)
+    # Single-use recovery codes per member: each login of a client enters one as its second
+    # factor, as an admin or approver must (clients log in at once, an app's code works once).
+    codes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _bench_member(reseller: Reseller, role: str, password: str) -> User:
@@ -49,6 +52,22 @@ def _bench_member(reseller: Reseller, role: str, password: str) -> User:
     if not Membership.objects.filter(user=user, reseller=reseller).exists():
         membership_add(actor=None, reseller=reseller, email=email, role=role, check_actor=False)
     return user
+
+
+def _second_factor(user: User, count: int = 500) -> list[str]:
+    """An authenticator app (so the member has a factor) and `count` recovery codes to sign in
+    with: the server asks admins and approvers for their second factor as it asks everyone."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(
+        user=user, name="benchmark authenticator", defaults={"confirmed": True}
+    )
+    StaticDevice.objects.filter(user=user, name="benchmark codes").delete()
+    device = StaticDevice.objects.create(user=user, name="benchmark codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(count)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
 
 
 def _busiest_reseller() -> Reseller:
@@ -203,6 +222,7 @@ def prepare(*, reseller: Reseller | None, actions: int) -> Plan:
         operator=operator,
         approver=approver,
         password=password,
+        codes={user.username: _second_factor(user) for user in (operator, approver)},
         pages=pages,
         drafts=drafts,
         api_key=api_key,

@@ -138,7 +138,8 @@ class Client:
     def csrf(self) -> str:
         return self.cookies.get(settings.CSRF_COOKIE_NAME, "")
 
-    def login(self, username: str, password: str) -> None:
+    def login(self, username: str, password: str, codes: list[str] | None = None) -> None:
+        """The password, then (for an admin or approver) one of `codes` as the second factor."""
         path = reverse("accounts:login")
         self.request("GET", path)
         sample, _ = self.request(
@@ -148,6 +149,17 @@ class Client:
         )
         if sample.status != 302:
             raise RuntimeError(f"login of {username} failed (HTTP {sample.status})")
+        if not codes:
+            return
+        verify = reverse("accounts:mfa-verify")
+        self.request("GET", verify)
+        sample, _ = self.request(
+            "POST",
+            verify,
+            {"code": codes.pop(), "next": "/", "csrfmiddlewaretoken": self.csrf()},
+        )
+        if sample.status != 302:
+            raise RuntimeError(f"second factor of {username} failed (HTTP {sample.status})")
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -292,9 +304,9 @@ def _actions(plan: Plan, port: int) -> list[Result]:
     """Submit each draft (operator), approve it (approver), open the consent page and accept
     (the customer, no login): each a timed POST or GET over HTTP."""
     operator = Client(port)
-    operator.login(plan.operator.username, plan.password)
+    operator.login(plan.operator.username, plan.password, plan.codes.get(plan.operator.username))
     approver = Client(port)
-    approver.login(plan.approver.username, plan.password)
+    approver.login(plan.approver.username, plan.password, plan.codes.get(plan.approver.username))
     submit = Result("action: submit", "action", reverse("linking:request-submit", args=[0]))
     approve = Result("action: approve", "action", reverse("linking:request-approve", args=[0]))
     page = Result("consent page", "page", "/consent/<token>/")
@@ -338,7 +350,7 @@ def _load(plan: Plan, port: int, clients: int, per_client: int) -> dict:
     sessions = []
     for _ in range(clients):
         c = Client(port, api_key=plan.api_key)
-        c.login(plan.operator.username, plan.password)
+        c.login(plan.operator.username, plan.password, plan.codes.get(plan.operator.username))
         sessions.append(c)
     samples: list[Sample] = []
     lock = threading.Lock()
@@ -407,7 +419,7 @@ def run(
     results: list[Result] = []
     with Server(workers, log_path) as server:
         client = Client(server.port, api_key=plan.api_key)
-        client.login(plan.operator.username, plan.password)
+        client.login(plan.operator.username, plan.password, plan.codes.get(plan.operator.username))
         for name, path, floor_path in plan.pages:
             if floor_path:
                 results.append(

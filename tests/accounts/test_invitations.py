@@ -21,6 +21,13 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _password_step_up(settings):
+    """These tests are about invitations, sessions and who needs the step-up, for people without
+    a second factor (the password step-up); second factors have their own tests."""
+    settings.PORTAL_MFA_ENFORCE = False
+
+
 MEMBERS = reverse("accounts:member-list")
 INVITE = reverse("accounts:invitation-create")
 MINE = reverse("accounts:my-invitations")

@@ -540,7 +540,7 @@ def test_the_page_shows_what_failed_what_to_do_and_the_evidence(client, cast, cl
     body = client.get(reverse("linking:link-detail", args=[link.pk])).content.decode()
 
     assert 'data-check="write" data-passed="no"' in body
-    assert "LNK-Y009" in body and escape(CODES["LNK-Y009"].hint) in body
+    assert "LNK-Y009" in body and escape(str(CODES["LNK-Y009"].hint)) in body
     assert "<code>CreateServers (dry run)</code>" in body
     assert "calls to the cloud as partner account" in body
 
