@@ -122,8 +122,10 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """The `next` path to go on to: a path of this site (never a page name, which `redirect`
+    would look up, nor another host); else the dashboard."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

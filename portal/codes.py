@@ -814,7 +814,7 @@ _ENTRIES = [
     Code(
         "LNK-N012",
         CONNECTION,
-        "No cloud connection to read the link's scope",
+        "No cloud connection to read the scope of the link",
         "{reseller} has no cloud connection, so what link {reference} reaches cannot be read "
         "in the cloud.",
         "An admin of your reseller enters the partner account and its access key on the Cloud "

@@ -68,7 +68,7 @@ def test_the_receipt_email_and_document_follow_the_customer_language(cast, smtp_
     consent = _deliver_kind(smtp_server, req, Notification.Kind.CONSENT_REQUEST)
     token = urlsplit(consent.consent_url()).path.strip("/").split("/")[-1]
     req, reference = journeys.decide_all(
-        req, accept=True, token=token, confirm_account_id=cast.customer.account_id
+        req, accept=True, token=token
     )
 
     receipt_mail = _deliver_kind(smtp_server, req, Notification.Kind.CONSENT_RECEIPT)

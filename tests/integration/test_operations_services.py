@@ -28,7 +28,7 @@ from django.urls import reverse
 from linking.models import Notification
 from portal.logconfig import ContextFilter, JsonFormatter
 from tests.conftest import login, make_draft, read_only_delegation
-from tests.integration.conftest import _free_port, wait_for
+from tests.integration.conftest import _free_port, database_url_of_test_db, wait_for
 
 pytestmark = [pytest.mark.worker]
 
@@ -305,6 +305,7 @@ class _Envelopes(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.django_db
 def test_sentry_gets_the_error_with_the_request_id_and_nothing_secret(tmp_path):
     _Envelopes.received = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Envelopes)
@@ -312,6 +313,8 @@ def test_sentry_gets_the_error_with_the_request_id_and_nothing_secret(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if k != "SENTRY_DSN"},
         "DJANGO_SETTINGS_MODULE": "tests.integration.sentry_settings",
+        # The session cookie is looked up in the session store: the test's database.
+        "DATABASE_URL": database_url_of_test_db(),
         "SENTRY_DSN": f"http://publickey@127.0.0.1:{server.server_address[1]}/42",
     }
     # Through the WSGI application, as gunicorn calls it (the test client skips that layer).

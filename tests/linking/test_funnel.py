@@ -89,7 +89,6 @@ def history(cast):
             declined,
             accept=False,
             token=consent_token_for(declined),
-            confirm_account_id=declined.customer.account_id,
         )
     refused = refused_submit(cast, hours=120)
     waiting = submitted(cast, hours=130, specs=[read_only_delegation(cast)])

@@ -574,7 +574,8 @@ def test_activation_is_idempotent(cast, capture):
         assert services.link_activate(link_id=link.pk) is None
     assert callbacks == []
     assert link.history.count() == history_rows
-    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 1
+    # One "active" e-mail each to the initiator and to the customer, not two.
+    assert Notification.objects.filter(kind=Notification.Kind.LINK_ACTIVE).count() == 2
 
 
 def test_activation_waits_while_the_account_is_frozen(cast, capture):

@@ -53,6 +53,7 @@ from linking.cloud.forms import CloudConnectionForm
 from linking.consent.forms import ConsentForm
 from linking.consent.withdrawal_views import WithdrawForm
 from linking.models import ConsentRecord, Link
+from linking.views.funnel import FunnelPeriodForm
 from linking.webhooks.forms import EnabledForm, WebhookEndpointForm
 from tests.security.fuzz import EXAMPLES, FORM_EXAMPLES, FUZZ, FUZZ_FORMS, bodies, pairs, text
 from tests.security.world import World, receipt_link
@@ -147,6 +148,7 @@ FORM_BUILDERS = {
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
     "accounts.team_views.TeamNameForm": lambda w, d: TeamNameForm(d),
+    "linking.views.funnel.FunnelPeriodForm": lambda w, d: FunnelPeriodForm(d),
     "accounts.team_views.TeamMemberForm": lambda w, d: TeamMemberForm(d),
     "accounts.forms.ResellerSettingsForm": lambda w, d: ResellerSettingsForm(d),
     "accounts.forms.ActivityFilterForm": lambda w, d: ActivityFilterForm(

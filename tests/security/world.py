@@ -38,6 +38,7 @@ from linking.models import (
     DirectoryImport,
     Link,
     LinkRequest,
+    LinkScopeSnapshot,
     Preset,
 )
 from linking.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -174,6 +175,10 @@ def build_side(
     link = Link.objects.get(source_item__request=completed)
     side.link = link
     side.customer = link.customer
+    # What the worker's read of the link's reach leaves (linking.services.scope), for the admin.
+    LinkScopeSnapshot.objects.create(
+        link=link, service="ECS", region=(link.regions or [""])[0], count=0, read_at=timezone.now()
+    )
     side.withdrawal_token = services.link_issue_withdrawal_token(link_id=link.pk)
     side.membership = Membership.objects.get(reseller=reseller, user=viewer)
     side.invitation = invitation_create(
