@@ -29,7 +29,6 @@ from django.utils import timezone
 from accounts.models import LinkType, Reseller, User
 from linking.cloud import provider_for
 from linking.cloud.models import CloudConnection
-from linking.cloud.names import agency_name_for, customer_domain_id
 from linking.cloud.proof import LinkFacts, association_read
 from linking.cloud.provider import CloudProvider
 from linking.cloud.services import cloud_connection_settings
@@ -40,6 +39,7 @@ from linking.permissions import live_link_q
 from linking.selectors.scope import SCOPE_LINK_TYPES, links_in_view, scope_targets
 from linking.services._common import _on_commit
 from linking.services.drift import GONE, drift_of, link_drift_expedite
+from linking.services.verification import link_facts
 from portal.codes import CODES
 from portal.errors import PortalError
 
@@ -81,18 +81,6 @@ def _failed(target: tuple[str, str], error: PortalError) -> Block:
 def _failed_code(target: tuple[str, str], code: str, **params: Any) -> Block:
     message, _ = CODES[code].render(**params)
     return Block(target[0], target[1], error_code=code, error_message=str(message)[:500])
-
-
-def _facts(link: Link) -> LinkFacts:
-    return LinkFacts(
-        reference=link.reference,
-        link_type=link.link_type,
-        customer_domain_id=customer_domain_id(link.customer),
-        agency_name=agency_name_for(link),
-        services=tuple(link.services or ()),
-        regions=tuple(link.regions or ()),
-        access_level=link.access_level,
-    )
 
 
 def _read_billing(provider: CloudProvider, facts: LinkFacts) -> Block:
@@ -181,7 +169,7 @@ def read_link_scope(link: Link) -> list[Block]:
         provider = provider_for(cloud_connection_settings(connection))
     except PortalError as error:  # a stored key pair no configured key reads
         return [_failed(t, error) for t in targets]
-    facts = _facts(link)
+    facts = link_facts(link)
     if link.link_type == LinkType.BILLING:
         return [_read_billing(provider, facts)]
     return _read_agency(provider, facts, targets)
