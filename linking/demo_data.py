@@ -11,6 +11,9 @@ from linking.cloud import demo as cloud_demo
 from linking.models import CustomerAccount
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (a published demo password, local data only)
+# Every demo login's authenticator app shares this published key (local data only): add it to
+# an app, or have `manage.py demo_code` print the current code.
+DEMO_TOTP_KEY = "706f7274616c2d64656d6f2d6b65792d32303236"
 
 SERVICES = [
     # code, name, category, sensitive

@@ -100,3 +100,21 @@ def test_every_demo_link_awaiting_setup_can_be_set_up_in_the_sandbox_console(db)
         assert console[link.customer.account_id] in out.getvalue()
         assert link.setup_deadline is not None and link.verification_status == "unverified"
     assert "docs/sandbox.md" in out.getvalue()
+
+
+def test_a_demo_admin_signs_in_with_the_code_demo_code_prints(db, client):
+    """`make run`'s admins and approvers must have a second factor: the demo gives each the
+    published key, and `manage.py demo_code` prints the code their app would show."""
+    from accounts.models import Role
+
+    call_command("seed_demo", stdout=StringIO())
+    admin = Membership.objects.filter(role=Role.ADMIN).select_related("user").first().user
+    response = client.post(
+        "/accounts/login/", {"username": admin.username, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    code = StringIO()
+    call_command("demo_code", stdout=code)
+    response = client.post("/accounts/mfa/verify/", {"code": code.getvalue().strip(), "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200

@@ -6,6 +6,7 @@ Run it after `migrate` on a fresh development database; running it again adds no
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from linking.demo_data import (
     CN_REGIONS,
     CUSTOMERS,
     DEMO_PASSWORD,
+    DEMO_TOTP_KEY,
     INTL_REGIONS,
     REGIONS,
     RESELLERS,
@@ -95,6 +97,14 @@ class Command(BaseCommand):
             user._change_reason = "demo data"
             user.save()
             self.created += 1
+        # A second factor ready for the roles that must have one (the demo's published key).
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.get_or_create(
+            user=user,
+            name="demo authenticator",
+            defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+        )
         return user
 
     def _member(self, reseller: Reseller, user: User, role: str) -> None:
@@ -433,6 +443,11 @@ class Command(BaseCommand):
         out.write(f"  {'auditor@platform.example':32} auditor (Django admin, read-only)")
         out.write(f"  {'staff@platform.example':32} platform staff (superuser)")
         out.write(f"Password for every demo login: {DEMO_PASSWORD}")
+        secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+        out.write(
+            f"Second factor: add the key {secret} to an authenticator app, or run "
+            "`.venv/bin/python manage.py demo_code` for the current code."
+        )
         self._awaiting_setup_summary()
 
     def _awaiting_setup_summary(self) -> None:
