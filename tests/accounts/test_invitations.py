@@ -21,6 +21,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture(autouse=True)
 def _password_step_up(settings):
     """These tests are about invitations, sessions and who needs the step-up, for people without

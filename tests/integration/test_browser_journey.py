@@ -14,7 +14,7 @@ from django.db import connections
 
 from linking.models import Link, LinkRequest, Notification, VerificationRun
 from tests.conftest import PASSWORD
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import type_emailed_code, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -257,6 +257,8 @@ def test_request_approval_consent_by_email_and_active_links(
     expect(accept).to_have_count(2)
     for i in range(accept.count()):
         accept.nth(i).check()
+    # Manage access is confirmed with a code e-mailed to the account's contact address now.
+    type_emailed_code(customer, smtp_server, to=cast.customer.contact_email, background=background)
     customer.get_by_role("button", name="Confirm my decisions").click()
     expect(customer.get_by_role("heading", level=1)).to_contain_text("decision is recorded")
     expect(customer.locator("body")).to_contain_text(req.reference)

@@ -295,8 +295,12 @@ def test_a_newcomer_takes_a_link_to_active_with_their_part_done_in_the_console(
     assert run.trigger == VerificationRun.Trigger.CUSTOMER
     assert run.outcome == VerificationRun.Outcome.PASSED
     assert run.checks and all(check["outcome"] == "passed" for check in run.checks)
-    # The partner program is the portal's own rule; every other check is the cloud's answer.
-    cloud_checks = [check for check in run.checks if check["name"] != "program"]
+    # The partner program and who acts are the portal's own rules (each records the rule and
+    # what it read); every other check is the cloud's answer.
+    portal_checks = [check for check in run.checks if check.get("rule")]
+    assert {c["name"] for c in portal_checks} <= {"program", "who_acts"}
+    assert all(c["rule"]["source"] == "portal" and c["rule"]["read"] for c in portal_checks)
+    cloud_checks = [check for check in run.checks if not check.get("rule")]
     assert {c["name"] for c in cloud_checks} >= journey.cloud_checks
     assert all(check["evidence"] for check in cloud_checks), [
         check["name"] for check in cloud_checks if not check["evidence"]
@@ -318,6 +322,8 @@ def test_a_newcomer_takes_a_link_to_active_with_their_part_done_in_the_console(
     expect(page.locator("#verification-checks .verification-evidence")).to_have_count(
         len(run.checks)
     )
-    expect(page.locator('#verification-checks [data-source="portal"]')).to_have_count(1)
+    expect(page.locator('#verification-checks [data-source="portal"]')).to_have_count(
+        len([c for c in run.checks if c.get("rule")])
+    )
     screens(page, "link-active-with-evidence")
     page.context.close()

@@ -67,9 +67,7 @@ def test_the_receipt_email_and_document_follow_the_customer_language(cast, smtp_
     req = pending_consent(cast)
     consent = _deliver_kind(smtp_server, req, Notification.Kind.CONSENT_REQUEST)
     token = urlsplit(consent.consent_url()).path.strip("/").split("/")[-1]
-    req, reference = journeys.decide_all(
-        req, accept=True, token=token
-    )
+    req, reference = journeys.decide_all(req, accept=True, token=token)
 
     receipt_mail = _deliver_kind(smtp_server, req, Notification.Kind.CONSENT_RECEIPT)
     assert _subject(receipt_mail) == f"回执 {reference}：您对 Northwind Cloud 申请的决定"

@@ -313,8 +313,10 @@ def test_customer_page_of_an_outsider_is_a_404(client, cast):
 
 
 # 3 for every page; the customer (1); its association with the reseller as the cloud reports it
-# (1); its links with their receipt reference (1); the requests and their items (2).
-CUSTOMER_PAGE_BUDGET = 3 + 1 + 1 + 1 + 2
+# (1); its links with their receipt reference (1); what the reader holds on the customer, read
+# at once for the scope cards (6: the object permissions of the user and of its groups, the
+# reader's role and team groups, the groups, the live links); the requests and their items (2).
+CUSTOMER_PAGE_BUDGET = 3 + 1 + 1 + 1 + 6 + 2
 
 
 def test_customer_page_budget_does_not_grow(client, cast, django_assert_num_queries):
