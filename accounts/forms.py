@@ -25,7 +25,7 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
         # A reseller that requires single sign-on refuses its members' passwords.
-        from sso.services import password_login_refusal
+        from accounts.sso.services import password_login_refusal
 
         if refusal := password_login_refusal(user):
             raise forms.ValidationError(refusal.as_text(), code=refusal.code)

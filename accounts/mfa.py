@@ -79,7 +79,7 @@ def has_factor(user: Any) -> bool:
     )
 
 
-# Set by a sign-in through the reseller's own identity provider (sso.views), which is where the
+# Set by a sign-in through the reseller's own identity provider (accounts.sso.views), which is where the
 # second factor of such a sign-in is asked (docs/sso.md).
 SSO_METHOD_KEY = "portal_auth_method"
 

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "linking",
-    "sso",
+    "accounts.sso",
 ]
 # The benchmark tooling (scale data, bench_* commands, floor views) is for development and the
 # benchmark settings (portal.bench.settings) only: production never installs it.

@@ -10,7 +10,7 @@ admin.site.site_title = "Partner Portal admin"
 
 urlpatterns = [
     path("", include(("portal.page_urls", "portal"), namespace="portal")),
-    path("accounts/sso/", include(("sso.urls", "sso"), namespace="sso")),
+    path("accounts/sso/", include(("accounts.sso.urls", "sso"), namespace="sso")),
     path("accounts/", include(("accounts.urls", "accounts"), namespace="accounts")),
     path(
         "accounts/mfa/webauthn/",

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from sso import oidc, services
+from accounts.sso import oidc, services
 
 OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 CLIENT_ID = "portal"

@@ -16,10 +16,10 @@ from joserfc.jwk import RSAKey
 
 from accounts.current import SESSION_KEY
 from accounts.models import AuditEvent, Membership
+from accounts.sso import oidc
+from accounts.sso.models import IdentityProvider
+from accounts.sso.views import METHOD_KEY
 from portal.errors import PortalError
-from sso import oidc
-from sso.models import IdentityProvider
-from sso.views import METHOD_KEY
 from tests.sso.conftest import CLIENT_ID, CLIENT_SECRET, configure, sign_in_at_provider
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +262,7 @@ def test_the_admin_sets_up_sso_and_the_secret_never_shows_again(
     assert client.post(reverse("sso:provider-edit"), form).status_code == 302
     provider.refresh_from_db()
     assert not provider.required
-    from sso.services import client_secret
+    from accounts.sso.services import client_secret
 
     assert client_secret(provider) == CLIENT_SECRET
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.sso.services import clean_domains
 from portal.errors import PortalError
 from portal.identifiers import IdentifierEmailField
-from sso.services import clean_domains
 
 
 class SsoStartForm(forms.Form):

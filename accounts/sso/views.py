@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.current import SESSION_KEY as RESELLER_KEY
 from accounts.permissions import ResellerRequest, reseller_required
+from accounts.sso import oidc, services
+from accounts.sso.forms import IdentityProviderForm, SsoStartForm
+from accounts.sso.models import IdentityProvider
 from accounts.stepup import step_up_response
 from portal.errors import PortalError
-from sso import oidc, services
-from sso.forms import IdentityProviderForm, SsoStartForm
-from sso.models import IdentityProvider
 
 logger = logging.getLogger(__name__)
 

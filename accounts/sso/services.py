@@ -17,10 +17,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import AuditEvent, Membership, Reseller, User
 from accounts.permissions import has_reseller_perm
+from accounts.sso.models import IdentityProvider, SsoDomain
+from accounts.sso.oidc import Discovery
 from linking.cloud import encryption
 from portal.errors import PortalError
-from sso.models import IdentityProvider, SsoDomain
-from sso.oidc import Discovery
 
 MANAGE = "manage_members"
 PART_NAMES = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sso import views
+from accounts.sso import views
 
 urlpatterns = [
     path("", views.sso_start, name="start"),
