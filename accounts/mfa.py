@@ -79,8 +79,8 @@ def has_factor(user: Any) -> bool:
     )
 
 
-# Set by a sign-in through the reseller's own identity provider (accounts.sso.views), which is where the
-# second factor of such a sign-in is asked (docs/sso.md).
+# Set by a sign-in through the reseller's own identity provider (accounts.sso.views), which
+# asks for the second factor of such a sign-in itself (docs/sso.md).
 SSO_METHOD_KEY = "portal_auth_method"
 
 
