@@ -43,6 +43,7 @@ from accounts.forms import (
     TotpAddForm,
 )
 from accounts.models import User
+from accounts.sso.forms import IdentityProviderForm, SsoStartForm
 from accounts.team_views import TeamMemberForm, TeamNameForm
 from linking import forms as linking_forms
 from linking import preset_forms
@@ -148,6 +149,8 @@ FORM_BUILDERS = {
     ),
     "accounts.forms.MemberRoleForm": lambda w, d: MemberRoleForm(d),
     "accounts.team_views.TeamNameForm": lambda w, d: TeamNameForm(d),
+    "accounts.sso.forms.SsoStartForm": lambda w, d: SsoStartForm(d),
+    "accounts.sso.forms.IdentityProviderForm": lambda w, d: IdentityProviderForm(d),
     "linking.views.funnel.FunnelPeriodForm": lambda w, d: FunnelPeriodForm(d),
     "accounts.team_views.TeamMemberForm": lambda w, d: TeamMemberForm(d),
     "accounts.forms.ResellerSettingsForm": lambda w, d: ResellerSettingsForm(d),
