@@ -34,7 +34,7 @@ ACCOUNT_NAME_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
 ACCOUNT_ID_RE = re.compile(ACCOUNT_ID_PATTERN)
 ACCOUNT_NAME_RE = re.compile(ACCOUNT_NAME_PATTERN)
 
-# Error codes (portal/codes.py) of the refusals below.
+# Error codes (portal/codes/) of the refusals below.
 NO_ACCOUNT_ID = "LNK-V021"
 BAD_ACCOUNT_ID = "LNK-V001"
 BAD_ACCOUNT_NAME = "LNK-V023"
