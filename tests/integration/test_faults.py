@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import runpy
 import signal
 import socket
 import threading
@@ -16,11 +15,8 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
-from unittest import mock
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +24,7 @@ from linking.models import LinkRequest, Notification
 from linking.tasks import notification_deliver_task, notification_sweep_task
 from tests.conftest import make_draft, read_only_delegation, submit
 from tests.factories import CustomerFactory
+from tests.fresh_settings import fresh_settings
 from tests.integration.conftest import broker_idle, celery_app_on, thread_worker, wait_for
 from tests.journeys import pending_consent_with_token
 from tests.linking.test_consent_views import BILLING, PROVISIONING, _answers
@@ -44,11 +41,10 @@ WORKER_WAIT_SECONDS = 60
 
 
 def production_transport_options(**overrides) -> dict:
-    """The broker options portal/settings.py gives a Redis broker (the test settings drop
+    """The broker options portal/settings/ gives a Redis broker (the test settings drop
     them), so that publishing is bounded exactly as in production."""
-    path = Path(django_settings.BASE_DIR) / "portal" / "settings.py"
-    with mock.patch.dict(os.environ, {"REDIS_URL": "redis://127.0.0.1:1/0"}):
-        options = dict(runpy.run_path(str(path))["CELERY_BROKER_TRANSPORT_OPTIONS"])
+    values = fresh_settings(REDIS_URL="redis://127.0.0.1:1/0")
+    options = dict(values["CELERY_BROKER_TRANSPORT_OPTIONS"])
     options.update(overrides)
     return options
 

@@ -2,15 +2,12 @@
 to the initiator, the new notices and the `outbox` command."""
 
 import re
-import runpy
 import smtplib
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
@@ -32,6 +29,7 @@ from linking.services._common import _notify
 from linking.services.revocation import link_withdrawal_resolve
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
+from tests.fresh_settings import fresh_settings
 from tests.journeys import activate
 
 Kind = Notification.Kind
@@ -483,9 +481,8 @@ def test_outbox_command_counts_and_lists_deliveries_stuck_in_sending(consent_req
     )
 
 
-def test_a_dead_workers_email_is_sent_again_within_a_few_minutes_by_default(monkeypatch):
-    monkeypatch.delenv("PORTAL_OUTBOX_CLAIM_SECONDS", raising=False)
-    values = runpy.run_path(str(Path(django_settings.BASE_DIR) / "portal" / "settings.py"))
+def test_a_dead_workers_email_is_sent_again_within_a_few_minutes_by_default():
+    values = fresh_settings(PORTAL_OUTBOX_CLAIM_SECONDS=None)
     claim = values["PORTAL_OUTBOX_CLAIM_SECONDS"]
     sweep = values["CELERY_BEAT_SCHEDULE"]["outbox-sweep"]["schedule"]
     # A delivery still running is never taken for dead: the worker kills it first.

@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("accounts", "linking", "portal")
 # Settings are read from the environment here and nowhere else.
 # The settings, and the test settings, which read the id pytest-xdist gives each test process.
-ENVIRONMENT_READERS = {"portal/settings.py", "portal/env.py", "portal/settings_test.py"}
+SETTINGS = ROOT / "portal" / "settings"
+ENVIRONMENT_READERS = {
+    *(f"portal/settings/{path.name}" for path in SETTINGS.glob("*.py")),
+    "portal/env.py",
+    "portal/settings_test.py",
+}
 # The benchmark tooling starts servers and workers of its own and hands them an environment; the
 # sandbox cloud is a project of its own, with its own settings read from its environment.
 BENCH = ("portal/bench/", "linking/management/commands/bench_", "linking/cloud/sandbox/")
@@ -91,9 +96,11 @@ def test_settings_are_read_from_the_environment_by_the_settings_only():
 
 
 def test_each_environment_variable_is_read_once():
-    tree = ast.parse((ROOT / "portal" / "settings.py").read_text())
-    seen: dict[str, list[int]] = {}
-    for node in ast.walk(tree):
+    trees = {path.name: ast.parse(path.read_text()) for path in sorted(SETTINGS.glob("*.py"))}
+    seen: dict[str, list[str]] = {}
+    for module, tree in trees.items():
+        assert environment_reads(tree) == [], module
+    for module, node in ((m, n) for m, tree in trees.items() for n in ast.walk(tree)):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -101,13 +108,12 @@ def test_each_environment_variable_is_read_once():
             and node.args
             and isinstance(node.args[0], ast.Constant)
         ):
-            seen.setdefault(node.args[0].value, []).append(node.lineno)
-    assert environment_reads(tree) == []
+            seen.setdefault(node.args[0].value, []).append(f"{module}:{node.lineno}")
     assert {name: lines for name, lines in seen.items() if len(lines) > 1} == {}
 
 
 def test_settings_are_read_without_a_default_of_their_own():
-    """A `getattr(settings, NAME, default)` hides the one default in portal/settings.py."""
+    """A `getattr(settings, NAME, default)` hides the one default in portal/settings/."""
     fallbacks = {
         name: [node.lineno for node in ast.walk(tree) if _is_settings_getattr(node)]
         for name, tree in product_modules().items()

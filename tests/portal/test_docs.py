@@ -27,12 +27,12 @@ def _is_os_environ(node: ast.AST) -> bool:
 
 
 def settings_environment_variables() -> set[str]:
-    """Every environment variable portal/settings.py reads: the first argument of its env_*
-    helpers and of os.environ.get, names tested with `in os.environ`, and any PORTAL_* or
-    DJANGO_* name it spells."""
-    tree = ast.parse((ROOT / "portal" / "settings.py").read_text())
+    """Every environment variable the modules of portal/settings/ read: the first argument of
+    their env_* helpers and of os.environ.get, names tested with `in os.environ`, and any
+    PORTAL_* or DJANGO_* name they spell."""
+    trees = [ast.parse(path.read_text()) for path in (ROOT / "portal" / "settings").glob("*.py")]
     names = set()
-    for node in ast.walk(tree):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Call) and node.args:
             first, func = node.args[0], node.func
             reads = (isinstance(func, ast.Name) and func.id in ENV_READERS) or (

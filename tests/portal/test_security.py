@@ -61,7 +61,7 @@ def test_every_kind_of_page_carries_the_headers(client, cast, page):
 
 
 def test_production_settings_ask_for_https_everywhere():
-    # The test settings switch these off for the test client; production (portal/settings.py
+    # The test settings switch these off for the test client; production (portal/settings/
     # without DJANGO_DEBUG) turns them on, and the deployment check below proves it.
     code = (
         "from django.conf import settings as s;"
