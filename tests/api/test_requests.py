@@ -92,3 +92,26 @@ def test_another_resellers_request_is_not_found(cast, initiator_api):
     assert initiator_api.get(f"/api/v1/requests/{theirs.pk}/").status_code == 404
     response = initiator_api.post(f"/api/v1/requests/{theirs.pk}/submit/")
     assert response.status_code == 404 and response.json()["code"] == "PRT-P004"
+
+
+def test_a_refused_submit_and_approval_are_kept_on_the_timeline_as_on_the_pages(
+    cast, initiator_api
+):
+    from linking.models import Refusal
+
+    req = _draft(initiator_api, cast).json()
+    cast.customer.status = "frozen"
+    cast.customer.save(update_fields=["status"])
+    assert initiator_api.post(f"/api/v1/requests/{req['id']}/submit/").status_code == 422
+    refusal = Refusal.objects.get(request_id=req["id"])
+    assert (refusal.action, refusal.code) == ("submit", "LNK-V003")
+    assert refusal.actor == approver_api_holder(initiator_api)
+    cast.customer.status = "active"
+    cast.customer.save(update_fields=["status"])
+    initiator_api.post(f"/api/v1/requests/{req['id']}/submit/")
+    own = make_own_approver(cast)
+    assert own.post(f"/api/v1/requests/{req['id']}/approve/", {"reason": "mine"}).status_code == 422
+    codes = list(
+        Refusal.objects.filter(request_id=req["id"]).order_by("id").values_list("action", "code")
+    )
+    assert codes == [("submit", "LNK-V003"), ("approve", "LNK-A001")]

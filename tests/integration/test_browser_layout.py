@@ -3,9 +3,11 @@ headless Chromium: nothing makes the page scroll sideways (wide tables scroll in
 container), and every item of the navigation, Log out included, can be reached: in the bar, in
 the account menu, or behind the collapsed menu's button on a phone.
 
-Each kind of user signs in and visits the pages it reaches: the reseller's roles their pages,
-the customer the consent, withdrawal and receipt pages (no login), auditors and staff the
-admin (a history page included) and the operations pages. Full-page screenshots of every page
+Each kind of user signs in and visits the pages it reaches: the reseller's roles their pages
+(teams, sessions, second factors, keys, webhooks, the cloud connection and single sign-on
+included), the customer the consent, withdrawal and receipt pages (no login) and the customer
+centre (signed in with its e-mailed code), auditors and staff the admin (a history page
+included) and the operations pages. Full-page screenshots of every page
 at both widths are written under var/screenshots/layout/."""
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.urls import reverse
 
+from accounts.invitations import invitation_create
 from accounts.models import Role
 from accounts.services import membership_add, reseller_create
+from accounts.teams import team_create, team_member_add
 from linking import journeys, services
 from linking.checks import ItemSpec
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
+from linking.webhooks.services import webhook_endpoint_create
 from tests.conftest import make_draft, submit
 from tests.factories import CustomerFactory
 from tests.integration.test_browser_journey import browser  # noqa: F401 (fixture)
@@ -60,7 +65,7 @@ def _linked(cast, customer, specs) -> Link:
 
 
 @pytest.fixture
-def portal_pages(cast):
+def portal_pages(cast, settings):
     """A reseller with something on every page, and the address of each page by who sees it."""
     # Two memberships: the navigation then carries the reseller switch, its widest form.
     third = reseller_create(actor=None, partner_id="P-300003", name="Zephyr Distribution")
@@ -117,6 +122,25 @@ def portal_pages(cast):
         data=f"{header}\n{row}\nk2,not-an-id,billing\n".encode(),
     )
     member = cast.viewer.memberships.get(reseller=cast.reseller)
+    team = team_create(actor=cast.admin, reseller=cast.reseller, name="Platform operations")
+    team_member_add(
+        actor=cast.admin, reseller=cast.reseller, team_id=team.pk, user_id=cast.initiator.pk
+    )
+    invitation = invitation_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        email="new.colleague@northwind.example",
+        role="viewer",
+    )
+    # A receiver's address on loopback, which the address rules refuse unless allowed.
+    settings.PORTAL_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    endpoint, _secret = webhook_endpoint_create(
+        actor=cast.admin,
+        reseller=cast.reseller,
+        url="http://127.0.0.1:9/hooks/portal-events-of-northwind-cloud-distribution",
+        events=["link.active", "link.revoked"],
+        description="CRM of the sales team",
+    )
 
     def linking(name, *args):
         return reverse(f"linking:{name}", args=args)
@@ -141,6 +165,14 @@ def portal_pages(cast):
         reverse("accounts:password-change"),
         reverse("portal:error-codes"),
         "/no-such-page/",
+        linking("funnel"),
+        reverse("accounts:team-list"),
+        reverse("accounts:team-detail", args=[team.pk]),
+        reverse("accounts:settings"),
+        reverse("accounts:activity"),
+        reverse("accounts:session-list"),
+        reverse("accounts:mfa"),
+        reverse("accounts:my-invitations"),
     ]
     initiator_pages = [
         *(linking("request-wizard", draft.pk, step) for step in (1, 2, 3, 4)),
@@ -153,6 +185,17 @@ def portal_pages(cast):
         linking("preset-edit", preset.pk),
         linking("preset-delete", preset.pk),
         reverse("accounts:member-remove", args=[member.pk]),
+        reverse("accounts:invitation-revoke", args=[invitation.pk]),
+        reverse("accounts:team-delete", args=[team.pk]),
+        reverse("accounts:api-key-list"),
+        reverse("webhooks:list"),
+        reverse("webhooks:create"),
+        reverse("webhooks:detail", args=[endpoint.pk]),
+        reverse("webhooks:edit", args=[endpoint.pk]),
+        reverse("cloud:connection"),
+        reverse("cloud:connection-edit"),
+        reverse("sso:provider"),
+        reverse("sso:provider-edit"),
     ]
     request_admin = "admin:linking_linkrequest"
     back_office = [
@@ -164,7 +207,11 @@ def portal_pages(cast):
         reverse("admin:accounts_auditevent_trail"),
     ]
     return {
-        "anonymous": [reverse("accounts:login"), reverse("accounts:password-reset")],
+        "anonymous": [
+            reverse("accounts:login"),
+            reverse("accounts:password-reset"),
+            reverse("customer:sign-in"),
+        ],
         "customer": [
             reverse("consent:page", args=[token]),
             reverse("consent:withdraw", args=[withdrawal]),
@@ -180,7 +227,10 @@ def portal_pages(cast):
             reverse("ops:outbox"),
             reverse("ops:directory-import"),
             reverse("admin:accounts_reseller_changelist"),
+            reverse("admin-funnel"),
         ],
+        # The customer's contact signed in to the customer centre with an e-mailed code.
+        "centre": [reverse("customer:home"), reverse("customer:withdraw", args=[link.pk])],
     }
 
 
@@ -188,6 +238,19 @@ def _sign_in(page, user) -> None:
     from tests.integration.test_browser_journey import log_in
 
     log_in(page, user)
+
+
+def _sign_in_to_the_centre(page, customer) -> None:
+    """The customer centre's sign-in: the contact address, then the code e-mailed to it."""
+    from tests.linking.test_customer_centre import deliver_codes
+
+    page.goto(reverse("customer:sign-in"))
+    page.get_by_label("Contact e-mail address").fill(customer.contact_email)
+    page.get_by_role("button", name="E-mail me a code").click()
+    page.wait_for_url(re.compile(r".*/customer/sign-in/code/$"))
+    page.get_by_label("Six-digit code").fill(deliver_codes())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/customer/$"))
 
 
 def _overflow(page) -> str:
@@ -249,6 +312,7 @@ USERS = {
     "admin": "admin",
     "auditor": "auditor",
     "staff": "staff",
+    "centre": "customer",
 }
 
 
@@ -261,7 +325,9 @@ def _visit_all(browser, base_url, who, user, label, urls) -> list[str]:  # noqa:
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    if user is not None:
+    if who == "centre":
+        _sign_in_to_the_centre(page, user)
+    elif user is not None:
         _sign_in(page, user)
     problems = []
     for n, url in enumerate(urls, 1):
@@ -270,7 +336,7 @@ def _visit_all(browser, base_url, who, user, label, urls) -> list[str]:  # noqa:
         page.screenshot(path=SHOTS / f"{who}-{label}-{n:02d}-{slug}.png", full_page=True)
         if overflow := _overflow(page):
             problems.append(f"{who} at {width}px, {url}: {overflow}")
-        if user is not None and (missing := _nav_unreachable(page)):
+        if who != "centre" and user is not None and (missing := _nav_unreachable(page)):
             problems.append(f"{who} at {width}px, {url}: navigation out of reach: {missing}")
     context.close()
     return problems

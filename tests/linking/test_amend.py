@@ -211,6 +211,35 @@ def test_narrowing_the_duration_brings_the_end_forward(cast, capture):
     assert link.services == ["ECS", "OBS"]
 
 
+def test_a_narrowed_manage_delegation_applies_at_once_without_an_approver(cast, capture):
+    # Still manage after the change, so the policy would ask a second person for a new request;
+    # a narrowing asks nobody, so it neither waits for approval nor is refused for the lack of
+    # an approver (LNK-A004).
+    from accounts.models import Membership
+    from accounts.services import membership_set_role
+
+    with capture():
+        link = active_link(cast, [manage_delegation()])
+    notices_before = Notification.objects.count()
+    req = amend(cast, link, services=["ECS"])
+    with capture():
+        assert submit(cast, req).status == Status.COMPLETED
+    assert Notification.objects.count() == notices_before
+    link.refresh_from_db()
+    assert (link.services, link.access_level) == (["ECS"], "manage")
+
+    membership = Membership.objects.get(user=cast.approver, reseller=cast.reseller)
+    membership_set_role(actor=cast.admin, membership_id=membership.pk, role=Role.VIEWER)
+    cast.admin.is_active = False
+    cast.admin.save(update_fields=["is_active"])
+    req = amend(cast, link, regions=["ap-southeast-1"])
+    assert codes(link_request_dry_run(actor=cast.initiator, req=req)) == []
+    with capture():
+        assert submit(cast, req).status == Status.COMPLETED
+    link.refresh_from_db()
+    assert link.regions == ["ap-southeast-1"]
+
+
 def test_identical_scope_is_refused_as_nothing_changed(cast, capture):
     with capture():
         link = active_link(cast)

@@ -3,7 +3,10 @@ of teams is a change of scope; the consent page, the approver and the verificati
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from accounts.models import Reseller, User
@@ -72,6 +75,18 @@ def test_a_team_link_grants_to_the_team_only(cast, ops, django_capture_on_commit
     assert not customer_has_perm(fresh(cast.initiator), READ, cast.customer)
     assert not customer_has_perm(fresh(cast.approver), VIEW, cast.customer)
     assert customer_has_perm(ops.group, READ, cast.customer)
+
+
+def test_past_its_end_a_team_link_grants_the_team_nothing_though_the_sweep_has_not_run(
+    cast, ops, django_capture_on_commit_callbacks
+):
+    link = team_link(cast, [ops], django_capture_on_commit_callbacks)
+    with time_machine.travel(link.ends_at + timedelta(minutes=1), tick=False):
+        assert not customer_has_perm(fresh(cast.viewer), READ, cast.customer)
+        assert not fresh(cast.viewer).has_perm(READ, cast.customer)
+        assert not customer_has_perm(ops.group, READ, cast.customer)
+    link.refresh_from_db()
+    assert link.status == Link.Status.ACTIVE
 
 
 def test_no_team_chosen_keeps_the_operators(cast, django_capture_on_commit_callbacks):

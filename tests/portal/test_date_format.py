@@ -65,7 +65,14 @@ def dates_not_in_the_format(html: str, *, audit: bool = False) -> list[str]:
 @pytest.fixture
 def pages(cast, django_capture_on_commit_callbacks):
     """A completed request whose history changed dates (deadlines, reminders), its active link,
-    a request waiting on the customer, and the pages that show their dates."""
+    a request waiting on the customer, an API key, invitations (one to a person who has an
+    account elsewhere), and the pages that show their dates."""
+    from accounts.invitations import invitation_create
+    from accounts.services import api_key_create
+
+    api_key_create(actor=cast.admin, reseller=cast.reseller, name="CRM", role="viewer")
+    for email in ("new.colleague@northwind.example", cast.outsider.email):
+        invitation_create(actor=cast.admin, reseller=cast.reseller, email=email, role="viewer")
     req = submit(cast, make_draft(cast, specs=[MANAGE]))
     req = services.link_request_approve(actor=cast.approver, request_id=req.pk)
     with transaction.atomic():
@@ -94,7 +101,12 @@ def pages(cast, django_capture_on_commit_callbacks):
             reverse("linking:link-revoke", args=[link.pk]),
             reverse("linking:customer-detail", args=[cast.customer.pk]),
             reverse("accounts:member-list"),
+            reverse("accounts:session-list"),
+            reverse("accounts:api-key-list"),
+            reverse("accounts:activity"),
+            reverse("accounts:team-list"),
         ],
+        cast.outsider: [reverse("accounts:my-invitations")],
         cast.staff: [
             reverse("ops:outbox"),
             reverse("admin:linking_linkrequest_history", args=[req.pk]),

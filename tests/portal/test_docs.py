@@ -140,3 +140,21 @@ def test_the_readme_lists_every_dependency_with_why():
         listed |= dependency_names([p.strip() for p in first.split(",") if p.strip()])
     assert required - listed == set(), "give these a line in README's Dependencies and why"
     assert listed - required == set(), "README lists packages pyproject.toml does not have"
+
+
+def test_the_beat_table_lists_every_scheduled_job():
+    from django.conf import settings
+
+    tasks = {entry["task"].rsplit(".", 1)[1] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"link_expire_sweep_task", "link_expiry_remind_sweep_task"} <= tasks
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    table = operations.split("**The beat schedule**", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"^\|[^|\n]*\(`(\w+)`\)", table, flags=re.M))
+    assert tasks - listed == set(), "give these jobs a line in the beat table of operations.md"
+    assert listed - tasks == set(), "the beat table lists jobs the schedule does not have"
+
+
+def test_the_readme_says_delivery_is_at_least_once():
+    text = " ".join(README.read_text().split())
+    assert "delivered **at least once**" in text
+    assert "PORTAL_OUTBOX_CLAIM_SECONDS" in text
