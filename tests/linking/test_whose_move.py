@@ -131,7 +131,7 @@ def test_the_list_page_offers_and_applies_every_waiting_on(client, cast, moves):
 def test_the_filtered_list_costs_the_same_queries_with_3_and_30_rows(
     client, cast, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    from tests.linking.test_views import BUDGETS
+    from tests.linking.test_views_pages import BUDGETS
 
     login(client, cast.viewer)
     target = reverse("linking:request-list") + "?waiting_on=activation"

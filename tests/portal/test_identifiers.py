@@ -51,7 +51,7 @@ def test_a_refused_account_id_is_shown_with_its_invisible_characters():
 
 
 def test_the_wizard_takes_an_account_id_pasted_with_invisible_characters(client, cast):
-    from tests.linking.test_views import _start, wizard
+    from tests.linking.view_helpers import _start, wizard
 
     login(client, cast.initiator)
     req = _start(client)
