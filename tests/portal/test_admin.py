@@ -585,6 +585,23 @@ def test_staff_cannot_put_a_user_into_a_team_group_nor_change_or_delete_it(clien
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("visitor", ["staff", "auditor"])
+def test_scope_snapshots_are_found_by_the_links_reference_region_or_code(client, world, visitor):
+    client.force_login(getattr(world, visitor))
+    link = Link.objects.get()
+    changelist = url(LinkScopeSnapshot, "changelist")
+
+    def found(term):
+        response = client.get(changelist, {"q": term})
+        assert response.status_code == 200, term
+        return response.context["cl"].result_count
+
+    for term in (link.reference, link.reference.lower(), str(link.pk), "ap-southeast-1"):
+        assert found(term) == 1, term
+    for term in ("LK-999999", "x", "LK-" + "9" * 30, "eu-west-0"):
+        assert found(term) == 0, term
+
+
 def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(world):
     from accounts.admin import PortalUserChangeForm
 
