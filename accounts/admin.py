@@ -1,9 +1,10 @@
 """Admin for platform staff (full) and auditors (view only, through model permissions).
 
-Roles are read-only here: a role is a membership, changed only through accounts.services from
-the member pages (with its role group and an audit event). So memberships are view-only, a
-user's reseller role groups cannot be chosen in the user admin, and guardian's object
-permission pages show what is held but save nothing.
+Roles and teams are read-only here: a role is a membership, changed only through
+accounts.services from the member pages (with its role group and an audit event), and a team's
+members change only through accounts.teams from the team's page (step-up, audit event). So
+memberships are view-only, a user's reseller role groups and team groups cannot be chosen in
+the user admin, and guardian's object permission pages show what is held but save nothing.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from guardian.admin import ReinforcedGuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
-from accounts.models import ApiKey, Membership, Reseller, ResellerRoleGroup, User
+from accounts.models import ApiKey, Membership, Reseller, ResellerRoleGroup, Team, User
 from portal.admin_lists import BoundedModelMultipleChoiceField, SafeToFieldMixin
 
 if TYPE_CHECKING:
@@ -85,16 +87,23 @@ class ReadOnlyObjectPermissionsMixin(ReinforcedGuardedModelAdminMixin):
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 
 
+# The guardian groups the member and team services keep in step with their rows: a reseller's
+# role groups (memberships) and its teams' groups (team members). Joined here, a user would hold
+# what live links grant on customer accounts without a membership, a step-up or an audit event.
+MANAGED_GROUPS = Q(reseller_role__isnull=False) | Q(team__isnull=False)
+
+
 class PortalUserChangeForm(UserChangeForm):
     """The user admin's groups offer the platform's own groups (auditors) only: a reseller's
-    role groups follow the memberships and are kept as they are on every save."""
+    role and team groups follow the memberships and team members and are kept as they are on
+    every save."""
 
     groups = BoundedModelMultipleChoiceField(
-        queryset=Group.objects.filter(reseller_role__isnull=True),
+        queryset=Group.objects.exclude(MANAGED_GROUPS),
         required=False,
         widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
         help_text="Platform groups (auditors). A reseller role is given on the reseller's "
-        "members page.",
+        "members page, a team on the team's page.",
     )
 
     # Declared, so that the form refuses an impossible id on its own as well as in the admin.
@@ -108,7 +117,7 @@ class PortalUserChangeForm(UserChangeForm):
     def clean_groups(self):
         kept = []
         if self.instance.pk:
-            kept = list(self.instance.groups.filter(reseller_role__isnull=False))
+            kept = list(self.instance.groups.filter(MANAGED_GROUPS))
         return [*self.cleaned_data["groups"], *kept]
 
 
@@ -222,18 +231,21 @@ def _otp_models() -> list:
 
 @admin.register(Group)
 class GroupAdmin(SafeToFieldMixin, DjangoGroupAdmin):
-    """Platform groups (auditors) as Django has them; a reseller's role group is read-only:
-    renaming it, giving it model permissions or deleting it would change a role's access
-    outside the member services."""
+    """Platform groups (auditors) as Django has them; a reseller's role or team group is
+    read-only: renaming it, giving it model permissions or deleting it would change a role's or
+    a team's access outside the member and team services."""
 
-    def _is_role_group(self, obj) -> bool:
-        return obj is not None and ResellerRoleGroup.objects.filter(group=obj).exists()
+    def _is_managed_group(self, obj) -> bool:
+        return obj is not None and (
+            ResellerRoleGroup.objects.filter(group=obj).exists()
+            or Team.objects.filter(group=obj).exists()
+        )
 
     def has_change_permission(self, request, obj=None):
-        return not self._is_role_group(obj) and super().has_change_permission(request, obj)
+        return not self._is_managed_group(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not self._is_role_group(obj) and super().has_delete_permission(request, obj)
+        return not self._is_managed_group(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(ResellerRoleGroup)

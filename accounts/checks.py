@@ -1,9 +1,11 @@
-"""System check (`manage.py check`): the role groups agree with the memberships.
+"""System check (`manage.py check`): the role groups agree with the memberships, and the team
+groups with the team members.
 
-The membership is the one source of a member's role. Its guardian group is kept in step by the
-member services only; a user put into a role group or a permission granted on a reseller by
-any other path (a shell, an old admin page, a hand-written SQL fix) is reported here, so that
-a deployment notices it before anything trusts it.
+The membership is the one source of a member's role, and a team member row the one source of a
+place in a team. Their guardian groups are kept in step by the member and team services only; a
+user put into a role or team group or a permission granted on a reseller by any other path (a
+shell, an old admin page, a hand-written SQL fix) is reported here, so that a deployment
+notices it before anything trusts it.
 """
 
 from __future__ import annotations
@@ -92,6 +94,43 @@ def role_disagreements(using: str = "default") -> list[checks.CheckMessage]:
                 id="accounts.E003",
             )
         )
+    return errors + team_disagreements(using)
+
+
+def team_disagreements(using: str = "default") -> list[checks.CheckMessage]:
+    """Every way the teams' guardian groups differ from the team member rows."""
+    from accounts.models import TeamMember, User
+
+    in_groups = set(
+        User.groups.through.objects.using(using)
+        .filter(group__team__isnull=False)
+        .values_list("user_id", "group__team__id")
+    )
+    rows = set(TeamMember.objects.using(using).order_by().values_list("user_id", "team_id"))
+    errors: list[checks.CheckMessage] = []
+    stray = sorted(in_groups - rows)
+    if stray:
+        errors.append(
+            checks.Error(
+                f"{len(stray)} user(s) in a team's group without being its member "
+                f"(user id, team id): {_listed([str(row) for row in stray])}; they hold what "
+                "live links grant to the team.",
+                hint="A team's members are chosen on the team's page only. Take the users out "
+                "of these groups (or add them on the team's page).",
+                id="accounts.E004",
+            )
+        )
+    missing = sorted(rows - in_groups)
+    if missing:
+        errors.append(
+            checks.Error(
+                f"{len(missing)} team member(s) not in the team's group "
+                f"(user id, team id): {_listed([str(row) for row in missing])}; these members "
+                "lack what live links grant to the team.",
+                hint="Remove the members from the team and add them again on the team's page.",
+                id="accounts.E005",
+            )
+        )
     return errors
 
 
@@ -101,7 +140,7 @@ def check_roles_agree(
     databases: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> list[checks.CheckMessage]:
-    from accounts.models import Membership, ResellerRoleGroup, User
+    from accounts.models import Membership, ResellerRoleGroup, Team, TeamMember, User
 
     using = "default"
     connection = connections[using]
@@ -112,7 +151,9 @@ def check_roles_agree(
         # commands that need the database say so themselves.
         return []
     try:
-        if not _tables_exist(connection, Membership, ResellerRoleGroup, User.groups.through):
+        if not _tables_exist(
+            connection, Membership, ResellerRoleGroup, User.groups.through, Team, TeamMember
+        ):
             return []  # before the first migrate
         return role_disagreements(using)
     except DatabaseError as exc:

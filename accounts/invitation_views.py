@@ -1,7 +1,8 @@
 """Invitation pages: an admin invites, resends and revokes; the invited person accepts.
 
-Giving a role that can approve or administer asks for the step-up first (`privileged_roles`),
-the same rule as adding a member. The link's page never changes anything on a GET.
+Inviting, and resending an invitation, ask for the step-up first: a new member of any role
+widens who can act for the reseller, the same rule as adding a member. The link's page never
+changes anything on a GET.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import invitations
 from accounts.current import SESSION_KEY
 from accounts.forms import InvitationPasswordForm, InviteForm
-from accounts.models import Invitation, Role, User, privileged_roles
+from accounts.models import Invitation, Role, User
 from accounts.permissions import ResellerRequest, reseller_required
 from accounts.stepup import step_up_response
 from portal.errors import PortalError
@@ -43,12 +44,10 @@ def invitation_create(request: ResellerRequest) -> HttpResponse:
     if not form.is_valid():
         return _members_page(request, invite_form=form, status=400)
     email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-    if role in privileged_roles() and (
-        stepped := step_up_response(
-            request,
-            back_to=reverse("accounts:member-list"),
-            doing=_("invite %(email)s") % {"email": email},
-        )
+    if stepped := step_up_response(
+        request,
+        back_to=reverse("accounts:member-list"),
+        doing=_("invite %(email)s") % {"email": email},
     ):
         return stepped
     try:
@@ -71,7 +70,7 @@ def _invitation_action(request: ResellerRequest, pk: int, *, resend: bool) -> Ht
     name = "accounts:invitation-resend" if resend else "accounts:invitation-revoke"
     here = reverse(name, args=[invitation.pk])
     # Resending gives the role again: the same rule as inviting. Revoking only takes away.
-    if resend and invitation.role in privileged_roles():
+    if resend:
         doing = _("send the invitation of %(email)s again") % {"email": invitation.email}
         if stepped := step_up_response(request, back_to=here, on_get=True, doing=doing):
             return stepped

@@ -487,16 +487,6 @@ class IdempotencyRecord(models.Model):
         ]
 
 
-def privileged_roles() -> set[str]:
-    """Roles that can approve or administer: giving one to anyone (adding, inviting) needs the
-    step-up. Read from ROLE_PERMISSIONS, so a role that gains such a permission joins them."""
-    return {
-        role
-        for role, perms in ROLE_PERMISSIONS.items()
-        if {"approve_requests", "manage_members"} & set(perms)
-    }
-
-
 # Invitations, sessions and teams live in modules of their own; imported here so Django finds
 # the models of the app (and `accounts.models.X` keeps working).
 from accounts.member_models import Invitation, PortalSession  # noqa: E402, F401

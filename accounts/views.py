@@ -28,7 +28,7 @@ from accounts.forms import (
     SwitchResellerForm,
 )
 from accounts.invitations import invitation_list_pending
-from accounts.models import LinkType, Membership, Role, privileged_roles
+from accounts.models import LinkType, Membership, Role
 from accounts.permissions import ResellerRequest, access_membership, reseller_required
 from accounts.sessions import end_sessions
 from accounts.stepup import kept_post, render_step_up, step_up_response
@@ -223,11 +223,9 @@ def member_add(request: ResellerRequest) -> HttpResponse:
     form = MemberAddForm(request.POST)
     if not form.is_valid():
         return _render_members(request, add_form=form, status=400)
-    # A member who can approve or administer widens who can act for the reseller: the same
-    # rule as an invitation (privileged_roles).
-    if form.cleaned_data["role"] in privileged_roles() and (
-        stepped := step_up_response(request, back_to=reverse("accounts:member-list"))
-    ):
+    # Any new member widens who can act for the reseller (an initiator starts requests, every
+    # role reads what live links grant): the same rule as an invitation and a role change.
+    if stepped := step_up_response(request, back_to=reverse("accounts:member-list")):
         return stepped
     try:
         membership = services.membership_add(

@@ -3,6 +3,8 @@ outbox are read-only for everyone, because only the services may move them."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -27,7 +29,11 @@ from linking.models import (
 )
 from linking.provenance import FactSource
 from portal.admin_lists import BoundedDateHierarchyMixin, SafeToFieldMixin
-from portal.identifiers import visible
+from portal.identifiers import clean_identifier, visible
+
+# A link's reference as the pages show it (LK-000123), or its bare number; at most nine digits,
+# so the id always fits the database's integer.
+_LINK_REFERENCE = re.compile(r"(?:LK-?)?0*(\d{1,9})", re.IGNORECASE)
 
 
 @admin.register(Region)
@@ -276,7 +282,16 @@ class LinkScopeSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["link", "service", "region", "count", "error_code", "drift", "read_at"]
     list_filter = ["service", "drift"]
     list_select_related = ["link"]
-    search_fields = ["link__reference", "=region", "=error_code"]
+    # A link's reference (LK-000123) is its id, not a column: found by get_search_results.
+    search_fields = ["=region", "=error_code"]
+    search_help_text = "A link's reference (LK-000123), a region or an error code."
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = _LINK_REFERENCE.fullmatch(clean_identifier(search_term))
+        if match:
+            found = found | queryset.filter(link_id=int(match[1]))
+        return found, may_have_duplicates
 
 
 @admin.register(Notification)

@@ -69,13 +69,15 @@ def readyz(request):
 # --- error pages: a code, a plain message and what to do, never the address echoed (a consent
 # or receipt address carries its token) ----------------------------------------------------------
 
-_CUSTOMER_PREFIX = "/consent/"
+_CONSENT_PREFIX = "/consent/"
+# The customer centre: customers sign in there with a code, they are no portal users either.
+_CUSTOMER_PREFIXES = (_CONSENT_PREFIX, "/customer/")
 
 
 def _customer_page(request) -> bool:
-    """The customer's pages (consent, withdrawal, receipt) have their own layout, without the
-    portal's navigation."""
-    return request.path.startswith(_CUSTOMER_PREFIX)
+    """The customer's pages (consent, withdrawal, receipt, the customer centre) have their own
+    layout, without the portal's navigation."""
+    return request.path.startswith(_CUSTOMER_PREFIXES)
 
 
 def error_page(request, error: PortalError, status: int) -> HttpResponse:
@@ -111,5 +113,7 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     """A form sent without its CSRF cookie or token: a stale tab, a lost or blocked cookie."""
-    code = "PRT-P007" if _customer_page(request) else "PRT-P006"
+    # Only a consent or withdrawal page is reloaded from the e-mail's link; the centre's forms
+    # are reloaded like the portal's.
+    code = "PRT-P007" if request.path.startswith(_CONSENT_PREFIX) else "PRT-P006"
     return error_page(request, PortalError(code), 403)

@@ -7,6 +7,7 @@ from guardian.shortcuts import assign_perm
 
 from accounts.checks import check_roles_agree
 from accounts.models import Membership, ResellerRoleGroup, Role
+from tests.accounts.test_teams import make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -65,4 +66,37 @@ def test_the_services_keep_the_check_passing(cast):
     viewer = Membership.objects.get(user=cast.viewer)
     membership_set_role(actor=cast.admin, membership_id=viewer.pk, role=Role.INITIATOR)
     membership_remove(actor=cast.admin, membership_id=viewer.pk)
+    assert check_roles_agree() == []
+
+
+# --- teams: the group's users are exactly the team's members -----------------------------------
+
+
+def test_a_user_in_a_team_group_without_being_its_member_fails_the_check(cast):
+    team = make_team(cast, members=[cast.viewer])
+    team.group.user_set.add(cast.initiator, cast.outsider)
+    [error] = check_roles_agree()
+    assert error.id == "accounts.E004"
+    assert f"({cast.initiator.pk}, {team.pk})" in error.msg
+    assert f"({cast.outsider.pk}, {team.pk})" in error.msg
+    with pytest.raises(SystemCheckError, match=r"accounts\.E004"):
+        call_command("check", verbosity=0)
+
+
+def test_a_team_member_missing_from_the_team_group_fails_the_check(cast):
+    team = make_team(cast, members=[cast.viewer])
+    team.group.user_set.remove(cast.viewer)
+    assert ids(check_roles_agree()) == ["accounts.E005"]
+
+
+def test_the_team_services_keep_the_check_passing(cast):
+    from accounts.teams import team_delete, team_member_remove
+
+    team = make_team(cast, members=[cast.viewer, cast.initiator])
+    assert check_roles_agree() == []
+    team_member_remove(
+        actor=cast.admin, reseller=cast.reseller, team_id=team.pk, user_id=cast.viewer.pk
+    )
+    assert check_roles_agree() == []
+    team_delete(actor=cast.admin, reseller=cast.reseller, team_id=team.pk)
     assert check_roles_agree() == []

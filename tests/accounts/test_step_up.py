@@ -150,9 +150,8 @@ def test_adding_a_member_right_after_login_needs_no_step_up(client, cast):
     assert Membership.objects.get(user=cast.no_member).role == Role.ADMIN
 
 
-# A role that can approve or administer (accounts.models.privileged_roles); adding a viewer or an
-# initiator needs no step-up (tests/accounts/test_invitations.py).
-@pytest.mark.parametrize("role", ["admin", "approver"])
+# Every role: any new member widens who can act (tests/accounts/test_invitations.py too).
+@pytest.mark.parametrize("role", ["admin", "approver", "initiator", "viewer"])
 def test_adding_a_member_after_the_window_is_sent_to_step_up_and_adds_nothing(client, cast, role):
     password_login(client, cast.admin)
     with later():
@@ -408,6 +407,15 @@ def test_a_role_change_is_carried_out_after_the_step_up(client, cast):
         response = client.post(role_url(membership), {"role": "approver"})
         send(client, step_up_form(client.get(response["Location"])), PASSWORD)
     assert viewer_membership(cast).role == Role.APPROVER
+
+
+def test_adding_a_viewer_is_carried_out_after_the_step_up(client, cast):
+    password_login(client, cast.admin)
+    with later():
+        response = client.post(ADD, {"email": cast.no_member.email, "role": "viewer"})
+        done = send(client, step_up_form(client.get(response["Location"])), PASSWORD)
+    assert done["Location"] == reverse("accounts:member-list")
+    assert Membership.objects.get(user=cast.no_member).role == Role.VIEWER
 
 
 def test_a_resume_token_not_of_this_session_shows_the_plain_step_up(client, cast):

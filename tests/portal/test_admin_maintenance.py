@@ -247,6 +247,57 @@ def test_staff_cannot_change_or_delete_a_role_group_in_the_group_admin(client, w
     assert client.get(url(Group, "change", auditors.pk)).status_code == 200
 
 
+def test_staff_cannot_put_a_user_into_a_team_group_nor_change_or_delete_it(client, world):
+    # A team's group holds what live links naming the team grant on customer accounts: its users
+    # are the team's members, chosen on the team's page (step-up, audit event) only.
+    from accounts.teams import team_create, team_member_add
+
+    team = team_create(actor=world.admin, reseller=world.reseller, name="Cloud ops")
+    team_member_add(
+        actor=world.admin, reseller=world.reseller, team_id=team.pk, user_id=world.viewer.pk
+    )
+    client.force_login(world.staff)
+    page = client.get(url(User, "change", world.initiator.pk))
+    assert team.group not in page.context["adminform"].form.fields["groups"].queryset
+    data = {
+        "username": world.initiator.username,
+        "email": world.initiator.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    response = client.post(
+        url(User, "change", world.initiator.pk), {**data, "groups": [team.group.pk]}
+    )
+    assert response.status_code == 200  # the form refuses the choice
+    assert not world.initiator.groups.filter(pk=team.group.pk).exists()
+    # The viewer's save keeps the team group, as it keeps the role group.
+    viewer = {**data, "username": world.viewer.username, "email": world.viewer.email}
+    assert client.post(url(User, "change", world.viewer.pk), viewer).status_code == 302
+    assert world.viewer.groups.filter(pk=team.group.pk).exists()
+    before = snapshot()
+    assert client.post(url(Group, "change", team.group.pk), {"name": "x"}).status_code == 403
+    assert client.post(url(Group, "delete", team.group.pk), {"post": "yes"}).status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("visitor", ["staff", "auditor"])
+def test_scope_snapshots_are_found_by_the_links_reference_region_or_code(client, world, visitor):
+    client.force_login(getattr(world, visitor))
+    link = Link.objects.get()
+    changelist = url(LinkScopeSnapshot, "changelist")
+
+    def found(term):
+        response = client.get(changelist, {"q": term})
+        assert response.status_code == 200, term
+        return response.context["cl"].result_count
+
+    for term in (link.reference, link.reference.lower(), str(link.pk), "ap-southeast-1"):
+        assert found(term) == 1, term
+    for term in ("LK-999999", "x", "LK-" + "9" * 30, "eu-west-0"):
+        assert found(term) == 0, term
+
+
 def test_a_group_id_beyond_any_database_integer_is_an_invalid_choice(world):
     from accounts.admin import PortalUserChangeForm
 

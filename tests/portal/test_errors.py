@@ -91,6 +91,23 @@ def test_a_lost_csrf_cookie_in_the_portal_is_a_portal_page(cast):
     assert not LinkRequest.objects.exists()
 
 
+def test_a_lost_csrf_cookie_in_the_customer_centre_is_a_customer_page(cast):
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(reverse("customer:sign-in"), {"email": cast.customer.contact_email})
+    assert response.status_code == 403
+    body = _body(response)
+    # The customer's layout, and the centre's form is reloaded like any page (no e-mail link).
+    assert "customer consent" in body
+    assert "PRT-P006" in body and "Reload the page" in body
+    assert "CSRF verification" not in body
+
+
+def test_an_unknown_customer_centre_address_is_a_customer_page(client, cast):
+    response = client.get("/customer/nothing-here/")
+    assert response.status_code == 404
+    assert "PRT-P004" in _body(response) and "customer consent" in _body(response)
+
+
 def test_not_found_and_forbidden_are_portal_pages_with_a_code(client, cast):
     login(client, cast.viewer)
     forbidden = client.get(reverse("ops:outbox"))
