@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from linking.cloud.policies import MANAGE, READ_ONLY, Scope, permission_for
 
@@ -294,12 +294,17 @@ def _duration_note(duration: AgencyDuration, moment: Callable[[datetime], str]) 
             "Huawei Cloud offers, so the agency lasts a few hours longer: delete it after "
             "%(ends)s if you wish. Your partner's access through the portal ends at %(ends)s."
         ) % {"ends": ends}
-    return _(
+    return ngettext(
+        "The access ends at %(ends)s. An agency's validity counts in whole days from its "
+        "creation, so %(days)s day created today ends no later than the access. Created on "
+        "a later day, use the number of whole days left until then (this page always shows "
+        "today's number).",
         "The access ends at %(ends)s. An agency's validity counts in whole days from its "
         "creation, so %(days)s days created today ends no later than the access. Created on "
         "a later day, use the number of whole days left until then (this page always shows "
-        "today's number)."
-    ) % {"ends": ends, "days": duration.value}
+        "today's number).",
+        duration.days or 1,
+    ) % {"ends": ends, "days": duration.days}
 
 
 def setup_steps(

@@ -274,6 +274,19 @@ def test_the_steps_say_when_oneday_outlasts_the_link():
     assert "less than a day" in note and "delete it after" in note
 
 
+@pytest.mark.parametrize(
+    ("ends_in", "words"),
+    [(timedelta(days=1, hours=2), "so 1 day created"), (timedelta(days=2), "so 2 days created")],
+)
+def test_the_validity_note_counts_days_in_words(ends_in, words):
+    consented = item("delegation", ["ECS"], ["ap-southeast-1"], "read_only", 30)
+    setup = derive_setup(consented, partner=PARTNER, now=NOW)
+    duration = agency_duration(NOW + ends_in, NOW)
+    agency = replace(setup.agency, duration=duration)
+    note = setup_steps(replace(setup, agency=agency), region_names={})[3].note
+    assert words in note
+
+
 def test_billing_steps_give_the_invitation_link_and_the_partner_account():
     setup = derive_setup(item("billing"), partner=PARTNER, now=NOW)
     steps = setup_steps(setup, region_names={})

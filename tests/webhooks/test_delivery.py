@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -242,6 +243,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_admins_told(cast
     assert notice.to_email == cast.admin.email
     notification_deliver(notification_id=notice.pk)
     assert endpoint.url in mail.outbox[-1].body
+    assert "for 72 hours." in mail.outbox[-1].body
     assert mail.outbox[-1].subject == f"Webhook endpoint disabled: {endpoint.url}"
     event = AuditEvent.objects.filter(action="webhook_endpoint_changed").latest("id")
     assert event.actor is None and event.reason.startswith("disabled: every delivery failed")
@@ -299,3 +301,10 @@ def test_the_sweep_publishes_what_was_never_sent_and_what_a_dead_worker_held(cas
         assert webhook_deliver(delivery_id=unpublished.pk).outcome == "delivered"
     held.refresh_from_db()
     assert held.attempts == 1 and len(receiver.received) == 2
+
+
+@pytest.mark.parametrize("template", ["webhook-disabled-body.txt", "webhook-disabled-body.html"])
+def test_a_window_of_one_hour_is_written_in_the_singular(template):
+    context = {"endpoint_url": "https://crm.example.com/hook", "reseller_name": "Northwind"}
+    text = render_to_string(f"emails/{template}", {**context, "hours": 1, "since": "today"})
+    assert "for 1 hour." in text and "1 hours" not in text
