@@ -9,7 +9,7 @@ from django.urls import reverse
 from linking import services
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from tests.conftest import login
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.linking.test_batch import csv_bytes, delegation, line, upload
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
