@@ -10,7 +10,7 @@ from linking import services
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from tests.conftest import login
 from tests.integration.servers import wait_for
-from tests.linking.test_batch import csv_bytes, delegation, line, upload
+from tests.linking.batch_helpers import csv_bytes, delegation, line, upload
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
