@@ -1,11 +1,13 @@
 """Fixtures shared by modules of the linking tests: the verification tests' linked customers,
-proven in the sandbox cloud."""
+proven in the sandbox cloud, and the outbox tests' mail server that fails on demand."""
 
 import pytest
 
 from linking.cloud.huawei import forget_cached_credentials
 from linking.models import Link
+from tests.conftest import make_draft, submit
 from tests.journeys import active_link, connect_reseller
+from tests.linking.outbox_helpers import FailingBackend
 from tests.linking.verification_helpers import READ_ONLY
 
 
@@ -37,3 +39,27 @@ def linked(cast, cloud, capture):
         return link
 
     return make
+
+
+@pytest.fixture
+def smtp_fails(settings, monkeypatch):
+    def fail_with(error: Exception):
+        settings.EMAIL_BACKEND = f"{FailingBackend.__module__}.FailingBackend"
+        monkeypatch.setattr(FailingBackend, "error", error)
+
+    return fail_with
+
+
+@pytest.fixture
+def smtp_works(settings):
+    def work():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    return work
+
+
+@pytest.fixture
+def consent_request(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        req = submit(cast, make_draft(cast))
+    return req
