@@ -9,8 +9,8 @@ from django.urls import reverse
 from linking import services
 from linking.models import Batch, BatchRow, LinkRequest, Notification
 from tests.conftest import login
-from tests.integration.conftest import wait_for
-from tests.linking.test_batch import csv_bytes, delegation, line, upload
+from tests.integration.servers import wait_for
+from tests.linking.batch_helpers import csv_bytes, delegation, line, upload
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

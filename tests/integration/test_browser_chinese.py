@@ -14,7 +14,7 @@ from django.utils import translation
 from linking import journeys
 from linking.models import ConsentRecord, Link
 from tests.conftest import PASSWORD
-from tests.integration.conftest import CONSENT_URL_RE, wait_for
+from tests.integration.servers import CONSENT_URL_RE, wait_for
 from tests.integration.test_browser_journey import TIMEOUT_MS, background, browser  # noqa: F401
 from tests.journeys import pending_consent
 

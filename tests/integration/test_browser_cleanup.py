@@ -14,7 +14,7 @@ from linking.checks import ItemSpec
 from linking.cloud.huawei import forget_cached_credentials
 from linking.cloud.names import agency_name_for, customer_domain_id
 from linking.models import Link
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.integration.test_browser_journey import (  # noqa: F401 (fixture)
     TIMEOUT_MS,
     browser,

@@ -10,7 +10,7 @@ import pytest
 
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link
-from tests.integration.conftest import CONSENT_URL_RE, type_emailed_code
+from tests.integration.servers import CONSENT_URL_RE, type_emailed_code
 from tests.integration.test_browser_journey import background, browser, new_page  # noqa: F401
 from tests.journeys import pending_consent
 

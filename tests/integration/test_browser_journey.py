@@ -14,7 +14,7 @@ from django.db import connections
 
 from linking.models import Link, LinkRequest, Notification, VerificationRun
 from tests.conftest import PASSWORD
-from tests.integration.conftest import type_emailed_code, wait_for
+from tests.integration.servers import type_emailed_code, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

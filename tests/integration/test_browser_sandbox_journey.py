@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from linking.cloud.proof import calls_made
 from linking.models import Link, LinkRequest, Notification, VerificationRun
 from tests.cloud.sandbox_fixtures import SandboxCloud
-from tests.integration.conftest import type_emailed_code, wait_for
+from tests.integration.servers import type_emailed_code, wait_for
 from tests.integration.test_browser_journey import (  # noqa: F401 (fixture)
     TIMEOUT_MS,
     Screens,

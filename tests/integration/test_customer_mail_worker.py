@@ -14,7 +14,7 @@ from linking import tasks
 from linking.checks import ItemSpec
 from linking.models import Link, Notification
 from portal.emails import absolute_url
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.journeys import active_link
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -25,7 +25,7 @@ from linking.tasks import notification_deliver_task, notification_sweep_task
 from tests.conftest import make_draft, read_only_delegation, submit
 from tests.factories import CustomerFactory
 from tests.fresh_settings import fresh_settings
-from tests.integration.conftest import broker_idle, celery_app_on, thread_worker, wait_for
+from tests.integration.servers import broker_idle, celery_app_on, thread_worker, wait_for
 from tests.journeys import pending_consent_with_token
 from tests.linking.test_consent_views import BILLING, PROVISIONING, _answers
 

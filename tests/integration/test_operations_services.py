@@ -28,7 +28,7 @@ from django.urls import reverse
 from linking.models import Notification
 from portal.logconfig import ContextFilter, JsonFormatter
 from tests.conftest import login, make_draft, read_only_delegation
-from tests.integration.conftest import _free_port, database_url_of_test_db, wait_for
+from tests.integration.servers import _free_port, database_url_of_test_db, wait_for
 
 pytestmark = [pytest.mark.worker]
 

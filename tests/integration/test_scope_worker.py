@@ -10,7 +10,7 @@ from linking.checks import ItemSpec
 from linking.cloud.huawei import forget_cached_credentials
 from linking.models import LinkScopeSnapshot
 from tests.conftest import login
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.journeys import active_link, cloud_customer, connect_reseller
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 
 from linking.webhooks.models import WebhookDelivery
 from tests.conftest import make_draft, submit
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.webhooks.conftest import receiver, register  # noqa: F401 (the receiver fixture)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ import pytest
 from linking.models import Link, LinkRequest, Notification
 from tests.cloud.sandbox_fixtures import session_sandbox
 from tests.conftest import make_draft, submit
-from tests.integration.conftest import wait_for
+from tests.integration.servers import wait_for
 from tests.journeys import complete_cloud_side, ensure_connection
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from linking.models import Batch, CustomerAccount, LinkRequest
-from tests.linking.test_batch import csv_bytes, line
+from tests.linking.batch_helpers import csv_bytes, line
 
 # The account the directory import creates.
 SCRIPTED = "5555" + "1111" + "0" * 23 + "1"

@@ -15,7 +15,7 @@ from linking.batches import services as batch_services
 from linking.models import BatchRow, LinkRequest, Notification, RequestItem
 from portal.errors import PortalError
 from tests.factories import CustomerFactory
-from tests.linking.test_batch import csv_bytes, delegation, line, outcomes, upload
+from tests.linking.batch_helpers import csv_bytes, delegation, line, outcomes, upload
 
 Outcome = BatchRow.Outcome
 

@@ -14,7 +14,7 @@ from linking.batches.selectors import RESULT_HEADER, result_lines
 from linking.models import Link, LinkRequest, VerificationRun
 from tests.conftest import cast_shared_by_the_module, login
 from tests.journeys import accept, prove_setup, to_the_customer
-from tests.linking.test_batch import csv_bytes, delegation, line, run, upload
+from tests.linking.batch_helpers import csv_bytes, delegation, line, run, upload
 
 pytestmark = pytest.mark.django_db
 

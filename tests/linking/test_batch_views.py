@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from linking import services
 from linking.models import Batch, BatchRow, LinkRequest
 from tests.conftest import cast_shared_by_the_module, login
-from tests.linking.test_batch import csv_bytes, line, upload
+from tests.linking.batch_helpers import csv_bytes, line, upload
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()

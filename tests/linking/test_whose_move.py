@@ -88,9 +88,9 @@ def test_an_overdue_request_waits_on_nobody(cast, moves):
 def test_a_refused_consent_email_keeps_the_request_waiting_on_delivery(cast, moves, settings):
     import smtplib
 
-    from tests.linking.test_outbox import FailingBackend
+    from tests.linking.outbox_helpers import FailingBackend
 
-    settings.EMAIL_BACKEND = "tests.linking.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.linking.outbox_helpers.FailingBackend"
     FailingBackend.error = smtplib.SMTPRecipientsRefused({"x": (550, b"no such user")})
     try:
         notification = Notification.objects.get(request=moves.delivery, kind="consent_request")

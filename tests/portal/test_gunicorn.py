@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import _free_port, database_url_of_test_db, wait_for
+from tests.integration.servers import _free_port, database_url_of_test_db, wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from linking.forms import CustomerForm, DetailsForm, ResendForm
 from linking.models import BatchRow, LinkRequest
 from portal.identifiers import clean_identifier, visible
 from tests.conftest import cast_shared_by_the_module, login
-from tests.linking.test_batch import csv_bytes, line, outcomes, upload
+from tests.linking.batch_helpers import csv_bytes, line, outcomes, upload
 
 # One cast for the module's tests, each in a savepoint rolled back after it.
 _module_cast, cast = cast_shared_by_the_module()

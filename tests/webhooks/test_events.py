@@ -106,7 +106,7 @@ def test_no_secret_is_kept_in_history_audit_or_deliveries(cast, receiver):
 
 def test_a_finished_batch_is_one_event_with_its_counts(cast, receiver):
     from tests.factories import CustomerFactory
-    from tests.linking.test_batch import csv_bytes, delegation, upload
+    from tests.linking.batch_helpers import csv_bytes, delegation, upload
 
     register(cast, receiver, events=["batch.finished"])
     customer = CustomerFactory(enabled_regions=[cast.region_a, cast.region_b])
