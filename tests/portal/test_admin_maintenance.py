@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Reseller, ResellerRoleGroup, User
-from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest
+from linking.models import ConsentRecord, CustomerAccount, Link, LinkRequest, LinkScopeSnapshot
 from tests.portal.admin_world import history_url, snapshot, url
 
 pytestmark = pytest.mark.django_db
