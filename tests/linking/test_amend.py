@@ -22,16 +22,6 @@ from tests.journeys import accept, activate, active_link
 Status = LinkRequest.Status
 
 
-@pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    """Services run with their after-commit tasks captured, not published."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=False)
-
-    return run
-
-
 def revoke(cast, link):
     return services.link_revoke(
         actor=cast.approver, link_id=link.pk, reason="ended", confirm_reference=link.reference

@@ -5,7 +5,6 @@ test_drift.py; suspension: test_customer_state.py and test_reseller_state.py).""
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
@@ -16,14 +15,6 @@ from linking.outbox.delivery import notification_deliver
 from portal.emails import absolute_url
 from tests.conftest import read_only_delegation
 from tests.journeys import active_link, awaiting_setup_link, prove_setup
-
-
-@pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=False)
-
-    return run
 
 
 def to_customer(link) -> list[Notification]:

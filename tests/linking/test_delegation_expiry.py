@@ -25,14 +25,6 @@ EXPIRING = Notification.Kind.LINK_EXPIRING
 EXPIRED = Notification.Kind.LINK_EXPIRED
 
 
-@pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=False)
-
-    return run
-
-
 def manage_sensitive(days=90) -> ItemSpec:
     return ItemSpec(
         link_type="delegation",

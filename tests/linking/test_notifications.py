@@ -5,7 +5,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from linking import services
@@ -19,42 +18,10 @@ from linking.outbox.delivery import (
 )
 from portal.errors import PortalError
 from tests.conftest import consent_token_for, make_draft, submit
+from tests.linking.outbox_helpers import consent_notification
 
 Kind = Notification.Kind
 Sent = Notification.Status
-
-
-class FailingBackend(BaseEmailBackend):
-    """A stand-in mail server that answers every message with `error`.
-
-    Only for the permanent-versus-temporary classification; real SMTP is tested elsewhere.
-    """
-
-    error: Exception = OSError("connection refused")
-
-    def send_messages(self, email_messages):
-        raise self.error
-
-
-@pytest.fixture
-def smtp_fails(settings, monkeypatch):
-    def fail_with(error: Exception):
-        settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
-        monkeypatch.setattr(FailingBackend, "error", error)
-
-    return fail_with
-
-
-@pytest.fixture
-def consent_request(cast, django_capture_on_commit_callbacks):
-    """A request waiting for the customer, with its consent e-mail queued."""
-    with django_capture_on_commit_callbacks(execute=False):
-        req = submit(cast, make_draft(cast))
-    return req
-
-
-def consent_notification(req) -> Notification:
-    return Notification.objects.filter(request=req, kind=Kind.CONSENT_REQUEST).latest("id")
 
 
 def queue_resend(req) -> Notification:

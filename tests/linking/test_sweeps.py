@@ -21,14 +21,6 @@ BILLING = ItemSpec(link_type="billing")
 
 
 @pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=False)
-
-    return run
-
-
-@pytest.fixture
 def three(cast, capture):
     """One request waiting for the customer, one for an approver (submitted three days later),
     one waiting for the customer that is still in time when the first two are overdue."""

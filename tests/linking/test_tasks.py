@@ -16,14 +16,6 @@ from tests.journeys import accepted
 Status = LinkRequest.Status
 
 
-@pytest.fixture
-def capture(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=False)
-
-    return run
-
-
 def test_expire_sweep_expires_overdue_requests_only(cast, capture):
     start = timezone.now()
     with capture():
