@@ -109,7 +109,7 @@ def test_a_receipt_without_an_agency_has_no_terraform_file(client, connected):
 def test_a_tampered_receipt_link_gives_no_terraform_file(client, connected):
     _req, reference, _url = _decide_all(connected, [read_only_delegation(connected)], client)
     signed = receipt_sign(reference)
-    tampered = signed[:-2] + ("A" if signed[-1] != "A" else "B") + signed[-1]
+    tampered = signed[:-2] + ("A" if signed[-2] != "A" else "B") + signed[-1]
     assert client.get(f"/consent/receipt/{tampered}/agencies.tf").status_code == 404
     assert client.get(f"/consent/receipt/{signed}/agencies.tf").status_code == 200
 
