@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import services
 from accounts.audit_trail import HistoryChangesDisplay
-from accounts.models import ApiKey, Membership, Reseller, ResellerRoleGroup, Team, User
+from accounts.models import ApiKey, Membership, Reseller, ResellerRoleGroup, User
 from portal.admin_lists import BoundedModelMultipleChoiceField, SafeToFieldMixin
 
 if TYPE_CHECKING:
@@ -236,10 +236,7 @@ class GroupAdmin(SafeToFieldMixin, DjangoGroupAdmin):
     a team's access outside the member and team services."""
 
     def _is_managed_group(self, obj) -> bool:
-        return obj is not None and (
-            ResellerRoleGroup.objects.filter(group=obj).exists()
-            or Team.objects.filter(group=obj).exists()
-        )
+        return obj is not None and Group.objects.filter(MANAGED_GROUPS, pk=obj.pk).exists()
 
     def has_change_permission(self, request, obj=None):
         return not self._is_managed_group(obj) and super().has_change_permission(request, obj)

@@ -94,7 +94,7 @@ def role_disagreements(using: str = "default") -> list[checks.CheckMessage]:
                 id="accounts.E003",
             )
         )
-    return errors + team_disagreements(using)
+    return errors
 
 
 def team_disagreements(using: str = "default") -> list[checks.CheckMessage]:
@@ -155,7 +155,7 @@ def check_roles_agree(
             connection, Membership, ResellerRoleGroup, User.groups.through, Team, TeamMember
         ):
             return []  # before the first migrate
-        return role_disagreements(using)
+        return role_disagreements(using) + team_disagreements(using)
     except DatabaseError as exc:
         return [
             checks.Warning(
