@@ -15,7 +15,7 @@ class LoginForm(AuthenticationForm):
     is normalised like every identifier."""
 
     username = UsernameField(
-        label="E-mail address",
+        label=_("E-mail address"),
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
@@ -32,7 +32,7 @@ class LoginForm(AuthenticationForm):
 
 
 class MemberAddForm(forms.Form):
-    email = IdentifierEmailField(label="E-mail address", max_length=254)
+    email = IdentifierEmailField(label=_("E-mail address"), max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
     def clean_email(self) -> str:
@@ -49,7 +49,7 @@ class SwitchResellerForm(forms.Form):
 
 class StepUpForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -57,19 +57,19 @@ class StepUpForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = IdentifierField(max_length=100, label="Name", help_text="What the key is for.")
-    role = forms.ChoiceField(choices=ApiKey.KeyRole.choices, label="Role")
+    name = IdentifierField(max_length=100, label=_("Name"), help_text=_("What the key is for."))
+    role = forms.ChoiceField(choices=ApiKey.KeyRole.choices, label=_("Role"))
     expires_on = forms.DateField(
         required=False,
-        label="Expires on (optional)",
+        label=_("Expires on (optional)"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     allowed_networks = forms.CharField(
         required=False,
         max_length=2000,
-        label="Allowed client addresses (optional)",
+        label=_("Allowed client addresses (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="IP addresses or networks, one a line; empty: any address.",
+        help_text=_("IP addresses or networks, one a line; empty: any address."),
     )
 
     def __init__(self, *args, **kwargs):

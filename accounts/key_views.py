@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -48,7 +49,7 @@ def api_key_list(request: ResellerRequest) -> HttpResponse:
 @reseller_required(MANAGE)
 def api_key_create(request: ResellerRequest) -> HttpResponse:
     if stepped := step_up_response(
-        request, back_to=reverse("accounts:api-key-list"), doing="make an API key"
+        request, back_to=reverse("accounts:api-key-list"), doing=gettext("make an API key")
     ):
         return stepped
     form = ApiKeyForm(request.POST)
@@ -80,11 +81,17 @@ def api_key_revoke(request: ResellerRequest, pk: int) -> HttpResponse:
         raise Http404("No such key.")
     back_to = reverse("accounts:api-key-revoke", args=[key.pk])
     if stepped := step_up_response(
-        request, back_to=back_to, on_get=True, doing=f"revoke the API key {key.prefix}"
+        request,
+        back_to=back_to,
+        on_get=True,
+        doing=gettext("revoke the API key %(prefix)s") % {"prefix": key.prefix},
     ):
         return stepped
     if request.method == "GET":
         return render(request, "accounts/api_key_revoke.html", {"key": key})
     services.api_key_revoke(actor=request.user, reseller=request.reseller, key_id=key.pk)
-    messages.success(request, f"The API key {key.prefix} was revoked; it no longer works.")
+    messages.success(
+        request,
+        gettext("The API key %(prefix)s was revoked; it no longer works.") % {"prefix": key.prefix},
+    )
     return redirect("accounts:api-key-list")

@@ -254,7 +254,7 @@ def member_set_role(request: ResellerRequest, pk: int) -> HttpResponse:
     if stepped := step_up_response(
         request,
         back_to=reverse("accounts:member-list"),
-        doing=f"change the role of {membership.user.email}",
+        doing=gettext("change the role of %(email)s") % {"email": membership.user.email},
     ):
         return stepped
     form = MemberRoleForm(request.POST)
@@ -290,7 +290,10 @@ def member_remove(request: ResellerRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     back_to = reverse("accounts:member-remove", args=[membership.pk])
     if stepped := step_up_response(
-        request, back_to=back_to, on_get=True, doing=f"remove {membership.user.email}"
+        request,
+        back_to=back_to,
+        on_get=True,
+        doing=gettext("remove %(email)s") % {"email": membership.user.email},
     ):
         return stepped
     if request.method == "GET":

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LinkType, Reseller, Team
@@ -41,7 +43,12 @@ def style_fields(form: forms.Form) -> None:
         field.widget.attrs.setdefault("class", f"{css} form-control-sm")
 
 
-def with_any(choices, label: str = "Any") -> list[tuple[str, str]]:
+StrOrPromise = str | Promise
+# The empty choice of a filter: no condition on that field.
+ANY = _("Any")
+
+
+def with_any(choices, label: StrOrPromise = ANY) -> list[tuple[str, StrOrPromise]]:
     return [("", label), *choices]
 
 
@@ -60,12 +67,16 @@ class FilterForm(forms.Form):
 class RequestFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     status = forms.ChoiceField(required=False, choices=with_any(LinkRequest.Status.choices))
-    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
-    waiting_on = forms.ChoiceField(required=False, label="Waiting on", choices=WAITING_ON_CHOICES)
-    customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
+    link_type = forms.ChoiceField(
+        required=False, label=_("Type"), choices=with_any(LinkType.choices)
+    )
+    waiting_on = forms.ChoiceField(
+        required=False, label=_("Waiting on"), choices=WAITING_ON_CHOICES
+    )
+    customer = IdentifierField(required=False, max_length=200, label=_("Customer (id or name)"))
     initiator = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    q = IdentifierField(required=False, max_length=200, label="Search")
-    ticket = IdentifierField(required=False, max_length=80, label="Ticket (starts with)")
+    q = IdentifierField(required=False, max_length=200, label=_("Search"))
+    ticket = IdentifierField(required=False, max_length=80, label=_("Ticket (starts with)"))
 
     def __init__(self, *args, reseller: Reseller, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,20 +104,25 @@ EXPIRING_SOON_DAYS = 30
 
 class LinkFilterForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    status = forms.ChoiceField(required=False, label="State", choices=with_any(Link.Status.choices))
-    link_type = forms.ChoiceField(required=False, label="Type", choices=with_any(LinkType.choices))
-    customer = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
+    status = forms.ChoiceField(
+        required=False, label=_("State"), choices=with_any(Link.Status.choices)
+    )
+    link_type = forms.ChoiceField(
+        required=False, label=_("Type"), choices=with_any(LinkType.choices)
+    )
+    customer = IdentifierField(required=False, max_length=200, label=_("Customer (id or name)"))
     q = IdentifierField(
-        required=False, max_length=200, label="Search (reference, customer, ticket)"
+        required=False, max_length=200, label=_("Search (reference, customer, ticket)")
     )
     expiring = forms.BooleanField(
-        required=False, label=f"Delegation ending within {EXPIRING_SOON_DAYS} days"
+        required=False,
+        label=format_lazy(_("Delegation ending within {days} days"), days=EXPIRING_SOON_DAYS),
     )
-    failing = forms.BooleanField(required=False, label="Failing verification")
+    failing = forms.BooleanField(required=False, label=_("Failing verification"))
     cleanup = forms.ChoiceField(
-        required=False, label="Clean-up in the cloud", choices=with_any(CleanupStatus.choices)
+        required=False, label=_("Clean-up in the cloud"), choices=with_any(CleanupStatus.choices)
     )
-    over_privileged = forms.BooleanField(required=False, label="Grants more than consented")
+    over_privileged = forms.BooleanField(required=False, label=_("Grants more than consented"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,7 +147,7 @@ class LinkFilterForm(FilterForm):
 
 class SearchForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
-    q = IdentifierField(required=False, max_length=200, label="Customer (id or name)")
+    q = IdentifierField(required=False, max_length=200, label=_("Customer (id or name)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,7 +157,7 @@ class SearchForm(FilterForm):
 class RequestSearchForm(FilterForm):
     default_renderer = quick_widget_renderer  # a list page's filters, on every view of it
     q = IdentifierField(
-        required=False, max_length=200, label="Search (reference, ticket, customer)"
+        required=False, max_length=200, label=_("Search (reference, ticket, customer)")
     )
 
     def __init__(self, *args, **kwargs):
@@ -154,7 +170,7 @@ class RequestSearchForm(FilterForm):
 
 class TypesForm(forms.Form):
     link_types = forms.MultipleChoiceField(
-        label="Link types",
+        label=_("Link types"),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one link type."},
     )
@@ -169,11 +185,13 @@ class TypesForm(forms.Form):
 
 class CustomerForm(forms.Form):
     account_id = IdentifierField(
-        label="Customer account id",
+        label=_("Customer account id"),
         max_length=80,
         required=False,
-        help_text="The customer's domain id: 32 hexadecimal characters, as shown under My "
-        "Credentials in their console. Case, spaces and dashes are ignored.",
+        help_text=_(
+            "The customer's domain id: 32 hexadecimal characters, as shown under My "
+            "Credentials in their console. Case, spaces and dashes are ignored."
+        ),
     )
 
 
@@ -196,14 +214,14 @@ class ScopeForm(forms.Form):
         for item in self.items:
             t = item.link_type
             self.fields[f"{t}-services"] = forms.MultipleChoiceField(
-                label="Services",
+                label=_("Services"),
                 required=False,
                 choices=service_choices,
                 initial=item.services,
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields[f"{t}-regions"] = forms.MultipleChoiceField(
-                label="Regions",
+                label=_("Regions"),
                 required=False,
                 choices=region_choices,
                 initial=item.regions,
@@ -211,13 +229,13 @@ class ScopeForm(forms.Form):
             )
             if t == LinkType.DELEGATION:
                 self.fields[f"{t}-access_level"] = forms.ChoiceField(
-                    label="Access level",
+                    label=_("Access level"),
                     choices=AccessLevel.choices,
                     initial=item.access_level or AccessLevel.READ_ONLY,
                     widget=forms.RadioSelect,
                 )
                 self.fields[f"{t}-duration_days"] = forms.IntegerField(
-                    label="Duration (days)",
+                    label=_("Duration (days)"),
                     min_value=MIN_DELEGATION_DAYS,
                     max_value=MAX_DELEGATION_DAYS,
                     initial=item.duration_days or 90,
@@ -253,21 +271,21 @@ class ScopeForm(forms.Form):
 
 class DetailsForm(forms.Form):
     ticket_reference = IdentifierField(
-        label="Ticket reference",
+        label=_("Ticket reference"),
         max_length=80,
         required=False,
-        help_text="Your own ticket or case number, so the team can find this request later.",
+        help_text=_("Your own ticket or case number, so the team can find this request later."),
     )
     note_to_customer = forms.CharField(
-        label="Note to the customer",
+        label=_("Note to the customer"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown on the consent page.",
+        help_text=_("Shown on the consent page."),
     )
     # The 1-30 range is the service's rule; it answers with its own code (LNK-V022).
     consent_days = forms.IntegerField(
-        label="Days the customer has to decide", min_value=0, max_value=10000
+        label=_("Days the customer has to decide"), min_value=0, max_value=10000
     )
 
 
@@ -276,18 +294,21 @@ class DetailsForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class ResendForm(forms.Form):
     contact_email = IdentifierEmailField(
-        label="Corrected contact e-mail (optional)",
+        label=_("Corrected contact e-mail (optional)"),
         required=False,
-        help_text="Must match the directory's contact address of the account.",
+        help_text=_("Must match the directory's contact address of the account."),
     )
     extend_days = forms.IntegerField(
-        label="New deadline in days from now (optional)", required=False, min_value=1, max_value=30
+        label=_("New deadline in days from now (optional)"),
+        required=False,
+        min_value=1,
+        max_value=30,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LinkType, Reseller
 from linking.checks.reasons import ItemSpec
@@ -22,21 +23,21 @@ def default_spec(link_type: str) -> ItemSpec:
 class PresetForm(TypesForm):
     """Name, description, consent deadline and the link types of step 1 (TypesForm)."""
 
-    name = forms.CharField(label="Name", max_length=80)
+    name = forms.CharField(label=_("Name"), max_length=80)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="When to use it, e.g. “monitoring contracts in Asia-Pacific”.",
+        help_text=_("When to use it, e.g. “monitoring contracts in Asia-Pacific”."),
     )
     # The 1-30 range is the wizard's rule; the service answers with its code (LNK-V022).
     consent_days = forms.IntegerField(
-        label="Days the customer has to decide",
+        label=_("Days the customer has to decide"),
         required=False,
         min_value=0,
         max_value=10000,
-        help_text="Empty: your reseller's default.",
+        help_text=_("Empty: your reseller's default."),
     )
     field_order = ["name", "description", "link_types", "consent_days"]
 
@@ -71,7 +72,7 @@ def chosen_specs(form: PresetForm, scope: ScopeForm) -> list[ItemSpec] | None:
 
 
 class ApplyPresetForm(forms.Form):
-    preset = forms.TypedChoiceField(label="Start from a preset", coerce=int)
+    preset = forms.TypedChoiceField(label=_("Start from a preset"), coerce=int)
 
     def __init__(self, *args, presets, **kwargs):
         super().__init__(*args, **kwargs)

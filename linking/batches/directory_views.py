@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linking.batches import directory
@@ -51,8 +52,12 @@ def directory_import(request):
         else:
             messages.success(
                 request,
-                f"{imp.reference}: {imp.total_rows} rows checked; nothing changes until you "
-                "confirm.",
+                ngettext(
+                    "%(reference)s: %(count)d row checked; nothing changes until you confirm.",
+                    "%(reference)s: %(count)d rows checked; nothing changes until you confirm.",
+                    imp.total_rows,
+                )
+                % {"reference": imp.reference, "count": imp.total_rows},
             )
             return redirect("ops:directory-import-detail", pk=imp.pk)
     imports = DirectoryImport.objects.select_related("uploaded_by")
@@ -103,6 +108,11 @@ def directory_import_confirm(request, pk: int):
     else:
         messages.success(
             request,
-            f"{imp.reference} applied: {imp.created_count} created, {imp.updated_count} updated.",
+            gettext("%(reference)s applied: %(created)d created, %(updated)d updated.")
+            % {
+                "reference": imp.reference,
+                "created": imp.created_count,
+                "updated": imp.updated_count,
+            },
         )
     return redirect("ops:directory-import-detail", pk=imp.pk)

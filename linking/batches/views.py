@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import ResellerRequest, reseller_required
@@ -61,8 +62,12 @@ def batch_upload(request: ResellerRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{batch.reference}: {batch.total_rows} rows checked; nothing is created until "
-                "you confirm.",
+                ngettext(
+                    "%(reference)s: %(count)d row checked; nothing is created until you confirm.",
+                    "%(reference)s: %(count)d rows checked; nothing is created until you confirm.",
+                    batch.total_rows,
+                )
+                % {"reference": batch.reference, "count": batch.total_rows},
             )
             return redirect("linking:batch-detail", pk=batch.pk)
     return render(
@@ -124,7 +129,15 @@ def batch_confirm(request: ResellerRequest, pk: int) -> HttpResponse:
     except PortalError as error:
         message_error(request, error)
     else:
-        messages.success(request, f"{batch.reference}: {batch.to_run} rows are being run.")
+        messages.success(
+            request,
+            ngettext(
+                "%(reference)s: %(count)d row is being run.",
+                "%(reference)s: %(count)d rows are being run.",
+                batch.to_run,
+            )
+            % {"reference": batch.reference, "count": batch.to_run},
+        )
     return redirect("linking:batch-detail", pk=batch.pk)
 
 
@@ -137,7 +150,15 @@ def batch_retry(request: ResellerRequest, pk: int) -> HttpResponse:
     except PortalError as error:
         message_error(request, error)
     else:
-        messages.success(request, f"{batch.reference}: {batch.to_run} failed rows run again.")
+        messages.success(
+            request,
+            ngettext(
+                "%(reference)s: %(count)d failed row runs again.",
+                "%(reference)s: %(count)d failed rows run again.",
+                batch.to_run,
+            )
+            % {"reference": batch.reference, "count": batch.to_run},
+        )
     return redirect("linking:batch-detail", pk=batch.pk)
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
 
 from linking import identity
 
@@ -43,36 +44,38 @@ class _Secret(forms.CharField):
 
 class CloudConnectionForm(forms.Form):
     partner_domain_id = forms.CharField(
-        label="Partner account id",
+        label=_("Partner account id"),
         max_length=64,
-        help_text="The account id of your partner account (32 characters, 0-9 and a-f), "
-        "shown under My Credentials in the cloud console.",
+        help_text=_(
+            "The account id of your partner account (32 characters, 0-9 and a-f), "
+            "shown under My Credentials in the cloud console."
+        ),
     )
-    partner_account_name = forms.CharField(label="Partner account name", max_length=64)
+    partner_account_name = forms.CharField(label=_("Partner account name"), max_length=64)
     access_key = _Secret(
-        label="Access key id",
+        label=_("Access key id"),
         required=False,
         max_length=64,
-        help_text="An access key of the partner account. Never shown again once saved.",
+        help_text=_("An access key of the partner account. Never shown again once saved."),
     )
     secret_key = _Secret(
-        label="Secret access key",
+        label=_("Secret access key"),
         required=False,
         max_length=64,
-        help_text="Stored encrypted; never shown again.",
+        help_text=_("Stored encrypted; never shown again."),
     )
-    bss_endpoint = forms.CharField(label="BSS endpoint", max_length=200)
-    iam_endpoint = forms.CharField(label="IAM endpoint", max_length=200)
+    bss_endpoint = forms.CharField(label=_("BSS endpoint"), max_length=200)
+    iam_endpoint = forms.CharField(label=_("IAM endpoint"), max_length=200)
     ecs_endpoint = forms.CharField(
-        label="ECS endpoint",
+        label=_("ECS endpoint"),
         max_length=200,
-        help_text="{region} stands for the region of each call.",
+        help_text=_("{region} stands for the region of each call."),
     )
     invitation_url = forms.CharField(
-        label="Customer-association invitation link",
+        label=_("Customer-association invitation link"),
         max_length=500,
         required=False,
-        help_text="The link your partner account gives customers to accept the association.",
+        help_text=_("The link your partner account gives customers to accept the association."),
     )
 
     def __init__(self, *args, has_keys: bool = False, **kwargs):

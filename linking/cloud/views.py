@@ -75,7 +75,7 @@ def connection_edit(request: ResellerRequest) -> HttpResponse:
     # Asked up front: a POST refused for an old password is not kept (it holds a secret), so
     # the person would type the keys again.
     if stepped := step_up_response(
-        request, back_to=back_to, on_get=True, doing="change the cloud connection"
+        request, back_to=back_to, on_get=True, doing=gettext("change the cloud connection")
     ):
         return stepped
     connection = _connection(request)

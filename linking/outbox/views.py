@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from linking.models import Notification
@@ -64,7 +65,12 @@ def outbox_requeue(request):
         ids = [int(v) for v in posted if v.isascii() and v.isdigit() and len(v) < 19]
     requeued = delivery.notification_requeue(actor=request.user, notification_ids=ids)
     if requeued:
-        messages.success(request, f"Re-queued {len(requeued)} e-mail{'s' * (len(requeued) != 1)}.")
+        count = len(requeued)
+        messages.success(
+            request,
+            ngettext("Re-queued %(count)d e-mail.", "Re-queued %(count)d e-mails.", count)
+            % {"count": count},
+        )
     else:
-        messages.info(request, "Nothing to re-queue: those e-mails are no longer failed.")
+        messages.info(request, gettext("Nothing to re-queue: those e-mails are no longer failed."))
     return redirect("ops:outbox")

@@ -121,7 +121,10 @@ def link_revoke(request: ResellerRequest, pk: int) -> HttpResponse:
         return redirect("linking:link-detail", pk=link.pk)
     back_to = reverse("linking:link-revoke", args=[link.pk])
     if stepped := step_up_response(
-        request, back_to=back_to, on_get=True, doing=f"revoke {link.reference}"
+        request,
+        back_to=back_to,
+        on_get=True,
+        doing=gettext("revoke %(reference)s") % {"reference": link.reference},
     ):
         return stepped
     form = forms.ReasonForm(posted(request))
@@ -174,24 +177,35 @@ def _revoked_message(link: Link) -> str:
     return f"{done}; {told}."
 
 
-def _link_draft(request, pk: int, start, what: str):
+def _link_draft(request, pk: int, start, drafted: str):
+    # `drafted` names the new request and the link it starts from: %(request)s, %(link)s.
     link = access_link(reseller=request.reseller, pk=pk, **seen_by(request))
     try:
         req = start(actor=request.user, link_id=link.pk)
     except PortalError as error:
         message_error(request, error)
         return redirect("linking:link-detail", pk=link.pk)
-    messages.info(request, f"{req.reference}: {what} of {link.reference}, pre-filled from it.")
+    messages.info(request, drafted % {"request": req.reference, "link": link.reference})
     return redirect("linking:request-wizard", pk=req.pk, step=req.wizard_step)
 
 
 @require_POST
 @reseller_required("initiate_requests")
 def link_amend(request: ResellerRequest, pk: int) -> HttpResponse:
-    return _link_draft(request, pk, services.link_amend_start, "change of scope")
+    return _link_draft(
+        request,
+        pk,
+        services.link_amend_start,
+        gettext("%(request)s: change of scope of %(link)s, pre-filled from it."),
+    )
 
 
 @require_POST
 @reseller_required("initiate_requests")
 def link_renew(request: ResellerRequest, pk: int) -> HttpResponse:
-    return _link_draft(request, pk, services.link_renew_start, "renewal")
+    return _link_draft(
+        request,
+        pk,
+        services.link_renew_start,
+        gettext("%(request)s: renewal of %(link)s, pre-filled from it."),
+    )

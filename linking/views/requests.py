@@ -213,7 +213,7 @@ def request_approve(request: ResellerRequest, pk: int) -> HttpResponse:
         stepped := step_up_response(
             request,
             back_to=reverse("linking:request-detail", args=[req.pk]) + "#decision",
-            doing=f"approve {req.reference}",
+            doing=gettext("approve %(reference)s") % {"reference": req.reference},
         )
     ):
         return stepped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from linking.webhooks.addresses import parse
 from linking.webhooks.events import event_choices
@@ -12,19 +13,19 @@ from portal.errors import PortalError
 
 class WebhookEndpointForm(forms.Form):
     url = forms.CharField(
-        label="Address",
+        label=_("Address"),
         max_length=500,
-        help_text="The https:// address of your receiver. Events are POSTed to it as JSON.",
+        help_text=_("The https:// address of your receiver. Events are POSTed to it as JSON."),
         widget=forms.URLInput(attrs={"class": "form-control", "placeholder": "https://"}),
     )
     events = forms.MultipleChoiceField(
-        label="Events",
+        label=_("Events"),
         choices=event_choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Tick the events your system needs (WHK-E002)."},
     )
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control"}),

@@ -56,7 +56,7 @@ def _render_form(
 def endpoint_create(request: ResellerRequest) -> HttpResponse:
     back_to = reverse("webhooks:create")
     if stepped := step_up_response(
-        request, back_to=back_to, on_get=True, doing="register a webhook endpoint"
+        request, back_to=back_to, on_get=True, doing=gettext("register a webhook endpoint")
     ):
         return stepped
     if request.method == "GET":
@@ -113,7 +113,7 @@ def endpoint_edit(request: ResellerRequest, pk: int) -> HttpResponse:
         stepped := step_up_response(
             request,
             back_to=reverse("webhooks:edit", args=[endpoint.pk]),
-            doing="change the address of a webhook endpoint",
+            doing=gettext("change the address of a webhook endpoint"),
         )
     ):
         return stepped

@@ -149,3 +149,51 @@ def test_no_form_is_validated_for_nothing():
         )
     }
     assert not ignored
+
+
+MESSAGE_FUNCTIONS = {"success", "error", "info", "warning"}
+# What a form shows beside its fields, on pages in the reader's language.
+FORM_WORDS = {"label", "help_text", "empty_label"}
+# The sandbox cloud is a project of its own, with its own console in English.
+SANDBOX = "linking/cloud/sandbox/"
+
+
+def _untranslated_words(call: ast.Call, *, in_forms: bool) -> list[ast.expr]:
+    """The words a person reads that a call gets as a literal or an f-string, not translated:
+    `doing=` of the step-up, the message of `messages.success(request, ...)` and its kin, and a
+    form field's label and help text."""
+    func = call.func
+    names = {"doing"} | (FORM_WORDS if in_forms else set())
+    words = [kw.value for kw in call.keywords if kw.arg in names]
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in MESSAGE_FUNCTIONS
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "messages"
+        and len(call.args) >= 2
+    ):
+        words.append(call.args[1])
+    return [w for w in words if _has_words(w)]
+
+
+def _has_words(node: ast.expr) -> bool:
+    # An f-string that only puts translated parts together ("{message} {hint} ({code})") is fine.
+    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+    return any(
+        isinstance(part, ast.Constant) and any(c.isalpha() for c in str(part.value))
+        for part in parts
+    )
+
+
+def test_step_up_actions_flash_messages_and_form_labels_are_translated():
+    found = {
+        name: [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and _untranslated_words(node, in_forms=name.endswith("forms.py"))
+        ]
+        for name, tree in product_modules().items()
+        if not name.startswith(SANDBOX)
+    }
+    assert {name: lines for name, lines in found.items() if lines} == {}
