@@ -28,7 +28,11 @@ from linking.models import (
     Service,
 )
 from linking.provenance import FactSource
-from portal.admin_lists import BoundedDateHierarchyMixin, SafeToFieldMixin
+from portal.admin_lists import (
+    BoundedDateHierarchyMixin,
+    BoundedModelMultipleChoiceField,
+    SafeToFieldMixin,
+)
 from portal.identifiers import clean_identifier, visible
 
 # A link's reference as the pages show it (LK-000123), or its bare number; at most nine digits,
@@ -69,6 +73,9 @@ class CustomerAccountForm(forms.ModelForm):
             "status",
             "is_partner",
         ]
+        # Outside the admin too (formfield_overrides apply to the admin's forms only): an id
+        # no row can have is an invalid choice, not SQLite's OverflowError.
+        field_classes = {"regions": BoundedModelMultipleChoiceField}
 
     def _refused(self, refusal: Reason) -> forms.ValidationError:
         return forms.ValidationError(
