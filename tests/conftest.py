@@ -23,6 +23,15 @@ pytest_plugins = ["tests.cloud.sandbox_fixtures"]
 PASSWORD = "pass-word-1234"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="the browser tests save full-page screenshots of every step and page they visit "
+        "under var/screenshots/ (without it, only of the pages the layout walk finds wrong)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clear_guardian_ct_cache():
     # guardian caches content types per process; transactional tests flush and renumber them.

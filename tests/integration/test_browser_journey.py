@@ -53,16 +53,20 @@ def browser(monkeypatch):
 
 
 class Screens:
-    """Full-page screenshots of each major step, numbered, under var/screenshots/."""
+    """Full-page screenshots of each major step, numbered, under var/screenshots/, when the
+    run asks for them (`--screenshots`); a full-page picture costs as much as the step."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, enabled: bool):
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.enabled = enabled
+        if enabled:
+            self.directory.mkdir(parents=True, exist_ok=True)
         self.count = 0
 
     def __call__(self, page, name: str) -> None:
         self.count += 1
-        page.screenshot(path=self.directory / f"{self.count:02d}-{name}.png", full_page=True)
+        if self.enabled:
+            page.screenshot(path=self.directory / f"{self.count:02d}-{name}.png", full_page=True)
 
 
 @pytest.fixture
@@ -116,8 +120,11 @@ def customer_does_the_cloud_side(cast, req) -> None:
 
 
 @pytest.fixture
-def screens():
-    return Screens(Path(django_settings.BASE_DIR) / "var" / "screenshots")
+def screens(pytestconfig):
+    return Screens(
+        Path(django_settings.BASE_DIR) / "var" / "screenshots",
+        enabled=pytestconfig.getoption("screenshots"),
+    )
 
 
 def new_page(browser, base_url: str):

@@ -7,8 +7,8 @@ Each kind of user signs in and visits the pages it reaches: the reseller's roles
 (teams, sessions, second factors, keys, webhooks, the cloud connection and single sign-on
 included), the customer the consent, withdrawal and receipt pages (no login) and the customer
 centre (signed in with its e-mailed code), auditors and staff the admin (a history page
-included) and the operations pages. Full-page screenshots of every page
-at both widths are written under var/screenshots/layout/."""
+included) and the operations pages. A full-page screenshot of each page found wrong is written
+under var/screenshots/layout/; of every page at both widths with `--screenshots`."""
 
 from __future__ import annotations
 
@@ -316,7 +316,7 @@ USERS = {
 }
 
 
-def _visit_all(browser, base_url, who, user, label, urls) -> list[str]:  # noqa: F811
+def _visit_all(browser, base_url, who, user, label, urls, *, every_shot) -> list[str]:  # noqa: F811
     width = WIDTHS[label]
     # Without motion Bootstrap opens the collapsed menu at once instead of after its animation;
     # what is checked is where the items are once it is open.
@@ -332,12 +332,15 @@ def _visit_all(browser, base_url, who, user, label, urls) -> list[str]:  # noqa:
     problems = []
     for n, url in enumerate(urls, 1):
         page.goto(url)
-        slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")[:40] or "home"
-        page.screenshot(path=SHOTS / f"{who}-{label}-{n:02d}-{slug}.png", full_page=True)
+        found = len(problems)
         if overflow := _overflow(page):
             problems.append(f"{who} at {width}px, {url}: {overflow}")
         if who != "centre" and user is not None and (missing := _nav_unreachable(page)):
             problems.append(f"{who} at {width}px, {url}: navigation out of reach: {missing}")
+        if every_shot or len(problems) > found:
+            # After the navigation check: a page found wrong is pictured with its menus open.
+            slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")[:40] or "home"
+            page.screenshot(path=SHOTS / f"{who}-{label}-{n:02d}-{slug}.png", full_page=True)
     context.close()
     return problems
 
@@ -350,10 +353,14 @@ def test_every_page_fits_a_laptop_and_a_phone_for_every_kind_of_user(
     cast,
     portal_pages,
     who,
+    pytestconfig,
 ):
     SHOTS.mkdir(parents=True, exist_ok=True)
     user = getattr(cast, USERS[who]) if USERS[who] else None
+    every_shot = pytestconfig.getoption("screenshots")
     problems = []
     for label in WIDTHS:
-        problems += _visit_all(browser, live_server.url, who, user, label, portal_pages[who])
+        problems += _visit_all(
+            browser, live_server.url, who, user, label, portal_pages[who], every_shot=every_shot
+        )
     assert not problems, "\n".join(problems)

@@ -48,9 +48,9 @@ class Journey:
 
 
 @pytest.fixture
-def screens(journey):
+def screens(journey, pytestconfig):
     directory = Path(django_settings.BASE_DIR) / "var" / "screenshots" / "sandbox-journey"
-    return Screens(directory / journey.link_type)
+    return Screens(directory / journey.link_type, enabled=pytestconfig.getoption("screenshots"))
 
 
 def _phone(browser, base_url: str):  # noqa: F811
