@@ -1,7 +1,9 @@
 """A real OpenID provider for the single sign-on tests: the `oidc-provider` package (node),
 installed from tests/oidc/package-lock.json with `npm ci` when missing and started once per
-test session on a free loopback port. Its clients' redirect URIs are the live server's callback
-and the test client's (http://testserver)."""
+test session on a free loopback port: `openid_provider` sends its users back to the test
+client's callback (http://testserver), `live_openid_provider` to the live server's, for the
+browser tests. Only the browser tests pay for the live server (and a database emptied after
+each test instead of rolled back)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,16 @@ def _install() -> None:
 
 
 @pytest.fixture(scope="session")
-def openid_provider(live_server):
+def openid_provider():
+    yield from _provider(f"{TEST_CLIENT_BASE}{CALLBACK}")
+
+
+@pytest.fixture(scope="session")
+def live_openid_provider(live_server):
+    yield from _provider(f"{live_server.url}{CALLBACK}")
+
+
+def _provider(redirect_uri: str):
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is missing: the single sign-on tests need Node.js (see docs/sso.md)")
@@ -55,7 +66,7 @@ def openid_provider(live_server):
         "PORT": "0",
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": CLIENT_SECRET,
-        "REDIRECT_URIS": f"{live_server.url}{CALLBACK} {TEST_CLIENT_BASE}{CALLBACK}",
+        "REDIRECT_URIS": redirect_uri,
     }
     process = subprocess.Popen(  # noqa: S603
         [node, "provider.mjs"],

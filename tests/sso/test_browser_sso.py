@@ -37,11 +37,11 @@ def test_a_member_signs_in_with_the_company_provider_and_lands_on_the_dashboard(
     live_server,
     settings,
     cast,
-    openid_provider,
+    live_openid_provider,
     phone,
 ):
     settings.PORTAL_BASE_URL = live_server.url
-    configure(cast, openid_provider)
+    configure(cast, live_openid_provider)
     context = _context(browser, live_server, phone=phone)
     page = context.new_page()
     page.goto("/accounts/login/")
@@ -52,7 +52,7 @@ def test_a_member_signs_in_with_the_company_provider_and_lands_on_the_dashboard(
         assert width <= 375
     page.click("#sso-start button[type=submit]")
     page.wait_for_selector("input[name=login]")
-    assert page.url.startswith(openid_provider.issuer), page.url
+    assert page.url.startswith(live_openid_provider.issuer), page.url
     _sign_in_at_provider(page, "admin")
     page.wait_for_url(f"{live_server.url}/")
     assert "Northwind Cloud" in page.content()
@@ -60,16 +60,16 @@ def test_a_member_signs_in_with_the_company_provider_and_lands_on_the_dashboard(
     context.close()
 
 
-def test_a_refusal_is_a_clear_page(browser, live_server, settings, cast, openid_provider):  # noqa: F811
+def test_a_refusal_is_a_clear_page(browser, live_server, settings, cast, live_openid_provider):  # noqa: F811
     settings.PORTAL_BASE_URL = live_server.url
-    configure(cast, openid_provider)
+    configure(cast, live_openid_provider)
     context = _context(browser, live_server)
     page = context.new_page()
     page.goto("/accounts/sso/")
     page.fill("input[name=email]", "admin@northwind.example")
     page.click("#sso-start button[type=submit]")
     page.wait_for_selector("input[name=login]")
-    assert page.url.startswith(openid_provider.issuer), page.url
+    assert page.url.startswith(live_openid_provider.issuer), page.url
     _sign_in_at_provider(page, "stranger")
     page.wait_for_selector("#sso-refused")
     assert page.get_attribute("#sso-refused", "data-code") == "ACC-O007"
