@@ -16,8 +16,17 @@ from linking.checks.reasons import ChecksFailed
 from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.services.requests import link_request_dry_run
 from portal.errors import PortalError
-from tests.conftest import login, make_draft, read_only_delegation, submit
+from tests.conftest import (
+    cast_shared_by_the_module,
+    login,
+    make_draft,
+    read_only_delegation,
+    submit,
+)
 from tests.journeys import accept, activate, active_link
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 

@@ -13,8 +13,17 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, LinkRequest, Notification, RequestItem
 from linking.services._common import TOKEN_SALT
-from tests.conftest import ACME, code_from_page, consent_token_for, read_only_delegation
+from tests.conftest import (
+    ACME,
+    cast_shared_by_the_module,
+    code_from_page,
+    consent_token_for,
+    read_only_delegation,
+)
 from tests.journeys import pending_consent_with_token
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 MANAGE_IAM = ItemSpec(

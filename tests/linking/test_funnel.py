@@ -17,11 +17,21 @@ from django.urls import reverse
 from linking import journeys
 from linking.models import LinkRequest
 from linking.selectors.funnel import Period, funnel, percentile
-from tests.conftest import consent_token_for, freeze, login, make_draft, read_only_delegation
+from tests.conftest import (
+    cast_shared_by_the_module,
+    consent_token_for,
+    freeze,
+    login,
+    make_draft,
+    read_only_delegation,
+)
 from tests.factories import CustomerFactory
 from tests.journeys import accept
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

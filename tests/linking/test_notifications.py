@@ -17,8 +17,11 @@ from linking.outbox.delivery import (
     notification_ids_to_requeue,
 )
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, make_draft, submit
 from tests.linking.outbox_helpers import consent_notification
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Kind = Notification.Kind
 Sent = Notification.Status

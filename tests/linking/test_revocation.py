@@ -17,8 +17,18 @@ from linking.models import ConsentRecord, Link, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.revocation import billing_month_end, can_revoke
 from portal.errors import PortalError
-from tests.conftest import code_from_page, consent_token_for, login, make_draft, submit
+from tests.conftest import (
+    cast_shared_by_the_module,
+    code_from_page,
+    consent_token_for,
+    login,
+    make_draft,
+    submit,
+)
 from tests.journeys import active_link
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 REVOKED = Link.Status.REVOKED

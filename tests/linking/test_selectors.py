@@ -14,7 +14,10 @@ from linking.selectors.requests import (
     link_request_list_for_reseller,
     request_timeline,
 )
-from tests.conftest import ACME, consent_token_for, make_draft, submit
+from tests.conftest import ACME, cast_shared_by_the_module, consent_token_for, make_draft, submit
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")

@@ -15,9 +15,12 @@ from linking.checks.reasons import ChecksFailed
 from linking.consent.services import consent_resolve
 from linking.models import LinkRequest, Notification
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, freeze, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, freeze, make_draft, submit
 from tests.journeys import pending_consent
 from tests.linking.service_helpers import BILLING, Status, decide, fresh, last_history
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def approve(cast, req, *, actor=None, reason="ok"):

@@ -14,9 +14,12 @@ from linking.checks import ItemSpec
 from linking.models import LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.selectors.requests import RequestFilters, link_request_list_for_reseller
-from tests.conftest import login, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, login, make_draft, submit
 from tests.factories import CustomerFactory
 from tests.journeys import accepted, pending_consent_with_token, prove_setup
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = [ItemSpec(link_type="billing")]
 
