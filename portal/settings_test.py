@@ -62,6 +62,11 @@ PORTAL_CONSENT_RATE_PER_LINK = "1000/600"
 # set the idle time they exercise.
 PORTAL_SESSION_IDLE_MINUTES = 60 * 24 * 365
 
+# Cloud calls the sandbox fails are retried as often, after shorter pauses; the tests of the
+# retries themselves (tests/cloud/test_provider_retry.py, test_provider_failures.py) build their
+# connection settings with the production pauses.
+PORTAL_CLOUD_RETRY_BASE_DELAY_MS = 10
+
 # The test OpenID provider listens on plain http on loopback.
 PORTAL_SSO_ALLOW_HTTP = True
 # Passkeys in the browser tests: the live server answers on http://localhost:<port>, which the

@@ -335,6 +335,7 @@ class HuaweiCloudProvider:
                 operation=operation,
                 max_attempts=self.settings.max_attempts,
                 max_total_seconds=self.settings.max_total_seconds,
+                base_delay=self.settings.retry_base_delay_seconds,
             )
             outcome = "ok"
             return result

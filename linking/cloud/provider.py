@@ -42,6 +42,9 @@ class ConnectionSettings:
     # may take, waits included.
     max_attempts: int = 4
     max_total_seconds: float = 30.0
+    # The first pause between them, each further one up to twice as long (jittered); a
+    # Retry-After the cloud sends is waited for instead.
+    retry_base_delay_seconds: float = 0.5
 
 
 class CloudProvider(Protocol):

@@ -161,6 +161,7 @@ def cloud_connection_settings(connection: CloudConnection) -> ConnectionSettings
         bss_endpoint=connection.bss_endpoint,
         iam_endpoint=connection.iam_endpoint,
         ecs_endpoint=connection.ecs_endpoint,
+        retry_base_delay_seconds=settings.PORTAL_CLOUD_RETRY_BASE_DELAY_MS / 1000,
     )
 
 

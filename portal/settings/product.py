@@ -70,6 +70,9 @@ PORTAL_BATCH_MAX_ROWS = env_int("PORTAL_BATCH_MAX_ROWS", 10_000)
 PORTAL_ENCRYPTION_KEYS = env_list("PORTAL_ENCRYPTION_KEYS", [])
 if not PORTAL_ENCRYPTION_KEYS and DEBUG:
     PORTAL_ENCRYPTION_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleSE="]  # development only
+# The first pause before a throttled or failed (5xx) cloud call is tried again, in milliseconds;
+# each further pause may be up to twice as long (linking.cloud.retry).
+PORTAL_CLOUD_RETRY_BASE_DELAY_MS = max(0, env_int("PORTAL_CLOUD_RETRY_BASE_DELAY_MS", 500))
 # The sandbox cloud of `make run`; in development a new connection's endpoints default to it.
 SANDBOX_URL = env_str("SANDBOX_URL", "").rstrip("/")
 

@@ -217,17 +217,26 @@ def test_two_beats_publish_each_job_once(own_redis, tmp_path):
         beats.append(beat)
         return beat
 
+    def log_of(name: str) -> str:
+        return (tmp_path / f"{name}.log").read_text(errors="replace")
+
     client = own_redis.client()
     try:
         first = start_beat("first")
         wait_for(lambda: _ticks(client) >= 2, timeout=60, what="the first beat to publish")
         start_beat("second")
-        time.sleep(4)  # the second beat is up and waiting on the lock
+        # Beat logs this just before it asks for the lock, which it then waits on.
+        wait_for(
+            lambda: "beat: Starting..." in log_of("second"),
+            timeout=60,
+            what="the second beat to start",
+        )
         before = _ticks(client)
-        time.sleep(10)
+        time.sleep(5)
         during = _ticks(client) - before
-        # One tick a second: one beat publishes about ten, two would publish about twenty.
-        assert 6 <= during <= 13, f"{during} ticks in 10 s with two beats"
+        # Two ticks a second: one beat publishes about ten, two would publish about twenty.
+        assert 6 <= during <= 13, f"{during} ticks in 5 s with two beats"
+        assert "beat: Acquired lock" not in log_of("second")
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=20)
         after_stop = _ticks(client)

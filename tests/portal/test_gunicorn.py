@@ -40,34 +40,52 @@ class Gunicorn:
         return self.out.read_text(errors="replace") + self.err.read_text(errors="replace")
 
 
+def _production_environment(var_dir: Path, **env: str) -> dict[str, str]:
+    from django.conf import settings
+
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FORWARDED_"))
+    }
+    environment.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        DJANGO_DEBUG="0",
+        DATABASE_URL=database_url_of_test_db(),
+        PORTAL_VAR_DIR=str(var_dir),
+        **env,
+    )
+    return environment
+
+
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory) -> Path:
+    """Production serves hashed static files: its pages (the error pages too) need the manifest
+    that a deployment's collectstatic writes. The servers only read it: collected once."""
+    from django.conf import settings
+
+    var_dir = tmp_path_factory.mktemp("static-var")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        env=_production_environment(var_dir),
+        cwd=settings.BASE_DIR,
+        check=True,
+    )
+    return var_dir / "static"
+
+
 @pytest.fixture
-def gunicorn(tmp_path, settings):
+def gunicorn(tmp_path, settings, collected_static):
     started: list[Gunicorn] = []
 
     def start(**env: str) -> Gunicorn:
         port = _free_port("127.0.0.1")
         name = f"gunicorn-{len(started)}"
         out, err = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-        environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FORWARDED_"))
-        }
-        environment.update(
-            DJANGO_SETTINGS_MODULE="portal.settings",
-            DJANGO_SECRET_KEY=settings.SECRET_KEY,
-            DJANGO_DEBUG="0",
-            DATABASE_URL=database_url_of_test_db(),
-            PORTAL_VAR_DIR=str(tmp_path / "var"),
-            **env,
-        )
-        if not (tmp_path / "var" / "static" / "staticfiles.json").exists():
-            # Production serves hashed static files: its pages (the error pages too) need the
-            # manifest that a deployment's collectstatic writes.
-            subprocess.run(
-                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                env=environment,
-                cwd=settings.BASE_DIR,
-                check=True,
-            )
+        environment = _production_environment(tmp_path / "var", **env)
+        (tmp_path / "var").mkdir(exist_ok=True)
+        static = tmp_path / "var" / "static"
+        if not static.exists():
+            static.symlink_to(collected_static, target_is_directory=True)
         args = [str(Path(sys.executable).with_name("gunicorn"))]
         args += ["--config", "python:portal.gunicorn_conf", "portal.wsgi"]
         args += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "-"]
