@@ -13,10 +13,13 @@ from accounts.models import AuditEvent, Membership, ResellerRoleGroup, Role, Use
 from accounts.services import membership_remove, membership_set_role
 from linking import services
 from linking.models import ConsentRecord, CustomerAccount, Link
-from tests.conftest import read_only_delegation
+from tests.conftest import cast_shared_by_the_module, read_only_delegation
 from tests.journeys import active_link
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 GRANTED = AuditEvent.Action.PERMISSION_GRANTED
 REMOVED = AuditEvent.Action.PERMISSION_REMOVED

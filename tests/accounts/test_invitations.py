@@ -16,10 +16,13 @@ from linking.models import Notification
 from linking.outbox.delivery import notification_deliver
 from portal.errors import PortalError
 from tests.accounts.test_step_up import password_login, step_up_target
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cast_shared_by_the_module
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 @pytest.fixture(autouse=True)

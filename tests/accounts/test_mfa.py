@@ -18,10 +18,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import mfa
 from accounts.models import AuditEvent, Membership, Reseller
 from linking.models import LinkRequest, Notification
-from tests.conftest import PASSWORD, make_draft, submit
+from tests.conftest import PASSWORD, cast_shared_by_the_module, make_draft, submit
 from tests.mfa_helpers import authenticator, pass_second_factor, totp_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.real_mfa]
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:mfa-verify")

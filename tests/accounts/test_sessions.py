@@ -17,9 +17,12 @@ from accounts import services
 from accounts.models import AuditEvent, Membership, PortalSession, Role
 from accounts.sessions import describe_agent, end_sessions, key_hash, session_cleanup
 from tests.accounts.test_step_up import step_up_target
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cast_shared_by_the_module
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 @pytest.fixture(autouse=True)

@@ -14,10 +14,13 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from linking.checks import ItemSpec
 from linking.models import Link, LinkRequest
-from tests.conftest import PASSWORD, make_draft, submit
+from tests.conftest import PASSWORD, cast_shared_by_the_module, make_draft, submit
 from tests.journeys import active_link
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,13 @@ from accounts.teams import (
     team_rename,
 )
 from portal.errors import PortalError
+from tests.conftest import cast_shared_by_the_module
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 LIST = reverse("accounts:team-list")
 

@@ -9,8 +9,12 @@ from linking.cloud import encryption, services
 from linking.cloud.models import CloudConnection
 from portal.errors import PortalError
 from tests.cloud.connection_setup import ACCESS_KEY, SECRET_KEY, save_connection
+from tests.conftest import cast_shared_by_the_module
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 
 def test_the_key_pair_is_stored_encrypted_and_read_back(cast):

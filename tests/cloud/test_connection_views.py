@@ -17,9 +17,12 @@ from linking.cloud.models import CloudConnection
 from linking.cloud.tasks import cloud_connection_test_task
 from tests.accounts.test_step_up import password_login, step_up_target
 from tests.cloud.connection_setup import ACCESS_KEY, DOMAIN_ID, SECRET_KEY, save_connection
-from tests.conftest import login
+from tests.conftest import cast_shared_by_the_module, login
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 DETAIL = reverse("cloud:connection")
 EDIT = reverse("cloud:connection-edit")

@@ -9,9 +9,13 @@ from django.urls import reverse
 
 from accounts.services import api_key_create
 from linking.models import Link
+from tests.conftest import cast_shared_by_the_module
 from tests.linking.test_teams import team_link, team_of
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 # (URL name, method, who is outside the team but holds the role the URL asks for)
 PAGES = [
