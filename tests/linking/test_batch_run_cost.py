@@ -14,8 +14,12 @@ from linking import checks, services
 from linking.batches import services as batch_services
 from linking.models import BatchRow, LinkRequest, Notification, RequestItem
 from portal.errors import PortalError
+from tests.conftest import cast_shared_by_the_module
 from tests.factories import CustomerFactory
 from tests.linking.batch_helpers import csv_bytes, delegation, line, outcomes, upload
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Outcome = BatchRow.Outcome
 

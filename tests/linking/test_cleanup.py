@@ -29,9 +29,12 @@ from linking.services.revocation import billing_month_end
 from linking.webhooks.models import WebhookDelivery
 from tests.cloud.test_sandbox_console import PASSWORD
 from tests.cloud.test_sandbox_console import Browser as ConsoleBrowser
-from tests.conftest import code_from_page, login
+from tests.conftest import cast_shared_by_the_module, code_from_page, login
 from tests.journeys import active_link, connect_reseller
 from tests.webhooks.conftest import receiver, register  # noqa: F401 (the receiver fixture)
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 REGION = "ap-southeast-1"
 READ_ONLY = ItemSpec(

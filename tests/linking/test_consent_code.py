@@ -26,8 +26,16 @@ from linking.models import (
 )
 from linking.outbox.delivery import notification_deliver
 from portal.errors import PortalError
-from tests.conftest import code_from_page, emailed_code, read_only_delegation
+from tests.conftest import (
+    cast_shared_by_the_module,
+    code_from_page,
+    emailed_code,
+    read_only_delegation,
+)
 from tests.journeys import accepted_link, pending_consent_with_token
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 MANAGE = ItemSpec(
     link_type="delegation",

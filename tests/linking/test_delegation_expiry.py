@@ -17,8 +17,11 @@ from linking.models import Link, LinkRequest, Notification
 from linking.outbox.delivery import notification_deliver
 from linking.services.requests import link_request_dry_run
 from portal.emails import absolute_url
-from tests.conftest import make_draft, read_only_delegation, submit
+from tests.conftest import cast_shared_by_the_module, make_draft, read_only_delegation, submit
 from tests.journeys import accept, activate, active_link, to_the_customer
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 EXPIRING = Notification.Kind.LINK_EXPIRING

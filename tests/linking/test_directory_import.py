@@ -7,7 +7,10 @@ from django.urls import reverse
 from linking.batches import directory
 from linking.models import CustomerAccount, DirectoryImport, Link
 from portal.errors import PortalError
-from tests.conftest import ACME, login
+from tests.conftest import ACME, cast_shared_by_the_module, login
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 # The accounts the tests create: this, then three digits (written as a UUID in the files).
 NEW = "5555" + "0" * 25

@@ -14,9 +14,12 @@ from linking import services
 from linking.checks import ItemSpec
 from linking.models import ConsentRecord, Link, VerificationRun, VerificationStatus
 from tests import journeys
-from tests.conftest import login, make_draft, withdrawal_code_for
+from tests.conftest import cast_shared_by_the_module, login, make_draft, withdrawal_code_for
 from tests.factories import CustomerFactory
 from tests.journeys import accepted
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 

@@ -26,10 +26,13 @@ from linking.outbox.delivery import (
 )
 from linking.services.revocation import link_withdrawal_resolve
 from portal.errors import PortalError
-from tests.conftest import consent_token_for
+from tests.conftest import cast_shared_by_the_module, consent_token_for
 from tests.fresh_settings import fresh_settings
 from tests.journeys import activate
 from tests.linking.outbox_helpers import Kind, Status, consent_notification, queue, refused
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 # --- temporary failures: retrying, the sweep, then sent once ---------------------------------
 

@@ -13,8 +13,11 @@ from linking.checks import ItemSpec
 from linking.consent.receipts import HASH_PREFIX, receipt_build, receipt_for, receipt_verify
 from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link
-from tests.conftest import ACME, login, withdrawal_code_for
+from tests.conftest import ACME, cast_shared_by_the_module, login, withdrawal_code_for
 from tests.journeys import activate, pending_consent
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 BILLING = ItemSpec(link_type="billing")
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["eu-west-101"])

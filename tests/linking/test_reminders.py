@@ -18,8 +18,11 @@ from linking.services.reminders import (
 )
 from linking.tasks import reminder_sweep_task
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, make_draft, submit
 from tests.journeys import waiting_for_customer
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 Kind = Notification.Kind

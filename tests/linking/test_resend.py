@@ -13,8 +13,11 @@ from linking import services
 from linking.consent.services import consent_resolve
 from linking.models import LinkRequest, Notification
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login
+from tests.conftest import cast_shared_by_the_module, consent_token_for, login
 from tests.journeys import waiting_for_customer
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 Kind = Notification.Kind

@@ -19,6 +19,7 @@ from linking.models import (
 )
 from portal.errors import PortalError
 from tests.conftest import (
+    cast_shared_by_the_module,
     consent_code_for,
     consent_token_for,
     make_draft,
@@ -27,6 +28,9 @@ from tests.conftest import (
 )
 from tests.journeys import activate, active_link, pending_consent
 from tests.linking.service_helpers import BILLING, Status, decide, fresh, last_history
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 PROVISIONING = ItemSpec(link_type="provisioning", services=["ECS"], regions=["ap-southeast-1"])
 

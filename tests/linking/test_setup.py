@@ -20,13 +20,16 @@ from linking.consent.views import receipt_sign
 from linking.models import ConsentRecord, Link, Notification, VerificationRun
 from linking.outbox.delivery import notification_deliver
 from linking.services.verification import link_setup_claim_due, setup_check_delay
-from tests.conftest import login
+from tests.conftest import cast_shared_by_the_module, login
 from tests.journeys import (
     awaiting_setup_link,
     complete_cloud_side,
     connect_reseller,
     pending_consent,
 )
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 REGION = "ap-southeast-1"
 READ_ONLY = ItemSpec(

@@ -13,8 +13,11 @@ from linking.models import Link, LinkRequest, Notification, RequestItem
 from linking.outbox import delivery
 from linking.services.sweeps import link_request_expire_batch
 from portal.bench.management.commands.bench_expiry_sweep import overdue_requests
-from tests.conftest import make_draft, submit
+from tests.conftest import cast_shared_by_the_module, make_draft, submit
 from tests.factories import CustomerFactory
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 Status = LinkRequest.Status
 BILLING = ItemSpec(link_type="billing")

@@ -16,10 +16,13 @@ from linking.models import Link, LinkRequest
 from linking.permissions import customer_has_perm
 from linking.services.teams import link_request_set_teams
 from portal.errors import PortalError
-from tests.conftest import consent_token_for, login, make_draft, submit
+from tests.conftest import cast_shared_by_the_module, consent_token_for, login, make_draft, submit
 from tests.journeys import accept, activate
 
 pytestmark = pytest.mark.django_db
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 READ = "linking.delegate_read_customeraccount"
 VIEW = "linking.view_customeraccount"

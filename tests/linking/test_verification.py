@@ -13,12 +13,15 @@ from linking.cloud.types import CloudCallInTransaction
 from linking.models import VerificationRun
 from portal.codes import CODES
 from portal.errors import PortalError
-from tests.conftest import login
+from tests.conftest import cast_shared_by_the_module, login
 from tests.journeys import active_link, awaiting_setup_link
 from tests.linking.verification_helpers import REGION, change_cloud_side, delete_agency, verify
 
 # Every test starts and ends without the cloud's keys of another test.
 pytestmark = pytest.mark.usefixtures("fresh_credentials")
+
+# One cast for the module's tests, each in a savepoint rolled back after it.
+_module_cast, cast = cast_shared_by_the_module()
 
 # OTHER: a region of the cloud the customer did not consent to.
 SECOND, OTHER = "eu-west-101", "ap-southeast-2"
