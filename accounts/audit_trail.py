@@ -306,7 +306,9 @@ def _history_entries(source: Source, pks: list[int]) -> dict[int, TrailEntry]:
 
 
 def _repr(row, fks: list[str], source: Source) -> str:
-    instance = row.instance
+    # From the history row alone: `row.instance` reads the fields the history leaves out
+    # (hashes, secrets, none of them shown by a __str__) with a query a row.
+    instance = row.instance_type(**{f.attname: getattr(row, f.attname) for f in row.tracked_fields})
     # The related rows were joined with the history row: no query per __str__.
     for name in fks:
         if name in row._state.fields_cache:

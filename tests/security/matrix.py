@@ -248,9 +248,6 @@ class _Browser:
     def send(self, method: str, url: str):
         # Each request runs in a savepoint that is rolled back, so a POST changes nothing for
         # the next visitor; the views' own atomic blocks nest inside it.
-        if self.visitor.is_customer:
-            # Signing out (or a rolled-back session row) ends the customer's session.
-            self._login()
         try:
             with transaction.atomic():
                 try:
@@ -261,12 +258,12 @@ class _Browser:
                     transaction.set_rollback(True)
         finally:
             self.client.cookies.pop("messages", None)
-            # A logout, a login or a password change replaced the session (and the rollback
-            # undid its row): sign in again.
+            # A logout, a login or a password change (or the customer centre's signing out)
+            # replaced the session, and the rollback undid its row: sign in again. Any other
+            # change to the session was in its row, and the rollback undid it too.
             session_cookie = self.client.cookies.get(settings.SESSION_COOKIE_NAME)
-            if self.visitor.user is not None and (
-                session_cookie is None or self._session_key != session_cookie.value
-            ):
+            signed_in = self.visitor.user is not None or self.visitor.is_customer
+            if signed_in and (session_cookie is None or self._session_key != session_cookie.value):
                 self._login()
             self._remember()
 
