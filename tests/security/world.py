@@ -8,7 +8,6 @@ withdrawal token), the linked customer and a membership.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.test import override_settings
@@ -127,9 +126,7 @@ class World:
         return [self.a, self.b]
 
     def refresh(self) -> None:
-        """Read every object of both sides again from the database, one query per model (every
-        test starts with it: an object a query, as `refresh_from_db` reads it, costs more)."""
-        stale: dict[type, list] = defaultdict(list)
+        """Read every object of both sides again from the database."""
         for side in self.sides:
             objects = [*side.requests.values(), side.link, side.customer, side.membership]
             objects += [side.preset, side.batch, side.directory_import, side.reseller]
@@ -137,19 +134,10 @@ class World:
             objects += [side.api_key, side.invitation, side.team]
             for obj in objects:
                 if obj is not None:
-                    stale[type(obj)].append(obj)
+                    obj.refresh_from_db()
         for visitor in self.visitors:
             if visitor.user is not None:
-                stale[type(visitor.user)].append(visitor.user)
-        for model, objects in stale.items():
-            rows = model._base_manager.in_bulk([obj.pk for obj in objects])
-            for obj in objects:
-                row = rows[obj.pk]
-                # What `refresh_from_db` does: every column again, no related row kept.
-                for column in model._meta.concrete_fields:
-                    setattr(obj, column.attname, getattr(row, column.attname))
-                obj._state.fields_cache.clear()
-                obj._prefetched_objects_cache = {}
+                visitor.user.refresh_from_db()
 
 
 def build_side(
