@@ -15,7 +15,8 @@ from accounts.audit_admin import AuditEventAdmin, _cell
 from accounts.audit_trail import trail_sources
 from accounts.models import AuditEvent, Membership, Role
 from accounts.services import membership_set_role
-from linking.models import Link
+from linking.models import Link, LinkRequest
+from tests.conftest import make_draft
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +132,26 @@ def test_the_trail_pages_with_a_constant_number_of_queries(client, cast, monkeyp
     # audit events and the membership history rows on it with their previous versions, the
     # resellers, the current membership; the reseller filter looks its partner id up once.
     assert small == 11 + 12
+
+
+def test_a_row_whose_history_hides_fields_is_named_without_a_query(client, cast, monkeypatch):
+    # A request's history leaves out its consent token's hash: naming the request on each row
+    # must not read the hidden fields back from the request (a query a row).
+    for n in range(8):
+        make_draft(cast, ticket=f"INC-{2000 + n}")
+    client.force_login(cast.auditor)
+    client.get(TRAIL)  # warm the content-type and permission caches
+
+    def queries(per_page: int) -> int:
+        monkeypatch.setattr(AuditEventAdmin, "list_per_page", per_page)
+        with CaptureQueriesContext(connection) as captured:
+            entries = trail(client, model="linking.linkrequest")
+        assert len(entries) == per_page
+        names = {str(req) for req in LinkRequest.objects.all()}
+        assert {entry.object_repr for entry in entries} <= names
+        return len(captured)
+
+    assert queries(3) == queries(8)
 
 
 def test_the_export_has_every_column_for_a_date_range(client, cast):
